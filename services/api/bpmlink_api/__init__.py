@@ -1,0 +1,1 @@
+"""bpmlink_api"""
