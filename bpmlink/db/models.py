@@ -1,0 +1,267 @@
+"""All ORM models. Every tenant table carries workspace_id; queries go through bpmlink.db.scoping."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bpmlink.db.base import Base, IdMixin, TimestampMixin
+
+
+class Role(enum.StrEnum):
+    owner = "owner"
+    editor = "editor"
+    viewer = "viewer"
+
+
+class BundleStatus(enum.StrEnum):
+    stopped = "stopped"
+    running = "running"  # polling trigger
+    waiting = "waiting"  # webhook trigger
+    error = "error"  # stopped by bpmlink itself; reason in status_reason
+
+
+class EventState(enum.StrEnum):
+    held = "held"  # arrived while the bundle was stopped; waits for the user's decision
+    pending = "pending"  # stored, not yet known to be in the queue
+    queued = "queued"  # handed to Redis
+    done = "done"  # its operation reached a final status
+    discarded = "discarded"  # the user chose to drop held events
+    sample = "sample"  # captured for the wizard; never processed
+
+
+class OperationStatus(enum.StrEnum):
+    held = "held"
+    queued = "queued"
+    processing = "processing"
+    retrying = "retrying"
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    skipped_duplicate = "skipped_duplicate"
+    not_found = "not_found"
+    filtered = "filtered"
+    failed = "failed"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        OperationStatus.created,
+        OperationStatus.updated,
+        OperationStatus.unchanged,
+        OperationStatus.skipped_duplicate,
+        OperationStatus.not_found,
+        OperationStatus.filtered,
+        OperationStatus.failed,
+    }
+)
+
+
+def _fk(target: str, ondelete: str = "CASCADE") -> ForeignKey:
+    return ForeignKey(target, ondelete=ondelete)
+
+
+def _ws_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), _fk("workspaces.id"), nullable=False, index=True)
+
+
+class Workspace(IdMixin, TimestampMixin, Base):
+    __tablename__ = "workspaces"
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Membership(TimestampMixin, Base):
+    __tablename__ = "memberships"
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), _fk("workspaces.id"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("users.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    __table_args__ = (CheckConstraint("role in ('owner','editor','viewer')", name="role"),)
+
+
+class UserSession(TimestampMixin, Base):
+    """A browser session. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("users.id"), nullable=False, index=True)
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class ApiKey(IdMixin, TimestampMixin, Base):
+    """A key for scripts. Keys are 256-bit random strings, so a SHA-256 digest is a safe hash."""
+
+    __tablename__ = "api_keys"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("users.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Connection(IdMixin, TimestampMixin, Base):
+    __tablename__ = "connections"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    app: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Fernet token of the JSON object of secrets; never leaves the shared package decrypted.
+    secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_names: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+
+
+class Bundle(IdMixin, TimestampMixin, Base):
+    __tablename__ = "bundles"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=BundleStatus.stopped)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    config_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    source_app: Mapped[str] = mapped_column(String(64), nullable=False)
+    source_connection_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), _fk("connections.id", "RESTRICT")
+    )
+    target_connection_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), _fk("connections.id", "RESTRICT")
+    )
+    webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("status in ('stopped','running','waiting','error')", name="status"),)
+
+
+class BundleVersion(Base):
+    """Every saved configuration, so an operation can say (and replay) the version it ran with."""
+
+    __tablename__ = "bundle_versions"
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PollState(Base):
+    __tablename__ = "poll_states"
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    interval_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=5)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("interval_minutes between 1 and 1440", name="interval"),
+        # The scheduler's one query: due, enabled polls (next_due_at is NULL while stopped).
+        Index("ix_poll_states_due", "next_due_at", postgresql_where=text("next_due_at IS NOT NULL")),
+    )
+
+
+class Event(IdMixin, Base):
+    """One raw source item, stored before anything else happens (invariant 1)."""
+
+    __tablename__ = "events"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)  # webhook | poll | backfill | import
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=EventState.pending)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    source_item_key: Mapped[str | None] = mapped_column(String(200))
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # method, headers, query (redacted)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    item: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("bundle_id", "idempotency_key"),
+        UniqueConstraint("bundle_id", "source_item_key"),
+        # The sweeper's query: stored but never handed to Redis.
+        Index("ix_events_unqueued", "received_at", postgresql_where=text("state = 'pending'")),
+        Index("ix_events_bundle_state", "bundle_id", "state"),
+    )
+
+
+class Operation(IdMixin, Base):
+    """The history entry for one event. Pruned by age with an indexed sweep (see README)."""
+
+    __tablename__ = "operations"
+    workspace_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("events.id"), nullable=False, unique=True)
+    config_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    attempts: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+    record_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    source_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    mapped_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        # History newest-first per bundle, and the same with a status filter (keyset pages).
+        Index("ix_operations_bundle_newest", "bundle_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_operations_bundle_status_newest", "bundle_id", "status", text("created_at DESC"), text("id DESC")),
+        Index("ix_operations_workspace_newest", "workspace_id", text("created_at DESC"), text("id DESC")),
+        # The retention sweep deletes by age in small batches through this index.
+        Index("ix_operations_created_at", "created_at"),
+    )
+
+
+class Step(Base):
+    """One request to a system made while processing an operation."""
+
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    operation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("operations.id"), nullable=False)
+    attempt: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=1)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    system: Mapped[str] = mapped_column(String(32), nullable=False)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    request_body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    __table_args__ = (Index("ix_steps_operation", "operation_id", "attempt", "position"),)

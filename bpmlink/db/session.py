@@ -1,0 +1,23 @@
+"""Engine and session factories. The boundary (request, job) owns the transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bpmlink.settings import Settings
+
+
+def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set")
+    return create_async_engine(
+        settings.async_database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "bpmlink"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,346 @@
+"""Jinja2 templates over a source item, sandboxed and time-limited.
+
+What a template sees: every top-level key of the item as a variable
+(``{{ first_name }}``) and the whole item as ``item`` (``{{ item["first name"] }}``
+for keys that are not names). Nothing else: no globals except a limited
+``range``, no Python internals (the Jinja sandbox refuses ``__class__`` and any
+``_private`` name, and here such an attempt fails the template with a clear
+error instead of printing nothing).
+
+Missing values are lenient: ``{{ missing }}``, ``{{ missing.deeper }}`` and
+``None`` render as an empty string, because that is what a user building a
+"{{ first_name }} {{ last_name }}" expects when a field is absent.
+
+On dicts, ``a.b`` reads the key ``b`` before any dict method, so a source field
+called ``items`` or ``keys`` reads as data.
+
+Limits, so that one template cannot stall a worker: rendering stops after
+`time_limit` seconds (checked at each loop step, call, attribute and filter),
+``range`` gives at most 10 000 numbers, strings and lists built by ``+``, ``*``,
+``~``, filters and method calls are capped at 100 000 items, and so is the output.
+
+Extra filters: ``phone_e164(region)``, ``to_number``, ``to_bool``,
+``to_date(format, timezone)``, ``utc`` (a date as ``YYYY-MM-DDTHH:MM:SSZ``),
+``strftime(format)``, ``digits``, ``coalesce(other, …)``, ``to_text``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from datetime import date, datetime
+from typing import Any, Final
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from bpmlink.mapping.conversions import (
+    as_utc_datetime,
+    format_datetime_utc,
+    is_blank,
+    normalize_phone,
+    parse_boolean,
+    parse_datetime,
+    parse_number,
+    to_text,
+)
+from bpmlink.mapping.errors import ConversionError
+
+DEFAULT_TIME_LIMIT: Final = 1.0
+MAX_RANGE: Final = 10_000
+MAX_SIZE: Final = 100_000
+MAX_TEMPLATE_LENGTH: Final = 20_000
+
+_GUARD_ITER: Final = "_bpmlink_guard_iter"
+_CAP: Final = "_bpmlink_cap"
+
+# Filters that can blow a short input up to a huge string in one C call.
+_REMOVED_FILTERS: Final = ("center", "indent", "wordwrap", "format", "filesizeformat", "pprint")
+# String methods that do the same (widths, padding).
+_UNSAFE_STR_METHODS: Final = frozenset(
+    {"format", "format_map", "center", "ljust", "rjust", "zfill", "expandtabs"}
+)
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+_STRFTIME_WIDTH = re.compile(r"%[-_0^#]*\d")
+
+
+class TemplateError(ConversionError):
+    """The template could not be rendered (syntax, a refused operation, a limit)."""
+
+
+class TemplateTimeout(TemplateError):
+    """Rendering took longer than the time limit."""
+
+
+_deadline: ContextVar[float | None] = ContextVar("bpmlink_template_deadline", default=None)
+_phone_region: ContextVar[str | None] = ContextVar("bpmlink_template_phone_region", default=None)
+
+
+def _check_time() -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TemplateTimeout("the template took too long to render (time limit reached)")
+
+
+def _cap(value: Any) -> Any:
+    """Refuse strings and lists above MAX_SIZE; pass anything else through."""
+    if isinstance(value, str | list | tuple) and len(value) > MAX_SIZE:
+        raise TemplateError(f"the template built a value longer than {MAX_SIZE} characters or items")
+    return value
+
+
+def _guard_iter(value: Any) -> Iterator[Any]:
+    """Every `{% for %}` runs over this, so a loop stops at the deadline."""
+    if value is None or isinstance(value, Undefined):
+        return
+    for element in value:
+        _check_time()
+        yield element
+
+
+def _limited_range(*args: int) -> range:
+    rng = range(*args)
+    if len(rng) > MAX_RANGE:
+        raise TemplateError(f"range() gives at most {MAX_RANGE} numbers in a template")
+    return rng
+
+
+def _guarded_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)  # keeps jinja's pass_context/pass_eval_context marks
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        return _cap(fn(*args, **kwargs))
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------- our filters
+
+
+def _phone_filter(value: Any, region: str | None = None, strict: bool = True) -> str:
+    if is_blank(value) or isinstance(value, Undefined):
+        return ""
+    return normalize_phone(value, region or _phone_region.get(), strict)
+
+
+def _number_filter(value: Any) -> Any:
+    return None if is_blank(value) or isinstance(value, Undefined) else parse_number(value)
+
+
+def _bool_filter(value: Any) -> Any:
+    return None if is_blank(value) or isinstance(value, Undefined) else parse_boolean(value)
+
+
+def _date_filter(value: Any, format: str | None = None, timezone: str | None = None) -> Any:  # noqa: A002
+    if is_blank(value) or isinstance(value, Undefined):
+        return None
+    return parse_datetime(value, [format] if format else None, timezone)
+
+
+def _utc_filter(value: Any) -> str:
+    if is_blank(value) or isinstance(value, Undefined):
+        return ""
+    moment = value if isinstance(value, datetime | date) else parse_datetime(value)
+    return format_datetime_utc(as_utc_datetime(moment))
+
+
+def _strftime_filter(value: Any, fmt: str) -> str:
+    if is_blank(value) or isinstance(value, Undefined):
+        return ""
+    if len(fmt) > 100 or _STRFTIME_WIDTH.search(fmt):
+        raise TemplateError("strftime formats with widths are not allowed in templates")
+    moment = value if isinstance(value, datetime | date) else parse_datetime(value)
+    return moment.strftime(fmt)
+
+
+def _digits_filter(value: Any) -> str:
+    return "".join(ch for ch in to_text(value) if ch.isdigit())
+
+
+def _coalesce_filter(value: Any, *others: Any) -> Any:
+    for candidate in (value, *others):
+        if not is_blank(candidate) and not isinstance(candidate, Undefined):
+            return candidate
+    return None
+
+
+def _text_filter(value: Any) -> str:
+    return "" if isinstance(value, Undefined) else to_text(value)
+
+
+_EXTRA_FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "phone_e164": _phone_filter,
+    "to_number": _number_filter,
+    "to_bool": _bool_filter,
+    "to_date": _date_filter,
+    "utc": _utc_filter,
+    "strftime": _strftime_filter,
+    "digits": _digits_filter,
+    "coalesce": _coalesce_filter,
+    "to_text": _text_filter,
+}
+
+
+def _finalize(value: Any) -> Any:
+    if value is None or isinstance(value, Undefined):
+        return ""
+    if isinstance(value, str):
+        return value
+    return to_text(value)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+class MappingSandbox(SandboxedEnvironment):
+    """Jinja's sandbox plus time and size guards and lenient missing values."""
+
+    # Operators that could build huge values in one step are checked before they run.
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=ChainableUndefined, finalize=_finalize, autoescape=False)
+        self.globals.clear()  # no cycler/joiner/namespace/lipsum/dict: only the item
+        self.globals["range"] = _limited_range
+        for name in _REMOVED_FILTERS:
+            self.filters.pop(name, None)
+        self.filters.update(_EXTRA_FILTERS)
+        self.filters = {name: _guarded_filter(fn) for name, fn in self.filters.items()}
+        self.filters[_GUARD_ITER] = _guard_iter
+        self.filters[_CAP] = _cap
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        # Loops and `~` have no sandbox hook: route them through guard filters.
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, _GUARD_ITER, [], [], None, None, lineno=loop.lineno)
+        for concat in list(tree.find_all(nodes.Concat)):
+            _wrap_concat(tree, concat)
+        return tree
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
+        raise SecurityError(f"access to {attribute!r} of a {type(obj).__name__} is not allowed")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_time()
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        _refuse_padding(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_time()
+        _refuse_padding(obj, argument)
+        return super().getitem(obj, argument)
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        return _cap(super().call(context, obj, *args, **kwargs))
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _check_time()
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            if isinstance(left, int | float) and abs(left) > 1:
+                raise TemplateError("powers above 64 are not allowed in templates")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                    if len(seq) * times > MAX_SIZE:
+                        raise TemplateError(f"the template built a value longer than {MAX_SIZE}")
+        if operator == "%" and isinstance(left, str):
+            for width, precision in _PERCENT_WIDTH.findall(left):
+                for part in (width, precision):
+                    if part == "*" or (part and int(part) > 1000):
+                        raise TemplateError("widths above 1000 are not allowed in templates")
+        return _cap(super().call_binop(context, operator, left, right))
+
+
+def _refuse_padding(obj: Any, attribute: Any) -> None:
+    # Checked before the sandbox, which hands out str.format wrapped but unlimited.
+    if isinstance(obj, str) and attribute in _UNSAFE_STR_METHODS:
+        raise SecurityError(f"the text method {attribute!r} is not allowed in templates")
+
+
+def _wrap_concat(tree: nodes.Node, target: nodes.Concat) -> None:
+    """Replace `target` in its parent by `_bpmlink_cap(target)`."""
+    for parent in tree.find_all(nodes.Node):
+        for field, child in parent.iter_fields():
+            if child is target:
+                setattr(parent, field, nodes.Filter(target, _CAP, [], [], None, None, lineno=target.lineno))
+                return
+            if isinstance(child, list):
+                for i, element in enumerate(child):
+                    if element is target:
+                        child[i] = nodes.Filter(target, _CAP, [], [], None, None, lineno=target.lineno)
+                        return
+
+
+_ENV: Final = MappingSandbox()
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str) -> Any:
+    if len(source) > MAX_TEMPLATE_LENGTH:
+        raise TemplateError(f"the template is longer than {MAX_TEMPLATE_LENGTH} characters")
+    try:
+        return _ENV.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError("the template is nested too deeply") from None
+
+
+def check_template(source: str) -> None:
+    """Raise TemplateError when `source` is not a valid template (used when saving a bundle)."""
+    _compile(source)
+
+
+def render_template(
+    source: str,
+    item: Any,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    default_phone_region: str | None = None,
+) -> str:
+    """Render `source` over `item`; raises TemplateError (a ConversionError) on any failure."""
+    template = _compile(source)
+    context: dict[str, Any] = {}
+    if isinstance(item, Mapping):
+        context.update((str(k), v) for k, v in item.items())
+    context["item"] = item
+    deadline_token = _deadline.set(time.monotonic() + time_limit)
+    region_token = _phone_region.set(default_phone_region)
+    try:
+        return _collect(template.generate(context))
+    except TemplateError:
+        raise
+    except ConversionError as exc:  # from our filters: already plain words
+        raise TemplateError(str(exc)) from None
+    except UndefinedError as exc:
+        raise TemplateError(f"the template used something that does not exist: {exc.message}") from None
+    except SecurityError as exc:
+        raise TemplateError(f"the template tried something not allowed: {exc}") from None
+    except RecursionError:
+        raise TemplateError("the template recurses too deeply") from None
+    except Exception as exc:  # anything a user's template can trigger, shown in their words
+        raise TemplateError(f"the template failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        _phone_region.reset(region_token)
+        _deadline.reset(deadline_token)
+
+
+def _collect(chunks: Iterable[str]) -> str:
+    parts: list[str] = []
+    total = 0
+    for chunk in chunks:
+        _check_time()
+        total += len(chunk)
+        if total > MAX_SIZE:
+            raise TemplateError(f"the template output is longer than {MAX_SIZE} characters")
+        parts.append(chunk)
+    return "".join(parts)

@@ -1,0 +1,18 @@
+"""Redis clients for the services (redis.asyncio) and arq's settings from REDIS_URL."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from arq.connections import RedisSettings
+
+from bpmlink.settings import Settings
+
+
+def create_redis(settings: Settings) -> aioredis.Redis:
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set")
+    return aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def arq_settings(settings: Settings) -> RedisSettings:
+    return RedisSettings.from_dsn(settings.redis_url)

@@ -1,0 +1,124 @@
+"""Dependencies as Annotated aliases, so a signature says who may call it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.db.models import ApiKey, Membership, Role, UserSession
+from bpmlink.security import SecretBox, hash_token, tokens_equal
+from bpmlink.settings import Settings
+from bpmlink.web import Forbidden, Unauthorized
+
+SESSION_COOKIE = "bpmlink_session"
+CSRF_COOKIE = "bpmlink_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; committed here, before the response is sent."""
+    async with request.app.state.sessionmaker() as session:
+        yield session
+        await session.commit()
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _redis(request: Request) -> aioredis.Redis:
+    client: aioredis.Redis = request.app.state.redis
+    return client
+
+
+def _secret_box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+RedisDep = Annotated[aioredis.Redis, Depends(_redis)]
+SecretBoxDep = Annotated[SecretBox, Depends(_secret_box)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling: a user acting in one workspace with one role, by cookie or API key."""
+
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID
+    role: Role
+    via: str  # "session" | "api_key"
+    session_token_hash: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.owner, Role.editor)
+
+
+async def _role(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID) -> Role | None:
+    role = await session.scalar(
+        select(Membership.role).where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
+    )
+    return Role(role) if role else None
+
+
+async def _actor(request: Request, session: SessionDep) -> Actor:
+    now = datetime.now(UTC)
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use Authorization: Bearer <api key>")
+        key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_token(token.strip())))
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("invalid or revoked API key")
+        role = await _role(session, key.user_id, key.workspace_id)
+        if role is None:
+            raise Unauthorized("the key's user is no longer a member of its workspace")
+        key.last_used_at = now
+        return Actor(key.user_id, key.workspace_id, role, "api_key")
+
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("not logged in")
+    token_hash = hash_token(cookie)
+    user_session = await session.get(UserSession, token_hash)
+    if user_session is None or user_session.expires_at <= now:
+        raise Unauthorized("session expired; log in again")
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not tokens_equal(sent, user_session.csrf_token):
+            raise Forbidden("missing or wrong X-CSRF-Token header", details={"code": "csrf_failed"})
+    role = await _role(session, user_session.user_id, user_session.workspace_id)
+    if role is None:
+        raise Unauthorized("no longer a member of this workspace")
+    return Actor(user_session.user_id, user_session.workspace_id, role, "session", token_hash)
+
+
+async def _writer(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
+    if not actor.can_write:
+        raise Forbidden("your role can only read in this workspace")
+    return actor
+
+
+async def _owner(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
+    if actor.role != Role.owner:
+        raise Forbidden("only the workspace owner can do this")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]
+EditorActor = Annotated[Actor, Depends(_writer)]
+OwnerActor = Annotated[Actor, Depends(_owner)]
