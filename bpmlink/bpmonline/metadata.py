@@ -93,9 +93,9 @@ class _Resolver:
             return path, None
         if col.lookup_entity:
             # Creatio cannot filter on the flat column (500 "Column by path … not found").
-            nav = next((n for n, (_, c) in self._entity.navigations.items() if c == path), None)
-            if nav:
-                return f"{nav}/Id", "Edm.Guid"
+            nav_name = next((n for n, (_, c) in self._entity.navigations.items() if c == path), None)
+            if nav_name:
+                return f"{nav_name}/Id", "Edm.Guid"
         return path, col.type
 
 
