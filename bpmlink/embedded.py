@@ -29,7 +29,7 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # type: ignore[attr-defined]
     return server, server.get_uri()
 
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, alias="BPMLINK_API_PORT", ge=1, le=65535)
     gateway_port: int = Field(8001, alias="BPMLINK_GATEWAY_PORT", ge=1, le=65535)
     sandbox_port: int = Field(8002, alias="BPMLINK_SANDBOX_PORT", ge=1, le=65535)
+    worker_port: int = Field(8003, alias="BPMLINK_WORKER_PORT", ge=1, le=65535)
+    worker_concurrency: int = Field(50, alias="BPMLINK_WORKER_CONCURRENCY", ge=1, le=1000)
     public_gateway_url: str = Field("", alias="BPMLINK_PUBLIC_GATEWAY_URL")
 
     admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")
@@ -99,9 +101,7 @@ class Settings(BaseSettings):
 
     def is_allowed_host(self, host: str, port: int | None = None) -> bool:
         host = host.lower().strip("[]")
-        return host in self.outbound_allow_hosts or (
-            port is not None and f"{host}:{port}" in self.outbound_allow_hosts
-        )
+        return host in self.outbound_allow_hosts or (port is not None and f"{host}:{port}" in self.outbound_allow_hosts)
 
 
 def is_private_address(address: str) -> bool:
@@ -111,4 +111,4 @@ def is_private_address(address: str) -> bool:
 
 @functools.cache
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]
+    return Settings()

@@ -101,9 +101,7 @@ class User(IdMixin, TimestampMixin, Base):
 
 class Membership(TimestampMixin, Base):
     __tablename__ = "memberships"
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), _fk("workspaces.id"), primary_key=True
-    )
+    workspace_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("workspaces.id"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("users.id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     __table_args__ = (CheckConstraint("role in ('owner','editor','viewer')", name="role"),)

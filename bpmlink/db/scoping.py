@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 T = TypeVar("T")
 
 
-def scoped(model: type[T], workspace_id: uuid.UUID, *extra: Any) -> Select[tuple[T]]:
+def scoped(model: type[T], workspace_id: uuid.UUID, *extra: Any) -> Select[T]:
     """SELECT model WHERE workspace_id = :ws (and extra criteria)."""
     column = model.workspace_id  # type: ignore[attr-defined]
     return select(model).where(column == workspace_id, *extra)

@@ -19,9 +19,7 @@ async def test_wrong_password_answers_401_in_the_error_shape(client, sessionmake
     owner = await make_workspace(sessionmaker)
     response = await client.post("/api/v1/auth/login", json={"email": owner.email, "password": "nope"})
     assert response.status_code == 401
-    assert response.json() == {
-        "error": {"code": "unauthorized", "message": "wrong email or password", "details": None}
-    }
+    assert response.json() == {"error": {"code": "unauthorized", "message": "wrong email or password", "details": None}}
 
 
 async def test_login_is_rate_limited_after_repeated_failures(client, sessionmaker, settings):
@@ -111,7 +109,9 @@ async def test_only_owner_manages_users_and_last_owner_stays(client, sessionmake
     owner = await make_workspace(sessionmaker)
     editor = await add_member(sessionmaker, owner.workspace_id, Role.editor)
     await login(client, editor)
-    assert (await client.post("/api/v1/users", json={"email": "x@example.com", "password": "longenough"})).status_code == 403
+    assert (
+        await client.post("/api/v1/users", json={"email": "x@example.com", "password": "longenough"})
+    ).status_code == 403
     client.cookies.clear()
     await login(client, owner)
     created = await client.post(
@@ -124,7 +124,9 @@ async def test_only_owner_manages_users_and_last_owner_stays(client, sessionmake
 
 async def test_request_body_over_the_limit_answers_413(client, settings):
     response = await client.post(
-        "/api/v1/auth/login", content=b"x" * (settings.max_request_bytes + 1), headers={"content-type": "application/json"}
+        "/api/v1/auth/login",
+        content=b"x" * (settings.max_request_bytes + 1),
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"

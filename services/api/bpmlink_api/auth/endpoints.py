@@ -16,8 +16,13 @@ async def login(
 ) -> MeOut:
     client_ip = request.client.host if request.client else "unknown"
     token, user_session = await service.login(
-        session, redis, settings, email=body.email, password=body.password,
-        workspace_id=body.workspace_id, client_ip=client_ip,
+        session,
+        redis,
+        settings,
+        email=body.email,
+        password=body.password,
+        workspace_id=body.workspace_id,
+        client_ip=client_ip,
     )
     max_age = settings.session_ttl_hours * 3600
     secure = settings.cookie_secure

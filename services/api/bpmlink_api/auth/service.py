@@ -25,9 +25,7 @@ async def _check_rate(redis: aioredis.Redis, keys: list[str], settings: Settings
     counts = await redis.mget(keys)
     if any(c is not None and int(c) >= settings.login_max_attempts for c in counts):
         ttl = max([await redis.ttl(k) for k in keys] + [1])
-        raise TooManyRequests(
-            "too many failed logins; try again later", headers={"Retry-After": str(ttl)}
-        )
+        raise TooManyRequests("too many failed logins; try again later", headers={"Retry-After": str(ttl)})
 
 
 async def _count_failure(redis: aioredis.Redis, keys: list[str], settings: Settings) -> None:

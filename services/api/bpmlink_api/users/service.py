@@ -76,4 +76,3 @@ async def remove_member(session: AsyncSession, workspace_id: uuid.UUID, user_id:
         raise Conflict("a workspace keeps at least one owner")
     await session.delete(membership)
     await session.flush()
-

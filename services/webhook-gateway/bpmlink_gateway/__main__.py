@@ -1,0 +1,17 @@
+"""python -m bpmlink_gateway: run the webhook gateway alone (stateless; run as many as needed)."""
+
+import uvicorn
+
+from bpmlink.settings import get_settings
+
+from .app import asgi_app
+
+
+def main() -> None:
+    settings = get_settings()
+    # uvicorn finishes in-flight requests on SIGTERM before it exits (graceful shutdown).
+    uvicorn.run(asgi_app(settings), host=settings.host, port=settings.gateway_port, proxy_headers=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""The worker process: an arq worker pool plus a small HTTP server for /healthz and /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from arq import cron
+from arq.worker import Worker
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from bpmlink.db.session import create_engine, create_sessionmaker
+from bpmlink.redis import arq_settings, create_redis
+from bpmlink.settings import Settings, get_settings
+from bpmlink.web import health_router
+
+from .retention import prune_history
+
+log = logging.getLogger("bpmlink.worker")
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    ctx["engine"] = create_engine(settings)
+    ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["engine"].dispose()
+
+
+async def history_retention(ctx: dict[str, Any]) -> int:
+    settings: Settings = ctx["settings"]
+    deleted = await prune_history(ctx["sessionmaker"], settings.history_retention_days)
+    if deleted:
+        log.info("retention sweep deleted %d rows", deleted)
+    return deleted
+
+
+def build_worker(settings: Settings, **overrides: Any) -> Worker:
+    options: dict[str, Any] = {
+        "functions": [],
+        "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False)],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": arq_settings(settings),
+        "ctx": {"settings": settings},
+        "max_jobs": settings.worker_concurrency,
+        "handle_signals": False,
+        "job_completion_wait": 25,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+def health_app(settings: Settings) -> FastAPI:
+    engine = create_engine(settings, pool_size=1)
+    redis = create_redis(settings)
+
+    async def check_db() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def check_redis() -> None:
+        await redis.ping()
+
+    app = FastAPI(openapi_url=None)
+    app.include_router(health_router({"database": check_db, "redis": check_redis}))
+    return app
+
+
+class _HealthServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the worker owns SIGTERM/SIGINT."""
+
+    def install_signal_handlers(self) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run(settings: Settings) -> None:
+    """Run the pool and the health server until SIGTERM/SIGINT.
+
+    On a signal the pool stops taking jobs, lets running ones finish for up to
+    job_completion_wait seconds (arq's own mechanism), then cancels the rest, which
+    stay in Redis and are retried by another worker.
+    """
+    worker = build_worker(settings)
+    server = _HealthServer(
+        uvicorn.Config(health_app(settings), host=settings.host, port=settings.worker_port, log_level="warning")
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker_task = asyncio.create_task(worker.async_run())
+    server_task = asyncio.create_task(server.serve())
+    await stop.wait()
+    log.info("stopping: no new jobs, finishing the running ones")
+    worker.handle_sig_wait_for_completion(signal.SIGTERM)
+    await asyncio.gather(worker_task, return_exceptions=True)
+    await worker.close()
+    server.should_exit = True
+    await server_task
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(get_settings()))
