@@ -9,7 +9,6 @@ import httpx
 from bpmlink.bpmonline._http import is_json, send
 from bpmlink.bpmonline.dialects import ODataV3, ODataV4
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, NotFoundError
-from bpmlink.net import BlockedAddressError, DNSResolutionError, check_url
 
 if TYPE_CHECKING:
     from bpmlink.bpmonline.client import BpmClient, ConnectionTestResult
@@ -49,15 +48,8 @@ def _network_result(exc: BpmError, stage: str) -> ConnectionTestResult:
 
 async def run_test(client: BpmClient, recorder: StepRecorder) -> ConnectionTestResult:
     conn = client.connection
-    # 1. The address itself: scheme, DNS, and the outbound guard.
-    try:
-        await check_url(conn.domain, client.settings)
-    except BlockedAddressError as exc:
-        return _result(False, "address", f"{_NETWORK_WORDS['blocked_address']} ({exc})", "blocked_address")
-    except DNSResolutionError as exc:
-        return _result(False, "address", f"{_NETWORK_WORDS['dns']} ({exc})", "dns")
-
-    # 2. A fresh login (never a cached session: the point is to check the credentials).
+    # 1. A fresh login (never a cached session: the point is to check the credentials). The
+    # address problems (DNS, blocked, TLS, refused) surface here too, with their own codes.
     try:
         await client.session.renew(None, recorder, force=True)
     except AuthError as exc:
@@ -72,7 +64,7 @@ async def run_test(client: BpmClient, recorder: StepRecorder) -> ConnectionTestR
             return _network_result(exc, "connect")
         return _result(False, "login", f"The login service failed: {exc.message}", exc.code)
 
-    # 3. OData: read one record.
+    # 2. OData: read one record.
     try:
         rows = await client.query("Contact", select=["Id"], top=1, recorder=recorder)
     except NotFoundError as exc:

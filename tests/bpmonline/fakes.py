@@ -1,0 +1,80 @@
+"""A tiny scripted Creatio for `httpx.MockTransport` unit tests (cases the sandbox cannot make)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bpmlink.bpmonline import BpmClient, BpmConnection
+from bpmlink.settings import Settings
+
+DOMAIN = "https://crm.example.com"
+TEST_SECRET = "unit-test-secret-key-0123456789abcdef"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def settings(**extra: str) -> Settings:
+    return Settings(BPMLINK_SECRET_KEY=TEST_SECRET, **extra)  # type: ignore[call-arg]
+
+
+def forms_connection(**kw: object) -> BpmConnection:
+    params: dict[str, object] = {
+        "id": f"unit-{uuid.uuid4().hex[:8]}",
+        "domain": DOMAIN,
+        "username": "Supervisor",
+        "password": "Sup3r-Secret!",
+    }
+    params.update(kw)
+    return BpmConnection(**params)  # type: ignore[arg-type]
+
+
+def login_ok(request: httpx.Request, *, csrf: str = "csrfTOKEN123", crt: bool = False) -> httpx.Response:
+    headers = [
+        ("content-type", "application/json"),
+        ("set-cookie", f".ASPXAUTH=AUTH{uuid.uuid4().hex.upper()}; path=/; HttpOnly"),
+        ("set-cookie", f"BPMCSRF={csrf}; path=/"),
+        ("set-cookie", "BPMLOADER=loader123; path=/; HttpOnly"),
+    ]
+    if crt:
+        headers.append(("set-cookie", f"CRT_CSRF={csrf}; path=/"))
+    body = {"Code": 0, "Message": "", "Exception": None, "PasswordChangeUrl": None, "RedirectUrl": None}
+    return httpx.Response(200, headers=headers, content=json.dumps(body).encode(), request=request)
+
+
+def odata(request: httpx.Request, body: object, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json=body, request=request)
+
+
+@dataclass
+class FakeCreatio:
+    """Routes requests to overridable handlers and remembers what it saw."""
+
+    login: Handler = login_ok
+    data: Handler = field(default=lambda r: odata(r, {"value": []}))
+    token: Handler | None = None
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        path = request.url.path
+        if path.endswith("/AuthService.svc/Login"):
+            return self.login(request)
+        if path.endswith("/connect/token") and self.token is not None:
+            return self.token(request)
+        return self.data(request)
+
+    def count(self, suffix: str) -> int:
+        return sum(1 for r in self.seen if r.url.path.endswith(suffix))
+
+    def client(self, connection: BpmConnection | None = None, **kw: object) -> BpmClient:
+        return BpmClient(
+            connection or forms_connection(),
+            settings=settings(),
+            transport=httpx.MockTransport(self),
+            **kw,  # type: ignore[arg-type]
+        )
