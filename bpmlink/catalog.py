@@ -1,0 +1,246 @@
+"""The app catalog: every kind of system, declared once with its connection fields,
+triggers and actions. The API serves it, the wizard renders it, validation reads it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+FieldType = Literal["string", "url", "password", "integer", "select", "boolean", "text", "json"]
+
+
+class Label(BaseModel):
+    en: str
+    ru: str
+
+
+class FormField(BaseModel):
+    name: str
+    label: Label
+    type: FieldType = "string"
+    required: bool = False
+    secret: bool = False  # stored encrypted, write-only
+    default: str | int | bool | None = None
+    options: list[str] | None = None
+    help: Label | None = None
+    show_if: dict[str, str] | None = None  # shown only when another field has this value
+
+
+class Trigger(BaseModel):
+    key: str
+    label: Label
+    kind: Literal["webhook", "polling", "import"]
+    config_fields: list[FormField] = Field(default_factory=list)
+
+
+class Action(BaseModel):
+    key: str
+    label: Label
+
+
+class App(BaseModel):
+    key: str
+    label: Label
+    is_target: bool = False
+    is_source: bool = False
+    needs_connection: bool = True
+    connection_fields: list[FormField] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+
+    def trigger(self, key: str) -> Trigger | None:
+        return next((t for t in self.triggers if t.key == key), None)
+
+    def action(self, key: str) -> Action | None:
+        return next((a for a in self.actions if a.key == key), None)
+
+    @property
+    def secret_fields(self) -> set[str]:
+        return {f.name for f in self.connection_fields if f.secret}
+
+
+def _l(en: str, ru: str) -> Label:
+    return Label(en=en, ru=ru)
+
+
+_INTERVAL = FormField(
+    name="interval_minutes", label=_l("Check every (minutes)", "Проверять каждые (минут)"), type="integer", default=5
+)
+
+BPMONLINE = App(
+    key="bpmonline",
+    label=_l("bpm'online (Creatio)", "bpm'online (Creatio)"),
+    is_target=True,
+    is_source=True,
+    connection_fields=[
+        FormField(
+            name="domain",
+            label=_l("Domain", "Домен"),
+            type="url",
+            required=True,
+            help=_l("e.g. https://mycompany.creatio.com", "например, https://mycompany.creatio.com"),
+        ),
+        FormField(
+            name="auth",
+            label=_l("Authentication", "Авторизация"),
+            type="select",
+            required=True,
+            default="forms",
+            options=["forms", "oauth"],
+        ),
+        FormField(name="username", label=_l("User name", "Имя пользователя"), show_if={"auth": "forms"}),
+        FormField(
+            name="password", label=_l("Password", "Пароль"), type="password", secret=True, show_if={"auth": "forms"}
+        ),
+        FormField(name="client_id", label=_l("Client ID", "Client ID"), show_if={"auth": "oauth"}),
+        FormField(
+            name="client_secret",
+            label=_l("Client secret", "Client secret"),
+            type="password",
+            secret=True,
+            show_if={"auth": "oauth"},
+        ),
+        FormField(
+            name="token_url",
+            label=_l("Token URL (optional)", "URL токена (необязательно)"),
+            type="url",
+            show_if={"auth": "oauth"},
+        ),
+        FormField(
+            name="odata_version",
+            label=_l("OData version", "Версия OData"),
+            type="select",
+            default="4",
+            options=["4", "3"],
+        ),
+        FormField(
+            name="path_prefix",
+            label=_l("Path prefix", "Префикс пути"),
+            type="select",
+            default="/0",
+            options=["/0", ""],
+            help=_l(
+                "/0 for .NET Framework hosts, empty for .NET Core/.NET 8",
+                "/0 для .NET Framework, пусто для .NET Core/.NET 8",
+            ),
+        ),
+    ],
+    triggers=[
+        Trigger(
+            key="new_record",
+            label=_l("New record", "Новая запись"),
+            kind="polling",
+            config_fields=[FormField(name="entity", label=_l("Entity", "Объект"), required=True), _INTERVAL],
+        ),
+        Trigger(
+            key="changed_record",
+            label=_l("Changed record", "Изменённая запись"),
+            kind="polling",
+            config_fields=[FormField(name="entity", label=_l("Entity", "Объект"), required=True), _INTERVAL],
+        ),
+    ],
+    actions=[
+        Action(key="create_record", label=_l("Create or update a record", "Создать или обновить запись")),
+        Action(key="update_record", label=_l("Update an existing record", "Обновить существующую запись")),
+    ],
+)
+
+WEBHOOK = App(
+    key="webhook",
+    label=_l("Webhook (incoming request)", "Вебхук (входящий запрос)"),
+    is_source=True,
+    needs_connection=False,
+    triggers=[
+        Trigger(
+            key="incoming_request",
+            label=_l("Incoming request", "Входящий запрос"),
+            kind="webhook",
+            config_fields=[
+                FormField(
+                    name="idempotency_field",
+                    label=_l("Idempotency field (optional)", "Поле идемпотентности (необязательно)"),
+                ),
+                FormField(
+                    name="verification",
+                    label=_l("Verification", "Проверка подписи"),
+                    type="select",
+                    default="none",
+                    options=["none", "header_secret", "hmac_sha256"],
+                ),
+                FormField(name="signature_header", label=_l("Header", "Заголовок"), default="X-Signature"),
+            ],
+        )
+    ],
+)
+
+HTTP_POLLING = App(
+    key="http_polling",
+    label=_l("HTTP API (polling)", "HTTP API (опрос)"),
+    is_source=True,
+    connection_fields=[
+        FormField(name="base_url", label=_l("Base URL", "Базовый URL"), type="url", required=True),
+        FormField(name="auth_header", label=_l("Auth header name", "Заголовок авторизации"), default="Authorization"),
+        FormField(name="auth_value", label=_l("Auth header value", "Значение заголовка"), type="password", secret=True),
+    ],
+    triggers=[
+        Trigger(
+            key="new_items",
+            label=_l("New items", "Новые элементы"),
+            kind="polling",
+            config_fields=[
+                FormField(name="path", label=_l("Path", "Путь"), required=True, default="/items"),
+                FormField(
+                    name="items_path", label=_l("Items path in the answer", "Путь к списку в ответе"), default="items"
+                ),
+                FormField(name="id_field", label=_l("Item id field", "Поле идентификатора"), default="id"),
+                FormField(name="cursor_field", label=_l("Cursor field", "Поле курсора"), default="updated_at"),
+                FormField(name="cursor_param", label=_l("Cursor query parameter", "Параметр курсора"), default="since"),
+                _INTERVAL,
+            ],
+        )
+    ],
+)
+
+SQL_POLLING = App(
+    key="sql_polling",
+    label=_l("SQL database (polling)", "База данных SQL (опрос)"),
+    is_source=True,
+    connection_fields=[
+        FormField(
+            name="dsn",
+            label=_l("Connection string", "Строка подключения"),
+            type="password",
+            secret=True,
+            required=True,
+            help=_l("postgresql://user:password@host/db", "postgresql://user:password@host/db"),
+        ),
+    ],
+    triggers=[
+        Trigger(
+            key="new_rows",
+            label=_l("New or changed rows", "Новые или изменённые строки"),
+            kind="polling",
+            config_fields=[
+                FormField(name="table", label=_l("Table", "Таблица"), required=True),
+                FormField(name="id_column", label=_l("Id column", "Столбец идентификатора"), default="id"),
+                FormField(name="cursor_column", label=_l("Cursor column", "Столбец курсора"), default="updated_at"),
+                _INTERVAL,
+            ],
+        )
+    ],
+)
+
+CSV_IMPORT = App(
+    key="csv_import",
+    label=_l("CSV file import", "Импорт CSV-файла"),
+    is_source=True,
+    needs_connection=False,
+    triggers=[Trigger(key="file_upload", label=_l("Uploaded file", "Загруженный файл"), kind="import")],
+)
+
+APPS: dict[str, App] = {a.key: a for a in (BPMONLINE, WEBHOOK, HTTP_POLLING, SQL_POLLING, CSV_IMPORT)}
+
+
+def get_app(key: str) -> App | None:
+    return APPS.get(key)
