@@ -35,12 +35,15 @@ _INT_RANGES = {EDM_INT32: (-(2**31), 2**31 - 1), EDM_INT64: (-(2**63), 2**63 - 1
 
 
 def coerce_value(value: Any, field: TargetField) -> Any:
-    """The JSON value for `field` built from `value`; ``None`` stays ``None``.
+    """The JSON value for `field` built from `value`; ``None`` (and blank text for a
+    non-text field) gives ``None``.
 
     Raises MappingError naming the field when the value cannot be that type.
     """
     if value is None:
         return None
+    if isinstance(value, str) and not value.strip() and field.type != EDM_STRING:
+        return None  # a blank form field means "no value" for a number, date, id…
     try:
         return _coerce(value, field)
     except ConversionError as exc:
@@ -65,7 +68,7 @@ def _coerce(value: Any, field: TargetField) -> Any:
         moment = _moment(value)
         # The calendar day where the value was written, not the UTC day.
         return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
-    return _passthrough(value)
+    return to_json_value(value)
 
 
 def _string(value: Any, field: TargetField) -> str:
@@ -125,7 +128,10 @@ def _moment(value: Any) -> datetime | date:
     raise ConversionError(f"{show_value(value)} is not a date")
 
 
-def _passthrough(value: Any) -> Any:
+def to_json_value(value: Any) -> Any:
+    """A mapped value made JSON-ready without a target type (numbers, dates, GUIDs as text)."""
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
     if isinstance(value, Decimal):
         return _float(value)
     if isinstance(value, datetime):

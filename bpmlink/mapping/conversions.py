@@ -33,7 +33,14 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from bpmlink.mapping.errors import ConversionError
 from bpmlink.mapping.paths import get_path, parse_path
@@ -350,6 +357,8 @@ def _blank_to_none(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
 class _Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    name: str
+
     def apply(self, value: Any, ctx: ConversionContext) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -518,6 +527,14 @@ class ValueMap(_Step):
     map: dict[str, Any]
     default: Any = None
     case_sensitive: bool = False
+
+    @model_serializer(mode="wrap")
+    def _without_unset_default(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # "no default" (an error) and "default null" differ, so a dump must keep them apart.
+        data: dict[str, Any] = handler(self)
+        if "default" not in self.model_fields_set:
+            data.pop("default", None)
+        return data
 
     def _key(self, value: Any) -> str:
         text = to_text(value).strip()

@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from bpmlink.mapping.conversions import Conversion, normalize_step
 from bpmlink.mapping.errors import FieldError
@@ -79,8 +88,7 @@ class MappingRule(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> MappingRule:
-        given = [kind for kind in _KINDS if kind in self.model_fields_set and (
-            kind == "constant" or getattr(self, kind) is not None)]
+        given = self._given_kinds()
         if len(given) != 1:
             got = ", ".join(given) if given else "none"
             raise ValueError(
@@ -92,10 +100,22 @@ class MappingRule(BaseModel):
     @property
     def kind(self) -> str:
         """Which of source/template/constant/lookup this rule uses."""
-        for kind in _KINDS:
-            if kind in self.model_fields_set and (kind == "constant" or getattr(self, kind) is not None):
-                return kind
-        raise AssertionError("validated rules always have a kind")  # pragma: no cover
+        return self._given_kinds()[0]
+
+    def _given_kinds(self) -> list[str]:
+        given = [kind for kind in _KINDS if getattr(self, kind) is not None]
+        # A null constant is a kind of its own only when nothing else is given,
+        # so that a dumped rule (with constant: null) validates again.
+        if not given and "constant" in self.model_fields_set:
+            given = ["constant"]
+        return given
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dump only the rule's own kind, as the bundle JSON writes it."""
+        data: dict[str, Any] = handler(self)
+        kind = self.kind
+        return {k: v for k, v in data.items() if k not in _KINDS or k == kind}
 
 
 def _template_or_value_error(source: str) -> None:
@@ -143,10 +163,10 @@ def check_rules(rules: Sequence[MappingRule], fields: Mapping[str, TargetField])
             errors.append(FieldError(field=rule.target, message="the entity has no such field"))
             continue
         if rule.lookup is not None and field.lookup_entity and field.lookup_entity != rule.lookup.entity:
-            errors.append(FieldError(
-                field=rule.target,
-                message=f"the field refers to {field.lookup_entity}, but the lookup searches {rule.lookup.entity}",
-            ))
+            message = (
+                f"the field refers to {field.lookup_entity}, but the lookup searches {rule.lookup.entity}"
+            )
+            errors.append(FieldError(field=rule.target, message=message))
     return errors
 
 

@@ -65,6 +65,7 @@ _REMOVED_FILTERS: Final = ("center", "indent", "wordwrap", "format", "filesizefo
 _UNSAFE_STR_METHODS: Final = frozenset(
     {"format", "format_map", "center", "ljust", "rjust", "zfill", "expandtabs"}
 )
+_MAX_POWER_BITS: Final = 4096
 _PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _STRFTIME_WIDTH = re.compile(r"%[-_0^#]*\d")
 
@@ -244,9 +245,10 @@ class MappingSandbox(SandboxedEnvironment):
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _check_time()
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            if isinstance(left, int | float) and abs(left) > 1:
-                raise TemplateError("powers above 64 are not allowed in templates")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+            # Python computes huge integer powers exactly: bound the size of the result.
+            if left.bit_length() * right > _MAX_POWER_BITS:
+                raise TemplateError("the power is too large for a template")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(times, int):

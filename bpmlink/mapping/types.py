@@ -45,3 +45,15 @@ class TargetField:
     required: bool = False
     max_length: int | None = None
     lookup_entity: str | None = None
+
+    @classmethod
+    def from_metadata(cls, info: object) -> TargetField:
+        """Adapt a `$metadata` column description (duck-typed: name, type, nullable,
+        max_length, lookup_entity) such as bpmlink.bpmonline.metadata.FieldInfo."""
+        return cls(
+            name=str(getattr(info, "name")),  # noqa: B009 - duck-typed on purpose
+            type=str(getattr(info, "type")),  # noqa: B009
+            required=not bool(getattr(info, "nullable", True)),
+            max_length=getattr(info, "max_length", None),
+            lookup_entity=getattr(info, "lookup_entity", None),
+        )

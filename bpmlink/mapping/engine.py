@@ -1,0 +1,137 @@
+"""Apply a bundle's mapping to one source item: the only async part (lookups)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from bpmlink.mapping.coerce import coerce_value, to_json_value
+from bpmlink.mapping.conversions import ConversionContext, is_blank, run_conversions, show_value, to_text
+from bpmlink.mapping.errors import ConversionError, FieldError, MappingError
+from bpmlink.mapping.paths import get_path
+from bpmlink.mapping.rules import MappingRule
+from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, render_template
+from bpmlink.mapping.types import TargetField
+
+# resolve(entity, by, value, create_if_missing) -> the record's Id, or None when not found.
+# Raise MappingError for a problem to show on the field; anything else (network,
+# 5xx) propagates so that the pipeline can retry the event.
+LookupResolver = Callable[[str, str, str, bool], Awaitable[str | None]]
+
+
+class MappedRecord(BaseModel):
+    """The outcome of mapping one item.
+
+    `values`: target field → JSON value for bpm'online, only fields that have a
+    value (an empty result is left out, so a create takes Creatio's default and
+    an update never blanks a field because the source lacked it).
+    `empty`: mapped fields that came out empty. `errors`: every field that could
+    not be built (all of them, not only the first). `warnings`: things the user
+    should see that do not stop the push (a lookup that found nothing).
+    """
+
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    warnings: list[FieldError] = []
+    empty: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def build_value(
+    rule: MappingRule,
+    item: Any,
+    *,
+    default_phone_region: str | None = None,
+    template_time_limit: float = DEFAULT_TIME_LIMIT,
+) -> Any:
+    """A rule's value before type coercion (for a lookup rule: the display value to search).
+
+    Raises ConversionError (plain words, without the field name) on failure.
+    """
+    ctx = ConversionContext(item=item, default_phone_region=default_phone_region)
+    if rule.lookup is not None:
+        raw: Any = render_template(
+            rule.lookup.value, item, time_limit=template_time_limit, default_phone_region=default_phone_region
+        )
+    elif rule.template is not None:
+        raw = render_template(
+            rule.template, item, time_limit=template_time_limit, default_phone_region=default_phone_region
+        )
+    elif rule.source is not None:
+        raw = get_path(item, rule.source)
+    else:
+        raw = rule.constant
+    return run_conversions(raw, rule.convert, ctx)
+
+
+async def apply_mapping(
+    rules: Sequence[MappingRule],
+    item: Any,
+    fields: Mapping[str, TargetField] | None,
+    lookup_resolver: LookupResolver | None = None,
+    *,
+    default_phone_region: str | None = None,
+    template_time_limit: float = DEFAULT_TIME_LIMIT,
+) -> MappedRecord:
+    """Map `item` through `rules` into the values for the target entity's `fields`.
+
+    With `fields` None the values are only made JSON-ready (no type checks).
+    Errors of every field are collected in the result; nothing is raised for
+    them. Exceptions of `lookup_resolver` other than MappingError propagate.
+    """
+    record = MappedRecord()
+    resolved: dict[tuple[str, str, str, bool], str | None] = {}
+    for rule in rules:
+        target = rule.target
+        field = fields.get(target) if fields is not None else None
+        try:
+            if fields is not None and field is None:
+                raise MappingError(target, "the entity has no such field")
+            value = build_value(
+                rule, item, default_phone_region=default_phone_region, template_time_limit=template_time_limit
+            )
+            if rule.lookup is not None:
+                display = to_text(value).strip()
+                value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None
+            value = coerce_value(value, field) if field is not None else to_json_value(value)
+        except MappingError as exc:
+            record.errors.append(FieldError(field=exc.field or target, message=exc.message))
+            continue
+        except ConversionError as exc:
+            record.errors.append(FieldError(field=target, message=str(exc)))
+            continue
+        if is_blank(value):
+            record.empty.append(target)
+            if field is not None and field.required:
+                message = "the field is required but came out empty"
+                record.errors.append(FieldError(field=target, message=message))
+        else:
+            record.values[target] = value
+    return record
+
+
+async def _lookup(
+    rule: MappingRule,
+    display: str,
+    resolver: LookupResolver | None,
+    resolved: dict[tuple[str, str, str, bool], str | None],
+    record: MappedRecord,
+) -> str | None:
+    spec = rule.lookup
+    assert spec is not None
+    if resolver is None:
+        raise MappingError(rule.target, "lookups cannot be resolved here (no connection given)")
+    key = (spec.entity, spec.by, display, spec.create_if_missing)
+    if key not in resolved:  # the same lookup in two rules asks bpm'online once
+        resolved[key] = await resolver(spec.entity, spec.by, display, spec.create_if_missing)
+    found = resolved[key]
+    if found is None:
+        record.warnings.append(
+            FieldError(field=rule.target, message=f"no {spec.entity} with {spec.by} {show_value(display)}")
+        )
+    return found
