@@ -1,0 +1,21 @@
+"""`python -m bpmlink_sandbox`: serve the sandbox with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from .app import create_app
+from .settings import SandboxSettings
+
+
+def main() -> None:
+    settings = SandboxSettings.from_env()
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                access_log=False, lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

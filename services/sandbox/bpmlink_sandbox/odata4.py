@@ -1,0 +1,267 @@
+"""OData 4 endpoint (`/0/odata`, `/odata` on .NET Core): reads, writes, `$metadata` (§3)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .auth import Principal
+from .filter_parser import PathNotFound, QueryError
+from .http import ODATA_JSON, TEXT, Response, dumps
+from .pages import RAM_LIMIT_MESSAGE, odata_error, query_error, routing_404, server_error
+from .query import Expand, Query, StreamSelected, parse_query, run
+from .schema import EMPTY_GUID, Entity
+from .state import State
+from .store import Tx
+from .writes import WriteError, create, delete, parse_key, update
+
+_RESOURCE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>[^)]*)\))?(?P<rest>(?:/[^/]*)*)$")
+_GUID_SEG = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+ODATA_HEADERS = [("OData-Version", "4.0")]
+VALUE_CONTEXT = "application/json; odata.metadata=minimal; charset=utf-8"
+
+
+@dataclass
+class Ctx:
+    """One OData request (top-level or a `$batch` part)."""
+
+    state: State
+    principal: Principal
+    root: str  # absolute service root, e.g. http://127.0.0.1:8002/0/odata
+    tx: Tx | None = None
+
+
+def ok_json(obj: Any, status: int = 200, extra: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, dumps(obj), ODATA_JSON, ODATA_HEADERS + (extra or []))
+
+
+def method_not_allowed(method: str) -> Response:
+    return Response(405, dumps({"Message": f"The requested resource does not support http method '{method}'."}),
+                    "application/json; charset=utf-8", [("Allow", "GET, POST, PATCH, DELETE")])
+
+
+def render(ent: Entity, row: dict[str, Any], select: list[str] | None = None) -> dict[str, Any]:
+    """A stored row as OData 4 JSON: every column (stream columns as media annotations) or `$select`."""
+    if select is not None:
+        return {p: row.get(p, ent.columns[p].empty()) for p in select}
+    out: dict[str, Any] = {}
+    for prop, col in ent.columns.items():
+        if col.kind == "stream":
+            link = f"{ent.name}({row['Id']})/{prop}"
+            out[f"{prop}@odata.mediaEditLink"] = link
+            out[f"{prop}@odata.mediaReadLink"] = link
+            out[f"{prop}@odata.mediaContentType"] = "application/octet-stream"
+        else:
+            out[prop] = row.get(prop, col.empty()) if prop in row else col.empty()
+    return out
+
+
+def render_expanded(ctx: Ctx, ent: Entity, row: dict[str, Any], select: list[str] | None,
+                    expand: list[Expand]) -> dict[str, Any]:
+    out = render(ent, row, select)
+    for exp in expand:
+        key = row.get(exp.nav.prop)
+        target = ctx.state.store.get(exp.target.name, key) if key and key != EMPTY_GUID else None
+        out[exp.nav.name] = (render_expanded(ctx, exp.target, target, exp.select, exp.expand)
+                             if target is not None else None)
+    return out
+
+
+def error_for(exc: Exception) -> Response:
+    if isinstance(exc, QueryError):
+        return query_error(str(exc))
+    if isinstance(exc, PathNotFound):
+        return server_error(str(exc), "Terrasoft.Common.ItemNotFoundException")
+    if isinstance(exc, StreamSelected):
+        return server_error("Value cannot be null.\r\nParameter name: property", "System.ArgumentNullException")
+    if isinstance(exc, WriteError):
+        if exc.status == 500:
+            return server_error(exc.message, exc.inner_type)
+        if exc.status == 404:
+            return Response(404, b"", None, ODATA_HEADERS)
+        return odata_error(exc.status, exc.message)
+    raise exc
+
+
+def write_then_fail() -> Response:
+    # A post-save event handler threw: the row is committed, the caller sees a failure (§3.5).
+    return server_error("Object reference not set to an instance of an object.", "System.NullReferenceException")
+
+
+async def handle(ctx: Ctx, method: str, rel: str, query: list[tuple[str, str]], headers: dict[str, str],
+                 body: bytes) -> Response:
+    """Dispatch one OData 4 request; `rel` is the path below the service root."""
+    state = ctx.state
+    if rel in ("", "/"):
+        if method != "GET":
+            return method_not_allowed(method)
+        sets = [{"name": n, "kind": "EntitySet", "url": n} for n in state.store.schema.entities]
+        return ok_json({"@odata.context": f"{ctx.root}/$metadata", "value": sets})
+    if rel == "$metadata":
+        return Response(200, state.metadata(4).encode(), "application/xml; charset=utf-8", ODATA_HEADERS)
+    m = _RESOURCE.match(rel)
+    if m is None:
+        return routing_404(ctx.root + "/" + rel, rel.split("/")[0].split("(")[0])
+    ent = state.store.schema.get(m["set"])
+    if ent is None:
+        return routing_404(ctx.root + "/" + rel, m["set"])
+    key_text = m["key"]
+    rest = [s for s in m["rest"].split("/") if s] if m["rest"] else []
+    if key_text is None and rest and _GUID_SEG.match(rest[0]):
+        key_text, rest = rest[0], rest[1:]  # key-as-segment (`City/<guid>`, used in $batch docs)
+    try:
+        if key_text is None:
+            if not rest:
+                if method == "GET":
+                    return collection(ctx, ent, query)
+                if method == "POST":
+                    return await post(ctx, ent, headers, body)
+                return method_not_allowed(method)
+            if rest == ["$count"] and method == "GET":
+                q = parse_query([(k, v) for k, v in query if k == "$filter"], ent, state.store, 4)
+                _, total = run(Query(filter=q.filter, top=0), ent, state.store)
+                return Response(200, str(total).encode(), TEXT, ODATA_HEADERS)
+            return routing_404(ctx.root + "/" + rel, ent.name)
+        key = parse_key(key_text)
+        if key is None:
+            return odata_error(400, f"The key value ({key_text}) from request is not valid. The key value should be "
+                                    "format of type 'Edm.Guid'.")
+        if not rest:
+            if method == "GET":
+                return entity(ctx, ent, key, query)
+            if method == "PATCH" or method == "MERGE":
+                return await patch(ctx, ent, key, headers, body)
+            if method == "DELETE":
+                if not await delete(state.store, ent, key, ctx.tx):
+                    return Response(404, b"", None, ODATA_HEADERS)
+                return write_then_fail() if state.faults.write_then_fail else Response(204, b"", None, ODATA_HEADERS)
+            return method_not_allowed(method)
+        return await member(ctx, ent, key, rest, method, headers, body)
+    except (QueryError, PathNotFound, StreamSelected, WriteError) as exc:
+        return error_for(exc)
+
+
+def collection(ctx: Ctx, ent: Entity, params: list[tuple[str, str]]) -> Response:
+    q = parse_query(params, ent, ctx.state.store, 4)
+    if ctx.state.faults.ram_limit:
+        return odata_error(500, "An error has occurred.", RAM_LIMIT_MESSAGE, "Terrasoft.Common.RamLimitException")
+    rows, total = run(q, ent, ctx.state.store)
+    out: dict[str, Any] = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}{q.context_suffix()}"}
+    if q.count:
+        out["@odata.count"] = total
+    if q.expand:
+        out["value"] = [render_expanded(ctx, ent, r, q.select, q.expand) for r in rows]
+    else:
+        sel = q.select
+        out["value"] = [render(ent, r, sel) for r in rows]
+    return ok_json(out)
+
+
+def entity(ctx: Ctx, ent: Entity, key: str, params: list[tuple[str, str]]) -> Response:
+    row = ctx.state.store.get(ent.name, key)
+    if not params:  # the hot path: a plain keyed GET
+        if row is None:
+            return Response(404, b"", None, ODATA_HEADERS)
+        out = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}/$entity"}
+        out.update(render(ent, row))
+        return ok_json(out)
+    q = parse_query([(k, v) for k, v in params if k in ("$select", "$expand", "$format")], ent, ctx.state.store, 4)
+    if row is None:
+        return Response(404, b"", None, ODATA_HEADERS)
+    out = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}{q.context_suffix()}/$entity"}
+    out.update(render_expanded(ctx, ent, row, q.select, q.expand))
+    return ok_json(out)
+
+
+def _json_body(headers: dict[str, str], body: bytes) -> Any:
+    ctype = headers.get("content-type", "application/json")
+    if "json" not in ctype:
+        raise WriteError(415, f"The request entity's media type '{ctype.split(';')[0]}' is not supported for "
+                              "this resource.")
+    try:
+        return json.loads(body.decode("utf-8-sig") or "null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WriteError(400, f"The request body is not valid JSON: {exc}") from None
+
+
+async def post(ctx: Ctx, ent: Entity, headers: dict[str, str], body: bytes) -> Response:
+    data = _json_body(headers, body)
+    row, echo = await create(ctx.state.store, ent, data, ctx.principal.contact_id, 4, ctx.tx)
+    if ctx.state.faults.write_then_fail:
+        return write_then_fail()
+    out = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}/$entity"}
+    out.update(render(ent, echo))
+    return ok_json(out, 201, [("Location", f"{ctx.root}/{ent.name}({row['Id']})")])
+
+
+async def patch(ctx: Ctx, ent: Entity, key: str, headers: dict[str, str], body: bytes) -> Response:
+    data = _json_body(headers, body)
+    found = await update(ctx.state.store, ent, key, data, ctx.principal.contact_id, 4, ctx.tx)
+    if not found:
+        if ctx.state.faults.patch_missing == "204":
+            return Response(204, b"", None, ODATA_HEADERS)
+        return Response(404, b"", None, ODATA_HEADERS)
+    if ctx.state.faults.write_then_fail:
+        return write_then_fail()
+    return Response(204, b"", None, ODATA_HEADERS)
+
+
+async def member(ctx: Ctx, ent: Entity, key: str, rest: list[str], method: str, headers: dict[str, str],
+                 body: bytes) -> Response:
+    """`Entity(id)/Prop`, `.../Prop/$value`, `.../Nav`, and stream columns."""
+    store = ctx.state.store
+    name = rest[0]
+    row = store.get(ent.name, key)
+    col = ent.columns.get(name)
+    nav = ent.navs.get(name)
+    if col is None and nav is None:
+        return query_error(f"Could not find a property named '{name}' on type '{ent.qualified}'.")
+    if row is None:
+        return Response(404, b"", None, ODATA_HEADERS)
+    if col is not None and col.kind == "stream":
+        return await stream(ctx, ent, row, name, method, headers, body)
+    if method != "GET":
+        return method_not_allowed(method)
+    if nav is not None:
+        target_ent = store.schema.entities[nav.target or ""]
+        target = store.get(target_ent.name, row.get(nav.prop, EMPTY_GUID))
+        if len(rest) > 1 or target is None:
+            return Response(204 if target is None else 404, b"", None, ODATA_HEADERS)
+        out = {"@odata.context": f"{ctx.root}/$metadata#{target_ent.name}/$entity"}
+        out.update(render(target_ent, target))
+        return ok_json(out)
+    assert col is not None
+    value = row.get(name, col.empty())
+    if rest[1:] == ["$value"]:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return Response(200, text.encode(), TEXT, ODATA_HEADERS)
+    if len(rest) > 1:
+        return routing_404(f"{ctx.root}/{ent.name}({key})/{'/'.join(rest)}", ent.name)
+    return ok_json({"@odata.context": f"{ctx.root}/$metadata#{ent.name}({key})/{name}", "value": value})
+
+
+async def stream(ctx: Ctx, ent: Entity, row: dict[str, Any], name: str, method: str, headers: dict[str, str],
+                 body: bytes) -> Response:
+    """Binary columns (§3.10): GET the bytes, PUT octet-stream → 200, DELETE → 204."""
+    store = ctx.state.store
+    hidden = f"@stream:{name}"
+    if method == "GET":
+        data = row.get(hidden)
+        if not data:
+            return Response(204, b"", None, ODATA_HEADERS)
+        return Response(200, base64.b64decode(data["b64"]), data["ct"], ODATA_HEADERS)
+    if method in ("PUT", "DELETE"):
+        new = dict(row)
+        if method == "PUT":
+            if len(body) > 10 * 1024 * 1024:
+                return odata_error(413, "The file size exceeds the MaxFileSize system setting (10 MB).")
+            new[hidden] = {"ct": headers.get("content-type", "application/octet-stream"),
+                           "b64": base64.b64encode(body).decode()}
+        else:
+            new.pop(hidden, None)
+        await store.replace(ent.name, new, ctx.tx)
+        return Response(200 if method == "PUT" else 204, b"", None, ODATA_HEADERS)
+    return method_not_allowed(method)

@@ -1,0 +1,87 @@
+"""Server-side record rules: defaults on insert, Contact name parts, derived columns (§3.4, §8.6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .schema import MIN_DATE, Entity
+from .values import parse_dt
+
+SUPERVISOR_CONTACT = "410006e1-ca4e-4502-a9ec-e54d922d2c00"
+OUR_COMPANY = "e308b781-3c5b-4ecb-89ef-5c1ed4da488e"
+ENGLISH = "6ebc31fa-ee6c-48e9-81bf-8003ac03b019"
+TASK_TYPE = "fbe0acdc-cfc0-df11-b00f-001d60e938c6"
+TODO_CATEGORY = "f2c0ce0e-cfc1-df11-b00f-001d60e938c6"
+NOT_STARTED = "384d4b84-58e6-df11-971b-001d60e938c6"
+MEDIUM_PRIORITY = "ab96fa02-7fe6-df11-971b-001d60e938c6"
+
+# Schema defaults applied when a POST omits the column (the lookup columns' default values).
+SCHEMA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Contact": {"LanguageId": ENGLISH, "Confirmed": True},
+    "Activity": {
+        "TypeId": TASK_TYPE, "ActivityCategoryId": TODO_CATEGORY, "StatusId": NOT_STARTED,
+        "PriorityId": MEDIUM_PRIORITY, "ShowInScheduler": True,
+    },
+}
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """`"API Test"` → (GivenName "API", Surname "Test", MiddleName ""), the en-US name format."""
+    parts = name.split()
+    if not parts:
+        return "", "", ""
+    if len(parts) == 1:
+        return parts[0], "", ""
+    return parts[0], parts[-1], " ".join(parts[1:-1])
+
+
+def join_name(given: str, middle: str, surname: str) -> str:
+    return " ".join(p for p in (given, middle, surname) if p)
+
+
+def age_from(birth: str, today: datetime) -> int:
+    if not birth or birth == MIN_DATE:
+        return 0
+    b = parse_dt(birth)
+    years = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+    return max(years, 0)
+
+
+def new_row(
+    entity: Entity, values: dict[str, Any], *, stamp: str, caller: str, today: datetime | None = None
+) -> dict[str, Any]:
+    """A complete row: every column present, empty values where nothing was given."""
+    row: dict[str, Any] = {}
+    defaults = SCHEMA_DEFAULTS.get(entity.name, {})
+    for prop, col in entity.columns.items():
+        if col.kind == "stream":
+            continue
+        if prop in values:
+            row[prop] = values[prop]
+        elif prop in defaults:
+            row[prop] = defaults[prop]
+        else:
+            row[prop] = col.empty()
+    row["CreatedOn"] = row["ModifiedOn"] = stamp
+    row["CreatedById"] = row["ModifiedById"] = caller
+    row["ProcessListeners"] = 0
+    if entity.has_owner() and "OwnerId" not in values:
+        row["OwnerId"] = caller
+    if entity.name == "Activity" and "AuthorId" not in values:
+        row["AuthorId"] = caller
+    apply_rules(entity, row, set(values), today or datetime.now(UTC))
+    return row
+
+
+def apply_rules(entity: Entity, row: dict[str, Any], changed: set[str], today: datetime) -> None:
+    """Derived columns: Contact Name ↔ GivenName/Surname/MiddleName, Age from BirthDate."""
+    if entity.name == "Contact":
+        if "Name" in changed:
+            row["GivenName"], row["Surname"], row["MiddleName"] = split_name(row["Name"])
+        elif changed & {"GivenName", "Surname", "MiddleName"}:
+            row["Name"] = join_name(row["GivenName"], row["MiddleName"], row["Surname"])
+        if "BirthDate" in changed or "Age" not in changed:
+            row["Age"] = age_from(row.get("BirthDate", ""), today)
+    if entity.name == "Lead" and not row.get("LeadName") and (row.get("Contact") or row.get("Account")):
+        row["LeadName"] = ", ".join(p for p in (row.get("Contact"), row.get("Account")) if p)

@@ -1,0 +1,260 @@
+"""Records in PostgreSQL (one JSONB row per record), served from an in-memory copy.
+
+The sandbox is one process, so memory is the read path and PostgreSQL the durable
+write-through copy: every write is applied in memory first (so concurrent requests see
+duplicate ids at once), then persisted; a failed persist undoes the memory change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from .schema import Schema
+
+Row = dict[str, Any]
+
+DDL = """
+CREATE TABLE IF NOT EXISTS sb_record (
+    seq bigserial,
+    entity text NOT NULL,
+    id uuid NOT NULL,
+    data jsonb NOT NULL,
+    PRIMARY KEY (entity, id)
+);
+CREATE INDEX IF NOT EXISTS sb_record_seq ON sb_record (entity, seq);
+CREATE TABLE IF NOT EXISTS sb_schema_ext (seq bigserial PRIMARY KEY, ext jsonb NOT NULL);
+"""
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class DuplicateKey(Exception):
+    pass
+
+
+class Tx:
+    """A PostgreSQL transaction plus the memory undo log of what it changed."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.undo: list[Callable[[], None]] = []
+
+
+class Store:
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.pool: asyncpg.Pool | None = None
+        self.schema = Schema()
+        self.rows: dict[str, dict[str, Row]] = {}
+        # entity -> property -> value -> ids; built lazily for equality filters
+        self.indexes: dict[str, dict[str, dict[Any, set[str]]]] = {}
+        self.seq: dict[str, int] = {}  # id -> insertion number, to order index hits like a scan
+        self._next_seq = 0
+
+    # --- lifecycle -------------------------------------------------------
+    async def open(self) -> None:
+        # The stand-in trades durability of the last few ms for speed: commits do not wait for fsync.
+        self.pool = await asyncpg.create_pool(
+            self.url, min_size=1, max_size=self.pool_size,
+            server_settings={"synchronous_commit": "off"},
+        )
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock(77001)")
+            try:
+                await conn.execute(DDL)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(77001)")
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    @property
+    def _pool(self) -> asyncpg.Pool:
+        assert self.pool is not None, "store not open"
+        return self.pool
+
+    async def ping(self) -> bool:
+        try:
+            return await self._pool.fetchval("SELECT 1") == 1
+        except (OSError, asyncpg.PostgresError, AssertionError):
+            return False
+
+    async def load(self, base_extensions: list[dict[str, Any]]) -> bool:
+        """Load schema extensions and rows; False when the database holds no records yet."""
+        async with self._pool.acquire() as conn:
+            exts = [json.loads(r["ext"]) for r in await conn.fetch("SELECT ext::text FROM sb_schema_ext ORDER BY seq")]
+            records = await conn.fetch("SELECT entity, id::text, data::text FROM sb_record ORDER BY seq")
+        self.schema = Schema(base_extensions + exts)
+        self.rows = {name: {} for name in self.schema.entities}
+        self.indexes = {}
+        self.seq = {}
+        for rec in records:
+            table = self.rows.setdefault(rec["entity"], {})
+            table[rec["id"]] = json.loads(rec["data"])
+            self._number(rec["id"])
+        return bool(records)
+
+    async def reset(self, schema: Schema, seed: dict[str, list[Row]]) -> None:
+        """Replace everything with the seed (one COPY; fast enough to run before every test)."""
+        records = [(ent, row["Id"], _dumps(row)) for ent, rows in seed.items() for row in rows]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("TRUNCATE sb_record, sb_schema_ext RESTART IDENTITY")
+            await conn.copy_records_to_table("sb_record", records=records, columns=["entity", "id", "data"])
+        self.schema = schema
+        self.rows = {name: {} for name in schema.entities}
+        self.seq = {}
+        for ent, rows in seed.items():
+            table = self.rows[ent]
+            for row in rows:
+                table[row["Id"]] = dict(row)
+                self._number(row["Id"])
+        self.indexes = {}
+
+    async def save_extension(self, ext: dict[str, Any]) -> None:
+        await self._pool.execute("INSERT INTO sb_schema_ext (ext) VALUES ($1::text::jsonb)", _dumps(ext))
+        for name in self.schema.entities:
+            self.rows.setdefault(name, {})
+
+    def _number(self, key: str) -> None:
+        self._next_seq += 1
+        self.seq[key] = self._next_seq
+
+    # --- reads -------------------------------------------------------------
+    def table(self, entity: str) -> dict[str, Row]:
+        return self.rows.setdefault(entity, {})
+
+    def get(self, entity: str, key: str) -> Row | None:
+        return self.rows.get(entity, {}).get(key)
+
+    def scan(self, entity: str) -> Iterable[Row]:
+        return self.rows.get(entity, {}).values()
+
+    def lookup(self, entity: str, prop: str, value: Any) -> set[str]:
+        """Ids of rows whose `prop` equals `value` (hash index, built on first use)."""
+        by_prop = self.indexes.setdefault(entity, {})
+        index = by_prop.get(prop)
+        if index is None:
+            index = {}
+            for key, row in self.table(entity).items():
+                index.setdefault(row.get(prop), set()).add(key)
+            by_prop[prop] = index
+        return index.get(value, set())
+
+    def _index_add(self, entity: str, row: Row) -> None:
+        for prop, index in self.indexes.get(entity, {}).items():
+            index.setdefault(row.get(prop), set()).add(row["Id"])
+
+    def _index_remove(self, entity: str, row: Row) -> None:
+        for prop, index in self.indexes.get(entity, {}).items():
+            ids = index.get(row.get(prop))
+            if ids is not None:
+                ids.discard(row["Id"])
+
+    # --- writes ------------------------------------------------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """All-or-nothing group of writes (a $batch atomicity group)."""
+        async with self._pool.acquire() as conn:
+            tr = conn.transaction()
+            await tr.start()
+            tx = Tx(conn)
+            try:
+                yield tx
+            except BaseException:
+                await tr.rollback()
+                for undo in reversed(tx.undo):
+                    undo()
+                raise
+            else:
+                await tr.commit()
+
+    async def _exec(self, tx: Tx | None, sql: str, *args: Any) -> None:
+        if tx is not None:
+            await tx.conn.execute(sql, *args)
+        else:
+            await self._pool.execute(sql, *args)
+
+    async def insert(self, entity: str, row: Row, tx: Tx | None = None) -> None:
+        table = self.table(entity)
+        key = row["Id"]
+        if key in table:
+            raise DuplicateKey(key)
+        table[key] = row
+        self._number(key)
+        self._index_add(entity, row)
+
+        def undo() -> None:
+            if table.get(key) is row:
+                del table[key]
+                self._index_remove(entity, row)
+
+        try:
+            await self._exec(
+                tx, "INSERT INTO sb_record (entity, id, data) VALUES ($1, $2::text::uuid, $3::text::jsonb)",
+                entity, key, _dumps(row),
+            )
+        except asyncpg.UniqueViolationError:
+            undo()
+            raise DuplicateKey(key) from None
+        except BaseException:
+            undo()
+            raise
+        if tx is not None:
+            tx.undo.append(undo)
+
+    async def replace(self, entity: str, row: Row, tx: Tx | None = None) -> None:
+        """Store a new version of an existing row."""
+        table = self.table(entity)
+        key = row["Id"]
+        old = table.get(key)
+        if old is None:
+            raise KeyError(key)
+        self._index_remove(entity, old)
+        table[key] = row
+        self._index_add(entity, row)
+
+        def undo() -> None:
+            self._index_remove(entity, row)
+            table[key] = old
+            self._index_add(entity, old)
+
+        try:
+            await self._exec(
+                tx, "UPDATE sb_record SET data = $3::text::jsonb WHERE entity = $1 AND id = $2::text::uuid",
+                entity, key, _dumps(row),
+            )
+        except BaseException:
+            undo()
+            raise
+        if tx is not None:
+            tx.undo.append(undo)
+
+    async def delete(self, entity: str, key: str, tx: Tx | None = None) -> None:
+        table = self.table(entity)
+        old = table.pop(key, None)
+        if old is None:
+            raise KeyError(key)
+        self._index_remove(entity, old)
+        # Deleting re-appends on undo; order of a restored row is not significant.
+
+        def undo() -> None:
+            table[key] = old
+            self._index_add(entity, old)
+
+        try:
+            await self._exec(tx, "DELETE FROM sb_record WHERE entity = $1 AND id = $2::text::uuid", entity, key)
+        except BaseException:
+            undo()
+            raise
+        if tx is not None:
+            tx.undo.append(undo)
