@@ -49,8 +49,7 @@ def csdl3(schema: Schema) -> str:
         out.append('    <Key><PropertyRef Name="Id"/></Key>')
         for col in ent.columns.values():
             if col.kind == "stream":
-                out.append(f'    <Property Name="{col.prop}" Type="Edm.Binary"/>')
-                continue
+                continue  # binary columns are not exposed as OData 3 properties
             edm = V3_TYPES.get(col.edm, col.edm)
             nullable = ' Nullable="false"' if col.prop == "Id" else ""
             out.append(f'    <Property Name="{col.prop}" Type="{edm}"{nullable}/>')

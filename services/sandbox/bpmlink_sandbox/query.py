@@ -134,6 +134,9 @@ def parse_query(params: list[tuple[str, str]], ent: Entity, store: Store, versio
         if not key.startswith("$"):
             continue  # custom query options are ignored, as in ASP.NET
         if key not in allowed:
+            if version == 3:
+                raise QueryError(f"The query parameter '{key}' begins with a system-reserved '$' character but "
+                                 "is not recognized.")
             raise QueryError(f"The query parameter '{key}' is not supported.")
         if key in opts:
             raise QueryError(f"Query option '{key}' was specified more than once, but it must be specified at "
@@ -152,10 +155,25 @@ def parse_query(params: list[tuple[str, str]], ent: Entity, store: Store, versio
                 raise msgs.syntax(0)
             bound = binder.bind_path(Path(words[0].split("/"), 0))
             q.orderby.append((bound.get, len(words) == 2 and words[1] == "desc"))
+    nav_select: dict[str, list[str]] = {}
     if "$select" in opts:
-        q.select = parse_select(opts["$select"], ent, version)
+        text = opts["$select"]
+        if version == 3:  # `$select=Contact/Id,Contact/Name&$expand=Contact` (OData 3 clients)
+            plain = []
+            for item in split_top(text):
+                nav_name, slash, prop = item.partition("/")
+                if slash and nav_name in ent.navs:
+                    target = schema.entities[ent.navs[nav_name].target or ""]
+                    nav_select.setdefault(nav_name, []).extend(parse_select(prop, target, 3) or [])
+                else:
+                    plain.append(item)
+            text = ",".join(plain) if plain else ",".join(f"{n}" for n in nav_select) or "*"
+        q.select = parse_select(text, ent, version)
     if "$expand" in opts:
         q.expand = parse_expand(opts["$expand"], ent, schema, version)
+        for exp in q.expand:
+            if exp.nav.name in nav_select:
+                exp.select = nav_select[exp.nav.name]
     if "$top" in opts:
         q.top = parse_int("$top", opts["$top"])
     if "$skip" in opts:
