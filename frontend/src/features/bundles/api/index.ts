@@ -1,0 +1,90 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Bundle, BundleInput, Page, PreviewResult, Sample } from '@/api/types';
+import { api } from '@/lib/api-client';
+
+export const bundleKeys = {
+  all: ['bundles'] as const,
+  list: () => [...bundleKeys.all, 'list'] as const,
+  one: (id: string) => [...bundleKeys.all, 'one', id] as const,
+  sample: (id: string) => [...bundleKeys.all, 'sample', id] as const,
+};
+
+export function useBundles(options: { refetchInterval?: number } = {}) {
+  return useQuery({
+    queryKey: bundleKeys.list(),
+    queryFn: async () => (await api.get<Page<Bundle>>('/api/v1/bundles', { limit: 500 })).items,
+    refetchInterval: options.refetchInterval,
+  });
+}
+
+export function useBundle(id: string | undefined) {
+  return useQuery({
+    queryKey: bundleKeys.one(id ?? ''),
+    queryFn: () => api.get<Bundle>(`/api/v1/bundles/${id}`),
+    enabled: !!id,
+  });
+}
+
+export function useSaveBundle() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id?: string; body: BundleInput }) =>
+      id ? api.patch<Bundle>(`/api/v1/bundles/${id}`, body) : api.post<Bundle>('/api/v1/bundles', body),
+    onSuccess: (b) => {
+      qc.setQueryData(bundleKeys.one(b.id), b);
+      void qc.invalidateQueries({ queryKey: bundleKeys.list() });
+    },
+  });
+}
+
+export function useDeleteBundle() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.delete(`/api/v1/bundles/${id}`),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: bundleKeys.all }),
+  });
+}
+
+export function useStartStop() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, action, held }: { id: string; action: 'start' | 'stop'; held?: 'process' | 'discard' }) =>
+      api.post<Bundle>(`/api/v1/bundles/${id}/${action}`, held ? { held } : {}),
+    onSuccess: (b, vars) => {
+      if (b && typeof b === 'object' && 'id' in b) qc.setQueryData(bundleKeys.one(b.id), b);
+      void qc.invalidateQueries({ queryKey: bundleKeys.list() });
+      void qc.invalidateQueries({ queryKey: bundleKeys.one(vars.id) });
+    },
+  });
+}
+
+/** The captured (webhook) or fetched (polling) sample; polls while waiting for a webhook. */
+export function useSample(id: string | undefined, waiting: boolean) {
+  return useQuery({
+    queryKey: bundleKeys.sample(id ?? ''),
+    queryFn: () => api.get<Sample>(`/api/v1/bundles/${id}/sample`),
+    enabled: !!id,
+    refetchInterval: (q) => (waiting && !q.state.data?.data ? 2000 : false),
+  });
+}
+
+export function useFetchSample(id: string | undefined) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<Sample>(`/api/v1/bundles/${id}/sample`),
+    onSuccess: (s) => qc.setQueryData(bundleKeys.sample(id ?? ''), s),
+  });
+}
+
+export function usePreview(id: string | undefined) {
+  return useMutation({
+    mutationFn: (body: { mapping: BundleInput['mapping']; sample?: unknown }) =>
+      api.post<PreviewResult>(`/api/v1/bundles/${id}/preview`, body),
+  });
+}
+
+export function useBackfill(id: string | undefined) {
+  return useMutation({
+    mutationFn: (body: Record<string, unknown> = {}) => api.post<{ job_id?: string; total?: number }>(`/api/v1/bundles/${id}/backfill`, body),
+  });
+}

@@ -1,0 +1,194 @@
+import { ActionIcon, Badge, Button, Card, Group, Menu, Radio, Skeleton, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { modals } from '@mantine/modals';
+import { notifications } from '@mantine/notifications';
+import { IconDots, IconHistory, IconPencil, IconPlayerPlay, IconPlayerStop, IconPlus, IconTransfer, IconTrash } from '@tabler/icons-react';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate } from 'react-router-dom';
+import type { Bundle } from '@/api/types';
+import { EmptyState } from '@/components/EmptyState';
+import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { PageHeader } from '@/components/PageHeader';
+import { BundleStatusBadge } from '@/components/StatusBadge';
+import { usePermissions } from '@/features/auth/api';
+import { formatDateTime, formatRelative } from '@/lib/format';
+import { useBundles, useDeleteBundle, useStartStop } from '../api';
+
+const COUNT_COLORS: Array<[string, string]> = [
+  ['created', 'teal'],
+  ['updated', 'cyan'],
+  ['skipped_duplicate', 'violet'],
+  ['failed', 'red'],
+];
+
+export function BundleListPage() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { canWrite } = usePermissions();
+  const bundles = useBundles({ refetchInterval: 15_000 });
+  const startStop = useStartStop();
+  const del = useDeleteBundle();
+
+  const run = (b: Bundle, action: 'start' | 'stop', held?: 'process' | 'discard') =>
+    startStop.mutate(
+      { id: b.id, action, held },
+      {
+        onSuccess: () =>
+          notifications.show({ color: 'teal', message: t(action === 'start' ? 'bundles.started' : 'bundles.stopped', { name: b.name }) }),
+        onError: (e) => notifications.show({ color: 'red', title: t('common.error'), message: errorMessage(e) }),
+      },
+    );
+
+  const start = (b: Bundle) => {
+    if (b.held_count) {
+      modals.open({
+        title: t('bundles.heldTitle'),
+        children: <HeldChoice count={b.held_count} onChoose={(held) => { modals.closeAll(); run(b, 'start', held); }} />,
+      });
+    } else run(b, 'start');
+  };
+
+  const confirmDelete = (b: Bundle) =>
+    modals.openConfirmModal({
+      title: t('bundles.deleteTitle'),
+      children: <Text size="sm">{t('bundles.deleteText', { name: b.name })}</Text>,
+      labels: { confirm: t('common.delete'), cancel: t('common.cancel') },
+      confirmProps: { color: 'red' },
+      onConfirm: () => del.mutate(b.id, { onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }) }),
+    });
+
+  const addButton = canWrite && (
+    <Button component={Link} to="/bundles/new/source" leftSection={<IconPlus size={16} />}>
+      {t('bundles.add')}
+    </Button>
+  );
+
+  return (
+    <>
+      <PageHeader title={t('bundles.title')} description={t('bundles.description')} actions={addButton} />
+      {bundles.isError && <ErrorState error={bundles.error} onRetry={() => void bundles.refetch()} />}
+      {bundles.isPending && <Skeleton h={160} />}
+      {bundles.data?.length === 0 && (
+        <EmptyState icon={<IconTransfer />} title={t('bundles.empty')} description={t('bundles.emptyText')} action={addButton} />
+      )}
+      {!!bundles.data?.length && (
+        <Card padding={0}>
+          <Table.ScrollContainer minWidth={760}>
+            <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('bundles.name')}</Table.Th>
+                  <Table.Th>{t('bundles.status')}</Table.Th>
+                  <Table.Th>{t('bundles.lastRun')}</Table.Th>
+                  <Table.Th>{t('bundles.counts')}</Table.Th>
+                  <Table.Th w={150} />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {bundles.data.map((b) => {
+                  const active = b.status === 'running' || b.status === 'waiting';
+                  return (
+                    <Table.Tr key={b.id} data-testid="bundle-row" data-name={b.name}>
+                      <Table.Td>
+                        <Text fw={500}>{b.name}</Text>
+                        <Text size="xs" c="dimmed">
+                          {t(`apps.${b.source.app}`, { defaultValue: b.source.app })} → {b.target.entity}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Stack gap={2} align="flex-start">
+                          <BundleStatusBadge status={b.status} />
+                          {b.status === 'error' && b.status_reason && (
+                            <Text size="xs" c="red" maw={240}>
+                              {b.status_reason}
+                            </Text>
+                          )}
+                          {!!b.held_count && (
+                            <Badge size="xs" color="yellow" variant="outline">
+                              {t('bundles.held', { count: b.held_count })}
+                            </Badge>
+                          )}
+                        </Stack>
+                      </Table.Td>
+                      <Table.Td>
+                        <Tooltip label={formatDateTime(b.last_run_at)} disabled={!b.last_run_at}>
+                          <Text size="sm">{b.last_run_at ? formatRelative(b.last_run_at) : t('bundles.never')}</Text>
+                        </Tooltip>
+                      </Table.Td>
+                      <Table.Td>
+                        <Group gap={4}>
+                          {COUNT_COLORS.map(([status, color]) => (
+                            <Tooltip key={status} label={t(`operationStatus.${status}`)}>
+                              <Badge variant="dot" color={color} size="sm" data-count={status}>
+                                {b.counts?.[status] ?? 0}
+                              </Badge>
+                            </Tooltip>
+                          ))}
+                        </Group>
+                      </Table.Td>
+                      <Table.Td>
+                        <Group gap={4} justify="flex-end" wrap="nowrap">
+                          {canWrite &&
+                            (active ? (
+                              <Button size="xs" variant="light" color="gray" leftSection={<IconPlayerStop size={14} />} onClick={() => run(b, 'stop')} loading={startStop.isPending && startStop.variables?.id === b.id}>
+                                {t('bundles.stop')}
+                              </Button>
+                            ) : (
+                              <Button size="xs" variant="light" color="teal" leftSection={<IconPlayerPlay size={14} />} onClick={() => start(b)} loading={startStop.isPending && startStop.variables?.id === b.id}>
+                                {t('bundles.start')}
+                              </Button>
+                            ))}
+                          <Menu position="bottom-end">
+                            <Menu.Target>
+                              <ActionIcon variant="subtle" color="gray" aria-label={t('common.more')}>
+                                <IconDots size={16} />
+                              </ActionIcon>
+                            </Menu.Target>
+                            <Menu.Dropdown>
+                              <Menu.Item leftSection={<IconHistory size={14} />} onClick={() => navigate(`/history?bundle=${b.id}`)}>
+                                {t('nav.history')}
+                              </Menu.Item>
+                              {canWrite && (
+                                <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => navigate(`/bundles/${b.id}/edit/source`)}>
+                                  {t('common.edit')}
+                                </Menu.Item>
+                              )}
+                              {canWrite && (
+                                <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => confirmDelete(b)}>
+                                  {t('common.delete')}
+                                </Menu.Item>
+                              )}
+                            </Menu.Dropdown>
+                          </Menu>
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Card>
+      )}
+    </>
+  );
+}
+
+function HeldChoice({ count, onChoose }: { count: number; onChoose: (held: 'process' | 'discard') => void }) {
+  const { t } = useTranslation();
+  const [choice, setChoice] = useState<'process' | 'discard'>('process');
+  return (
+    <Stack>
+      <Text size="sm">{t('bundles.heldText', { count })}</Text>
+      <Radio.Group value={choice} onChange={(v) => setChoice(v as 'process' | 'discard')}>
+        <Stack gap="xs">
+          <Radio value="process" label={t('bundles.heldProcess')} />
+          <Radio value="discard" label={t('bundles.heldDiscard')} />
+        </Stack>
+      </Radio.Group>
+      <Group justify="flex-end">
+        <Button onClick={() => onChoose(choice)}>{t('bundles.start')}</Button>
+      </Group>
+    </Stack>
+  );
+}

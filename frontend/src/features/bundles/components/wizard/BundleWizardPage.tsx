@@ -1,0 +1,246 @@
+import { Alert, Anchor, Breadcrumbs, Button, Card, Group, Loader, Stepper, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconArrowLeft, IconArrowRight, IconDeviceFloppy, IconPlayerPlay } from '@tabler/icons-react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Navigate, useNavigate, useParams } from 'react-router-dom';
+import type { Bundle } from '@/api/types';
+import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { PageHeader } from '@/components/PageHeader';
+import { usePermissions } from '@/features/auth/api';
+import { useApps, useConnections } from '@/features/connections/api';
+import { ApiError } from '@/lib/api-client';
+import { useBundle, useSaveBundle, useStartStop } from '../../api';
+import { DedupStep } from './DedupStep';
+import { MappingStep } from './MappingStep';
+import {
+  type Draft,
+  STEPS,
+  type StepId,
+  clearDraft,
+  draftFromBundle,
+  emptyDraft,
+  errorKeyForPath,
+  isStep,
+  loadDraft,
+  saveDraft,
+  stepForPath,
+  toBundleInput,
+  validateStep,
+} from './model';
+import { ReviewStep } from './ReviewStep';
+import { SampleStep } from './SampleStep';
+import { SourceStep, sourceApps } from './SourceStep';
+import { TargetStep } from './TargetStep';
+import type { StepProps, WizardContext } from './types';
+
+const STEP_COMPONENTS: Record<StepId, (p: StepProps) => JSX.Element> = {
+  source: SourceStep,
+  target: TargetStep,
+  sample: SampleStep,
+  mapping: MappingStep,
+  dedup: DedupStep,
+  review: ReviewStep,
+};
+
+export function BundleWizardPage() {
+  const { bundleId, step } = useParams();
+  const bundle = useBundle(bundleId);
+  const apps = useApps();
+  const connections = useConnections();
+
+  if (!isStep(step)) return <Navigate to={bundleId ? `/bundles/${bundleId}/edit/source` : '/bundles/new/source'} replace />;
+  if (!bundleId && STEPS.indexOf(step) > STEPS.indexOf('target')) return <Navigate to="/bundles/new/target" replace />;
+  if ((bundleId && bundle.isPending) || apps.isPending || connections.isPending) return <Loader />;
+  if (bundle.isError) return <ErrorState error={bundle.error} onRetry={() => void bundle.refetch()} />;
+
+  return <Wizard key={bundleId ?? 'new'} step={step} bundle={bundle.data} apps={apps.data ?? []} connections={connections.data ?? []} />;
+}
+
+function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<WizardContext, 'bundle' | 'apps' | 'connections'>) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { canWrite } = usePermissions();
+  const draftKey = bundle?.id ?? 'new';
+  const [draft, setDraft] = useState<Draft>(() => loadDraft(draftKey) ?? (bundle ? draftFromBundle(bundle) : emptyDraft()));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const save = useSaveBundle();
+  const startStop = useStartStop();
+
+  useEffect(() => saveDraft(draftKey, draft), [draftKey, draft]);
+
+  const app = sourceApps(apps).find((a) => a.name === draft.source.app);
+  const trigger = app?.triggers?.find((tr) => tr.name === draft.source.trigger);
+  const isWebhook = draft.source.app === 'webhook' || trigger?.kind === 'webhook';
+  const needsSourceConnection = !!app && app.needs_connection !== false && app.name !== 'webhook';
+  const ctx: WizardContext = { bundle, apps, connections, isWebhook, needsSourceConnection, readOnly: !canWrite };
+  const vctx = { isWebhook, needsSourceConnection };
+  const index = STEPS.indexOf(step);
+
+  const update = useCallback((fn: (d: Draft) => Draft) => {
+    setDraft(fn);
+    setFormError(null);
+  }, []);
+
+  const goto = (s: StepId, id = bundle?.id) => navigate(id ? `/bundles/${id}/edit/${s}` : `/bundles/new/${s}`);
+
+  /** Puts the server's field errors on their fields and shows the first step that has one. */
+  const showServerErrors = (e: unknown, current: StepId): boolean => {
+    if (!(e instanceof ApiError) || e.fieldErrors.length === 0) {
+      setFormError(errorMessage(e));
+      return false;
+    }
+    const next: Record<string, string> = {};
+    let first: StepId | null = null;
+    for (const fe of e.fieldErrors) {
+      next[errorKeyForPath(fe.field, draft)] = fe.message;
+      const s = stepForPath(fe.field);
+      if (first === null || STEPS.indexOf(s) < STEPS.indexOf(first)) first = s;
+    }
+    setErrors(next);
+    if (first && first !== current) goto(first);
+    return true;
+  };
+
+  /** Saves the draft; for a step before review, errors that belong to later steps do not block. */
+  const persist = async (current: StepId): Promise<Bundle | null> => {
+    try {
+      const saved = await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft, isWebhook) });
+      return saved;
+    } catch (e) {
+      if (current !== 'review' && e instanceof ApiError && e.fieldErrors.length > 0) {
+        const blocking = e.fieldErrors.filter((fe) => STEPS.indexOf(stepForPath(fe.field)) <= STEPS.indexOf(current));
+        if (blocking.length === 0 && bundle) return bundle;
+        if (blocking.length > 0) {
+          showServerErrors(new ApiError(e.status, e.code, e.message, blocking), current);
+          return null;
+        }
+      }
+      showServerErrors(e, current);
+      return null;
+    }
+  };
+
+  const next = async () => {
+    const errs = validateStep(step, draft, vctx);
+    setErrors(errs);
+    if (Object.keys(errs).length > 0) return;
+    const following = STEPS[index + 1];
+    if (!following) return;
+    if (!canWrite) return goto(following);
+    // From the target step on, the bundle exists on the server (the webhook URL, sample and preview need it).
+    if (index >= STEPS.indexOf('target')) {
+      const saved = await persist(step);
+      if (!saved) return;
+      if (!bundle) {
+        clearDraft('new');
+        saveDraft(saved.id, draft);
+      }
+      goto(following, saved.id);
+    } else goto(following);
+  };
+
+  const finish = async (start: boolean) => {
+    for (const s of STEPS) {
+      const errs = validateStep(s, draft, vctx);
+      if (Object.keys(errs).length > 0) {
+        setErrors(errs);
+        goto(s);
+        return;
+      }
+    }
+    const saved = await persist('review');
+    if (!saved) return;
+    clearDraft(saved.id);
+    if (start) {
+      try {
+        await startStop.mutateAsync({ id: saved.id, action: 'start' });
+      } catch (e) {
+        setFormError(errorMessage(e));
+        return;
+      }
+    }
+    notifications.show({ color: 'teal', message: t(start ? 'wizard.savedStarted' : 'wizard.saved', { name: saved.name }) });
+    navigate('/bundles');
+  };
+
+  const reachable = (i: number) => i <= index || (!!bundle && i <= STEPS.length - 1);
+  const StepComponent = STEP_COMPONENTS[step];
+  const title = bundle ? t('wizard.editTitle', { name: bundle.name }) : t('wizard.newTitle');
+  const stepErrors = useMemo(() => errors, [errors]);
+
+  return (
+    <>
+      <Breadcrumbs mb="xs">
+        <Anchor component={Link} to="/bundles" size="sm">
+          {t('nav.bundles')}
+        </Anchor>
+        <Text size="sm">{title}</Text>
+      </Breadcrumbs>
+      <PageHeader
+        title={title}
+        actions={
+          <Button
+            variant="subtle"
+            color="gray"
+            size="xs"
+            onClick={() => {
+              clearDraft(draftKey);
+              setDraft(bundle ? draftFromBundle(bundle) : emptyDraft());
+              setErrors({});
+            }}
+          >
+            {t('wizard.resetDraft')}
+          </Button>
+        }
+      />
+      <Stepper
+        active={index}
+        onStepClick={(i) => reachable(i) && goto(STEPS[i]!)}
+        size="sm"
+        mb="lg"
+        allowNextStepsSelect={!!bundle}
+        wrap
+      >
+        {STEPS.map((s) => (
+          <Stepper.Step key={s} label={t(`wizard.step.${s}`)} description={t(`wizard.stepHelp.${s}`)} data-testid={`step-${s}`} />
+        ))}
+      </Stepper>
+      <Card padding="lg" data-testid={`wizard-step-${step}`}>
+        {formError && (
+          <Alert color="red" mb="md" role="alert" style={{ whiteSpace: 'pre-line' }}>
+            {formError}
+          </Alert>
+        )}
+        <StepComponent draft={draft} update={update} errors={stepErrors} ctx={ctx} />
+        <Group justify="space-between" mt="xl">
+          <Button
+            variant="default"
+            leftSection={<IconArrowLeft size={16} />}
+            disabled={index === 0}
+            onClick={() => goto(STEPS[index - 1]!)}
+          >
+            {t('common.back')}
+          </Button>
+          {step === 'review' ? (
+            canWrite && (
+              <Group gap="sm">
+                <Button variant="light" leftSection={<IconDeviceFloppy size={16} />} loading={save.isPending} onClick={() => void finish(false)}>
+                  {t('wizard.save')}
+                </Button>
+                <Button color="teal" leftSection={<IconPlayerPlay size={16} />} loading={save.isPending || startStop.isPending} onClick={() => void finish(true)} data-testid="save-and-start">
+                  {t('wizard.saveAndStart')}
+                </Button>
+              </Group>
+            )
+          ) : (
+            <Button rightSection={<IconArrowRight size={16} />} loading={save.isPending} onClick={() => void next()} data-testid="wizard-next">
+              {t('common.next')}
+            </Button>
+          )}
+        </Group>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,325 @@
+/**
+ * The bundle wizard's model: its steps, the draft, each step's schema, and the pure
+ * helpers the steps share (sample flattening, local preview, dedup rules).
+ */
+import { z } from 'zod';
+import type { Bundle, BundleInput, Dedup, DedupMode, EntityField, MappingRule, UpdateRule } from '@/api/types';
+
+export const STEPS = ['source', 'target', 'sample', 'mapping', 'dedup', 'review'] as const;
+export type StepId = (typeof STEPS)[number];
+
+export function isStep(s: string | undefined): s is StepId {
+  return (STEPS as readonly string[]).includes(s ?? '');
+}
+
+export const DEDUP_MODES = ['always_create', 'skip_if_found', 'update_if_found', 'update_only'] as const satisfies readonly DedupMode[];
+export const UPDATE_RULES = ['overwrite', 'fill_if_empty', 'keep'] as const satisfies readonly UpdateRule[];
+export const CONVERSIONS = ['trim', 'lower', 'upper', 'capitalize', 'phone_e164', 'digits', 'to_int', 'to_float', 'to_bool', 'to_date', 'to_datetime'] as const;
+
+export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
+
+export type Draft = BundleInput;
+
+export function emptyDraft(): Draft {
+  return {
+    name: '',
+    source: { app: 'webhook', connection_id: null, trigger: 'incoming_request', config: {} },
+    target: { connection_id: '', action: 'create_record', entity: '' },
+    mapping: [],
+    dedup: { mode: 'always_create', match_fields: [], update_rules: {} },
+    schedule: null,
+  };
+}
+
+export function draftFromBundle(b: Bundle): Draft {
+  return {
+    name: b.name,
+    source: { ...b.source, config: b.source.config ?? {} },
+    target: { ...b.target },
+    mapping: b.mapping ?? [],
+    dedup: { mode: b.dedup?.mode ?? 'always_create', match_fields: b.dedup?.match_fields ?? [], update_rules: b.dedup?.update_rules ?? {} },
+    schedule: b.schedule ?? null,
+  };
+}
+
+// ---- per-step schemas -------------------------------------------------------------
+
+const required = (msg: string) => z.string({ error: msg }).trim().min(1, msg);
+
+export function stepSchema(step: StepId, ctx: { isWebhook: boolean; needsSourceConnection: boolean }) {
+  switch (step) {
+    case 'source':
+      return z.object({
+        name: required('common.required'),
+        source: z.object({
+          app: required('common.required'),
+          trigger: required('common.required'),
+          connection_id: ctx.needsSourceConnection ? required('wizard.pickConnection') : z.string().nullable(),
+        }),
+      });
+    case 'target':
+      return z.object({
+        target: z.object({
+          connection_id: required('wizard.pickConnection'),
+          action: required('common.required'),
+          entity: required('wizard.pickEntity'),
+        }),
+      });
+    case 'sample':
+      return ctx.isWebhook
+        ? z.object({})
+        : z.object({
+            schedule: z.object({ interval_minutes: z.number({ error: 'wizard.intervalInvalid' }).int().min(1, 'wizard.intervalInvalid').max(1440, 'wizard.intervalInvalid') }),
+          });
+    case 'mapping':
+      return z.object({ mapping: z.array(z.any()).min(1, 'wizard.mappingEmpty') });
+    case 'dedup':
+      return z.object({
+        dedup: z
+          .object({ mode: z.enum(DEDUP_MODES), match_fields: z.array(z.string()) })
+          .refine((d) => d.mode === 'always_create' || d.match_fields.length > 0, { message: 'wizard.matchFieldsRequired', path: ['match_fields'] }),
+      });
+    case 'review':
+      return z.object({});
+  }
+}
+
+/** Validates one step; returns i18n keys of the messages by field path (`source.app`). */
+export function validateStep(step: StepId, draft: Draft, ctx: { isWebhook: boolean; needsSourceConnection: boolean }): Record<string, string> {
+  const res = stepSchema(step, ctx).safeParse(draft);
+  const errors: Record<string, string> = {};
+  if (res.success) {
+    if (step === 'mapping') Object.assign(errors, validateMapping(draft.mapping));
+    return errors;
+  }
+  for (const issue of res.error.issues) {
+    const path = issue.path.join('.');
+    if (!errors[path]) errors[path] = issue.message;
+  }
+  return errors;
+}
+
+/** Rule-level checks: every rule has something to take its value from. */
+export function validateMapping(mapping: MappingRule[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const rule of mapping) {
+    const mode = ruleMode(rule);
+    const key = `mapping.${rule.target}`;
+    if (mode === 'source' && !rule.source) errors[key] = 'wizard.pickSourceField';
+    if (mode === 'template' && !rule.template?.trim()) errors[key] = 'wizard.templateEmpty';
+    if (mode === 'lookup' && (!rule.lookup?.entity || !rule.lookup.by || !rule.lookup.value)) errors[key] = 'wizard.lookupIncomplete';
+  }
+  return errors;
+}
+
+/** Which step a server error path belongs to (`mapping.2.template` → mapping). */
+export function stepForPath(path: string): StepId {
+  const p = path.replace(/^body\./, '');
+  if (p.startsWith('mapping')) return 'mapping';
+  if (p.startsWith('dedup')) return 'dedup';
+  if (p.startsWith('schedule') || p.startsWith('source.config')) return 'sample';
+  if (p.startsWith('target')) return 'target';
+  if (p.startsWith('name') || p.startsWith('source')) return 'source';
+  return 'review';
+}
+
+/** Server paths use mapping indexes; the wizard shows errors by target field. */
+export function errorKeyForPath(path: string, draft: Draft): string {
+  const p = path.replace(/^body\./, '');
+  const m = /^mapping\.(\d+)(\..*)?$/.exec(p);
+  if (m) {
+    const rule = draft.mapping[Number(m[1])];
+    return rule ? `mapping.${rule.target}` : 'mapping';
+  }
+  const u = /^dedup\.update_rules\.(.+)$/.exec(p);
+  if (u) return `dedup.update_rules.${u[1]}`;
+  return p;
+}
+
+// ---- mapping helpers ----------------------------------------------------------------
+
+export function ruleMode(rule: MappingRule): MappingMode {
+  if (rule.lookup) return 'lookup';
+  if (rule.template != null) return 'template';
+  if (rule.constant !== undefined && rule.constant !== null) return 'constant';
+  return 'source';
+}
+
+export function setRuleMode(rule: MappingRule, mode: MappingMode): MappingRule {
+  const base: MappingRule = { target: rule.target, ...(rule.convert?.length ? { convert: rule.convert } : {}) };
+  switch (mode) {
+    case 'source':
+      return { ...base, source: rule.source ?? '' };
+    case 'template':
+      return { ...base, template: rule.template ?? (rule.source ? `{{ ${rule.source} }}` : '') };
+    case 'constant':
+      return { ...base, constant: rule.constant ?? '' };
+    case 'lookup':
+      return { target: rule.target, lookup: rule.lookup ?? { entity: '', by: 'Name', value: rule.source ? `{{ ${rule.source} }}` : '', create_if_missing: false } };
+  }
+}
+
+/** Entity fields with the required ones first, then by name; read-only/system ones left out. */
+export function orderFields(fields: EntityField[]): EntityField[] {
+  const hidden = new Set(['Id', 'CreatedOn', 'CreatedById', 'ModifiedOn', 'ModifiedById', 'ProcessListeners']);
+  return fields
+    .filter((f) => !hidden.has(f.name) && !f.read_only)
+    .sort((a, b) => Number(b.required) - Number(a.required) || a.name.localeCompare(b.name));
+}
+
+/** Upserts (or with `null` removes) the rule for one target field, keeping the order. */
+export function putRule(mapping: MappingRule[], target: string, rule: MappingRule | null): MappingRule[] {
+  const i = mapping.findIndex((r) => r.target === target);
+  if (rule === null) return i < 0 ? mapping : mapping.filter((_, j) => j !== i);
+  if (i < 0) return [...mapping, rule];
+  return mapping.map((r, j) => (j === i ? rule : r));
+}
+
+export interface SampleField {
+  path: string;
+  value: unknown;
+}
+
+/** Flattens a sample item into dotted paths (`contact.email`, `items.0.sku`) with their values. */
+export function flattenSample(data: unknown, prefix = '', depth = 0, out: SampleField[] = []): SampleField[] {
+  if (data === null || typeof data !== 'object' || depth > 5) {
+    if (prefix) out.push({ path: prefix, value: data });
+    return out;
+  }
+  const entries = Array.isArray(data) ? data.slice(0, 5).map((v, i) => [String(i), v] as const) : Object.entries(data);
+  if (entries.length === 0 && prefix) out.push({ path: prefix, value: data });
+  for (const [k, v] of entries) flattenSample(v, prefix ? `${prefix}.${k}` : k, depth + 1, out);
+  return out;
+}
+
+export function getPath(data: unknown, path: string): unknown {
+  let cur: unknown = data;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export function renderTemplate(template: string, data: unknown): string {
+  return template.replace(/\{\{\s*([\w.@-]+)\s*\}\}/g, (_, path: string) => {
+    const v = getPath(data, path);
+    return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  });
+}
+
+function applyConversion(value: unknown, conv: string): unknown {
+  if (value === null || value === undefined) return value;
+  const s = String(value);
+  switch (conv) {
+    case 'trim':
+      return s.trim();
+    case 'lower':
+      return s.toLowerCase();
+    case 'upper':
+      return s.toUpperCase();
+    case 'capitalize':
+      return s.replace(/(^|\s)\S/g, (c) => c.toUpperCase());
+    case 'digits':
+      return s.replace(/\D+/g, '');
+    case 'phone_e164': {
+      let d = s.replace(/\D+/g, '');
+      if (d.length === 11 && d.startsWith('8')) d = `7${d.slice(1)}`;
+      if (d.length === 10) d = `7${d}`;
+      return d ? `+${d}` : '';
+    }
+    case 'to_int':
+      return Number.isFinite(parseInt(s, 10)) ? parseInt(s, 10) : null;
+    case 'to_float':
+      return Number.isFinite(parseFloat(s.replace(',', '.'))) ? parseFloat(s.replace(',', '.')) : null;
+    case 'to_bool':
+      return ['1', 'true', 'yes', 'on', 'да'].includes(s.trim().toLowerCase());
+    default:
+      return value;
+  }
+}
+
+/**
+ * An approximate preview computed in the browser, shown at once while typing; the
+ * server's preview (the same engine that runs the bundle) replaces it when it answers.
+ */
+export function localPreview(mapping: MappingRule[], sample: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const rule of mapping) {
+    let value: unknown;
+    switch (ruleMode(rule)) {
+      case 'source':
+        value = rule.source ? getPath(sample, rule.source) : undefined;
+        break;
+      case 'template':
+        value = renderTemplate(rule.template ?? '', sample);
+        break;
+      case 'constant':
+        value = rule.constant;
+        break;
+      case 'lookup':
+        value = `→ ${rule.lookup?.entity ?? '?'}.${rule.lookup?.by ?? '?'} = "${renderTemplate(rule.lookup?.value ?? '', sample)}"`;
+        break;
+    }
+    for (const c of rule.convert ?? []) value = applyConversion(value, c);
+    out[rule.target] = value;
+  }
+  return out;
+}
+
+// ---- dedup helpers ------------------------------------------------------------------
+
+/** Match fields may only be chosen among mapped target fields. */
+export function matchFieldOptions(mapping: MappingRule[]): string[] {
+  return mapping.map((r) => r.target);
+}
+
+/** Drops match fields and update rules whose target is no longer mapped. */
+export function normalizeDedup(dedup: Dedup, mapping: MappingRule[]): Dedup {
+  const mapped = new Set(matchFieldOptions(mapping));
+  const updates = dedup.mode === 'update_if_found' || dedup.mode === 'update_only';
+  return {
+    mode: dedup.mode,
+    match_fields: dedup.mode === 'always_create' ? [] : dedup.match_fields.filter((f) => mapped.has(f)),
+    update_rules: updates
+      ? Object.fromEntries([...mapped].map((f) => [f, dedup.update_rules[f] ?? 'overwrite'] as const))
+      : {},
+  };
+}
+
+/** The body sent to the API for the draft. */
+export function toBundleInput(draft: Draft, isWebhook: boolean): BundleInput {
+  return {
+    name: draft.name.trim(),
+    source: { ...draft.source, connection_id: draft.source.connection_id || null },
+    target: draft.target,
+    mapping: draft.mapping,
+    dedup: normalizeDedup(draft.dedup, draft.mapping),
+    schedule: isWebhook ? null : (draft.schedule ?? { interval_minutes: 5 }),
+  };
+}
+
+// ---- the draft across reloads ---------------------------------------------------------
+
+const DRAFT_PREFIX = 'bpmlink.bundle-draft.';
+
+export function loadDraft(key: string): Draft | null {
+  try {
+    const raw = localStorage.getItem(DRAFT_PREFIX + key);
+    return raw ? (JSON.parse(raw) as Draft) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveDraft(key: string, draft: Draft): void {
+  try {
+    localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify(draft));
+  } catch {
+    /* storage full or disabled: the draft just does not survive a reload */
+  }
+}
+
+export function clearDraft(key: string): void {
+  localStorage.removeItem(DRAFT_PREFIX + key);
+}

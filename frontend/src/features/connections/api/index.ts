@@ -1,0 +1,105 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  App,
+  Connection,
+  ConnectionInput,
+  ConnectionTestResult,
+  EntityDetail,
+  EntityField,
+  EntitySummary,
+  Page,
+} from '@/api/types';
+import { api } from '@/lib/api-client';
+
+export const connectionKeys = {
+  all: ['connections'] as const,
+  list: () => [...connectionKeys.all, 'list'] as const,
+  one: (id: string) => [...connectionKeys.all, 'one', id] as const,
+  entities: (id: string) => [...connectionKeys.all, 'entities', id] as const,
+  entity: (id: string, entity: string) => [...connectionKeys.all, 'entity', id, entity] as const,
+};
+
+function items<T>(data: Page<T> | T[] | { items?: T[] } | undefined | null): T[] {
+  if (!data) return [];
+  if (Array.isArray(data)) return data;
+  return data.items ?? [];
+}
+
+export function useApps() {
+  return useQuery({
+    queryKey: ['apps'],
+    queryFn: async () => items(await api.get<Page<App> | App[]>('/api/v1/apps')),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useConnections() {
+  return useQuery({
+    queryKey: connectionKeys.list(),
+    queryFn: async () => items(await api.get<Page<Connection>>('/api/v1/connections', { limit: 500 })),
+  });
+}
+
+export function useConnection(id: string | undefined) {
+  return useQuery({
+    queryKey: connectionKeys.one(id ?? ''),
+    queryFn: () => api.get<Connection>(`/api/v1/connections/${id}`),
+    enabled: !!id,
+  });
+}
+
+export function useSaveConnection(id?: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ConnectionInput) =>
+      id ? api.patch<Connection>(`/api/v1/connections/${id}`, body) : api.post<Connection>('/api/v1/connections', body),
+    onSuccess: (conn) => {
+      qc.setQueryData(connectionKeys.one(conn.id), conn);
+      void qc.invalidateQueries({ queryKey: connectionKeys.all });
+    },
+  });
+}
+
+export function useDeleteConnection() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.delete(`/api/v1/connections/${id}`),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: connectionKeys.all }),
+  });
+}
+
+export function useTestConnection() {
+  return useMutation({
+    mutationFn: (id: string) => api.post<ConnectionTestResult>(`/api/v1/connections/${id}/test`),
+  });
+}
+
+export function useEntities(connectionId: string | null | undefined) {
+  return useQuery({
+    queryKey: connectionKeys.entities(connectionId ?? ''),
+    queryFn: async () => {
+      const data = await api.get<Page<EntitySummary | string> | Array<EntitySummary | string>>(
+        `/api/v1/connections/${connectionId}/entities`,
+      );
+      return items(data).map((e) => (typeof e === 'string' ? { name: e } : e));
+    },
+    enabled: !!connectionId,
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useEntityFields(connectionId: string | null | undefined, entity: string | null | undefined) {
+  return useQuery({
+    queryKey: connectionKeys.entity(connectionId ?? '', entity ?? ''),
+    queryFn: async (): Promise<EntityField[]> => {
+      const data = await api.get<EntityDetail | Page<EntityField> | EntityField[]>(
+        `/api/v1/connections/${connectionId}/entities/${encodeURIComponent(entity ?? '')}`,
+      );
+      if (Array.isArray(data)) return data;
+      if ('fields' in data) return data.fields;
+      return data.items ?? [];
+    },
+    enabled: !!connectionId && !!entity,
+    staleTime: 5 * 60_000,
+  });
+}

@@ -1,0 +1,53 @@
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Operation, OperationStatus, Page } from '@/api/types';
+import { api } from '@/lib/api-client';
+
+export interface HistoryFilter {
+  bundleId: string;
+  statuses: OperationStatus[];
+  /** ISO time; only operations created after it. */
+  from?: string;
+}
+
+export const historyKeys = {
+  all: ['operations'] as const,
+  list: (f: HistoryFilter) => [...historyKeys.all, 'list', f] as const,
+  one: (id: string) => [...historyKeys.all, 'one', id] as const,
+};
+
+export function useOperations(filter: HistoryFilter, refetchInterval: number | false) {
+  return useInfiniteQuery({
+    queryKey: historyKeys.list(filter),
+    queryFn: ({ pageParam }) =>
+      api.get<Page<Operation>>(`/api/v1/bundles/${filter.bundleId}/operations`, {
+        status: filter.statuses.length ? filter.statuses.join(',') : undefined,
+        from: filter.from,
+        cursor: pageParam,
+        limit: 50,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled: !!filter.bundleId,
+    refetchInterval,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useOperation(id: string, refetch: boolean) {
+  return useQuery({
+    queryKey: historyKeys.one(id),
+    queryFn: () => api.get<Operation>(`/api/v1/operations/${id}`),
+    refetchInterval: refetch ? 3000 : false,
+  });
+}
+
+export function useReplay() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async (ids: string[]) => {
+      const results = await Promise.allSettled(ids.map((id) => api.post<unknown>(`/api/v1/operations/${id}/replay`)));
+      return { ok: results.filter((r) => r.status === 'fulfilled').length, failed: results.filter((r) => r.status === 'rejected').length };
+    },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
+  });
+}

@@ -1,0 +1,217 @@
+import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Select, Skeleton, Stack, Switch, Table, Text, Tooltip } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconChevronDown, IconChevronRight, IconHistory, IconRefresh, IconRepeat } from '@tabler/icons-react';
+import { Fragment, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
+import { OPERATION_STATUSES, type Operation, type OperationStatus } from '@/api/types';
+import { EmptyState } from '@/components/EmptyState';
+import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { PageHeader } from '@/components/PageHeader';
+import { OperationStatusBadge } from '@/components/StatusBadge';
+import { usePermissions } from '@/features/auth/api';
+import { useBundles } from '@/features/bundles/api';
+import { formatDateTime, formatRelative } from '@/lib/format';
+import { useOperations, useReplay } from '../api';
+import { OperationDetails } from './OperationDetails';
+
+const PERIODS = { '1h': 3600, '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400, all: 0 } as const;
+type Period = keyof typeof PERIODS;
+const REPLAYABLE = new Set<OperationStatus>(['failed', 'not_found', 'skipped_duplicate', 'filtered', 'held']);
+
+export function HistoryPage() {
+  const { t } = useTranslation();
+  const [search, setSearch] = useSearchParams();
+  const { canWrite } = usePermissions();
+  const bundles = useBundles();
+  const bundleId = search.get('bundle') ?? bundles.data?.[0]?.id ?? '';
+  const statuses = (search.get('status')?.split(',').filter(Boolean) ?? []) as OperationStatus[];
+  const period = (search.get('period') ?? 'all') as Period;
+  const [auto, setAuto] = useState(true);
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const replay = useReplay();
+
+  // Rounded to the minute so the query key stays stable between renders.
+  const from = useMemo(() => {
+    const secs = PERIODS[period] ?? 0;
+    return secs ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - secs * 1000).toISOString() : undefined;
+  }, [period]);
+  const ops = useOperations({ bundleId, statuses, from }, auto ? 5000 : false);
+  const rows: Operation[] = ops.data?.pages.flatMap((p) => p.items) ?? [];
+
+  const setParam = (key: string, value: string | null) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setSearch(next, { replace: true });
+    setSelected(new Set());
+  };
+  const toggle = (set: Set<string>, id: string) => {
+    const next = new Set(set);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    return next;
+  };
+  const doReplay = (ids: string[]) =>
+    replay.mutate(ids, {
+      onSuccess: ({ ok, failed }) => {
+        setSelected(new Set());
+        notifications.show({ color: failed ? 'orange' : 'teal', message: t('history.replayed', { count: ok, failed }) });
+      },
+      onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }),
+    });
+  const failedIds = rows.filter((o) => o.status === 'failed').map((o) => o.id);
+
+  return (
+    <>
+      <PageHeader
+        title={t('history.title')}
+        description={t('history.description')}
+        actions={
+          <Group gap="sm">
+            <Switch label={t('history.autoRefresh')} checked={auto} onChange={(e) => setAuto(e.currentTarget.checked)} />
+            <Tooltip label={t('common.refresh')}>
+              <ActionIcon variant="light" onClick={() => void ops.refetch()} aria-label={t('common.refresh')} loading={ops.isFetching && !ops.isPending}>
+                <IconRefresh size={16} />
+              </ActionIcon>
+            </Tooltip>
+          </Group>
+        }
+      />
+      <Card padding="sm" mb="md">
+        <Group gap="sm" align="flex-end" wrap="wrap">
+          <Select
+            label={t('history.bundle')}
+            w={260}
+            data={(bundles.data ?? []).map((b) => ({ value: b.id, label: b.name }))}
+            value={bundleId || null}
+            onChange={(v) => setParam('bundle', v)}
+            allowDeselect={false}
+            searchable
+            data-testid="history-bundle"
+          />
+          <MultiSelect
+            label={t('history.status')}
+            w={320}
+            placeholder={statuses.length ? undefined : t('history.allStatuses')}
+            data={OPERATION_STATUSES.map((s) => ({ value: s, label: t(`operationStatus.${s}`) }))}
+            value={statuses}
+            onChange={(v) => setParam('status', v.join(',') || null)}
+            clearable
+          />
+          <Select
+            label={t('history.period')}
+            w={180}
+            data={(Object.keys(PERIODS) as Period[]).map((p) => ({ value: p, label: t(`history.periods.${p}`) }))}
+            value={period}
+            onChange={(v) => setParam('period', v === 'all' ? null : v)}
+            allowDeselect={false}
+          />
+          {canWrite && (
+            <Group gap="xs" ml="auto">
+              <Button variant="light" leftSection={<IconRepeat size={16} />} disabled={selected.size === 0} loading={replay.isPending} onClick={() => doReplay([...selected])}>
+                {t('history.replaySelected', { count: selected.size })}
+              </Button>
+              <Button variant="light" color="red" disabled={failedIds.length === 0} loading={replay.isPending} onClick={() => doReplay(failedIds)}>
+                {t('history.replayFailed', { count: failedIds.length })}
+              </Button>
+            </Group>
+          )}
+        </Group>
+      </Card>
+      {bundles.isError && <ErrorState error={bundles.error} />}
+      {bundles.data?.length === 0 && <EmptyState icon={<IconHistory />} title={t('history.noBundles')} />}
+      {ops.isError && <ErrorState error={ops.error} onRetry={() => void ops.refetch()} />}
+      {bundleId && ops.isPending && <Skeleton h={200} />}
+      {bundleId && ops.isSuccess && rows.length === 0 && <EmptyState icon={<IconHistory />} title={t('history.empty')} description={t('history.emptyText')} />}
+      {rows.length > 0 && (
+        <Card padding={0}>
+          <Table.ScrollContainer minWidth={720}>
+            <Table verticalSpacing="xs" horizontalSpacing="sm" highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  {canWrite && <Table.Th w={36} />}
+                  <Table.Th w={36} />
+                  <Table.Th>{t('history.time')}</Table.Th>
+                  <Table.Th>{t('history.status')}</Table.Th>
+                  <Table.Th>{t('history.summary')}</Table.Th>
+                  <Table.Th>{t('history.attempts')}</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((o) => {
+                  const expanded = open.has(o.id);
+                  return (
+                    <Fragment key={o.id}>
+                      <Table.Tr data-testid="operation-row" data-status={o.status} style={{ cursor: 'pointer' }} onClick={() => setOpen((s) => toggle(s, o.id))}>
+                        {canWrite && (
+                          <Table.Td onClick={(e) => e.stopPropagation()}>
+                            <Checkbox
+                              aria-label={t('history.select')}
+                              checked={selected.has(o.id)}
+                              disabled={!REPLAYABLE.has(o.status)}
+                              onChange={() => setSelected((s) => toggle(s, o.id))}
+                            />
+                          </Table.Td>
+                        )}
+                        <Table.Td>
+                          <ActionIcon variant="subtle" color="gray" size="sm" aria-expanded={expanded} aria-label={t('history.expand')}>
+                            {expanded ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
+                          </ActionIcon>
+                        </Table.Td>
+                        <Table.Td>
+                          <Tooltip label={formatDateTime(o.created_at)}>
+                            <Text size="sm">{formatRelative(o.created_at)}</Text>
+                          </Tooltip>
+                        </Table.Td>
+                        <Table.Td>
+                          <OperationStatusBadge status={o.status} />
+                        </Table.Td>
+                        <Table.Td maw={360}>
+                          <Text size="sm" truncate c={o.error ? 'red' : undefined}>
+                            {o.error ?? summary(o.mapped_data ?? o.source_data)}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>{o.attempts}</Table.Td>
+                        <Table.Td onClick={(e) => e.stopPropagation()} ta="right">
+                          {canWrite && REPLAYABLE.has(o.status) && (
+                            <Button size="compact-xs" variant="subtle" leftSection={<IconRepeat size={12} />} onClick={() => doReplay([o.id])}>
+                              {t('history.replay')}
+                            </Button>
+                          )}
+                        </Table.Td>
+                      </Table.Tr>
+                      <Table.Tr style={{ display: expanded ? undefined : 'none' }}>
+                        <Table.Td colSpan={canWrite ? 7 : 6} bg="gray.0">
+                          <Collapse in={expanded}>{expanded && <OperationDetails id={o.id} />}</Collapse>
+                        </Table.Td>
+                      </Table.Tr>
+                    </Fragment>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          {ops.hasNextPage && (
+            <Stack align="center" p="sm">
+              <Button variant="subtle" onClick={() => void ops.fetchNextPage()} loading={ops.isFetchingNextPage}>
+                {t('history.loadMore')}
+              </Button>
+            </Stack>
+          )}
+        </Card>
+      )}
+      {ops.isFetching && !ops.isPending && rows.length === 0 && <Loader size="sm" />}
+    </>
+  );
+}
+
+function summary(data: unknown): string {
+  if (!data || typeof data !== 'object') return data == null ? '—' : String(data);
+  return Object.entries(data as Record<string, unknown>)
+    .slice(0, 4)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' · ');
+}

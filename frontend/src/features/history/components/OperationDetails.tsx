@@ -1,0 +1,121 @@
+import { Alert, Badge, Code, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text, Title } from '@mantine/core';
+import { IconAlertTriangle } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import type { Step } from '@/api/types';
+import { ErrorState } from '@/components/ErrorState';
+import { JsonView } from '@/components/JsonView';
+import { formatDateTime } from '@/lib/format';
+import { useOperation } from '../api';
+
+const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held']);
+
+export function OperationDetails({ id }: { id: string }) {
+  const { t } = useTranslation();
+  const op = useOperation(id, true);
+  if (op.isPending) return <Skeleton h={120} />;
+  if (op.isError) return <ErrorState error={op.error} />;
+  const o = op.data;
+  const steps = o.steps ?? [];
+  return (
+    <Stack gap="sm" data-testid="operation-details">
+      {o.error && (
+        <Alert color="red" icon={<IconAlertTriangle size={18} />} title={t('history.error')}>
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+            {o.error}
+          </Text>
+        </Alert>
+      )}
+      <Group gap="lg">
+        <Text size="xs" c="dimmed">
+          {t('history.attempts')}: <b>{o.attempts}</b>
+        </Text>
+        {o.record_id && (
+          <Text size="xs" c="dimmed">
+            {t('history.recordId')}: <Code>{o.record_id}</Code>
+          </Text>
+        )}
+        <Text size="xs" c="dimmed">
+          {t('history.finished')}: {FINAL.has(o.status) ? formatDateTime(o.finished_at) : '…'}
+        </Text>
+      </Group>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Stack gap={4}>
+          <Text size="sm" fw={600}>
+            {t('history.sourceData')}
+          </Text>
+          <JsonView value={o.source_data} maxHeight={240} />
+        </Stack>
+        <Stack gap={4}>
+          <Text size="sm" fw={600}>
+            {t('history.mappedData')}
+          </Text>
+          <JsonView value={o.mapped_data} maxHeight={240} />
+        </Stack>
+      </SimpleGrid>
+      <Title order={6}>{t('history.steps', { count: steps.length })}</Title>
+      {steps.length === 0 && (
+        <Text size="sm" c="dimmed">
+          {t('history.noSteps')}
+        </Text>
+      )}
+      {steps.map((s, i) => (
+        <StepView key={s.id ?? i} step={s} index={i + 1} />
+      ))}
+    </Stack>
+  );
+}
+
+function StepView({ step, index }: { step: Step; index: number }) {
+  const { t } = useTranslation();
+  const failed = !!step.error || (step.status_code ?? 0) >= 400;
+  const statusColor = step.status_code == null ? 'gray' : step.status_code < 300 ? 'teal' : step.status_code < 400 ? 'blue' : 'red';
+  return (
+    <Paper withBorder p="sm" style={{ borderColor: failed ? 'var(--mantine-color-red-4)' : undefined, background: failed ? 'var(--mantine-color-red-0)' : undefined }} data-testid="operation-step">
+      <Group gap="xs" wrap="nowrap" mb="xs">
+        <Badge size="sm" variant="outline" color="gray">
+          {index}
+        </Badge>
+        {step.system && (
+          <Badge size="sm" variant="light" color={step.system === 'source' ? 'grape' : 'indigo'}>
+            {t(`history.system.${step.system}`, { defaultValue: step.system })}
+          </Badge>
+        )}
+        <Text size="sm" ff="monospace" fw={600}>
+          {step.method}
+        </Text>
+        <Text size="sm" ff="monospace" truncate style={{ flex: 1 }} title={step.url}>
+          {step.url}
+        </Text>
+        {step.status_code != null && (
+          <Badge color={statusColor} variant="filled" size="sm">
+            {step.status_code}
+          </Badge>
+        )}
+        {step.duration_ms != null && (
+          <Text size="xs" c="dimmed">
+            {Math.round(step.duration_ms)} ms
+          </Text>
+        )}
+      </Group>
+      {step.error && (
+        <Text size="sm" c="red" fw={500} mb="xs" role="alert">
+          {step.error}
+        </Text>
+      )}
+      <Tabs defaultValue={failed ? 'response' : 'request'} variant="outline">
+        <Tabs.List>
+          <Tabs.Tab value="request">{t('history.request')}</Tabs.Tab>
+          <Tabs.Tab value="response">{t('history.response')}</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="request" pt="xs">
+          {step.request_headers && <JsonView value={step.request_headers} maxHeight={120} />}
+          <JsonView value={step.request_body ?? null} maxHeight={240} />
+        </Tabs.Panel>
+        <Tabs.Panel value="response" pt="xs">
+          {step.response_headers && <JsonView value={step.response_headers} maxHeight={120} />}
+          <JsonView value={step.response_body ?? null} maxHeight={240} error={failed} />
+        </Tabs.Panel>
+      </Tabs>
+    </Paper>
+  );
+}
