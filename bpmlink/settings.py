@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(300, alias="BPMLINK_LOGIN_WINDOW_SECONDS", ge=1)
 
     max_request_bytes: int = Field(1_048_576, alias="BPMLINK_MAX_REQUEST_BYTES", ge=1024)
+    # Requests per minute accepted per webhook token (the gateway answers 429 above it); 0 turns the limit off.
+    hook_rate_per_minute: int = Field(6000, alias="BPMLINK_HOOK_RATE_PER_MINUTE", ge=0)
     history_retention_days: int = Field(30, alias="BPMLINK_HISTORY_RETENTION_DAYS", ge=1)
 
     # Outbound requests to private/loopback/link-local addresses are refused unless the

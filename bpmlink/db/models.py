@@ -158,6 +158,8 @@ class Bundle(IdMixin, TimestampMixin, Base):
         UUID(as_uuid=True), _fk("connections.id", "RESTRICT")
     )
     webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Fernet token of {"secret": …} for webhook verification (header_secret / hmac_sha256); see bpmlink.webhooks.
+    webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
