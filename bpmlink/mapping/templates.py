@@ -220,8 +220,7 @@ class MappingSandbox(SandboxedEnvironment):
         # Loops and `~` have no sandbox hook: route them through guard filters.
         for loop in tree.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, _GUARD_ITER, [], [], None, None, lineno=loop.lineno)
-        for concat in list(tree.find_all(nodes.Concat)):
-            _wrap_concat(tree, concat)
+        _wrap_concats(tree)
         return tree
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
@@ -268,18 +267,18 @@ def _refuse_padding(obj: Any, attribute: Any) -> None:
         raise SecurityError(f"the text method {attribute!r} is not allowed in templates")
 
 
-def _wrap_concat(tree: nodes.Node, target: nodes.Concat) -> None:
-    """Replace `target` in its parent by `_bpmlink_cap(target)`."""
-    for parent in tree.find_all(nodes.Node):
+def _wrap_concats(tree: nodes.Template) -> None:
+    """Replace every `a ~ b` by `_bpmlink_cap(a ~ b)`, in one pass over the tree."""
+    for parent in list(tree.find_all(nodes.Node)):
         for field, child in parent.iter_fields():
-            if child is target:
-                setattr(parent, field, nodes.Filter(target, _CAP, [], [], None, None, lineno=target.lineno))
-                return
-            if isinstance(child, list):
-                for i, element in enumerate(child):
-                    if element is target:
-                        child[i] = nodes.Filter(target, _CAP, [], [], None, None, lineno=target.lineno)
-                        return
+            if isinstance(child, nodes.Concat):
+                setattr(parent, field, _capped(child))
+            elif isinstance(child, list):
+                child[:] = [_capped(c) if isinstance(c, nodes.Concat) else c for c in child]
+
+
+def _capped(node: nodes.Concat) -> nodes.Filter:
+    return nodes.Filter(node, _CAP, [], [], None, None, lineno=node.lineno)
 
 
 _ENV: Final = MappingSandbox()

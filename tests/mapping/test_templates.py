@@ -103,6 +103,21 @@ def test_template_timeout_stops_nested_loops():
     assert time.monotonic() - started < 1.0
 
 
+def test_default_time_limit_is_about_one_second():
+    started = time.monotonic()
+    with pytest.raises(TemplateTimeout):
+        render(
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% if i < 0 %}x{% endif %}{% endfor %}{% endfor %}"
+        )
+    assert 0.9 < time.monotonic() - started < 2.0
+
+
+def test_concatenation_inside_expressions_still_works():
+    assert render("{{ (first_name ~ '-' ~ last_name)|upper }} {{ [first_name ~ '!']|first }}") == (
+        "ИВАН-O'BRIEN Иван!"
+    )
+
+
 def test_template_timeout_stops_exponential_macro_recursion():
     started = time.monotonic()
     with pytest.raises(TemplateError):

@@ -1,0 +1,195 @@
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from bpmlink.mapping.filters import Condition, FilterError, FilterGroup, evaluate, explain
+
+ITEM = {
+    "status": "New",
+    "email": "Ivan@Example.com",
+    "name": "O'Brien",
+    "city": "Москва",
+    "amount": "1 234,50",
+    "created": "2026-11-27T10:00:00Z",
+    "tags": ["vip", "b2b"],
+    "empty": "  ",
+    "nested": {"flag": True},
+}
+
+
+def cond(field, op, value=None, **kwargs):
+    return FilterGroup(conditions=[Condition(field=field, op=op, value=value, **kwargs)])
+
+
+def test_equals_ignores_case_by_default():
+    assert evaluate(cond("status", "equals", "new"), ITEM)
+
+
+def test_equals_case_sensitive_option():
+    assert not evaluate(cond("status", "equals", "new", case_sensitive=True), ITEM)
+
+
+def test_equals_numbers_numerically():
+    assert evaluate(cond("amount", "equals", "1234.5"), ITEM)
+
+
+def test_equals_boolean_words():
+    assert evaluate(cond("nested.flag", "equals", "да"), ITEM)
+
+
+def test_not_equals():
+    assert evaluate(cond("status", "not_equals", "closed"), ITEM)
+    assert not evaluate(cond("status", "not_equals", "NEW"), ITEM)
+
+
+def test_contains_cyrillic_ignoring_case():
+    assert evaluate(cond("city", "contains", "МОСК"), ITEM)
+
+
+def test_contains_apostrophe():
+    assert evaluate(cond("name", "contains", "o'b"), ITEM)
+
+
+def test_starts_with():
+    assert evaluate(cond("email", "starts_with", "ivan@"), ITEM)
+    assert not evaluate(cond("email", "starts_with", "petr"), ITEM)
+
+
+def test_list_value_holds_when_any_element_holds():
+    assert evaluate(cond("tags", "equals", "VIP"), ITEM)
+    assert not evaluate(cond("tags", "not_equals", "vip"), ITEM)
+
+
+def test_is_empty_and_not_empty():
+    assert evaluate(cond("empty", "is_empty"), ITEM)
+    assert evaluate(cond("missing", "is_empty"), ITEM)
+    assert evaluate(cond("email", "not_empty"), ITEM)
+    assert not evaluate(cond("missing", "not_empty"), ITEM)
+
+
+def test_matches_regex():
+    assert evaluate(cond("email", "matches", r"@example\.com$"), ITEM)
+    assert not evaluate(cond("email", "matches", r"@example\.com$", case_sensitive=True), ITEM)
+
+
+def test_invalid_regex_is_rejected_at_validation():
+    with pytest.raises(ValidationError, match="regular expression"):
+        Condition(field="email", op="matches", value="(unclosed")
+
+
+def test_catastrophic_regex_fails_within_the_time_limit():
+    item = {"text": "a" * 50_000 + "!"}
+    started = time.monotonic()
+    with pytest.raises(FilterError) as info:
+        evaluate(cond("text", "matches", r"^(a+)+$"), item, regex_timeout=0.2)
+    assert time.monotonic() - started < 1.0
+    assert info.value.field == "text" and "took too long" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [("gt", 1000, True), ("ge", "1234.5", True), ("lt", "1 000", False), ("le", 1234.5, True), ("gt", 2000, False)],
+)
+def test_number_comparisons(op, value, expected):
+    assert evaluate(cond("amount", op, value), ITEM) is expected
+
+
+def test_number_comparison_on_text_fails_with_a_reason():
+    result = explain(cond("name", "gt", 5), ITEM)
+    assert not result.passed and "'O'Brien' is not a number" in result.reason
+
+
+def test_number_comparison_needs_a_number_value():
+    with pytest.raises(ValidationError, match="is not a number"):
+        Condition(field="amount", op="gt", value="lots")
+
+
+def test_date_comparisons():
+    assert evaluate(cond("created", "after", "27.11.2026"), ITEM)
+    assert evaluate(cond("created", "before", "2026-11-27T12:00:00+01:00"), ITEM)
+    assert not evaluate(cond("created", "before", "2026-01-01"), ITEM)
+
+
+def test_date_comparison_on_non_date_fails():
+    result = explain(cond("name", "after", "2020-01-01"), ITEM)
+    assert not result.passed and "is not a date" in result.reason
+
+
+def test_value_is_required_except_for_emptiness():
+    with pytest.raises(ValidationError, match="needs a value"):
+        Condition(field="status", op="equals")
+
+
+def test_and_group_reports_the_failing_condition():
+    group = FilterGroup.model_validate(
+        {
+            "join": "and",
+            "conditions": [
+                {"field": "status", "op": "equals", "value": "new"},
+                {"field": "city", "op": "equals", "value": "Казань"},
+            ],
+        }
+    )
+    result = explain(group, ITEM)
+    assert not result.passed
+    assert result.reason == "city equals 'Казань' did not hold: the value is 'Москва'"
+
+
+def test_or_group_passes_when_one_holds():
+    group = FilterGroup.model_validate(
+        {
+            "join": "or",
+            "conditions": [
+                {"field": "status", "op": "equals", "value": "closed"},
+                {"field": "tags", "op": "contains", "value": "b2b"},
+            ],
+        }
+    )
+    assert evaluate(group, ITEM)
+
+
+def test_or_group_failure_lists_every_alternative():
+    group = FilterGroup.model_validate(
+        {
+            "join": "or",
+            "conditions": [
+                {"field": "status", "op": "equals", "value": "closed"},
+                {"field": "missing", "op": "not_empty"},
+            ],
+        }
+    )
+    result = explain(group, ITEM)
+    assert result.reason.startswith("none of these held: status equals 'closed'")
+    assert "missing not empty did not hold: the value is empty" in result.reason
+
+
+def test_nested_groups():
+    group = FilterGroup.model_validate(
+        {
+            "join": "and",
+            "conditions": [
+                {"field": "status", "op": "equals", "value": "new"},
+                {
+                    "join": "or",
+                    "conditions": [
+                        {"field": "email", "op": "is_empty"},
+                        {"join": "and", "conditions": [{"field": "city", "op": "starts_with", "value": "мос"}]},
+                    ],
+                },
+            ],
+        }
+    )
+    assert evaluate(group, ITEM)
+    assert not evaluate(group, {**ITEM, "city": "Тверь"})
+
+
+def test_empty_group_and_no_filter_pass():
+    assert evaluate(FilterGroup(), ITEM)
+    assert evaluate(None, ITEM)
+    assert explain(None, ITEM).reason == ""
+
+
+def test_unknown_operator_is_rejected():
+    with pytest.raises(ValidationError):
+        Condition(field="status", op="similar_to", value="x")
