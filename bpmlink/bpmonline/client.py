@@ -214,7 +214,10 @@ class BpmClient:
                 code="redirected",
                 steps=rec.steps,
             )
-        return error_from_response(response, rec)
+        err = error_from_response(response, rec)
+        if isinstance(err, NotFoundError) and _ROUTING_404 in err.message.lower():
+            err.code = "unknown_entity"  # ASP.NET routing: the entity set does not exist
+        return err
 
     # -- reads -------------------------------------------------------------------------
 
