@@ -18,7 +18,9 @@ from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, error_body, health_router, install_error_handlers
 
 from .api_keys.endpoints import router as api_keys_router
+from .apps.endpoints import router as apps_router
 from .auth.endpoints import router as auth_router
+from .connections.endpoints import router as connections_router
 from .users.endpoints import router as users_router
 
 SPA_DIR = Path(__file__).resolve().parents[3] / "frontend" / "dist"
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.redis.ping()
 
     app.include_router(health_router({"database": check_db, "redis": check_redis}))
-    for router in (auth_router, api_keys_router, users_router):
+    for router in (auth_router, api_keys_router, users_router, apps_router, connections_router):
         app.include_router(router)
     _mount_spa(app)
     return app

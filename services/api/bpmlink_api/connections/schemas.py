@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ConnectionIn(BaseModel):
+    app: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+
+class ConnectionPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    params: dict[str, Any] | None = None
+    # Only the secrets named here change; a null value clears that secret.
+    secrets: dict[str, str | None] | None = None
+
+
+class ConnectionOut(BaseModel):
+    id: uuid.UUID
+    app: str
+    name: str
+    params: dict[str, Any]
+    secrets_set: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConnectionList(BaseModel):
+    items: list[ConnectionOut]
+    next_cursor: str | None = None
+
+
+class TestResult(BaseModel):
+    ok: bool
+    stage: str
+    message: str
+    code: str | None = None
+
+
+class EntitySummary(BaseModel):
+    name: str
+
+
+class EntityList(BaseModel):
+    items: list[EntitySummary]
+    next_cursor: str | None = None
+
+
+class FieldOut(BaseModel):
+    name: str
+    type: str
+    required: bool
+    max_length: int | None = None
+    lookup_entity: str | None = None
+    read_only: bool = False
+
+
+class EntityOut(BaseModel):
+    name: str
+    fields: list[FieldOut]

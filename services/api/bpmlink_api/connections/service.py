@@ -1,0 +1,223 @@
+"""Connections: CRUD with write-only secrets, the connection test, entity discovery."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.bpmonline.client import BpmClient
+from bpmlink.bpmonline.errors import BpmError
+from bpmlink.catalog import App, get_app
+from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.db.models import Bundle, Connection
+from bpmlink.db.pagination import newest_first, page
+from bpmlink.db.scoping import scoped
+from bpmlink.security import SecretBox
+from bpmlink.settings import Settings
+from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
+
+from . import validation
+from .schemas import (
+    ConnectionIn,
+    ConnectionOut,
+    ConnectionPatch,
+    EntityOut,
+    EntitySummary,
+    FieldOut,
+    TestResult,
+)
+
+# Columns bpm'online fills itself: shown, but never offered as mapping targets.
+SYSTEM_COLUMNS = {"Id", "CreatedOn", "CreatedById", "ModifiedOn", "ModifiedById", "ProcessListeners"}
+# Practical minimums per entity (reference §4): $metadata does not say what business logic requires.
+REQUIRED_FIELDS = {"Contact": {"Name"}, "Account": {"Name"}, "Activity": {"Title"}, "Opportunity": {"Title"}}
+
+
+class UpstreamError(AppError):
+    status_code = 502
+    code = "bpmonline_error"
+
+
+def to_out(row: Connection) -> ConnectionOut:
+    return ConnectionOut(
+        id=row.id,
+        app=row.app,
+        name=row.name,
+        params=row.params,
+        secrets_set=sorted(row.secret_names),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _app(key: str) -> App:
+    app = get_app(key)
+    if app is None or not app.needs_connection:
+        raise InvalidInput("unknown app", details=[{"field": "app", "message": f"no app {key!r} takes a connection"}])
+    return app
+
+
+async def _get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
+    row = await get_connection(session, workspace_id, connection_id)
+    if row is None:
+        raise NotFound("connection not found")
+    return row
+
+
+async def create(session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID, body: ConnectionIn) -> ConnectionOut:
+    app = _app(body.app)
+    secrets: dict[str, str | None] = dict(body.secrets)
+    params = validation.normalise(app, body.params, secrets)
+    kept = {k: v for k, v in secrets.items() if v}
+    validation.check_complete(app, params, kept)
+    row = Connection(
+        workspace_id=workspace_id,
+        app=app.key,
+        name=body.name.strip(),
+        params=params,
+        secrets_encrypted=box.encrypt(kept) if kept else None,
+        secret_names=sorted(kept),
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return to_out(row)
+
+
+async def list_connections(
+    session: AsyncSession, workspace_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[ConnectionOut], str | None]:
+    query = newest_first(scoped(Connection, workspace_id), Connection.created_at, Connection.id, cursor, limit)
+    rows, next_cursor = page(list(await session.scalars(query)), limit)
+    return [to_out(r) for r in rows], next_cursor
+
+
+async def get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> ConnectionOut:
+    return to_out(await _get(session, workspace_id, connection_id))
+
+
+async def update(
+    session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID, connection_id: uuid.UUID, body: ConnectionPatch
+) -> ConnectionOut:
+    row = await _get(session, workspace_id, connection_id)
+    app = _app(row.app)
+    secrets = box.decrypt(row.secrets_encrypted)
+    changes = body.secrets or {}
+    params = validation.normalise(app, body.params if body.params is not None else dict(row.params), changes)
+    for name, value in changes.items():
+        if value:
+            secrets[name] = value
+        else:
+            secrets.pop(name, None)
+    validation.check_complete(app, params, secrets)
+    if body.name is not None:
+        row.name = body.name.strip()
+    row.params = params
+    row.secrets_encrypted = box.encrypt(secrets) if secrets else None
+    row.secret_names = sorted(secrets)
+    await session.flush()
+    await session.refresh(row)
+    return to_out(row)
+
+
+async def delete(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+    row = await _get(session, workspace_id, connection_id)
+    used = await session.scalar(
+        select(Bundle.name)
+        .where(
+            Bundle.workspace_id == workspace_id,
+            Bundle.deleted_at.is_(None),
+            (Bundle.source_connection_id == row.id) | (Bundle.target_connection_id == row.id),
+        )
+        .limit(1)
+    )
+    if used:
+        raise Conflict(f"the bundle {used!r} uses this connection; change or delete it first")
+    await session.delete(row)
+    await session.flush()
+
+
+def _client(row: Connection, box: SecretBox, settings: Settings, redis: aioredis.Redis) -> BpmClient:
+    if row.app != "bpmonline":
+        raise InvalidInput(f"{row.app} connections have no entities to discover")
+    return BpmClient(bpm_connection(row, box), settings=settings, redis=redis)
+
+
+async def test(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    connection_id: uuid.UUID,
+) -> TestResult:
+    row = await _get(session, workspace_id, connection_id)
+    if row.app != "bpmonline":
+        return TestResult(ok=True, stage="done", message="saved; this app is checked on its first poll")
+    async with _client(row, box, settings, redis) as client:
+        result = await client.test()
+    return TestResult(**result.to_dict())
+
+
+async def _metadata(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    refresh: bool,
+) -> Any:
+    row = await _get(session, workspace_id, connection_id)
+    async with _client(row, box, settings, redis) as client:
+        try:
+            return await client.metadata(refresh=refresh)
+        except BpmError as exc:
+            raise UpstreamError(f"bpm'online answered: {exc}") from exc
+
+
+async def entities(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    refresh: bool = False,
+) -> list[EntitySummary]:
+    metadata = await _metadata(session, box, settings, redis, workspace_id, connection_id, refresh)
+    return [EntitySummary(name=name) for name in sorted(metadata.entities)]
+
+
+async def entity(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    name: str,
+) -> EntityOut:
+    metadata = await _metadata(session, box, settings, redis, workspace_id, connection_id, False)
+    info = metadata.entities.get(name)
+    if info is None:
+        raise NotFound(f"bpm'online has no entity {name!r}")
+    required = REQUIRED_FIELDS.get(name, set())
+    fields = [
+        FieldOut(
+            name=f.name,
+            type=f.type,
+            required=f.name in required,
+            max_length=f.max_length,
+            lookup_entity=f.lookup_entity,
+            read_only=f.name in SYSTEM_COLUMNS,
+        )
+        for f in info.fields.values()
+        if not f.is_stream
+    ]
+    fields.sort(key=lambda f: (not f.required, f.read_only, f.name))
+    return EntityOut(name=name, fields=fields)
