@@ -47,6 +47,7 @@ class Faults:
     lockout_attempts: int = 5
     lockout_seconds: int = 900
     patch_missing: str = "404"  # PATCH of a missing key: 404, or 204 like the docs' batch example
+    max_rows: int = 20_000  # rows per response (Creatio's cap); lowered only to test the cap cheaply
 
     @classmethod
     def from_settings(cls, s: SandboxSettings) -> Faults:

@@ -234,7 +234,7 @@ class V3:
 
     def collection(self, ent: Entity) -> Response:
         q = parse_query(self.req.query, ent, self.state.store, 3)
-        rows, total = run(q, ent, self.state.store)
+        rows, total = run(q, ent, self.state.store, self.state.faults.max_rows)
         if not self.json:
             return self.atom_feed(ent, rows, q.select, total if q.count else None)
         d: dict[str, Any] = {"results": [self.entry(ent, r, q.select, q.expand) for r in rows]}

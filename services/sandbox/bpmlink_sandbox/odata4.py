@@ -148,7 +148,7 @@ def collection(ctx: Ctx, ent: Entity, params: list[tuple[str, str]]) -> Response
     q = parse_query(params, ent, ctx.state.store, 4)
     if ctx.state.faults.ram_limit:
         return odata_error(500, "An error has occurred.", RAM_LIMIT_MESSAGE, "Terrasoft.Common.RamLimitException")
-    rows, total = run(q, ent, ctx.state.store)
+    rows, total = run(q, ent, ctx.state.store, ctx.state.faults.max_rows)
     out: dict[str, Any] = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}{q.context_suffix()}"}
     if q.count:
         out["@odata.count"] = total

@@ -189,7 +189,7 @@ def parse_query(params: list[tuple[str, str]], ent: Entity, store: Store, versio
     return q
 
 
-def run(q: Query, ent: Entity, store: Store) -> tuple[list[dict[str, Any]], int]:
+def run(q: Query, ent: Entity, store: Store, max_rows: int = MAX_ROWS) -> tuple[list[dict[str, Any]], int]:
     """Matching rows (after order/skip/top/cap) and the total before paging."""
     rows: Any
     if q.filter is not None:
@@ -213,7 +213,7 @@ def run(q: Query, ent: Entity, store: Store) -> tuple[list[dict[str, Any]], int]
     for getter, desc in reversed(q.orderby):
         rows.sort(key=lambda r, g=getter: _sort_key(g(r)), reverse=desc)
     end = q.skip + q.top if q.top is not None else None
-    rows = rows[q.skip:end][:MAX_ROWS]
+    rows = rows[q.skip:end][:max_rows]
     return rows, total
 
 
