@@ -21,12 +21,18 @@ Limits, so that one template cannot stall a worker: rendering stops after
 
 Extra filters: ``phone_e164(region)``, ``to_number``, ``to_bool``,
 ``to_date(format, timezone)``, ``utc`` (a date as ``YYYY-MM-DDTHH:MM:SSZ``),
-``strftime(format)``, ``digits``, ``coalesce(other, …)``, ``to_text``.
+``strftime(format)``, ``digits``, ``coalesce(other, …)``, ``to_text``; ``join``,
+``replace``, ``batch`` and ``tojson`` (plain JSON, Cyrillic kept) are size-checked
+versions of Jinja's; ``center``, ``indent``, ``wordwrap``, ``format`` and
+``slice`` are removed, and so are the text methods that pad or multiply
+(``.format``, ``.rjust``, ``.replace``, ``.join``…): use the filters. Lists and
+dicts cannot be modified (Jinja's immutable sandbox).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,10 +40,10 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, Final
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2 import ChainableUndefined, Environment, TemplateSyntaxError, Undefined, nodes, pass_environment
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bpmlink.mapping.conversions import (
     as_utc_datetime,
@@ -60,10 +66,11 @@ _GUARD_ITER: Final = "_bpmlink_guard_iter"
 _CAP: Final = "_bpmlink_cap"
 
 # Filters that can blow a short input up to a huge string in one C call.
-_REMOVED_FILTERS: Final = ("center", "indent", "wordwrap", "format", "filesizeformat", "pprint")
+_REMOVED_FILTERS: Final = ("center", "indent", "wordwrap", "format", "filesizeformat", "pprint", "slice")
 # String methods that do the same (widths, padding).
+# (replace/join/translate have size-checked filter forms: |replace, |join.)
 _UNSAFE_STR_METHODS: Final = frozenset(
-    {"format", "format_map", "center", "ljust", "rjust", "zfill", "expandtabs"}
+    {"format", "format_map", "center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate"}
 )
 _MAX_POWER_BITS: Final = 4096
 _PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -174,7 +181,56 @@ def _text_filter(value: Any) -> str:
     return "" if isinstance(value, Undefined) else to_text(value)
 
 
+def _too_big(what: str) -> TemplateError:
+    return TemplateError(f"{what} would build a value longer than {MAX_SIZE} characters or items")
+
+
+# Size-checked stand-ins for the builtin filters whose output can dwarf their input.
+
+
+@pass_environment
+def _join_filter(env: Environment, value: Any, d: str = "", attribute: str | int | None = None) -> str:
+    if isinstance(value, str):
+        return value
+    items = _cap(list(_guard_iter(value)))
+    if attribute is not None:
+        items = [env.getitem(i, attribute) for i in items]
+    if len(str(d)) * len(items) > MAX_SIZE:
+        raise _too_big("join")
+    return _cap(str(d).join(_finalize(i) for i in items))
+
+
+def _replace_filter(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text, old, new = to_text(value), str(old), str(new)
+    hits = len(text) + 1 if not old else text.count(old)
+    if count is not None:
+        hits = min(hits, max(count, 0))
+    if len(text) + hits * len(new) > MAX_SIZE:
+        raise _too_big("replace")
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _batch_filter(value: Any, linecount: int, fill_with: Any = None) -> list[list[Any]]:
+    if not isinstance(linecount, int) or not 0 < linecount <= MAX_RANGE:
+        raise TemplateError(f"batch sizes from 1 to {MAX_RANGE} are allowed in templates")
+    items = _cap(list(_guard_iter(value)))
+    rows = [items[i : i + linecount] for i in range(0, len(items), linecount)]
+    if rows and fill_with is not None:
+        rows[-1] = rows[-1] + [fill_with] * (linecount - len(rows[-1]))
+    return rows
+
+
+def _tojson_filter(value: Any, indent: int | None = None) -> str:
+    if indent is not None and not 0 <= indent <= 8:
+        raise TemplateError("tojson indents from 0 to 8 are allowed in templates")
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=to_text)
+
+
 _EXTRA_FILTERS: Final[dict[str, Callable[..., Any]]] = {
+    "join": _join_filter,
+    "replace": _replace_filter,
+    "batch": _batch_filter,
+    "tojson": _tojson_filter,
     "phone_e164": _phone_filter,
     "to_number": _number_filter,
     "to_bool": _bool_filter,
@@ -198,7 +254,7 @@ def _finalize(value: Any) -> Any:
 # --------------------------------------------------------------------------- environment
 
 
-class MappingSandbox(SandboxedEnvironment):
+class MappingSandbox(ImmutableSandboxedEnvironment):
     """Jinja's sandbox plus time and size guards and lenient missing values."""
 
     # Operators that could build huge values in one step are checked before they run.

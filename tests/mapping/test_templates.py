@@ -138,6 +138,11 @@ def test_template_timeout_stops_exponential_macro_recursion():
         "{% set a = 'x' * 60000 %}{% set b = a ~ a %}{{ b|length }}",
         "{% set a = 'x' * 60000 %}{{ (a + a)|length }}",
         "{% set a = 'x' * 60000 %}{{ [a, a]|join|length }}",
+        "{% set a = 'x' * 1000 %}{{ a|replace('', a) }}",
+        "{% set a = 'x' * 1000 %}{{ (a|list)|join(a) }}",
+        "{{ items|batch(10**9, 'x')|list }}",
+        "{{ item|tojson(10**9) }}",
+        "{{ 'ab'.replace('a', 'b') }}",
     ],
 )
 def test_amplification_is_refused(source):
@@ -145,6 +150,18 @@ def test_amplification_is_refused(source):
     with pytest.raises(TemplateError):
         render(source)
     assert time.monotonic() - started < 1.0
+
+
+def test_lists_cannot_be_modified():
+    with pytest.raises(TemplateError, match="not allowed"):
+        render("{% set _ = items.append(1) %}")
+
+
+def test_safe_forms_of_join_replace_batch_tojson():
+    assert render("{{ items|join(', ', attribute='name') }}") == "tea, cake"
+    assert render("{{ last_name|replace(\"'\", '') }}") == "OBrien"
+    assert render("{{ [1, 2, 3]|batch(2, 0)|list }}") == "[[1, 2], [3, 0]]"
+    assert render("{{ {'name': first_name}|tojson }}") == '{"name": "Иван"}'
 
 
 def test_output_size_is_limited():
