@@ -5,14 +5,33 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from arq.connections import ArqRedis
 from fastapi import FastAPI
+from redis.asyncio import ConnectionPool
 from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import create_redis
+from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, health_router, install_error_handlers
+
+from .endpoints import router as hooks_router
+from .queued import QueuedMarks
+from .service import Gateway
+
+
+def create_queue(settings: Settings) -> ArqRedis:
+    """The arq client for enqueueing and the rate limit.
+
+    Built without connecting (unlike arq's create_pool, which retries at start): the gateway
+    must start and accept webhooks while Redis is down. Short timeouts keep a dead Redis
+    from holding a request; the event is committed before Redis is touched.
+    """
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set")
+    pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    return ArqRedis(pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,10 +41,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(settings, pool_size=20)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
-        app.state.redis = create_redis(settings)
-        yield
-        await app.state.redis.aclose()
-        await app.state.engine.dispose()
+        app.state.redis = create_queue(settings)
+        marks = QueuedMarks(app.state.sessionmaker)
+        app.state.gateway = Gateway(
+            sessionmaker=app.state.sessionmaker,
+            queue=app.state.redis,
+            secret_box=SecretBox(settings),
+            rate_per_minute=settings.hook_rate_per_minute,
+            marks=marks,
+        )
+        marks.start()
+        try:
+            yield
+        finally:
+            await marks.stop()
+            await app.state.redis.aclose(close_connection_pool=True)
+            await app.state.engine.dispose()
 
     app = FastAPI(title="bpmlink webhook gateway", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
@@ -39,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.redis.ping()
 
     app.include_router(health_router({"database": check_db, "redis": check_redis}))
+    app.include_router(hooks_router)
     return app
 
 

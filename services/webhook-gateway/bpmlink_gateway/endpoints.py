@@ -1,0 +1,47 @@
+"""`/hooks/{token}`: read the request, let the service decide, answer 202 with the event id."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from bpmlink.web import NotFound
+
+from .service import Gateway, IncomingRequest
+
+router = APIRouter()
+
+# secrets.token_urlsafe output, at most the column's 64 characters: anything else is unknown
+# without asking the database.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+@router.api_route("/hooks/{token}", methods=["GET", "POST", "PUT"], status_code=202)
+async def receive_hook(token: str, request: Request, gateway: GatewayDep) -> JSONResponse:
+    body = await request.body()
+    if not _TOKEN.match(token):
+        raise NotFound("no webhook at this URL")
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in request.headers.raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    incoming = IncomingRequest(
+        method=request.method,
+        headers=headers,
+        query_string=request.scope.get("query_string", b""),
+        body=body,
+        client=request.client.host if request.client else None,
+    )
+    accepted = await gateway.receive(token, incoming)
+    return JSONResponse({"event_id": str(accepted.event_id)}, status_code=202)

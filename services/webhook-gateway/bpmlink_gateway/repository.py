@@ -1,0 +1,124 @@
+"""The gateway's queries: the token's bundle, sample capture, sample events, queued marks.
+
+Events to process are inserted by bpmlink.events.store_event (the one place that stores and
+enqueues); only a captured sample, which has no operation and is never processed, is
+inserted here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.db.models import Bundle, Event, EventState
+from bpmlink.webhooks import DEFAULT_SIGNATURE_HEADER, trigger_config
+
+
+@dataclass(frozen=True)
+class HookTarget:
+    """What the gateway needs of a bundle, immutable so it can be cached and shared."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    status: str
+    config_version: int
+    source_app: str
+    deleted: bool
+    capture_sample: bool
+    idempotency_field: str | None
+    verification: str
+    signature_header: str
+    secret_encrypted: bytes | None
+
+    def as_bundle(self) -> Bundle:
+        """A transient Bundle carrying what store_event reads (never added to a session)."""
+        return Bundle(
+            id=self.id, workspace_id=self.workspace_id, status=self.status, config_version=self.config_version
+        )
+
+
+_TARGET_COLUMNS = (
+    Bundle.id,
+    Bundle.workspace_id,
+    Bundle.status,
+    Bundle.config_version,
+    Bundle.source_app,
+    Bundle.deleted_at,
+    Bundle.capture_sample,
+    Bundle.config,
+    Bundle.webhook_secret_encrypted,
+)
+
+
+async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
+    row = (await session.execute(select(*_TARGET_COLUMNS).where(Bundle.webhook_token == token))).one_or_none()
+    if row is None:
+        return None
+    config = trigger_config(row.config)
+    idempotency_field = config.get("idempotency_field")
+    return HookTarget(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        status=row.status,
+        config_version=row.config_version,
+        source_app=row.source_app,
+        deleted=row.deleted_at is not None,
+        capture_sample=row.capture_sample,
+        idempotency_field=idempotency_field if isinstance(idempotency_field, str) and idempotency_field else None,
+        verification=str(config.get("verification") or "none"),
+        signature_header=str(config.get("signature_header") or DEFAULT_SIGNATURE_HEADER),
+        secret_encrypted=row.webhook_secret_encrypted,
+    )
+
+
+async def claim_sample(session: AsyncSession, bundle_id: uuid.UUID, item: dict[str, Any]) -> bool:
+    """Keep the item as the bundle's sample if it still waits for one (one request wins)."""
+    claimed = await session.scalar(
+        update(Bundle)
+        .where(Bundle.id == bundle_id, Bundle.capture_sample.is_(True), Bundle.deleted_at.is_(None))
+        .values(capture_sample=False, sample=item, updated_at=func.now())
+        .returning(Bundle.id)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed is not None
+
+
+async def insert_sample_event(
+    session: AsyncSession,
+    target: HookTarget,
+    *,
+    item: dict[str, Any],
+    request: dict[str, Any],
+    body: bytes,
+) -> uuid.UUID:
+    # No idempotency key: a sample must never swallow a later real delivery of the same request.
+    event_id = uuid.uuid4()
+    await session.execute(
+        insert(Event).values(
+            id=event_id,
+            workspace_id=target.workspace_id,
+            bundle_id=target.id,
+            origin="webhook",
+            state=EventState.sample,
+            request=request,
+            body=body,
+            item=item,
+        )
+    )
+    return event_id
+
+
+async def mark_queued(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> int:
+    """pending → queued for events handed to Redis (a worker may have moved them on already)."""
+    result = await session.execute(
+        update(Event)
+        .where(Event.id.in_(event_ids), Event.state == EventState.pending)
+        .values(state=EventState.queued, enqueued_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

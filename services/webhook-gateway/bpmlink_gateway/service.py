@@ -1,0 +1,260 @@
+"""The gateway's decisions: token → bundle, rate, verification, parse, store, enqueue.
+
+Order matters for invariant 1 (DESIGN.md): the event and its operation are committed in one
+transaction before the caller answers 202; only then is the job enqueued, and a Redis
+failure is logged, not returned (the event waits as `pending` for the sweeper). A failure to
+store answers 503 so the sender retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bpmlink.events import enqueue_event, store_event
+from bpmlink.security import SecretBox
+from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
+from bpmlink.webhooks import decrypt_webhook_secret
+
+from . import repository
+from .parsing import BodyError, parse_request
+from .queued import QueuedMarks
+from .ratelimit import RateLimiter
+from .repository import HookTarget
+from .verification import VerificationFailed, verify_request
+
+log = logging.getLogger("bpmlink.gateway")
+
+# Short enough that stopping, deleting or regenerating a token shows within a second or so.
+TARGET_CACHE_SECONDS = 1.0
+TARGET_CACHE_MAX = 10_000
+# An unreachable PostgreSQL must answer 503 quickly, not hang the sender until its own timeout.
+STORE_TIMEOUT_SECONDS = 10.0
+MAX_KEY_LENGTH = 200  # events.idempotency_key is String(200)
+
+# Never stored with the raw request: credentials and signatures (the verification header too).
+_REDACTED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token"})
+_REDACTED_WORDS = ("secret", "signature", "password", "token")
+
+
+class Gone(AppError):
+    status_code = 410
+    code = "gone"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class BadBody(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    headers: Mapping[str, str]  # lower-case names; repeated headers joined with ", "
+    query_string: bytes
+    body: bytes
+    client: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    event_id: uuid.UUID
+    should_enqueue: bool  # a new event for a running bundle (not a resend, a held event or a sample)
+
+
+class TargetCache:
+    """token → HookTarget | None for TARGET_CACHE_SECONDS; bounded, cleared whole when full."""
+
+    def __init__(self, ttl: float = TARGET_CACHE_SECONDS, max_entries: int = TARGET_CACHE_MAX) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, HookTarget | None]] = {}
+
+    def get(self, token: str) -> tuple[bool, HookTarget | None]:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, token: str, target: HookTarget | None) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + self.ttl, target)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        queue: ArqRedis,
+        secret_box: SecretBox,
+        rate_per_minute: int,
+        cache: TargetCache | None = None,
+        marks: QueuedMarks | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.queue = queue
+        self.secret_box = secret_box
+        self.limiter = RateLimiter(queue, rate_per_minute)
+        self.cache = cache or TargetCache()
+        self.marks = marks or QueuedMarks(sessionmaker)
+        self._secrets: dict[bytes, str | None] = {}
+
+    async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
+        target = await self._target(token)
+        if target is None or target.source_app != "webhook":
+            raise NotFound("no webhook at this URL")
+        if target.deleted:
+            raise Gone("the bundle of this webhook was deleted")
+        retry_after = await self.limiter.retry_after(token)
+        if retry_after is not None:
+            raise TooManyRequests(
+                "too many requests to this webhook; retry later",
+                details={"retry_after": retry_after},
+                headers={"Retry-After": str(retry_after)},
+            )
+        try:
+            verify_request(
+                target.verification,
+                target.signature_header,
+                self._secret(target),
+                incoming.headers,
+                incoming.body,
+            )
+        except VerificationFailed as exc:
+            raise Unauthorized(f"request verification failed: {exc}") from None
+        try:
+            item = parse_request(incoming.headers.get("content-type"), incoming.body, incoming.query_string)
+        except BodyError as exc:
+            error = UnsupportedMediaType if exc.status_code == 415 else BadBody
+            raise error(exc.message) from None
+        key = idempotency_key(incoming.headers, item, target.idempotency_field)
+        record = request_record(incoming, target.signature_header)
+        accepted, sampled = await self._store(target, item=item, record=record, body=incoming.body, key=key)
+        if sampled:
+            self.cache.forget(token)  # the flag is off now; let the next request see it
+        elif accepted.should_enqueue:
+            await self._enqueue(accepted.event_id)
+        return accepted
+
+    async def _target(self, token: str) -> HookTarget | None:
+        hit, target = self.cache.get(token)
+        if hit:
+            return target
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
+                target = await repository.find_target(session, token)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.error("webhook lookup failed, answering 503: %s", exc)
+            raise Unavailable("the webhook cannot be looked up now; retry later") from None
+        self.cache.put(token, target)
+        return target
+
+    def _secret(self, target: HookTarget) -> str | None:
+        # Fernet decryption per request would be wasted work; the ciphertext is the cache key.
+        encrypted = target.secret_encrypted
+        if not encrypted or target.verification in ("", "none"):
+            return None
+        if encrypted not in self._secrets:
+            if len(self._secrets) >= TARGET_CACHE_MAX:
+                self._secrets.clear()
+            try:
+                self._secrets[encrypted] = decrypt_webhook_secret(self.secret_box, encrypted)
+            except ValueError:
+                log.error("the webhook secret of bundle %s cannot be decrypted", target.id)
+                self._secrets[encrypted] = None
+        return self._secrets[encrypted]
+
+    async def _store(
+        self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes, key: str | None
+    ) -> tuple[Accepted, bool]:
+        """One transaction: a sample (bundle update + event) or store_event's event + operation."""
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
+                if target.capture_sample and await repository.claim_sample(session, target.id, item):
+                    event_id = await repository.insert_sample_event(
+                        session, target, item=item, request=record, body=body
+                    )
+                    await session.commit()
+                    return Accepted(event_id, should_enqueue=False), True
+                stored = await store_event(
+                    session,
+                    target.as_bundle(),
+                    origin="webhook",
+                    item=item,
+                    request=record,
+                    body=body,
+                    idempotency_key=key,
+                )
+                await session.commit()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
+            raise Unavailable("the event could not be stored; retry later") from None
+        # A held event (bundle stopped) waits for the user's decision: not queued.
+        return Accepted(stored.id, should_enqueue=stored.created and not stored.held), False
+
+    async def _enqueue(self, event_id: uuid.UUID) -> None:
+        try:
+            await enqueue_event(self.queue, event_id)
+        except (RedisError, OSError, TimeoutError) as exc:
+            # Committed already: the answer stays 202 and the sweeper queues it later.
+            log.warning("event %s stored but not queued (Redis: %s); the sweeper will queue it", event_id, exc)
+            return
+        self.marks.add(event_id)
+
+
+def idempotency_key(headers: Mapping[str, str], item: dict[str, Any], field: str | None) -> str | None:
+    """The Idempotency-Key header, else the configured body field (a dotted path), else None."""
+    value: Any = headers.get("idempotency-key")
+    if not value and field:
+        value = item
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, list | dict):
+            value = None
+    if value is None or value == "":
+        return None
+    key = str(value)
+    if len(key) > MAX_KEY_LENGTH:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def request_record(incoming: IncomingRequest, signature_header: str) -> dict[str, Any]:
+    """The raw request as stored with the event: method, redacted headers, query, client."""
+    secret_header = signature_header.lower()
+    headers = {
+        name: value
+        for name, value in incoming.headers.items()
+        if name not in _REDACTED_HEADERS
+        and name != secret_header
+        and not any(word in name for word in _REDACTED_WORDS)
+    }
+    return {
+        "method": incoming.method,
+        "headers": headers,
+        "query": incoming.query_string.decode("latin-1").replace("\x00", ""),
+        "client": incoming.client,
+    }
