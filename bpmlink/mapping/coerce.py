@@ -17,7 +17,7 @@ from bpmlink.mapping.conversions import (
     show_value,
     to_text,
 )
-from bpmlink.mapping.errors import ConversionError, MappingError
+from bpmlink.mapping.errors import ConversionError
 from bpmlink.mapping.types import (
     EDM_BOOLEAN,
     EDM_DATE,
@@ -38,7 +38,8 @@ def coerce_value(value: Any, field: TargetField) -> Any:
     """The JSON value for `field` built from `value`; ``None`` (and blank text for a
     non-text field) gives ``None``.
 
-    Raises MappingError naming the field when the value cannot be that type.
+    Raises ConversionError (a MappingError) naming the field when the value cannot
+    be that type.
     """
     if value is None:
         return None
@@ -47,7 +48,7 @@ def coerce_value(value: Any, field: TargetField) -> Any:
     try:
         return _coerce(value, field)
     except ConversionError as exc:
-        raise MappingError(field.name, str(exc)) from None
+        raise ConversionError(exc.message, field=field.name) from None
 
 
 def _coerce(value: Any, field: TargetField) -> Any:

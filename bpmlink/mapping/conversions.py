@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -121,6 +121,8 @@ def to_text(value: Any) -> str:
 # Spaces of every kind and apostrophes group thousands ("1 234", "1'234", "1_234").
 _GROUPING = re.compile(r"[\s\u00a0\u2007\u2009\u202f'’_]")
 _CURRENCY = re.compile(r"^[₽$€£¥₸₴]+|(?:[₽$€£¥₸₴]+|руб\.?|р\.|rub|usd|eur)$", re.IGNORECASE)
+# "1e999999999" is valid Decimal text but converting it to an int would take forever.
+_MAX_EXPONENT: Final = 100
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -164,8 +166,8 @@ def parse_number(value: Any, decimal: Literal["auto", ",", "."] = "auto") -> Dec
         result = Decimal(text)
     except InvalidOperation:
         raise ConversionError(f"{show_value(value)} is not a number") from None
-    if not result.is_finite():
-        raise ConversionError(f"{show_value(value)} is not a finite number")
+    if not result.is_finite() or abs(result.adjusted()) > _MAX_EXPONENT:
+        raise ConversionError(f"{show_value(value)} is out of range for a number")
     return result
 
 
@@ -599,13 +601,16 @@ def normalize_step(raw: Any) -> Any:
     return raw
 
 
-def run_conversions(value: Any, steps: Sequence[_Step], ctx: ConversionContext) -> Any:
-    """Run `steps` in order; a failing step raises ConversionError naming the step."""
+def run_conversions(
+    value: Any, steps: Sequence[_Step], ctx: ConversionContext, field: str | None = None
+) -> Any:
+    """Run `steps` in order; a failing step raises ConversionError naming the step
+    and, when given, the target `field`."""
     for step in steps:
         try:
             value = step.apply(value, ctx)
         except ConversionError as exc:
-            raise ConversionError(f"{step.name}: {exc}") from None
+            raise ConversionError(f"{step.name}: {exc.message}", field=field) from None
     return value
 
 

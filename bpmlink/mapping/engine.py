@@ -51,9 +51,19 @@ def build_value(
 ) -> Any:
     """A rule's value before type coercion (for a lookup rule: the display value to search).
 
-    Raises ConversionError (plain words, without the field name) on failure.
+    Raises ConversionError (a MappingError whose `field` is the rule's target) on failure.
     """
     ctx = ConversionContext(item=item, default_phone_region=default_phone_region)
+    try:
+        raw = _raw_value(rule, item, default_phone_region, template_time_limit)
+    except ConversionError as exc:  # keep the subtype (TemplateTimeout…), add the field
+        raise type(exc)(exc.message, field=rule.target) from None
+    return run_conversions(raw, rule.convert, ctx, field=rule.target)
+
+
+def _raw_value(
+    rule: MappingRule, item: Any, default_phone_region: str | None, template_time_limit: float
+) -> Any:
     if rule.lookup is not None:
         raw: Any = render_template(
             rule.lookup.value, item, time_limit=template_time_limit, default_phone_region=default_phone_region
@@ -66,7 +76,7 @@ def build_value(
         raw = get_path(item, rule.source)
     else:
         raw = rule.constant
-    return run_conversions(raw, rule.convert, ctx)
+    return raw
 
 
 async def apply_mapping(
@@ -99,11 +109,8 @@ async def apply_mapping(
                 display = to_text(value).strip()
                 value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None
             value = coerce_value(value, field) if field is not None else to_json_value(value)
-        except MappingError as exc:
+        except MappingError as exc:  # ConversionError and TemplateError included
             record.errors.append(FieldError(field=exc.field or target, message=exc.message))
-            continue
-        except ConversionError as exc:
-            record.errors.append(FieldError(field=target, message=str(exc)))
             continue
         if is_blank(value):
             record.empty.append(target)

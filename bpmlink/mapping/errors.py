@@ -5,14 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class ConversionError(ValueError):
-    """A value could not be converted; the engine adds the target field's name.
-
-    Conversions and coercions raise this without knowing which field they serve,
-    so that the same function can be used by filters, templates and rules.
-    """
-
-
 class MappingError(Exception):
     """A target field's value could not be built.
 
@@ -27,6 +19,19 @@ class MappingError(Exception):
 
     def to_field_error(self) -> FieldError:
         return FieldError(field=self.field or "", message=self.message)
+
+
+class ConversionError(MappingError, ValueError):
+    """A value could not be converted.
+
+    Raised without a field by the parsers and steps (the same function serves
+    filters, templates and rules) and with the target field by `run_conversions`
+    when it is given one; the engine fills the field in otherwise. A ValueError
+    too, so that pydantic validators report it as a validation error.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(field, message)
 
 
 class FieldError(BaseModel):

@@ -319,7 +319,7 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
 
 def _refuse_padding(obj: Any, attribute: Any) -> None:
     # Checked before the sandbox, which hands out str.format wrapped but unlimited.
-    if isinstance(obj, str) and attribute in _UNSAFE_STR_METHODS:
+    if isinstance(obj, str) and isinstance(attribute, str) and attribute in _UNSAFE_STR_METHODS:
         raise SecurityError(f"the text method {attribute!r} is not allowed in templates")
 
 
@@ -377,7 +377,7 @@ def render_template(
     except TemplateError:
         raise
     except ConversionError as exc:  # from our filters: already plain words
-        raise TemplateError(str(exc)) from None
+        raise TemplateError(exc.message) from None
     except UndefinedError as exc:
         raise TemplateError(f"the template used something that does not exist: {exc.message}") from None
     except SecurityError as exc:

@@ -99,6 +99,11 @@ def test_to_number_rejects_text(text):
         convert(text, "number")
 
 
+def test_to_number_rejects_absurd_exponents():
+    with pytest.raises(ConversionError, match="out of range"):
+        parse_number("1e999999999")
+
+
 def test_to_number_rejects_boolean():
     with pytest.raises(ConversionError, match="yes/no"):
         parse_number(True)

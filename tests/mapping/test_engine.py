@@ -1,8 +1,9 @@
 import pytest
 
-from bpmlink.mapping.engine import apply_mapping
-from bpmlink.mapping.errors import MappingError
+from bpmlink.mapping.engine import apply_mapping, build_value
+from bpmlink.mapping.errors import ConversionError, MappingError
 from bpmlink.mapping.rules import parse_mapping
+from bpmlink.mapping.templates import TemplateTimeout
 from bpmlink.mapping.types import TargetField
 
 FIELDS = {
@@ -191,3 +192,21 @@ async def test_lookup_without_resolver_is_a_field_error():
     rules = parse_mapping([{"target": "AccountId", "lookup": {"entity": "Account", "value": "{{ company }}"}}])
     record = await apply_mapping(rules, ITEM, FIELDS, None)
     assert record.errors[0].field == "AccountId"
+
+
+def test_conversion_failure_is_a_mapping_error_naming_the_target():
+    rule = parse_mapping([{"target": "Age", "source": "age", "convert": ["number"]}])[0]
+    with pytest.raises(MappingError) as info:
+        build_value(rule, {"age": "сорок"})
+    assert isinstance(info.value, ConversionError)
+    assert info.value.field == "Age"
+    assert info.value.message == "number: 'сорок' is not a number"
+    assert str(info.value) == "Age: number: 'сорок' is not a number"
+
+
+def test_template_timeout_keeps_its_type_and_names_the_target():
+    loops = "{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}"
+    rule = parse_mapping([{"target": "Name", "template": loops}])[0]
+    with pytest.raises(TemplateTimeout) as info:
+        build_value(rule, {}, template_time_limit=0.2)
+    assert info.value.field == "Name"

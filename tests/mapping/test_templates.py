@@ -35,6 +35,10 @@ def test_dict_key_wins_over_dict_method():
     assert render("{% for i in items %}{{ i.name }}x{{ i.qty }} {% endfor %}") == "teax2 cakex1 "
 
 
+def test_slicing_and_indexing():
+    assert render("{{ first_name[1:3] }} {{ items[0]['name'] }} {{ items[-1].name }}") == "ва tea cake"
+
+
 def test_useful_builtin_filters():
     assert render("{{ last_name|upper }} {{ items|map(attribute='name')|join(', ') }}") == "O'BRIEN tea, cake"
 
