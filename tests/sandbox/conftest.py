@@ -11,7 +11,7 @@ EMPTY = "00000000-0000-0000-0000-000000000000"
 @pytest.fixture
 def anon(sandbox) -> Iterator[httpx.Client]:
     """A client with no credentials (redirects are not followed)."""
-    with httpx.Client(base_url=sandbox.base_url, timeout=30) as c:
+    with sandbox.client() as c:
         yield c
 
 

@@ -98,11 +98,11 @@ def test_logout_ends_the_session(api):
 
 
 def test_idle_expiry_slides_with_each_request_then_answers_401(sandbox, api):
-    sandbox.set_faults(session_timeout_seconds=1)
-    for _ in range(3):  # 3 × 0.6 s > 1 s, alive because each request extends it
-        time.sleep(0.6)
+    sandbox.set_faults(session_timeout_seconds=0.5)
+    for _ in range(3):  # 3 × 0.3 s > 0.5 s, alive because each request extends it
+        time.sleep(0.3)
         assert api.get("/0/odata/Contact/$count").status_code == 200
-    time.sleep(1.2)
+    time.sleep(0.7)
     r = api.get("/0/odata/Contact/$count")
     assert r.status_code == 401 and r.json() == WCF_FAULT
 

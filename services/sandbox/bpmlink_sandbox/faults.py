@@ -38,7 +38,7 @@ class Faults:
     outage_until: float = 0.0  # monotonic deadline of a full outage (set via outage_seconds)
     write_then_fail: bool = False  # writes persist, then the answer is a 500
     ram_limit: bool = False  # GET collections answer the RAM-consumption 500
-    session_timeout_seconds: int = 3600
+    session_timeout_seconds: float = 3600.0  # fractions allowed so tests can wait briefly
     token_lifetime_seconds: int = 3600
     expiry_mode: str = "401"  # dead session: 401 WCF fault, or 302 to the login page
     login_failure_mode: str = "200"  # bad login: 200 Code=1, or 401 WCF fault
@@ -52,7 +52,7 @@ class Faults:
     @classmethod
     def from_settings(cls, s: SandboxSettings) -> Faults:
         return cls(
-            session_timeout_seconds=s.session_timeout_seconds, token_lifetime_seconds=s.token_lifetime_seconds,
+            session_timeout_seconds=float(s.session_timeout_seconds), token_lifetime_seconds=s.token_lifetime_seconds,
             host_flavour=s.host_flavour, newer_cookies=s.newer_cookies,
             lockout_attempts=s.lockout_attempts, lockout_seconds=s.lockout_seconds,
         )

@@ -58,6 +58,9 @@ class Store:
         self.indexes: dict[str, dict[str, dict[Any, set[str]]]] = {}
         self.seq: dict[str, int] = {}  # id -> insertion number, to order index hits like a scan
         self._next_seq = 0
+        self.dirty: set[tuple[str, str]] = set()  # rows written since the last reset
+        self.schema_dirty = False
+        self._seeded_with: Any = None  # the seed the database currently equals (plus `dirty`)
 
     # --- lifecycle -------------------------------------------------------
     async def open(self) -> None:
@@ -105,11 +108,38 @@ class Store:
         return bool(records)
 
     async def reset(self, schema: Schema, seed: dict[str, list[Row]]) -> None:
-        """Replace everything with the seed (one COPY; fast enough to run before every test)."""
-        records = [(ent, row["Id"], _dumps(row)) for ent, rows in seed.items() for row in rows]
+        """Replace everything with the seed.
+
+        Tests reset before each case, so after one full reset only the rows touched since
+        (tracked in `dirty`) are deleted and re-inserted; a read-only test costs nothing.
+        """
+        seed_index = {(ent, row["Id"]): (n, row) for n, (ent, row) in
+                      enumerate(((e, r) for e, rows in seed.items() for r in rows), start=1)}
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("TRUNCATE sb_record, sb_schema_ext RESTART IDENTITY")
-            await conn.copy_records_to_table("sb_record", records=records, columns=["entity", "id", "data"])
+            if self._seeded_with is not seed:
+                await conn.execute("DELETE FROM sb_record; DELETE FROM sb_schema_ext")
+                await conn.copy_records_to_table(
+                    "sb_record", columns=["seq", "entity", "id", "data"],
+                    records=[(n, ent, key, _dumps(row)) for (ent, key), (n, row) in seed_index.items()])
+                await conn.execute("SELECT setval(pg_get_serial_sequence('sb_record', 'seq'), $1)",
+                                   len(seed_index) + 1)
+            else:
+                by_entity: dict[str, list[str]] = {}
+                for ent, key in self.dirty:
+                    by_entity.setdefault(ent, []).append(key)
+                for ent, keys in by_entity.items():
+                    await conn.execute("DELETE FROM sb_record WHERE entity = $1 AND id = ANY($2::text[]::uuid[])",
+                                       ent, keys)
+                back = [(seed_index[k][0], k[0], k[1], _dumps(seed_index[k][1])) for k in self.dirty
+                        if k in seed_index]
+                if back:
+                    await conn.copy_records_to_table("sb_record", columns=["seq", "entity", "id", "data"],
+                                                      records=back)
+                if self.schema_dirty:
+                    await conn.execute("DELETE FROM sb_schema_ext")
+        self._seeded_with = seed
+        self.dirty = set()
+        self.schema_dirty = False
         self.schema = schema
         self.rows = {name: {} for name in schema.entities}
         self.seq = {}
@@ -122,6 +152,7 @@ class Store:
 
     async def save_extension(self, ext: dict[str, Any]) -> None:
         await self._pool.execute("INSERT INTO sb_schema_ext (ext) VALUES ($1::text::jsonb)", _dumps(ext))
+        self.schema_dirty = True
         for name in self.schema.entities:
             self.rows.setdefault(name, {})
 
@@ -189,6 +220,7 @@ class Store:
         key = row["Id"]
         if key in table:
             raise DuplicateKey(key)
+        self.dirty.add((entity, key))
         table[key] = row
         self._number(key)
         self._index_add(entity, row)
@@ -219,6 +251,7 @@ class Store:
         old = table.get(key)
         if old is None:
             raise KeyError(key)
+        self.dirty.add((entity, key))
         self._index_remove(entity, old)
         table[key] = row
         self._index_add(entity, row)
@@ -244,6 +277,7 @@ class Store:
         old = table.pop(key, None)
         if old is None:
             raise KeyError(key)
+        self.dirty.add((entity, key))
         self._index_remove(entity, old)
         # Deleting re-appends on undo; order of a restored row is not significant.
 
