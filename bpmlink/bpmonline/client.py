@@ -138,6 +138,14 @@ class BpmClient:
             if self._session_dead(response):
                 await self.session.renew(state.generation, rec)
                 response = await self._send(method, path, params, json, headers, rec)
+                if self._session_dead(response) and 200 <= response.status_code < 300:
+                    raise ConfigurationError(
+                        f"{response.request.url} answers with a web page instead of data, even right "
+                        "after a fresh login; check the domain, the path prefix and the OData version",
+                        status=response.status_code,
+                        code="html_instead_of_data",
+                        steps=rec.steps,
+                    )
                 if self._session_dead(response):
                     raise AuthError(
                         "bpm'online refused the session right after a fresh login "

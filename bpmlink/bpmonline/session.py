@@ -38,7 +38,8 @@ TOKEN_REFRESH_MARGIN = 30.0
 # Forms sessions live until the server says otherwise (sliding idle timeout, 60 min by default);
 # Redis forgets them after this, so an idle connection starts fresh.
 FORMS_SESSION_TTL = 12 * 3600
-_LOCK_TIMEOUT = 30.0
+# Longer than one login can take (connect + read timeouts), so the lock outlives the login.
+_LOCK_TIMEOUT = 75.0
 
 CookieTuple = tuple[str, str, str, str]  # name, value, domain, path
 
@@ -146,7 +147,7 @@ class SessionStore:
         if self._redis is None:
             yield
             return
-        lock = self._redis.lock(f"{key}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_TIMEOUT + 5)
+        lock = self._redis.lock(f"{key}:lock", timeout=_LOCK_TIMEOUT, blocking_timeout=_LOCK_TIMEOUT)
         try:
             acquired = await lock.acquire()
         except RedisError as exc:

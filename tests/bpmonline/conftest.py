@@ -1,4 +1,7 @@
-"""Fixtures for the client against the sandbox (real HTTP on 127.0.0.1) and real Redis."""
+"""Fixtures for the client against the sandbox (real HTTP on 127.0.0.1) and real Redis.
+
+The `sandbox` fixture itself comes from `tests/fixtures/sandbox.py` (a registered plugin).
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,6 @@ import redis.asyncio as aioredis
 
 from bpmlink.bpmonline import BpmClient, BpmConnection
 from tests.bpmonline.fakes import settings
-
-try:  # the sandbox engineer publishes this fixture; until then the integration tests skip
-    from tests.fixtures.sandbox import sandbox  # noqa: F401
-except ImportError:  # pragma: no cover
-
-    @pytest.fixture
-    def sandbox() -> Any:
-        pytest.skip("tests/fixtures/sandbox.py is not available yet")
 
 
 async def maybe_await(value: Any) -> Any:
@@ -61,11 +56,9 @@ class SandboxAdmin:
 
 
 @pytest.fixture
-async def sbx(sandbox: Any) -> AsyncIterator[SandboxAdmin]:
-    admin = SandboxAdmin(sandbox)
-    await admin.reset()
-    yield admin
-    await admin.reset()
+def sbx(sandbox: Any) -> SandboxAdmin:
+    # The sandbox fixture resets data, faults, sessions and counters before each test.
+    return SandboxAdmin(sandbox)
 
 
 @pytest.fixture

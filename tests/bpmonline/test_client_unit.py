@@ -288,3 +288,30 @@ async def test_steps_hold_no_secret():
     dumped = json.dumps([s.to_dict() for s in rec])
     assert "Sup3r-Secret!" not in dumped and "csrfTOKEN123" not in dumped and "AUTH" not in dumped
     assert rec.steps[1].request_headers["bpmcsrf"] == "[redacted]"
+
+
+async def test_html_even_after_relogin_is_a_configuration_error():
+    fake = FakeCreatio(data=lambda r: httpx.Response(200, html=LOGIN_PAGE))
+    async with fake.client() as bpm:
+        with pytest.raises(ConfigurationError) as info:
+            await bpm.metadata(refresh=True)
+        result = await bpm.test()
+    assert info.value.code == "html_instead_of_data"
+    assert fake.count("/Login") >= 2
+    assert (result.ok, result.stage) == (False, "read")
+
+
+async def test_metadata_that_is_not_csdl_is_a_configuration_error():
+    fake = FakeCreatio(data=lambda r: httpx.Response(200, text="{}", headers={"content-type": "application/xml"}))
+    async with fake.client() as bpm:
+        with pytest.raises(ConfigurationError) as info:
+            await bpm.metadata(refresh=True)
+    assert info.value.code == "metadata_not_xml"
+
+
+async def test_test_explains_a_redirect_to_login_after_a_fresh_login():
+    fake = FakeCreatio(data=lambda r: httpx.Response(302, headers={"Location": "/0/Login/NuiLogin.aspx"}))
+    async with fake.client() as bpm:
+        result = await bpm.test()
+    assert (result.ok, result.stage, result.code) == (False, "odata", "session_rejected")
+    assert "login page" in result.message

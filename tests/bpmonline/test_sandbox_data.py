@@ -74,6 +74,7 @@ async def test_v3_dialect_reads_and_writes_the_same_data(make_client):
     await bpm.create("Contact", {"Name": "Old Protocol", "Email": "v3@acme.test"}, rid)
     rows = await bpm.query("Contact", filter=F.eq("Email", "v3@acme.test") & F.eq("Id", rid), select=["Id", "Name"])
     assert rows == [{"Id": str(rid), "Name": "Old Protocol"}]
+    assert await bpm.count("Contact", filter=F.eq("Email", "v3@acme.test")) == 1
     await bpm.update("Contact", rid, {"JobTitle": "Legacy"})
     assert (await bpm.get("Contact", rid))["JobTitle"] == "Legacy"
     v4 = make_client(id="v4-view")
