@@ -23,8 +23,9 @@ from bpmlink.db.models import Bundle, BundleStatus, Event, EventState, Operation
 PROCESS_EVENT = "event.process"
 
 
-def process_job_id(event_id: uuid.UUID) -> str:
-    return f"event:{event_id}"
+def process_job_id(event_id: uuid.UUID, suffix: str = "") -> str:
+    """`event:<id>`; a replay adds a suffix, since arq keeps a finished job's id for a while."""
+    return f"event:{event_id}{':' + suffix if suffix else ''}"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ async def store_event(
     return StoredEvent(event_id, created=True, held=held)
 
 
-async def enqueue_event(pool: ArqRedis, event_id: uuid.UUID, *, defer_seconds: float | None = None) -> None:
+async def enqueue_event(
+    pool: ArqRedis, event_id: uuid.UUID, *, job_suffix: str = "", defer_seconds: float | None = None
+) -> None:
     """Queue processing; the deterministic job id makes a second enqueue of a waiting job a no-op."""
-    await pool.enqueue_job(PROCESS_EVENT, str(event_id), _job_id=process_job_id(event_id), _defer_by=defer_seconds)
+    await pool.enqueue_job(
+        PROCESS_EVENT, str(event_id), _job_id=process_job_id(event_id, job_suffix), _defer_by=defer_seconds
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import create_redis
+from bpmlink.redis import create_arq_pool, create_redis
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, error_body, health_router, install_error_handlers
@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = create_redis(settings)
+        app.state.arq = await create_arq_pool(settings)
         yield
+        await app.state.arq.aclose()
         await app.state.redis.aclose()
         await engine.dispose()
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -14,9 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import ApiKey, Membership, Role, UserSession
+from bpmlink.events import enqueue_event
 from bpmlink.security import SecretBox, hash_token, tokens_equal
 from bpmlink.settings import Settings
 from bpmlink.web import Forbidden, Unauthorized
+
+log = logging.getLogger("bpmlink.api")
 
 SESSION_COOKIE = "bpmlink_session"
 CSRF_COOKIE = "bpmlink_csrf"
@@ -25,10 +29,38 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; committed here, before the response is sent."""
+    """One session per request, committed when the endpoint returns and before the response
+    is sent (function scope); then the jobs the request asked for are enqueued — never before
+    the commit, so a worker never sees a row that is not there yet."""
+    after_commit: list[Callable[[], Awaitable[None]]] = []
+    request.state.after_commit = after_commit
     async with request.app.state.sessionmaker() as session:
         yield session
         await session.commit()
+    for job in after_commit:
+        try:
+            await job()
+        except Exception:  # Redis down: the event stays pending and the sweeper queues it
+            log.warning("enqueue after commit failed; the sweeper will retry", exc_info=True)
+
+
+class Jobs:
+    """Jobs requested during the request, sent to Redis after the commit."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def enqueue_event(self, event_id: uuid.UUID, job_suffix: str = "") -> None:
+        pool = self._request.app.state.arq
+
+        async def send() -> None:
+            await enqueue_event(pool, event_id, job_suffix=job_suffix)
+
+        self._request.state.after_commit.append(send)
+
+
+def _jobs(request: Request, _: Annotated[AsyncSession, Depends(_session, scope="function")]) -> Jobs:
+    return Jobs(request)
 
 
 def _settings(request: Request) -> Settings:
@@ -46,10 +78,11 @@ def _secret_box(request: Request) -> SecretBox:
     return box
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RedisDep = Annotated[aioredis.Redis, Depends(_redis)]
 SecretBoxDep = Annotated[SecretBox, Depends(_secret_box)]
+JobsDep = Annotated[Jobs, Depends(_jobs)]
 
 
 @dataclass(frozen=True)

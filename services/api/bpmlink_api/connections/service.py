@@ -18,6 +18,7 @@ from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
+from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
 
 from . import validation
@@ -30,11 +31,6 @@ from .schemas import (
     FieldOut,
     TestResult,
 )
-
-# Columns bpm'online fills itself: shown, but never offered as mapping targets.
-SYSTEM_COLUMNS = {"Id", "CreatedOn", "CreatedById", "ModifiedOn", "ModifiedById", "ProcessListeners"}
-# Practical minimums per entity (reference §4): $metadata does not say what business logic requires.
-REQUIRED_FIELDS = {"Contact": {"Name"}, "Account": {"Name"}, "Activity": {"Title"}, "Opportunity": {"Title"}}
 
 
 class UpstreamError(AppError):
@@ -206,7 +202,7 @@ async def entity(
     info = metadata.entities.get(name)
     if info is None:
         raise NotFound(f"bpm'online has no entity {name!r}")
-    required = REQUIRED_FIELDS.get(name, set())
+    required = REQUIRED_FIELDS.get(name, frozenset())
     fields = [
         FieldOut(
             name=f.name,
