@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from redis.asyncio import Redis
@@ -48,6 +48,7 @@ from bpmlink.settings import Settings, get_settings
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 _ORDERBY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)?)(?: (asc|desc))?$")
 _ROUTING_404 = "no type was found that matches the controller"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,8 @@ class BpmClient:
     ) -> httpx.Response:
         """Send one OData request with the session; returns a 2xx answer or raises `BpmError`.
 
-        `expect` is "json", "xml" or "none" (204 answers): an HTML page is a dead session
-        only where it was not expected.
+        `expect` is "json", "xml" or "none" (for 204 answers); a 2xx HTML page is never
+        expected: it is the login page of a dead session (relogin once), or a wrong address.
         """
         rec = recorder if recorder is not None else StepRecorder(body_limit=self.body_limit)
         try:
@@ -165,10 +166,13 @@ class BpmClient:
                     code="not_json",
                     steps=rec.steps,
                 )
-            body = decode_json(response) if expect == "json" else None
-            if isinstance(body, dict) and _ROUTING_404 in str(body.get("MessageDetail", "")).lower():
-                # Seen with HTTP 200 on an entity set that does not exist (yet).
-                raise NotFoundError(response_message(response), status=404, code="unknown_entity", steps=rec.steps)
+            if expect == "json" and b"MessageDetail" in response.content[:4096]:
+                body = decode_json(response)
+                if isinstance(body, dict) and _ROUTING_404 in str(body.get("MessageDetail", "")).lower():
+                    # Seen with HTTP 200 on an entity set that does not exist (yet).
+                    raise NotFoundError(
+                        response_message(response), status=404, code="unknown_entity", steps=rec.steps
+                    )
             return response
         except BpmError as exc:
             exc.steps = list(rec.steps)
@@ -195,6 +199,18 @@ class BpmClient:
             headers=hdrs,
         )
         return await send(self._http, request, rec)
+
+    def _decode(self, response: httpx.Response, unwrap: Callable[[Any], _T], rec: StepRecorder | None) -> _T:
+        """Parse and unwrap a JSON answer; a wrong shape usually means a wrong OData version."""
+        try:
+            return unwrap(response.json())
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"unexpected answer from {response.request.url}: {exc}; check the OData version",
+                status=response.status_code,
+                code="unexpected_answer",
+                steps=rec.steps if rec is not None else (),
+            ) from exc
 
     @staticmethod
     def _redirect_to_login(response: httpx.Response) -> bool:
@@ -247,7 +263,7 @@ class BpmClient:
             if exc.code == "not_found":
                 exc.code = "record_not_found"
             raise
-        return self.dialect.unwrap_entity(response.json())
+        return self._decode(response, self.dialect.unwrap_entity, recorder)
 
     async def find(
         self, entity: str, id: uuid.UUID | str, *, recorder: StepRecorder | None = None
@@ -273,7 +289,7 @@ class BpmClient:
         """Records of `entity`. Filters are typed by `types`, or by cached `$metadata`."""
         params = self._query_params(entity, filter, select, orderby, top, skip, expand, types)
         response = await self.request("GET", self.dialect.collection_path(entity), params=params, recorder=recorder)
-        return self.dialect.unwrap_collection(response.json())
+        return self._decode(response, self.dialect.unwrap_collection, recorder)
 
     async def count(
         self,
@@ -286,7 +302,7 @@ class BpmClient:
         params = self._query_params(entity, filter, None, None, None, None, None, types)
         params.update(self.dialect.count_params())
         response = await self.request("GET", self.dialect.collection_path(entity), params=params, recorder=recorder)
-        return self.dialect.unwrap_count(response.json())
+        return self._decode(response, self.dialect.unwrap_count, recorder)
 
     def _types(self, entity: str, types: FieldTypes | None) -> FieldTypes | None:
         if types is not None:
@@ -358,7 +374,7 @@ class BpmClient:
             "POST", self.dialect.collection_path(entity), json=body, recorder=recorder
         )
         if response.content:
-            return self.dialect.unwrap_entity(response.json())
+            return self._decode(response, self.dialect.unwrap_entity, recorder)
         return {"Id": str(record_id)}
 
     async def create_idempotent(
@@ -433,7 +449,7 @@ class BpmClient:
         body = batch_mod.request_body(self.dialect, ops)
         headers = {"Prefer": "continue-on-error"} if continue_on_error else None
         response = await self.request("POST", "$batch", json=body, headers=headers, recorder=recorder)
-        return batch_mod.parse_response(self.dialect, ops, response.json())
+        return self._decode(response, lambda body: batch_mod.parse_response(self.dialect, ops, body), recorder)
 
     # -- metadata ----------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ import pytest
 from bpmlink.bpmonline import (
     AuthError,
     BatchOp,
+    BpmClient,
+    BpmClientPool,
     BpmConnection,
     ConfigurationError,
     NotFoundError,
@@ -315,3 +317,39 @@ async def test_test_explains_a_redirect_to_login_after_a_fresh_login():
         result = await bpm.test()
     assert (result.ok, result.stage, result.code) == (False, "odata", "session_rejected")
     assert "login page" in result.message
+
+
+async def test_an_answer_of_the_other_odata_version_is_explained():
+    fake = FakeCreatio(data=lambda r: odata(r, {"d": {"results": []}}))
+    async with fake.client() as bpm:
+        with pytest.raises(ConfigurationError) as info:
+            await bpm.query("Contact")
+    assert info.value.code == "unexpected_answer" and "OData version" in info.value.message
+
+
+async def test_sessions_survive_a_redis_outage():
+    import redis.asyncio as aioredis
+
+    from tests.bpmonline.fakes import settings
+
+    dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    fake = FakeCreatio()
+    bpm = BpmClient(forms_connection(), settings=settings(), redis=dead, transport=httpx.MockTransport(fake))
+    async with bpm:
+        assert await bpm.query("Contact") == []
+        assert await bpm.query("Contact") == []
+    assert fake.count("/Login") == 1
+    await dead.aclose()
+
+
+async def test_client_pool_reuses_a_client_until_the_connection_changes():
+    from tests.bpmonline.fakes import settings
+
+    pool = BpmClientPool(settings=settings())
+    conn = forms_connection()
+    first = await pool.get(conn)
+    assert await pool.get(conn) is first
+    changed = await pool.get(BpmConnection(**{**conn.__dict__, "password": "new"}))
+    assert changed is not first and first._http.is_closed
+    await pool.aclose()
+    assert changed._http.is_closed

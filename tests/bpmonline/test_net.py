@@ -19,9 +19,11 @@ from tests.bpmonline.fakes import settings
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "fc00::1",
-     "0.0.0.0", "::ffff:10.0.0.1"  # noqa: S104
-    , "100.64.0.1", "224.0.0.1"],
+    [
+        "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "fc00::1",
+        "0.0.0.0",  # noqa: S104
+        "::ffff:10.0.0.1", "100.64.0.1", "224.0.0.1",
+    ],
 )
 def test_internal_addresses_are_blocked(address):
     assert is_blocked_address(address)
