@@ -498,7 +498,8 @@ class Binder:
             hint = (right.index_hint[0], node.left.value)
         if hint and (lt in ("Edm.Decimal", "Edm.Double") or rt in ("Edm.Decimal", "Edm.Double")):
             hint = None
-        return Bound("Edm.Boolean", _compare(op, lg, rg), hint)
+        null_literal = any(isinstance(n, Lit) and n.value is None for n in (node.left, node.right))
+        return Bound("Edm.Boolean", _compare(op, lg, rg, null_literal), hint)
 
 
 def _comparable(a: str | None, b: str | None) -> bool:
@@ -510,11 +511,23 @@ def _comparable(a: str | None, b: str | None) -> bool:
     return a in dates and b in dates
 
 
-def _compare(op: str, lg: Getter, rg: Getter) -> Callable[[dict[str, Any]], bool]:
+def _compare(op: str, lg: Getter, rg: Getter, null_literal: bool) -> Callable[[dict[str, Any]], bool]:
+    """SQL semantics, as Creatio runs filters in the database: only `x eq/ne null` tests for NULL,
+    any other comparison with a NULL (e.g. an empty lookup's `Account/Name`) is false."""
+    if op in ("eq", "ne") and null_literal:
+        if op == "eq":
+            return lambda row: lg(row) is None and rg(row) is None
+        return lambda row: not (lg(row) is None and rg(row) is None)
     if op == "eq":
-        return lambda row: lg(row) == rg(row)
+        def eq(row: dict[str, Any]) -> bool:
+            a, b = lg(row), rg(row)
+            return a is not None and b is not None and a == b
+        return eq
     if op == "ne":
-        return lambda row: lg(row) != rg(row)
+        def ne(row: dict[str, Any]) -> bool:
+            a, b = lg(row), rg(row)
+            return a is not None and b is not None and a != b
+        return ne
 
     def ordered(row: dict[str, Any]) -> bool:
         a, b = lg(row), rg(row)
