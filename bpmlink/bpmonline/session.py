@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -188,12 +188,13 @@ class BpmSession:
         self.key = f"bpmlink:bpmonline:session:{connection.id}:{connection.fingerprint()}"
         self.state: SessionState | None = None
         self.logins = 0  # logins made by this object (for tests and logs)
+        self.clock: Callable[[], float] = time.time  # wall clock for token expiry (settable in tests)
 
     # -- state -------------------------------------------------------------------------
 
     async def current(self, recorder: StepRecorder) -> SessionState:
         """A usable session: this object's, else the shared one, else a fresh login."""
-        if self.state is not None and self.state.usable():
+        if self.state is not None and self.state.usable(self.clock()):
             return self.state
         return await self.renew(self.state.generation if self.state else None, recorder)
 
@@ -216,9 +217,8 @@ class BpmSession:
                 await self._store.save(self.key, state)
                 return self._adopt(state)
 
-    @staticmethod
-    def _fresh(state: SessionState | None, stale: str | None) -> bool:
-        return state is not None and state.generation != stale and state.usable()
+    def _fresh(self, state: SessionState | None, stale: str | None) -> bool:
+        return state is not None and state.generation != stale and state.usable(self.clock())
 
     def _adopt(self, state: SessionState) -> SessionState:
         self.state = state
@@ -326,7 +326,7 @@ class BpmSession:
             lifetime = float(body.get("expires_in") or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
-        return SessionState(kind="oauth", token=str(body["access_token"]), expires_at=time.time() + lifetime)
+        return SessionState(kind="oauth", token=str(body["access_token"]), expires_at=self.clock() + lifetime)
 
 
 def _snapshot(cookies: httpx.Cookies) -> list[CookieTuple]:
