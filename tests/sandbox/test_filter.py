@@ -124,7 +124,8 @@ def test_flat_fk_in_filter_is_500_column_by_path(api):
     assert err["code"] == "" and err["message"] == "An error has occurred."
     assert err["innererror"]["message"] == "Column by path AccountId not found in schema Contact"
     nested = error(api, f"Account/OwnerId eq {SUPERVISOR}")
-    assert nested.json()["error"]["innererror"]["message"] == "Column by path Account.OwnerId not found in schema Contact"
+    inner = nested.json()["error"]["innererror"]["message"]
+    assert inner == "Column by path Account.OwnerId not found in schema Contact"
 
 
 def test_unknown_property_is_400_naming_the_first(api):
