@@ -122,6 +122,14 @@ async def test_metadata_contact_fields_types_and_lookups(make_client):
         await bpm.query("Contact", select=["ContactPhoto"])
 
 
+async def test_metadata_of_odata3(make_client):
+    meta = await make_client(odata_version=3).metadata()
+    assert meta.version == 3
+    contact = meta.entity("Contact")
+    assert contact.fields["AccountId"].lookup_entity == "Account"
+    assert contact.fields["Name"].type == "Edm.String"
+
+
 async def test_flat_lookup_filter_is_500_but_rewritten_once_metadata_is_known(make_client):
     bpm = make_client()
     with pytest.raises(ValidationError) as info:  # Creatio's "Column by path … not found", a 500

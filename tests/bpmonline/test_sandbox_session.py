@@ -138,6 +138,14 @@ async def test_connection_test_outcomes(make_client, sbx):
     assert (prefix.ok, prefix.stage, prefix.code) == (False, "odata", "wrong_prefix")
 
 
+async def test_connection_test_with_oauth_and_odata3(make_client):
+    oauth = await make_client(auth="oauth", client_id="bpmlink-sandbox", client_secret="bpmlink-sandbox-secret",
+                              id="t-oauth").test()
+    assert oauth.ok and "OAuth client bpmlink-sandbox" in oauth.message
+    v3 = await make_client(odata_version=3, id="t-v3").test()
+    assert v3.ok and "OData 3" in v3.message
+
+
 async def test_connection_refused_is_explained(sandbox_settings):
     conn = BpmConnection(id="refused", domain="http://127.0.0.1:9", username="u", password="p")
     async with BpmClient(conn, settings=sandbox_settings) as bpm:
