@@ -21,6 +21,7 @@ from bpmlink.settings import Settings, get_settings
 from bpmlink.web import health_router
 
 from .retention import prune_history
+from .sweeper import SWEEP_CRON
 
 log = logging.getLogger("bpmlink.worker")
 
@@ -46,7 +47,7 @@ async def history_retention(ctx: dict[str, Any]) -> int:
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
         "functions": [],
-        "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False)],
+        "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False), SWEEP_CRON],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_settings(settings),

@@ -1,0 +1,87 @@
+"""The sweeper: queue events that were committed but never reached Redis (invariant 1).
+
+The gateway (and any other source) commits an event as `pending`, then enqueues it. When
+Redis was down at that moment the event stays `pending`; every minute this job hands the
+ones older than SWEEP_AFTER to Redis again, in bounded batches through the partial index
+`ix_events_unqueued`, and marks them `queued`. Enqueueing uses the deterministic job id, so
+an event whose job is in fact waiting or running (its `queued` mark was merely lost) is not
+queued twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq import cron
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bpmlink.db.models import Event, EventState
+from bpmlink.events import enqueue_event
+
+log = logging.getLogger("bpmlink.worker")
+
+# Older than the gateway's enqueue could still be in flight, young enough to be prompt.
+SWEEP_AFTER = timedelta(seconds=30)
+
+
+async def sweep_unqueued(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+    *,
+    older_than: timedelta = SWEEP_AFTER,
+    batch: int = 500,
+    max_batches: int = 20,
+    now: datetime | None = None,
+) -> int:
+    """Enqueue `pending` events received before now - older_than; returns how many were queued."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    swept = 0
+    for _ in range(max_batches):
+        async with sessionmaker() as session:
+            ids: list[uuid.UUID] = list(
+                await session.scalars(
+                    select(Event.id)
+                    .where(Event.state == EventState.pending, Event.received_at < cutoff)
+                    .order_by(Event.received_at)
+                    .limit(batch)
+                )
+            )
+        if not ids:
+            break
+        # No transaction is held open across the Redis calls.
+        queued: list[uuid.UUID] = []
+        try:
+            for event_id in ids:
+                await enqueue_event(queue, event_id)
+                queued.append(event_id)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("sweeper stopped, Redis unreachable after %d events: %s", len(queued), exc)
+        if queued:
+            async with sessionmaker() as session:
+                await session.execute(
+                    update(Event)
+                    .where(Event.id.in_(queued), Event.state == EventState.pending)
+                    .values(state=EventState.queued, enqueued_at=func.now())
+                    .execution_options(synchronize_session=False)
+                )
+                await session.commit()
+            swept += len(queued)
+        if len(queued) < batch:
+            break
+    if swept:
+        log.info("sweeper queued %d events that had not reached Redis", swept)
+    return swept
+
+
+async def sweep_events(ctx: dict[str, Any]) -> int:
+    """The cron job: arq's ctx carries the worker's sessionmaker and its Redis pool."""
+    return await sweep_unqueued(ctx["sessionmaker"], ctx["redis"])
+
+
+SWEEP_CRON = cron(sweep_events, name="event.sweep", second={20}, unique=True, run_at_startup=True, timeout=55)

@@ -1,0 +1,133 @@
+"""Invariant 1: no acknowledged event is lost.
+
+(a) Redis down → 202 anyway, the event waits as `pending`, and the sweeper queues it exactly
+once when Redis is back; (b) PostgreSQL down → 503 in the error shape; (c) 50 concurrent
+resends with one Idempotency-Key → one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from arq.connections import ArqRedis
+from bpmlink_worker.main import build_worker
+from bpmlink_worker.sweeper import sweep_unqueued
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from bpmlink.db.models import BundleStatus, Event, EventState
+from bpmlink.db.session import create_sessionmaker
+from bpmlink.embedded import free_port
+from bpmlink.events import PROCESS_EVENT, process_job_id
+from bpmlink.settings import Settings
+from tests.fixtures.app import make_settings
+
+from .conftest import GatewayClient, MakeBundle, running_gateway
+from .support import events_of, operations_of
+
+
+async def test_redis_down_still_answers_202_and_the_sweeper_queues_the_event_once(
+    settings: Settings, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    bundle_id, token = await make_bundle()
+    no_redis = make_settings(settings.database_url, f"redis://127.0.0.1:{free_port()}/0")
+    async with running_gateway(no_redis) as hook:
+        started = time.monotonic()
+        response = await hook.post(f"/hooks/{token}", json={"name": "Ann"})
+        assert response.status_code == 202, response.text
+        assert time.monotonic() - started < 5
+    event_id = response.json()["event_id"]
+    [event] = await events_of(sm, bundle_id)
+    assert (str(event.id), event.state, event.enqueued_at) == (event_id, EventState.pending, None)
+    assert await queue.queued_jobs() == []
+
+    # Redis is back (the suite's own server): a young event is left to the gateway's enqueue...
+    assert await sweep_unqueued(sm, queue) == 0
+    # ...one older than the sweep delay is queued, exactly once however often the sweeper runs.
+    assert await sweep_unqueued(sm, queue, older_than=timedelta(0)) == 1
+    assert await sweep_unqueued(sm, queue, older_than=timedelta(0)) == 0
+    jobs = await queue.queued_jobs()
+    assert [(j.function, j.args, j.job_id) for j in jobs] == [(PROCESS_EVENT, (event_id,), process_job_id(event.id))]
+    [event] = await events_of(sm, bundle_id)
+    assert event.state == EventState.queued
+    assert event.enqueued_at is not None
+
+
+async def test_sweeper_does_not_queue_twice_when_only_the_queued_mark_was_lost(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    bundle_id, token = await make_bundle()
+    response = await hook.post(f"/hooks/{token}", json={"name": "Ann"})
+    assert response.status_code == 202
+    # The job is in Redis but the row still says pending (the batched mark never ran).
+    async with sm() as session:
+        await session.execute(update(Event).where(Event.bundle_id == bundle_id).values(state=EventState.pending))
+        await session.commit()
+    await sweep_unqueued(sm, queue, older_than=timedelta(0))
+    [event] = await events_of(sm, bundle_id)
+    assert [j.job_id for j in await queue.queued_jobs()] == [process_job_id(event.id)]
+    assert event.state == EventState.queued
+
+
+async def test_sweeper_leaves_held_events_alone(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    bundle_id, token = await make_bundle(status=BundleStatus.stopped)
+    assert (await hook.post(f"/hooks/{token}", json={"name": "Ann"})).status_code == 202
+    await sweep_unqueued(sm, queue, older_than=timedelta(0))
+    assert await queue.queued_jobs() == []
+    assert [e.state for e in await events_of(sm, bundle_id)] == [EventState.held]
+
+
+def test_the_worker_runs_the_sweeper_every_minute(settings: Settings) -> None:
+    worker = build_worker(settings)
+    [sweep] = [job for job in worker.cron_jobs if job.name == "event.sweep"]
+    assert sweep.unique and sweep.minute is None and sweep.second == {20}
+
+
+async def test_postgres_down_answers_503_in_the_error_shape(settings: Settings) -> None:
+    no_db = make_settings(f"postgresql://bpmlink:x@127.0.0.1:{free_port()}/bpmlink", settings.redis_url)
+    async with running_gateway(no_db) as hook:
+        response = await hook.post("/hooks/" + "t" * 43, json={"name": "Ann"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "retry" in response.json()["error"]["message"]
+
+
+async def test_postgres_lost_after_the_token_lookup_answers_503_and_queues_nothing(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    bundle_id, token = await make_bundle()
+    assert (await hook.post(f"/hooks/{token}", json={"n": 1})).status_code == 202  # the bundle is now cached
+    dead = create_async_engine(f"postgresql+asyncpg://bpmlink:x@127.0.0.1:{free_port()}/bpmlink")
+    live = hook.gateway.sessionmaker
+    hook.gateway.sessionmaker = create_sessionmaker(dead)
+    try:
+        response = await hook.post(f"/hooks/{token}", json={"n": 2})
+    finally:
+        hook.gateway.sessionmaker = live
+        await dead.dispose()
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert len(await events_of(sm, bundle_id)) == 1
+    assert len(await queue.queued_jobs()) == 1
+
+
+async def test_fifty_concurrent_resends_with_one_idempotency_key_store_one_event(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    bundle_id, token = await make_bundle()
+    responses = await asyncio.gather(
+        *[
+            hook.post(f"/hooks/{token}", json={"attempt": n}, headers={"Idempotency-Key": "payment-7"})
+            for n in range(50)
+        ]
+    )
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.json()["event_id"] for r in responses}) == 1
+    [event] = await events_of(sm, bundle_id)
+    assert str(event.id) == responses[0].json()["event_id"]
+    assert len(await operations_of(sm, bundle_id)) == 1
+    assert [j.job_id for j in await queue.queued_jobs()] == [process_job_id(event.id)]
