@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -164,6 +165,11 @@ class SessionStore:
                 await lock.release()
 
 
+# Credentials refused recently (failure key → (monotonic time, error)), per process.
+FAILURE_HOLD_SECONDS = 60.0
+_HELD_FAILURES = frozenset({"wrong_credentials", "user_locked", "password_expired", "invalid_client"})
+_failures: dict[str, tuple[float, AuthError]] = {}
+
 # In-process single-flight: one asyncio lock per (event loop, session key).
 _local_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
@@ -189,6 +195,9 @@ class BpmSession:
         self.state: SessionState | None = None
         self.logins = 0  # logins made by this object (for tests and logs)
         self.clock: Callable[[], float] = time.time  # wall clock for token expiry (settable in tests)
+        # In-memory only: identifies these exact credentials without keeping them around.
+        secret = "\x1f".join((self.key, connection.password, connection.client_secret))
+        self._failure_key = hashlib.sha256(secret.encode()).hexdigest()
 
     # -- state -------------------------------------------------------------------------
 
@@ -213,9 +222,31 @@ class BpmSession:
                 if self._fresh(stored, stale):
                     assert stored is not None
                     return self._adopt(stored)
-                state = await self.login(recorder)
+                self._raise_recent_failure(force, recorder)
+                try:
+                    state = await self.login(recorder)
+                except AuthError as exc:
+                    if exc.code in _HELD_FAILURES:
+                        _failures[self._failure_key] = (time.monotonic(), exc)
+                    raise
+                _failures.pop(self._failure_key, None)
                 await self._store.save(self.key, state)
                 return self._adopt(state)
+
+    def _raise_recent_failure(self, force: bool, recorder: StepRecorder) -> None:
+        """Refused credentials are not tried again for a while by the tasks queued behind them:
+        a burst of jobs with a wrong password would otherwise lock the user out (§2.1 lockout).
+        An explicit connection test (`force`) always tries."""
+        failed = _failures.get(self._failure_key)
+        if force or failed is None or time.monotonic() - failed[0] > FAILURE_HOLD_SECONDS:
+            return
+        raise AuthError(
+            f"{failed[1].message} (not retried: the same credentials were refused "
+            f"{time.monotonic() - failed[0]:.0f} s ago)",
+            status=failed[1].status,
+            code=failed[1].code,
+            steps=recorder.steps,
+        )
 
     def _fresh(self, state: SessionState | None, stale: str | None) -> bool:
         return state is not None and state.generation != stale and state.usable(self.clock())

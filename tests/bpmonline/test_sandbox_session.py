@@ -120,6 +120,16 @@ async def test_wrong_password_both_failure_modes(make_client, sbx):
         await make_client(password="nope", id="other").query("Contact", top=1)
 
 
+async def test_a_burst_with_a_wrong_password_tries_once(make_client, sbx):
+    await sbx.admin("POST", "/users", {"name": "burst", "password": "right"})
+    bpm = make_client(username="burst", password="wrong", id="burst")
+    results = await asyncio.gather(*(bpm.query("Contact", top=1) for _ in range(8)), return_exceptions=True)
+    assert all(isinstance(r, AuthError) and r.code == "wrong_credentials" for r in results)
+    assert await sbx.logins() == 1  # far below the lockout threshold
+    fixed = make_client(username="burst", password="right", id="burst")  # the user corrects it
+    assert len(await fixed.query("Contact", top=1)) == 1
+
+
 async def test_connection_test_outcomes(make_client, sbx):
     ok = await make_client().test()
     assert ok.ok and ok.stage == "done"
