@@ -3,50 +3,23 @@
  * (npm run gen:api) covers them. Names follow the design's vocabulary.
  */
 
+import type { components } from './schema';
+
+/** Shapes generated from the api's OpenAPI document (`npm run gen:api`). */
+type Schemas = components['schemas'];
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
 
-export type Role = 'owner' | 'editor' | 'viewer';
-
-export interface User {
-  id: string;
-  email: string;
-  name?: string | null;
-}
-
-export interface Workspace {
-  id: string;
-  name: string;
-}
-
-export interface Me {
-  user: User;
-  workspace: Workspace;
-  role: Role;
-  workspaces?: Workspace[];
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix?: string | null;
-  created_at?: string | null;
-  last_used_at?: string | null;
-}
-
-export interface ApiKeyCreated extends ApiKey {
-  key: string;
-}
-
-export interface WorkspaceUser {
-  id: string;
-  email: string;
-  name?: string | null;
-  role: Role;
-  created_at?: string | null;
-}
+export type Role = Schemas['Role'];
+export type User = Schemas['UserOut'];
+export type Workspace = Schemas['WorkspaceOut'];
+export type Me = Omit<Schemas['MeOut'], 'role'> & { role: Role };
+export type ApiKey = Schemas['ApiKeyOut'];
+export type ApiKeyCreated = Schemas['ApiKeyCreated'];
+export type WorkspaceUser = Schemas['MemberOut'];
 
 export type FieldType = 'string' | 'text' | 'password' | 'url' | 'integer' | 'number' | 'boolean' | 'select' | 'json';
 
@@ -87,48 +60,20 @@ export interface App {
   actions?: AppAction[];
 }
 
-export interface Connection {
-  id: string;
-  app: string;
-  name: string;
-  params: Record<string, unknown>;
-  secrets_set: string[];
-  created_at?: string | null;
-  updated_at?: string | null;
-  last_test?: ConnectionTestResult | null;
-}
-
-export interface ConnectionInput {
-  app: string;
-  name: string;
-  params: Record<string, unknown>;
-  secrets?: Record<string, string>;
-}
-
-export interface ConnectionTestResult {
-  ok: boolean;
-  stage: string;
-  message: string;
-}
-
-export interface EntitySummary {
-  name: string;
-  label?: string | null;
-}
-
-export interface EntityField {
-  name: string;
-  type: string;
-  required: boolean;
-  lookup_entity?: string | null;
-  label?: string | null;
-  read_only?: boolean;
-}
-
+export type Connection = Schemas['ConnectionOut'];
+export type ConnectionInput = Schemas['ConnectionIn'];
+export type ConnectionTestResult = Schemas['TestResult'];
+export type EntitySummary = Schemas['EntitySummary'] & { label?: string | null };
+export type EntityField = Schemas['FieldOut'] & { label?: string | null };
 export interface EntityDetail {
   name: string;
   fields: EntityField[];
 }
+
+/*
+ * Below: bundles, operations and stats, hand-typed from DESIGN.md until the api
+ * publishes them; switch each to `Schemas[...]` when `npm run gen:api` has it.
+ */
 
 export type BundleStatus = 'stopped' | 'running' | 'waiting' | 'error';
 

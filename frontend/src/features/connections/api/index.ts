@@ -1,6 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
   App,
+  AppAction,
+  AppField,
+  AppTrigger,
   Connection,
   ConnectionInput,
   ConnectionTestResult,
@@ -25,10 +28,35 @@ function items<T>(data: Page<T> | T[] | { items?: T[] } | undefined | null): T[]
   return data.items ?? [];
 }
 
+type RawField = AppField & { show_if?: Record<string, unknown> | null };
+type RawApp = Omit<App, 'name' | 'triggers' | 'actions' | 'connection_fields'> & {
+  name?: string;
+  key?: string;
+  connection_fields?: RawField[];
+  triggers?: Array<AppTrigger & { key?: string; config_fields?: RawField[] }>;
+  actions?: Array<AppAction & { key?: string }>;
+};
+
+function field(f: RawField): AppField {
+  const showIf = f.visible_if ?? (f.show_if ? Object.fromEntries(Object.entries(f.show_if).map(([k, v]) => [k, [v]])) : null);
+  return { ...f, visible_if: showIf };
+}
+
+/** The catalog as the SPA uses it (`name` for the key, trigger fields under `fields`). */
+export function normalizeApp(a: RawApp): App {
+  return {
+    ...a,
+    name: a.name ?? a.key ?? '',
+    connection_fields: (a.connection_fields ?? []).map(field),
+    triggers: (a.triggers ?? []).map((t) => ({ ...t, name: t.name ?? t.key ?? '', fields: (t.fields ?? t.config_fields ?? []).map(field) })),
+    actions: (a.actions ?? []).map((x) => ({ ...x, name: x.name ?? x.key ?? '' })),
+  };
+}
+
 export function useApps() {
   return useQuery({
     queryKey: ['apps'],
-    queryFn: async () => items(await api.get<Page<App> | App[]>('/api/v1/apps')),
+    queryFn: async () => items(await api.get<Page<RawApp> | RawApp[]>('/api/v1/apps')).map(normalizeApp),
     staleTime: 5 * 60_000,
   });
 }

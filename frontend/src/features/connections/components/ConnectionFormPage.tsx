@@ -56,7 +56,7 @@ export function initialValues(app: string, conn?: Connection): ConnectionFormVal
         username: p.username ?? '',
         client_id: p.client_id ?? '',
         token_url: p.token_url ?? '',
-        path_prefix: p.path_prefix ?? '',
+        path_prefix: p.path_prefix ?? '/0',
         odata_version: String(p.odata_version ?? '4'),
       },
       secrets: { password: '', client_secret: '' },
@@ -149,7 +149,7 @@ function ConnectionForm({ app, connection, title }: { app: App; connection?: Con
   const { canWrite } = usePermissions();
   const save = useSaveConnection(connection?.id);
   const test = useTestConnection();
-  const [testResult, setTestResult] = useState<ConnectionTestResult | null>(connection?.last_test ?? null);
+  const [testResult, setTestResult] = useState<ConnectionTestResult | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const isBpm = app.name === 'bpmonline';
   const secretsSet = useMemo(() => new Set(connection?.secrets_set ?? []), [connection]);
@@ -162,7 +162,7 @@ function ConnectionForm({ app, connection, title }: { app: App; connection?: Con
       if (isBpm) {
         const domain = String(values.params.domain ?? '').trim();
         if (!domain) errors['params.domain'] = t('common.required');
-        else if (!/^https?:\/\/[^\s/]+/.test(domain)) errors['params.domain'] = t('connections.domainInvalid');
+        else if (/\s/.test(domain)) errors['params.domain'] = t('connections.domainInvalid');
         const oauth = values.params.auth === 'oauth';
         if (!oauth && !String(values.params.username ?? '').trim()) errors['params.username'] = t('common.required');
         if (oauth && !String(values.params.client_id ?? '').trim()) errors['params.client_id'] = t('common.required');

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Group, Modal, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Modal, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
@@ -77,8 +77,15 @@ export function ApiKeysPanel() {
               </Table.Thead>
               <Table.Tbody>
                 {keys.data.map((k) => (
-                  <Table.Tr key={k.id} data-testid="api-key-row">
-                    <Table.Td fw={500}>{k.name}</Table.Td>
+                  <Table.Tr key={k.id} data-testid="api-key-row" style={{ opacity: k.revoked_at ? 0.6 : 1 }}>
+                    <Table.Td fw={500}>
+                      {k.name}{' '}
+                      {k.revoked_at && (
+                        <Badge size="xs" color="gray" variant="light">
+                          {t('apiKeys.revokedBadge')}
+                        </Badge>
+                      )}
+                    </Table.Td>
                     <Table.Td>
                       <Text ff="monospace" size="sm">
                         {k.prefix ? `${k.prefix}…` : '—'}
@@ -87,7 +94,7 @@ export function ApiKeysPanel() {
                     <Table.Td>{formatDateTime(k.created_at)}</Table.Td>
                     <Table.Td>{k.last_used_at ? formatRelative(k.last_used_at) : t('apiKeys.never')}</Table.Td>
                     <Table.Td ta="right">
-                      {canWrite && (
+                      {canWrite && !k.revoked_at && (
                         <Button size="xs" variant="subtle" color="red" onClick={() => confirmRevoke(k)}>
                           {t('apiKeys.revoke')}
                         </Button>

@@ -8,7 +8,6 @@ import { useTranslation } from 'react-i18next';
 import type { Role, WorkspaceUser } from '@/api/types';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { useMe } from '@/features/auth/api';
-import { formatDateTime } from '@/lib/format';
 import { mapServerErrors } from '@/lib/form-errors';
 import { useChangeRole, useInviteUser, useRemoveUser, useUsers } from '../api';
 
@@ -68,7 +67,6 @@ export function UsersPanel({ isOwner }: { isOwner: boolean }) {
                 <Table.Tr>
                   <Table.Th>{t('users.email')}</Table.Th>
                   <Table.Th>{t('users.role')}</Table.Th>
-                  <Table.Th>{t('users.added')}</Table.Th>
                   <Table.Th />
                 </Table.Tr>
               </Table.Thead>
@@ -104,7 +102,6 @@ export function UsersPanel({ isOwner }: { isOwner: boolean }) {
                           }
                         />
                       </Table.Td>
-                      <Table.Td>{formatDateTime(u.created_at)}</Table.Td>
                       <Table.Td ta="right">
                         {!self && (
                           <Button size="xs" variant="subtle" color="red" onClick={() => confirmRemove(u)}>

@@ -14,7 +14,8 @@ export function isStep(s: string | undefined): s is StepId {
 
 export const DEDUP_MODES = ['always_create', 'skip_if_found', 'update_if_found', 'update_only'] as const satisfies readonly DedupMode[];
 export const UPDATE_RULES = ['overwrite', 'fill_if_empty', 'keep'] as const satisfies readonly UpdateRule[];
-export const CONVERSIONS = ['trim', 'lower', 'upper', 'capitalize', 'phone_e164', 'digits', 'to_int', 'to_float', 'to_bool', 'to_date', 'to_datetime'] as const;
+/** The conversions offered in the editor (the api knows more, with parameters). */
+export const CONVERSIONS = ['trim', 'lower', 'upper', 'phone_e164', 'number', 'boolean', 'date'] as const;
 
 export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
 
@@ -36,7 +37,11 @@ export function draftFromBundle(b: Bundle): Draft {
     name: b.name,
     source: { ...b.source, config: b.source.config ?? {} },
     target: { ...b.target },
-    mapping: b.mapping ?? [],
+    // The api may store conversions as `{name, ...}`; the editor works with names.
+    mapping: (b.mapping ?? []).map((r) => ({
+      ...r,
+      convert: (r.convert ?? []).map((c) => (typeof c === 'string' ? c : (c as { name: string }).name)),
+    })),
     dedup: { mode: b.dedup?.mode ?? 'always_create', match_fields: b.dedup?.match_fields ?? [], update_rules: b.dedup?.update_rules ?? {} },
     schedule: b.schedule ?? null,
   };
@@ -218,21 +223,17 @@ function applyConversion(value: unknown, conv: string): unknown {
       return s.toLowerCase();
     case 'upper':
       return s.toUpperCase();
-    case 'capitalize':
-      return s.replace(/(^|\s)\S/g, (c) => c.toUpperCase());
-    case 'digits':
-      return s.replace(/\D+/g, '');
     case 'phone_e164': {
       let d = s.replace(/\D+/g, '');
       if (d.length === 11 && d.startsWith('8')) d = `7${d.slice(1)}`;
       if (d.length === 10) d = `7${d}`;
       return d ? `+${d}` : '';
     }
-    case 'to_int':
-      return Number.isFinite(parseInt(s, 10)) ? parseInt(s, 10) : null;
-    case 'to_float':
-      return Number.isFinite(parseFloat(s.replace(',', '.'))) ? parseFloat(s.replace(',', '.')) : null;
-    case 'to_bool':
+    case 'number': {
+      const n = Number(s.replace(/[\s\u00a0]/g, '').replace(',', '.'));
+      return Number.isFinite(n) ? n : null;
+    }
+    case 'boolean':
       return ['1', 'true', 'yes', 'on', 'да'].includes(s.trim().toLowerCase());
     default:
       return value;

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { MappingRule } from '@/api/types';
+import {
+  STEPS,
+  emptyDraft,
+  errorKeyForPath,
+  flattenSample,
+  localPreview,
+  matchFieldOptions,
+  normalizeDedup,
+  orderFields,
+  putRule,
+  renderTemplate,
+  setRuleMode,
+  stepForPath,
+  toBundleInput,
+  validateStep,
+} from './model';
+
+const ctx = { isWebhook: true, needsSourceConnection: false };
+const sample = { first_name: 'Anna', last_name: 'Petrova', email: ' Anna@Example.COM ', phone: '8 (912) 345-67-89', company: { name: 'Acme' } };
+
+describe('wizard steps', () => {
+  it('are the six steps of the issue, in order', () => {
+    expect(STEPS).toEqual(['source', 'target', 'sample', 'mapping', 'dedup', 'review']);
+  });
+
+  it('the source step needs a name and a trigger', () => {
+    const d = { ...emptyDraft(), source: { ...emptyDraft().source, trigger: '' } };
+    expect(validateStep('source', d, ctx)).toEqual({ name: 'common.required', 'source.trigger': 'common.required' });
+  });
+
+  it('the target step needs a connection and an entity', () => {
+    const errors = validateStep('target', emptyDraft(), ctx);
+    expect(errors['target.connection_id']).toBe('wizard.pickConnection');
+    expect(errors['target.entity']).toBe('wizard.pickEntity');
+  });
+
+  it('a polling source needs an interval', () => {
+    expect(validateStep('sample', { ...emptyDraft(), schedule: { interval_minutes: 0 } }, { ...ctx, isWebhook: false })).toHaveProperty(
+      ['schedule.interval_minutes'],
+    );
+    expect(validateStep('sample', emptyDraft(), ctx)).toEqual({});
+  });
+
+  it('the mapping step needs one rule and each rule a value', () => {
+    expect(validateStep('mapping', emptyDraft(), ctx)).toEqual({ mapping: 'wizard.mappingEmpty' });
+    const d = { ...emptyDraft(), mapping: [{ target: 'Email', source: '' }, { target: 'Name', template: ' ' }] };
+    expect(validateStep('mapping', d, ctx)).toEqual({ 'mapping.Email': 'wizard.pickSourceField', 'mapping.Name': 'wizard.templateEmpty' });
+  });
+
+  it('server error paths land on their step and field', () => {
+    const d = { ...emptyDraft(), mapping: [{ target: 'Name', template: '{{' }, { target: 'Email', source: 'email' }] };
+    expect(stepForPath('body.mapping.1.source')).toBe('mapping');
+    expect(stepForPath('dedup.match_fields')).toBe('dedup');
+    expect(stepForPath('target.entity')).toBe('target');
+    expect(stepForPath('name')).toBe('source');
+    expect(stepForPath('schedule.interval_minutes')).toBe('sample');
+    expect(errorKeyForPath('mapping.1.source', d)).toBe('mapping.Email');
+    expect(errorKeyForPath('mapping.0', d)).toBe('mapping.Name');
+    expect(errorKeyForPath('dedup.match_fields', d)).toBe('dedup.match_fields');
+  });
+});
+
+describe('mapping helpers', () => {
+  it('flattens the sample into paths with values', () => {
+    expect(flattenSample(sample)).toContainEqual({ path: 'company.name', value: 'Acme' });
+    expect(flattenSample({ items: [{ sku: 'A1' }] })).toEqual([{ path: 'items.0.sku', value: 'A1' }]);
+  });
+
+  it('orders required fields first and hides system fields', () => {
+    const fields = [
+      { name: 'Zeta', type: 'string', required: false, read_only: false },
+      { name: 'Id', type: 'guid', required: true, read_only: false },
+      { name: 'Name', type: 'string', required: true, read_only: false },
+      { name: 'Alpha', type: 'string', required: false, read_only: false },
+      { name: 'CreatedOn', type: 'datetime', required: false, read_only: false },
+    ];
+    expect(orderFields(fields).map((f) => f.name)).toEqual(['Name', 'Alpha', 'Zeta']);
+  });
+
+  it('puts, replaces and removes one rule by target', () => {
+    let m: MappingRule[] = [];
+    m = putRule(m, 'Email', { target: 'Email', source: 'email' });
+    m = putRule(m, 'Name', { target: 'Name', template: '{{ first_name }}' });
+    m = putRule(m, 'Email', { target: 'Email', source: 'mail' });
+    expect(m).toEqual([
+      { target: 'Email', source: 'mail' },
+      { target: 'Name', template: '{{ first_name }}' },
+    ]);
+    expect(putRule(m, 'Email', null)).toEqual([{ target: 'Name', template: '{{ first_name }}' }]);
+  });
+
+  it('switching a rule to a template keeps the chosen field', () => {
+    expect(setRuleMode({ target: 'Name', source: 'first_name', convert: ['trim'] }, 'template')).toEqual({
+      target: 'Name',
+      template: '{{ first_name }}',
+      convert: ['trim'],
+    });
+    expect(setRuleMode({ target: 'AccountId', source: 'company.name' }, 'lookup').lookup).toEqual({
+      entity: '',
+      by: 'Name',
+      value: '{{ company.name }}',
+      create_if_missing: false,
+    });
+  });
+
+  it('previews the mapped record from the sample', () => {
+    const mapping: MappingRule[] = [
+      { target: 'Name', template: '{{ first_name }} {{ last_name }}' },
+      { target: 'Email', source: 'email', convert: ['trim', 'lower'] },
+      { target: 'MobilePhone', source: 'phone', convert: ['phone_e164'] },
+      { target: 'Notes', constant: 'from the site' },
+    ];
+    expect(localPreview(mapping, sample)).toEqual({
+      Name: 'Anna Petrova',
+      Email: 'anna@example.com',
+      MobilePhone: '+79123456789',
+      Notes: 'from the site',
+    });
+    expect(renderTemplate('{{ company.name }}/{{ missing }}', sample)).toBe('Acme/');
+  });
+});
+
+describe('dedup rules', () => {
+  const mapping: MappingRule[] = [
+    { target: 'Email', source: 'email' },
+    { target: 'Name', template: '{{ first_name }}' },
+  ];
+
+  it('offers match fields only among mapped fields', () => {
+    expect(matchFieldOptions(mapping)).toEqual(['Email', 'Name']);
+  });
+
+  it('drops match fields and rules of fields no longer mapped', () => {
+    const d = normalizeDedup({ mode: 'update_if_found', match_fields: ['Email', 'Phone'], update_rules: { Phone: 'keep', Name: 'fill_if_empty' } }, mapping);
+    expect(d).toEqual({ mode: 'update_if_found', match_fields: ['Email'], update_rules: { Email: 'overwrite', Name: 'fill_if_empty' } });
+  });
+
+  it('always_create has no match fields; skip has no update rules', () => {
+    expect(normalizeDedup({ mode: 'always_create', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping)).toEqual({
+      mode: 'always_create',
+      match_fields: [],
+      update_rules: {},
+    });
+    expect(normalizeDedup({ mode: 'skip_if_found', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping).update_rules).toEqual({});
+  });
+
+  it('the dedup step requires a match field unless always_create', () => {
+    const d = { ...emptyDraft(), mapping, dedup: { mode: 'update_if_found' as const, match_fields: [], update_rules: {} } };
+    expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match_fields': 'wizard.matchFieldsRequired' });
+  });
+
+  it('the body sent has a normalized policy and no schedule for a webhook', () => {
+    const d = { ...emptyDraft(), name: ' Site ', mapping, dedup: { mode: 'update_if_found' as const, match_fields: ['Email', 'Gone'], update_rules: {} } };
+    const body = toBundleInput(d, true);
+    expect(body.name).toBe('Site');
+    expect(body.schedule).toBeNull();
+    expect(body.dedup.match_fields).toEqual(['Email']);
+  });
+});

@@ -1,0 +1,57 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import en from './locales/en.json';
+import ru from './locales/ru.json';
+
+const PLURAL = /_(zero|one|two|few|many|other)$/;
+
+function keys(obj: object, prefix = ''): string[] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v && typeof v === 'object' ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+/** Plural forms differ per language (ru has few/many), so compare the base keys. */
+const base = (list: string[]) => [...new Set(list.map((k) => k.replace(PLURAL, '')))].sort();
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sourceFiles(p);
+    return /\.(ts|tsx)$/.test(name) && !/\.test\./.test(name) ? [p] : [];
+  });
+}
+
+describe('locales', () => {
+  it('English and Russian have the same keys', () => {
+    expect(base(keys(ru))).toEqual(base(keys(en)));
+  });
+
+  it('Russian has every plural form its grammar needs', () => {
+    const plurals = keys(ru).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, ''));
+    for (const k of new Set(plurals)) {
+      for (const form of ['one', 'few', 'many']) expect(keys(ru)).toContain(`${k}_${form}`);
+    }
+  });
+
+  it('no translation is empty', () => {
+    const values = (obj: object): string[] =>
+      Object.values(obj).flatMap((v) => (v && typeof v === 'object' ? values(v as object) : [String(v)]));
+    expect(values(en).filter((v) => !v.trim())).toEqual([]);
+    expect(values(ru).filter((v) => !v.trim())).toEqual([]);
+  });
+
+  it('every literal key used in the code exists in both languages', () => {
+    const known = new Set(base(keys(en)));
+    const used = new Set<string>();
+    // t('a.b'), t("a.b"), and keys given as data: key: 'nav.x', 'wizard.pickEntity'
+    const patterns = [/\bt\(\s*'([a-zA-Z][\w]*(?:\.[\w]+)+)'/g, /'((?:common|wizard|nav)\.[a-zA-Z][\w.]*)'/g];
+    for (const file of sourceFiles(join(__dirname, '..'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const re of patterns) for (const m of text.matchAll(re)) used.add(m[1]!);
+    }
+    const missing = [...used].filter((k) => !known.has(k));
+    expect(missing).toEqual([]);
+    expect(used.size).toBeGreaterThan(100);
+  });
+});
