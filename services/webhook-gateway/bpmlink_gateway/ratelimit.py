@@ -7,25 +7,25 @@ for a cache outage would drop customers' leads that PostgreSQL could still store
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-log = logging.getLogger("bpmlink.gateway")
+from .breaker import RedisBreaker
 
 WINDOW_SECONDS = 60
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, per_minute: int) -> None:
+    def __init__(self, redis: aioredis.Redis, per_minute: int, breaker: RedisBreaker | None = None) -> None:
         self.redis = redis
         self.per_minute = per_minute
+        self.breaker = breaker or RedisBreaker()
 
     async def retry_after(self, token: str) -> int | None:
         """Count one request; the seconds to wait when the token is over its rate, else None."""
-        if self.per_minute <= 0:
+        if self.per_minute <= 0 or self.breaker.is_open:
             return None
         now = time.time()
         window = int(now // WINDOW_SECONDS)
@@ -36,8 +36,8 @@ class RateLimiter:
                 pipe.incr(key)
                 pipe.expire(key, WINDOW_SECONDS + 5)
                 count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("rate limit not checked, Redis unreachable: %s", exc)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.breaker.failed(exc)
             return None
         if int(count) <= self.per_minute:
             return None

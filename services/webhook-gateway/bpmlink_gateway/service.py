@@ -28,6 +28,7 @@ from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unava
 from bpmlink.webhooks import decrypt_webhook_secret
 
 from . import repository
+from .breaker import RedisBreaker
 from .parsing import BodyError, parse_request
 from .queued import QueuedMarks
 from .ratelimit import RateLimiter
@@ -41,6 +42,7 @@ TARGET_CACHE_SECONDS = 1.0
 TARGET_CACHE_MAX = 10_000
 # An unreachable PostgreSQL must answer 503 quickly, not hang the sender until its own timeout.
 STORE_TIMEOUT_SECONDS = 10.0
+RETRY_LATER = {"Retry-After": "5"}
 MAX_KEY_LENGTH = 200  # events.idempotency_key is String(200)
 
 # Never stored with the raw request: credentials and signatures (the verification header too).
@@ -117,7 +119,8 @@ class Gateway:
         self.sessionmaker = sessionmaker
         self.queue = queue
         self.secret_box = secret_box
-        self.limiter = RateLimiter(queue, rate_per_minute)
+        self.breaker = RedisBreaker()
+        self.limiter = RateLimiter(queue, rate_per_minute, self.breaker)
         self.cache = cache or TargetCache()
         self.marks = marks or QueuedMarks(sessionmaker)
         self._secrets: dict[bytes, str | None] = {}
@@ -168,7 +171,7 @@ class Gateway:
                 target = await repository.find_target(session, token)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("webhook lookup failed, answering 503: %s", exc)
-            raise Unavailable("the webhook cannot be looked up now; retry later") from None
+            raise Unavailable("the webhook cannot be looked up now; retry later", headers=RETRY_LATER) from None
         self.cache.put(token, target)
         return target
 
@@ -211,15 +214,19 @@ class Gateway:
                 await session.commit()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
-            raise Unavailable("the event could not be stored; retry later") from None
+            raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
         # A held event (bundle stopped) waits for the user's decision: not queued.
         return Accepted(stored.id, should_enqueue=stored.created and not stored.held), False
 
     async def _enqueue(self, event_id: uuid.UUID) -> None:
+        # Committed already: whatever Redis does, the answer stays 202 and the sweeper catches up.
+        if self.breaker.is_open:
+            log.info("event %s stored, not queued while Redis is down; the sweeper will queue it", event_id)
+            return
         try:
             await enqueue_event(self.queue, event_id)
         except (RedisError, OSError, TimeoutError) as exc:
-            # Committed already: the answer stays 202 and the sweeper queues it later.
+            self.breaker.failed(exc)
             log.warning("event %s stored but not queued (Redis: %s); the sweeper will queue it", event_id, exc)
             return
         self.marks.add(event_id)
