@@ -20,7 +20,9 @@ from bpmlink.web import BodySizeLimit, error_body, health_router, install_error_
 from .api_keys.endpoints import router as api_keys_router
 from .apps.endpoints import router as apps_router
 from .auth.endpoints import router as auth_router
+from .bundles.endpoints import router as bundles_router
 from .connections.endpoints import router as connections_router
+from .history.endpoints import router as history_router
 from .users.endpoints import router as users_router
 
 SPA_DIR = Path(__file__).resolve().parents[3] / "frontend" / "dist"
@@ -61,7 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.redis.ping()
 
     app.include_router(health_router({"database": check_db, "redis": check_redis}))
-    for router in (auth_router, api_keys_router, users_router, apps_router, connections_router):
+    for router in (
+        auth_router,
+        api_keys_router,
+        users_router,
+        apps_router,
+        connections_router,
+        bundles_router,
+        history_router,
+    ):
         app.include_router(router)
     _mount_spa(app)
     return app

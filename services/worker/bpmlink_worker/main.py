@@ -10,16 +10,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
-from arq import cron
+from arq import cron, func
 from arq.worker import Worker
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from bpmlink.bpmonline.client import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker
+from bpmlink.events import PROCESS_EVENT
 from bpmlink.redis import arq_settings, create_redis
+from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import health_router
 
+from .process import MAX_TRIES, process_event
 from .retention import prune_history
 from .sweeper import SWEEP_CRON
 
@@ -28,11 +32,16 @@ log = logging.getLogger("bpmlink.worker")
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    ctx["engine"] = create_engine(settings)
+    ctx["engine"] = create_engine(settings, pool_size=min(settings.worker_concurrency, 20))
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+    ctx["redis"] = create_redis(settings)
+    ctx["secret_box"] = SecretBox(settings)
+    ctx["bpm_clients"] = BpmClientPool(settings=settings, redis=ctx["redis"])
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["bpm_clients"].aclose()
+    await ctx["redis"].aclose()
     await ctx["engine"].dispose()
 
 
@@ -46,7 +55,7 @@ async def history_retention(ctx: dict[str, Any]) -> int:
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
-        "functions": [],
+        "functions": [func(process_event, name=PROCESS_EVENT, max_tries=MAX_TRIES)],
         "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False), SWEEP_CRON],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,0 +1,1 @@
+"""Map → dedup → push: the pieces the worker runs and the api's preview reuses."""

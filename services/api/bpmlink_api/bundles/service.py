@@ -1,0 +1,361 @@
+"""Bundles: saved configuration with versions, start/stop, sample capture, preview."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.bpmonline.client import BpmClient
+from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.bundle_config import BundleConfig
+from bpmlink.catalog import get_app
+from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.db.models import (
+    Bundle,
+    BundleStatus,
+    BundleVersion,
+    Event,
+    EventState,
+    Operation,
+    OperationStatus,
+    PollState,
+)
+from bpmlink.db.pagination import newest_first, page
+from bpmlink.db.scoping import scoped
+from bpmlink.mapping.engine import apply_mapping
+from bpmlink.mapping.errors import MappingError
+from bpmlink.mapping.filters import explain
+from bpmlink.pipeline.lookups import make_resolver
+from bpmlink.security import SecretBox
+from bpmlink.settings import Settings
+from bpmlink.web import InvalidInput, NotFound
+from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
+from bpmlink_api.deps import Jobs
+
+from . import validation
+from .schemas import BundleIn, BundleOut, FieldProblem, LastRun, PreviewOut, SampleOut
+
+
+async def get_bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> Bundle:
+    bundle = await session.scalar(scoped(Bundle, workspace_id, Bundle.id == bundle_id, Bundle.deleted_at.is_(None)))
+    if bundle is None:
+        raise NotFound("bundle not found")
+    return bundle
+
+
+async def _summaries(
+    session: AsyncSession, bundle_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, LastRun], dict[uuid.UUID, dict[str, int]], dict[uuid.UUID, int]]:
+    """Last run, 24-hour counts per status, and held events, for a page of bundles (3 indexed queries)."""
+    if not bundle_ids:
+        return {}, {}, {}
+    last_rows = await session.execute(
+        select(Operation.bundle_id, Operation.created_at, Operation.status)
+        .where(Operation.bundle_id.in_(bundle_ids))
+        .ext(distinct_on(Operation.bundle_id))
+        .order_by(Operation.bundle_id, Operation.created_at.desc())
+    )
+    last = {b: LastRun(at=at, status=s) for b, at, s in last_rows}
+    since = datetime.now(UTC) - timedelta(hours=24)
+    count_rows = await session.execute(
+        select(Operation.bundle_id, Operation.status, func.count())
+        .where(Operation.bundle_id.in_(bundle_ids), Operation.created_at >= since)
+        .group_by(Operation.bundle_id, Operation.status)
+    )
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    for b, s, n in count_rows:
+        counts.setdefault(b, {})[s] = int(n)
+    held_rows = await session.execute(
+        select(Event.bundle_id, func.count())
+        .where(Event.bundle_id.in_(bundle_ids), Event.state == EventState.held)
+        .group_by(Event.bundle_id)
+    )
+    held = {b: int(n) for b, n in held_rows}
+    return last, counts, held
+
+
+def _out(bundle: Bundle, settings: Settings, last: LastRun | None, counts: dict[str, int], held: int) -> BundleOut:
+    return BundleOut(
+        **bundle.config,
+        id=bundle.id,
+        status=bundle.status,
+        status_reason=bundle.status_reason,
+        config_version=bundle.config_version,
+        webhook_url=webhook_url(settings, bundle.webhook_token) if bundle.webhook_token else None,
+        webhook_secret_set=bundle.webhook_secret_encrypted is not None,
+        capture_sample=bundle.capture_sample,
+        has_sample=bundle.sample is not None,
+        held_count=held,
+        last_run=last,
+        counts=counts,
+        created_at=bundle.created_at,
+        updated_at=bundle.updated_at,
+    )
+
+
+async def to_out(session: AsyncSession, settings: Settings, bundle: Bundle) -> BundleOut:
+    last, counts, held = await _summaries(session, [bundle.id])
+    return _out(bundle, settings, last.get(bundle.id), counts.get(bundle.id, {}), held.get(bundle.id, 0))
+
+
+async def list_bundles(
+    session: AsyncSession, settings: Settings, workspace_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[BundleOut], str | None]:
+    query = newest_first(
+        scoped(Bundle, workspace_id, Bundle.deleted_at.is_(None)), Bundle.created_at, Bundle.id, cursor, limit
+    )
+    rows, next_cursor = page(list(await session.scalars(query)), limit)
+    last, counts, held = await _summaries(session, [b.id for b in rows])
+    items = [_out(b, settings, last.get(b.id), counts.get(b.id, {}), held.get(b.id, 0)) for b in rows]
+    return items, next_cursor
+
+
+def _config(body: BundleIn) -> BundleConfig:
+    return BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret"}))
+
+
+async def create(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    body: BundleIn,
+) -> BundleOut:
+    config = _config(body)
+    trigger = await validation.validate(session, box, settings, redis, workspace_id, config)
+    stored = config.stored()
+    bundle = Bundle(
+        workspace_id=workspace_id,
+        name=config.name,
+        status=BundleStatus.stopped,
+        config=stored,
+        config_version=1,
+        source_app=config.source.app,
+        source_connection_id=config.source.connection_id,
+        target_connection_id=config.target.connection_id,
+        webhook_token=new_webhook_token() if trigger.kind == "webhook" else None,
+        webhook_secret_encrypted=encrypt_webhook_secret(box, body.webhook_secret) if body.webhook_secret else None,
+    )
+    session.add(bundle)
+    await session.flush()
+    session.add(BundleVersion(bundle_id=bundle.id, version=1, config=stored))
+    if trigger.kind == "polling":
+        session.add(
+            PollState(bundle_id=bundle.id, workspace_id=workspace_id, interval_minutes=config.schedule.interval_minutes)
+        )
+    await session.flush()
+    await session.refresh(bundle)
+    return await to_out(session, settings, bundle)
+
+
+async def update_config(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    bundle_id: uuid.UUID,
+    body: BundleIn,
+) -> BundleOut:
+    """Save a new configuration; events processed after this run with the new version."""
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    config = _config(body)
+    if config.source.app != bundle.source_app or config.source.trigger != bundle.config["source"]["trigger"]:
+        raise InvalidInput(
+            "the source of a saved bundle cannot change; create a new bundle",
+            details=[{"field": "source", "message": "cannot change"}],
+        )
+    await validation.validate(session, box, settings, redis, workspace_id, config)
+    stored = config.stored()
+    if stored != bundle.config:
+        bundle.config_version += 1
+        bundle.config = stored
+        bundle.name = config.name
+        bundle.source_connection_id = config.source.connection_id
+        bundle.target_connection_id = config.target.connection_id
+        session.add(BundleVersion(bundle_id=bundle.id, version=bundle.config_version, config=stored))
+        await session.execute(
+            update(PollState)
+            .where(PollState.bundle_id == bundle.id)
+            .values(interval_minutes=config.schedule.interval_minutes)
+        )
+    if body.webhook_secret:
+        bundle.webhook_secret_encrypted = encrypt_webhook_secret(box, body.webhook_secret)
+    await session.flush()
+    await session.refresh(bundle)
+    return await to_out(session, settings, bundle)
+
+
+async def delete(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> None:
+    """Soft delete: history stays readable by id, the webhook URL answers 410."""
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    bundle.deleted_at = datetime.now(UTC)
+    bundle.status = BundleStatus.stopped
+    bundle.source_connection_id = None
+    bundle.target_connection_id = None
+    await session.execute(update(PollState).where(PollState.bundle_id == bundle.id).values(next_due_at=None))
+    await session.flush()
+
+
+async def start(
+    session: AsyncSession,
+    settings: Settings,
+    jobs: Jobs,
+    workspace_id: uuid.UUID,
+    bundle_id: uuid.UUID,
+    held: str,
+) -> BundleOut:
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    app = get_app(bundle.source_app)
+    trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
+    if trigger is None:
+        raise InvalidInput("the bundle's source no longer exists in the catalog")
+    if bundle.target_connection_id is None:
+        raise InvalidInput(
+            "the bundle has no bpm'online connection",
+            details=[{"field": "target.connection_id", "message": "required"}],
+        )
+    bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
+    bundle.status_reason = None
+    if trigger.kind == "polling":
+        await session.execute(
+            update(PollState).where(PollState.bundle_id == bundle.id).values(next_due_at=func.now(), last_error=None)
+        )
+    held_ids = list(
+        await session.scalars(select(Event.id).where(Event.bundle_id == bundle.id, Event.state == EventState.held))
+    )
+    if held_ids:
+        if held == "process":
+            await session.execute(update(Event).where(Event.id.in_(held_ids)).values(state=EventState.pending))
+            await session.execute(
+                update(Operation)
+                .where(Operation.event_id.in_(held_ids))
+                .values(status=OperationStatus.queued, config_version=bundle.config_version)
+            )
+            for event_id in held_ids:
+                jobs.enqueue_event(event_id)
+        else:
+            await session.execute(update(Event).where(Event.id.in_(held_ids)).values(state=EventState.discarded))
+            await session.execute(
+                update(Operation)
+                .where(Operation.event_id.in_(held_ids))
+                .values(
+                    status=OperationStatus.filtered,
+                    error="discarded by the user when the bundle was started",
+                    finished_at=func.now(),
+                )
+            )
+    await session.flush()
+    await session.refresh(bundle)
+    return await to_out(session, settings, bundle)
+
+
+async def stop(session: AsyncSession, settings: Settings, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> BundleOut:
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    bundle.status = BundleStatus.stopped
+    bundle.status_reason = None
+    await session.execute(update(PollState).where(PollState.bundle_id == bundle.id).values(next_due_at=None))
+    await session.flush()
+    await session.refresh(bundle)
+    return await to_out(session, settings, bundle)
+
+
+async def regenerate_token(
+    session: AsyncSession, settings: Settings, workspace_id: uuid.UUID, bundle_id: uuid.UUID
+) -> BundleOut:
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    if bundle.webhook_token is None:
+        raise InvalidInput("only a webhook bundle has a URL")
+    bundle.webhook_token = new_webhook_token()
+    await session.flush()
+    await session.refresh(bundle)
+    return await to_out(session, settings, bundle)
+
+
+def sample_fields(item: Any, prefix: str = "", depth: int = 0) -> list[dict[str, Any]]:
+    """Every path in the sample with its value, for the mapping dropdowns."""
+    out: list[dict[str, Any]] = []
+    if isinstance(item, dict) and depth < 6:
+        for key, value in item.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict | list) and value:
+                out += sample_fields(value, path, depth + 1)
+            else:
+                out.append({"path": path, "value": value})
+    elif isinstance(item, list) and depth < 6:
+        for index, value in enumerate(item[:5]):
+            out += sample_fields(value, f"{prefix}[{index}]", depth + 1)
+    else:
+        out.append({"path": prefix, "value": item})
+    return out
+
+
+def sample_out(bundle: Bundle) -> SampleOut:
+    sample = bundle.sample
+    return SampleOut(capture=bundle.capture_sample, sample=sample, fields=sample_fields(sample) if sample else [])
+
+
+async def set_sample(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    bundle_id: uuid.UUID,
+    capture: bool | None,
+    item: dict[str, Any] | None,
+) -> SampleOut:
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    if item is not None:
+        bundle.sample = item
+        bundle.capture_sample = False
+    elif capture is not None:
+        if capture and bundle.webhook_token is None:
+            raise InvalidInput("capture mode is for webhook bundles; polling bundles fetch a sample")
+        bundle.capture_sample = capture
+    await session.flush()
+    return sample_out(bundle)
+
+
+async def preview(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    bundle_id: uuid.UUID,
+    item: dict[str, Any] | None,
+) -> PreviewOut:
+    """The mapping applied to the sample: reads lookups, writes nothing."""
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    item = item if item is not None else bundle.sample
+    if item is None:
+        raise InvalidInput("no sample yet: send a test request or fetch a sample first")
+    config = BundleConfig.model_validate(bundle.config)
+    try:
+        verdict = explain(config.filter, item)
+    except MappingError as exc:
+        return PreviewOut(passed_filter=False, filter_reason=exc.message, values={}, errors=[], warnings=[])
+    target = await get_connection(session, workspace_id, config.target.connection_id)
+    if target is None:
+        raise InvalidInput("the bundle's bpm'online connection is gone")
+    async with BpmClient(bpm_connection(target, box), settings=settings, redis=redis) as client:
+        fields = await validation.entity_fields(client, config.target.entity)
+        resolver = make_resolver(client, StepRecorder(), allow_create=False)
+        try:
+            mapped = await apply_mapping(config.mapping, item, fields, resolver)
+        except BpmError as exc:
+            raise validation.UpstreamError(f"a lookup failed in bpm'online: {exc}") from exc
+    return PreviewOut(
+        passed_filter=verdict.passed,
+        filter_reason=verdict.reason or None,
+        values=mapped.values,
+        errors=[FieldProblem(field=e.field, message=e.message) for e in mapped.errors],
+        warnings=[FieldProblem(field=e.field, message=e.message) for e in mapped.warnings],
+    )

@@ -1,0 +1,96 @@
+"""Checks a bundle must pass before it is saved: catalog, connections, the entity's fields."""
+
+from __future__ import annotations
+
+import uuid
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.bpmonline.client import BpmClient
+from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bundle_config import BundleConfig
+from bpmlink.catalog import BPMONLINE, Trigger, get_app
+from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.mapping.dedup import DedupMode, check_policy
+from bpmlink.mapping.rules import check_rules, unmapped_required
+from bpmlink.mapping.types import TargetField
+from bpmlink.security import SecretBox
+from bpmlink.settings import Settings
+from bpmlink.targets import target_fields
+from bpmlink.web import AppError, InvalidInput
+
+
+class UpstreamError(AppError):
+    status_code = 502
+    code = "bpmonline_error"
+
+
+def _p(field: str, message: str) -> dict[str, str]:
+    return {"field": field, "message": message}
+
+
+def _raise(problems: list[dict[str, str]]) -> None:
+    if problems:
+        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
+
+
+async def validate(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    config: BundleConfig,
+) -> Trigger:
+    """Raise InvalidInput naming every bad field; return the source trigger."""
+    problems: list[dict[str, str]] = []
+    app = get_app(config.source.app)
+    trigger = app.trigger(config.source.trigger) if app else None
+    if app is None or not app.is_source:
+        problems.append(_p("source.app", f"no source app {config.source.app!r}"))
+    elif trigger is None:
+        problems.append(_p("source.trigger", f"{app.key} has no trigger {config.source.trigger!r}"))
+    if app is not None and app.needs_connection:
+        if config.source.connection_id is None:
+            problems.append(_p("source.connection_id", "this source needs a connection"))
+        else:
+            source = await get_connection(session, workspace_id, config.source.connection_id)
+            if source is None or source.app != app.key:
+                problems.append(_p("source.connection_id", f"no {app.key} connection with this id"))
+    if BPMONLINE.action(config.target.action) is None:
+        problems.append(_p("target.action", f"no action {config.target.action!r}"))
+    target = await get_connection(session, workspace_id, config.target.connection_id)
+    if target is None or target.app != "bpmonline":
+        problems.append(_p("target.connection_id", "no bpm'online connection with this id"))
+    _raise(problems)
+    assert target is not None and trigger is not None
+
+    async with BpmClient(bpm_connection(target, box), settings=settings, redis=redis) as client:
+        fields = await entity_fields(client, config.target.entity)
+    if fields is None:
+        _raise([_p("target.entity", f"bpm'online has no entity {config.target.entity!r}")])
+    assert fields is not None
+    for error in check_rules(config.mapping, fields):
+        problems.append(_p(f"mapping.{error.field}", error.message))
+    creates = config.target.action == "create_record" and config.dedup.mode != DedupMode.UPDATE_ONLY
+    if creates:
+        problems += [_p(f"mapping.{e.field}", e.message) for e in unmapped_required(config.mapping, fields)]
+    problems += [_p(f"dedup.{e.field}", e.message) for e in check_policy(config.dedup, config.mapping)]
+    if config.target.action == "update_record" and config.dedup.mode in (
+        DedupMode.ALWAYS_CREATE,
+        DedupMode.SKIP_IF_FOUND,
+    ):
+        problems.append(_p("dedup.mode", "updating existing records needs update_only or update_if_found"))
+    _raise(problems)
+    return trigger
+
+
+async def entity_fields(client: BpmClient, entity: str) -> dict[str, TargetField] | None:
+    """The entity's writable fields from $metadata (None if there is no such entity)."""
+    try:
+        metadata = await client.metadata()
+    except BpmError as exc:
+        raise UpstreamError(f"could not read the fields from bpm'online: {exc}") from exc
+    info = metadata.entities.get(entity)
+    return target_fields(info) if info else None
