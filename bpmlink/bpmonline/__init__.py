@@ -1,10 +1,23 @@
 """The bpm'online (Creatio) OData client.
 
-    from bpmlink.bpmonline import BpmClient, BpmConnection, F
+    from bpmlink.bpmonline import BpmClient, BpmConnection, F, StepRecorder
 
-    conn = BpmConnection(id="c1", domain="https://x.creatio.com", username="u", password="p")
+    conn = BpmConnection.from_params(connection_id, params, secrets)
     async with BpmClient(conn, settings=settings, redis=redis) as bpm:
-        rows = await bpm.query("Contact", filter=F.eq("Email", email), select=["Id"], top=1)
+        steps = StepRecorder()
+        rows = await bpm.query("Contact", filter=F.eq("Email", email), select=["Id"], top=1, recorder=steps)
+
+How the pipeline uses it:
+
+* Keep one client per connection per process (`BpmClientPool` in the worker context).
+* Pass a `StepRecorder` per event; store `recorder.steps` (already redacted) as the
+  operation's steps. A raised `BpmError` carries the same list in `.steps`.
+* Retry `TransientError` with backoff, no sooner than `.retry_after` when set; fail the
+  operation at once on `PermanentError` with `.message` (bpm'online's own words).
+* Create with a deterministic id (e.g. `uuid5(namespace, event_id)`) through
+  `create_idempotent(..., check_first=attempt > 1)`: a retry never makes a second record.
+* Call `await bpm.metadata()` once to type filter values by `$metadata` and to turn flat
+  lookup columns (`AccountId`) into navigation paths (`Account/Id`) in filters.
 """
 
 from bpmlink.bpmonline.batch import BatchOp, BatchResult
