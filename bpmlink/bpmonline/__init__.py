@@ -21,7 +21,7 @@ How the pipeline uses it:
 """
 
 from bpmlink.bpmonline.batch import BatchOp, BatchResult
-from bpmlink.bpmonline.client import BpmClient, BpmClientPool, ConnectionTestResult, CreateResult
+from bpmlink.bpmonline.client import BpmClient, CreateResult
 from bpmlink.bpmonline.connection import BpmConnection
 from bpmlink.bpmonline.dialects import Dialect, ODataV3, ODataV4, dialect_for
 from bpmlink.bpmonline.errors import (
@@ -40,6 +40,8 @@ from bpmlink.bpmonline.errors import (
 )
 from bpmlink.bpmonline.filters import Expr, F, FilterError
 from bpmlink.bpmonline.metadata import EntityInfo, FieldInfo, Metadata, parse_metadata
+from bpmlink.bpmonline.pool import BpmClientPool
+from bpmlink.bpmonline.probe import ConnectionTestResult
 from bpmlink.bpmonline.steps import Step, StepRecorder
 
 __all__ = [

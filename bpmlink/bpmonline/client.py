@@ -40,6 +40,7 @@ from bpmlink.bpmonline.errors import (
 from bpmlink.bpmonline.filters import FIELD_PATTERN, F, FieldTypes
 from bpmlink.bpmonline.filters import Expr as FilterExpr
 from bpmlink.bpmonline.metadata import Metadata, MetadataCache, metadata_cache, parse_metadata
+from bpmlink.bpmonline.probe import ConnectionTestResult, run_test
 from bpmlink.bpmonline.session import BpmSession, SessionStore
 from bpmlink.bpmonline.steps import DEFAULT_BODY_LIMIT, StepRecorder
 from bpmlink.net import GuardedTransport
@@ -468,20 +469,7 @@ class BpmClient:
 
     async def test(self, *, recorder: StepRecorder | None = None) -> ConnectionTestResult:
         """Log in afresh and read one record; say what failed in a user's words."""
-        from bpmlink.bpmonline.probe import run_test
-
         return await run_test(self, recorder or StepRecorder(body_limit=self.body_limit))
-
-
-@dataclass(frozen=True)
-class ConnectionTestResult:
-    ok: bool
-    stage: str  # "address" | "connect" | "login" | "odata" | "read" | "done"
-    message: str
-    code: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "stage": self.stage, "message": self.message, "code": self.code}
 
 
 def _check_name(name: str) -> str:
@@ -494,31 +482,3 @@ def _non_negative(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} must be a non-negative integer")
     return value
-
-
-class BpmClientPool:
-    """One `BpmClient` per connection in a process (the worker context holds one pool).
-
-    A connection whose params changed (new fingerprint or secrets) gets a new client; the old
-    one is closed.
-    """
-
-    def __init__(self, *, settings: Settings | None = None, redis: Redis | None = None) -> None:
-        self._settings = settings
-        self._redis = redis
-        self._clients: dict[str, BpmClient] = {}
-
-    async def get(self, connection: BpmConnection) -> BpmClient:
-        client = self._clients.get(connection.id)
-        if client is not None and client.connection == connection:
-            return client
-        if client is not None:
-            await client.aclose()
-        client = BpmClient(connection, settings=self._settings, redis=self._redis)
-        self._clients[connection.id] = client
-        return client
-
-    async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -11,8 +12,22 @@ from bpmlink.bpmonline.dialects import ODataV3, ODataV4
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, NotFoundError
 
 if TYPE_CHECKING:
-    from bpmlink.bpmonline.client import BpmClient, ConnectionTestResult
+    from bpmlink.bpmonline.client import BpmClient
     from bpmlink.bpmonline.steps import StepRecorder
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    """`BpmClient.test()`'s answer: where it stopped and why, in a user's words."""
+
+    ok: bool
+    stage: str  # "address" | "connect" | "login" | "odata" | "read" | "done"
+    message: str
+    code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "stage": self.stage, "message": self.message, "code": self.code}
+
 
 # Where each error code belongs and what we tell the user.
 _NETWORK_WORDS = {
@@ -34,8 +49,6 @@ _LOGIN_WORDS = {
 
 
 def _result(ok: bool, stage: str, message: str, code: str | None = None) -> ConnectionTestResult:
-    from bpmlink.bpmonline.client import ConnectionTestResult
-
     return ConnectionTestResult(ok=ok, stage=stage, message=message, code=code)
 
 
