@@ -1,11 +1,16 @@
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from bpmlink.bpmonline import (
     AuthError,
+    BpmTimeoutError,
+    ConfigurationError,
     ForbiddenError,
+    NetworkError,
     NotFoundError,
     PermanentError,
     RateLimitedError,
@@ -13,7 +18,9 @@ from bpmlink.bpmonline import (
     TransientError,
     ValidationError,
 )
+from bpmlink.bpmonline._http import classify_exception
 from bpmlink.bpmonline.errors import error_for_status, extract_message, parse_retry_after, summarize_html
+from bpmlink.net import BlockedAddressError, DNSResolutionError
 
 FK_BODY = {
     "error": {
@@ -103,3 +110,32 @@ def test_retry_after_seconds_and_dates():
     assert 25 <= parse_retry_after(when) <= 31
     err = error_for_status(429, "slow down", retry_after=3)
     assert isinstance(err, TransientError) and err.retry_after == 3
+
+
+def _chained(outer, inner):
+    try:
+        try:
+            raise inner
+        except BaseException as exc:
+            raise outer from exc
+    except BaseException as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "cls", "code"),
+    [
+        (_chained(httpx.ConnectError("boom"), ssl.SSLCertVerificationError("CERTIFICATE_VERIFY_FAILED")),
+         ConfigurationError, "tls"),
+        (_chained(httpx.ConnectError("boom"), ConnectionRefusedError(111, "Connection refused")),
+         NetworkError, "connection_refused"),
+        (_chained(httpx.ConnectError("boom"), DNSResolutionError("no such host")), NetworkError, "dns"),
+        (httpx.ConnectTimeout("slow"), BpmTimeoutError, "connect_timeout"),
+        (httpx.ReadTimeout("slow"), BpmTimeoutError, "read_timeout"),
+        (httpx.RemoteProtocolError("peer closed"), NetworkError, "network"),
+        (BlockedAddressError("10.0.0.1 is private"), ConfigurationError, "blocked_address"),
+    ],
+)
+def test_failures_without_an_answer_are_classified(exc, cls, code):
+    err = classify_exception(exc)
+    assert type(err) is cls and err.code == code and err.status is None
