@@ -19,7 +19,10 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def settings(**extra: str) -> Settings:
-    return Settings(BPMLINK_SECRET_KEY=TEST_SECRET, **extra)  # type: ignore[call-arg]
+    """Settings independent of the environment and `.env` (no allow-list unless given)."""
+    values = {"BPMLINK_ENV": "test", "BPMLINK_SECRET_KEY": TEST_SECRET, "BPMLINK_OUTBOUND_ALLOW_HOSTS": ""}
+    values.update(extra)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def forms_connection(**kw: object) -> BpmConnection:
