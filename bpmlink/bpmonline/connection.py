@@ -75,7 +75,17 @@ class BpmConnection:
 
     @property
     def oauth_token_url(self) -> str:
-        return self.token_url or f"{self.domain}{self.path_prefix}/connect/token"
+        """`token_url` if set; for a cloud tenant `https://<name>.creatio.com` its Identity
+        Service `https://<name>-is.creatio.com/connect/token` (§2.5, [H]); else the app's own
+        `{domain}{prefix}/connect/token` (8.3+ and the sandbox)."""
+        if self.token_url:
+            return self.token_url
+        scheme, _, host = self.domain.partition("://")
+        if host.endswith(".creatio.com") and "/" not in host and ":" not in host:
+            name = host[: -len(".creatio.com")]
+            if name and not name.endswith("-is"):
+                return f"{scheme}://{name}-is.creatio.com/connect/token"
+        return f"{self.domain}{self.path_prefix}/connect/token"
 
     def fingerprint(self) -> str:
         """Identifies the session-relevant, non-secret params: a change means a new session."""
