@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bpmlink.bpmonline.client import BpmClientPool
+from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import Bundle, Operation
 from bpmlink.events import store_event
 from bpmlink.redis import create_redis

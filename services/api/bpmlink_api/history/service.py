@@ -94,6 +94,7 @@ async def replay(session: AsyncSession, jobs: Jobs, workspace_id: uuid.UUID, ope
     if bundle.deleted_at is not None:
         raise Conflict("the bundle was deleted")
     await _requeue(session, jobs, [op])
+    await session.refresh(op)
     return OperationOut.model_validate(op, from_attributes=True)
 
 
