@@ -50,7 +50,11 @@ def bundle_body(connection_id: str, **overrides: Any) -> dict[str, Any]:
         "source": {"app": "webhook", "trigger": "incoming_request"},
         "target": {"connection_id": connection_id, "action": "create_record", "entity": "Contact"},
         "mapping": CONTACT_MAPPING,
-        "dedup": {"mode": "update_if_found", "match_fields": ["Email"], "update_rules": {"MobilePhone": "fill_if_empty"}},
+        "dedup": {
+            "mode": "update_if_found",
+            "match_fields": ["Email"],
+            "update_rules": {"MobilePhone": "fill_if_empty"},
+        },
     }
     body.update(overrides)
     return body

@@ -71,8 +71,16 @@ async def test_bundles_are_walled_between_workspaces(client, owner, connection_i
     await login(client, other)
     assert (await client.get("/api/v1/bundles")).json()["items"] == []
     bid = bundle["id"]
-    for method, path in [("GET", ""), ("DELETE", ""), ("POST", "/start"), ("POST", "/stop"), ("GET", "/sample"),
-                         ("POST", "/preview"), ("GET", "/operations"), ("POST", "/operations/replay")]:
+    for method, path in [
+        ("GET", ""),
+        ("DELETE", ""),
+        ("POST", "/start"),
+        ("POST", "/stop"),
+        ("GET", "/sample"),
+        ("POST", "/preview"),
+        ("GET", "/operations"),
+        ("POST", "/operations/replay"),
+    ]:
         response = await client.request(method, f"/api/v1/bundles/{bid}{path}")
         assert response.status_code == 404, (method, path)
     # and a bundle of B cannot point at A's connection

@@ -4,20 +4,21 @@ import uuid
 import pytest
 from arq import Retry
 from arq.connections import create_pool
+from bpmlink_worker.main import build_worker
+from bpmlink_worker.process import MAX_TRIES, process_event
 
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import OperationStatus
 from bpmlink.pipeline.push import record_id_for
 from bpmlink.redis import arq_settings
-from bpmlink_worker.main import build_worker
-from bpmlink_worker.process import MAX_TRIES, process_event
 from tests.pipeline.conftest import make_bundle, operation_of, post_event, sandbox_rows
 
 ANNA = {"first_name": "Анна", "last_name": "O'Brien", "email": "Anna@Example.com", "phone": "+7 912 345-67-89"}
 
 
-async def test_event_creates_a_contact_with_mapped_values_and_steps(client, owner, connection_id, sandbox,
-                                                                   sessionmaker, worker_ctx):
+async def test_event_creates_a_contact_with_mapped_values_and_steps(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     bundle = await make_bundle(client, connection_id)
     event_id = await post_event(sessionmaker, bundle["id"], ANNA)
     assert await process_event(worker_ctx, str(event_id)) == "created"
@@ -39,8 +40,9 @@ async def test_event_creates_a_contact_with_mapped_values_and_steps(client, owne
     assert [o["id"] for o in history] == [str(op.id)]
 
 
-async def test_same_email_updates_and_respects_fill_if_empty(client, owner, connection_id, sandbox,
-                                                            sessionmaker, worker_ctx):
+async def test_same_email_updates_and_respects_fill_if_empty(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     bundle = await make_bundle(client, connection_id)
     first = await post_event(sessionmaker, bundle["id"], ANNA)
     await process_event(worker_ctx, str(first))
@@ -61,7 +63,9 @@ async def test_skip_if_found_and_update_only(client, owner, connection_id, sandb
     await process_event(worker_ctx, str(first))
     second = await post_event(sessionmaker, skip["id"], dict(ANNA, last_name="X"))
     assert await process_event(worker_ctx, str(second)) == "skipped_duplicate"
-    only = await make_bundle(client, connection_id, name="upd", dedup={"mode": "update_only", "match_fields": ["Email"]})
+    only = await make_bundle(
+        client, connection_id, name="upd", dedup={"mode": "update_only", "match_fields": ["Email"]}
+    )
     missing = await post_event(sessionmaker, only["id"], dict(ANNA, email="nobody@example.com"))
     assert await process_event(worker_ctx, str(missing)) == "not_found"
     assert sandbox_rows(sandbox, "Contact", "Email eq 'nobody@example.com'") == []
@@ -78,8 +82,9 @@ async def test_filtered_item_sends_nothing(client, owner, connection_id, sandbox
     assert "email" in op.error
 
 
-async def test_write_then_fail_is_retried_without_a_second_record(client, owner, connection_id, sandbox,
-                                                                  sessionmaker, worker_ctx):
+async def test_write_then_fail_is_retried_without_a_second_record(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     """Invariant 2: bpm'online wrote the row but answered 500; the retry must not create another."""
     bundle = await make_bundle(client, connection_id, dedup={"mode": "always_create"})
     event_id = await post_event(sessionmaker, bundle["id"], ANNA)
@@ -93,8 +98,9 @@ async def test_write_then_fail_is_retried_without_a_second_record(client, owner,
     assert len(sandbox_rows(sandbox, "Contact", "Email eq 'anna@example.com'")) == 1
 
 
-async def test_worker_dying_after_the_push_leaves_one_record(client, owner, connection_id, sandbox,
-                                                             sessionmaker, worker_ctx):
+async def test_worker_dying_after_the_push_leaves_one_record(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     """Invariant 2: the job ran up to the POST and died before writing history; the rerun converges."""
     bundle = await make_bundle(client, connection_id)
     event_id = await post_event(sessionmaker, bundle["id"], ANNA)
@@ -107,15 +113,17 @@ async def test_worker_dying_after_the_push_leaves_one_record(client, owner, conn
     assert len(sandbox_rows(sandbox, "Contact", "Email eq 'anna@example.com'")) == 1
 
 
-async def test_concurrent_events_with_one_match_key_make_one_record(client, owner, connection_id, sandbox,
-                                                                    sessionmaker, worker_ctx, settings):
+async def test_concurrent_events_with_one_match_key_make_one_record(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, settings
+):
     """Invariant 3: two workers process two events with the same email at once."""
     bundle = await make_bundle(client, connection_id)
     events = [await post_event(sessionmaker, bundle["id"], dict(ANNA, last_name=f"N{i}")) for i in range(4)]
     sandbox.set_faults(latency_ms=150)  # widen the window between search and create
     # Each "worker" has its own clients, as separate processes would; only Redis and PostgreSQL are shared.
-    contexts = [dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"]))
-                for _ in events]
+    contexts = [
+        dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"])) for _ in events
+    ]
     results = await asyncio.gather(*(process_event(ctx, str(e)) for ctx, e in zip(contexts, events, strict=True)))
     sandbox.clear_faults()
     for ctx in contexts:
@@ -124,8 +132,9 @@ async def test_concurrent_events_with_one_match_key_make_one_record(client, owne
     assert len(sandbox_rows(sandbox, "Contact", "Email eq 'anna@example.com'")) == 1
 
 
-async def test_validation_error_fails_with_bpmonlines_message_and_replay_works(client, owner, connection_id,
-                                                                               sandbox, sessionmaker, worker_ctx):
+async def test_validation_error_fails_with_bpmonlines_message_and_replay_works(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     mapping = [{"target": "Name", "source": "name"}, {"target": "AccountId", "constant": str(uuid.uuid4())}]
     bundle = await make_bundle(client, connection_id, mapping=mapping, dedup={"mode": "always_create"})
     event_id = await post_event(sessionmaker, bundle["id"], {"name": "Orphan"})
@@ -144,8 +153,9 @@ async def test_validation_error_fails_with_bpmonlines_message_and_replay_works(c
     assert len(sandbox_rows(sandbox, "Contact", "Name eq 'Orphan'")) == 1
 
 
-async def test_transient_errors_retry_then_fail_for_good(client, owner, connection_id, sandbox, sessionmaker,
-                                                         worker_ctx):
+async def test_transient_errors_retry_then_fail_for_good(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     bundle = await make_bundle(client, connection_id)
     event_id = await post_event(sessionmaker, bundle["id"], ANNA)
     sandbox.set_faults(unavailable_rate=1.0, unavailable_retry_after=7, fault_scope="data")
@@ -169,8 +179,9 @@ async def test_expired_session_logs_in_again_once(client, owner, connection_id, 
     assert await process_event(worker_ctx, str(second)) == "created"
 
 
-async def test_wrong_password_stops_the_bundle_with_a_reason(client, owner, connection_id, sandbox,
-                                                             sessionmaker, worker_ctx):
+async def test_wrong_password_stops_the_bundle_with_a_reason(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
     bundle = await make_bundle(client, connection_id)
     await client.patch(f"/api/v1/connections/{connection_id}", json={"secrets": {"password": "no-longer-valid"}})
     sandbox.expire_sessions()  # the live session would otherwise still be used
@@ -180,8 +191,9 @@ async def test_wrong_password_stops_the_bundle_with_a_reason(client, owner, conn
     assert after["status"] == "error" and after["status_reason"]
 
 
-async def test_held_events_are_processed_or_discarded_on_start(client, owner, connection_id, sandbox,
-                                                                sessionmaker, worker_ctx, settings):
+async def test_held_events_are_processed_or_discarded_on_start(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, settings
+):
     bundle = await make_bundle(client, connection_id, start=False)
     held = [await post_event(sessionmaker, bundle["id"], dict(ANNA, email=f"h{i}@example.com")) for i in range(2)]
     assert (await client.get(f"/api/v1/bundles/{bundle['id']}")).json()["held_count"] == 2

@@ -15,7 +15,7 @@ from arq.worker import Worker
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bpmlink.bpmonline.client import BpmClientPool
+from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.redis import arq_settings, create_redis

@@ -17,8 +17,8 @@ from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.bpmonline.client import BpmClientPool
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
+from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.bpmonline.steps import Step as StepRecord
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
