@@ -48,21 +48,45 @@ def age_from(birth: str, today: datetime) -> int:
     return max(years, 0)
 
 
+def empties(entity: Entity) -> dict[str, Any]:
+    """Every (non-stream) column with its empty value; cached until columns are added."""
+    cached = entity.__dict__.get("_empties")
+    if cached is None or cached[0] != len(entity.columns):
+        cached = (len(entity.columns), {p: c.empty() for p, c in entity.columns.items() if c.kind != "stream"})
+        entity.__dict__["_empties"] = cached
+    result: dict[str, Any] = cached[1]
+    return result
+
+
+def _template(entity: Entity) -> dict[str, Any]:
+    cached = entity.__dict__.get("_template")
+    if cached is None or cached[0] != len(entity.columns):
+        row = dict(empties(entity))
+        row.update({k: v for k, v in SCHEMA_DEFAULTS.get(entity.name, {}).items() if k in row})
+        cached = (len(entity.columns), row)
+        entity.__dict__["_template"] = cached
+    result: dict[str, Any] = cached[1]
+    return result
+
+
+def sparse(entity: Entity, row: dict[str, Any]) -> dict[str, Any]:
+    """The stored form: only values that differ from the column's empty value."""
+    empty = empties(entity)
+    return {k: v for k, v in row.items() if k not in empty or v != empty[k] or type(v) is not type(empty[k])}
+
+
+def inflate(entity: Entity, stored: dict[str, Any]) -> dict[str, Any]:
+    row = dict(empties(entity))
+    row.update(stored)
+    return row
+
+
 def new_row(
     entity: Entity, values: dict[str, Any], *, stamp: str, caller: str, today: datetime | None = None
 ) -> dict[str, Any]:
-    """A complete row: every column present, empty values where nothing was given."""
-    row: dict[str, Any] = {}
-    defaults = SCHEMA_DEFAULTS.get(entity.name, {})
-    for prop, col in entity.columns.items():
-        if col.kind == "stream":
-            continue
-        if prop in values:
-            row[prop] = values[prop]
-        elif prop in defaults:
-            row[prop] = defaults[prop]
-        else:
-            row[prop] = col.empty()
+    """A complete row: every column present, schema defaults or empty values where nothing was given."""
+    row = dict(_template(entity))
+    row.update(values)
     row["CreatedOn"] = row["ModifiedOn"] = stamp
     row["CreatedById"] = row["ModifiedById"] = caller
     row["ProcessListeners"] = 0

@@ -14,7 +14,9 @@ from typing import Any
 
 import asyncpg
 
+from .records import inflate, sparse
 from .schema import Schema
+from .writer import SINGLE, BatchWriter
 
 Row = dict[str, Any]
 
@@ -52,6 +54,7 @@ class Store:
         self.url = url
         self.pool_size = pool_size
         self.pool: asyncpg.Pool | None = None
+        self.writer: BatchWriter | None = None
         self.schema = Schema()
         self.rows: dict[str, dict[str, Row]] = {}
         # entity -> property -> value -> ids; built lazily for equality filters
@@ -66,7 +69,7 @@ class Store:
     async def open(self) -> None:
         # The stand-in trades durability of the last few ms for speed: commits do not wait for fsync.
         self.pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=self.pool_size,
+            self.url, min_size=2, max_size=max(self.pool_size, 2),
             server_settings={"synchronous_commit": "off"},
         )
         async with self.pool.acquire() as conn:
@@ -75,8 +78,13 @@ class Store:
                 await conn.execute(DDL)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(77001)")
+        self.writer = BatchWriter(self.pool)
+        self.writer.start()
 
     async def close(self) -> None:
+        if self.writer is not None:
+            await self.writer.stop()
+            self.writer = None
         if self.pool is not None:
             await self.pool.close()
             self.pool = None
@@ -103,7 +111,9 @@ class Store:
         self.seq = {}
         for rec in records:
             table = self.rows.setdefault(rec["entity"], {})
-            table[rec["id"]] = json.loads(rec["data"])
+            ent = self.schema.entities.get(rec["entity"])
+            data = json.loads(rec["data"])
+            table[rec["id"]] = inflate(ent, data) if ent is not None else data
             self._number(rec["id"])
         return bool(records)
 
@@ -120,7 +130,8 @@ class Store:
                 await conn.execute("DELETE FROM sb_record; DELETE FROM sb_schema_ext")
                 await conn.copy_records_to_table(
                     "sb_record", columns=["seq", "entity", "id", "data"],
-                    records=[(n, ent, key, _dumps(row)) for (ent, key), (n, row) in seed_index.items()])
+                    records=[(n, ent, key, self._stored(ent, row, schema))
+                             for (ent, key), (n, row) in seed_index.items()])
                 await conn.execute("SELECT setval(pg_get_serial_sequence('sb_record', 'seq'), $1)",
                                    len(seed_index) + 1)
             else:
@@ -130,8 +141,8 @@ class Store:
                 for ent, keys in by_entity.items():
                     await conn.execute("DELETE FROM sb_record WHERE entity = $1 AND id = ANY($2::text[]::uuid[])",
                                        ent, keys)
-                back = [(seed_index[k][0], k[0], k[1], _dumps(seed_index[k][1])) for k in self.dirty
-                        if k in seed_index]
+                back = [(seed_index[k][0], k[0], k[1], self._stored(k[0], seed_index[k][1], schema))
+                        for k in self.dirty if k in seed_index]
                 if back:
                     await conn.copy_records_to_table("sb_record", columns=["seq", "entity", "id", "data"],
                                                       records=back)
@@ -155,6 +166,10 @@ class Store:
         self.schema_dirty = True
         for name in self.schema.entities:
             self.rows.setdefault(name, {})
+
+    def _stored(self, entity: str, row: Row, schema: Schema | None = None) -> str:
+        ent = (schema or self.schema).entities.get(entity)
+        return _dumps(sparse(ent, row) if ent is not None else row)
 
     def _number(self, key: str) -> None:
         self._next_seq += 1
@@ -209,11 +224,12 @@ class Store:
             else:
                 await tr.commit()
 
-    async def _exec(self, tx: Tx | None, sql: str, *args: Any) -> None:
+    async def _exec(self, tx: Tx | None, kind: str, *args: Any) -> None:
         if tx is not None:
-            await tx.conn.execute(sql, *args)
+            await tx.conn.execute(SINGLE[kind], *args)
         else:
-            await self._pool.execute(sql, *args)
+            assert self.writer is not None, "store not open"
+            await self.writer.submit(kind, *args)
 
     async def insert(self, entity: str, row: Row, tx: Tx | None = None) -> None:
         table = self.table(entity)
@@ -231,10 +247,7 @@ class Store:
                 self._index_remove(entity, row)
 
         try:
-            await self._exec(
-                tx, "INSERT INTO sb_record (entity, id, data) VALUES ($1, $2::text::uuid, $3::text::jsonb)",
-                entity, key, _dumps(row),
-            )
+            await self._exec(tx, "insert", entity, key, self._stored(entity, row))
         except asyncpg.UniqueViolationError:
             undo()
             raise DuplicateKey(key) from None
@@ -262,10 +275,7 @@ class Store:
             self._index_add(entity, old)
 
         try:
-            await self._exec(
-                tx, "UPDATE sb_record SET data = $3::text::jsonb WHERE entity = $1 AND id = $2::text::uuid",
-                entity, key, _dumps(row),
-            )
+            await self._exec(tx, "update", entity, key, self._stored(entity, row))
         except BaseException:
             undo()
             raise
@@ -286,7 +296,7 @@ class Store:
             self._index_add(entity, old)
 
         try:
-            await self._exec(tx, "DELETE FROM sb_record WHERE entity = $1 AND id = $2::text::uuid", entity, key)
+            await self._exec(tx, "delete", entity, key)
         except BaseException:
             undo()
             raise
