@@ -13,8 +13,9 @@ from .settings import SandboxSettings
 def main() -> None:
     settings = SandboxSettings.from_env()
     logging.basicConfig(level=logging.INFO)
+    # No proxy-header middleware: the stand-in is addressed directly, and it costs ~10 µs a request.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, lifespan="on")
+                access_log=False, lifespan="on", proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -217,9 +217,11 @@ async def post(ctx: Ctx, ent: Entity, headers: dict[str, str], body: bytes) -> R
     row, echo = await create(ctx.state.store, ent, data, ctx.principal.contact_id, 4, ctx.tx)
     if ctx.state.faults.write_then_fail:
         return write_then_fail()
-    out = {"@odata.context": f"{ctx.root}/$metadata#{ent.name}/$entity"}
-    out.update(render(ent, echo))
-    return ok_json(out, 201, [("Location", f"{ctx.root}/{ent.name}({row['Id']})")])
+    # The echo is the stored row with 7-digit timestamps: reuse (and warm) the keyed-GET JSON.
+    out = entity_json(ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity")
+    for prop in ("CreatedOn", "ModifiedOn"):
+        out = out.replace(f'"{prop}":"{row[prop]}"'.encode(), f'"{prop}":"{echo[prop]}"'.encode(), 1)
+    return Response(201, out, ODATA_JSON, ODATA_HEADERS + [("Location", f"{ctx.root}/{ent.name}({row['Id']})")])
 
 
 async def patch(ctx: Ctx, ent: Entity, key: str, headers: dict[str, str], body: bytes) -> Response:
