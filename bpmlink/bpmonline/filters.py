@@ -152,6 +152,18 @@ class _Func(Expr):
 
 
 @dataclass(frozen=True)
+class _EqualsIgnoringCase(Expr):
+    """`tolower(Field) eq 'value'`: text equality that ignores case on any collation."""
+
+    field: str
+    value: str
+
+    def render(self, dialect: Dialect, types: FieldTypes | None = None) -> str:
+        path, _ = _resolve(self.field, types)
+        return f"tolower({path}) eq {string_literal(self.value.lower())}"
+
+
+@dataclass(frozen=True)
 class _Bool(Expr):
     op: str
     parts: tuple[Expr, ...]
@@ -220,6 +232,12 @@ class F:
     @staticmethod
     def le(field: str, value: Any) -> Expr:
         return _compare(field, "le", value)
+
+    @staticmethod
+    def eq_ignore_case(field: str, value: str) -> Expr:
+        if not isinstance(value, str):
+            raise FilterError("eq_ignore_case takes a text value")
+        return _EqualsIgnoringCase(check_field(field), value)
 
     @staticmethod
     def is_null(field: str) -> Expr:

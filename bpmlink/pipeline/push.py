@@ -38,14 +38,20 @@ class PushResult:
     note: str | None = None
 
 
+MATCH_LIMIT = 20  # records read when several match; the operation reports the count
+
+
 def _match_filter(policy: DedupPolicy, values: dict[str, Any], fields: dict[str, TargetField]) -> Expr:
     parts = []
     for name in policy.match_fields:
         field = fields.get(name)
+        value = values[name]
         if field is not None and field.lookup_entity:
-            parts.append(F.eq_lookup(name, values[name]))  # lookups filter through the navigation path
+            parts.append(F.eq_lookup(name, value))  # lookups filter through the navigation path
+        elif isinstance(value, str) and "@" in value and (field is None or field.type == "Edm.String"):
+            parts.append(F.eq_ignore_case(name, value))  # e-mails match whatever their case
         else:
-            parts.append(F.eq(name, values[name]))
+            parts.append(F.eq(name, value))
     return F.and_(*parts)
 
 
@@ -77,20 +83,29 @@ async def push(
         return await create()
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     async with redis.lock(f"bpmlink:match:{bundle_id}:{digest}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
-        select = sorted({"Id", *policy.match_fields, *values})
+        select = sorted({"Id", "ModifiedOn", *policy.match_fields, *values})
         found = await client.query(
-            entity, filter=_match_filter(policy, values, fields), select=select, top=2, recorder=recorder
+            entity,
+            filter=_match_filter(policy, values, fields),
+            select=select,
+            orderby=["ModifiedOn desc", "Id"],
+            top=MATCH_LIMIT,
+            recorder=recorder,
         )
         if not found:
             if policy.mode == DedupMode.UPDATE_ONLY:
                 return PushResult(OperationStatus.not_found, None, "no record matches")
             return await create()
-        existing = found[0]
-        existing_id = str(existing.get("Id"))
-        note = "several records match; the first was used" if len(found) > 1 else None
-        if existing_id == str(record_id):
+        ours = next((r for r in found if str(r.get("Id")) == str(record_id)), None)
+        if ours is not None:
             # Our own create from an earlier attempt of this event (the worker died after it).
-            return PushResult(OperationStatus.created, existing_id)
+            return PushResult(OperationStatus.created, str(record_id))
+        existing = found[0]  # the most recently modified
+        existing_id = str(existing.get("Id"))
+        note = None
+        if len(found) > 1:
+            count = f"{len(found)}+" if len(found) == MATCH_LIMIT else str(len(found))
+            note = f"{count} records match; the most recently modified one was used"
         if policy.mode == DedupMode.SKIP_IF_FOUND:
             return PushResult(OperationStatus.skipped_duplicate, existing_id, note)
         patch = merge_for_update(existing, values, policy.update_rules)

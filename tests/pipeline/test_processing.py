@@ -217,3 +217,78 @@ async def test_discarding_held_events_sends_nothing(client, owner, connection_id
     await client.post(f"/api/v1/bundles/{bundle['id']}/start", json={"held": "discard"})
     op = await operation_of(sessionmaker, event_id)
     assert op.status == OperationStatus.filtered and "discarded" in op.error
+
+
+async def test_fifty_events_with_one_email_through_four_workers_make_one_contact(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, settings
+):
+    bundle = await make_bundle(client, connection_id)
+    events = [
+        await post_event(sessionmaker, bundle["id"], dict(ANNA, last_name=f"N{i}", email="Same@Example.com"))
+        for i in range(50)
+    ]
+    contexts = [
+        dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"])) for _ in range(4)
+    ]
+
+    async def worker(ctx, share):
+        return [await process_event(ctx, str(e)) for e in share]
+
+    results = await asyncio.gather(*(worker(ctx, events[i::4]) for i, ctx in enumerate(contexts)))
+    for ctx in contexts:
+        await ctx["bpm_clients"].aclose()
+    flat = [r for share in results for r in share]
+    assert flat.count("created") == 1
+    assert set(flat) <= {"created", "updated", "unchanged"}
+    assert len(sandbox_rows(sandbox, "Contact", "Email eq 'same@example.com'")) == 1
+
+
+async def test_email_matches_whatever_its_case_and_empty_values_never_match(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    http = sandbox.login()
+    http.post("/0/odata/Contact", json={"Name": "Old", "Email": "MiXeD@Example.com"})
+    http.post("/0/odata/Contact", json={"Name": "No email 1"})
+    http.close()
+    mapping = [{"target": "Name", "source": "name"}, {"target": "Email", "source": "email"}]
+    bundle = await make_bundle(
+        client, connection_id, mapping=mapping, dedup={"mode": "skip_if_found", "match_fields": ["Email"]}
+    )
+    found = await post_event(sessionmaker, bundle["id"], {"name": "New", "email": "mixed@example.COM"})
+    assert await process_event(worker_ctx, str(found)) == "skipped_duplicate"
+    empty = await post_event(sessionmaker, bundle["id"], {"name": "No email 2", "email": ""})
+    assert await process_event(worker_ctx, str(empty)) == "created"  # "" found nothing, so a new contact
+
+
+async def test_several_matches_use_the_most_recently_modified_and_say_how_many(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    http = sandbox.login()
+    for name in ("First", "Second", "Third"):
+        http.post("/0/odata/Contact", json={"Name": name, "Email": "dup@example.com"})
+    http.close()
+    mapping = [{"target": "Name", "source": "name"}, {"target": "Email", "source": "email"}]
+    bundle = await make_bundle(
+        client, connection_id, mapping=mapping, dedup={"mode": "skip_if_found", "match_fields": ["Email"]}
+    )
+    event_id = await post_event(sessionmaker, bundle["id"], {"name": "X", "email": "dup@example.com"})
+    assert await process_event(worker_ctx, str(event_id)) == "skipped_duplicate"
+    op = await operation_of(sessionmaker, event_id)
+    third = sandbox_rows(sandbox, "Contact", "Name eq 'Third'")[0]
+    assert str(op.record_id) == third["Id"]
+    assert op.error.startswith("3 records match")
+
+
+async def test_an_edit_applies_to_events_processed_after_the_save(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    event_id = await post_event(sessionmaker, bundle["id"], ANNA)  # stored under version 1
+    body = (await client.get(f"/api/v1/bundles/{bundle['id']}")).json()
+    body["mapping"] = [{"target": "Name", "constant": "Edited"}, {"target": "Email", "source": "email"}]
+    body["dedup"] = {"mode": "always_create"}
+    put = {k: body[k] for k in ("name", "source", "target", "mapping", "dedup")}
+    assert (await client.put(f"/api/v1/bundles/{bundle['id']}", json=put)).json()["config_version"] == 2
+    assert await process_event(worker_ctx, str(event_id)) == "created"
+    op = await operation_of(sessionmaker, event_id)
+    assert op.config_version == 2 and op.mapped_data["Name"] == "Edited"

@@ -74,9 +74,13 @@ async def _claim(session: AsyncSession, event_id: uuid.UUID) -> tuple[Event, Ope
             event.state = EventState.done
         return None
     bundle = await session.get(Bundle, event.bundle_id)
-    version = await session.get(BundleVersion, (event.bundle_id, op.config_version))
-    if bundle is None or version is None:
+    if bundle is None:
         return None
+    # An edit applies to events processed after the save: run the bundle's current version.
+    version = await session.get(BundleVersion, (event.bundle_id, bundle.config_version))
+    if version is None:
+        return None
+    op.config_version = bundle.config_version
     op.status = OperationStatus.processing
     op.attempts += 1
     return event, op, bundle, version.config
