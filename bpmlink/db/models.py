@@ -186,6 +186,10 @@ class PollState(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Consecutive failed polls; repeated permanent failures put the bundle in `error`.
+    failures: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0")
+    # The last backfill's progress: status, cursor, found/stored counts, error (see bpmlink_worker.polling).
+    backfill: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     __table_args__ = (
         CheckConstraint("interval_minutes between 1 and 1440", name="interval"),
         # The scheduler's one query: due, enabled polls (next_due_at is NULL while stopped).

@@ -1,0 +1,74 @@
+"""Polling sources: one module per app behind one small interface (see `base`).
+
+    source = get_source(bundle.source_app)
+    page = await source.fetch(conn, trigger_config, cursor, limit, recorder, env)
+
+Shared by the worker (scheduled polls and backfills) and the api (fetching a sample).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bpmlink.connections import get_connection
+from bpmlink.db.models import Bundle
+from bpmlink.security import SecretBox
+from bpmlink.sources.base import (
+    Cursor,
+    FetchEnv,
+    Page,
+    PermanentSourceError,
+    Source,
+    SourceConnection,
+    SourceError,
+    TransientSourceError,
+)
+from bpmlink.sources.bpmonline import BpmonlineSource
+from bpmlink.sources.http_polling import HttpPollingSource
+from bpmlink.sources.sql_polling import SqlPollingSource
+
+SOURCES: dict[str, Source] = {s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource())}
+
+__all__ = [
+    "SOURCES",
+    "Cursor",
+    "FetchEnv",
+    "Page",
+    "PermanentSourceError",
+    "Source",
+    "SourceConnection",
+    "SourceError",
+    "TransientSourceError",
+    "get_source",
+    "load_source",
+    "trigger_config",
+]
+
+
+def get_source(app: str) -> Source | None:
+    return SOURCES.get(app)
+
+
+def trigger_config(bundle: Bundle) -> dict[str, Any]:
+    """The trigger's fields plus the trigger key (the bpm'online source reads it)."""
+    source = bundle.config.get("source", {})
+    return {**(source.get("config") or {}), "trigger": source.get("trigger")}
+
+
+async def load_source(session: AsyncSession, box: SecretBox, bundle: Bundle) -> tuple[Source, SourceConnection]:
+    """The bundle's source and its decrypted connection; PermanentSourceError when either is gone."""
+    source = get_source(bundle.source_app)
+    if source is None:
+        raise PermanentSourceError(f"{bundle.source_app!r} is not a polling source", code="not_polling")
+    if bundle.source_connection_id is None:
+        raise PermanentSourceError("the bundle has no source connection", code="no_connection")
+    row = await get_connection(session, bundle.workspace_id, bundle.source_connection_id)
+    if row is None or row.app != bundle.source_app:
+        raise PermanentSourceError("the bundle's source connection was deleted", code="no_connection")
+    try:
+        secrets = box.decrypt(row.secrets_encrypted)
+    except ValueError as exc:
+        raise PermanentSourceError(str(exc), code="secrets") from exc
+    return source, SourceConnection(id=str(row.id), app=row.app, params=dict(row.params), secrets=secrets)

@@ -1,0 +1,122 @@
+"""The interface every polling source implements, and its errors.
+
+    page = await source.fetch(conn, config, cursor, limit, recorder, env)
+
+`cursor` is the JSON object a previous page returned as `next_cursor` (None: from the
+beginning). A source returns items in cursor order, each with its source item key, the cursor
+after the last item, and `more` when the source has further items right now.
+
+Errors, drawn once::
+
+    SourceError                 message (for the user), code, steps
+    ├── TransientSourceError    network failures, timeouts, 5xx, 429: retried at the next interval
+    └── PermanentSourceError    bad configuration, 4xx, refused address, SQL errors: repeated ones stop the bundle
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from redis.asyncio import Redis
+
+from bpmlink.bpmonline.pool import BpmClientPool
+from bpmlink.bpmonline.steps import Step, StepRecorder
+from bpmlink.settings import Settings
+
+Cursor = dict[str, Any]
+# The events table keeps keys of up to 200 characters; longer keys are hashed.
+MAX_KEY_LENGTH = 200
+
+
+class SourceError(Exception):
+    default_code = "source_error"
+    transient = False
+
+    def __init__(self, message: str, *, code: str | None = None, steps: list[Step] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.steps: list[Step] = list(steps or [])
+
+
+class TransientSourceError(SourceError):
+    default_code = "source_unavailable"
+    transient = True
+
+
+class PermanentSourceError(SourceError):
+    default_code = "source_misconfigured"
+
+
+@dataclass(frozen=True)
+class SourceConnection:
+    """A stored connection, decrypted for one fetch (never logged: secrets are not in repr)."""
+
+    id: str
+    app: str
+    params: Mapping[str, Any]
+    secrets: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class FetchEnv:
+    """What a source may use: settings (the outbound guard), Redis and the bpm'online client pool."""
+
+    settings: Settings
+    redis: Redis | None = None
+    bpm_clients: BpmClientPool | None = None
+
+
+@dataclass
+class Page:
+    items: list[tuple[str, dict[str, Any]]]
+    next_cursor: Cursor | None
+    more: bool
+
+
+class Source(Protocol):
+    app: str
+
+    async def fetch(
+        self,
+        conn: SourceConnection,
+        config: Mapping[str, Any],
+        cursor: Cursor | None,
+        limit: int,
+        recorder: StepRecorder,
+        env: FetchEnv,
+    ) -> Page: ...
+
+
+def item_key(*parts: Any) -> str:
+    """The source item key: the id (and a version for change triggers), hashed when too long."""
+    key = "@".join("" if p is None else str(p) for p in parts)
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def jsonable(value: Any) -> Any:
+    """A database or API value as JSON (events and cursors are JSONB)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact; the mapping converts it where a number is wanted
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return None  # binary columns are not carried into events
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,253 @@
+"""`http_polling`: any JSON API that lists items after a cursor.
+
+    GET {base_url}{path}?{cursor_param}={last cursor value}&{limit_param}={limit}
+
+The items are found at `items_path` (dotted: `data.items`; empty: the answer is the list),
+each keyed by `id_field`; the cursor is the largest `cursor_field` seen (the id when no cursor
+field is set). A `next_field` (dotted path to a next-page URL in the answer) is followed
+instead when the API paginates by links. Every request is a redacted step, the custom auth
+header and an auth query parameter included; the outbound guard (`bpmlink.net`) refuses
+private addresses unless allow-listed; answers are capped in size and time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from bpmlink.bpmonline._http import classify_exception
+from bpmlink.bpmonline.steps import REDACTED, StepRecorder
+from bpmlink.net import BlockedAddressError, GuardedTransport
+from bpmlink.sources.base import (
+    Cursor,
+    FetchEnv,
+    Page,
+    PermanentSourceError,
+    SourceConnection,
+    TransientSourceError,
+    item_key,
+    jsonable,
+)
+
+TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def dotted(data: Any, path: str) -> Any:
+    """`a.b.0.c` into nested objects/lists; an empty path is the data itself."""
+    if not path:
+        return data
+    for part in path.split("."):
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _redact_query(url: str, names: set[str]) -> str:
+    parts = urlsplit(url)
+    if not parts.query or not names:
+        return url
+    pairs = [(k, REDACTED if k.lower() in names else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+
+def _same_origin(a: str, b: str) -> bool:
+    x, y = urlsplit(a), urlsplit(b)
+    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+
+
+def _later(a: Any, b: Any) -> bool:
+    """a > b for cursor values of one kind; values that do not compare are taken as later."""
+    try:
+        return bool(a > b)
+    except TypeError:
+        return True
+
+
+def make_client(settings: Any) -> httpx.AsyncClient:
+    """A guarded client for source requests (one per worker; a fetch without one makes its own)."""
+    return httpx.AsyncClient(
+        transport=GuardedTransport(settings), timeout=TIMEOUT, follow_redirects=False, trust_env=False
+    )
+
+
+class HttpPollingSource:
+    app = "http_polling"
+
+    async def fetch(
+        self,
+        conn: SourceConnection,
+        config: Mapping[str, Any],
+        cursor: Cursor | None,
+        limit: int,
+        recorder: StepRecorder,
+        env: FetchEnv,
+        http: httpx.AsyncClient | None = None,
+    ) -> Page:
+        base_url = str(conn.params.get("base_url") or "").rstrip("/")
+        if not base_url:
+            raise PermanentSourceError("the connection has no base URL", code="bad_config")
+        path = str(config.get("path") or "")
+        id_field = str(config.get("id_field") or "id")
+        cursor_field = str(config.get("cursor_field") or "") or id_field
+        cursor_param = str(config.get("cursor_param") or "")
+        limit_param = str(config.get("limit_param") or "")
+        items_path = str(config.get("items_path") or "")
+        next_field = str(config.get("next_field") or "")
+
+        params: dict[str, str] = {}
+        secret_params: set[str] = set()
+        headers = {"Accept": "application/json", "User-Agent": "bpmlink"}
+        auth_value = conn.secrets.get("auth_value")
+        auth_header = str(conn.params.get("auth_header") or "")
+        auth_query = str(conn.params.get("auth_query_param") or "")
+        if auth_value:
+            if auth_query:
+                params[auth_query] = str(auth_value)
+                secret_params.add(auth_query.lower())
+            else:
+                headers[auth_header or "Authorization"] = str(auth_value)
+
+        next_url = (cursor or {}).get("next")
+        if next_url:
+            url = str(next_url)
+        else:
+            url = urljoin(base_url + "/", path.lstrip("/")) if path else base_url
+            if cursor_param and cursor and cursor.get("value") is not None:
+                params[cursor_param] = str(cursor["value"])
+            if limit_param:
+                params[limit_param] = str(limit)
+
+        own = http is None
+        client = http or make_client(env.settings)
+        try:
+            body = await self._get(client, url, params, headers, recorder, secret_params, auth_header)
+        finally:
+            if own:
+                await client.aclose()
+
+        raw_items = dotted(body, items_path)
+        if not isinstance(raw_items, list):
+            raise PermanentSourceError(
+                f"no list of items at {items_path or 'the top level'!r} in the answer",
+                code="bad_items_path",
+                steps=recorder.steps,
+            )
+        last_value = (cursor or {}).get("value")
+        last_id = (cursor or {}).get("id")
+        items: list[tuple[str, dict[str, Any]]] = []
+        for raw in raw_items:
+            if not isinstance(raw, Mapping):
+                continue
+            item = jsonable(raw)
+            key = dotted(item, id_field)
+            if key is None or key == "":
+                raise PermanentSourceError(
+                    f"an item has no {id_field!r} field", code="no_item_id", steps=recorder.steps
+                )
+            value = dotted(item, cursor_field)
+            # An API that ignores the cursor parameter answers old items again: they are skipped here
+            # (equal values pass, the unique source item key makes them harmless).
+            if cursor and last_value is not None and value is not None and not next_url and _later(last_value, value):
+                continue
+            items.append((item_key(key), item))
+            if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
+                last_value, last_id = value, key
+        next_link = dotted(body, next_field) if next_field else None
+        next_cursor: Cursor | None = {"value": last_value, "id": last_id} if last_value is not None else cursor
+        if next_link:
+            absolute = urljoin(url, str(next_link))
+            # The auth header goes with every request: never follow a link to another host.
+            if not _same_origin(absolute, base_url):
+                raise PermanentSourceError(
+                    f"the next-page link points to another host ({urlsplit(absolute).hostname})",
+                    code="foreign_next_link",
+                    steps=recorder.steps,
+                )
+            return Page(items=items, next_cursor={**(next_cursor or {}), "next": absolute}, more=True)
+        if next_cursor is not None:
+            next_cursor = {k: v for k, v in next_cursor.items() if k != "next"}
+        # A full page that moved the cursor means there may be more; a full page that did not
+        # would be answered again forever.
+        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k != "next"} or None)
+        more = bool(raw_items) and len(raw_items) >= limit and moved and not next_field
+        return Page(items=items, next_cursor=next_cursor, more=more)
+
+    async def _get(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        recorder: StepRecorder,
+        secret_params: set[str],
+        auth_header: str,
+    ) -> Any:
+        request = client.build_request("GET", url, params=params or None, headers=headers)
+        started = datetime.now(UTC)
+        t0 = time.perf_counter()
+        response: httpx.Response | None = None
+        error: Exception | None = None
+        try:
+            streamed = await client.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in streamed.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise PermanentSourceError(
+                            f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", code="too_large"
+                        )
+                    chunks.append(chunk)
+            finally:
+                await streamed.aclose()
+            response = httpx.Response(
+                streamed.status_code, headers=streamed.headers, content=b"".join(chunks), request=request
+            )
+        except (httpx.HTTPError, BlockedAddressError, PermanentSourceError) as exc:
+            error = exc
+        step = recorder.record(
+            request,
+            response,
+            started_at=started,
+            duration_ms=(time.perf_counter() - t0) * 1000,
+            error=None if error is None else str(error),
+        )
+        step.url = _redact_query(step.url, secret_params)
+        if auth_header and auth_header.lower() in step.request_headers:
+            step.request_headers[auth_header.lower()] = REDACTED
+        if isinstance(error, PermanentSourceError):
+            error.steps = list(recorder.steps)
+            raise error
+        if error is not None:
+            classified = classify_exception(error)
+            step.error = classified.message
+            kind = TransientSourceError if classified.transient else PermanentSourceError
+            raise kind(classified.message, code=classified.code, steps=recorder.steps) from error
+        assert response is not None
+        status = response.status_code
+        if status == 429 or status >= 500 or status == 408:
+            raise TransientSourceError(
+                f"the source answered HTTP {status}", code=f"http_{status}", steps=recorder.steps
+            )
+        if status >= 300:
+            raise PermanentSourceError(
+                f"the source answered HTTP {status}: {response.text[:300]}",
+                code=f"http_{status}",
+                steps=recorder.steps,
+            )
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            raise PermanentSourceError("the answer is not JSON", code="not_json", steps=recorder.steps) from exc
