@@ -182,6 +182,11 @@ HTTP_POLLING = App(
         FormField(name="base_url", label=_l("Base URL", "Базовый URL"), type="url", required=True),
         FormField(name="auth_header", label=_l("Auth header name", "Заголовок авторизации"), default="Authorization"),
         FormField(name="auth_value", label=_l("Auth header value", "Значение заголовка"), type="password", secret=True),
+        FormField(
+            name="auth_query_param",
+            label=_l("Auth query parameter (optional)", "Параметр URL для ключа (необязательно)"),
+            help=_l("e.g. api_key; empty: the header is used", "например, api_key; пусто — заголовок"),
+        ),
     ],
     triggers=[
         Trigger(
@@ -196,6 +201,14 @@ HTTP_POLLING = App(
                 FormField(name="id_field", label=_l("Item id field", "Поле идентификатора"), default="id"),
                 FormField(name="cursor_field", label=_l("Cursor field", "Поле курсора"), default="updated_at"),
                 FormField(name="cursor_param", label=_l("Cursor query parameter", "Параметр курсора"), default="since"),
+                FormField(
+                    name="limit_param", label=_l("Page size parameter", "Параметр размера страницы"), default="limit"
+                ),
+                FormField(
+                    name="next_field",
+                    label=_l("Next page link in the answer (optional)", "Ссылка на следующую страницу в ответе"),
+                    help=_l("e.g. links.next, for APIs that page by links", "например, links.next"),
+                ),
                 _INTERVAL,
             ],
         )
