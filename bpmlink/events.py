@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import Bundle, BundleStatus, Event, EventState, Operation, OperationStatus
+from bpmlink.search_terms import search_terms
 
 PROCESS_EVENT = "event.process"
 
@@ -86,6 +87,7 @@ async def store_event(
             config_version=bundle.config_version,
             status=OperationStatus.held if held else OperationStatus.queued,
             source_data=item,
+            search_terms=search_terms(item),
         )
     )
     await session.flush()

@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bpmlink.db.base import Base, IdMixin, TimestampMixin
@@ -89,6 +89,8 @@ def _ws_fk() -> Mapped[uuid.UUID]:
 class Workspace(IdMixin, TimestampMixin, Base):
     __tablename__ = "workspaces"
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Where incidents go: {"emails": [...], "webhook_url": "...", "failures_per_hour": n}.
+    notifications: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'"))
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -240,7 +242,11 @@ class Operation(IdMixin, Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Lower-cased scalar values of the source and mapped data and the record id, so history can be
+    # searched by an e-mail, a phone or a GUID through a GIN index at any table size.
+    search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
     __table_args__ = (
+        Index("ix_operations_search_terms", "search_terms", postgresql_using="gin"),
         # History newest-first per bundle, and the same with a status filter (keyset pages).
         Index("ix_operations_bundle_newest", "bundle_id", text("created_at DESC"), text("id DESC")),
         Index("ix_operations_bundle_status_newest", "bundle_id", "status", text("created_at DESC"), text("id DESC")),
@@ -269,3 +275,18 @@ class Step(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     __table_args__ = (Index("ix_steps_operation", "operation_id", "attempt", "position"),)
+
+
+class Incident(Base):
+    """One notification per incident: the unique key makes a second send of the same one a no-op."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # bundle_error | failures
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # per channel: "sent" or the error

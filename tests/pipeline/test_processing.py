@@ -292,3 +292,21 @@ async def test_an_edit_applies_to_events_processed_after_the_save(
     assert await process_event(worker_ctx, str(event_id)) == "created"
     op = await operation_of(sessionmaker, event_id)
     assert op.config_version == 2 and op.mapped_data["Name"] == "Edited"
+
+
+async def test_history_is_searchable_by_email_phone_and_record_id(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    anna = await post_event(sessionmaker, bundle["id"], ANNA)
+    other = await post_event(sessionmaker, bundle["id"], dict(ANNA, email="other@example.com", phone=""))
+    for event_id in (anna, other):
+        await process_event(worker_ctx, str(event_id))
+    url = f"/api/v1/bundles/{bundle['id']}/operations"
+    op = await operation_of(sessionmaker, anna)
+    for q in ("ANNA@example.com", "+79123456789", str(op.record_id)):
+        items = (await client.get(url, params={"q": q})).json()["items"]
+        assert [i["id"] for i in items] == [str(op.id)], q
+    assert (await client.get(url, params={"q": "nobody@example.com"})).json()["items"] == []
+    failed = (await client.get(url, params={"status": ["failed"]})).json()["items"]
+    assert failed == []

@@ -39,6 +39,7 @@ from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
 from bpmlink.pipeline.lookups import make_resolver
 from bpmlink.pipeline.push import PushResult, push
+from bpmlink.search_terms import search_terms
 from bpmlink.security import SecretBox
 from bpmlink.targets import target_fields
 
@@ -183,6 +184,7 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
         except MappingError as exc:
             op.status, op.error = OperationStatus.failed, f"{exc.field}: {exc.message}" if exc.field else exc.message
         session.add_all(_step_rows(op, recorder.steps))
+        op.search_terms = search_terms(event.item, op.mapped_data, op.record_id)
         if op.status in FINAL_STATUSES:
             op.finished_at = datetime.now(UTC)
             event.state = EventState.done

@@ -24,6 +24,9 @@ async def list_operations(
     status: Annotated[list[OperationStatus] | None, Query()] = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="a value in the source or mapped data, or a record id")
+    ] = None,
     cursor: str | None = None,
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> OperationList:
@@ -34,6 +37,7 @@ async def list_operations(
         statuses=status or [],
         since=since,
         until=until,
+        search=q,
         cursor=cursor,
         limit=limit,
     )

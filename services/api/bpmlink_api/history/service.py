@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.db.models import Bundle, Event, EventState, Operation, OperationStatus, Step
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
+from bpmlink.search_terms import normalise
 from bpmlink.web import Conflict, NotFound
 from bpmlink_api.deps import Jobs
 
@@ -35,11 +36,15 @@ async def list_operations(
     statuses: list[OperationStatus],
     since: datetime | None,
     until: datetime | None,
+    search: str | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[OperationOut], str | None]:
     await _bundle(session, workspace_id, bundle_id)
     query = scoped(Operation, workspace_id, Operation.bundle_id == bundle_id)
+    if search and normalise(search):
+        # Exact value (an e-mail, a phone, a GUID) through the GIN index on search_terms.
+        query = query.where(Operation.search_terms.contains([normalise(search)]))
     if statuses:
         query = query.where(Operation.status.in_(statuses))
     if since:
