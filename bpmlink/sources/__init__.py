@@ -29,9 +29,15 @@ from bpmlink.sources.bpmonline import BpmonlineSource
 from bpmlink.sources.http_polling import HttpPollingSource
 from bpmlink.sources.sql_polling import SqlPollingSource
 
+# Job names shared by the worker (which runs them) and the api (which queues backfills).
+POLL_JOB = "poll.run"
+BACKFILL_JOB = "poll.backfill"
+
 SOURCES: dict[str, Source] = {s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource())}
 
 __all__ = [
+    "BACKFILL_JOB",
+    "POLL_JOB",
     "SOURCES",
     "Cursor",
     "FetchEnv",
@@ -41,6 +47,7 @@ __all__ = [
     "SourceConnection",
     "SourceError",
     "TransientSourceError",
+    "backfill_job_id",
     "get_source",
     "load_source",
     "trigger_config",
@@ -72,3 +79,8 @@ async def load_source(session: AsyncSession, box: SecretBox, bundle: Bundle) -> 
     except ValueError as exc:
         raise PermanentSourceError(str(exc), code="secrets") from exc
     return source, SourceConnection(id=str(row.id), app=row.app, params=dict(row.params), secrets=secrets)
+
+
+def backfill_job_id(bundle_id: object, backfill_id: str, part: int = 0) -> str:
+    """Deterministic: a second request for the same backfill (or part of it) is a no-op in arq."""
+    return f"backfill:{bundle_id}:{backfill_id}:{part}"

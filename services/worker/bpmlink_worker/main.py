@@ -23,6 +23,7 @@ from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import health_router
 
+from .polling import POLL_FUNCTIONS, SCHEDULE_CRON
 from .process import MAX_TRIES, process_event
 from .retention import prune_history
 from .sweeper import SWEEP_CRON
@@ -65,6 +66,8 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "handle_signals": False,
         "job_completion_wait": 25,
     }
+    options["functions"] += POLL_FUNCTIONS  # poll.run, poll.backfill
+    options["cron_jobs"].append(SCHEDULE_CRON)  # poll.schedule
     options.update(overrides)
     return Worker(**options)
 
