@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 from arq.connections import ArqRedis
+from bpmlink_gateway.service import TARGET_CACHE_SECONDS
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink.db.models import BundleStatus, EventState, OperationStatus
+from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
 from bpmlink.events import PROCESS_EVENT, process_job_id
 from bpmlink.settings import Settings
-from bpmlink.webhooks import webhook_url
+from bpmlink.webhooks import new_webhook_token, webhook_url
 from tests.fixtures.app import make_settings
 
 from .conftest import GatewayClient, MakeBundle, running_gateway
@@ -297,3 +300,29 @@ def test_webhook_url_uses_the_public_gateway_url(settings: Settings) -> None:
     )
     assert webhook_url(public, "tok") == "https://hooks.example.com/hooks/tok"
     assert webhook_url(settings, "tok") == f"http://{settings.host}:{settings.gateway_port}/hooks/tok"
+
+
+async def test_stop_regenerate_and_delete_show_within_the_lookup_cache_ttl(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    bundle_id, token = await make_bundle()
+    assert (await hook.post(f"/hooks/{token}", json={"n": 1})).status_code == 202
+
+    async def change(**values: object) -> None:
+        async with sm() as session:
+            await session.execute(update(Bundle).where(Bundle.id == bundle_id).values(**values))
+            await session.commit()
+        await asyncio.sleep(TARGET_CACHE_SECONDS + 0.05)
+
+    await change(status=BundleStatus.stopped)
+    held = await hook.post(f"/hooks/{token}", json={"n": 2})
+    states = {str(e.id): e.state for e in await events_of(sm, bundle_id)}
+    assert states[held.json()["event_id"]] == EventState.held
+
+    new_token = new_webhook_token()
+    await change(webhook_token=new_token, status=BundleStatus.waiting)
+    assert_error(await hook.post(f"/hooks/{token}", json={"n": 3}), 404, "not_found")
+    assert (await hook.post(f"/hooks/{new_token}", json={"n": 3})).status_code == 202
+
+    await change(deleted_at=func.now())
+    assert_error(await hook.post(f"/hooks/{new_token}", json={"n": 4}), 410, "gone")

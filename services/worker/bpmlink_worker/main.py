@@ -15,9 +15,11 @@ from arq.worker import Worker
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from bpmlink import metrics
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.events import PROCESS_EVENT
+from bpmlink.logging import configure_logging
 from bpmlink.redis import arq_settings, create_redis
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
@@ -56,7 +58,10 @@ async def history_retention(ctx: dict[str, Any]) -> int:
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
-        "functions": [func(process_event, name=PROCESS_EVENT, max_tries=MAX_TRIES)],
+        # Wrapped at registration for the job metrics; process.py stays as it is.
+        "functions": [
+            func(metrics.instrument_job(process_event, PROCESS_EVENT), name=PROCESS_EVENT, max_tries=MAX_TRIES)
+        ],
         "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False), SWEEP_CRON],
         "on_startup": startup,
         "on_shutdown": shutdown,
@@ -85,6 +90,7 @@ def health_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(openapi_url=None)
     app.include_router(health_router({"database": check_db, "redis": check_redis}))
+    app.include_router(metrics.metrics_router(metrics.queue_refresher(redis)))  # job and queue metrics
     return app
 
 
@@ -126,5 +132,6 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    configure_logging(settings)  # text or JSON (BPMLINK_LOG_FORMAT), secrets redacted
+    asyncio.run(run(settings))
