@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 from starlette.types import ASGIApp
 
+from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.redis import create_arq_pool, create_redis
 from bpmlink.security import SecretBox
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_box = SecretBox(settings)
     install_error_handlers(app)
+    metrics.install(app, "api")  # /metrics (before the SPA catch-all), request metrics, X-Request-ID
 
     async def check_db() -> None:
         async with app.state.engine.connect() as conn:

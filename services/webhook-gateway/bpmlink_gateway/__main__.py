@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from bpmlink.logging import uvicorn_log_config
 from bpmlink.settings import get_settings
 
 from .app import asgi_app
@@ -10,7 +11,13 @@ from .app import asgi_app
 def main() -> None:
     settings = get_settings()
     # uvicorn finishes in-flight requests on SIGTERM before it exits (graceful shutdown).
-    uvicorn.run(asgi_app(settings), host=settings.host, port=settings.gateway_port, proxy_headers=True)
+    uvicorn.run(
+        asgi_app(settings),
+        host=settings.host,
+        port=settings.gateway_port,
+        proxy_headers=True,
+        log_config=uvicorn_log_config(settings),  # text or JSON, secrets redacted
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import text
 from starlette.types import ASGIApp
 
+from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="bpmlink webhook gateway", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    metrics.install(app, "gateway")  # /metrics, per-route request metrics, X-Request-ID
 
     async def check_db() -> None:
         async with app.state.engine.connect() as conn:

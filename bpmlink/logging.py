@@ -1,0 +1,166 @@
+"""Log configuration for every service: plain text (default) or one JSON object a line.
+
+`BPMLINK_LOG_FORMAT=json` switches every logger (uvicorn's included, through `uvicorn_log_config`)
+to JSON with the request id and the job's event id when known. Whatever the format, a
+redacting filter scrubs secrets before a record is written: the configured secret values
+(secret key, passwords in the database/Redis URLs, the admin password), webhook tokens in
+`/hooks/<token>` paths, `Authorization`/`Bearer` values, and `password=`/`secret=`-style pairs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from bpmlink.settings import Settings
+
+# Set per request (api, gateway) or per job (worker); read by the JSON formatter.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("bpmlink_request_id", default=None)
+log_context_var: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "bpmlink_log_context", default=None
+)
+
+REDACTED = "***"
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # Webhook tokens are credentials: the access log would otherwise print them in the path.
+    (re.compile(r"(/hooks/)[^/\s?\"']+"), r"\1" + REDACTED),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
+    (re.compile(r"(?i)(authorization|cookie|x-api-key)(['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"), r"\1\2" + REDACTED),
+    (
+        re.compile(
+            r"(?i)\b(password|passwd|secret|client_secret|api_key|token|secret_key)(['\"]?\s*[:=]\s*['\"]?)"
+            r"[^'\"\s,&}]+"
+        ),
+        r"\1\2" + REDACTED,
+    ),
+    # user:password@ in any URL
+    (re.compile(r"(://[^:/@\s]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
+]
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def known_secrets(settings: Settings) -> list[str]:
+    """Literal secret values from the settings, longest first (so a prefix never leaves a tail)."""
+    values = [settings.secret_key, settings.admin_password, str(getattr(settings, "smtp_password", "") or "")]
+    values += [_url_password(settings.database_url) or "", _url_password(settings.redis_url) or ""]
+    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    for value in secrets:
+        text = text.replace(value, REDACTED)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Renders the message once, scrubbed, so no handler can print the raw arguments."""
+
+    def __init__(self, secrets: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+            message = str(record.msg)
+        record.msg, record.args = redact(message, self.secrets), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ts, level, logger, message, request/job context, exception."""
+
+    _CONTEXT_FIELDS = ("request_id", "workspace_id", "bundle_id", "operation_id", "event_id", "job_id", "service")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(log_context_var.get() or {})
+        for name in self._CONTEXT_FIELDS:  # `extra={...}` given at the call site
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = str(value)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """A dictConfig for the root logger and uvicorn's loggers, in the configured format."""
+    json_format = settings.log_format == "json"
+    formatter: dict[str, Any] = {"()": JsonFormatter} if json_format else {"format": TEXT_FORMAT}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter, "secrets": known_secrets(settings)}},
+        "formatters": {"default": formatter},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["redact"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["default"], "level": settings.log_level},
+        "loggers": {
+            # uvicorn's own handlers are replaced by the root one, so its lines get the same format.
+            "uvicorn": {"handlers": [], "propagate": True, "level": settings.log_level},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": True},
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    import logging.config
+
+    logging.config.dictConfig(logging_config(settings))
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """Pass as `uvicorn.run(log_config=…)`: uvicorn applies it at start, so it wins over its defaults."""
+    return logging_config(settings)
+
+
+__all__ = [
+    "JsonFormatter",
+    "RedactingFilter",
+    "configure_logging",
+    "known_secrets",
+    "log_context_var",
+    "logging_config",
+    "redact",
+    "request_id_var",
+    "uvicorn_log_config",
+]
