@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 
 import pytest
@@ -154,6 +155,16 @@ async def test_unsupported_media_type_is_415_with_the_reason(
     error = assert_error(response, 415, "unsupported_media_type")
     assert "text/csv" in error["message"]
     assert await events_of(sm, bundle_id) == []
+
+
+async def test_compressed_body_is_415_with_the_reason(hook: GatewayClient, make_bundle: MakeBundle) -> None:
+    _, token = await make_bundle()
+    response = await hook.post(
+        f"/hooks/{token}",
+        content=gzip.compress(b'{"a": 1}'),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert "gzip" in assert_error(response, 415, "unsupported_media_type")["message"]
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,10 @@ class Gateway:
             )
         except VerificationFailed as exc:
             raise Unauthorized(f"request verification failed: {exc}") from None
+        encoding = incoming.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            # Decompressing would open a zip-bomb door and blur what an HMAC signature covers.
+            raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send the body uncompressed")
         try:
             item = parse_request(incoming.headers.get("content-type"), incoming.body, incoming.query_string)
         except BodyError as exc:
