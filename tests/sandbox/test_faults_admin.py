@@ -140,3 +140,23 @@ def test_reset_clears_faults_sessions_and_counters(sandbox, api):
 def test_unknown_admin_route_is_404(sandbox):
     r = sandbox.client().get("/_sandbox/nothing")
     assert r.status_code == 404
+
+
+async def test_lost_database_connections_fail_one_write_then_recover(sandbox, api):
+    import asyncpg
+
+    assert api.post("/0/odata/Contact", json={"Name": "Before"}).status_code == 201
+    conn = await asyncpg.connect(sandbox.settings.database_url)
+    try:  # what a PostgreSQL restart does to the sandbox's pooled connections
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    first = api.post("/0/odata/Contact", json={"Name": "During"})
+    assert first.status_code in (201, 500)
+    if first.status_code == 500:
+        assert first.json()["error"]["message"] == "An error has occurred."
+    statuses = [api.post("/0/odata/Contact", json={"Name": f"After {i}"}).status_code for i in range(3)]
+    assert statuses[-1] == 201
+    assert api.get("/0/odata/Contact/$count?$filter=startswith(Name,'After')").text == str(statuses.count(201))
+    assert sandbox.client().get("/readyz").status_code == 200

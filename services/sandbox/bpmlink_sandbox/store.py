@@ -96,8 +96,8 @@ class Store:
 
     async def ping(self) -> bool:
         try:
-            return await self._pool.fetchval("SELECT 1") == 1
-        except (OSError, asyncpg.PostgresError, AssertionError):
+            return await self._pool.fetchval("SELECT 1", timeout=2) == 1
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, AssertionError, TimeoutError):
             return False
 
     async def load(self, base_extensions: list[dict[str, Any]]) -> bool:

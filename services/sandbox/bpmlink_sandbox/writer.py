@@ -36,6 +36,7 @@ class BatchWriter:
         self.pending: list[Item] = []
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.conn: Any = None  # a pooled connection held between flushes (no per-write acquire/reset)
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -48,22 +49,38 @@ class BatchWriter:
             except asyncio.CancelledError:
                 pass
             self.task = None
+        await self._drop_connection()
+
+    async def _drop_connection(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                await self.pool.release(conn)
+            except Exception:  # noqa: S110 - a broken connection is discarded either way
+                pass
 
     async def submit(self, kind: str, *args: Any) -> None:
-        """Persist one write; raises what PostgreSQL raised for this row."""
+        """Persist one write; raises what PostgreSQL (or the connection) raised for this row."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.pending.append((kind, args, fut))
         self.wakeup.set()
         await fut
 
     async def _run(self) -> None:
-        async with self.pool.acquire() as conn:
-            while True:
-                await self.wakeup.wait()
-                self.wakeup.clear()
-                while self.pending:
-                    batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-                    await self._flush(conn, batch)
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.pending:
+                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+                try:
+                    if self.conn is None or self.conn.is_closed():
+                        self.conn = await self.pool.acquire()
+                    await self._flush(self.conn, batch)
+                except Exception as exc:  # database down or connection lost: fail these writes, retry later
+                    for _, _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    await self._drop_connection()
 
     async def _flush(self, conn: asyncpg.Connection, batch: list[Item]) -> None:
         # Consecutive writes of one kind go together; order between kinds is kept.
