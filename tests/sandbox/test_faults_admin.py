@@ -160,3 +160,28 @@ async def test_lost_database_connections_fail_one_write_then_recover(sandbox, ap
     assert statuses[-1] == 201
     assert api.get("/0/odata/Contact/$count?$filter=startswith(Name,'After')").text == str(statuses.count(201))
     assert sandbox.client().get("/readyz").status_code == 200
+
+
+def test_write_then_fail_next_fails_only_that_many_writes(sandbox, api):
+    sandbox.set_faults(write_then_fail_next=1)
+    key = "5b2d7e1a-0000-4000-8000-000000000042"
+    first = api.post("/0/odata/Contact", json={"Id": key, "Name": "Once"})
+    assert first.status_code == 500
+    # The client's recipe: check the Id before retrying; the row is there, a blind retry is refused.
+    assert api.get(f"/0/odata/Contact({key})").status_code == 200
+    assert api.post("/0/odata/Contact", json={"Id": key, "Name": "Once"}).status_code == 500
+    assert api.patch(f"/0/odata/Contact({key})", json={"JobTitle": "ok"}).status_code == 204
+    assert api.get("/0/odata/Contact/$count?$filter=Name eq 'Once'").text == "1"
+
+
+def test_session_timeout_accepts_long_values(sandbox):
+    assert sandbox.set_faults(session_timeout_seconds=7200)["session_timeout_seconds"] == 7200
+
+
+def test_new_custom_entity_waits_for_the_odata_rebuild(sandbox, api):
+    sandbox.set_faults(odata_rebuild_seconds=0.5)
+    sandbox.add_schema({"entities": {"UsrLate": {"UsrCode": "text"}}})
+    early = api.get("/0/odata/UsrLate")
+    assert early.status_code == 404 and "UsrLate" in early.json()["MessageDetail"]
+    time.sleep(0.6)
+    assert api.get("/0/odata/UsrLate").status_code == 200

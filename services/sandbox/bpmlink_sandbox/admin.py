@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from .auth import Client, User
@@ -68,11 +69,15 @@ async def handle(state: State, req: Request) -> Response:
                                                    for c in e.columns.values()}
                                                for n, e in state.store.schema.entities.items()}})
         if method == "POST":
+            before = set(state.store.schema.entities)
             try:
                 state.store.schema.extend(body)
             except (SchemaError, ValueError, TypeError, AttributeError) as exc:
                 return _err(400, str(exc))
             await state.store.save_extension(body)
+            ready = time.monotonic() + state.faults.odata_rebuild_seconds
+            for entity_name in set(state.store.schema.entities) - before:
+                state.available_at[entity_name] = ready
             return json_response({"ok": True, "entities": sorted(state.store.schema.entities)})
     if route == "/users" and method == "POST":
         name, password = body.get("name"), body.get("password")

@@ -37,6 +37,8 @@ class Faults:
     fault_scope: str = "all"  # all emulated endpoints, or only OData ("data")
     outage_until: float = 0.0  # monotonic deadline of a full outage (set via outage_seconds)
     write_then_fail: bool = False  # writes persist, then the answer is a 500
+    write_then_fail_next: int = 0  # ... only for the next N writes
+    odata_rebuild_seconds: float = 0.0  # new custom entities answer a routing 404 this long (§8.8)
     ram_limit: bool = False  # GET collections answer the RAM-consumption 500
     session_timeout_seconds: float = 3600.0  # fractions allowed so tests can wait briefly
     token_lifetime_seconds: int = 3600
@@ -77,6 +79,10 @@ class Faults:
             elif isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be a boolean")
+            elif key in ("session_timeout_seconds", "odata_rebuild_seconds"):
+                value = float(value)
+                if value < 0:
+                    raise ValueError(f"{key} must not be negative")
             elif isinstance(current, float):
                 value = float(value)
                 if not 0.0 <= value <= 1.0:
@@ -94,6 +100,15 @@ class Faults:
         d["outage_seconds_left"] = max(0.0, round(self.outage_until - time.monotonic(), 3))
         del d["outage_until"]
         return d
+
+    def fail_this_write(self) -> bool:
+        """Whether the write just persisted must be answered with a 500 (consumes write_then_fail_next)."""
+        if self.write_then_fail:
+            return True
+        if self.write_then_fail_next > 0:
+            self.write_then_fail_next -= 1
+            return True
+        return False
 
     def in_outage(self) -> bool:
         return self.outage_until > 0 and time.monotonic() < self.outage_until

@@ -176,7 +176,7 @@ class V3:
                     return self.collection(ent)
                 if method == "POST":
                     row, _ = await create(self.state.store, ent, self.body(), self.who.contact_id, 3)
-                    if self.state.faults.write_then_fail:
+                    if self.state.faults.fail_this_write():
                         return self.fail_after_write()
                     return self.one(ent, row, 201, extra=[("Location", self.uri(ent, row["Id"]))])
                 return error(405, "The requested resource does not support this method.", self.json)
@@ -198,11 +198,11 @@ class V3:
                                      replace_all=method == "PUT")
                 if not found:
                     return not_found(f"{ent.name}Collection", self.json)
-                return self.fail_after_write() if self.state.faults.write_then_fail else Response(204, b"", None, DSV)
+                return self.done_write()
             if method == "DELETE":
                 if not await delete(self.state.store, ent, key):
                     return not_found(f"{ent.name}Collection", self.json)
-                return self.fail_after_write() if self.state.faults.write_then_fail else Response(204, b"", None, DSV)
+                return self.done_write()
             return error(405, "The requested resource does not support this method.", self.json)
         except QueryError as exc:
             return error(400, str(exc), self.json)
@@ -217,6 +217,9 @@ class V3:
                 return error(500, "An error occurred while processing this request.", self.json, exc.message,
                              exc.inner_type)
             return error(exc.status, exc.message, self.json)
+
+    def done_write(self) -> Response:
+        return self.fail_after_write() if self.state.faults.fail_this_write() else Response(204, b"", None, DSV)
 
     def fail_after_write(self) -> Response:
         return error(500, "An error occurred while processing this request.", self.json,

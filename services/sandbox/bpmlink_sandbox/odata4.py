@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +133,8 @@ async def handle(ctx: Ctx, method: str, rel: str, query: list[tuple[str, str]], 
     if m is None:
         return routing_404(ctx.root + "/" + rel, rel.split("/")[0].split("(")[0])
     ent = state.store.schema.get(m["set"])
-    if ent is None:
-        return routing_404(ctx.root + "/" + rel, m["set"])
+    if ent is None or (ent.custom and state.available_at.get(ent.name, 0.0) > time.monotonic()):
+        return routing_404(ctx.root + "/" + rel, m["set"])  # unknown, or not yet through the OData rebuild
     key_text = m["key"]
     rest = [s for s in m["rest"].split("/") if s] if m["rest"] else []
     if key_text is None and rest and _GUID_SEG.match(rest[0]):
@@ -163,7 +164,7 @@ async def handle(ctx: Ctx, method: str, rel: str, query: list[tuple[str, str]], 
             if method == "DELETE":
                 if not await delete(state.store, ent, key, ctx.tx):
                     return Response(404, b"", None, ODATA_HEADERS)
-                return write_then_fail() if state.faults.write_then_fail else Response(204, b"", None, ODATA_HEADERS)
+                return write_then_fail() if state.faults.fail_this_write() else Response(204, b"", None, ODATA_HEADERS)
             return method_not_allowed(method)
         return await member(ctx, ent, key, rest, method, headers, body)
     except (QueryError, PathNotFound, StreamSelected, WriteError) as exc:
@@ -215,7 +216,7 @@ def _json_body(headers: dict[str, str], body: bytes) -> Any:
 async def post(ctx: Ctx, ent: Entity, headers: dict[str, str], body: bytes) -> Response:
     data = _json_body(headers, body)
     row, echo = await create(ctx.state.store, ent, data, ctx.principal.contact_id, 4, ctx.tx)
-    if ctx.state.faults.write_then_fail:
+    if ctx.state.faults.fail_this_write():
         return write_then_fail()
     # The echo is the stored row with 7-digit timestamps: reuse (and warm) the keyed-GET JSON.
     out = entity_json(ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity")
@@ -231,7 +232,7 @@ async def patch(ctx: Ctx, ent: Entity, key: str, headers: dict[str, str], body: 
         if ctx.state.faults.patch_missing == "204":
             return Response(204, b"", None, ODATA_HEADERS)
         return Response(404, b"", None, ODATA_HEADERS)
-    if ctx.state.faults.write_then_fail:
+    if ctx.state.faults.fail_this_write():
         return write_then_fail()
     return Response(204, b"", None, ODATA_HEADERS)
 

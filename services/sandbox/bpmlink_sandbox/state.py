@@ -24,6 +24,7 @@ class State:
         self.counts = Counts()
         self.reset_lock = asyncio.Lock()
         self._docs: dict[tuple[str, int, int], str] = {}
+        self.available_at: dict[str, float] = {}  # custom entity → when the "OData rebuild" finishes
 
     def base_extensions(self) -> list[dict[str, Any]]:
         return [self.settings.custom_schema] if self.settings.custom_schema else []
@@ -38,6 +39,7 @@ class State:
         seed = build_seed(self.settings.seed_scale)
         await self.store.reset(schema, seed)
         self._docs.clear()
+        self.available_at.clear()
 
     def reset_runtime(self) -> None:
         self.faults = Faults.from_settings(self.settings)
