@@ -1,6 +1,7 @@
 """Admin API: fault injection (each mode, all off by default), counters, reset."""
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -185,3 +186,13 @@ def test_new_custom_entity_waits_for_the_odata_rebuild(sandbox, api):
     assert early.status_code == 404 and "UsrLate" in early.json()["MessageDetail"]
     time.sleep(0.6)
     assert api.get("/0/odata/UsrLate").status_code == 200
+
+
+def test_background_touch_moves_modified_on_after_create(sandbox, api):
+    sandbox.set_faults(background_touch_ms=100)
+    made = api.post("/0/odata/Contact", json={"Name": "Touched"}).json()
+    time.sleep(0.3)
+    later = api.get(f"/0/odata/Contact({made['Id']})").json()
+    created, modified = (datetime.fromisoformat(later[k]) for k in ("CreatedOn", "ModifiedOn"))
+    assert made["CreatedOn"] == made["ModifiedOn"]  # the POST echo had them equal
+    assert (modified - created).total_seconds() >= 0.09

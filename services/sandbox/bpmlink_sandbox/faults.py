@@ -38,6 +38,7 @@ class Faults:
     outage_until: float = 0.0  # monotonic deadline of a full outage (set via outage_seconds)
     write_then_fail: bool = False  # writes persist, then the answer is a 500
     write_then_fail_next: int = 0  # ... only for the next N writes
+    background_touch_ms: int = 0  # >0: ModifiedOn moves this long after a create (§8.5)
     odata_rebuild_seconds: float = 0.0  # new custom entities answer a routing 404 this long (§8.8)
     ram_limit: bool = False  # GET collections answer the RAM-consumption 500
     session_timeout_seconds: float = 3600.0  # fractions allowed so tests can wait briefly

@@ -17,7 +17,7 @@ from .query import Expand, Query, StreamSelected, parse_query, run
 from .schema import EMPTY_GUID, Entity
 from .state import State
 from .store import Tx
-from .writes import WriteError, create, delete, parse_key, update
+from .writes import WriteError, create, delete, parse_key, touch_later, update
 
 _RESOURCE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>[^)]*)\))?(?P<rest>(?:/[^/]*)*)$")
 _GUID_SEG = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
@@ -216,6 +216,8 @@ def _json_body(headers: dict[str, str], body: bytes) -> Any:
 async def post(ctx: Ctx, ent: Entity, headers: dict[str, str], body: bytes) -> Response:
     data = _json_body(headers, body)
     row, echo = await create(ctx.state.store, ent, data, ctx.principal.contact_id, 4, ctx.tx)
+    if ctx.state.faults.background_touch_ms and ctx.tx is None:
+        touch_later(ctx.state.store, ent, row, ctx.state.faults.background_touch_ms)
     if ctx.state.faults.fail_this_write():
         return write_then_fail()
     # The echo is the stored row with 7-digit timestamps: reuse (and warm) the keyed-GET JSON.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, datetime
@@ -91,6 +92,27 @@ async def create(store: Store, ent: Entity, body: Any, caller: str, version: int
     echo = dict(row)
     echo["CreatedOn"] = echo["ModifiedOn"] = fmt_dt7(now, random.randint(0, 9))
     return row, echo
+
+
+def touch_later(store: Store, ent: Entity, row: dict[str, Any], delay_ms: int) -> None:
+    """§8.5: background processes touch a fresh record, so a GET soon after POST shows a later ModifiedOn."""
+
+    async def touch() -> None:
+        await asyncio.sleep(delay_ms / 1000)
+        if store.get(ent.name, row["Id"]) is row:  # untouched by the client meanwhile
+            newer = dict(row)
+            newer["ModifiedOn"] = fmt_dt(_now())
+            try:
+                await store.replace(ent.name, newer)
+            except Exception:  # noqa: S110 - a lost background touch changes nothing a client relies on
+                pass
+
+    task = asyncio.get_running_loop().create_task(touch())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 def _duplicate(ent: Entity) -> WriteError:
