@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     log_format: str = Field("text", alias="BPMLINK_LOG_FORMAT", pattern="^(text|json)$")
     log_level: str = Field("INFO", alias="BPMLINK_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
+    # Incident e-mails (bundle in `error`, failures over the workspace's hourly threshold).
+    smtp_host: str = Field("", alias="BPMLINK_SMTP_HOST")
+    smtp_port: int = Field(587, alias="BPMLINK_SMTP_PORT", ge=1, le=65535)
+    smtp_username: str = Field("", alias="BPMLINK_SMTP_USERNAME")
+    smtp_password: str = Field("", alias="BPMLINK_SMTP_PASSWORD", repr=False)
+    smtp_starttls: bool = Field(True, alias="BPMLINK_SMTP_STARTTLS")
+    smtp_from: str = Field("bpmlink@localhost", alias="BPMLINK_SMTP_FROM")
+
     # Outbound requests to private/loopback/link-local addresses are refused unless the
     # host (name or address, optional :port) is on this list.
     outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.app", "tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.app", "tests.fixtures.sandbox", "tests.fixtures.pipeline"]

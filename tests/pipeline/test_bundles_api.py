@@ -1,6 +1,6 @@
 from bpmlink.db.models import Role
 from tests.fixtures.accounts import add_member, login, make_workspace
-from tests.pipeline.conftest import bundle_body, make_bundle
+from tests.fixtures.pipeline import bundle_body, make_bundle
 
 
 async def test_create_bundle_answers_status_version_and_webhook_url(client, owner, connection_id):

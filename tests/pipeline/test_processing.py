@@ -11,7 +11,7 @@ from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import OperationStatus
 from bpmlink.pipeline.push import record_id_for
 from bpmlink.redis import arq_settings
-from tests.pipeline.conftest import make_bundle, operation_of, post_event, sandbox_rows
+from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
 ANNA = {"first_name": "Анна", "last_name": "O'Brien", "email": "Anna@Example.com", "phone": "+7 912 345-67-89"}
 

@@ -25,6 +25,7 @@ from .bundles.endpoints import router as bundles_router
 from .connections.endpoints import router as connections_router
 from .history.endpoints import router as history_router
 from .users.endpoints import router as users_router
+from .workspace.endpoints import router as workspace_router
 
 SPA_DIR = Path(__file__).resolve().parents[3] / "frontend" / "dist"
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         connections_router,
         bundles_router,
         history_router,
+        workspace_router,
     ):
         app.include_router(router)
     _mount_spa(app)

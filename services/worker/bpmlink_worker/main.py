@@ -20,11 +20,13 @@ from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.logging import configure_logging
+from bpmlink.notifications import DELIVER_INCIDENT
 from bpmlink.redis import arq_settings, create_redis
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import health_router
 
+from .incidents import FAILURES_CRON, deliver_incident
 from .polling import POLL_FUNCTIONS, SCHEDULE_CRON
 from .process import MAX_TRIES, process_event
 from .retention import prune_history
@@ -35,6 +37,7 @@ log = logging.getLogger("bpmlink.worker")
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
+    ctx["arq"] = ctx["redis"]  # arq's own pool, for jobs that enqueue jobs
     ctx["engine"] = create_engine(settings, pool_size=min(settings.worker_concurrency, 20))
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
     ctx["redis"] = create_redis(settings)
@@ -60,9 +63,14 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
         # Wrapped at registration for the job metrics; process.py stays as it is.
         "functions": [
-            func(metrics.instrument_job(process_event, PROCESS_EVENT), name=PROCESS_EVENT, max_tries=MAX_TRIES)
+            func(metrics.instrument_job(process_event, PROCESS_EVENT), name=PROCESS_EVENT, max_tries=MAX_TRIES),
+            func(deliver_incident, name=DELIVER_INCIDENT, max_tries=5),
         ],
-        "cron_jobs": [cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False), SWEEP_CRON],
+        "cron_jobs": [
+            cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False),
+            SWEEP_CRON,
+            FAILURES_CRON,
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_settings(settings),

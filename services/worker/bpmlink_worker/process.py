@@ -37,11 +37,14 @@ from bpmlink.db.models import (
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
+from bpmlink.notifications import open_incident
 from bpmlink.pipeline.lookups import make_resolver
 from bpmlink.pipeline.push import PushResult, push
 from bpmlink.search_terms import search_terms
 from bpmlink.security import SecretBox
 from bpmlink.targets import target_fields
+
+from .incidents import enqueue_delivery
 
 log = logging.getLogger("bpmlink.worker.process")
 
@@ -188,14 +191,26 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
         if op.status in FINAL_STATUSES:
             op.finished_at = datetime.now(UTC)
             event.state = EventState.done
+        incident_id: int | None = None
         if stop_reason:
-            # Every next event would fail the same way: stop the bundle and say why.
-            await session.execute(
+            # Every next event would fail the same way: stop the bundle, say why, tell people once.
+            stopped_now = await session.scalar(
                 update(Bundle)
-                .where(Bundle.id == bundle.id, Bundle.status != BundleStatus.stopped)
+                .where(Bundle.id == bundle.id, Bundle.status.in_((BundleStatus.running, BundleStatus.waiting)))
                 .values(status=BundleStatus.error, status_reason=stop_reason)
+                .returning(Bundle.id)
             )
+            if stopped_now is not None:
+                incident_id = await open_incident(
+                    session,
+                    bundle,
+                    kind="bundle_error",
+                    key=f"bundle_error:{bundle.id}:{op.id}",
+                    message=f"the bundle «{bundle.name}» was stopped: {stop_reason}",
+                )
         await session.commit()
+    if incident_id is not None:
+        await enqueue_delivery(ctx["arq"], incident_id)
     if retry_in is not None:
         raise Retry(defer=retry_in)
     return str(op.status)
