@@ -1,0 +1,188 @@
+"""http_polling against a JSON API served by the test: pages, cursor, dedup, atomicity, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bpmlink_worker import polling
+from bpmlink_worker.polling import run_poll
+from bpmlink_worker.sweeper import sweep_unqueued
+from sqlalchemy import select
+
+from bpmlink.db.models import Operation, Step
+from tests.polling.conftest import API_KEY, events_of, poll_state
+
+pytestmark = pytest.mark.usefixtures("_clean_tables")
+
+
+async def test_a_poll_stores_new_items_as_events_with_the_fetch_as_step_zero(
+    deps, sessionmaker, json_source, http_bundle_id
+):
+    json_source.add(3)
+    result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert (result.status, result.found, result.stored) == ("caught_up", 3, 3)
+    events = await events_of(sessionmaker, http_bundle_id)
+    assert sorted(e.source_item_key for e in events) == ["1", "2", "3"]
+    assert {e.origin for e in events} == {"poll"} and {e.state for e in events} == {"pending"}
+    state = await poll_state(sessionmaker, http_bundle_id)
+    assert state.cursor == {"value": "2026-11-27T10:00:03Z", "id": 3}
+    assert state.lease_until is None and state.last_error is None and state.last_polled_at is not None
+    async with sessionmaker() as session:
+        op = await session.scalar(select(Operation).where(Operation.event_id == events[0].id))
+        steps = list(await session.scalars(select(Step).where(Step.operation_id == op.id)))
+    assert len(steps) == 1
+    step = steps[0]
+    assert (step.attempt, step.position, step.system, step.method, step.status) == (0, 0, "http_polling", "GET", 200)
+    assert "limit=100" in step.url and step.request_headers["x-api-key"] == "[redacted]"
+    assert API_KEY not in str(step.request_headers) + step.url
+    # The next poll asks after the cursor and finds nothing new.
+    again = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert (again.status, again.stored) == ("caught_up", 0)
+    assert json_source.requests[-1]["params"]["since"] == "2026-11-27T10:00:03Z"
+
+
+async def test_pagination_is_followed_until_caught_up_and_bounded_per_run(
+    deps, sessionmaker, json_source, http_bundle_id
+):
+    json_source.add(25)
+    first = await run_poll(deps, uuid.UUID(http_bundle_id), page_size=10, max_pages=2)
+    assert (first.status, first.pages, first.stored) == ("more", 2, 20)
+    state = await poll_state(sessionmaker, http_bundle_id)
+    # Stopped at the bound: due again now, so the next scheduler tick continues.
+    assert state.next_due_at is not None and state.next_due_at <= datetime.now(UTC)
+    second = await run_poll(deps, uuid.UUID(http_bundle_id), page_size=10, max_pages=2)
+    assert (second.status, second.pages, second.stored) == ("caught_up", 1, 5)
+    assert len(await events_of(sessionmaker, http_bundle_id)) == 25
+    assert [r["params"].get("since") for r in json_source.requests] == [
+        None, "2026-11-27T10:00:10Z", "2026-11-27T10:00:20Z"
+    ]
+
+
+async def test_an_item_seen_twice_is_stored_once(deps, sessionmaker, json_source, http_bundle_id):
+    json_source.add(5)
+    await run_poll(deps, uuid.UUID(http_bundle_id))
+    # The source answers everything again (it ignores the cursor) and the cursor is forgotten.
+    json_source.ignore_cursor = True
+    async with sessionmaker() as session:
+        state = await session.get(polling.PollState, uuid.UUID(http_bundle_id))
+        state.cursor = None
+        await session.commit()
+    again = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert (again.found, again.stored) == (5, 0)
+    assert len(await events_of(sessionmaker, http_bundle_id)) == 5
+
+
+async def test_overlapping_polls_of_one_bundle_store_each_item_once(deps, sessionmaker, json_source, http_bundle_id):
+    json_source.add(30)
+    results = await asyncio.gather(*(run_poll(deps, uuid.UUID(http_bundle_id), page_size=7) for _ in range(3)))
+    events = await events_of(sessionmaker, http_bundle_id)
+    assert len(events) == 30 and len({e.source_item_key for e in events}) == 30
+    assert sum(r.stored for r in results) == 30
+
+
+async def test_a_crash_inside_the_transaction_loses_and_doubles_nothing(
+    deps, sessionmaker, json_source, http_bundle_id, monkeypatch
+):
+    json_source.add(6)
+    real_store = polling.store_event
+    calls = 0
+
+    async def dying_store(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise RuntimeError("worker killed mid-page")
+        return await real_store(*args, **kwargs)
+
+    monkeypatch.setattr(polling, "store_event", dying_store)
+    with pytest.raises(RuntimeError):
+        await run_poll(deps, uuid.UUID(http_bundle_id))
+    # Neither the first three events nor the cursor were committed.
+    assert await events_of(sessionmaker, http_bundle_id) == []
+    assert (await poll_state(sessionmaker, http_bundle_id)).cursor is None
+    monkeypatch.setattr(polling, "store_event", real_store)
+    result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert result.stored == 6
+    assert len(await events_of(sessionmaker, http_bundle_id)) == 6
+
+
+async def test_a_failed_enqueue_after_commit_leaves_events_for_the_sweeper(
+    deps, sessionmaker, json_source, http_bundle_id
+):
+    json_source.add(4)
+
+    class DeadQueue:
+        async def enqueue_job(self, *args, **kwargs):
+            raise ConnectionError("Redis is down")
+
+    real_queue = deps.queue
+    deps.queue = DeadQueue()
+    result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert result.stored == 4
+    state = await poll_state(sessionmaker, http_bundle_id)
+    assert state.cursor == {"value": "2026-11-27T10:00:04Z", "id": 4}  # committed with the events
+    events = await events_of(sessionmaker, http_bundle_id)
+    assert {e.state for e in events} == {"pending"}
+    deps.queue = real_queue
+    assert (await run_poll(deps, uuid.UUID(http_bundle_id))).stored == 0  # nothing doubled
+    assert await sweep_unqueued(sessionmaker, real_queue, older_than=timedelta(0)) == 4
+
+
+async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_bundle(
+    deps, sessionmaker, client, json_source, http_bundle_id
+):
+    json_source.fail_status = 503
+    result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert result.status == "failed"
+    state = await poll_state(sessionmaker, http_bundle_id)
+    assert state.failures == 1 and "HTTP 503" in state.last_error and "/items" in state.last_error
+    assert state.next_due_at is not None  # transient: retried at the next interval
+    for _ in range(5):  # transient failures never stop the bundle
+        await run_poll(deps, uuid.UUID(http_bundle_id))
+    assert (await client.get(f"/api/v1/bundles/{http_bundle_id}")).json()["status"] == "running"
+
+    json_source.fail_status = 404
+    for _ in range(polling.STOP_AFTER):
+        await run_poll(deps, uuid.UUID(http_bundle_id))
+    bundle = (await client.get(f"/api/v1/bundles/{http_bundle_id}")).json()
+    assert bundle["status"] == "error" and "HTTP 404" in bundle["status_reason"]
+    assert (await poll_state(sessionmaker, http_bundle_id)).next_due_at is None
+
+    # After a success the counter starts again.
+    json_source.fail_status = None
+    json_source.add(1)
+    assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/start")).status_code == 200
+    assert (await run_poll(deps, uuid.UUID(http_bundle_id))).stored == 1
+    state = await poll_state(sessionmaker, http_bundle_id)
+    assert state.failures == 0 and state.last_error is None
+
+
+async def test_a_stopped_bundle_is_not_polled(deps, sessionmaker, client, json_source, http_bundle_id):
+    json_source.add(2)
+    assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/stop")).status_code == 200
+    assert await polling.claim_due(sessionmaker) == []
+    result = await run_poll(deps, uuid.UUID(http_bundle_id))  # a job queued before the stop
+    assert result.status == "not_running"
+    assert json_source.requests == [] and await events_of(sessionmaker, http_bundle_id) == []
+
+
+async def test_a_private_address_is_refused_unless_allowed(deps, sessionmaker, settings, json_source, http_bundle_id):
+    from bpmlink.sources import FetchEnv
+    from bpmlink.sources.http_polling import make_client
+    from tests.fixtures.app import make_settings
+
+    strict = make_settings(settings.database_url, settings.redis_url, BPMLINK_OUTBOUND_ALLOW_HOSTS="")
+    strict_http = make_client(strict)
+    real_env, real_http = deps.env, deps.http
+    deps.env, deps.http = FetchEnv(settings=strict), strict_http
+    try:
+        result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    finally:
+        deps.env, deps.http = real_env, real_http
+        await strict_http.aclose()
+    assert result.status == "failed"
+    state = await poll_state(sessionmaker, http_bundle_id)
+    assert "[blocked_address]" in state.last_error and json_source.requests == []
