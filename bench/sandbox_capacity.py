@@ -34,6 +34,15 @@ sys.path.insert(0, str(ROOT))
 from bpmlink import embedded  # noqa: E402
 
 
+async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Baseline: bare uvicorn answering 2 bytes, to show what the machine allows right now."""
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
 # --- load generator (runs in its own process) ------------------------------------------------------
 async def _worker(host: str, port: int, make_request: Any, deadline: float, lat: list[float],
                   errors: list[int]) -> None:
@@ -125,6 +134,52 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("sandbox did not become ready")
 
 
+def measure_sandbox(db_url: str, connections: int, seconds: float) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    port = embedded.free_port()
+    env = {**os.environ, "SANDBOX_DATABASE_URL": db_url, "SANDBOX_PORT": str(port), "SANDBOX_HOST": "127.0.0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bpmlink_sandbox"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+        with httpx.Client(base_url=base, timeout=30) as c:
+            r = c.post("/ServiceModel/AuthService.svc/Login",
+                       json={"UserName": "Supervisor", "UserPassword": "Supervisor"})
+            assert r.json()["Code"] == 0, r.text
+            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+            headers = f"Cookie: {cookie}\r\nBPMCSRF: {c.cookies['BPMCSRF']}\r\nForceUseSession: true\r\n"
+            c.headers["BPMCSRF"] = c.cookies["BPMCSRF"]
+            ids = [row["Id"] for row in c.get("/0/odata/Contact?$select=Id").json()["value"]]
+        common = {"host": "127.0.0.1", "port": port, "headers": headers, "ids": ids,
+                  "connections": connections, "seconds": seconds}
+        run_load("get", **{**common, "seconds": 1.0})  # warm-up
+        results = {"get": run_load("get", **common), "post": run_load("post", **common)}
+        with httpx.Client(base_url=base, timeout=30) as c:
+            counts = c.get("/_sandbox/counts").json()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    return results, counts, common
+
+
+def measure_baseline(common: dict[str, Any]) -> dict[str, Any]:
+    """Same load generator against a bare uvicorn app: the ceiling on this machine at this moment."""
+    port = embedded.free_port()
+    hello = subprocess.Popen([sys.executable, "-m", "uvicorn", "sandbox_capacity:hello_app", "--app-dir",
+                              str(ROOT / "bench"), "--port", str(port), "--log-level", "warning", "--no-access-log"])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        return run_load("get", **{**common, "port": port, "headers": ""})
+    finally:
+        hello.terminate()
+        hello.wait(15)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each phase")
@@ -137,31 +192,15 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory(prefix="sandbox-bench-")
     pg = None
     server_url = args.database_url
-    if not server_url:
-        pg, server_url = embedded.start_postgres(Path(tmp.name) / "pg")
-    db_url = embedded.create_database(server_url, "sandbox_bench", drop_first=True)
-    port = embedded.free_port()
-    env = {**os.environ, "SANDBOX_DATABASE_URL": db_url, "SANDBOX_PORT": str(port), "SANDBOX_HOST": "127.0.0.1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bpmlink_sandbox"], env=env)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base, proc)
-        with httpx.Client(base_url=base, timeout=30) as c:
-            r = c.post("/ServiceModel/AuthService.svc/Login", json={"UserName": "Supervisor", "UserPassword": "Supervisor"})
-            assert r.json()["Code"] == 0, r.text
-            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
-            headers = f"Cookie: {cookie}\r\nBPMCSRF: {c.cookies['BPMCSRF']}\r\nForceUseSession: true\r\n"
-            c.headers["BPMCSRF"] = c.cookies["BPMCSRF"]
-            ids = [row["Id"] for row in c.get("/0/odata/Contact?$select=Id").json()["value"]]
-        common = {"host": "127.0.0.1", "port": port, "headers": headers, "ids": ids,
-                  "connections": args.connections, "seconds": args.seconds}
-        run_load("get", **{**common, "seconds": 1.0})  # warm-up
-        results = {"get": run_load("get", **common), "post": run_load("post", **common)}
-        with httpx.Client(base_url=base, timeout=30) as c:
-            counts = c.get("/_sandbox/counts").json()
+        if not server_url:
+            pg, server_url = embedded.start_postgres(Path(tmp.name) / "pg")
+        db_url = embedded.create_database(server_url, "sandbox_bench", drop_first=True)
+        load_before = os.getloadavg()
+        results, counts, common = measure_sandbox(db_url, args.connections, args.seconds)
+        baseline = measure_baseline(common)
+        load_after = os.getloadavg()
     finally:
-        proc.terminate()
-        proc.wait(15)
         if pg is not None:
             embedded.stop_postgres(pg)
         tmp.cleanup()
@@ -169,12 +208,16 @@ def main() -> None:
     report = {"what": "sandbox keyed GET /0/odata/Contact(<id>) and POST /0/odata/Contact (cookie auth + CSRF)",
               "connections": args.connections, "seconds_per_phase": args.seconds,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-              "keyed_get": results["get"], "post": results["post"], "server_counts": counts["by_kind"]}
+              "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+              "keyed_get": results["get"], "post": results["post"], "bare_uvicorn_baseline": baseline,
+              "server_counts": counts["by_kind"]}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     for name, res in (("keyed GET", results["get"]), ("POST", results["post"])):
         print(f"{name:10s} {res['rps']:>9.1f} req/s  p50 {res['p50_ms']} ms  p99 {res['p99_ms']} ms  "
               f"errors {res['errors']}  ({res['requests']} requests in {res['seconds']} s)")
+    print(f"bare uvicorn baseline (same client, same machine): {baseline['rps']:.1f} req/s; "
+          f"1-min load average {report['load_average_before_after']}")
     print(f"written {args.output}")
 
 
