@@ -125,6 +125,18 @@ BPMONLINE = App(
                 "/0 для .NET Framework, пусто для .NET Core/.NET 8",
             ),
         ),
+        FormField(
+            name="max_concurrency",
+            label=_l("Parallel requests (per worker)", "Параллельных запросов (на обработчик)"),
+            type="integer",
+            default=8,
+        ),
+        FormField(
+            name="max_requests_per_second",
+            label=_l("Requests per second (0 = no limit)", "Запросов в секунду (0 — без ограничения)"),
+            type="integer",
+            default=25,
+        ),
     ],
     triggers=[
         Trigger(

@@ -39,6 +39,7 @@ from bpmlink.bpmonline.errors import (
 )
 from bpmlink.bpmonline.filters import FIELD_PATTERN, F, FieldTypes
 from bpmlink.bpmonline.filters import Expr as FilterExpr
+from bpmlink.bpmonline.limits import RequestLimits
 from bpmlink.bpmonline.metadata import Metadata, MetadataCache, metadata_cache, parse_metadata
 from bpmlink.bpmonline.probe import ConnectionTestResult, run_test
 from bpmlink.bpmonline.session import BpmSession, SessionStore
@@ -96,6 +97,12 @@ class BpmClient:
         self.session = BpmSession(connection, self._http, store)
         self._metadata_cache = metadata_cache if metadata_ttl is None else MetadataCache(metadata_ttl)
         self._metadata_key = (connection.id, connection.fingerprint(), connection.odata_version)
+        self.limits = RequestLimits(
+            connection.id,
+            max_concurrency=connection.max_concurrency,
+            max_rps=connection.max_requests_per_second,
+            redis=redis,
+        )
 
     async def __aenter__(self) -> BpmClient:
         return self
@@ -199,7 +206,8 @@ class BpmClient:
             content=dump_json(json) if json is not None else None,
             headers=hdrs,
         )
-        return await send(self._http, request, rec)
+        async with self.limits.slot():
+            return await send(self._http, request, rec)
 
     def _decode(self, response: httpx.Response, unwrap: Callable[[Any], _T], rec: StepRecorder | None) -> _T:
         """Parse and unwrap a JSON answer; a wrong shape usually means a wrong OData version."""

@@ -36,6 +36,8 @@ class BpmConnection:
     token_url: str | None = None
     odata_version: int = 4
     path_prefix: str = "/0"
+    max_concurrency: int = 8  # requests in flight per process
+    max_requests_per_second: int = 25  # across all processes; 0 = no limit
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
@@ -66,6 +68,10 @@ class BpmConnection:
             token_url=(str(params["token_url"]) if params.get("token_url") else None),
             odata_version=int(version),
             path_prefix="/0" if prefix is None else str(prefix),
+            max_concurrency=int(params.get("max_concurrency") or 8),
+            max_requests_per_second=int(params.get("max_requests_per_second") or 0)
+            if "max_requests_per_second" in params
+            else 25,
         )
 
     @property

@@ -49,6 +49,13 @@ def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) 
             value = str(clean[spec.name])
             if value not in spec.options:
                 problems.append(_problem(f"params.{spec.name}", f"must be one of {', '.join(map(repr, spec.options))}"))
+        if spec.type == "integer" and spec.name in clean:
+            try:
+                clean[spec.name] = int(clean[spec.name])
+                if clean[spec.name] < 0 or clean[spec.name] > 100_000:
+                    raise ValueError
+            except (TypeError, ValueError):
+                problems.append(_problem(f"params.{spec.name}", "must be a whole number from 0 to 100000"))
         if spec.required and not spec.secret and spec.name not in clean:
             problems.append(_problem(f"params.{spec.name}", "required"))
     if app.key == "bpmonline" and "odata_version" in clean:
