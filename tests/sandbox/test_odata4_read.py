@@ -208,3 +208,15 @@ def test_put_on_an_entity_is_405(api):
 def test_health_endpoints(sandbox, anon):
     assert anon.get("/healthz").json() == {"status": "ok"}
     assert anon.get("/readyz").json() == {"status": "ok"}
+
+
+def test_ieee754_compatible_accept_writes_decimals_as_strings(api):
+    made = api.post("/0/odata/Opportunity", json={"Title": "Big deal", "Amount": "12500.5", "Probability": 30}).json()
+    assert made["Amount"] == 12500.5  # plain Accept: numbers
+    strict = api.get(f"/0/odata/Opportunity({made['Id']})",
+                     headers={"Accept": "application/json; IEEE754Compatible=true"})
+    assert strict.json()["Amount"] == "12500.5" and strict.json()["Probability"] == 30
+    assert "IEEE754Compatible=true" in strict.headers["content-type"]
+    listed = api.get("/0/odata/Opportunity", params={"$filter": "Title eq 'Big deal'", "$select": "Amount"},
+                     headers={"Accept": "application/json;IEEE754Compatible=true"}).json()["value"]
+    assert listed == [{"Amount": "12500.5"}]

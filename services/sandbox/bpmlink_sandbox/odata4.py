@@ -121,6 +121,39 @@ def write_then_fail() -> Response:
 async def handle(ctx: Ctx, method: str, rel: str, query: list[tuple[str, str]], headers: dict[str, str],
                  body: bytes) -> Response:
     """Dispatch one OData 4 request; `rel` is the path below the service root."""
+    resp = await _handle(ctx, method, rel, query, headers, body)
+    if "ieee754compatible=true" in headers.get("accept", "").lower() and resp.content_type == ODATA_JSON:
+        return _ieee754(ctx, rel, resp)
+    return resp
+
+
+def _ieee754(ctx: Ctx, rel: str, resp: Response) -> Response:
+    """`Accept: …;IEEE754Compatible=true` asks for Edm.Decimal/Int64 as JSON strings (standard OData)."""
+    m = _RESOURCE.match(rel)
+    ent = ctx.state.store.schema.get(m["set"]) if m else None
+    if ent is None or resp.status >= 300:
+        return resp
+    doc = json.loads(resp.body)
+    schema = ctx.state.store.schema
+
+    def convert(e: Entity, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            return
+        for key, value in obj.items():
+            col = e.columns.get(key)
+            if col is not None and col.kind == "decimal" and isinstance(value, int | float):
+                obj[key] = str(value)
+            elif key in e.navs:
+                convert(schema.entities[e.navs[key].target or ""], value)
+
+    for item in doc.get("value", []) if isinstance(doc.get("value"), list) else [doc]:
+        convert(ent, item)
+    ctype = ODATA_JSON.replace("IEEE754Compatible=false", "IEEE754Compatible=true")
+    return Response(resp.status, dumps(doc), ctype, resp.headers)
+
+
+async def _handle(ctx: Ctx, method: str, rel: str, query: list[tuple[str, str]], headers: dict[str, str],
+                  body: bytes) -> Response:
     state = ctx.state
     if rel in ("", "/"):
         if method != "GET":
