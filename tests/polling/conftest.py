@@ -114,7 +114,9 @@ HTTP_TRIGGER = {
 
 
 async def make_connection(client: httpx.AsyncClient, app: str, params: dict[str, Any], secrets: dict[str, Any]) -> str:
-    response = await client.post("/api/v1/connections", json={"app": app, "name": app, "params": params, "secrets": secrets})
+    response = await client.post(
+        "/api/v1/connections", json={"app": app, "name": app, "params": params, "secrets": secrets}
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -150,7 +152,12 @@ async def make_polling_bundle(
 
 @pytest.fixture
 async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_connection_id: str) -> str:  # noqa: F811
-    source = {"app": "http_polling", "connection_id": http_connection_id, "trigger": "new_items", "config": HTTP_TRIGGER}
+    source = {
+        "app": "http_polling",
+        "connection_id": http_connection_id,
+        "trigger": "new_items",
+        "config": HTTP_TRIGGER,
+    }
     return await make_polling_bundle(client, connection_id, source)
 
 

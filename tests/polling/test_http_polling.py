@@ -57,7 +57,9 @@ async def test_pagination_is_followed_until_caught_up_and_bounded_per_run(
     assert (second.status, second.pages, second.stored) == ("caught_up", 1, 5)
     assert len(await events_of(sessionmaker, http_bundle_id)) == 25
     assert [r["params"].get("since") for r in json_source.requests] == [
-        None, "2026-11-27T10:00:10Z", "2026-11-27T10:00:20Z"
+        None,
+        "2026-11-27T10:00:10Z",
+        "2026-11-27T10:00:20Z",
     ]
 
 

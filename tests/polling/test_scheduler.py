@@ -1,0 +1,161 @@
+"""The scheduler: one indexed claiming statement, SKIP LOCKED + lease, jitter, deferred jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from arq.connections import ArqRedis
+from bpmlink_worker import polling
+from bpmlink_worker.polling import Claim, claim_due, schedule_polls
+from sqlalchemy import event, text
+
+from tests.fixtures.accounts import make_workspace
+
+pytestmark = pytest.mark.usefixtures("_clean_tables")
+log = logging.getLogger(__name__)
+
+
+async def _bundles(sessionmaker, n: int, *, due: str, status: str = "running", interval: int = 5) -> None:
+    """`n` bundles with poll states whose next_due_at is the SQL expression `due` (of the series index g)."""
+    member = await make_workspace(sessionmaker)
+    async with sessionmaker() as session:
+        await session.execute(
+            text(
+                f"""
+                WITH b AS (
+                    INSERT INTO bundles (id, workspace_id, name, status, config, config_version, source_app,
+                                         capture_sample)
+                    SELECT gen_random_uuid(), :ws, 'b' || g, :status, '{{}}'::jsonb, 1, 'http_polling', false
+                    FROM generate_series(1, :n) g
+                    RETURNING id, workspace_id, (substring(name from 2))::int AS g
+                )
+                INSERT INTO poll_states (bundle_id, workspace_id, interval_minutes, next_due_at, failures)
+                SELECT id, workspace_id, :interval, {due}, 0 FROM b
+                """  # noqa: S608 - test data
+            ),
+            {"ws": member.workspace_id, "n": n, "status": status, "interval": interval},
+        )
+        await session.commit()
+
+
+async def _drain(sessionmaker, limit: int) -> list[Claim]:
+    claims: list[Claim] = []
+    while batch := await claim_due(sessionmaker, limit=limit):
+        claims += batch
+    return claims
+
+
+async def test_due_polls_are_found_by_one_indexed_statement_and_claimed_once_by_two_schedulers(sessionmaker):
+    await _bundles(sessionmaker, 10_000, due="now() + make_interval(mins => 10 + g % 300)")  # not due
+    await _bundles(sessionmaker, 2_000, due="now() - make_interval(secs => g % 120)")  # due
+    await _bundles(sessionmaker, 50, due="NULL", status="stopped")
+    await _bundles(sessionmaker, 50, due="now() - interval '1 minute'", status="stopped")  # belt and braces
+    await _bundles(sessionmaker, 50, due="now() - interval '1 minute'", status="error")
+    async with sessionmaker() as session:
+        await session.execute(text("ANALYZE poll_states, bundles"))
+        await session.commit()
+        plan = "\n".join(
+            r[0]
+            for r in await session.execute(
+                text(
+                    "EXPLAIN SELECT p.bundle_id FROM poll_states p JOIN bundles b ON b.id = p.bundle_id "
+                    "WHERE p.next_due_at IS NOT NULL AND p.next_due_at <= now() + interval '60 seconds' "
+                    "AND (p.lease_until IS NULL OR p.lease_until < now()) AND b.status = 'running' "
+                    "ORDER BY p.next_due_at LIMIT 5000 FOR UPDATE OF p SKIP LOCKED"
+                )
+            )
+        )
+    assert "ix_poll_states_due" in plan, plan
+
+    statements: list[str] = []
+    engine = sessionmaker.kw["bind"].sync_engine
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        started = time.perf_counter()
+        first, second = await asyncio.gather(_drain(sessionmaker, 300), _drain(sessionmaker, 300))
+        elapsed = time.perf_counter() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    ids_first = {c.bundle_id for c in first}
+    ids_second = {c.bundle_id for c in second}
+    assert len(ids_first) + len(ids_second) == len(first) + len(second) == 2_000  # nobody claimed twice
+    assert not ids_first & ids_second
+    assert first and second  # both schedulers took part
+    # One statement per batch (7 batches of 300 per 2,000 due, split between two schedulers, plus the empty ends).
+    assert len(statements) == len(first) // 300 + len(second) // 300 + 2 + bool(len(first) % 300) + bool(
+        len(second) % 300
+    )
+    log.info("claimed 2,000 due of 12,150 poll states in %.0f ms (%d statements)", elapsed * 1000, len(statements))
+    assert elapsed < 5
+    # Claimed rows are leased and due later: an immediate second pass finds nothing.
+    assert await claim_due(sessionmaker) == []
+
+
+async def test_next_due_times_are_spread_over_the_minute_and_do_not_drift(sessionmaker):
+    await _bundles(sessionmaker, 1_000, due="now() - interval '5 seconds'", interval=5)
+    now = datetime.now(UTC)
+    claims = await claim_due(sessionmaker, now=now)
+    assert len(claims) == 1_000
+    async with sessionmaker() as session:
+        rows = (await session.execute(text("SELECT bundle_id, next_due_at, lease_until FROM poll_states"))).all()
+    slot = now.replace(second=0, microsecond=0) + timedelta(minutes=5)
+    offsets = [(due - slot).total_seconds() for _, due, _ in rows]
+    assert all(0 <= o < 60 for o in offsets)
+    assert len({int(o) for o in offsets}) >= 55  # 1,000 bundles spread over (almost) every second
+    per_second = max(sum(1 for o in offsets if int(o) == s) for s in range(60))
+    assert per_second < 40  # vs 1,000 in one second without jitter
+    assert all(lease >= now + polling.LEASE for _, _, lease in rows)
+    # The offset belongs to the bundle: claimed by the tick before its due time, the next run lands
+    # on the same second five minutes on (no drift).
+    tick = slot - timedelta(seconds=1)
+    async with sessionmaker() as session:
+        await session.execute(text("UPDATE poll_states SET lease_until = NULL"))
+        await session.commit()
+    again = await claim_due(sessionmaker, now=tick, ahead=timedelta(seconds=61))
+    assert len(again) == 1_000
+    async with sessionmaker() as session:
+        rows2 = dict((await session.execute(text("SELECT bundle_id, next_due_at FROM poll_states"))).all())
+    for bundle_id, due, _ in rows:
+        assert rows2[bundle_id] - due == timedelta(minutes=5)
+
+
+async def test_the_cron_queues_each_poll_at_its_own_second_with_a_deterministic_job_id(settings, sessionmaker):
+    await _bundles(sessionmaker, 300, due="now() + make_interval(secs => g % 50)")
+    queue = ArqRedis.from_url(settings.redis_url)
+    try:
+        ctx = {"sessionmaker": sessionmaker, "redis": queue, "settings": settings}
+        assert await schedule_polls(ctx) == 300
+        scores = [score for _, score in await queue.zrange("arq:queue", 0, -1, withscores=True)]
+        assert len(scores) == 300
+        assert len({int(s // 1000) for s in scores}) >= 45  # deferred to their due seconds, not all at once
+        # Sending a claim's job again is a no-op.
+        async with sessionmaker() as session:
+            bundle_id, run_at = (await session.execute(text("SELECT bundle_id, lease_until FROM poll_states"))).first()
+        job_id = polling.poll_job_id(bundle_id, run_at - polling.LEASE)
+        assert await queue.exists(f"arq:job:{job_id}")
+        assert await queue.enqueue_job(polling.POLL_JOB, str(bundle_id), _job_id=job_id) is None
+    finally:
+        await queue.aclose()
+
+
+async def test_an_expired_lease_is_claimed_again_and_a_live_one_is_not(sessionmaker):
+    await _bundles(sessionmaker, 4, due="now() - interval '1 second'")
+    async with sessionmaker() as session:
+        await session.execute(
+            text(
+                "UPDATE poll_states SET lease_until = CASE WHEN random() < 2 AND bundle_id IN "
+                "(SELECT bundle_id FROM poll_states ORDER BY bundle_id LIMIT 2) "
+                "THEN now() - interval '1 second' ELSE now() + interval '5 minutes' END"
+            )
+        )
+        await session.commit()
+    claims = await claim_due(sessionmaker)
+    assert len(claims) == 2  # the polls whose worker died; the two still running are left alone
