@@ -157,3 +157,13 @@ def test_malformed_batches_are_400(api):
 def test_batch_needs_auth_like_any_request(anon):
     r = anon.post("/0/odata/$batch", content=json.dumps({"requests": []}), headers={"Content-Type": "application/json"})
     assert r.status_code == 401
+
+
+def test_depends_on_a_failed_request_is_424_and_not_executed(api):
+    r = api.post("/0/odata/$batch", headers={"Prefer": "continue-on-error"}, json={"requests": [
+        {"method": "POST", "url": "City", "id": "1", "body": {"Name": "Dep", "Nope": True}},
+        {"method": "POST", "url": "City", "id": "2", "dependsOn": ["1"], "body": {"Name": "Dependent"}},
+        {"method": "POST", "url": "City", "id": "3", "body": {"Name": "Independent"}},
+    ]})
+    assert [(x["id"], x["status"]) for x in r.json()["responses"]] == [("1", 400), ("2", 424), ("3", 201)]
+    assert count(api, "Name eq 'Dependent'") == 0 and count(api, "Name eq 'Independent'") == 1

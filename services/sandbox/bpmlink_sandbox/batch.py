@@ -18,7 +18,8 @@ TOO_MANY = ("The current batch message contains too many parts. Only 100 query o
             "allowed in a batch message.")
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
            403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-           415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable"}
+           415: "Unsupported Media Type", 424: "Failed Dependency", 500: "Internal Server Error",
+           503: "Service Unavailable"}
 
 
 class BatchFormatError(ValueError):
@@ -33,6 +34,7 @@ class Op:
     body: bytes = b""
     id: str | None = None
     group: str | None = None  # client label of the atomicity group / changeset
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +68,8 @@ def parse_json(body: bytes) -> list[Op]:
             headers["content-type"] = "application/json"
         ops.append(Op(str(item["method"]).upper(), str(item["url"]), headers, data,
                       None if item.get("id") is None else str(item["id"]),
-                      None if item.get("atomicityGroup") is None else str(item["atomicityGroup"])))
+                      None if item.get("atomicityGroup") is None else str(item["atomicityGroup"]),
+                      [str(d) for d in item.get("dependsOn") or []]))
     return ops
 
 
@@ -141,6 +144,12 @@ def _resolve(ctx: odata4.Ctx, url: str, done: dict[str, Response]) -> tuple[str,
 
 async def run_op(ctx: odata4.Ctx, op: Op, done: dict[str, Response]) -> Response:
     ctx.state.counts.add(op.method, "odata4.batch_op")
+    failed = [d for d in op.depends_on if d not in done or done[d].status >= 400]
+    if failed:  # a prerequisite failed or never ran (continue-on-error): 424, not executed
+        resp = odata_error(424, f"The request depends on request '{failed[0]}', which failed.")
+        if op.id is not None:
+            done[op.id] = resp
+        return resp
     try:
         rel, query = _resolve(ctx, op.url, done)
     except BatchFormatError as exc:
