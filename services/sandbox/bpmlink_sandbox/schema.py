@@ -222,9 +222,9 @@ class Schema:
         for name, spec in ENTITY_SPECS.items():
             self.entities[name] = build_entity(name, parse_spec(spec))
         self.extensions: list[dict[str, Any]] = []
+        self.version = 0  # bumped by every extension, so cached $metadata is rebuilt
         for ext in extensions or []:
             self.extend(ext)
-        self.version = 0
 
     def get(self, name: str) -> Entity | None:
         return self.entities.get(name)
@@ -267,7 +267,7 @@ class Schema:
         for ename, c in new_cols:
             self.entities[ename].add(Column(c.name, c.kind, c.target))
         self.extensions.append(ext)
-        self.version = getattr(self, "version", 0) + 1
+        self.version += 1
 
     def referencing(self, target: str) -> list[tuple[Entity, Column]]:
         """Lookup columns (not system ones) pointing at `target`: what a DELETE must check."""

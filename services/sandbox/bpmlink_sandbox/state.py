@@ -23,7 +23,7 @@ class State:
         self.faults = Faults.from_settings(settings)
         self.counts = Counts()
         self.reset_lock = asyncio.Lock()
-        self._docs: dict[tuple[str, int, int], str] = {}
+        self._docs: dict[tuple[int, int, int], str] = {}
         self.available_at: dict[str, float] = {}  # custom entity → when the "OData rebuild" finishes
 
     def base_extensions(self) -> list[dict[str, Any]]:
@@ -48,7 +48,7 @@ class State:
 
     def metadata(self, version: int) -> str:
         schema = self.store.schema
-        key = ("csdl", version, id(schema) + schema.version)
+        key = (version, id(schema), schema.version)
         doc = self._docs.get(key)
         if doc is None:
             doc = csdl4(schema) if version == 4 else csdl3(schema)
