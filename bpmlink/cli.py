@@ -9,7 +9,7 @@ import sys
 from bpmlink import accounts, migrate
 from bpmlink.db.models import Membership, Role, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.settings import get_settings
+from bpmlink.settings import get_settings, settings_or_exit
 
 
 async def _add_user(email: str, password: str, role: str, workspace_name: str | None) -> str:
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed-admin", help="create the admin from BPMLINK_ADMIN_EMAIL/BPMLINK_ADMIN_PASSWORD")
     sub.add_parser("up", help="run everything locally (what `make up` runs)")
     args = parser.parse_args(argv)
+    if args.command != "up":
+        settings_or_exit()  # a bad value stops here, with a message naming it
 
     if args.command == "migrate":
         migrate.upgrade(get_settings().database_url)
@@ -76,3 +78,5 @@ def main(argv: list[str] | None = None) -> None:
         from bpmlink.devstack import main as up
 
         up([])
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ import functools
 import ipaddress
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that look like secrets but are placeholders: refuse them outside dev.
@@ -120,6 +120,18 @@ class Settings(BaseSettings):
 def is_private_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+
+
+def settings_or_exit() -> Settings:
+    """The settings for a process entry point: a bad value stops it with a message naming the variable."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            names = [str(part) for part in error["loc"]]
+            lines.append(f"  {'.'.join(names) or 'settings'}: {error['msg']}")
+        raise SystemExit("bpmlink: invalid settings\n" + "\n".join(lines)) from None
 
 
 @functools.cache

@@ -3,13 +3,13 @@
 import uvicorn
 
 from bpmlink.logging import uvicorn_log_config
-from bpmlink.settings import get_settings
+from bpmlink.settings import settings_or_exit
 
 from .app import asgi_app
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = settings_or_exit()
     uvicorn.run(
         asgi_app(settings),
         host=settings.host,

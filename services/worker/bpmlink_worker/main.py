@@ -23,7 +23,7 @@ from bpmlink.logging import configure_logging
 from bpmlink.notifications import DELIVER_INCIDENT
 from bpmlink.redis import arq_settings, create_redis
 from bpmlink.security import SecretBox
-from bpmlink.settings import Settings, get_settings
+from bpmlink.settings import Settings, settings_or_exit
 from bpmlink.web import health_router
 
 from .incidents import FAILURES_CRON, deliver_incident
@@ -140,6 +140,6 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(settings)  # text or JSON (BPMLINK_LOG_FORMAT), secrets redacted
     asyncio.run(run(settings))
