@@ -145,3 +145,16 @@ def test_seed_is_deterministic_and_sized():
     assert 150 <= len(people) and len(a["Account"]) >= 40 and len(a["Lead"]) >= 50
     assert people[0]["Id"] == "410006e1-ca4e-4502-a9ec-e54d922d2c00"
     assert a["Account"][0]["Id"] == "e308b781-3c5b-4ecb-89ef-5c1ed4da488e"
+
+
+def test_collection_reads_stop_at_twenty_thousand_rows():
+    from bpmlink_sandbox.query import MAX_ROWS, Query, run
+    from bpmlink_sandbox.store import Store
+
+    store = Store("postgresql://unused")
+    city = store.schema.entities["City"]
+    store.rows["City"] = {f"id{i}": {"Id": f"id{i}", "Name": f"C{i}"} for i in range(MAX_ROWS + 50)}
+    rows, total = run(Query(), city, store)
+    assert MAX_ROWS == 20_000 and len(rows) == 20_000 and total == 20_050
+    rows, _ = run(Query(top=30_000, skip=10), city, store)
+    assert len(rows) == 20_000 and rows[0]["Id"] == "id10"
