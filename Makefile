@@ -29,11 +29,10 @@ up: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check bpmlink services || true
 	$(VENV)/bin/mypy bpmlink services
 
-frontend-test: frontend/node_modules/.stamp
-	cd frontend && npm test
+frontend-test: install frontend/node_modules/.stamp
+	cd frontend && npm run lint && npm run check:api && npm test
 
 e2e: install frontend
 	cd frontend && npm run e2e
