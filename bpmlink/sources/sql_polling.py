@@ -10,8 +10,9 @@ parameter::
 It runs in a READ ONLY transaction with a statement timeout, so even a view with side effects
 cannot write. The DSN's host is resolved and refused when private/loopback unless it is on
 `BPMLINK_OUTBOUND_ALLOW_HOSTS` (as `bpmlink.net` does for HTTP), and the connection is made to
-the address that was checked. The cursor stores the last row's cursor and id values as JSON;
-they are turned back into the column types PostgreSQL reports for the parameters.
+the address that was checked; a unix socket counts as `localhost`. The cursor stores the last
+row's cursor and id values as JSON; they are turned back into the column types PostgreSQL
+reports for the statement's parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
@@ -100,14 +101,26 @@ def _param(value: Any, type_name: str) -> Any:
     return str(value)
 
 
-async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str]:
+async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str | None]:
+    """(host, port, the checked address to connect to; None for a unix socket)."""
     parts = urlsplit(dsn)
     if parts.scheme not in ("postgresql", "postgres"):
         raise PermanentSourceError("the connection string must start with postgresql://", code="bad_dsn")
-    host = unquote(parts.hostname or "")
-    if not host or host.startswith("/"):
-        raise PermanentSourceError("the connection string needs a host name (no unix sockets)", code="bad_dsn")
+    if "," in parts.netloc:
+        raise PermanentSourceError("give one host in the connection string", code="bad_dsn")
+    query_host = parse_qs(parts.query).get("host", [""])[0]
+    host = unquote(parts.hostname or "") or query_host
     port = parts.port or 5432
+    if not host:
+        raise PermanentSourceError("the connection string needs a host", code="bad_dsn")
+    if host.startswith("/"):
+        # A unix socket is this machine: allowed only where local addresses are.
+        if not env.settings.is_allowed_host("localhost"):
+            raise PermanentSourceError(
+                "a unix socket is a local address; add localhost to BPMLINK_OUTBOUND_ALLOW_HOSTS to allow it",
+                code="blocked_address",
+            )
+        return host, port, None
     try:
         addresses = await resolve(host, port, CONNECT_TIMEOUT)
         check_addresses(host, port, addresses, env.settings)
@@ -120,7 +133,7 @@ async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str]:
 
 def _redacted_dsn(dsn: str) -> str:
     parts = urlsplit(dsn)
-    netloc = parts.hostname or ""
+    netloc = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
     if parts.port:
         netloc += f":{parts.port}"
     if parts.username:
@@ -194,7 +207,10 @@ class SqlPollingSource:
         host, port, address = await _checked_host(dsn, env)
         try:
             # Connect to the checked address, not the name again (a DNS answer could change).
-            db = await asyncpg.connect(dsn, host=address, port=port, timeout=CONNECT_TIMEOUT)
+            if address is None:
+                db = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT)
+            else:
+                db = await asyncpg.connect(dsn, host=address, port=port, timeout=CONNECT_TIMEOUT)
         except (
             OSError,
             TimeoutError,
