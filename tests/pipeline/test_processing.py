@@ -310,3 +310,16 @@ async def test_history_is_searchable_by_email_phone_and_record_id(
     assert (await client.get(url, params={"q": "nobody@example.com"})).json()["items"] == []
     failed = (await client.get(url, params={"status": ["failed"]})).json()["items"]
     assert failed == []
+
+
+async def test_events_of_a_deleted_bundle_fail_without_sending(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    event_id = await post_event(sessionmaker, bundle["id"], ANNA)
+    assert (await client.delete(f"/api/v1/bundles/{bundle['id']}")).status_code == 204
+    sandbox.reset_counts()
+    assert await process_event(worker_ctx, str(event_id)) == "nothing to do"
+    op = await operation_of(sessionmaker, event_id)
+    assert op.status == OperationStatus.failed and op.error == "the bundle was deleted"
+    assert sandbox.counts()["total"] == 0

@@ -80,6 +80,10 @@ async def _claim(session: AsyncSession, event_id: uuid.UUID) -> tuple[Event, Ope
     bundle = await session.get(Bundle, event.bundle_id)
     if bundle is None:
         return None
+    if bundle.deleted_at is not None:
+        op.status, op.error, op.finished_at = OperationStatus.failed, "the bundle was deleted", datetime.now(UTC)
+        event.state = EventState.done
+        return None
     # An edit applies to events processed after the save: run the bundle's current version.
     version = await session.get(BundleVersion, (event.bundle_id, bundle.config_version))
     if version is None:
