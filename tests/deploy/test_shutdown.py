@@ -244,9 +244,9 @@ async def test_worker_sigterm_mid_load_loses_and_doubles_nothing(
         bundle_id = uuid.UUID(started.json()["id"])
         api_metrics = (await http.get("/metrics")).text
 
-    # Each bpm'online request now takes 0.3 s: jobs are in flight long enough to be cut.
-    sandbox.set_faults(latency_ms=300)
-    n = 24
+    # Each bpm'online request now takes 0.25 s: jobs are in flight long enough to be cut.
+    sandbox.set_faults(latency_ms=250)
+    n = 16
     stamp = uuid.uuid4().hex[:8]
     emails = [f"lead{i}-{stamp}@shutdown.test" for i in range(n)]
     async with httpx.AsyncClient(timeout=30) as http:
