@@ -210,6 +210,19 @@ def test_compose_services_scale_and_check_readiness() -> None:
     assert grace and int(grace[1]) > _job_completion_wait()
 
 
+def test_compose_local_paths_exist() -> None:
+    compose = _compose()
+    build = compose["x-bpmlink"]["build"]
+    context = (DEPLOY / build["context"]).resolve()
+    assert context == ROOT and (context / build["dockerfile"]).is_file()
+    assert compose["x-bpmlink"]["env_file"] == ".env" and (DEPLOY / ".env.example").is_file()
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), source
+
+
 def test_compose_variables_are_in_the_env_example() -> None:
     text = (DEPLOY / "compose.yaml").read_text()
     required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
