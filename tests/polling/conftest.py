@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import Bundle, Event, PollState
 from bpmlink.embedded import free_port
 from bpmlink.security import SecretBox
@@ -165,7 +166,10 @@ async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_con
 async def deps(settings, sessionmaker) -> AsyncIterator[PollDeps]:
     queue = ArqRedis.from_url(settings.redis_url)
     http = make_client(settings)
-    yield PollDeps(sessionmaker, queue, SecretBox(settings), FetchEnv(settings=settings, redis=queue), http)
+    clients = BpmClientPool(settings=settings, redis=queue)
+    env = FetchEnv(settings=settings, redis=queue, bpm_clients=clients)
+    yield PollDeps(sessionmaker, queue, SecretBox(settings), env, http)
+    await clients.aclose()
     await http.aclose()
     await queue.aclose()
 
