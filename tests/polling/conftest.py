@@ -24,7 +24,7 @@ from bpmlink.embedded import free_port
 from bpmlink.security import SecretBox
 from bpmlink.sources import FetchEnv
 from bpmlink.sources.http_polling import make_client
-from tests.fixtures.pipeline import bundle_body, connection_id, owner  # noqa: F401 - fixtures
+from tests.fixtures.pipeline import bundle_body
 
 API_KEY = "source-api-key-0123456789"
 
@@ -123,7 +123,7 @@ async def make_connection(client: httpx.AsyncClient, app: str, params: dict[str,
 
 
 @pytest.fixture
-async def http_connection_id(client: httpx.AsyncClient, owner, json_source: JsonSource) -> str:  # noqa: F811
+async def http_connection_id(client: httpx.AsyncClient, owner, json_source: JsonSource) -> str:
     return await make_connection(
         client,
         "http_polling",
@@ -152,7 +152,7 @@ async def make_polling_bundle(
 
 
 @pytest.fixture
-async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_connection_id: str) -> str:  # noqa: F811
+async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_connection_id: str) -> str:
     source = {
         "app": "http_polling",
         "connection_id": http_connection_id,

@@ -393,7 +393,7 @@ async def run_backfill(
             return "failed"
         config = trigger_config(bundle)
         if progress.get("status") != "running":
-            state.backfill = progress = {**progress, "status": "running", "started_at": _now()}
+            state.backfill = progress = {**progress, "status": "running", "started_at": _now(), "updated_at": _now()}
             await session.commit()
     cursor = progress.get("cursor")
     for _ in range(max_pages):
@@ -405,7 +405,12 @@ async def run_backfill(
                 state = await session.get(PollState, bundle_id, with_for_update=True)
                 if state is not None and (state.backfill or {}).get("id") == backfill_id:
                     status = "running" if exc.transient else "failed"
-                    state.backfill = {**(state.backfill or {}), "status": status, "error": _describe(exc)}
+                    state.backfill = {
+                        **(state.backfill or {}),
+                        "status": status,
+                        "error": _describe(exc),
+                        "updated_at": _now(),
+                    }
                     if not exc.transient:
                         state.backfill["finished_at"] = _now()
                 await session.commit()
@@ -424,6 +429,7 @@ async def run_backfill(
                 found=int(current.get("found", 0)) + len(page.items),
                 stored=int(current.get("stored", 0)) + stored,
                 error=None,
+                updated_at=_now(),
             )
             if not page.more:
                 current.update(status="done", finished_at=_now())

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bpmlink.sources import BACKFILL_JOB
 from bpmlink_api.deps import (
     CurrentActor,
     EditorActor,
@@ -16,7 +17,18 @@ from bpmlink_api.deps import (
 )
 
 from . import service
-from .schemas import BundleIn, BundleList, BundleOut, PreviewIn, PreviewOut, SampleIn, SampleOut, StartIn
+from .schemas import (
+    BackfillIn,
+    BackfillOut,
+    BundleIn,
+    BundleList,
+    BundleOut,
+    PreviewIn,
+    PreviewOut,
+    SampleIn,
+    SampleOut,
+    StartIn,
+)
 
 router = APIRouter(prefix="/api/v1/bundles", tags=["bundles"])
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -101,8 +113,37 @@ async def get_sample(bundle_id: uuid.UUID, actor: CurrentActor, session: Session
 
 
 @router.post("/{bundle_id}/sample", operation_id="setSample")
-async def set_sample(bundle_id: uuid.UUID, body: SampleIn, actor: EditorActor, session: SessionDep) -> SampleOut:
+async def set_sample(
+    bundle_id: uuid.UUID,
+    body: SampleIn,
+    actor: EditorActor,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+) -> SampleOut:
+    if body.fetch and body.item is None:
+        return await service.fetch_sample(session, box, settings, redis, actor.workspace_id, bundle_id)
     return await service.set_sample(session, actor.workspace_id, bundle_id, body.capture, body.item)
+
+
+@router.post("/{bundle_id}/backfill", operation_id="startBackfill", status_code=202)
+async def start_backfill(
+    bundle_id: uuid.UUID,
+    request: Request,
+    actor: EditorActor,
+    session: SessionDep,
+    body: BackfillIn | None = None,
+) -> BackfillOut:
+    """Transfer existing source data: page through the source from the beginning (or `since`)."""
+    out = await service.start_backfill(session, actor.workspace_id, bundle_id, body.since if body else None)
+    pool = request.app.state.arq
+
+    async def send() -> None:
+        await pool.enqueue_job(BACKFILL_JOB, str(bundle_id), out.backfill.id, 0, _job_id=out.job_id)
+
+    request.state.after_commit.append(send)  # SessionDep's hook: sent to Redis after the commit only
+    return out
 
 
 @router.post("/{bundle_id}/preview", operation_id="previewBundle")

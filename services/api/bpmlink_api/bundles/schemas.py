@@ -19,6 +19,32 @@ class LastRun(BaseModel):
     status: str
 
 
+class BackfillProgress(BaseModel):
+    """A backfill's progress: pages read, items found and stored (new events), and their outcome."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    since: datetime | None = None
+    pages: int = 0
+    found: int = 0
+    stored: int = 0
+    processed: int | None = None  # operations of the stored events that reached a final status (single read)
+    failed: int | None = None
+    error: str | None = None
+    requested_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class PollingOut(BaseModel):
+    interval_minutes: int
+    next_due_at: datetime | None
+    last_polled_at: datetime | None
+    last_error: str | None
+    failures: int
+    backfill: BackfillProgress | None
+
+
 class BundleOut(BundleConfig):
     id: uuid.UUID
     status: str
@@ -31,6 +57,7 @@ class BundleOut(BundleConfig):
     held_count: int
     last_run: LastRun | None
     counts: dict[str, int]  # operations per status over the last 24 hours
+    polling: PollingOut | None = None  # polling bundles: schedule, last poll, last error, backfill
     created_at: datetime
     updated_at: datetime
 
@@ -47,6 +74,16 @@ class StartIn(BaseModel):
 class SampleIn(BaseModel):
     capture: bool | None = None  # arm capture mode: the next webhook request becomes the sample
     item: dict[str, Any] | None = None  # or set the sample directly
+    fetch: bool | None = None  # polling bundles: fetch one item from the source now (the cursor is ignored)
+
+
+class BackfillIn(BaseModel):
+    since: datetime | None = None  # start at this cursor value (a date) instead of the beginning
+
+
+class BackfillOut(BaseModel):
+    job_id: str
+    backfill: BackfillProgress
 
 
 class SampleOut(BaseModel):

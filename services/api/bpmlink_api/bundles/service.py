@@ -19,6 +19,7 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import get_app
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import (
+    FINAL_STATUSES,
     Bundle,
     BundleStatus,
     BundleVersion,
@@ -36,12 +37,23 @@ from bpmlink.mapping.filters import explain
 from bpmlink.pipeline.lookups import make_resolver
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
-from bpmlink.web import InvalidInput, NotFound
+from bpmlink.sources import FetchEnv, SourceError, backfill_job_id, get_source, load_source, trigger_config
+from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
 from bpmlink_api.deps import Jobs
 
 from . import validation
-from .schemas import BundleIn, BundleOut, FieldProblem, LastRun, PreviewOut, SampleOut
+from .schemas import (
+    BackfillOut,
+    BackfillProgress,
+    BundleIn,
+    BundleOut,
+    FieldProblem,
+    LastRun,
+    PollingOut,
+    PreviewOut,
+    SampleOut,
+)
 
 
 async def get_bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> Bundle:
@@ -82,7 +94,14 @@ async def _summaries(
     return last, counts, held
 
 
-def _out(bundle: Bundle, settings: Settings, last: LastRun | None, counts: dict[str, int], held: int) -> BundleOut:
+def _out(
+    bundle: Bundle,
+    settings: Settings,
+    last: LastRun | None,
+    counts: dict[str, int],
+    held: int,
+    polling: PollingOut | None = None,
+) -> BundleOut:
     return BundleOut(
         **bundle.config,
         id=bundle.id,
@@ -96,14 +115,60 @@ def _out(bundle: Bundle, settings: Settings, last: LastRun | None, counts: dict[
         held_count=held,
         last_run=last,
         counts=counts,
+        polling=polling,
         created_at=bundle.created_at,
         updated_at=bundle.updated_at,
     )
 
 
+def _polling_out(state: PollState, outcome: dict[str, int] | None = None) -> PollingOut:
+    backfill = None
+    if state.backfill:
+        backfill = BackfillProgress.model_validate(
+            {k: v for k, v in state.backfill.items() if k in BackfillProgress.model_fields}
+        )
+        if outcome is not None:
+            backfill.failed = outcome.get(OperationStatus.failed, 0)
+            backfill.processed = sum(
+                n for s, n in outcome.items() if s in FINAL_STATUSES and s != OperationStatus.failed
+            )
+    return PollingOut(
+        interval_minutes=state.interval_minutes,
+        next_due_at=state.next_due_at,
+        last_polled_at=state.last_polled_at,
+        last_error=state.last_error,
+        failures=state.failures,
+        backfill=backfill,
+    )
+
+
+async def _poll_states(session: AsyncSession, bundle_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PollingOut]:
+    if not bundle_ids:
+        return {}
+    states = await session.scalars(select(PollState).where(PollState.bundle_id.in_(bundle_ids)))
+    return {s.bundle_id: _polling_out(s) for s in states}
+
+
+async def _backfill_outcome(session: AsyncSession, bundle_id: uuid.UUID, since: Any) -> dict[str, int]:
+    """Operations of the events the current backfill stored, per status."""
+    rows = await session.execute(
+        select(Operation.status, func.count())
+        .join(Event, Event.id == Operation.event_id)
+        .where(Event.bundle_id == bundle_id, Event.origin == "backfill", Event.received_at >= since)
+        .group_by(Operation.status)
+    )
+    return {status: int(n) for status, n in rows}
+
+
 async def to_out(session: AsyncSession, settings: Settings, bundle: Bundle) -> BundleOut:
     last, counts, held = await _summaries(session, [bundle.id])
-    return _out(bundle, settings, last.get(bundle.id), counts.get(bundle.id, {}), held.get(bundle.id, 0))
+    polling = None
+    state = await session.get(PollState, bundle.id, populate_existing=True)
+    if state is not None:
+        requested = (state.backfill or {}).get("requested_at")
+        outcome = await _backfill_outcome(session, bundle.id, datetime.fromisoformat(requested)) if requested else None
+        polling = _polling_out(state, outcome)
+    return _out(bundle, settings, last.get(bundle.id), counts.get(bundle.id, {}), held.get(bundle.id, 0), polling)
 
 
 async def list_bundles(
@@ -114,7 +179,10 @@ async def list_bundles(
     )
     rows, next_cursor = page(list(await session.scalars(query)), limit)
     last, counts, held = await _summaries(session, [b.id for b in rows])
-    items = [_out(b, settings, last.get(b.id), counts.get(b.id, {}), held.get(b.id, 0)) for b in rows]
+    polling = await _poll_states(session, [b.id for b in rows])
+    items = [
+        _out(b, settings, last.get(b.id), counts.get(b.id, {}), held.get(b.id, 0), polling.get(b.id)) for b in rows
+    ]
     return items, next_cursor
 
 
@@ -321,6 +389,77 @@ async def set_sample(
         bundle.capture_sample = capture
     await session.flush()
     return sample_out(bundle)
+
+
+class SourceUnavailable(AppError):
+    status_code = 502
+    code = "source_error"
+
+
+async def fetch_sample(
+    session: AsyncSession,
+    box: SecretBox,
+    settings: Settings,
+    redis: aioredis.Redis,
+    workspace_id: uuid.UUID,
+    bundle_id: uuid.UUID,
+) -> SampleOut:
+    """Fetch one item from a polling source (from the beginning, the cursor untouched) as the sample."""
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    source = get_source(bundle.source_app)
+    if source is None or bundle.webhook_token is not None:
+        raise InvalidInput("fetching a sample is for polling bundles; webhook bundles capture one")
+    recorder = StepRecorder(system=bundle.source_app)
+    try:
+        source, conn = await load_source(session, box, bundle)
+        page = await source.fetch(conn, trigger_config(bundle), None, 1, recorder, FetchEnv(settings, redis=redis))
+    except SourceError as exc:
+        raise SourceUnavailable(f"the source failed: {exc.message}", details={"code": exc.code}) from exc
+    if not page.items:
+        raise InvalidInput("the source has no items yet: add one there, or set a sample by hand")
+    bundle.sample = page.items[0][1]
+    bundle.capture_sample = False
+    await session.flush()
+    return sample_out(bundle)
+
+
+# A queued or running backfill that has not moved for this long is taken as dead (Redis lost the
+# job, or its worker died without arq retrying it) and may be started again.
+BACKFILL_STALE = timedelta(minutes=15)
+
+
+async def start_backfill(
+    session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID, since: datetime | None
+) -> BackfillOut:
+    """Record a new backfill (queued); the endpoint enqueues its job after the commit."""
+    bundle = await get_bundle(session, workspace_id, bundle_id)
+    state = await session.scalar(select(PollState).where(PollState.bundle_id == bundle.id).with_for_update())
+    if state is None or get_source(bundle.source_app) is None:
+        raise InvalidInput("a backfill reads a polling source; this bundle has none")
+    now = datetime.now(UTC)
+    current = state.backfill or {}
+    if current.get("status") in ("queued", "running"):
+        touched = current.get("updated_at") or current.get("requested_at")
+        if touched and now - datetime.fromisoformat(touched) < BACKFILL_STALE:
+            raise Conflict("a backfill of this bundle is already running", details=current)
+    backfill_id = uuid.uuid4().hex
+    since_text = since.astimezone(UTC).isoformat().replace("+00:00", "Z") if since else None
+    state.backfill = {
+        "id": backfill_id,
+        "status": "queued",
+        "since": since_text,
+        "cursor": {"value": since_text} if since_text else None,
+        "pages": 0,
+        "found": 0,
+        "stored": 0,
+        "error": None,
+        "requested_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+    }
+    await session.flush()
+    progress = _polling_out(state).backfill
+    assert progress is not None
+    return BackfillOut(job_id=backfill_job_id(bundle.id, backfill_id), backfill=progress)
 
 
 async def preview(
