@@ -119,6 +119,52 @@ def run_load(kind: str, **kw: Any) -> dict[str, Any]:
     return result
 
 
+# --- CPU accounting (the machine is shared, so rates alone mislead) -------------------------------------
+def proc_cpu(pid: int) -> float:
+    """utime + stime of one process, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU of a process and its direct children (PostgreSQL's postmaster and its backends)."""
+    total = proc_cpu(root)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == root:
+                total += proc_cpu(int(entry.name))
+    return total
+
+
+def postmaster_pid(server_url: str, data_dir: Path | None) -> int | None:
+    if data_dir is None:
+        return None
+    pidfile = data_dir / "postmaster.pid"
+    return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
+
+
+def measured(kind: str, sandbox_pid: int, pg_pid: int | None, **kw: Any) -> dict[str, Any]:
+    s0, p0 = proc_cpu(sandbox_pid), tree_cpu(pg_pid) if pg_pid else 0.0
+    res = run_load(kind, **kw)
+    s1, p1 = proc_cpu(sandbox_pid), tree_cpu(pg_pid) if pg_pid else 0.0
+    n = max(res["requests"], 1)
+    res["sandbox_cpu_us_per_request"] = round((s1 - s0) / n * 1e6, 1)
+    res["sandbox_cpu_share_of_one_core"] = round((s1 - s0) / res["seconds"], 2)
+    if pg_pid:
+        res["postgres_cpu_us_per_request"] = round((p1 - p0) / n * 1e6, 1)
+    # The sandbox is one process (one core); PostgreSQL can use the other.
+    limits = [res["sandbox_cpu_us_per_request"]] + ([res["postgres_cpu_us_per_request"]] if pg_pid else [])
+    res["cpu_bound_estimate_rps"] = round(1e6 / max(max(limits), 1.0))
+    return res
+
+
 # --- orchestration -------------------------------------------------------------------------------------
 def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
@@ -134,7 +180,8 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("sandbox did not become ready")
 
 
-def measure_sandbox(db_url: str, connections: int, seconds: float) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+def measure_sandbox(db_url: str, connections: int, seconds: float,
+                    pg_pid: int | None) -> tuple[dict[str, Any], Any, dict[str, Any]]:
     port = embedded.free_port()
     env = {**os.environ, "SANDBOX_DATABASE_URL": db_url, "SANDBOX_PORT": str(port), "SANDBOX_HOST": "127.0.0.1"}
     proc = subprocess.Popen([sys.executable, "-m", "bpmlink_sandbox"], env=env)
@@ -152,7 +199,8 @@ def measure_sandbox(db_url: str, connections: int, seconds: float) -> tuple[dict
         common = {"host": "127.0.0.1", "port": port, "headers": headers, "ids": ids,
                   "connections": connections, "seconds": seconds}
         run_load("get", **{**common, "seconds": 1.0})  # warm-up
-        results = {"get": run_load("get", **common), "post": run_load("post", **common)}
+        results = {"get": measured("get", proc.pid, pg_pid, **common),
+                   "post": measured("post", proc.pid, pg_pid, **common)}
         with httpx.Client(base_url=base, timeout=30) as c:
             counts = c.get("/_sandbox/counts").json()
     finally:
@@ -197,7 +245,8 @@ def main() -> None:
             pg, server_url = embedded.start_postgres(Path(tmp.name) / "pg")
         db_url = embedded.create_database(server_url, "sandbox_bench", drop_first=True)
         load_before = os.getloadavg()
-        results, counts, common = measure_sandbox(db_url, args.connections, args.seconds)
+        pg_pid = postmaster_pid(server_url, Path(tmp.name) / "pg" if pg is not None else None)
+        results, counts, common = measure_sandbox(db_url, args.connections, args.seconds, pg_pid)
         baseline = measure_baseline(common)
         load_after = os.getloadavg()
     finally:
@@ -216,6 +265,10 @@ def main() -> None:
     for name, res in (("keyed GET", results["get"]), ("POST", results["post"])):
         print(f"{name:10s} {res['rps']:>9.1f} req/s  p50 {res['p50_ms']} ms  p99 {res['p99_ms']} ms  "
               f"errors {res['errors']}  ({res['requests']} requests in {res['seconds']} s)")
+        print(f"{'':10s} sandbox CPU {res['sandbox_cpu_us_per_request']} µs/req "
+              f"(used {res['sandbox_cpu_share_of_one_core']} of a core), PostgreSQL CPU "
+              f"{res.get('postgres_cpu_us_per_request', '?')} µs/req → CPU-bound estimate "
+              f"{res['cpu_bound_estimate_rps']} req/s")
     print(f"bare uvicorn baseline (same client, same machine): {baseline['rps']:.1f} req/s; "
           f"1-min load average {report['load_average_before_after']}")
     print(f"written {args.output}")

@@ -14,9 +14,10 @@ from .filter_parser import PathNotFound, QueryError
 from .http import ODATA_JSON, TEXT, Response, dumps
 from .pages import RAM_LIMIT_MESSAGE, odata_error, query_error, routing_404, server_error
 from .query import Expand, Query, StreamSelected, parse_query, run
+from .records import empties
 from .schema import EMPTY_GUID, Entity
 from .state import State
-from .store import Tx
+from .store import Store, Tx
 from .writes import WriteError, create, delete, parse_key, touch_later, update
 
 _RESOURCE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>[^)]*)\))?(?P<rest>(?:/[^/]*)*)$")
@@ -53,19 +54,24 @@ def _plan(ent: Entity) -> list[tuple[str, Any, bool]]:
     return plan
 
 
+def _annotations(ent: Entity, key: str) -> dict[str, str]:
+    """Media annotations of the stream columns (they follow the structural properties)."""
+    out: dict[str, str] = {}
+    for prop, _, is_stream in _plan(ent):
+        if is_stream:
+            link = f"{ent.name}({key})/{prop}"
+            out[f"{prop}@odata.mediaEditLink"] = link
+            out[f"{prop}@odata.mediaReadLink"] = link
+            out[f"{prop}@odata.mediaContentType"] = "application/octet-stream"
+    return out
+
+
 def render(ent: Entity, row: dict[str, Any], select: list[str] | None = None) -> dict[str, Any]:
     """A stored row as OData 4 JSON: every column (stream columns as media annotations) or `$select`."""
     if select is not None:
         return {p: row.get(p, ent.columns[p].empty()) for p in select}
-    out: dict[str, Any] = {}
-    for prop, empty, is_stream in _plan(ent):
-        if is_stream:
-            link = f"{ent.name}({row['Id']})/{prop}"
-            out[f"{prop}@odata.mediaEditLink"] = link
-            out[f"{prop}@odata.mediaReadLink"] = link
-            out[f"{prop}@odata.mediaContentType"] = "application/octet-stream"
-        else:
-            out[prop] = row.get(prop, empty)
+    out = {prop: row.get(prop, empty) for prop, empty, is_stream in _plan(ent) if not is_stream}
+    out.update(_annotations(ent, row["Id"]))
     return out
 
 
@@ -74,14 +80,24 @@ def render(ent: Entity, row: dict[str, Any], select: list[str] | None = None) ->
 _fragments: dict[tuple[str, str], tuple[dict[str, Any], int, bytes]] = {}
 
 
-def entity_json(ent: Entity, row: dict[str, Any], context: str) -> bytes:
+def _fragment(store: Store, ent: Entity, row: dict[str, Any]) -> bytes:
+    """The entity's JSON without its opening brace."""
+    structural = len(empties(ent))
+    text = store.row_json(row) if len(row) == structural else None  # all columns, in order, nothing hidden
+    if text is not None:
+        extra = _annotations(ent, row["Id"])
+        body = text.encode()[1:-1] + (b"," + dumps(extra)[1:-1] if extra else b"") + b"}"
+        return body
+    return dumps(render(ent, row))[1:]
+
+
+def entity_json(store: Store, ent: Entity, row: dict[str, Any], context: str) -> bytes:
     key = (ent.name, row["Id"])
     hit = _fragments.get(key)
     if hit is None or hit[0] is not row or hit[1] != len(ent.columns):
         if len(_fragments) > 200_000:
             _fragments.clear()
-        body = dumps(render(ent, row))
-        hit = (row, len(ent.columns), body[1:])  # without the opening brace
+        hit = (row, len(ent.columns), _fragment(store, ent, row))
         _fragments[key] = hit
     return b'{"@odata.context":' + dumps(context) + b"," + hit[2]
 
@@ -225,8 +241,8 @@ def entity(ctx: Ctx, ent: Entity, key: str, params: list[tuple[str, str]]) -> Re
     if not params:  # the hot path: a plain keyed GET
         if row is None:
             return Response(404, b"", None, ODATA_HEADERS)
-        return Response(200, entity_json(ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity"), ODATA_JSON,
-                        ODATA_HEADERS)
+        body = entity_json(ctx.state.store, ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity")
+        return Response(200, body, ODATA_JSON, ODATA_HEADERS)
     q = parse_query([(k, v) for k, v in params if k in ("$select", "$expand", "$format")], ent, ctx.state.store, 4)
     if row is None:
         return Response(404, b"", None, ODATA_HEADERS)
@@ -254,7 +270,7 @@ async def post(ctx: Ctx, ent: Entity, headers: dict[str, str], body: bytes) -> R
     if ctx.state.faults.fail_this_write():
         return write_then_fail()
     # The echo is the stored row with 7-digit timestamps: reuse (and warm) the keyed-GET JSON.
-    out = entity_json(ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity")
+    out = entity_json(ctx.state.store, ent, row, f"{ctx.root}/$metadata#{ent.name}/$entity")
     for prop in ("CreatedOn", "ModifiedOn"):
         out = out.replace(f'"{prop}":"{row[prop]}"'.encode(), f'"{prop}":"{echo[prop]}"'.encode(), 1)
     return Response(201, out, ODATA_JSON, ODATA_HEADERS + [("Location", f"{ctx.root}/{ent.name}({row['Id']})")])

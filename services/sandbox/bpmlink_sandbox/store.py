@@ -61,6 +61,7 @@ class Store:
         self.indexes: dict[str, dict[str, dict[Any, set[str]]]] = {}
         self.seq: dict[str, int] = {}  # id -> insertion number, to order index hits like a scan
         self._next_seq = 0
+        self.json: dict[str, tuple[Row, str]] = {}  # id -> (row, its JSON) for rows written since start
         self.dirty: set[tuple[str, str]] = set()  # rows written since the last reset
         self.schema_dirty = False
         self._seeded_with: Any = None  # the seed the database currently equals (plus `dirty`)
@@ -149,6 +150,7 @@ class Store:
                 if self.schema_dirty:
                     await conn.execute("DELETE FROM sb_schema_ext")
         self._seeded_with = seed
+        self.json = {}
         self.dirty = set()
         self.schema_dirty = False
         self.schema = schema
@@ -166,6 +168,17 @@ class Store:
         self.schema_dirty = True
         for name in self.schema.entities:
             self.rows.setdefault(name, {})
+
+    def _remember_json(self, key: str, row: Row) -> str:
+        """Written rows are stored as full JSON; the same text serves later keyed GETs (see row_json)."""
+        text = _dumps(row)
+        self.json[key] = (row, text)
+        return text
+
+    def row_json(self, row: Row) -> str | None:
+        """The JSON text of exactly this row version, if it was written through this store."""
+        hit = self.json.get(row["Id"])
+        return hit[1] if hit is not None and hit[0] is row else None
 
     def _stored(self, entity: str, row: Row, schema: Schema | None = None) -> str:
         ent = (schema or self.schema).entities.get(entity)
@@ -247,7 +260,7 @@ class Store:
                 self._index_remove(entity, row)
 
         try:
-            await self._exec(tx, "insert", entity, key, self._stored(entity, row))
+            await self._exec(tx, "insert", entity, key, self._remember_json(key, row))
         except asyncpg.UniqueViolationError:
             undo()
             raise DuplicateKey(key) from None
@@ -275,7 +288,7 @@ class Store:
             self._index_add(entity, old)
 
         try:
-            await self._exec(tx, "update", entity, key, self._stored(entity, row))
+            await self._exec(tx, "update", entity, key, self._remember_json(key, row))
         except BaseException:
             undo()
             raise
