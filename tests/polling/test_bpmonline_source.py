@@ -9,7 +9,7 @@ import pytest
 from bpmlink_worker.polling import run_poll
 from sqlalchemy import select
 
-from bpmlink.db.models import Operation, Step
+from bpmlink.db.models import Operation, PollState, Step
 from tests.polling.conftest import events_of, make_polling_bundle, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -21,6 +21,16 @@ def _sandbox_count(sandbox, entity: str) -> int:
         response = http.get(f"/0/odata/{entity}", params={"$count": "true", "$top": "0"})
         assert response.status_code == 200, response.text
         return int(response.json()["@odata.count"])
+    finally:
+        http.close()
+
+
+def _sandbox_get(sandbox, path: str) -> dict:
+    http = sandbox.login()
+    try:
+        response = http.get(f"/0/odata/{path}")
+        assert response.status_code == 200, response.text
+        return response.json()
     finally:
         http.close()
 
@@ -72,7 +82,14 @@ async def test_new_and_changed_records_are_polled_once_each(client, deps, sessio
         "config": {"entity": "Contact"},
     }
     changed_id = await make_polling_bundle(client, connection_id, source)
-    assert (await run_poll(deps, uuid.UUID(changed_id), page_size=50, max_pages=1000)).stored == total + 1
+    # Start it caught up at the new contact's ModifiedOn (as if it had polled everything before).
+    current = _sandbox_get(sandbox, f"Contact({created['Id']})")
+    async with sessionmaker() as session:
+        state = await session.get(PollState, uuid.UUID(changed_id))
+        state.cursor = {"value": current["ModifiedOn"], "ids": [created["Id"]], "skip": 0}
+        await session.commit()
+    assert (await run_poll(deps, uuid.UUID(changed_id))).stored == 0
+    # The record moves on from the cursor's timestamp: its new version is found, nothing is skipped.
     _sandbox_write(sandbox, "PATCH", f"Contact({created['Id']})", {"JobTitle": "Buyer"})
     changed = await run_poll(deps, uuid.UUID(changed_id))
     assert changed.stored == 1

@@ -13,7 +13,7 @@ from bpmlink_worker.sweeper import sweep_unqueued
 from sqlalchemy import select
 
 from bpmlink.db.models import Operation, Step
-from tests.polling.conftest import API_KEY, events_of, poll_state
+from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
 
@@ -171,20 +171,16 @@ async def test_a_stopped_bundle_is_not_polled(deps, sessionmaker, client, json_s
     assert json_source.requests == [] and await events_of(sessionmaker, http_bundle_id) == []
 
 
-async def test_a_private_address_is_refused_unless_allowed(deps, sessionmaker, settings, json_source, http_bundle_id):
-    from bpmlink.sources import FetchEnv
-    from bpmlink.sources.http_polling import make_client
+async def test_a_private_address_is_refused_unless_allowed(settings, json_source):
+    from bpmlink.bpmonline.steps import StepRecorder
+    from bpmlink.sources import FetchEnv, PermanentSourceError, SourceConnection
+    from bpmlink.sources.http_polling import HttpPollingSource
     from tests.fixtures.app import make_settings
 
     strict = make_settings(settings.database_url, settings.redis_url, BPMLINK_OUTBOUND_ALLOW_HOSTS="")
-    strict_http = make_client(strict)
-    real_env, real_http = deps.env, deps.http
-    deps.env, deps.http = FetchEnv(settings=strict), strict_http
-    try:
-        result = await run_poll(deps, uuid.UUID(http_bundle_id))
-    finally:
-        deps.env, deps.http = real_env, real_http
-        await strict_http.aclose()
-    assert result.status == "failed"
-    state = await poll_state(sessionmaker, http_bundle_id)
-    assert "[blocked_address]" in state.last_error and json_source.requests == []
+    conn = SourceConnection(id="c", app="http_polling", params={"base_url": json_source.base_url}, secrets={})
+    recorder = StepRecorder(system="http_polling")
+    with pytest.raises(PermanentSourceError) as caught:
+        await HttpPollingSource().fetch(conn, HTTP_TRIGGER, None, 10, recorder, FetchEnv(settings=strict))
+    assert caught.value.code == "blocked_address" and json_source.requests == []
+    assert recorder.steps[0].error and recorder.steps[0].status is None  # the refused request is still a step
