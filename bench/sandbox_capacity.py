@@ -259,7 +259,7 @@ def main() -> None:
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
               "keyed_get": results["get"], "post": results["post"], "bare_uvicorn_baseline": baseline,
-              "server_counts": counts["by_kind"]}
+              "server_counts": counts["by_kind"], "group_commit": counts.get("writer")}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     for name, res in (("keyed GET", results["get"]), ("POST", results["post"])):

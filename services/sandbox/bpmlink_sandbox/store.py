@@ -19,6 +19,7 @@ from .schema import Schema
 from .writer import SINGLE, BatchWriter
 
 Row = dict[str, Any]
+WRITERS = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sb_record (
@@ -54,7 +55,7 @@ class Store:
         self.url = url
         self.pool_size = pool_size
         self.pool: asyncpg.Pool | None = None
-        self.writer: BatchWriter | None = None
+        self.writers: list[BatchWriter] = []
         self.schema = Schema()
         self.rows: dict[str, dict[str, Row]] = {}
         # entity -> property -> value -> ids; built lazily for equality filters
@@ -70,7 +71,7 @@ class Store:
     async def open(self) -> None:
         # The stand-in trades durability of the last few ms for speed: commits do not wait for fsync.
         self.pool = await asyncpg.create_pool(
-            self.url, min_size=2, max_size=max(self.pool_size, 2),
+            self.url, min_size=WRITERS + 1, max_size=max(self.pool_size, WRITERS + 2),
             server_settings={"synchronous_commit": "off"},
         )
         async with self.pool.acquire() as conn:
@@ -79,13 +80,16 @@ class Store:
                 await conn.execute(DDL)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(77001)")
-        self.writer = BatchWriter(self.pool)
-        self.writer.start()
+        # Two writer connections let PostgreSQL work on two batches at once; a row always goes
+        # through the same one (by id), so writes of one row keep their order.
+        self.writers = [BatchWriter(self.pool) for _ in range(WRITERS)]
+        for writer in self.writers:
+            writer.start()
 
     async def close(self) -> None:
-        if self.writer is not None:
-            await self.writer.stop()
-            self.writer = None
+        for writer in self.writers:
+            await writer.stop()
+        self.writers = []
         if self.pool is not None:
             await self.pool.close()
             self.pool = None
@@ -241,8 +245,8 @@ class Store:
         if tx is not None:
             await tx.conn.execute(SINGLE[kind], *args)
         else:
-            assert self.writer is not None, "store not open"
-            await self.writer.submit(kind, *args)
+            assert self.writers, "store not open"
+            await self.writers[hash(args[1]) % len(self.writers)].submit(kind, *args)
 
     async def insert(self, entity: str, row: Row, tx: Tx | None = None) -> None:
         table = self.table(entity)

@@ -37,6 +37,8 @@ class BatchWriter:
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.conn: Any = None  # a pooled connection held between flushes (no per-write acquire/reset)
+        self.flushes = 0
+        self.rows = 0
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -72,6 +74,8 @@ class BatchWriter:
             self.wakeup.clear()
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+                self.flushes += 1
+                self.rows += len(batch)
                 try:
                     if self.conn is None or self.conn.is_closed():
                         self.conn = await self.pool.acquire()
