@@ -127,13 +127,13 @@ async def claim_due(
 
 
 def arq_queue(ctx: dict[str, Any]) -> ArqRedis:
-    """The worker's startup replaces ctx["redis"] with a plain client: wrap its pool for enqueueing."""
-    redis = ctx["redis"]
-    if isinstance(redis, ArqRedis):
-        return redis
+    """arq's own pool (ctx["arq"]); the startup replaces ctx["redis"] with a plain client."""
+    for key in ("arq", "redis"):
+        if isinstance(ctx.get(key), ArqRedis):
+            return ctx[key]
     queue = ctx.get("poll_queue")
     if queue is None:
-        queue = ctx["poll_queue"] = ArqRedis(redis.connection_pool)
+        queue = ctx["poll_queue"] = ArqRedis(ctx["redis"].connection_pool)
     return queue
 
 
