@@ -108,6 +108,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bundles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Bundles */
+        get: operations["listBundles"];
+        put?: never;
+        /** Create Bundle */
+        post: operations["createBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Bundle */
+        get: operations["getBundle"];
+        /** Update Bundle */
+        put: operations["updateBundle"];
+        post?: never;
+        /** Delete Bundle */
+        delete: operations["deleteBundle"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Operations */
+        get: operations["listOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/operations/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay Failed */
+        post: operations["replayFailedOperations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview Bundle */
+        post: operations["previewBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/regenerate-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Regenerate Token */
+        post: operations["regenerateWebhookToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Sample */
+        get: operations["getSample"];
+        put?: never;
+        /** Set Sample */
+        post: operations["setSample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start Bundle */
+        post: operations["startBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop Bundle */
+        post: operations["stopBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -196,6 +353,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/{operation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Operation */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/{operation_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay Operation */
+        post: operations["replayOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Stats */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -230,6 +438,24 @@ export interface paths {
         head?: never;
         /** Change Role */
         patch: operations["changeUserRole"];
+        trace?: never;
+    };
+    "/api/v1/workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Workspace */
+        get: operations["getWorkspace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Workspace */
+        patch: operations["updateWorkspace"];
         trace?: never;
     };
 }
@@ -321,6 +547,118 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** WorkspaceOut */
+        bpmlink_api__auth__schemas__WorkspaceOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
+        /** WorkspaceOut */
+        bpmlink_api__workspace__endpoints__WorkspaceOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            notifications: components["schemas"]["NotificationSettings"];
+        };
+        /** BundleIn */
+        BundleIn: {
+            dedup?: components["schemas"]["DedupPolicy"];
+            filter?: components["schemas"]["FilterGroup-Input"] | null;
+            /** Mapping */
+            mapping?: components["schemas"]["MappingRule-Input"][];
+            /** Name */
+            name: string;
+            schedule?: components["schemas"]["Schedule"];
+            source: components["schemas"]["SourceConfig"];
+            target: components["schemas"]["TargetConfig"];
+            /** Webhook Secret */
+            webhook_secret?: string | null;
+        };
+        /** BundleList */
+        BundleList: {
+            /** Items */
+            items: components["schemas"]["BundleOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** BundleOut */
+        BundleOut: {
+            /** Capture Sample */
+            capture_sample: boolean;
+            /** Config Version */
+            config_version: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            dedup?: components["schemas"]["DedupPolicy"];
+            filter?: components["schemas"]["FilterGroup-Output"] | null;
+            /** Has Sample */
+            has_sample: boolean;
+            /** Held Count */
+            held_count: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            last_run: components["schemas"]["LastRun"] | null;
+            /** Mapping */
+            mapping?: components["schemas"]["MappingRule-Output"][];
+            /** Name */
+            name: string;
+            schedule?: components["schemas"]["Schedule"];
+            source: components["schemas"]["SourceConfig"];
+            /** Status */
+            status: string;
+            /** Status Reason */
+            status_reason: string | null;
+            target: components["schemas"]["TargetConfig"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Webhook Secret Set */
+            webhook_secret_set: boolean;
+            /** Webhook Url */
+            webhook_url: string | null;
+        };
+        /**
+         * Condition
+         * @description One test of a source field (a path, see `paths`).
+         */
+        Condition: {
+            /**
+             * Case Sensitive
+             * @default false
+             */
+            case_sensitive: boolean;
+            /** Field */
+            field: string;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "equals" | "not_equals" | "contains" | "not_contains" | "starts_with" | "ends_with" | "is_empty" | "not_empty" | "matches" | "gt" | "ge" | "lt" | "le" | "before" | "after";
+            /** Value */
+            value?: unknown;
+        };
         /** ConnectionIn */
         ConnectionIn: {
             /** App */
@@ -384,6 +722,49 @@ export interface components {
                 [key: string]: string | null;
             } | null;
         };
+        /**
+         * DedupMode
+         * @enum {string}
+         */
+        DedupMode: "always_create" | "skip_if_found" | "update_if_found" | "update_only";
+        /**
+         * DedupPolicy
+         * @description The bundle's ``dedup`` JSON.
+         *
+         *     Validated on its own: modes other than ``always_create`` need match fields.
+         *     Pass ``context={"mapped_targets": [...]}`` to `model_validate` (or call
+         *     `check_policy`) to also require that match fields and update rules name
+         *     mapped fields.
+         */
+        DedupPolicy: {
+            /**
+             * Match Fields
+             * @default []
+             */
+            match_fields: string[];
+            /** @default always_create */
+            mode: components["schemas"]["DedupMode"];
+            /**
+             * Update Rules
+             * @default {}
+             */
+            update_rules: {
+                [key: string]: components["schemas"]["UpdateRule"];
+            };
+        };
+        /**
+         * Default
+         * @description Use ``value`` when there is no value (None, blank text, empty list).
+         */
+        Default: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "default";
+            /** Value */
+            value: unknown;
+        };
         /** EntityList */
         EntityList: {
             /** Items */
@@ -421,6 +802,60 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** FieldProblem */
+        FieldProblem: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * FilterGroup
+         * @description Conditions and groups joined by AND (all hold) or OR (any holds).
+         */
+        "FilterGroup-Input": {
+            /**
+             * Conditions
+             * @default []
+             */
+            conditions: (components["schemas"]["Condition"] | components["schemas"]["FilterGroup-Input"])[];
+            /**
+             * Join
+             * @default and
+             * @enum {string}
+             */
+            join: "and" | "or";
+        };
+        /**
+         * FilterGroup
+         * @description Conditions and groups joined by AND (all hold) or OR (any holds).
+         */
+        "FilterGroup-Output": {
+            /**
+             * Conditions
+             * @default []
+             */
+            conditions: (components["schemas"]["Condition"] | components["schemas"]["FilterGroup-Output"])[];
+            /**
+             * Join
+             * @default and
+             * @enum {string}
+             */
+            join: "and" | "or";
+        };
+        /**
+         * FirstNonEmpty
+         * @description Keep the value if there is one, else take the first non-empty of ``sources`` (paths).
+         */
+        FirstNonEmpty: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "first_non_empty";
+            /** Sources */
+            sources: string[];
+        };
         /** FormField */
         FormField: {
             /** Default */
@@ -457,12 +892,38 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * Join
+         * @description A list to text joined with ``sep``, skipping empty elements.
+         */
+        Join: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "join";
+            /**
+             * Sep
+             * @default
+             */
+            sep: string;
+        };
         /** Label */
         Label: {
             /** En */
             en: string;
             /** Ru */
             ru: string;
+        };
+        /** LastRun */
+        LastRun: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Status */
+            status: string;
         };
         /** LoginIn */
         LoginIn: {
@@ -472,6 +933,63 @@ export interface components {
             password: string;
             /** Workspace Id */
             workspace_id?: string | null;
+        };
+        /**
+         * LookupSpec
+         * @description Find the `entity` record whose column `by` equals the rendered `value`; use its Id.
+         */
+        LookupSpec: {
+            /**
+             * By
+             * @default Name
+             */
+            by: string;
+            /**
+             * Create If Missing
+             * @default false
+             */
+            create_if_missing: boolean;
+            /** Entity */
+            entity: string;
+            /**
+             * Value
+             * @description a template over the item, e.g. {{ company }}
+             */
+            value: string;
+        };
+        /**
+         * Lower
+         * @description Lower-case text (any alphabet).
+         */
+        Lower: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "lower";
+        };
+        /**
+         * MappingRule
+         * @description How one target field's value is built.
+         */
+        "MappingRule-Input": {
+            /** Constant */
+            constant?: unknown;
+            /**
+             * Convert
+             * @default []
+             */
+            convert: (components["schemas"]["Trim"] | components["schemas"]["Lower"] | components["schemas"]["Upper"] | components["schemas"]["ToNumber"] | components["schemas"]["ToBoolean"] | components["schemas"]["ToDate"] | components["schemas"]["PhoneE164"] | components["schemas"]["Default"] | components["schemas"]["FirstNonEmpty"] | components["schemas"]["Split"] | components["schemas"]["Join"] | components["schemas"]["ValueMap-Input"] | components["schemas"]["Truncate"])[];
+            lookup?: components["schemas"]["LookupSpec"] | null;
+            /** Source */
+            source?: string | null;
+            /** Target */
+            target: string;
+            /** Template */
+            template?: string | null;
+        };
+        "MappingRule-Output": {
+            [key: string]: unknown;
         };
         /** MemberIn */
         MemberIn: {
@@ -515,9 +1033,177 @@ export interface components {
             /** Role */
             role: string;
             user: components["schemas"]["UserOut"];
-            workspace: components["schemas"]["WorkspaceOut"];
+            workspace: components["schemas"]["bpmlink_api__auth__schemas__WorkspaceOut"];
             /** Workspaces */
-            workspaces: components["schemas"]["WorkspaceOut"][];
+            workspaces: components["schemas"]["bpmlink_api__auth__schemas__WorkspaceOut"][];
+        };
+        /**
+         * NotificationSettings
+         * @description A workspace's `notifications` JSON.
+         */
+        NotificationSettings: {
+            /** Emails */
+            emails?: string[];
+            /**
+             * Failures Per Hour
+             * @default 20
+             */
+            failures_per_hour: number;
+            /** Webhook Url */
+            webhook_url?: string | null;
+        };
+        /** OperationDetail */
+        OperationDetail: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /** Config Version */
+            config_version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Mapped Data */
+            mapped_data: {
+                [key: string]: unknown;
+            } | null;
+            /** Record Id */
+            record_id: string | null;
+            /** Source Data */
+            source_data: {
+                [key: string]: unknown;
+            } | null;
+            status: components["schemas"]["OperationStatus"];
+            /** Steps */
+            steps: components["schemas"]["StepOut"][];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** OperationList */
+        OperationList: {
+            /** Items */
+            items: components["schemas"]["OperationOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** OperationOut */
+        OperationOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /** Config Version */
+            config_version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Mapped Data */
+            mapped_data: {
+                [key: string]: unknown;
+            } | null;
+            /** Record Id */
+            record_id: string | null;
+            /** Source Data */
+            source_data: {
+                [key: string]: unknown;
+            } | null;
+            status: components["schemas"]["OperationStatus"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * OperationStatus
+         * @enum {string}
+         */
+        OperationStatus: "held" | "queued" | "processing" | "retrying" | "created" | "updated" | "unchanged" | "skipped_duplicate" | "not_found" | "filtered" | "failed";
+        /**
+         * PhoneE164
+         * @description A phone number to E.164; ``region`` defaults to the bundle's default region.
+         */
+        PhoneE164: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "phone_e164";
+            /** Region */
+            region?: string | null;
+            /**
+             * Strict
+             * @default true
+             */
+            strict: boolean;
+        };
+        /** PreviewIn */
+        PreviewIn: {
+            /** Item */
+            item?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Errors */
+            errors: components["schemas"]["FieldProblem"][];
+            /** Filter Reason */
+            filter_reason: string | null;
+            /** Passed Filter */
+            passed_filter: boolean;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+            /** Warnings */
+            warnings: components["schemas"]["FieldProblem"][];
+        };
+        /** ReplayOut */
+        ReplayOut: {
+            /** Replayed */
+            replayed: number;
         };
         /**
          * Role
@@ -527,6 +1213,151 @@ export interface components {
         /** RoleIn */
         RoleIn: {
             role: components["schemas"]["Role"];
+        };
+        /** SampleIn */
+        SampleIn: {
+            /** Capture */
+            capture?: boolean | null;
+            /** Item */
+            item?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** SampleOut */
+        SampleOut: {
+            /** Capture */
+            capture: boolean;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            }[];
+            /** Sample */
+            sample: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** Schedule */
+        Schedule: {
+            /**
+             * Interval Minutes
+             * @default 5
+             */
+            interval_minutes: number;
+        };
+        /** SourceConfig */
+        SourceConfig: {
+            /** App */
+            app: string;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Connection Id */
+            connection_id?: string | null;
+            /** Trigger */
+            trigger: string;
+        };
+        /**
+         * Split
+         * @description Text to a list at ``sep``; parts are trimmed and empty parts dropped.
+         */
+        Split: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "split";
+            /**
+             * Sep
+             * @default ,
+             */
+            sep: string;
+        };
+        /** StartIn */
+        StartIn: {
+            /**
+             * Held
+             * @default process
+             * @enum {string}
+             */
+            held: "process" | "discard";
+        };
+        /** StatsBucket */
+        StatsBucket: {
+            /**
+             * Bucket
+             * Format: date-time
+             */
+            bucket: string;
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /** Count */
+            count: number;
+            /** Status */
+            status: string;
+        };
+        /** StatsOut */
+        StatsOut: {
+            /** Bucket */
+            bucket: string;
+            /** Items */
+            items: components["schemas"]["StatsBucket"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
+        /** StepOut */
+        StepOut: {
+            /** Attempt */
+            attempt: number;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error */
+            error: string | null;
+            /** Method */
+            method: string;
+            /** Position */
+            position: number;
+            /** Request Body */
+            request_body: string | null;
+            /** Request Headers */
+            request_headers: {
+                [key: string]: unknown;
+            } | null;
+            /** Response Body */
+            response_body: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Status */
+            status: number | null;
+            /** System */
+            system: string;
+            /** Url */
+            url: string;
+        };
+        /** TargetConfig */
+        TargetConfig: {
+            /**
+             * Action
+             * @default create_record
+             * @enum {string}
+             */
+            action: "create_record" | "update_record";
+            /**
+             * Connection Id
+             * Format: uuid
+             */
+            connection_id: string;
+            /** Entity */
+            entity: string;
         };
         /** TestResult */
         TestResult: {
@@ -538,6 +1369,52 @@ export interface components {
             ok: boolean;
             /** Stage */
             stage: string;
+        };
+        /**
+         * ToBoolean
+         * @description Text to yes/no; see `parse_boolean`.
+         */
+        ToBoolean: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "boolean";
+        };
+        /**
+         * ToDate
+         * @description Text or a timestamp to a date/time; see `parse_datetime`.
+         *
+         *     ``format`` is one strptime pattern or a list of them to try in order;
+         *     ``timezone`` is the zone the source writes local times in.
+         */
+        ToDate: {
+            /** Format */
+            format?: string | string[] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "date";
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /**
+         * ToNumber
+         * @description Text to a number; see `parse_number`. Gives a Decimal.
+         */
+        ToNumber: {
+            /**
+             * Decimal
+             * @default auto
+             * @enum {string}
+             */
+            decimal: "auto" | "," | ".";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "number";
         };
         /** Trigger */
         Trigger: {
@@ -551,6 +1428,46 @@ export interface components {
              */
             kind: "webhook" | "polling" | "import";
             label: components["schemas"]["Label"];
+        };
+        /**
+         * Trim
+         * @description Remove spaces at both ends.
+         */
+        Trim: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "trim";
+        };
+        /**
+         * Truncate
+         * @description Cut text to at most ``length`` characters (a too-long value is otherwise an error).
+         */
+        Truncate: {
+            /** Length */
+            length: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "truncate";
+        };
+        /**
+         * UpdateRule
+         * @enum {string}
+         */
+        UpdateRule: "overwrite" | "fill_if_empty" | "keep";
+        /**
+         * Upper
+         * @description Upper-case text (any alphabet).
+         */
+        Upper: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "upper";
         };
         /** UserOut */
         UserOut: {
@@ -577,17 +1494,40 @@ export interface components {
             /** Error Type */
             type: string;
         };
-        /** WorkspaceOut */
-        WorkspaceOut: {
+        /**
+         * ValueMap
+         * @description Replace a value by the one the map gives for it (e.g. ``"site"`` → a lookup id).
+         *
+         *     Keys are matched as trimmed text, ignoring case unless ``case_sensitive``. A
+         *     value not in the map takes ``default`` when one is given (``null`` included),
+         *     and is an error otherwise. No value stays no value unless ``""`` is a key.
+         */
+        "ValueMap-Input": {
             /**
-             * Id
-             * Format: uuid
+             * Case Sensitive
+             * @default false
              */
-            id: string;
+            case_sensitive: boolean;
+            /** Default */
+            default?: unknown;
+            /** Map */
+            map: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            name: "value_map";
+        };
+        "ValueMap-Output": {
+            [key: string]: unknown;
+        };
+        /** WorkspacePatch */
+        WorkspacePatch: {
             /** Name */
-            name: string;
-            /** Role */
-            role: string;
+            name?: string | null;
+            notifications?: components["schemas"]["NotificationSettings"] | null;
         };
     };
     responses: never;
@@ -767,6 +1707,434 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+        };
+    };
+    listBundles: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    createBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BundleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    updateBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BundleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deleteBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description a value in the source or mapped data, or a record id */
+                q?: string | null;
+                since?: string | null;
+                status?: components["schemas"]["OperationStatus"][] | null;
+                until?: string | null;
+            };
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replayFailedOperations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    previewBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    regenerateWebhookToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    setSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SampleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    startBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stopBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1027,6 +2395,101 @@ export interface operations {
             };
         };
     };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replayOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getStats: {
+        parameters: {
+            query?: {
+                bucket?: "hour" | "day";
+                bundle_id?: string | null;
+                since?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listUsers: {
         parameters: {
             query?: never;
@@ -1130,6 +2593,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["bpmlink_api__workspace__endpoints__WorkspaceOut"];
+                };
+            };
+        };
+    };
+    updateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkspacePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["bpmlink_api__workspace__endpoints__WorkspaceOut"];
+                };
             };
             /** @description Validation Error */
             422: {

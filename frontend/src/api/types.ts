@@ -15,7 +15,7 @@ export interface Page<T> {
 
 export type Role = Schemas['Role'];
 export type User = Schemas['UserOut'];
-export type Workspace = Schemas['WorkspaceOut'];
+export type Workspace = Schemas['MeOut']['workspace'];
 export type Me = Omit<Schemas['MeOut'], 'role'> & { role: Role };
 export type ApiKey = Schemas['ApiKeyOut'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];
@@ -70,23 +70,15 @@ export interface EntityDetail {
   fields: EntityField[];
 }
 
-/*
- * Below: bundles, operations and stats, hand-typed from DESIGN.md until the api
- * publishes them; switch each to `Schemas[...]` when `npm run gen:api` has it.
- */
-
 export type BundleStatus = 'stopped' | 'running' | 'waiting' | 'error';
+export type DedupMode = Schemas['DedupMode'];
+export type UpdateRule = Schemas['UpdateRule'];
+export type Lookup = Schemas['LookupSpec'];
 
-export type DedupMode = 'always_create' | 'skip_if_found' | 'update_if_found' | 'update_only';
-export type UpdateRule = 'overwrite' | 'fill_if_empty' | 'keep';
-
-export interface Lookup {
-  entity: string;
-  by: string;
-  value: string;
-  create_if_missing?: boolean;
-}
-
+/**
+ * A mapping rule as the wizard edits it: conversions by name (the api's shorthand,
+ * `"trim"` for `{"name": "trim"}`), so it is narrower than the generated type.
+ */
 export interface MappingRule {
   target: string;
   source?: string | null;
@@ -102,55 +94,29 @@ export interface Dedup {
   update_rules: Record<string, UpdateRule>;
 }
 
+/** The body of POST/PUT /bundles, as the wizard sends it. */
 export interface BundleInput {
   name: string;
   source: { app: string; connection_id: string | null; trigger: string; config: Record<string, unknown> };
-  target: { connection_id: string; action: string; entity: string };
+  target: { connection_id: string; action: 'create_record' | 'update_record'; entity: string };
   mapping: MappingRule[];
   dedup: Dedup;
-  schedule?: { interval_minutes: number } | null;
+  schedule: { interval_minutes: number };
 }
 
-export interface BundleCounts {
-  [status: string]: number;
-}
+type BundleOut = Schemas['BundleOut'];
+export type Bundle = Omit<BundleOut, 'mapping' | 'dedup' | 'source' | 'target' | 'status' | 'schedule'> &
+  Pick<BundleInput, 'source' | 'target' | 'dedup'> & {
+    status: BundleStatus;
+    /** As stored: conversions may come back as `{name, ...}` objects. */
+    mapping: Array<Omit<MappingRule, 'convert'> & { convert?: Array<string | { name: string }> }>;
+    schedule?: { interval_minutes: number } | null;
+  };
 
-export interface Bundle extends BundleInput {
-  id: string;
-  status: BundleStatus;
-  status_reason?: string | null;
-  config_version?: number;
-  webhook_url?: string | null;
-  last_run_at?: string | null;
-  counts?: BundleCounts | null;
-  held_count?: number | null;
-  created_at?: string | null;
-  updated_at?: string | null;
-}
+export type Sample = Schemas['SampleOut'];
+export type PreviewResult = Schemas['PreviewOut'];
 
-export interface Sample {
-  data: Record<string, unknown> | null;
-  captured_at?: string | null;
-}
-
-export interface PreviewResult {
-  mapped: Record<string, unknown>;
-  errors?: Array<{ field: string; message: string }>;
-}
-
-export type OperationStatus =
-  | 'held'
-  | 'queued'
-  | 'processing'
-  | 'retrying'
-  | 'created'
-  | 'updated'
-  | 'unchanged'
-  | 'skipped_duplicate'
-  | 'not_found'
-  | 'filtered'
-  | 'failed';
-
+export type OperationStatus = Schemas['OperationStatus'];
 export const OPERATION_STATUSES = [
   'held',
   'queued',
@@ -165,46 +131,8 @@ export const OPERATION_STATUSES = [
   'failed',
 ] as const satisfies readonly OperationStatus[];
 
-export interface Step {
-  id?: string;
-  system?: 'source' | 'target' | string;
-  method: string;
-  url: string;
-  request_headers?: Record<string, string> | null;
-  request_body?: unknown;
-  status_code?: number | null;
-  response_headers?: Record<string, string> | null;
-  response_body?: unknown;
-  duration_ms?: number | null;
-  error?: string | null;
-  started_at?: string | null;
-}
-
-export interface Operation {
-  id: string;
-  bundle_id: string;
-  event_id: string;
-  status: OperationStatus;
-  attempts: number;
-  record_id?: string | null;
-  error?: string | null;
-  source_data?: unknown;
-  mapped_data?: unknown;
-  created_at: string;
-  finished_at?: string | null;
-  steps?: Step[];
-}
-
-export interface StatsBucket {
-  /** ISO start of the bucket (hour or day). */
-  t: string;
-  counts: Record<string, number>;
-}
-
-export interface Stats {
-  from?: string;
-  to?: string;
-  bucket?: 'hour' | 'day' | string;
-  series: StatsBucket[];
-  bundles?: Array<{ bundle_id: string; name?: string; counts: Record<string, number> }>;
-}
+export type Operation = Schemas['OperationOut'] & { steps?: Step[] };
+export type OperationDetail = Schemas['OperationDetail'];
+export type Step = Schemas['StepOut'];
+export type Stats = Schemas['StatsOut'];
+export type StatsBucket = Schemas['StatsBucket'];

@@ -29,7 +29,7 @@ export function useSaveBundle() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ id, body }: { id?: string; body: BundleInput }) =>
-      id ? api.patch<Bundle>(`/api/v1/bundles/${id}`, body) : api.post<Bundle>('/api/v1/bundles', body),
+      id ? api.put<Bundle>(`/api/v1/bundles/${id}`, body) : api.post<Bundle>('/api/v1/bundles', body),
     onSuccess: (b) => {
       qc.setQueryData(bundleKeys.one(b.id), b);
       void qc.invalidateQueries({ queryKey: bundleKeys.list() });
@@ -58,33 +58,28 @@ export function useStartStop() {
   });
 }
 
-/** The captured (webhook) or fetched (polling) sample; polls while waiting for a webhook. */
+/** The bundle's sample; polls while a webhook sample is being captured. */
 export function useSample(id: string | undefined, waiting: boolean) {
   return useQuery({
     queryKey: bundleKeys.sample(id ?? ''),
     queryFn: () => api.get<Sample>(`/api/v1/bundles/${id}/sample`),
     enabled: !!id,
-    refetchInterval: (q) => (waiting && !q.state.data?.data ? 2000 : false),
+    refetchInterval: (q) => (waiting && !q.state.data?.sample ? 1500 : false),
   });
 }
 
-export function useFetchSample(id: string | undefined) {
+/** Arms capture mode (the next webhook request becomes the sample) or sets the sample directly. */
+export function useSetSample(id: string | undefined) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => api.post<Sample>(`/api/v1/bundles/${id}/sample`),
+    mutationFn: (body: { capture?: boolean; item?: Record<string, unknown> }) => api.post<Sample>(`/api/v1/bundles/${id}/sample`, body),
     onSuccess: (s) => qc.setQueryData(bundleKeys.sample(id ?? ''), s),
   });
 }
 
+/** The saved mapping applied to an item (default: the sample) by the api; nothing is sent. */
 export function usePreview(id: string | undefined) {
   return useMutation({
-    mutationFn: (body: { mapping: BundleInput['mapping']; sample?: unknown }) =>
-      api.post<PreviewResult>(`/api/v1/bundles/${id}/preview`, body),
-  });
-}
-
-export function useBackfill(id: string | undefined) {
-  return useMutation({
-    mutationFn: (body: Record<string, unknown> = {}) => api.post<{ job_id?: string; total?: number }>(`/api/v1/bundles/${id}/backfill`, body),
+    mutationFn: (body: { item?: Record<string, unknown> } = {}) => api.post<PreviewResult>(`/api/v1/bundles/${id}/preview`, body),
   });
 }

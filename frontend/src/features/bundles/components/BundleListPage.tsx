@@ -5,11 +5,11 @@ import { IconDots, IconHistory, IconPencil, IconPlayerPlay, IconPlayerStop, Icon
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
-import type { Bundle } from '@/api/types';
+import type { Bundle, OperationStatus } from '@/api/types';
 import { EmptyState } from '@/components/EmptyState';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
-import { BundleStatusBadge } from '@/components/StatusBadge';
+import { BundleStatusBadge, OperationStatusBadge } from '@/components/StatusBadge';
 import { usePermissions } from '@/features/auth/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { useBundles, useDeleteBundle, useStartStop } from '../api';
@@ -111,8 +111,11 @@ export function BundleListPage() {
                         </Stack>
                       </Table.Td>
                       <Table.Td>
-                        <Tooltip label={formatDateTime(b.last_run_at)} disabled={!b.last_run_at}>
-                          <Text size="sm">{b.last_run_at ? formatRelative(b.last_run_at) : t('bundles.never')}</Text>
+                        <Tooltip label={formatDateTime(b.last_run?.at)} disabled={!b.last_run}>
+                          <Group gap={6} wrap="nowrap">
+                            <Text size="sm">{b.last_run ? formatRelative(b.last_run.at) : t('bundles.never')}</Text>
+                            {b.last_run && <OperationStatusBadge status={b.last_run.status as OperationStatus} />}
+                          </Group>
                         </Tooltip>
                       </Table.Td>
                       <Table.Td>

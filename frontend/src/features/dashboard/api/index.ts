@@ -7,14 +7,11 @@ export type Range = '24h' | '7d';
 export function useStats(range: Range) {
   return useQuery({
     queryKey: ['stats', range],
-    queryFn: async () => {
-      const now = Date.now();
-      const from = new Date(now - (range === '24h' ? 86400e3 : 7 * 86400e3)).toISOString();
-      const data = await api.get<Stats & { items?: Stats['series'] }>('/api/v1/stats', {
-        from,
-        bucket: range === '24h' ? 'hour' : 'day',
-      });
-      return { ...data, series: data.series ?? data.items ?? [] };
+    queryFn: () => {
+      // Whole hours/days, so the buckets line up with the server's.
+      const unit = range === '24h' ? 3600e3 : 86400e3;
+      const since = new Date(Math.floor(Date.now() / unit) * unit - (range === '24h' ? 23 : 6) * unit).toISOString();
+      return api.get<Stats>('/api/v1/stats', { since, bucket: range === '24h' ? 'hour' : 'day' });
     },
     refetchInterval: 30_000,
   });

@@ -21,13 +21,25 @@ const CHART_SERIES = [
   ['failed', 'red.6'],
 ] as const;
 
-export function chartData(series: StatsBucket[], range: Range) {
+/** One row per hour/day (empty ones included), a column per status, summed over bundles. */
+export function chartData(items: StatsBucket[], range: Range, now = Date.now()) {
+  const unit = range === '24h' ? 3600e3 : 86400e3;
+  const count = range === '24h' ? 24 : 7;
+  const end = Math.floor(now / unit) * unit;
   const fmt = new Intl.DateTimeFormat(i18n.resolvedLanguage ?? 'en', range === '24h' ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short' });
-  return series.map((b) => {
-    const row: Record<string, string | number> = { t: fmt.format(new Date(b.t)) };
-    for (const [s] of CHART_SERIES) row[s] = b.counts[s] ?? 0;
-    return row;
-  });
+  const rows = new Map<number, Record<string, string | number>>();
+  for (let i = count - 1; i >= 0; i--) {
+    const t = end - i * unit;
+    const row: Record<string, string | number> = { t: fmt.format(new Date(t)) };
+    for (const [s] of CHART_SERIES) row[s] = 0;
+    rows.set(t, row);
+  }
+  for (const b of items) {
+    const t = Math.floor(new Date(b.bucket).getTime() / unit) * unit;
+    const row = rows.get(t);
+    if (row && b.status in row) row[b.status] = Number(row[b.status]) + b.count;
+  }
+  return [...rows.values()];
 }
 
 /** Bundles with failures first, then by the number of operations. */
@@ -42,7 +54,8 @@ export function DashboardPage() {
   const [range, setRange] = useState<Range>('24h');
   const stats = useStats(range);
   const bundles = useBundles({ refetchInterval: 30_000 });
-  const data = useMemo(() => chartData(stats.data?.series ?? [], range), [stats.data, range]);
+  const data = useMemo(() => chartData(stats.data?.items ?? [], range), [stats.data, range]);
+  const empty = !stats.data?.items.length;
   const byStatus = (s: BundleStatus) => bundles.data?.filter((b) => b.status === s).length ?? 0;
   const tiles = [
     { status: 'running' as const, icon: IconCircleCheck, color: 'teal' },
@@ -89,7 +102,7 @@ export function DashboardPage() {
         {stats.isError && <ErrorState error={stats.error} onRetry={() => void stats.refetch()} />}
         {stats.isPending && <Skeleton h={280} />}
         {stats.isSuccess &&
-          (data.length === 0 ? (
+          (empty ? (
             <Text c="dimmed" ta="center" py={80}>
               {t('dashboard.noData')}
             </Text>

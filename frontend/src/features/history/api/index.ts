@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Operation, OperationStatus, Page } from '@/api/types';
+import type { Operation, OperationDetail, OperationStatus, Page } from '@/api/types';
 import { api } from '@/lib/api-client';
 
 export interface HistoryFilter {
@@ -20,8 +20,8 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
     queryKey: historyKeys.list(filter),
     queryFn: ({ pageParam }) =>
       api.get<Page<Operation>>(`/api/v1/bundles/${filter.bundleId}/operations`, {
-        status: filter.statuses.length ? filter.statuses.join(',') : undefined,
-        from: filter.from,
+        status: filter.statuses,
+        since: filter.from,
         cursor: pageParam,
         limit: 50,
       }),
@@ -36,7 +36,7 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
 export function useOperation(id: string, refetch: boolean) {
   return useQuery({
     queryKey: historyKeys.one(id),
-    queryFn: () => api.get<Operation>(`/api/v1/operations/${id}`),
+    queryFn: () => api.get<OperationDetail>(`/api/v1/operations/${id}`),
     refetchInterval: refetch ? 3000 : false,
   });
 }
@@ -48,6 +48,15 @@ export function useReplay() {
       const results = await Promise.allSettled(ids.map((id) => api.post<unknown>(`/api/v1/operations/${id}/replay`)));
       return { ok: results.filter((r) => r.status === 'fulfilled').length, failed: results.filter((r) => r.status === 'rejected').length };
     },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
+  });
+}
+
+/** Replays every failed operation of a bundle (the api's bulk replay). */
+export function useReplayFailed() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (bundleId: string) => api.post<{ replayed: number }>(`/api/v1/bundles/${bundleId}/operations/replay`),
     onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
   });
 }

@@ -12,7 +12,7 @@ import { OperationStatusBadge } from '@/components/StatusBadge';
 import { usePermissions } from '@/features/auth/api';
 import { useBundles } from '@/features/bundles/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
-import { useOperations, useReplay } from '../api';
+import { useOperations, useReplay, useReplayFailed } from '../api';
 import { OperationDetails } from './OperationDetails';
 
 const PERIODS = { '1h': 3600, '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400, all: 0 } as const;
@@ -31,6 +31,7 @@ export function HistoryPage() {
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const replay = useReplay();
+  const replayFailed = useReplayFailed();
 
   // Rounded to the minute so the query key stays stable between renders.
   const from = useMemo(() => {
@@ -61,7 +62,6 @@ export function HistoryPage() {
       },
       onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }),
     });
-  const failedIds = rows.filter((o) => o.status === 'failed').map((o) => o.id);
 
   return (
     <>
@@ -113,8 +113,19 @@ export function HistoryPage() {
               <Button variant="light" leftSection={<IconRepeat size={16} />} disabled={selected.size === 0} loading={replay.isPending} onClick={() => doReplay([...selected])}>
                 {t('history.replaySelected', { count: selected.size })}
               </Button>
-              <Button variant="light" color="red" disabled={failedIds.length === 0} loading={replay.isPending} onClick={() => doReplay(failedIds)}>
-                {t('history.replayFailed', { count: failedIds.length })}
+              <Button
+                variant="light"
+                color="red"
+                disabled={!bundleId}
+                loading={replayFailed.isPending}
+                onClick={() =>
+                  replayFailed.mutate(bundleId, {
+                    onSuccess: ({ replayed }) => notifications.show({ color: 'teal', message: t('history.replayed', { count: replayed, failed: 0 }) }),
+                    onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }),
+                  })
+                }
+              >
+                {t('history.replayFailed')}
               </Button>
             </Group>
           )}

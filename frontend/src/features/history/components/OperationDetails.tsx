@@ -59,7 +59,7 @@ export function OperationDetails({ id }: { id: string }) {
         </Text>
       )}
       {steps.map((s, i) => (
-        <StepView key={s.id ?? i} step={s} index={i + 1} />
+        <StepView key={`${s.attempt}-${s.position}`} step={s} index={i + 1} />
       ))}
     </Stack>
   );
@@ -67,14 +67,19 @@ export function OperationDetails({ id }: { id: string }) {
 
 function StepView({ step, index }: { step: Step; index: number }) {
   const { t } = useTranslation();
-  const failed = !!step.error || (step.status_code ?? 0) >= 400;
-  const statusColor = step.status_code == null ? 'gray' : step.status_code < 300 ? 'teal' : step.status_code < 400 ? 'blue' : 'red';
+  const failed = !!step.error || (step.status ?? 0) >= 400;
+  const statusColor = step.status == null ? 'gray' : step.status < 300 ? 'teal' : step.status < 400 ? 'blue' : 'red';
   return (
     <Paper withBorder p="sm" style={{ borderColor: failed ? 'var(--mantine-color-red-4)' : undefined, background: failed ? 'var(--mantine-color-red-0)' : undefined }} data-testid="operation-step">
       <Group gap="xs" wrap="nowrap" mb="xs">
         <Badge size="sm" variant="outline" color="gray">
           {index}
         </Badge>
+        {step.attempt > 1 && (
+          <Badge size="sm" variant="light" color="orange">
+            {t('history.attempt', { n: step.attempt })}
+          </Badge>
+        )}
         {step.system && (
           <Badge size="sm" variant="light" color={step.system === 'source' ? 'grape' : 'indigo'}>
             {t(`history.system.${step.system}`, { defaultValue: step.system })}
@@ -86,9 +91,9 @@ function StepView({ step, index }: { step: Step; index: number }) {
         <Text size="sm" ff="monospace" truncate style={{ flex: 1 }} title={step.url}>
           {step.url}
         </Text>
-        {step.status_code != null && (
+        {step.status != null && (
           <Badge color={statusColor} variant="filled" size="sm">
-            {step.status_code}
+            {step.status}
           </Badge>
         )}
         {step.duration_ms != null && (
@@ -112,7 +117,6 @@ function StepView({ step, index }: { step: Step; index: number }) {
           <JsonView value={step.request_body ?? null} maxHeight={240} />
         </Tabs.Panel>
         <Tabs.Panel value="response" pt="xs">
-          {step.response_headers && <JsonView value={step.response_headers} maxHeight={120} />}
           <JsonView value={step.response_body ?? null} maxHeight={240} error={failed} />
         </Tabs.Panel>
       </Tabs>

@@ -23,6 +23,7 @@ import {
   errorKeyForPath,
   isStep,
   loadDraft,
+  placeholderTargets,
   saveDraft,
   stepForPath,
   toBundleInput,
@@ -99,15 +100,29 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
       if (first === null || STEPS.indexOf(s) < STEPS.indexOf(first)) first = s;
     }
     setErrors(next);
-    if (first && first !== current) goto(first);
+    if (first && first !== current) {
+      setFormError(e.message);
+      goto(first);
+    }
     return true;
   };
 
   /** Saves the draft; for a step before review, errors that belong to later steps do not block. */
   const persist = async (current: StepId): Promise<Bundle | null> => {
     try {
-      const saved = await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft, isWebhook) });
-      return saved;
+      try {
+        return await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft) });
+      } catch (e) {
+        // A new bundle is created at the target step (the webhook URL and the sample need it),
+        // before anything is mapped; the api refuses a create that leaves required fields
+        // unmapped. Create it, stopped, with a placeholder rule per required field; the
+        // mapping step replaces them and nothing runs before the user starts the bundle.
+        const missing = e instanceof ApiError && !bundle ? placeholderTargets(e) : [];
+        if (missing.length === 0) throw e;
+        const body = toBundleInput(draft);
+        body.mapping = [...body.mapping, ...missing.map((target) => ({ target, source: target }))];
+        return await save.mutateAsync({ body });
+      }
     } catch (e) {
       if (current !== 'review' && e instanceof ApiError && e.fieldErrors.length > 0) {
         const blocking = e.fieldErrors.filter((fe) => STEPS.indexOf(stepForPath(fe.field)) <= STEPS.indexOf(current));
@@ -204,7 +219,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
         wrap
       >
         {STEPS.map((s) => (
-          <Stepper.Step key={s} label={t(`wizard.step.${s}`)} description={t(`wizard.stepHelp.${s}`)} data-testid={`step-${s}`} />
+          <Stepper.Step key={s} label={t(`wizard.step.${s}`)} aria-label={t(`wizard.stepHelp.${s}`)} data-testid={`step-${s}`} />
         ))}
       </Stepper>
       <Card padding="lg" data-testid={`wizard-step-${step}`}>

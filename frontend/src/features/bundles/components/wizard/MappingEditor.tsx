@@ -10,13 +10,14 @@ import {
   SegmentedControl,
   SimpleGrid,
   Stack,
+  Switch,
   Text,
   Textarea,
   TextInput,
   Tooltip,
 } from '@mantine/core';
-import { IconBraces } from '@tabler/icons-react';
-import { useRef } from 'react';
+import { IconBraces, IconSearch } from '@tabler/icons-react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EntityField, MappingRule } from '@/api/types';
 import { CONVERSIONS, type MappingMode, type SampleField, orderFields, putRule, ruleMode, setRuleMode } from './model';
@@ -39,9 +40,38 @@ function short(v: unknown): string {
 
 /** Every field of the entity, required ones first, each with how its value is built. */
 export function MappingEditor({ fields, mapping, onChange, sampleFields, preview, errors = {}, readOnly }: MappingEditorProps) {
-  const ordered = orderFields(fields);
+  const { t } = useTranslation();
+  const [query, setQuery] = useState('');
+  const [onlyMapped, setOnlyMapped] = useState(false);
+  const mapped = new Set(mapping.map((r) => r.target));
+  const q = query.trim().toLowerCase();
+  const ordered = orderFields(fields).filter(
+    (f) =>
+      (!q || f.name.toLowerCase().includes(q) || (f.label ?? '').toLowerCase().includes(q)) &&
+      (!onlyMapped || f.required || mapped.has(f.name)),
+  );
   return (
     <Stack gap="xs" data-testid="mapping-editor">
+      <Group gap="sm" wrap="wrap">
+        <TextInput
+          placeholder={t('wizard.findField')}
+          aria-label={t('wizard.findField')}
+          leftSection={<IconSearch size={14} />}
+          value={query}
+          onChange={(e) => setQuery(e.currentTarget.value)}
+          style={{ flex: 1, minWidth: 200 }}
+        />
+        <Switch
+          label={t('wizard.onlyMapped', { count: mapping.length })}
+          checked={onlyMapped}
+          onChange={(e) => setOnlyMapped(e.currentTarget.checked)}
+        />
+      </Group>
+      {ordered.length === 0 && (
+        <Text size="sm" c="dimmed" ta="center" py="md">
+          {t('common.nothingFound')}
+        </Text>
+      )}
       {ordered.map((field) => (
         <MappingRow
           key={field.name}

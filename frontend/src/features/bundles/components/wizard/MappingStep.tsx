@@ -1,14 +1,15 @@
-import { Alert, Badge, Card, Grid, Group, Loader, Skeleton, Stack, Text, Title } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { IconInfoCircle } from '@tabler/icons-react';
-import { useEffect, useMemo, useState } from 'react';
+import { Alert, Badge, Button, Card, Grid, Group, List, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { IconInfoCircle, IconServerBolt } from '@tabler/icons-react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ErrorState } from '@/components/ErrorState';
+import type { PreviewResult } from '@/api/types';
+import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useEntityFields } from '@/features/connections/api';
-import { usePreview, useSample } from '../../api';
+import { ApiError } from '@/lib/api-client';
+import { usePreview, useSample, useSaveBundle } from '../../api';
 import { MappingEditor } from './MappingEditor';
-import { flattenSample, localPreview } from './model';
+import { type SampleField, errorKeyForPath, flattenSample, localPreview, toBundleInput } from './model';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
 
@@ -17,27 +18,48 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
   const err = useErrorText(errors);
   const fields = useEntityFields(draft.target.connection_id, draft.target.entity);
   const sample = useSample(ctx.bundle?.id, false);
-  const sampleData = sample.data?.data ?? null;
-  const sampleFields = useMemo(() => flattenSample(sampleData), [sampleData]);
+  const sampleData = sample.data?.sample ?? null;
+  const sampleFields = useMemo<SampleField[]>(
+    () =>
+      sample.data?.fields?.length
+        ? sample.data.fields.map((f) => ({ path: String(f.path), value: f.value }))
+        : flattenSample(sampleData),
+    [sample.data, sampleData],
+  );
+  // Live, in the browser; the server check below runs the real engine on the saved mapping.
   const local = useMemo(() => localPreview(draft.mapping, sampleData ?? {}), [draft.mapping, sampleData]);
 
-  // The server's preview runs the real mapping engine; it replaces the local one when it answers.
+  const save = useSaveBundle();
   const preview = usePreview(ctx.bundle?.id);
-  const [debounced] = useDebouncedValue(draft.mapping, 600);
-  const [server, setServer] = useState<{ mapped: Record<string, unknown>; errors?: Array<{ field: string; message: string }> } | null>(null);
-  useEffect(() => {
-    if (!ctx.bundle?.id || !sampleData || debounced.length === 0) return;
-    preview.mutate(
-      { mapping: debounced, sample: sampleData },
-      { onSuccess: (r) => setServer(r), onError: () => setServer(null) },
-    );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [debounced, ctx.bundle?.id, sampleData]);
+  const [server, setServer] = useState<{ result: PreviewResult; mapping: typeof draft.mapping } | null>(null);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [checkError, setCheckError] = useState<string | null>(null);
 
-  const shown = server && debounced === draft.mapping ? server.mapped : local;
+  const check = async () => {
+    if (!ctx.bundle) return;
+    setCheckError(null);
+    setServerErrors({});
+    try {
+      await save.mutateAsync({ id: ctx.bundle.id, body: toBundleInput(draft) });
+      const result = await preview.mutateAsync({});
+      setServer({ result, mapping: draft.mapping });
+      const errs: Record<string, string> = {};
+      for (const e of result.errors) errs[`mapping.${e.field}`] = e.message;
+      setServerErrors(errs);
+    } catch (e) {
+      if (e instanceof ApiError && e.fieldErrors.length) {
+        const errs: Record<string, string> = {};
+        for (const fe of e.fieldErrors) errs[errorKeyForPath(fe.field, draft)] = fe.message;
+        setServerErrors(errs);
+      }
+      setCheckError(errorMessage(e));
+    }
+  };
+
+  const fresh = server && server.mapping === draft.mapping ? server.result : null;
+  const shown = fresh ? fresh.values : local;
   const rowErrors: Record<string, string | undefined> = {};
-  for (const f of fields.data ?? []) rowErrors[`mapping.${f.name}`] = err(`mapping.${f.name}`);
-  for (const e of server?.errors ?? []) rowErrors[`mapping.${e.field}`] ??= e.message;
+  for (const f of fields.data ?? []) rowErrors[`mapping.${f.name}`] = err(`mapping.${f.name}`) ?? serverErrors[`mapping.${f.name}`];
 
   if (fields.isError) return <ErrorState error={fields.error} onRetry={() => void fields.refetch()} />;
 
@@ -77,20 +99,46 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
         <Card padding="md" style={{ position: 'sticky', top: 76 }}>
           <Group justify="space-between" mb="xs">
             <Title order={5}>{t('wizard.preview')}</Title>
-            {preview.isPending ? (
-              <Loader size="xs" />
-            ) : (
-              <Badge size="xs" variant="light" color={server ? 'teal' : 'gray'}>
-                {server ? t('wizard.previewServer') : t('wizard.previewLocal')}
-              </Badge>
-            )}
+            <Badge size="xs" variant="light" color={fresh ? 'teal' : 'gray'}>
+              {fresh ? t('wizard.previewServer') : t('wizard.previewLocal')}
+            </Badge>
           </Group>
           <Text size="xs" c="dimmed" mb="xs">
             {t('wizard.previewHelp', { entity: draft.target.entity })}
           </Text>
           <div data-testid="mapping-preview">
-            <JsonView value={shown} maxHeight={480} />
+            <JsonView value={shown} maxHeight={420} />
           </div>
+          {fresh && fresh.errors.length + fresh.warnings.length > 0 && (
+            <Alert color={fresh.errors.length ? 'red' : 'yellow'} mt="sm" p="xs" title={t('wizard.previewErrors')}>
+              <List size="xs">
+                {[...fresh.errors, ...fresh.warnings].map((e, i) => (
+                  <List.Item key={i}>
+                    <b>{e.field}</b>: {e.message}
+                  </List.Item>
+                ))}
+              </List>
+            </Alert>
+          )}
+          {checkError && (
+            <Alert color="red" mt="sm" p="xs" style={{ whiteSpace: 'pre-line' }}>
+              {checkError}
+            </Alert>
+          )}
+          {!ctx.readOnly && ctx.bundle && (
+            <Button
+              mt="sm"
+              fullWidth
+              variant="light"
+              leftSection={<IconServerBolt size={16} />}
+              loading={save.isPending || preview.isPending}
+              disabled={draft.mapping.length === 0 || !sampleData}
+              onClick={() => void check()}
+              data-testid="check-preview"
+            >
+              {t('wizard.checkOnServer')}
+            </Button>
+          )}
         </Card>
       </Grid.Col>
     </Grid>

@@ -1,11 +1,11 @@
-import { Alert, Badge, Button, Card, Code, Group, Loader, NumberInput, Stack, Text, Title } from '@mantine/core';
-import { IconDownload, IconRefresh } from '@tabler/icons-react';
+import { Alert, Badge, Button, Card, Code, Group, JsonInput, Loader, NumberInput, Stack, Text, Title } from '@mantine/core';
+import { IconRefresh, IconUpload } from '@tabler/icons-react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CopyField } from '@/components/CopyField';
 import { errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
-import { formatRelative } from '@/lib/format';
-import { useFetchSample, useSample } from '../../api';
+import { useSample, useSetSample } from '../../api';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
 
@@ -14,9 +14,31 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
   const err = useErrorText(errors);
   const id = ctx.bundle?.id;
   const sample = useSample(id, ctx.isWebhook);
-  const fetchSample = useFetchSample(id);
-  const data = sample.data?.data;
+  const setSample = useSetSample(id);
+  const data = sample.data?.sample ?? null;
+  const capturing = !!sample.data?.capture;
   const url = ctx.bundle?.webhook_url ?? '';
+  const [pasted, setPasted] = useState('');
+
+  // A webhook bundle without a sample waits for the next request: arm capture mode once.
+  const armed = useRef(false);
+  useEffect(() => {
+    if (!ctx.isWebhook || ctx.readOnly || !sample.isSuccess || data || capturing || armed.current) return;
+    armed.current = true;
+    setSample.mutate({ capture: true });
+  }, [ctx.isWebhook, ctx.readOnly, sample.isSuccess, data, capturing, setSample]);
+
+  const [pastedError, setPastedError] = useState<string | null>(null);
+  const applyPasted = () => {
+    try {
+      const item = JSON.parse(pasted) as unknown;
+      if (!item || typeof item !== 'object' || Array.isArray(item)) throw new Error(t('wizard.sampleMustBeObject'));
+      setSample.mutate({ item: item as Record<string, unknown> });
+    } catch (e) {
+      setSample.reset();
+      setPastedError(e instanceof Error ? e.message : String(e));
+    }
+  };
 
   return (
     <Stack>
@@ -34,49 +56,40 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
           </Code>
         </>
       ) : (
-        <Group align="flex-end">
-          <NumberInput
-            label={t('wizard.interval')}
-            description={t('wizard.intervalHelp')}
-            min={1}
-            max={1440}
-            w={220}
-            disabled={ctx.readOnly}
-            value={draft.schedule?.interval_minutes ?? 5}
-            onChange={(v) => update((d) => ({ ...d, schedule: { interval_minutes: typeof v === 'number' ? v : Number(v) || 0 } }))}
-            error={err('schedule.interval_minutes') ?? err('schedule')}
-            suffix={` ${t('wizard.minutes')}`}
-          />
-          <Button
-            leftSection={<IconDownload size={16} />}
-            variant="light"
-            onClick={() => fetchSample.mutate()}
-            loading={fetchSample.isPending}
-            disabled={!id}
-          >
-            {t('wizard.fetchSample')}
-          </Button>
-        </Group>
+        <NumberInput
+          label={t('wizard.interval')}
+          description={t('wizard.intervalHelp')}
+          min={1}
+          max={1440}
+          w={240}
+          disabled={ctx.readOnly}
+          value={draft.schedule?.interval_minutes ?? 5}
+          onChange={(v) => update((d) => ({ ...d, schedule: { interval_minutes: typeof v === 'number' ? v : Number(v) || 0 } }))}
+          error={err('schedule.interval_minutes') ?? err('schedule')}
+          suffix={` ${t('wizard.minutes')}`}
+        />
       )}
-      {fetchSample.isError && <Alert color="red">{errorMessage(fetchSample.error)}</Alert>}
+      {setSample.isError && <Alert color="red">{errorMessage(setSample.error)}</Alert>}
       <Card padding="md" bg={data ? undefined : 'gray.0'}>
         <Group justify="space-between" mb="xs">
           <Title order={5}>{t('wizard.sample')}</Title>
-          {data ? (
+          {data && (
             <Group gap="xs">
               <Badge color="teal" variant="light" data-testid="sample-received">
                 {t('wizard.sampleReceived')}
               </Badge>
-              {sample.data?.captured_at && (
-                <Text size="xs" c="dimmed">
-                  {formatRelative(sample.data.captured_at)}
-                </Text>
+              {ctx.isWebhook && !ctx.readOnly && (
+                <Button
+                  size="compact-xs"
+                  variant="subtle"
+                  leftSection={<IconRefresh size={12} />}
+                  onClick={() => setSample.mutate({ capture: true }, { onSuccess: () => void sample.refetch() })}
+                >
+                  {t('wizard.captureAgain')}
+                </Button>
               )}
-              <Button size="compact-xs" variant="subtle" leftSection={<IconRefresh size={12} />} onClick={() => void sample.refetch()}>
-                {t('common.refresh')}
-              </Button>
             </Group>
-          ) : null}
+          )}
         </Group>
         {data ? (
           <JsonView value={data} />
@@ -84,7 +97,7 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
           <Group gap="sm" py="md" justify="center" role="status" aria-live="polite">
             <Loader size="sm" type="dots" />
             <Text size="sm" c="dimmed">
-              {t('wizard.waitingForRequest')}
+              {capturing ? t('wizard.waitingForRequest') : t('common.loading')}
             </Text>
           </Group>
         ) : (
@@ -92,7 +105,36 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
             {sample.isError ? errorMessage(sample.error) : t('wizard.noSampleYet')}
           </Text>
         )}
+        {capturing && data && (
+          <Text size="xs" c="dimmed" mt="xs">
+            {t('wizard.waitingForRequest')}
+          </Text>
+        )}
       </Card>
+      {!ctx.readOnly && (
+        <Stack gap="xs">
+          <JsonInput
+            label={t('wizard.pasteSample')}
+            description={t('wizard.pasteSampleHelp')}
+            placeholder='{"email": "anna@example.com"}'
+            autosize
+            minRows={3}
+            maxRows={10}
+            value={pasted}
+            onChange={(v) => {
+              setPasted(v);
+              setPastedError(null);
+            }}
+            error={pastedError}
+            formatOnBlur
+          />
+          <Group>
+            <Button variant="light" size="xs" leftSection={<IconUpload size={14} />} disabled={!pasted.trim() || !id} loading={setSample.isPending} onClick={applyPasted}>
+              {t('wizard.useSample')}
+            </Button>
+          </Group>
+        </Stack>
+      )}
       {!data && (
         <Text size="xs" c="dimmed">
           {t('wizard.sampleOptional')}

@@ -57,7 +57,7 @@ export function SourceStep({ draft, update, errors, ctx }: StepProps) {
                 key={a.name}
                 role="radio"
                 aria-checked={selected}
-                disabled={ctx.readOnly}
+                disabled={ctx.readOnly || !!ctx.bundle}
                 onClick={() => pickApp(a)}
                 data-testid={`source-app-${a.name}`}
               >
@@ -88,7 +88,7 @@ export function SourceStep({ draft, update, errors, ctx }: StepProps) {
         <Select
           label={t('wizard.trigger')}
           required
-          disabled={ctx.readOnly}
+          disabled={ctx.readOnly || !!ctx.bundle}
           data={(app?.triggers ?? []).map((tr) => ({ value: tr.name, label: localized(tr.label, t(`triggers.${tr.name}`, { defaultValue: tr.name })) }))}
           value={draft.source.trigger || null}
           onChange={(v) => update((d) => ({ ...d, source: { ...d.source, trigger: v ?? '', config: {} } }))}

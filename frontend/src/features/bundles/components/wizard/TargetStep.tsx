@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useEntities } from '@/features/connections/api';
 import { localized } from '@/i18n';
+import type { Draft } from './model';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
 
@@ -43,7 +44,7 @@ export function TargetStep({ draft, update, errors, ctx }: StepProps) {
           disabled={ctx.readOnly}
           data={actions.map((a) => ({ value: a.name, label: localized(a.label, t(`actions.${a.name}`, { defaultValue: a.name })) }))}
           value={draft.target.action || null}
-          onChange={(v) => update((d) => ({ ...d, target: { ...d.target, action: v ?? '' } }))}
+          onChange={(v) => update((d) => ({ ...d, target: { ...d.target, action: (v ?? 'create_record') as Draft['target']['action'] } }))}
           error={err('target.action')}
           allowDeselect={false}
         />

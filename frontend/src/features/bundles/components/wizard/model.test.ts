@@ -9,6 +9,7 @@ import {
   matchFieldOptions,
   normalizeDedup,
   orderFields,
+  placeholderTargets,
   putRule,
   renderTemplate,
   setRuleMode,
@@ -65,7 +66,8 @@ describe('wizard steps', () => {
 describe('mapping helpers', () => {
   it('flattens the sample into paths with values', () => {
     expect(flattenSample(sample)).toContainEqual({ path: 'company.name', value: 'Acme' });
-    expect(flattenSample({ items: [{ sku: 'A1' }] })).toEqual([{ path: 'items.0.sku', value: 'A1' }]);
+    expect(flattenSample({ items: [{ sku: 'A1' }] })).toEqual([{ path: 'items[0].sku', value: 'A1' }]);
+    expect(renderTemplate('{{ items[0].sku }}', { items: [{ sku: 'A1' }] })).toBe('A1');
   });
 
   it('orders required fields first and hides system fields', () => {
@@ -151,11 +153,25 @@ describe('dedup rules', () => {
     expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match_fields': 'wizard.matchFieldsRequired' });
   });
 
-  it('the body sent has a normalized policy and no schedule for a webhook', () => {
+  it('the body sent has a normalized policy and the default schedule', () => {
     const d = { ...emptyDraft(), name: ' Site ', mapping, dedup: { mode: 'update_if_found' as const, match_fields: ['Email', 'Gone'], update_rules: {} } };
-    const body = toBundleInput(d, true);
+    const body = toBundleInput(d);
     expect(body.name).toBe('Site');
-    expect(body.schedule).toBeNull();
+    expect(body.schedule).toEqual({ interval_minutes: 5 });
     expect(body.dedup.match_fields).toEqual(['Email']);
+  });
+});
+
+describe('creating a bundle before its mapping', () => {
+  it('names the required fields when they are the only complaint', () => {
+    expect(placeholderTargets({ fieldErrors: [{ field: 'mapping.Name', message: 'the field is required but not mapped' }] })).toEqual(['Name']);
+    expect(
+      placeholderTargets({
+        fieldErrors: [
+          { field: 'mapping.Name', message: 'the field is required but not mapped' },
+          { field: 'target.entity', message: 'no such entity' },
+        ],
+      }),
+    ).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ export function emptyDraft(): Draft {
     target: { connection_id: '', action: 'create_record', entity: '' },
     mapping: [],
     dedup: { mode: 'always_create', match_fields: [], update_rules: {} },
-    schedule: null,
+    schedule: { interval_minutes: 5 },
   };
 }
 
@@ -43,7 +43,7 @@ export function draftFromBundle(b: Bundle): Draft {
       convert: (r.convert ?? []).map((c) => (typeof c === 'string' ? c : (c as { name: string }).name)),
     })),
     dedup: { mode: b.dedup?.mode ?? 'always_create', match_fields: b.dedup?.match_fields ?? [], update_rules: b.dedup?.update_rules ?? {} },
-    schedule: b.schedule ?? null,
+    schedule: b.schedule ?? { interval_minutes: 5 },
   };
 }
 
@@ -185,13 +185,18 @@ export interface SampleField {
   value: unknown;
 }
 
-/** Flattens a sample item into dotted paths (`contact.email`, `items.0.sku`) with their values. */
+/** Flattens a sample item into paths as the api writes them (`contact.email`, `items[0].sku`) with their values. */
 export function flattenSample(data: unknown, prefix = '', depth = 0, out: SampleField[] = []): SampleField[] {
   if (data === null || typeof data !== 'object' || depth > 5) {
     if (prefix) out.push({ path: prefix, value: data });
     return out;
   }
-  const entries = Array.isArray(data) ? data.slice(0, 5).map((v, i) => [String(i), v] as const) : Object.entries(data);
+  if (Array.isArray(data)) {
+    if (data.length === 0 && prefix) out.push({ path: prefix, value: data });
+    data.slice(0, 5).forEach((v, i) => flattenSample(v, `${prefix}[${i}]`, depth + 1, out));
+    return out;
+  }
+  const entries = Object.entries(data);
   if (entries.length === 0 && prefix) out.push({ path: prefix, value: data });
   for (const [k, v] of entries) flattenSample(v, prefix ? `${prefix}.${k}` : k, depth + 1, out);
   return out;
@@ -199,7 +204,7 @@ export function flattenSample(data: unknown, prefix = '', depth = 0, out: Sample
 
 export function getPath(data: unknown, path: string): unknown {
   let cur: unknown = data;
-  for (const part of path.split('.')) {
+  for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
@@ -207,7 +212,7 @@ export function getPath(data: unknown, path: string): unknown {
 }
 
 export function renderTemplate(template: string, data: unknown): string {
-  return template.replace(/\{\{\s*([\w.@-]+)\s*\}\}/g, (_, path: string) => {
+  return template.replace(/\{\{\s*([\w.@[\]-]+)\s*\}\}/g, (_, path: string) => {
     const v = getPath(data, path);
     return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
@@ -289,14 +294,14 @@ export function normalizeDedup(dedup: Dedup, mapping: MappingRule[]): Dedup {
 }
 
 /** The body sent to the API for the draft. */
-export function toBundleInput(draft: Draft, isWebhook: boolean): BundleInput {
+export function toBundleInput(draft: Draft): BundleInput {
   return {
     name: draft.name.trim(),
     source: { ...draft.source, connection_id: draft.source.connection_id || null },
     target: draft.target,
     mapping: draft.mapping,
     dedup: normalizeDedup(draft.dedup, draft.mapping),
-    schedule: isWebhook ? null : (draft.schedule ?? { interval_minutes: 5 }),
+    schedule: draft.schedule ?? { interval_minutes: 5 },
   };
 }
 
@@ -323,4 +328,20 @@ export function saveDraft(key: string, draft: Draft): void {
 
 export function clearDraft(key: string): void {
   localStorage.removeItem(DRAFT_PREFIX + key);
+}
+
+/**
+ * The required fields a create was refused for, when that is its only complaint
+ * (`mapping.Name: the field is required but not mapped`); empty otherwise.
+ */
+export function placeholderTargets(error: { fieldErrors: Array<{ field: string; message: string }> }): string[] {
+  const errs = error.fieldErrors;
+  if (errs.length === 0) return [];
+  const names: string[] = [];
+  for (const { field, message } of errs) {
+    const m = /^(?:body\.)?mapping\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(field);
+    if (!m || !/required/i.test(message)) return [];
+    names.push(m[1]!);
+  }
+  return names;
 }
