@@ -53,6 +53,14 @@ class BatchWriter:
             self.task = None
         await self._drop_connection()
 
+    def _usable(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            return not self.conn.is_closed()
+        except asyncpg.InterfaceError:  # asyncpg already took a dead connection back from us
+            return False
+
     async def _drop_connection(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
@@ -77,7 +85,8 @@ class BatchWriter:
                 self.flushes += 1
                 self.rows += len(batch)
                 try:
-                    if self.conn is None or self.conn.is_closed():
+                    if not self._usable():
+                        await self._drop_connection()
                         self.conn = await self.pool.acquire()
                     await self._flush(self.conn, batch)
                 except Exception as exc:  # database down or connection lost: fail these writes, retry later
