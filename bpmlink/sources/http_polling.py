@@ -4,7 +4,8 @@
 
 The items are found at `items_path` (dotted: `data.items`; empty: the answer is the list),
 each keyed by `id_field`; the cursor is the largest `cursor_field` seen (the id when no cursor
-field is set). A `next_field` (dotted path to a next-page URL in the answer) is followed
+field is set), so the API must answer in ascending cursor order when it pages by the cursor
+parameter. A `next_field` (dotted path to a next-page URL in the answer) is followed
 instead when the API paginates by links. Every request is a redacted step, the custom auth
 header and an auth query parameter included; the outbound guard (`bpmlink.net`) refuses
 private addresses unless allow-listed; answers are capped in size and time.
@@ -72,6 +73,14 @@ def _later(a: Any, b: Any) -> bool:
         return bool(a > b)
     except TypeError:
         return True
+
+
+def _before(a: Any, b: Any) -> bool:
+    """a < b; values that do not compare are not taken as older (never drop what cannot be judged)."""
+    try:
+        return bool(a < b)
+    except TypeError:
+        return False
 
 
 def make_client(settings: Any) -> httpx.AsyncClient:
@@ -143,8 +152,8 @@ class HttpPollingSource:
                 code="bad_items_path",
                 steps=recorder.steps,
             )
-        last_value = (cursor or {}).get("value")
-        last_id = (cursor or {}).get("id")
+        start_value = (cursor or {}).get("value")
+        last_value, last_id = start_value, (cursor or {}).get("id")
         items: list[tuple[str, dict[str, Any]]] = []
         for raw in raw_items:
             if not isinstance(raw, Mapping):
@@ -158,7 +167,7 @@ class HttpPollingSource:
             value = dotted(item, cursor_field)
             # An API that ignores the cursor parameter answers old items again: they are skipped here
             # (equal values pass, the unique source item key makes them harmless).
-            if cursor and last_value is not None and value is not None and not next_url and _later(last_value, value):
+            if start_value is not None and value is not None and not next_url and _before(value, start_value):
                 continue
             items.append((item_key(key), item))
             if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
@@ -193,7 +202,8 @@ class HttpPollingSource:
         secret_params: set[str],
         auth_header: str,
     ) -> Any:
-        request = client.build_request("GET", url, params=params or None, headers=headers)
+        # Merged, not replaced: a next-page link carries its own query.
+        request = client.build_request("GET", httpx.URL(url).copy_merge_params(params), headers=headers)
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         response: httpx.Response | None = None
