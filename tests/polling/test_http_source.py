@@ -14,7 +14,7 @@ BASE = "https://api.example.com/v1"
 CONFIG = {"path": "/items", "items_path": "items", "id_field": "id", "cursor_field": "n", "next_field": "next"}
 
 
-def _fetch(handler, cursor=None, config=CONFIG, params=None):  # type: ignore[no-untyped-def]
+def _fetch(handler, cursor=None, config=CONFIG, params=None):
     conn = SourceConnection(
         id="c",
         app="http_polling",
@@ -23,9 +23,9 @@ def _fetch(handler, cursor=None, config=CONFIG, params=None):  # type: ignore[no
     )
     recorder = StepRecorder(system="http_polling")
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    env = FetchEnv(settings=Settings(BPMLINK_ENV="test"))  # type: ignore[call-arg]
+    env = FetchEnv(settings=Settings(BPMLINK_ENV="test"))
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run():
         try:
             return await HttpPollingSource().fetch(conn, config, cursor, 2, recorder, env, http=http), recorder
         finally:

@@ -74,7 +74,7 @@ async def test_due_polls_are_found_by_one_indexed_statement_and_claimed_once_by_
     statements: list[str] = []
     engine = sessionmaker.kw["bind"].sync_engine
 
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement, *args):
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)

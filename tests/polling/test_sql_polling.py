@@ -75,7 +75,7 @@ async def test_rows_are_polled_once_through_ties_and_a_changed_row_is_a_new_even
     assert events[-1].source_item_key == "3@2026-11-27T09:05:00+00:00"
 
 
-async def _fetch(settings, dsn: str, table: str, cursor=None):  # type: ignore[no-untyped-def]
+async def _fetch(settings, dsn: str, table: str, cursor=None):
     conn = SourceConnection(id="c", app="sql_polling", params={}, secrets={"dsn": dsn})
     config = {"table": table, "id_column": "id", "cursor_column": "updated_at"}
     recorder = StepRecorder(system="sql_polling")
