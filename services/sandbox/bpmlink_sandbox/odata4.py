@@ -23,7 +23,6 @@ from .writes import WriteError, create, delete, parse_key, touch_later, update
 _RESOURCE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>[^)]*)\))?(?P<rest>(?:/[^/]*)*)$")
 _GUID_SEG = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 ODATA_HEADERS = [("OData-Version", "4.0")]
-VALUE_CONTEXT = "application/json; odata.metadata=minimal; charset=utf-8"
 
 
 @dataclass
@@ -47,10 +46,10 @@ def method_not_allowed(method: str) -> Response:
 
 def _plan(ent: Entity) -> list[tuple[str, Any, bool]]:
     """(property, empty value, is stream) per column, rebuilt when columns are added."""
-    plan = ent.__dict__.get("_render_plan")
+    plan: list[tuple[str, Any, bool]] | None = ent.cache.get("render_plan")
     if plan is None or len(plan) != len(ent.columns):
         plan = [(p, c.empty(), c.kind == "stream") for p, c in ent.columns.items()]
-        ent.__dict__["_render_plan"] = plan
+        ent.cache["render_plan"] = plan
     return plan
 
 

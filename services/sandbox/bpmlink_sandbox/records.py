@@ -50,21 +50,21 @@ def age_from(birth: str, today: datetime) -> int:
 
 def empties(entity: Entity) -> dict[str, Any]:
     """Every (non-stream) column with its empty value; cached until columns are added."""
-    cached = entity.__dict__.get("_empties")
+    cached = entity.cache.get("empties")
     if cached is None or cached[0] != len(entity.columns):
         cached = (len(entity.columns), {p: c.empty() for p, c in entity.columns.items() if c.kind != "stream"})
-        entity.__dict__["_empties"] = cached
+        entity.cache["empties"] = cached
     result: dict[str, Any] = cached[1]
     return result
 
 
 def _template(entity: Entity) -> dict[str, Any]:
-    cached = entity.__dict__.get("_template")
+    cached = entity.cache.get("template")
     if cached is None or cached[0] != len(entity.columns):
         row = dict(empties(entity))
         row.update({k: v for k, v in SCHEMA_DEFAULTS.get(entity.name, {}).items() if k in row})
         cached = (len(entity.columns), row)
-        entity.__dict__["_template"] = cached
+        entity.cache["template"] = cached
     result: dict[str, Any] = cached[1]
     return result
 

@@ -143,6 +143,9 @@ class Entity:
     columns: dict[str, Column]  # by property name, in output order (Id first)
     navs: dict[str, Column] = field(default_factory=dict)  # lookup columns by navigation name
     custom: bool = False
+    # Derived per-entity data (render plan, empty row, …), keyed by name; entries carry the column
+    # count they were built for, since custom columns can be added at run time.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def qualified(self) -> str:
