@@ -221,6 +221,18 @@ HTTP_POLLING = App(
                     label=_l("Next page link in the answer (optional)", "Ссылка на следующую страницу в ответе"),
                     help=_l("e.g. links.next, for APIs that page by links", "например, links.next"),
                 ),
+                FormField(
+                    name="page_param",
+                    label=_l("Page number parameter (optional)", "Параметр номера страницы (необязательно)"),
+                    help=_l(
+                        "for APIs that page by number, oldest first", "для API с нумерацией страниц, старые первыми"
+                    ),
+                ),
+                FormField(
+                    name="offset_param",
+                    label=_l("Offset parameter (optional)", "Параметр смещения (необязательно)"),
+                    help=_l("for APIs that page by offset, oldest first", "для API со смещением, старые первыми"),
+                ),
                 _INTERVAL,
             ],
         )

@@ -6,7 +6,8 @@ The items are found at `items_path` (dotted: `data.items`; empty: the answer is 
 each keyed by `id_field`; the cursor is the largest `cursor_field` seen (the id when no cursor
 field is set), so the API must answer in ascending cursor order when it pages by the cursor
 parameter. A `next_field` (dotted path to a next-page URL in the answer) is followed
-instead when the API paginates by links. Every request is a redacted step, the custom auth
+instead when the API paginates by links; `page_param` / `offset_param` page by position through
+a list in ascending order (new items at its end). Every request is a redacted step, the custom auth
 header and an auth query parameter included; the outbound guard (`bpmlink.net`) refuses
 private addresses unless allow-listed; answers are capped in size and time.
 """
@@ -113,6 +114,11 @@ class HttpPollingSource:
         limit_param = str(config.get("limit_param") or "")
         items_path = str(config.get("items_path") or "")
         next_field = str(config.get("next_field") or "")
+        page_param = str(config.get("page_param") or "")
+        offset_param = str(config.get("offset_param") or "")
+        position = cursor or {}
+        page_no = int(position.get("page") or config.get("first_page") or 1)
+        offset = int(position.get("offset") or 0)
 
         params: dict[str, str] = {}
         secret_params: set[str] = set()
@@ -132,7 +138,11 @@ class HttpPollingSource:
             url = str(next_url)
         else:
             url = urljoin(base_url + "/", path.lstrip("/")) if path else base_url
-            if cursor_param and cursor and cursor.get("value") is not None:
+            if page_param:
+                params[page_param] = str(page_no)
+            elif offset_param:
+                params[offset_param] = str(offset)
+            elif cursor_param and cursor and cursor.get("value") is not None:
                 params[cursor_param] = str(cursor["value"])
             if limit_param:
                 params[limit_param] = str(limit)
@@ -172,6 +182,13 @@ class HttpPollingSource:
             items.append((item_key(key), item))
             if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
                 last_value, last_id = value, key
+        if (page_param or offset_param) and not next_url:
+            # Position paging over a list in ascending order: new items are appended at the end, so a
+            # partial page is asked again next time (its known items are stored once by their key).
+            full = len(raw_items) >= limit
+            if page_param:
+                return Page(items=items, next_cursor={"page": page_no + 1 if full else page_no}, more=full)
+            return Page(items=items, next_cursor={"offset": offset + len(raw_items)}, more=full)
         next_link = dotted(body, next_field) if next_field else None
         next_cursor: Cursor | None = {"value": last_value, "id": last_id} if last_value is not None else cursor
         if next_link:

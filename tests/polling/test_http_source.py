@@ -82,3 +82,29 @@ async def test_old_items_from_an_api_that_ignores_the_cursor_are_skipped():
     config = {**CONFIG, "next_field": "", "cursor_param": "since"}
     page, _ = await _fetch(handler, cursor={"value": 3, "id": 3}, config=config)
     assert [k for k, _ in page.items] == ["3", "4"]  # the equal one passes; the unique key absorbs it
+
+
+@pytest.mark.parametrize("mode", ["page", "offset"])
+async def test_position_paging_asks_a_partial_page_again_and_moves_on_when_it_fills(mode):
+    rows = [{"id": i, "n": i} for i in range(1, 6)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if mode == "page":
+            start = (int(request.url.params["p"]) - 1) * 2
+        else:
+            start = int(request.url.params["skip"])
+        return httpx.Response(200, json={"items": rows[start : start + 2]})
+
+    config = {"path": "/items", "items_path": "items", "id_field": "id", "limit_param": "limit"}
+    config |= {"page_param": "p"} if mode == "page" else {"offset_param": "skip"}
+    cursor, seen = None, []
+    for _ in range(3):
+        page, _ = await _fetch(handler, cursor=cursor, config=config)
+        seen += [k for k, _ in page.items]
+        cursor = page.next_cursor
+    assert seen == ["1", "2", "3", "4", "5"] and not page.more
+    rows.append({"id": 6, "n": 6})
+    page, _ = await _fetch(handler, cursor=cursor, config=config)
+    # The partial page again: 5 once more (stored once by its key) and the new 6.
+    expected = ["5", "6"] if mode == "page" else ["6"]
+    assert [k for k, _ in page.items] == expected
