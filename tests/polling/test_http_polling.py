@@ -13,6 +13,7 @@ from bpmlink_worker.sweeper import sweep_unqueued
 from sqlalchemy import select
 
 from bpmlink.db.models import Operation, Step
+from bpmlink.sources.http_polling import HttpPollingSource
 from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -134,7 +135,7 @@ async def test_a_failed_enqueue_after_commit_leaves_events_for_the_sweeper(
 
 
 async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_bundle(
-    deps, sessionmaker, client, json_source, http_bundle_id
+    deps, sessionmaker, client, json_source, http_bundle_id, monkeypatch
 ):
     json_source.fail_status = 503
     result = await run_poll(deps, uuid.UUID(http_bundle_id))
@@ -153,10 +154,19 @@ async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_b
     assert bundle["status"] == "error" and "HTTP 404" in bundle["status_reason"]
     assert (await poll_state(sessionmaker, http_bundle_id)).next_due_at is None
 
-    # After a success the counter starts again.
+    # Starting again resets the count; an unexpected exception in a source is recorded, not lost.
     json_source.fail_status = None
     json_source.add(1)
     assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/start")).status_code == 200
+    assert (await poll_state(sessionmaker, http_bundle_id)).failures == 0
+
+    async def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(HttpPollingSource, "fetch", broken)
+    assert (await run_poll(deps, uuid.UUID(http_bundle_id))).status == "failed"
+    assert "[internal] unexpected error: KeyError" in (await poll_state(sessionmaker, http_bundle_id)).last_error
+    monkeypatch.undo()
     assert (await run_poll(deps, uuid.UUID(http_bundle_id))).stored == 1
     state = await poll_state(sessionmaker, http_bundle_id)
     assert state.failures == 0 and state.last_error is None

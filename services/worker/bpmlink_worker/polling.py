@@ -55,6 +55,7 @@ from bpmlink.sources import (
     Source,
     SourceConnection,
     SourceError,
+    TransientSourceError,
     backfill_job_id,
     load_source,
     trigger_config,
@@ -209,9 +210,18 @@ async def _fetch(
     limit: int,
     recorder: StepRecorder,
 ) -> Page:
-    if isinstance(source, HttpPollingSource):
-        return await source.fetch(conn, config, cursor, limit, recorder, deps.env, http=deps.http)
-    return await source.fetch(conn, config, cursor, limit, recorder, deps.env)
+    try:
+        if isinstance(source, HttpPollingSource):
+            return await source.fetch(conn, config, cursor, limit, recorder, deps.env, http=deps.http)
+        return await source.fetch(conn, config, cursor, limit, recorder, deps.env)
+    except SourceError:
+        raise
+    except Exception as exc:
+        # A bug or an unforeseen answer: keep it visible on the bundle and try again next time.
+        log.exception("a %s source failed unexpectedly", conn.app)
+        raise TransientSourceError(
+            f"unexpected error: {type(exc).__name__}: {exc}", code="internal", steps=recorder.steps
+        ) from exc
 
 
 async def _store_page(

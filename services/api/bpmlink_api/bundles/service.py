@@ -296,7 +296,9 @@ async def start(
     bundle.status_reason = None
     if trigger.kind == "polling":
         await session.execute(
-            update(PollState).where(PollState.bundle_id == bundle.id).values(next_due_at=func.now(), last_error=None)
+            update(PollState)
+            .where(PollState.bundle_id == bundle.id)
+            .values(next_due_at=func.now(), last_error=None, failures=0)
         )
     held_ids = list(
         await session.scalars(select(Event.id).where(Event.bundle_id == bundle.id, Event.state == EventState.held))
