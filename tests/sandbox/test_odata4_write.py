@@ -26,8 +26,10 @@ def test_post_answers_201_location_and_the_full_entity_with_defaults(api, sandbo
     assert c["SalutationTypeId"] == EMPTY and c["JobTitle"] == "" and c["BirthDate"] == "0001-01-01T00:00:00Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", c["CreatedOn"])  # 7-digit echo
     assert c["CreatedOn"] == c["ModifiedOn"]
-    assert "ContactPhoto@odata.mediaEditLink" in c
+    assert c["ContactPhoto@odata.mediaEditLink"] == f"Contact({c['Id']})/ContactPhoto"
     later = api.get(f"/0/odata/Contact({c['Id']})").json()
+    assert later["ContactPhoto@odata.mediaReadLink"] == f"Contact({c['Id']})/ContactPhoto"
+    assert set(later) == set(c)  # the same properties as the echo
     assert not re.search(r"\.\d{7}Z$", later["CreatedOn"])  # later GETs carry fewer digits
     assert abs((datetime.fromisoformat(later["CreatedOn"]) - datetime.fromisoformat(c["CreatedOn"][:26] + "Z"))
                .total_seconds()) < 0.001

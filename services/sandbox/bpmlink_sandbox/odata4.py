@@ -84,9 +84,13 @@ def _fragment(store: Store, ent: Entity, row: dict[str, Any]) -> bytes:
     structural = len(empties(ent))
     text = store.row_json(row) if len(row) == structural else None  # all columns, in order, nothing hidden
     if text is not None:
-        extra = _annotations(ent, row["Id"])
-        body = text.encode()[1:-1] + (b"," + dumps(extra)[1:-1] if extra else b"") + b"}"
-        return body
+        cached = ent.cache.get("annotations_json")
+        if cached is None or cached[0] != len(ent.columns):  # encoded once, with a placeholder key
+            extra = _annotations(ent, "\0KEY\0")
+            cached = (len(ent.columns), ("," + dumps(extra).decode()[1:-1] if extra else "") + "}")
+            ent.cache["annotations_json"] = cached
+        tail: str = cached[1]
+        return (text[1:-1] + tail.replace("\\u0000KEY\\u0000", row["Id"])).encode()
     return dumps(render(ent, row))[1:]
 
 

@@ -20,12 +20,18 @@ class BadValue(ValueError):
     """A body value that cannot be converted to the column type (→ 400)."""
 
 
+def _seconds(dt: datetime) -> str:
+    # Hand-formatted: strftime is several times slower and this runs on every write.
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+
+
 def fmt_dt(dt: datetime) -> str:
     """Stored/GET form: UTC, `Z`, fraction without trailing zeros (`.139505Z`, `.683Z`, none)."""
-    dt = dt.astimezone(UTC)
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
     if dt.year == 1 and dt.month == 1 and dt.day == 1 and not dt.hour and not dt.minute:
         return MIN_DATE
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    base = _seconds(dt)
     if dt.microsecond:
         base += "." + f"{dt.microsecond:06d}".rstrip("0")
     return base + "Z"
@@ -33,8 +39,9 @@ def fmt_dt(dt: datetime) -> str:
 
 def fmt_dt7(dt: datetime, tick: int) -> str:
     """POST-echo form: seven fraction digits (.NET ticks), e.g. `.1395058Z`."""
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{dt.microsecond:06d}{tick % 10}Z"
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return _seconds(dt) + f".{dt.microsecond:06d}{tick % 10}Z"
 
 
 @functools.lru_cache(maxsize=65536)
