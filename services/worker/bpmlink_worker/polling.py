@@ -90,7 +90,7 @@ _CLAIM = text(
     SET lease_until = due.run_at + :lease,
         next_due_at = date_trunc('minute', due.run_at)
             + make_interval(mins => p.interval_minutes)
-            + make_interval(secs => mod(abs(hashtext(p.bundle_id::text)::bigint), 60000) / 1000.0)
+            + make_interval(secs => mod(('x' || left(md5(p.bundle_id::text), 8))::bit(32)::bigint, 60000) / 1000.0)
     FROM due
     WHERE p.bundle_id = due.bundle_id
     RETURNING p.bundle_id, due.run_at
