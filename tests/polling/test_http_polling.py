@@ -172,13 +172,28 @@ async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_b
     assert state.failures == 0 and state.last_error is None
 
 
-async def test_a_stopped_bundle_is_not_polled(deps, sessionmaker, client, json_source, http_bundle_id):
-    json_source.add(2)
+async def test_a_stopped_bundle_is_not_polled(deps, sessionmaker, client, json_source, http_bundle_id, monkeypatch):
+    json_source.add(6)
     assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/stop")).status_code == 200
     assert await polling.claim_due(sessionmaker) == []
     result = await run_poll(deps, uuid.UUID(http_bundle_id))  # a job queued before the stop
     assert result.status == "not_running"
     assert json_source.requests == [] and await events_of(sessionmaker, http_bundle_id) == []
+
+    # Stopped while a poll runs: the page in hand is kept as held events, no further page is read.
+    assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/start")).status_code == 200
+    real_fetch = HttpPollingSource.fetch
+
+    async def fetch_then_stop(self, *args, **kwargs):
+        page = await real_fetch(self, *args, **kwargs)
+        assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/stop")).status_code == 200
+        return page
+
+    monkeypatch.setattr(HttpPollingSource, "fetch", fetch_then_stop)
+    result = await run_poll(deps, uuid.UUID(http_bundle_id), page_size=2)
+    assert (result.status, result.stored, len(json_source.requests)) == ("stopped", 2, 1)
+    assert [e.state for e in await events_of(sessionmaker, http_bundle_id)] == ["held", "held"]
+    assert (await poll_state(sessionmaker, http_bundle_id)).next_due_at is None
 
 
 async def test_a_private_address_is_refused_unless_allowed(settings, json_source):

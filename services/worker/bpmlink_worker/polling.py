@@ -193,7 +193,7 @@ def deps_from_ctx(ctx: dict[str, Any]) -> PollDeps:
 
 @dataclass
 class PollResult:
-    status: str  # caught_up | more | not_running | failed | raced
+    status: str  # caught_up | more | not_running | stopped | failed | raced
     pages: int = 0
     found: int = 0
     stored: int = 0
@@ -351,6 +351,9 @@ async def run_poll(
         cursor = page.next_cursor
         if not page.more:
             result.status = "caught_up"
+            break
+        if fresh.status != BundleStatus.running:
+            result.status = "stopped"  # stopped meanwhile: this page is kept (held), no more are fetched
             break
     async with deps.sessionmaker() as session:
         await session.execute(update(PollState).where(PollState.bundle_id == bundle_id).values(lease_until=None))
