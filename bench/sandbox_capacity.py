@@ -235,8 +235,14 @@ def main() -> None:
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                     help="a PostgreSQL server URL (default: start an embedded one)")
     ap.add_argument("--output", default=str(ROOT / "bench" / "results" / "sandbox_capacity.json"))
-    args = ap.parse_args()
+    run(ap.parse_args())
 
+
+def run(args: argparse.Namespace | None = None) -> dict[str, Any]:
+    """Also called by `python -m bench` (with the defaults)."""
+    if args is None:
+        args = argparse.Namespace(seconds=5.0, connections=32, database_url=os.environ.get("BENCH_DATABASE_URL"),
+                                  output=str(ROOT / "bench" / "results" / "sandbox_capacity.json"))
     tmp = tempfile.TemporaryDirectory(prefix="sandbox-bench-")
     pg = None
     server_url = args.database_url
@@ -272,6 +278,7 @@ def main() -> None:
     print(f"bare uvicorn baseline (same client, same machine): {baseline['rps']:.1f} req/s; "
           f"1-min load average {report['load_average_before_after']}")
     print(f"written {args.output}")
+    return report
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""`make bench`: the five benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
+
+Sizes are trimmed so the whole run stays within 15 minutes on a 2-core machine: the history table gets
+BENCH_HISTORY_ROWS operations (default here 1,000,000; `python -m bench.history` alone uses 5,000,000).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+os.environ.setdefault("BENCH_HISTORY_ROWS", "1000000")
+
+import importlib  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _call(module: str, **kw: Any) -> Callable[[], object]:
+    return lambda: importlib.import_module(f"bench.{module}").run(**kw)
+
+
+BENCHMARKS = [
+    ("ingest", _call("ingest", seconds=5.0)),
+    ("e2e", _call("e2e", events=2000, slow_events=300)),
+    ("polling", _call("polling")),
+    ("history", _call("history", rows=int(os.environ["BENCH_HISTORY_ROWS"]))),
+    ("sandbox_capacity", _call("sandbox_capacity")),
+]
+
+
+def main() -> None:
+    only = set(sys.argv[1:])
+    started = time.monotonic()
+    failed = []
+    for name, bench in BENCHMARKS:
+        if only and name not in only:
+            continue
+        print(f"\n=== {name} ===", flush=True)  # noqa: T201
+        t = time.monotonic()
+        try:
+            bench()
+        except Exception:  # noqa: BLE001 - report and go on with the next benchmark
+            traceback.print_exc()
+            failed.append(name)
+        print(f"=== {name}: {time.monotonic() - t:.0f} s ===", flush=True)  # noqa: T201
+    print(f"\nall benchmarks: {time.monotonic() - started:.0f} s; failed: {failed or 'none'}")  # noqa: T201
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

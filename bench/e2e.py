@@ -1,0 +1,138 @@
+"""Benchmark 2 — end to end: events per second from webhook to record created in the sandbox.
+
+Real gateway, api, arq worker processes and the sandbox. Each event is mapped, searched for a duplicate
+(update_if_found on Email: one `$filter` GET), created (one POST with a deterministic Id) and written to
+history. Throughput = events / (last operation finished_at − first operation created_at); latency =
+finished_at − created_at of each operation (webhook stored → record created and history written).
+
+Reference, same run: the sandbox's own rate for the same two calls (filter GET + POST) made directly by the
+load generator with as many connections as bpmlink may use (the connection's `max_concurrency`).
+
+Connection limits are set explicitly: `max_concurrency` as printed per phase, `max_requests_per_second` 0
+(no rate limit). Worker processes: BENCH_E2E_WORKERS (default 2), each with BPMLINK_WORKER_CONCURRENCY 100.
+
+    .venv/bin/python -m bench.e2e [--events 2000] [--slow-events 300]
+
+Target (issue 7): ≥ 500 events/s with an instant sandbox on this 2-core machine; with 200 ms latency the
+rate grows with the configured concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from contextlib import closing
+from typing import Any
+
+import httpx
+
+from bench.stack import Stack, http_load, percentiles, sql, write_result
+
+BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
+WORKERS = int(os.environ.get("BENCH_E2E_WORKERS", "2"))
+
+
+def _sandbox_login(base: str) -> str:
+    with httpx.Client(base_url=base, timeout=30) as c:
+        r = c.post("/ServiceModel/AuthService.svc/Login", json={"UserName": "Supervisor", "UserPassword": "Supervisor"})
+        r.raise_for_status()
+        cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        return f"Cookie: {cookie}\r\nBPMCSRF: {c.cookies['BPMCSRF']}\r\nForceUseSession: true\r\n"
+
+
+def direct_rate(stack: Stack, connections: int, seconds: float, total: int | None = None) -> dict[str, Any]:
+    """The sandbox serving the same two calls per event, straight from the load generator."""
+    steps = [
+        {"method": "GET", "path": "/0/odata/Contact?$filter=tolower(Email)%20eq%20%27direct.{uuid}%40example.com%27"
+                                  "&$select=Email,Id,ModifiedOn,Name&$orderby=ModifiedOn%20desc,Id&$top=20"},
+        {"method": "POST", "path": "/0/odata/Contact",
+         "body": '{"Id": "{uuid}", "Name": "Direct {n}", "Email": "direct.{uuid}@example.com"}'},
+    ]
+    return http_load("127.0.0.1", stack.ports["sandbox"], steps, connections=connections, seconds=seconds,
+                     total=total, headers=_sandbox_login(stack.url("sandbox")))
+
+
+def pipeline_run(stack: Stack, http: httpx.Client, *, concurrency: int, events: int, senders: int = 16,
+                 wait_seconds: float = 180) -> dict[str, Any]:
+    connection = stack.sandbox_connection(http, max_concurrency=concurrency, max_rps=0)
+    bundle = stack.webhook_bundle(http, connection, name=f"Bench c{concurrency} {time.time()}")
+    path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
+    sent = http_load("127.0.0.1", stack.ports["gateway"], [{"method": "POST", "path": path, "body": BODY}],
+                     connections=senders, seconds=wait_seconds, total=events)
+    accepted = sent["iterations"] - sent["errors"]
+    deadline = time.monotonic() + wait_seconds
+    done = 0
+    while time.monotonic() < deadline:  # bounded: the pipeline drains or the phase is reported as incomplete
+        done = int(sql(stack.database_url, "SELECT count(*) FROM operations WHERE bundle_id = $1 "
+                       "AND finished_at IS NOT NULL", bundle["id"])[0][0])
+        if done >= accepted:
+            break
+        time.sleep(0.5)
+    rows = sql(stack.database_url, "SELECT status, created_at, finished_at FROM operations WHERE bundle_id = $1",
+               bundle["id"])
+    finished = [r for r in rows if r["finished_at"] is not None]
+    statuses: dict[str, int] = {}
+    for r in rows:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    if not finished:
+        return {"events": accepted, "finished": 0, "statuses": statuses}
+    span = (max(r["finished_at"] for r in finished) - min(r["created_at"] for r in rows)).total_seconds()
+    lat = [(r["finished_at"] - r["created_at"]).total_seconds() for r in finished]
+    return {"max_concurrency": concurrency, "events": accepted, "finished": len(finished), "statuses": statuses,
+            "seconds": round(span, 2), "events_per_second": round(len(finished) / span, 1) if span else None,
+            "latency": {k: v for k, v in percentiles(lat).items() if k != "p95_ms"},
+            "send_rate": sent["per_second"]}
+
+
+def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
+    phases: list[dict[str, Any]] = []
+    with Stack("e2e") as stack:
+        stack.service("sandbox")
+        stack.service("api")
+        stack.service("gateway")
+        for _ in range(WORKERS):
+            stack.service("worker", BPMLINK_WORKER_CONCURRENCY="100")
+        with closing(stack.api_client()) as http, httpx.Client(base_url=stack.url("sandbox"), timeout=30) as admin:
+            pipeline_run(stack, http, concurrency=8, events=50)  # warm-up: sessions, metadata caches, pools
+            instant = pipeline_run(stack, http, concurrency=64, events=events)
+            ref = direct_rate(stack, 64, 8.0)
+            phases.append({"sandbox_latency_ms": 0, "bpmlink": instant, "direct": ref})
+            _print(phases[-1])
+            admin.put("/_sandbox/faults", json={"latency_ms": 200}).raise_for_status()
+            for concurrency in (8, 32):
+                slow = pipeline_run(stack, http, concurrency=concurrency, events=slow_events)
+                ref = direct_rate(stack, concurrency, 6.0)
+                phases.append({"sandbox_latency_ms": 200, "bpmlink": slow, "direct": ref})
+                _print(phases[-1])
+            admin.delete("/_sandbox/faults")
+    eps = [p["bpmlink"].get("events_per_second") or 0 for p in phases]
+    targets = {"500_events_per_second_instant": eps[0] >= 500,
+               "grows_with_concurrency_at_200ms": eps[2] > eps[1] * 1.5}
+    print(f"targets {targets}")  # noqa: T201
+    report = {"what": "webhook → gateway → worker (map, $filter search, POST create, history) → sandbox record",
+              "workers": WORKERS, "worker_concurrency": 100, "max_requests_per_second": 0, "phases": phases,
+              "targets": targets}
+    write_result("e2e", report)
+    return report
+
+
+def _print(phase: dict[str, Any]) -> None:
+    b, d = phase["bpmlink"], phase["direct"]
+    print(f"sandbox +{phase['sandbox_latency_ms']} ms, max_concurrency {b.get('max_concurrency')}: "  # noqa: T201
+          f"{b.get('events_per_second')} events/s ({b.get('finished')}/{b.get('events')} finished, "
+          f"{b.get('statuses')}), latency p50 {b.get('latency', {}).get('p50_ms')} ms "
+          f"p99 {b.get('latency', {}).get('p99_ms')} ms | direct search+create: {d['per_second']}/s "
+          f"(errors {d['errors']})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=2000)
+    ap.add_argument("--slow-events", type=int, default=300)
+    args = ap.parse_args()
+    run(args.events, args.slow_events)
+
+
+if __name__ == "__main__":
+    main()

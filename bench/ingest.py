@@ -1,0 +1,79 @@
+"""Benchmark 1 — ingest: webhooks accepted per second and ack latency at 1, 16 and 64 concurrent senders.
+
+The gateway (uvicorn, uvloop + httptools) commits every event in PostgreSQL before its 202, then enqueues
+it in Redis. Reference: a bare uvicorn endpoint that only parses the same JSON and answers 202.
+No worker runs, so the gateway has the machine to itself (the queue just grows).
+
+    .venv/bin/python -m bench.ingest [--seconds 6]
+
+Target (issue 7): at least half the bare endpoint's rate; p99 under 25 ms at 16 senders.
+"""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import closing
+from typing import Any
+
+from bench.stack import Stack, bare_server, http_load, write_result
+
+BODY = ('{"first_name": "Ann {n}", "last_name": "Lee", "email": "ann{n}@example.com", "phone": "+7 999 123-45-67", '
+        '"utm": {"source": "bench", "campaign": "autumn"}, "consent": true}')
+SENDERS = (1, 16, 64)
+
+
+def run(seconds: float = 6.0) -> dict[str, Any]:
+    with Stack("ingest") as stack:
+        stack.service("sandbox")  # bundle creation validates the mapping against its $metadata
+        stack.service("api")
+        stack.service("gateway")
+        with closing(stack.api_client()) as http:
+            # No worker runs: the sandbox is only asked for $metadata when the bundle is saved.
+            connection = stack.sandbox_connection(http, max_concurrency=8, max_rps=0)
+            bundle = stack.webhook_bundle(http, connection, dedup="always_create")
+        path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
+        steps = [{"method": "POST", "path": path, "body": BODY}]
+        port = stack.ports["gateway"]
+        http_load("127.0.0.1", port, steps, connections=4, seconds=1.0)  # warm-up (pools, caches)
+        gateway = {n: http_load("127.0.0.1", port, steps, connections=n, seconds=seconds, offset=n * 1_000_000)
+                   for n in SENDERS}
+        stored = stack_count(stack)
+    with bare_server() as bare_port:
+        http_load("127.0.0.1", bare_port, steps, connections=4, seconds=1.0)
+        bare = {n: http_load("127.0.0.1", bare_port, steps, connections=n, seconds=seconds) for n in SENDERS}
+
+    rows = []
+    print(f"{'senders':>7}  {'gateway/s':>10} {'p50':>7} {'p95':>7} {'p99':>7}   {'bare/s':>9} {'p99':>7}  ratio")  # noqa: T201
+    for n in SENDERS:
+        g, b = gateway[n], bare[n]
+        ratio = round(g["per_second"] / b["per_second"], 2) if b["per_second"] else None
+        rows.append({"senders": n, "gateway": g, "bare": b, "ratio": ratio})
+        print(f"{n:>7}  {g['per_second']:>10.1f} {g['p50_ms']:>7} {g['p95_ms']:>7} {g['p99_ms']:>7}   "  # noqa: T201
+              f"{b['per_second']:>9.1f} {b['p99_ms']:>7}  {ratio}  errors {g['errors']}")
+    accepted = sum(gateway[n]["iterations"] - gateway[n]["errors"] for n in SENDERS)
+    at16 = gateway[16]
+    targets = {
+        "half_of_bare_rate_at_16": bool(rows[1]["ratio"] and rows[1]["ratio"] >= 0.5),
+        "p99_under_25ms_at_16": bool(at16["p99_ms"] is not None and at16["p99_ms"] < 25),
+    }
+    print(f"accepted {accepted} (+ warm-up), events stored {stored}; targets {targets}")  # noqa: T201
+    report = {"what": "POST /hooks/{token} JSON (~190 bytes), durable 202 vs bare uvicorn parse-and-202",
+              "seconds_per_phase": seconds, "rows": rows, "events_stored": stored, "targets": targets}
+    write_result("ingest", report)
+    return report
+
+
+def stack_count(stack: Stack) -> int:
+    from bench.stack import sql
+
+    return int(sql(stack.database_url, "SELECT count(*) FROM events")[0][0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=6.0)
+    run(ap.parse_args().seconds)
+
+
+if __name__ == "__main__":
+    main()
