@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(8002, alias="BPMLINK_SANDBOX_PORT", ge=1, le=65535)
     worker_port: int = Field(8003, alias="BPMLINK_WORKER_PORT", ge=1, le=65535)
     worker_concurrency: int = Field(50, alias="BPMLINK_WORKER_CONCURRENCY", ge=1, le=1000)
+    # arq's job_timeout: a job held by a worker that died is re-run only after this (plus arq's 10 s) passes.
+    job_timeout_seconds: int = Field(300, alias="BPMLINK_JOB_TIMEOUT_SECONDS", ge=1, le=86400)
     public_gateway_url: str = Field("", alias="BPMLINK_PUBLIC_GATEWAY_URL")
 
     admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Iterator
@@ -11,7 +12,8 @@ from typing import Any
 
 import uvicorn
 from arq import cron, func
-from arq.worker import Worker
+from arq.cron import CronJob
+from arq.worker import Function, Worker
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -76,12 +78,26 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "redis_settings": arq_settings(settings),
         "ctx": {"settings": settings},
         "max_jobs": settings.worker_concurrency,
+        "job_timeout": settings.job_timeout_seconds,
         "handle_signals": False,
         "job_completion_wait": 25,
     }
     options["functions"] += POLL_FUNCTIONS  # poll.run, poll.backfill
     options["cron_jobs"].append(SCHEDULE_CRON)  # poll.schedule
     options.update(overrides)
+    # arq marks a running job "in progress" for the longest timeout of *all* functions + 10 s, and no other
+    # worker picks the job up until that mark expires. One hour-long timeout (poll.backfill's) left every
+    # job of a killed worker untouched for an hour: cap each function at job_timeout (a backfill resumes
+    # from its last committed page when it is cut, so the cap is safe for it).
+    cap = settings.job_timeout_seconds
+    options["functions"] = [
+        dataclasses.replace(f, timeout_s=min(f.timeout_s or cap, cap)) if isinstance(f, Function) else f
+        for f in options["functions"]
+    ]
+    options["cron_jobs"] = [
+        dataclasses.replace(c, timeout_s=min(c.timeout_s or cap, cap)) if isinstance(c, CronJob) else c
+        for c in options["cron_jobs"]
+    ]
     return Worker(**options)
 
 
