@@ -34,7 +34,8 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
 
 
 def stop_postgres(server: Any) -> None:
-    server._cleanup_mode = "stop"
+    # pgserver reads `cleanup_mode` (no underscore); setting `_cleanup_mode` left every server running.
+    server.cleanup_mode = "stop"
     server.cleanup()
 
 
