@@ -55,7 +55,7 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   await phoneRow.getByText('Field', { exact: true }).click();
   await phoneRow.getByTestId('source-field').fill('phone');
   await phoneRow.getByTestId('conversions').click();
-  await page.getByRole('option', { name: 'Phone → +7…' }).click();
+  await page.getByRole('option', { name: 'Phone → +7… (Russian numbers)' }).click();
   await page.keyboard.press('Escape');
   const preview = page.getByTestId('mapping-preview');
   await expect(preview).toContainText('Anna Petrova');
@@ -79,7 +79,7 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   await page.getByTestId('save-and-start').click();
   await expect(page).toHaveURL(/\/bundles$/);
   const row = page.locator('[data-testid=bundle-row][data-name="Site form → Contacts"]');
-  await expect(row.locator('[data-status]')).toHaveAttribute('data-status', /waiting|running/);
+  await expect(row.getByTestId('bundle-status')).toHaveAttribute('data-status', /waiting|running/);
   await shot(page, 'bundles-list');
 
   // Two webhooks with the same e-mail: one created, then updated (the history refreshes itself).
@@ -109,7 +109,7 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   await page.goto('/bundles');
   await expect(page.getByRole('heading', { name: 'Мои связки' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Подключения' })).toBeVisible();
-  await expect(row.locator('[data-status]')).toHaveText(/ожидание|работает/);
+  await expect(row.getByTestId('bundle-status')).toHaveText(/ожидание|работает/);
   await shot(page, 'ru-bundles-list');
   await page.goto(`/history?bundle=${bundleId}`);
   await expect(page.getByRole('heading', { name: 'История операций' })).toBeVisible();

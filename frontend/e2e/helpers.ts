@@ -13,7 +13,13 @@ export async function shot(page: Page, name: string) {
 }
 
 export async function login(page: Page, user = ADMIN, lang: 'en' | 'ru' = 'en') {
-  await page.addInitScript((l) => window.localStorage.setItem('bpmlink.lang', l), lang);
+  // The language the test starts in; a later switch in the UI sticks (it is stored the same way).
+  await page.addInitScript((l) => {
+    if (!window.sessionStorage.getItem('e2e.lang-set')) {
+      window.localStorage.setItem('bpmlink.lang', l);
+      window.sessionStorage.setItem('e2e.lang-set', '1');
+    }
+  }, lang);
   await page.goto('/login');
   await page.getByRole('textbox', { name: lang === 'en' ? 'E-mail' : 'Эл. почта' }).fill(user.email);
   await page.getByRole('textbox', { name: lang === 'en' ? 'Password' : 'Пароль', exact: true }).fill(user.password);

@@ -99,7 +99,7 @@ export interface BundleInput {
   name: string;
   source: { app: string; connection_id: string | null; trigger: string; config: Record<string, unknown> };
   target: { connection_id: string; action: 'create_record' | 'update_record'; entity: string };
-  mapping: MappingRule[];
+  mapping: Array<Omit<MappingRule, 'convert'> & { convert?: Array<string | { name: string; [param: string]: unknown }> }>;
   dedup: Dedup;
   schedule: { interval_minutes: number };
 }
@@ -109,7 +109,7 @@ export type Bundle = Omit<BundleOut, 'mapping' | 'dedup' | 'source' | 'target' |
   Pick<BundleInput, 'source' | 'target' | 'dedup'> & {
     status: BundleStatus;
     /** As stored: conversions may come back as `{name, ...}` objects. */
-    mapping: Array<Omit<MappingRule, 'convert'> & { convert?: Array<string | { name: string }> }>;
+    mapping: BundleInput['mapping'];
     schedule?: { interval_minutes: number } | null;
   };
 

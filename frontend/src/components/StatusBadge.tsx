@@ -26,7 +26,7 @@ export const OPERATION_STATUS_COLOR: Record<OperationStatus, string> = {
 export function BundleStatusBadge({ status }: { status: BundleStatus }) {
   const { t } = useTranslation();
   return (
-    <Badge color={BUNDLE_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status}>
+    <Badge color={BUNDLE_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status} data-testid="bundle-status">
       {t(`bundleStatus.${status}`, { defaultValue: status })}
     </Badge>
   );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MappingRule } from '@/api/types';
 import {
   STEPS,
+  conversionFromApi,
   emptyDraft,
   errorKeyForPath,
   flattenSample,
@@ -111,7 +112,7 @@ describe('mapping helpers', () => {
     const mapping: MappingRule[] = [
       { target: 'Name', template: '{{ first_name }} {{ last_name }}' },
       { target: 'Email', source: 'email', convert: ['trim', 'lower'] },
-      { target: 'MobilePhone', source: 'phone', convert: ['phone_e164'] },
+      { target: 'MobilePhone', source: 'phone', convert: ['phone_e164_ru'] },
       { target: 'Notes', constant: 'from the site' },
     ];
     expect(localPreview(mapping, sample)).toEqual({
@@ -173,5 +174,15 @@ describe('creating a bundle before its mapping', () => {
         ],
       }),
     ).toEqual([]);
+  });
+});
+
+describe('conversions with parameters', () => {
+  it('the Russian phone preset is stored as phone_e164 with region RU and read back', () => {
+    const d = { ...emptyDraft(), mapping: [{ target: 'MobilePhone', source: 'phone', convert: ['trim', 'phone_e164_ru'] }] };
+    expect(toBundleInput(d).mapping[0]!.convert).toEqual(['trim', { name: 'phone_e164', region: 'RU' }]);
+    expect(conversionFromApi({ name: 'phone_e164', region: 'RU' })).toBe('phone_e164_ru');
+    expect(conversionFromApi({ name: 'phone_e164' })).toBe('phone_e164');
+    expect(conversionFromApi({ name: 'trim' })).toBe('trim');
   });
 });

@@ -15,11 +15,27 @@ export function isStep(s: string | undefined): s is StepId {
 export const DEDUP_MODES = ['always_create', 'skip_if_found', 'update_if_found', 'update_only'] as const satisfies readonly DedupMode[];
 export const UPDATE_RULES = ['overwrite', 'fill_if_empty', 'keep'] as const satisfies readonly UpdateRule[];
 /** The conversions offered in the editor (the api knows more, with parameters). */
-export const CONVERSIONS = ['trim', 'lower', 'upper', 'phone_e164', 'number', 'boolean', 'date'] as const;
+export const CONVERSIONS = ['trim', 'lower', 'upper', 'phone_e164_ru', 'phone_e164', 'number', 'boolean', 'date'] as const;
+
+/** Editor names for conversions with parameters, and what the api stores for them. */
+const PRESETS: Record<string, { name: string; [param: string]: unknown }> = {
+  phone_e164_ru: { name: 'phone_e164', region: 'RU' },
+};
+
+export function conversionToApi(name: string): string | { name: string; [param: string]: unknown } {
+  return PRESETS[name] ?? name;
+}
+
+export function conversionFromApi(c: string | { name: string; [param: string]: unknown }): string {
+  if (typeof c === 'string') return c;
+  const preset = Object.entries(PRESETS).find(([, p]) => Object.entries(p).every(([k, v]) => c[k] === v) && Object.keys(c).every((k) => k in p));
+  return preset ? preset[0] : c.name;
+}
 
 export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
 
-export type Draft = BundleInput;
+/** The wizard's working copy: conversions by editor name (see `conversionToApi`). */
+export type Draft = Omit<BundleInput, 'mapping'> & { mapping: MappingRule[] };
 
 export function emptyDraft(): Draft {
   return {
@@ -40,7 +56,7 @@ export function draftFromBundle(b: Bundle): Draft {
     // The api may store conversions as `{name, ...}`; the editor works with names.
     mapping: (b.mapping ?? []).map((r) => ({
       ...r,
-      convert: (r.convert ?? []).map((c) => (typeof c === 'string' ? c : (c as { name: string }).name)),
+      convert: (r.convert ?? []).map(conversionFromApi),
     })),
     dedup: { mode: b.dedup?.mode ?? 'always_create', match_fields: b.dedup?.match_fields ?? [], update_rules: b.dedup?.update_rules ?? {} },
     schedule: b.schedule ?? { interval_minutes: 5 },
@@ -228,7 +244,9 @@ function applyConversion(value: unknown, conv: string): unknown {
       return s.toLowerCase();
     case 'upper':
       return s.toUpperCase();
-    case 'phone_e164': {
+    case 'phone_e164':
+      return s.trim().startsWith('+') ? `+${s.replace(/\D+/g, '')}` : s;
+    case 'phone_e164_ru': {
       let d = s.replace(/\D+/g, '');
       if (d.length === 11 && d.startsWith('8')) d = `7${d.slice(1)}`;
       if (d.length === 10) d = `7${d}`;
@@ -299,7 +317,7 @@ export function toBundleInput(draft: Draft): BundleInput {
     name: draft.name.trim(),
     source: { ...draft.source, connection_id: draft.source.connection_id || null },
     target: draft.target,
-    mapping: draft.mapping,
+    mapping: draft.mapping.map((r) => (r.convert?.length ? { ...r, convert: r.convert.map(conversionToApi) } : r)),
     dedup: normalizeDedup(draft.dedup, draft.mapping),
     schedule: draft.schedule ?? { interval_minutes: 5 },
   };
