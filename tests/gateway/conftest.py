@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from bpmlink_gateway.app import create_app
 from bpmlink_gateway.service import Gateway
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bpmlink.db.base import Base
 from bpmlink.db.models import Bundle, BundleStatus, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import arq_settings
+from bpmlink.redis import create_arq_pool
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.web import BodySizeLimit
@@ -86,7 +86,7 @@ async def hook(settings: Settings, sm: async_sessionmaker[AsyncSession]) -> Asyn
 
 @pytest.fixture
 async def queue(settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(arq_settings(settings))
+    pool = await create_arq_pool(settings)
     yield pool
     await pool.aclose()
 

@@ -52,7 +52,7 @@ async def test_json_post_is_stored_queued_and_answered_202(
     assert (operation.event_id, operation.status) == (event_id, OperationStatus.queued)
     jobs = await queue.queued_jobs()
     expected = [(PROCESS_EVENT, (str(event_id),), process_job_id(event_id))]
-    assert [(j.function, j.args, j.job_id) for j in jobs] == expected
+    assert [(j.function, tuple(j.args), j.job_id) for j in jobs] == expected
     # The handed-over event is marked `queued` in a batch, off the request path.
     await hook.gateway.marks.flush()
     [event] = await events_of(sm, bundle_id)

@@ -1,11 +1,10 @@
 import uuid
 
-from arq.connections import create_pool
 from bpmlink_worker.incidents import check_failures
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.process import process_event
 
-from bpmlink.redis import arq_settings
+from bpmlink.redis import create_arq_pool
 from tests.fixtures.pipeline import make_bundle, post_event
 
 
@@ -70,7 +69,7 @@ async def test_only_the_owner_configures_notifications_and_bad_values_are_named(
 
 
 async def test_delivery_jobs_are_queued_under_one_id(settings):
-    pool = await create_pool(arq_settings(settings))
+    pool = await create_arq_pool(settings)
     from bpmlink_worker.incidents import enqueue_delivery
 
     await enqueue_delivery(pool, 12345)

@@ -3,14 +3,13 @@ import uuid
 
 import pytest
 from arq import Retry
-from arq.connections import create_pool
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.process import MAX_TRIES, process_event
 
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import OperationStatus
 from bpmlink.pipeline.push import record_id_for
-from bpmlink.redis import arq_settings
+from bpmlink.redis import create_arq_pool
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
 ANNA = {"first_name": "Анна", "last_name": "O'Brien", "email": "Anna@Example.com", "phone": "+7 912 345-67-89"}
@@ -200,7 +199,7 @@ async def test_held_events_are_processed_or_discarded_on_start(
     assert await process_event(worker_ctx, str(held[0])) == "nothing to do"  # held: not processed
     started = await client.post(f"/api/v1/bundles/{bundle['id']}/start", json={"held": "process"})
     assert started.json()["held_count"] == 0
-    pool = await create_pool(arq_settings(settings))
+    pool = await create_arq_pool(settings)
     queued = {j.args[0] for j in await pool.queued_jobs()}
     await pool.aclose()
     assert {str(e) for e in held} <= queued  # enqueued after the commit

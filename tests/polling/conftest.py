@@ -12,15 +12,16 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from arq.connections import ArqRedis
 from bpmlink_worker.polling import PollDeps
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import ConnectionPool
 from sqlalchemy import select
 
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import Bundle, Event, PollState
 from bpmlink.embedded import free_port
+from bpmlink.redis import arq_queue
 from bpmlink.security import SecretBox
 from bpmlink.sources import FetchEnv
 from bpmlink.sources.http_polling import make_client
@@ -164,7 +165,7 @@ async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_con
 
 @pytest.fixture
 async def deps(settings, sessionmaker) -> AsyncIterator[PollDeps]:
-    queue = ArqRedis.from_url(settings.redis_url)
+    queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
     http = make_client(settings)
     clients = BpmClientPool(settings=settings, redis=queue)
     env = FetchEnv(settings=settings, redis=queue, bpm_clients=clients)

@@ -8,11 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from arq.connections import ArqRedis
 from bpmlink_worker import polling
 from bpmlink_worker.polling import Claim, claim_due, schedule_polls
+from redis.asyncio import ConnectionPool
 from sqlalchemy import event, text
 
+from bpmlink.redis import arq_queue
 from tests.fixtures.accounts import make_workspace
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -129,7 +130,7 @@ async def test_next_due_times_are_spread_over_the_minute_and_do_not_drift(sessio
 
 async def test_the_cron_queues_each_poll_at_its_own_second_with_a_deterministic_job_id(settings, sessionmaker):
     await _bundles(sessionmaker, 300, due="now() + make_interval(secs => g % 50)")
-    queue = ArqRedis.from_url(settings.redis_url)
+    queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
     try:
         ctx = {"sessionmaker": sessionmaker, "redis": queue, "settings": settings}
         assert await schedule_polls(ctx) == 300

@@ -4,10 +4,11 @@ the pipeline pushes them to the sandbox; a second round stores and sends nothing
 from __future__ import annotations
 
 import pytest
-from arq.connections import ArqRedis
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.polling import schedule_polls
+from redis.asyncio import ConnectionPool
 
+from bpmlink.redis import arq_queue
 from tests.fixtures.pipeline import sandbox_rows
 from tests.polling.conftest import events_of, poll_state
 
@@ -18,7 +19,7 @@ async def test_scheduled_polls_run_on_a_worker_and_each_item_becomes_one_record(
     settings, sessionmaker, sandbox, json_source, http_bundle_id
 ):
     json_source.add(3, start=501)
-    queue = ArqRedis.from_url(settings.redis_url)
+    queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
     try:
         ctx = {"sessionmaker": sessionmaker, "redis": queue, "settings": settings}
         assert await schedule_polls(ctx) == 1

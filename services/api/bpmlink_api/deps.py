@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
@@ -55,6 +55,14 @@ class Jobs:
 
         async def send() -> None:
             await enqueue_event(pool, event_id, job_suffix=job_suffix)
+
+        self._request.state.after_commit.append(send)
+
+    def enqueue(self, function: str, *args: Any, job_id: str) -> None:
+        pool = self._request.app.state.arq
+
+        async def send() -> None:
+            await pool.enqueue_job(function, *args, _job_id=job_id)
 
         self._request.state.after_commit.append(send)
 

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker
+from bpmlink.redis import arq_queue
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, health_router, install_error_handlers
@@ -32,7 +33,7 @@ def create_queue(settings: Settings) -> ArqRedis:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set")
     pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
-    return ArqRedis(pool)
+    return arq_queue(pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -23,7 +23,7 @@ from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.logging import configure_logging
 from bpmlink.notifications import DELIVER_INCIDENT
-from bpmlink.redis import arq_settings, create_redis
+from bpmlink.redis import SERIALIZERS, arq_settings, create_redis
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, settings_or_exit
 from bpmlink.web import health_router
@@ -48,6 +48,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "source_http" in ctx:  # the polling sources' shared client, made on first use
+        await ctx["source_http"].aclose()
     await ctx["bpm_clients"].aclose()
     await ctx["redis"].aclose()
     await ctx["engine"].dispose()
@@ -76,6 +78,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_settings(settings),
+        **SERIALIZERS,
         "ctx": {"settings": settings},
         "max_jobs": settings.worker_concurrency,
         "job_timeout": settings.job_timeout_seconds,

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
 from bpmlink.events import enqueue_event, store_event
+from bpmlink.redis import arq_queue as queue_over
 from bpmlink.security import SecretBox
 from bpmlink.sources import (
     BACKFILL_JOB,
@@ -134,7 +135,7 @@ def arq_queue(ctx: dict[str, Any]) -> ArqRedis:
             return ctx[key]
     queue = ctx.get("poll_queue")
     if queue is None:
-        queue = ctx["poll_queue"] = ArqRedis(ctx["redis"].connection_pool)
+        queue = ctx["poll_queue"] = queue_over(ctx["redis"].connection_pool)
     return queue
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.sources import BACKFILL_JOB
@@ -130,19 +130,14 @@ async def set_sample(
 @router.post("/{bundle_id}/backfill", operation_id="startBackfill", status_code=202)
 async def start_backfill(
     bundle_id: uuid.UUID,
-    request: Request,
     actor: EditorActor,
     session: SessionDep,
+    jobs: JobsDep,
     body: BackfillIn | None = None,
 ) -> BackfillOut:
     """Transfer existing source data: page through the source from the beginning (or `since`)."""
     out = await service.start_backfill(session, actor.workspace_id, bundle_id, body.since if body else None)
-    pool = request.app.state.arq
-
-    async def send() -> None:
-        await pool.enqueue_job(BACKFILL_JOB, str(bundle_id), out.backfill.id, 0, _job_id=out.job_id)
-
-    request.state.after_commit.append(send)  # SessionDep's hook: sent to Redis after the commit only
+    jobs.enqueue(BACKFILL_JOB, str(bundle_id), out.backfill.id, 0, job_id=out.job_id)
     return out
 
 
