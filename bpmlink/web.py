@@ -118,25 +118,37 @@ def install_error_handlers(app: FastAPI) -> None:
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
-    """/healthz: the process answers. /readyz: every dependency answers (503 naming the failures)."""
+def health_router(
+    checks: dict[str, ReadinessCheck], degraded_ok: dict[str, ReadinessCheck] | None = None
+) -> APIRouter:
+    """/healthz: the process answers. /readyz: every dependency in `checks` answers (503 naming
+    the failures); a failure of one in `degraded_ok` is reported but the service stays ready."""
     router = APIRouter(include_in_schema=False)
+    optional = degraded_ok or {}
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
-    async def readyz() -> JSONResponse:
+    async def _failures(which: dict[str, ReadinessCheck]) -> dict[str, str]:
         failed: dict[str, str] = {}
-        for name, check in checks.items():
+        for name, check in which.items():
             try:
                 await check()
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 failed[name] = type(exc).__name__
+        return failed
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        failed = await _failures(checks)
         if failed:
             return JSONResponse(error_body("not_ready", "dependencies unreachable", failed), status_code=503)
-        return JSONResponse({"status": "ready", "checks": list(checks)})
+        degraded = await _failures(optional)
+        body: dict[str, Any] = {"status": "degraded" if degraded else "ready", "checks": [*checks, *optional]}
+        if degraded:
+            body["degraded"] = degraded
+        return JSONResponse(body)
 
     return router
 
