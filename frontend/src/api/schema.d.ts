@@ -145,6 +145,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bundles/{bundle_id}/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Backfill
+         * @description Transfer existing source data: page through the source from the beginning (or `since`).
+         */
+        post: operations["startBackfill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Import
+         * @description Upload a CSV or XLSX file; its rows become events of the bundle (progress: `GET /api/v1/imports/{id}`).
+         */
+        post: operations["startImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{bundle_id}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Imports */
+        get: operations["listImports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bundles/{bundle_id}/operations": {
         parameters: {
             query?: never;
@@ -353,6 +410,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Import */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operations/{operation_id}": {
         parameters: {
             query?: never;
@@ -547,6 +621,59 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** BackfillIn */
+        BackfillIn: {
+            /** Since */
+            since?: string | null;
+        };
+        /** BackfillOut */
+        BackfillOut: {
+            backfill: components["schemas"]["BackfillProgress"];
+            /** Job Id */
+            job_id: string;
+        };
+        /**
+         * BackfillProgress
+         * @description A backfill's progress: pages read, items found and stored (new events), and their outcome.
+         */
+        BackfillProgress: {
+            /** Error */
+            error?: string | null;
+            /** Failed */
+            failed?: number | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /**
+             * Found
+             * @default 0
+             */
+            found: number;
+            /** Id */
+            id: string;
+            /**
+             * Pages
+             * @default 0
+             */
+            pages: number;
+            /** Processed */
+            processed?: number | null;
+            /** Requested At */
+            requested_at?: string | null;
+            /** Since */
+            since?: string | null;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Stored
+             * @default 0
+             */
+            stored: number;
+        };
         /** WorkspaceOut */
         bpmlink_api__auth__schemas__WorkspaceOut: {
             /**
@@ -622,6 +749,7 @@ export interface components {
             mapping?: components["schemas"]["MappingRule-Output"][];
             /** Name */
             name: string;
+            polling?: components["schemas"]["PollingOut"] | null;
             schedule?: components["schemas"]["Schedule"];
             source: components["schemas"]["SourceConfig"];
             /** Status */
@@ -891,6 +1019,93 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportAccepted */
+        ImportAccepted: {
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /** Columns */
+            columns: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Failed */
+            failed: number;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Found */
+            found: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Id */
+            job_id: string;
+            /** Processed */
+            processed: number;
+            /** Size */
+            size: number;
+            /** Status */
+            status: string;
+            /** Stored */
+            stored: number;
+        };
+        /** ImportList */
+        ImportList: {
+            /** Items */
+            items: components["schemas"]["ImportOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ImportOut */
+        ImportOut: {
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Failed */
+            failed: number;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Found */
+            found: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Processed */
+            processed: number;
+            /** Size */
+            size: number;
+            /** Status */
+            status: string;
+            /** Stored */
+            stored: number;
         };
         /**
          * Join
@@ -1178,6 +1393,20 @@ export interface components {
              */
             strict: boolean;
         };
+        /** PollingOut */
+        PollingOut: {
+            backfill: components["schemas"]["BackfillProgress"] | null;
+            /** Failures */
+            failures: number;
+            /** Interval Minutes */
+            interval_minutes: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Polled At */
+            last_polled_at: string | null;
+            /** Next Due At */
+            next_due_at: string | null;
+        };
         /** PreviewIn */
         PreviewIn: {
             /** Item */
@@ -1218,6 +1447,8 @@ export interface components {
         SampleIn: {
             /** Capture */
             capture?: boolean | null;
+            /** Fetch */
+            fetch?: boolean | null;
             /** Item */
             item?: {
                 [key: string]: unknown;
@@ -1871,6 +2102,113 @@ export interface operations {
             };
         };
     };
+    startBackfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BackfillIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    startImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listOperations: {
         parameters: {
             query?: {
@@ -2382,6 +2720,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TestResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
                 };
             };
             /** @description Validation Error */

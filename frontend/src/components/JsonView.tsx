@@ -1,7 +1,7 @@
 import { Code, ScrollArea } from '@mantine/core';
 
 export function formatJson(value: unknown): string {
-  if (value === undefined) return '';
+  if (value === undefined || value === null) return '';
   if (typeof value === 'string') {
     try {
       return JSON.stringify(JSON.parse(value), null, 2);

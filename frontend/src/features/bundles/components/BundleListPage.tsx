@@ -78,7 +78,7 @@ export function BundleListPage() {
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>{t('bundles.name')}</Table.Th>
-                  <Table.Th>{t('bundles.status')}</Table.Th>
+                  <Table.Th w={150}>{t('bundles.status')}</Table.Th>
                   <Table.Th>{t('bundles.lastRun')}</Table.Th>
                   <Table.Th>{t('bundles.counts')}</Table.Th>
                   <Table.Th w={150} />

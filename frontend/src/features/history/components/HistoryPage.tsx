@@ -139,16 +139,16 @@ export function HistoryPage() {
       {rows.length > 0 && (
         <Card padding={0}>
           <Table.ScrollContainer minWidth={720}>
-            <Table verticalSpacing="xs" horizontalSpacing="sm" highlightOnHover>
+            <Table verticalSpacing="xs" horizontalSpacing="sm" highlightOnHover style={{ tableLayout: 'fixed' }}>
               <Table.Thead>
                 <Table.Tr>
-                  {canWrite && <Table.Th w={36} />}
-                  <Table.Th w={36} />
-                  <Table.Th>{t('history.time')}</Table.Th>
-                  <Table.Th>{t('history.status')}</Table.Th>
+                  {canWrite && <Table.Th w={44} />}
+                  <Table.Th w={44} />
+                  <Table.Th w={150}>{t('history.time')}</Table.Th>
+                  <Table.Th w={170}>{t('history.status')}</Table.Th>
                   <Table.Th>{t('history.summary')}</Table.Th>
-                  <Table.Th>{t('history.attempts')}</Table.Th>
-                  <Table.Th />
+                  <Table.Th w={90}>{t('history.attempts')}</Table.Th>
+                  <Table.Th w={120} />
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -180,8 +180,8 @@ export function HistoryPage() {
                         <Table.Td>
                           <OperationStatusBadge status={o.status} />
                         </Table.Td>
-                        <Table.Td maw={360}>
-                          <Text size="sm" truncate c={o.error ? 'red' : undefined}>
+                        <Table.Td>
+                          <Text size="sm" truncate c={o.error ? 'red' : undefined} title={o.error ?? undefined}>
                             {o.error ?? summary(o.mapped_data ?? o.source_data)}
                           </Text>
                         </Table.Td>

@@ -88,7 +88,7 @@ function StepView({ step, index }: { step: Step; index: number }) {
         <Text size="sm" ff="monospace" fw={600}>
           {step.method}
         </Text>
-        <Text size="sm" ff="monospace" truncate style={{ flex: 1 }} title={step.url}>
+        <Text size="sm" ff="monospace" truncate style={{ flex: 1, minWidth: 0 }} title={step.url}>
           {step.url}
         </Text>
         {step.status != null && (
@@ -113,8 +113,20 @@ function StepView({ step, index }: { step: Step; index: number }) {
           <Tabs.Tab value="response">{t('history.response')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="request" pt="xs">
-          {step.request_headers && <JsonView value={step.request_headers} maxHeight={120} />}
-          <JsonView value={step.request_body ?? null} maxHeight={240} />
+          <Stack gap={4}>
+            {step.request_headers && (
+              <>
+                <Text size="xs" c="dimmed">
+                  {t('history.headers')}
+                </Text>
+                <JsonView value={step.request_headers} maxHeight={120} />
+              </>
+            )}
+            <Text size="xs" c="dimmed">
+              {t('history.body')}
+            </Text>
+            <JsonView value={step.request_body ?? null} maxHeight={240} />
+          </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="response" pt="xs">
           <JsonView value={step.response_body ?? null} maxHeight={240} error={failed} />
