@@ -53,6 +53,7 @@ def _url_password(url: str) -> str | None:
 def known_secrets(settings: Settings) -> list[str]:
     """Literal secret values from the settings, longest first (so a prefix never leaves a tail)."""
     values = [settings.secret_key, settings.admin_password, str(getattr(settings, "smtp_password", "") or "")]
+    values += settings.secret_key_previous  # old keys are still keys
     values += [_url_password(settings.database_url) or "", _url_password(settings.redis_url) or ""]
     return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bpmlink.settings import Settings
 
@@ -46,10 +46,16 @@ def tokens_equal(a: str, b: str) -> bool:
 
 
 class SecretBox:
-    """Authenticated encryption (Fernet) of a JSON object, keyed from BPMLINK_SECRET_KEY."""
+    """Authenticated encryption (Fernet) of a JSON object, keyed from BPMLINK_SECRET_KEY.
+
+    A MultiFernet: it encrypts with the current key and decrypts with it or any of
+    BPMLINK_SECRET_KEY_PREVIOUS, so a new key can be rolled out before `bpmlink rotate-secrets`.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self._fernet = Fernet(settings.fernet_key())
+        keys = settings.fernet_keys()
+        self._current = Fernet(keys[0])
+        self._fernet = MultiFernet([Fernet(k) for k in keys])
 
     def encrypt(self, data: dict[str, Any]) -> bytes:
         return self._fernet.encrypt(json.dumps(data, separators=(",", ":")).encode())
@@ -64,3 +70,18 @@ class SecretBox:
         if not isinstance(value, dict):
             raise ValueError("secrets are not a JSON object")
         return value
+
+    def is_current(self, token: bytes) -> bool:
+        """Whether the current key alone decrypts the token (nothing to rotate)."""
+        try:
+            self._current.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same plaintext under the current key; ValueError if no configured key reads it."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ValueError("secrets cannot be decrypted with BPMLINK_SECRET_KEY or _PREVIOUS") from exc

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str = Field("", alias="DATABASE_URL")
     redis_url: str = Field("", alias="REDIS_URL")
     secret_key: str = Field("", alias="BPMLINK_SECRET_KEY")
+    # Old keys (comma-separated) kept only to decrypt what they encrypted, until `bpmlink rotate-secrets` ran.
+    secret_key_previous: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="BPMLINK_SECRET_KEY_PREVIOUS", repr=False
+    )
     data_dir: str = Field(".data", alias="BPMLINK_DATA_DIR")
 
     host: str = Field("127.0.0.1", alias="BPMLINK_HOST")
@@ -70,6 +74,13 @@ class Settings(BaseSettings):
             return [h.strip().lower() for h in v.split(",") if h.strip()]
         return v
 
+    @field_validator("secret_key_previous", mode="before")
+    @classmethod
+    def _split_keys(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [k.strip() for k in v.split(",") if k.strip()]
+        return v
+
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, v: str) -> str:
@@ -104,19 +115,30 @@ class Settings(BaseSettings):
 
     def fernet_key(self) -> bytes:
         """A Fernet key derived from BPMLINK_SECRET_KEY (any length) with HKDF."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
         if not self.secret_key:
             raise RuntimeError("BPMLINK_SECRET_KEY is not set")
-        raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bpmlink", info=b"fernet").derive(
-            self.secret_key.encode()
-        )
-        return base64.urlsafe_b64encode(raw)
+        return _derive_fernet_key(self.secret_key)
+
+    def fernet_keys(self) -> list[bytes]:
+        """The current key first (it encrypts), then each of BPMLINK_SECRET_KEY_PREVIOUS (they only decrypt)."""
+        keys = [self.fernet_key()]
+        for old in self.secret_key_previous:
+            derived = _derive_fernet_key(old)
+            if derived not in keys:
+                keys.append(derived)
+        return keys
 
     def is_allowed_host(self, host: str, port: int | None = None) -> bool:
         host = host.lower().strip("[]")
         return host in self.outbound_allow_hosts or (port is not None and f"{host}:{port}" in self.outbound_allow_hosts)
+
+
+def _derive_fernet_key(secret: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bpmlink", info=b"fernet").derive(secret.encode())
+    return base64.urlsafe_b64encode(raw)
 
 
 def is_private_address(address: str) -> bool:
