@@ -136,3 +136,6 @@ export type OperationDetail = Schemas['OperationDetail'];
 export type Step = Schemas['StepOut'];
 export type Stats = Schemas['StatsOut'];
 export type StatsBucket = Schemas['StatsBucket'];
+
+export type BackfillProgress = Schemas['BackfillProgress'];
+export type ImportProgress = Schemas['ImportOut'];

@@ -85,7 +85,8 @@ async function parseError(res: Response): Promise<ApiError> {
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
     const csrf = readCookie(CSRF_COOKIE);
     if (csrf) headers['X-CSRF-Token'] = csrf;
@@ -96,7 +97,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e));
@@ -113,6 +114,8 @@ export const api = {
   put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body),
   patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body),
   delete: <T = void>(path: string) => request<T>('DELETE', path),
+  /** multipart/form-data (file uploads); the browser sets the boundary. */
+  upload: <T>(path: string, form: FormData) => request<T>('POST', path, form),
 };
 
 export function isApiError(e: unknown, status?: number): e is ApiError {

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Bundle, BundleInput, Page, PreviewResult, Sample } from '@/api/types';
+import type { BackfillProgress, Bundle, BundleInput, ImportProgress, Page, PreviewResult, Sample } from '@/api/types';
 import { api } from '@/lib/api-client';
 
 export const bundleKeys = {
@@ -17,11 +17,12 @@ export function useBundles(options: { refetchInterval?: number } = {}) {
   });
 }
 
-export function useBundle(id: string | undefined) {
+export function useBundle(id: string | undefined, refetchInterval?: (b: Bundle | undefined) => number | false) {
   return useQuery({
     queryKey: bundleKeys.one(id ?? ''),
     queryFn: () => api.get<Bundle>(`/api/v1/bundles/${id}`),
     enabled: !!id,
+    refetchInterval: refetchInterval ? (q) => refetchInterval(q.state.data) : undefined,
   });
 }
 
@@ -81,5 +82,36 @@ export function useSetSample(id: string | undefined) {
 export function usePreview(id: string | undefined) {
   return useMutation({
     mutationFn: (body: { item?: Record<string, unknown> } = {}) => api.post<PreviewResult>(`/api/v1/bundles/${id}/preview`, body),
+  });
+}
+
+/** Transfers existing source data (polling sources); progress is in the bundle's `polling.backfill`. */
+export function useBackfill(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (since: string | null) =>
+      api.post<{ job_id: string; backfill: BackfillProgress }>(`/api/v1/bundles/${id}/backfill`, since ? { since } : {}),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: bundleKeys.all }),
+  });
+}
+
+export function useUploadImport(id: string) {
+  return useMutation({
+    mutationFn: (file: File) => {
+      const form = new FormData();
+      form.append('file', file);
+      return api.upload<ImportProgress & { job_id: string }>(`/api/v1/bundles/${id}/import`, form);
+    },
+  });
+}
+
+const DONE = new Set(['done', 'failed', 'finished', 'error', 'cancelled']);
+
+export function useImport(importId: string | null) {
+  return useQuery({
+    queryKey: ['imports', importId],
+    queryFn: () => api.get<ImportProgress>(`/api/v1/imports/${importId}`),
+    enabled: !!importId,
+    refetchInterval: (q) => (q.state.data && DONE.has(q.state.data.status) ? false : 1000),
   });
 }

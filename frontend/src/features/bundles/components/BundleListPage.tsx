@@ -1,7 +1,7 @@
-import { ActionIcon, Badge, Button, Card, Group, Menu, Radio, Skeleton, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Badge, Button, Card, Group, Menu, Modal, Radio, Skeleton, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
-import { IconDots, IconHistory, IconPencil, IconPlayerPlay, IconPlayerStop, IconPlus, IconTransfer, IconTrash } from '@tabler/icons-react';
+import { IconDatabaseImport, IconDots, IconHistory, IconPencil, IconPlayerPlay, IconPlayerStop, IconPlus, IconTransfer, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
@@ -13,6 +13,7 @@ import { BundleStatusBadge, OperationStatusBadge } from '@/components/StatusBadg
 import { usePermissions } from '@/features/auth/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { useBundles, useDeleteBundle, useStartStop } from '../api';
+import { TransferPanel } from './TransferPanel';
 
 const COUNT_COLORS: Array<[string, string]> = [
   ['created', 'teal'],
@@ -28,6 +29,7 @@ export function BundleListPage() {
   const bundles = useBundles({ refetchInterval: 15_000 });
   const startStop = useStartStop();
   const del = useDeleteBundle();
+  const [transfer, setTransfer] = useState<Bundle | null>(null);
 
   const run = (b: Bundle, action: 'start' | 'stop', held?: 'process' | 'discard') =>
     startStop.mutate(
@@ -151,6 +153,11 @@ export function BundleListPage() {
                               <Menu.Item leftSection={<IconHistory size={14} />} onClick={() => navigate(`/history?bundle=${b.id}`)}>
                                 {t('nav.history')}
                               </Menu.Item>
+                              {!b.webhook_url && (
+                                <Menu.Item leftSection={<IconDatabaseImport size={14} />} onClick={() => setTransfer(b)}>
+                                  {b.source.app === 'csv_import' ? t('transfer.importTitle') : t('transfer.backfillTitle')}
+                                </Menu.Item>
+                              )}
                               {canWrite && (
                                 <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => navigate(`/bundles/${b.id}/edit/source`)}>
                                   {t('common.edit')}
@@ -173,6 +180,14 @@ export function BundleListPage() {
           </Table.ScrollContainer>
         </Card>
       )}
+      <Modal
+        opened={!!transfer}
+        onClose={() => setTransfer(null)}
+        size="lg"
+        title={transfer?.source.app === 'csv_import' ? t('transfer.importTitle') : t('transfer.backfillTitle')}
+      >
+        {transfer && <TransferPanel bundle={transfer} canWrite={canWrite} />}
+      </Modal>
     </>
   );
 }
