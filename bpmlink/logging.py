@@ -1,7 +1,8 @@
 """Log configuration for every service: plain text (default) or one JSON object a line.
 
 `BPMLINK_LOG_FORMAT=json` switches every logger (uvicorn's included, through `uvicorn_log_config`)
-to JSON with the request id and the job's event id when known. Whatever the format, a
+to JSON with the request id, workspace, bundle, operation, event and job ids when known (a
+context filter puts them on every record; the text format appends them as `[key=value …]`). Whatever the format, a
 redacting filter scrubs secrets before a record is written: the configured secret values
 (secret key, passwords in the database/Redis URLs, the admin password), webhook tokens in
 `/hooks/<token>` paths, `Authorization`/`Bearer` values, and `password=`/`secret=`-style pairs.
@@ -24,6 +25,17 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("bpm
 log_context_var: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "bpmlink_log_context", default=None
 )
+
+# The ids a log line carries when known, in this order (text format) and under these keys (JSON).
+CONTEXT_FIELDS = ("request_id", "workspace_id", "bundle_id", "operation_id", "event_id", "job_id", "service")
+
+
+def bind_log_context(**ids: object) -> None:
+    """Add ids (None skipped) to the log context of the current request or job."""
+    context = dict(log_context_var.get() or {})
+    context.update({key: str(value) for key, value in ids.items() if value is not None})
+    log_context_var.set(context)
+
 
 REDACTED = "***"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -86,10 +98,42 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class ContextFilter(logging.Filter):
+    """Puts the request/job context (request id, workspace, bundle, operation, event, job ids) on each record;
+    values given at the call site (`extra={...}`) win."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = dict(log_context_var.get() or {})
+        request_id = request_id_var.get()
+        if request_id:
+            context.setdefault("request_id", request_id)
+        for name, value in context.items():
+            if name in CONTEXT_FIELDS and getattr(record, name, None) is None:
+                setattr(record, name, value)
+        return True
+
+
+def _record_context(record: logging.LogRecord) -> dict[str, str]:
+    return {name: str(value) for name in CONTEXT_FIELDS if (value := getattr(record, name, None)) is not None}
+
+
+class TextFormatter(logging.Formatter):
+    """`TEXT_FORMAT`, then the record's context ids as ` [bundle_id=… operation_id=…]`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = _record_context(record)
+        if not context:
+            return line
+        first, newline, rest = line.partition("\n")  # after the message, before a traceback
+        ids = " ".join(f"{name}={value}" for name, value in context.items())
+        return f"{first} [{ids}]{newline}{rest}"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: ts, level, logger, message, request/job context, exception."""
 
-    _CONTEXT_FIELDS = ("request_id", "workspace_id", "bundle_id", "operation_id", "event_id", "job_id", "service")
+    _CONTEXT_FIELDS = CONTEXT_FIELDS
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -119,17 +163,20 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A dictConfig for the root logger and uvicorn's loggers, in the configured format."""
     json_format = settings.log_format == "json"
-    formatter: dict[str, Any] = {"()": JsonFormatter} if json_format else {"format": TEXT_FORMAT}
+    formatter: dict[str, Any] = {"()": JsonFormatter} if json_format else {"()": TextFormatter, "fmt": TEXT_FORMAT}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactingFilter, "secrets": known_secrets(settings)}},
+        "filters": {
+            "context": {"()": ContextFilter},
+            "redact": {"()": RedactingFilter, "secrets": known_secrets(settings)},
+        },
         "formatters": {"default": formatter},
         "handlers": {
             "default": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
-                "filters": ["redact"],
+                "filters": ["context", "redact"],
                 "stream": "ext://sys.stderr",
             }
         },
@@ -155,7 +202,11 @@ def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
 
 
 __all__ = [
+    "CONTEXT_FIELDS",
+    "ContextFilter",
     "JsonFormatter",
+    "TextFormatter",
+    "bind_log_context",
     "RedactingFilter",
     "configure_logging",
     "known_secrets",

@@ -15,6 +15,12 @@ job ended with, or `retry`, `error`, `cancelled`, `noop`), `bpmlink_worker_job_d
 `bpmlink_worker_jobs_in_progress`, and, refreshed at each scrape from Redis,
 `bpmlink_queue_depth` (jobs waiting in arq's queue, deferred ones included),
 `bpmlink_queue_ready` (those due now) and `bpmlink_queue_oldest_ready_age_seconds`.
+
+Pipeline: `bpmlink_webhooks_total{outcome,reason}` (gateway: accepted/held/duplicate/rejected,
+the reason being the error code for a rejection), `bpmlink_bpmonline_request_duration_seconds`
+`{connection,method,status}` (each request the bpm'online client sends; status is a class such as
+`2xx`, or `error` when no answer came), `bpmlink_operation_retries_total{reason}` (an operation put
+back for another attempt) and `bpmlink_poll_lag_seconds` (a poll's start minus its due time).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -57,6 +64,28 @@ QUEUE_DEPTH = Gauge("bpmlink_queue_depth", "Jobs in the arq queue (deferred incl
 QUEUE_READY = Gauge("bpmlink_queue_ready", "Jobs in the arq queue that are due now")
 QUEUE_OLDEST_AGE = Gauge("bpmlink_queue_oldest_ready_age_seconds", "How long the oldest due job has waited")
 
+WEBHOOKS = Counter(
+    "bpmlink_webhooks_total",
+    "Webhook requests at the gateway: accepted, held (bundle stopped), duplicate or rejected, and why",
+    ["outcome", "reason"],
+)
+BPM_REQUEST_LATENCY = Histogram(
+    "bpmlink_bpmonline_request_duration_seconds",
+    "Time of one request to bpm'online, by connection id, method and status class",
+    ["connection", "method", "status"],
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+OPERATION_RETRIES = Counter(
+    "bpmlink_operation_retries_total",
+    "Operations put back for another attempt, by the error code (unavailable, rate_limited, network, …)",
+    ["reason"],
+)
+POLL_LAG = Histogram(
+    "bpmlink_poll_lag_seconds",
+    "Seconds between a poll's due time and its start",
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+)
+
 log = logging.getLogger("bpmlink.metrics")
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -77,6 +106,7 @@ class ObservabilityMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        context_token = log_context_var.set(None)  # ids bound during this request (workspace, bundle) end with it
         status = 500  # what the client sees if the app dies before answering
         started = time.perf_counter()
 
@@ -95,10 +125,50 @@ class ObservabilityMiddleware:
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(time.perf_counter() - started)
+            log_context_var.reset(context_token)
             request_id_var.reset(token)
 
 
 Refresh = Callable[[], Awaitable[None]]
+
+# httpx client → connection id: the bpm'online session registers its client, so the low-level `send`
+# can label requests without the connection being threaded through every call.
+_CONNECTION_OF_CLIENT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def label_bpm_client(http: object, connection_id: object) -> None:
+    _CONNECTION_OF_CLIENT[http] = str(connection_id)
+
+
+def observe_bpm_request(http: object, method: str, status: int | None, seconds: float) -> None:
+    """One request to bpm'online (`status` None: no answer came, e.g. a timeout)."""
+    status_class = f"{status // 100}xx" if status else "error"
+    connection = _CONNECTION_OF_CLIENT.get(http, "unknown")
+    BPM_REQUEST_LATENCY.labels(connection, method, status_class).observe(seconds)
+
+
+def observe_webhook(outcome: str, reason: str) -> None:
+    WEBHOOKS.labels(outcome, reason).inc()
+
+
+class WebhookSizeRejections:
+    """Wraps the gateway outside its body size limit, whose 413 never reaches the app: counts those."""
+
+    def __init__(self, app: ASGIApp, path_prefix: str = "/hooks/") -> None:
+        self.app = app
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.path_prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                observe_webhook("rejected", "payload_too_large")
+            await send(message)
+
+        await self.app(scope, receive, watch)
 
 
 def metrics_router(refresh: Refresh | None = None, registry: CollectorRegistry = DEFAULT_REGISTRY) -> APIRouter:

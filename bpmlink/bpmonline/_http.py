@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from bpmlink import metrics
 from bpmlink.bpmonline.errors import (
     BpmError,
     BpmTimeoutError,
@@ -92,19 +93,23 @@ async def send(
     try:
         response = await http.send(request, follow_redirects=False)
     except (httpx.HTTPError, BlockedAddressError) as exc:
+        elapsed = time.perf_counter() - t0
+        metrics.observe_bpm_request(http, request.method, None, elapsed)
         err = classify_exception(exc)
         recorder.record(
             request,
             None,
             started_at=started,
-            duration_ms=(time.perf_counter() - t0) * 1000,
+            duration_ms=elapsed * 1000,
             error=err.message,
             secret_body=secret_body,
         )
         err.steps = list(recorder.steps)
         raise err from exc
+    elapsed = time.perf_counter() - t0
+    metrics.observe_bpm_request(http, request.method, response.status_code, elapsed)
     recorder.record(
-        request, response, started_at=started, duration_ms=(time.perf_counter() - t0) * 1000,
+        request, response, started_at=started, duration_ms=elapsed * 1000,
         secret_body=secret_body,
     )
     return response

@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
+from bpmlink import metrics
 from bpmlink.bpmonline._http import decode_json, dump_json, is_html, is_json, response_message, send
 from bpmlink.bpmonline.connection import BpmConnection
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError, error_for_status
@@ -192,6 +193,7 @@ class BpmSession:
         self._http = http
         self._store = store
         self.key = f"bpmlink:bpmonline:session:{connection.id}:{connection.fingerprint()}"
+        metrics.label_bpm_client(http, connection.id)  # requests on this client count for this connection
         self.state: SessionState | None = None
         self.logins = 0  # logins made by this object (for tests and logs)
         self.clock: Callable[[], float] = time.time  # wall clock for token expiry (settable in tests)

@@ -1,4 +1,5 @@
-"""Metrics middleware, /metrics, the job wrapper and JSON logs without secrets (in process, fast)."""
+"""Metrics middleware, /metrics, the job wrapper and JSON logs without secrets (in process), and the pipeline's
+metrics (webhooks, bpm'online latency, retries, poll lag) scraped after a small run."""
 
 from __future__ import annotations
 
@@ -14,8 +15,26 @@ from arq import Retry
 from fastapi import FastAPI
 
 from bpmlink import metrics
-from bpmlink.logging import JsonFormatter, RedactingFilter, known_secrets, log_context_var, logging_config, redact
+from bpmlink.logging import (
+    TEXT_FORMAT,
+    ContextFilter,
+    JsonFormatter,
+    RedactingFilter,
+    TextFormatter,
+    known_secrets,
+    log_context_var,
+    logging_config,
+    redact,
+)
 from bpmlink.settings import Settings
+from tests.polling.conftest import (  # the polling fixtures, for one real poll
+    http_bundle_id,
+    http_connection_id,
+    json_source,
+    json_source_server,
+)
+
+_POLLING_FIXTURES = (http_bundle_id, http_connection_id, json_source, json_source_server)  # used by name
 
 SECRET = "super-secret-key-0123456789-abcdefghijklmnop"
 
@@ -152,10 +171,162 @@ def test_json_logs_carry_context_and_never_a_secret() -> None:
 def test_logging_config_routes_uvicorn_through_the_redacting_handler() -> None:
     config = logging_config(_settings())
     assert config["formatters"]["default"] == {"()": JsonFormatter}
-    assert config["handlers"]["default"]["filters"] == ["redact"]
+    assert config["handlers"]["default"]["filters"] == ["context", "redact"]
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         assert config["loggers"][name]["handlers"] == [] and config["loggers"][name]["propagate"] is True
     text = logging_config(_settings(BPMLINK_LOG_FORMAT="text"))
-    assert "format" in text["formatters"]["default"]
+    assert text["formatters"]["default"] == {"()": TextFormatter, "fmt": TEXT_FORMAT}
     with pytest.raises(ValueError, match="BPMLINK_LOG_FORMAT"):
         _settings(BPMLINK_LOG_FORMAT="yaml")
+
+
+# -- a small run: webhooks at the gateway, a poll and its events on a worker, a retried operation ----------
+
+
+async def _scrape(http: httpx.AsyncClient) -> str:
+    response = await http.get("/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+async def test_pipeline_metrics_after_a_small_run(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    sessionmaker: Any,
+    sandbox: Any,
+    connection_id: str,
+    worker_ctx: dict[str, Any],
+    json_source: Any,
+    http_bundle_id: str,
+) -> None:
+    from bpmlink_gateway.app import asgi_app
+    from bpmlink_worker.main import build_worker
+    from bpmlink_worker.polling import schedule_polls
+    from bpmlink_worker.process import process_event
+    from redis.asyncio import ConnectionPool
+
+    from bpmlink.redis import arq_queue
+    from tests.fixtures.pipeline import make_bundle, post_event
+
+    running = await make_bundle(client, connection_id)
+    stopped = await make_bundle(client, connection_id, start=False)
+    gateway = asgi_app(settings)
+    inner = gateway.app.app  # type: ignore[attr-defined]  # size-rejection counter → body size limit → FastAPI
+    async with (
+        inner.router.lifespan_context(inner),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway.test") as hooks,
+    ):
+        before = await _scrape(hooks)
+        token, held_token = (b["webhook_url"].rsplit("/", 1)[1] for b in (running, stopped))
+        person = {"first_name": "Mira", "last_name": "Lind", "email": "mira@metrics.example"}
+        first = await hooks.post(f"/hooks/{token}", json=person, headers={"Idempotency-Key": "k-1"})
+        again = await hooks.post(f"/hooks/{token}", json=person, headers={"Idempotency-Key": "k-1"})
+        held = await hooks.post(f"/hooks/{held_token}", json=person)
+        unknown = await hooks.post("/hooks/no-such-token", json=person)
+        too_big = await hooks.post(f"/hooks/{token}", content=b"x" * (settings.max_request_bytes + 1))
+        assert [r.status_code for r in (first, again, held, unknown, too_big)] == [202, 202, 202, 404, 413]
+
+        # A poll (due now) and its events on a real arq worker, then an operation that bpm'online answers 503.
+        json_source.add(2, start=701)
+        queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
+        try:
+            assert await schedule_polls({"sessionmaker": sessionmaker, "redis": queue, "settings": settings}) == 1
+            worker = build_worker(settings, burst=True, cron_jobs=[], poll_delay=0.05)
+            try:
+                await worker.main()
+            finally:
+                await worker.close()
+        finally:
+            await queue.aclose()
+        assert worker.jobs_failed == 0 and worker.jobs_complete >= 3  # the poll, its two events (+ the webhook's)
+        event_id = await post_event(sessionmaker, running["id"], {**person, "email": "retry@metrics.example"})
+        sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+        try:
+            with pytest.raises(Retry):
+                await process_event(worker_ctx, str(event_id))
+        finally:
+            sandbox.clear_faults()
+        after = await _scrape(hooks)
+
+    def delta(name: str, **labels: str) -> float:
+        return _sample(after, name, **labels) - _sample(before, name, **labels)
+
+    webhooks = "bpmlink_webhooks_total"
+    assert delta(webhooks, outcome="accepted", reason="new") == 1
+    assert delta(webhooks, outcome="duplicate", reason="idempotency_key") == 1
+    assert delta(webhooks, outcome="held", reason="bundle_stopped") == 1
+    assert delta(webhooks, outcome="rejected", reason="not_found") == 1
+    assert delta(webhooks, outcome="rejected", reason="payload_too_large") == 1
+    latency = "bpmlink_bpmonline_request_duration_seconds_count"
+    assert delta(latency, connection=connection_id, status="2xx") >= 3  # login, searches, creates
+    assert delta(latency, connection=connection_id, status="5xx") >= 1  # the 503 that made the retry
+    assert delta("bpmlink_operation_retries_total", reason="unavailable") == 1  # the 503
+    assert delta("bpmlink_poll_lag_seconds_count") == 1
+    assert 'bpmlink_poll_lag_seconds_bucket{le="60.0"}' in after
+    assert token not in after and held_token not in after
+
+
+async def test_a_worker_log_line_names_its_bundle_and_operation_and_no_secret(
+    settings: Settings, client: httpx.AsyncClient, owner: Any, sandbox: Any, sessionmaker: Any, worker_ctx: Any
+) -> None:
+    from bpmlink_worker.process import process_event
+
+    from tests.fixtures.pipeline import make_bundle, post_event
+
+    password = "W0rker-log-pass-4242"  # the sandbox's default password is its user name: too common to search for
+    sandbox.add_user("log.user", password)
+    created = await client.post(
+        "/api/v1/connections",
+        json={
+            "app": "bpmonline",
+            "name": "Logs",
+            "params": {"domain": sandbox.base_url, "auth": "forms", "username": "log.user"},
+            "secrets": {"password": password},
+        },
+    )
+    assert created.status_code == 201, created.text
+    bundle = await make_bundle(client, created.json()["id"])
+    event_id = await post_event(
+        sessionmaker, bundle["id"], {"first_name": "Lo", "last_name": "Gg", "email": "l@g.example"}
+    )
+
+    streams = {"json": io.StringIO(), "text": io.StringIO()}
+    handlers = []
+    for kind, stream in streams.items():
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter() if kind == "json" else TextFormatter(TEXT_FORMAT))
+        handler.addFilter(ContextFilter())
+        handler.addFilter(RedactingFilter(known_secrets(settings)))
+        handlers.append(handler)
+    logger = logging.getLogger("bpmlink")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    for handler in handlers:
+        logger.addHandler(handler)
+    try:
+        job = metrics.instrument_job(process_event, "event.process")
+        assert await job({**worker_ctx, "job_id": "job-42"}, str(event_id)) == "created"
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    async with sessionmaker() as session:
+        from sqlalchemy import select
+
+        from bpmlink.db.models import Operation
+
+        operation = await session.scalar(select(Operation).where(Operation.event_id == event_id))
+    assert operation is not None
+    lines = [json.loads(line) for line in streams["json"].getvalue().splitlines()]
+    done = [
+        line for line in lines if line["logger"] == "bpmlink.worker.process" and line["message"] == "operation created"
+    ]
+    assert len(done) == 1, lines
+    assert done[0]["bundle_id"] == bundle["id"] and done[0]["operation_id"] == str(operation.id)
+    assert done[0]["event_id"] == str(event_id) and done[0]["job_id"] == "job-42" and done[0]["workspace_id"]
+    text = streams["text"].getvalue()
+    assert f"operation created [workspace_id={done[0]['workspace_id']} bundle_id={bundle['id']}" in text
+    assert f"operation_id={operation.id} event_id={event_id} job_id=job-42]" in text
+    for output in (streams["json"].getvalue(), text):
+        assert password not in output and settings.secret_key not in output

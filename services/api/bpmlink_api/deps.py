@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import ApiKey, Membership, Role, UserSession
 from bpmlink.events import enqueue_event
+from bpmlink.logging import bind_log_context
 from bpmlink.security import SecretBox, hash_token, tokens_equal
 from bpmlink.settings import Settings
 from bpmlink.web import Forbidden, Unauthorized
@@ -115,6 +116,11 @@ async def _role(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UU
     return Role(role) if role else None
 
 
+def _logged(actor: Actor) -> Actor:
+    bind_log_context(workspace_id=actor.workspace_id)  # every log line of this request names its workspace
+    return actor
+
+
 async def _actor(request: Request, session: SessionDep) -> Actor:
     now = datetime.now(UTC)
     authorization = request.headers.get("authorization", "")
@@ -129,7 +135,7 @@ async def _actor(request: Request, session: SessionDep) -> Actor:
         if role is None:
             raise Unauthorized("the key's user is no longer a member of its workspace")
         key.last_used_at = now
-        return Actor(key.user_id, key.workspace_id, role, "api_key")
+        return _logged(Actor(key.user_id, key.workspace_id, role, "api_key"))
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -145,7 +151,7 @@ async def _actor(request: Request, session: SessionDep) -> Actor:
     role = await _role(session, user_session.user_id, user_session.workspace_id)
     if role is None:
         raise Unauthorized("no longer a member of this workspace")
-    return Actor(user_session.user_id, user_session.workspace_id, role, "session", token_hash)
+    return _logged(Actor(user_session.user_id, user_session.workspace_id, role, "session", token_hash))
 
 
 async def _writer(actor: Annotated[Actor, Depends(_actor)]) -> Actor:

@@ -80,4 +80,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def asgi_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
-    return BodySizeLimit(create_app(settings), settings.max_request_bytes)
+    return metrics.WebhookSizeRejections(BodySizeLimit(create_app(settings), settings.max_request_bytes))

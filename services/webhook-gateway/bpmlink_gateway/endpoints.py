@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from bpmlink.web import NotFound
+from bpmlink import metrics
+from bpmlink.web import AppError, NotFound
 
-from .service import Gateway, IncomingRequest
+from .service import Accepted, Gateway, IncomingRequest
 
 router = APIRouter()
 
@@ -29,6 +30,16 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 @router.api_route("/hooks/{token}", methods=["GET", "POST", "PUT"], status_code=202)
 async def receive_hook(token: str, request: Request, gateway: GatewayDep) -> JSONResponse:
+    try:
+        accepted = await _receive(token, request, gateway)
+    except AppError as exc:
+        metrics.observe_webhook("rejected", exc.code)
+        raise
+    metrics.observe_webhook(accepted.outcome, accepted.reason)
+    return JSONResponse({"event_id": str(accepted.event_id)}, status_code=202)
+
+
+async def _receive(token: str, request: Request, gateway: Gateway) -> Accepted:
     body = await request.body()
     if not _TOKEN.match(token):
         raise NotFound("no webhook at this URL")
@@ -43,5 +54,4 @@ async def receive_hook(token: str, request: Request, gateway: GatewayDep) -> JSO
         body=body,
         client=request.client.host if request.client else None,
     )
-    accepted = await gateway.receive(token, incoming)
-    return JSONResponse({"event_id": str(accepted.event_id)}, status_code=202)
+    return await gateway.receive(token, incoming)

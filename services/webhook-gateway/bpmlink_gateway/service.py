@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.events import enqueue_event, store_event
+from bpmlink.logging import bind_log_context
 from bpmlink.security import SecretBox
 from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
 from bpmlink.webhooks import decrypt_webhook_secret
@@ -78,6 +79,8 @@ class IncomingRequest:
 class Accepted:
     event_id: uuid.UUID
     should_enqueue: bool  # a new event for a running bundle (not a resend, a held event or a sample)
+    outcome: str = "accepted"  # for bpmlink_webhooks_total: accepted | held | duplicate
+    reason: str = "new"
 
 
 class TargetCache:
@@ -129,6 +132,7 @@ class Gateway:
         target = await self._target(token)
         if target is None or target.source_app != "webhook":
             raise NotFound("no webhook at this URL")
+        bind_log_context(workspace_id=target.workspace_id, bundle_id=target.id)
         if target.deleted:
             raise Gone("the bundle of this webhook was deleted")
         retry_after = await self.limiter.retry_after(token)
@@ -160,6 +164,7 @@ class Gateway:
         key = idempotency_key(incoming.headers, item, target.idempotency_field)
         record = request_record(incoming, target.signature_header)
         accepted, sampled = await self._store(target, item=item, record=record, body=incoming.body, key=key)
+        bind_log_context(event_id=accepted.event_id)
         if sampled:
             self.cache.forget(token)  # the flag is off now; let the next request see it
         elif accepted.should_enqueue:
@@ -205,7 +210,7 @@ class Gateway:
                         session, target, item=item, request=record, body=body
                     )
                     await session.commit()
-                    return Accepted(event_id, should_enqueue=False), True
+                    return Accepted(event_id, should_enqueue=False, reason="sample"), True
                 stored = await store_event(
                     session,
                     target.as_bundle(),
@@ -220,7 +225,11 @@ class Gateway:
             log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
         # A held event (bundle stopped) waits for the user's decision: not queued.
-        return Accepted(stored.id, should_enqueue=stored.created and not stored.held), False
+        if not stored.created:
+            return Accepted(stored.id, should_enqueue=False, outcome="duplicate", reason="idempotency_key"), False
+        if stored.held:
+            return Accepted(stored.id, should_enqueue=False, outcome="held", reason="bundle_stopped"), False
+        return Accepted(stored.id, should_enqueue=True), False
 
     async def _enqueue(self, event_id: uuid.UUID) -> None:
         # Committed already: whatever Redis does, the answer stays 202 and the sweeper catches up.

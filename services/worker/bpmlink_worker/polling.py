@@ -29,6 +29,7 @@ the bundle in `error` with the reason.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,9 +43,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bpmlink import metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
 from bpmlink.events import enqueue_event, store_event
+from bpmlink.logging import bind_log_context
 from bpmlink.redis import arq_queue as queue_over
 from bpmlink.security import SecretBox
 from bpmlink.sources import (
@@ -371,6 +374,9 @@ async def run_poll(
 
 async def poll_run(ctx: dict[str, Any], bundle_id: str) -> str:
     """The `poll.run` job (idempotent: re-running it fetches after the committed cursor)."""
+    bind_log_context(bundle_id=bundle_id)
+    if isinstance(ctx.get("score"), int | float):  # arq's score: when the job was due, in epoch ms
+        metrics.POLL_LAG.observe(max(0.0, time.time() - ctx["score"] / 1000))
     result = await run_poll(deps_from_ctx(ctx), uuid.UUID(bundle_id))
     return f"{result.status}: {result.stored} new of {result.found} in {result.pages} pages"
 

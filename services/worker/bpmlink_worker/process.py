@@ -17,6 +17,7 @@ from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink import metrics
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.bpmonline.steps import Step as StepRecord
@@ -34,6 +35,7 @@ from bpmlink.db.models import (
     OperationStatus,
     Step,
 )
+from bpmlink.logging import bind_log_context
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -165,6 +167,7 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
     if claimed is None:
         return "nothing to do"
     event, op, bundle, raw_config = claimed
+    bind_log_context(workspace_id=bundle.workspace_id, bundle_id=bundle.id, operation_id=op.id)
     recorder = StepRecorder()
     retry_in: float | None = None
     stop_reason: str | None = None
@@ -178,6 +181,7 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
             if job_try < MAX_TRIES:
                 op.status, op.error = OperationStatus.retrying, f"{exc} (will retry)"
                 retry_in = backoff_seconds(job_try, exc.retry_after)
+                metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
             else:
                 op.status, op.error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
         except (AuthError, ConfigurationError) as exc:
@@ -215,6 +219,7 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
         await session.commit()
     if incident_id is not None:
         await enqueue_delivery(ctx["arq"], incident_id)
+    log.info("operation %s", op.status if retry_in is None else f"{op.status}, again in {retry_in:.1f} s")
     if retry_in is not None:
         raise Retry(defer=retry_in)
     return str(op.status)
