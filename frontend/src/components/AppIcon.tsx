@@ -1,5 +1,10 @@
 import { ThemeIcon } from '@mantine/core';
-import { IconApi, IconBrandStackshare, IconDatabase, IconFileSpreadsheet, IconPlug, IconWebhook } from '@tabler/icons-react';
+import IconApi from '@tabler/icons-react/icons/IconApi';
+import IconBrandStackshare from '@tabler/icons-react/icons/IconBrandStackshare';
+import IconDatabase from '@tabler/icons-react/icons/IconDatabase';
+import IconFileSpreadsheet from '@tabler/icons-react/icons/IconFileSpreadsheet';
+import IconPlug from '@tabler/icons-react/icons/IconPlug';
+import IconWebhook from '@tabler/icons-react/icons/IconWebhook';
 
 const ICONS: Record<string, typeof IconPlug> = {
   bpmonline: IconBrandStackshare,

@@ -1,7 +1,15 @@
 import { ActionIcon, Badge, Button, Card, Group, Menu, Modal, Radio, Skeleton, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
-import { IconDatabaseImport, IconDots, IconHistory, IconPencil, IconPlayerPlay, IconPlayerStop, IconPlus, IconTransfer, IconTrash } from '@tabler/icons-react';
+import IconDatabaseImport from '@tabler/icons-react/icons/IconDatabaseImport';
+import IconDots from '@tabler/icons-react/icons/IconDots';
+import IconHistory from '@tabler/icons-react/icons/IconHistory';
+import IconPencil from '@tabler/icons-react/icons/IconPencil';
+import IconPlayerPlay from '@tabler/icons-react/icons/IconPlayerPlay';
+import IconPlayerStop from '@tabler/icons-react/icons/IconPlayerStop';
+import IconPlus from '@tabler/icons-react/icons/IconPlus';
+import IconTransfer from '@tabler/icons-react/icons/IconTransfer';
+import IconTrash from '@tabler/icons-react/icons/IconTrash';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';

@@ -1,5 +1,6 @@
 import { Alert, Button, FileInput, Group, Progress, Stack, Text } from '@mantine/core';
-import { IconDatabaseImport, IconFileUpload } from '@tabler/icons-react';
+import IconDatabaseImport from '@tabler/icons-react/icons/IconDatabaseImport';
+import IconFileUpload from '@tabler/icons-react/icons/IconFileUpload';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { BackfillProgress, Bundle, ImportProgress } from '@/api/types';

@@ -17,7 +17,8 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
-import { IconAlertCircle, IconPlugConnected } from '@tabler/icons-react';
+import IconAlertCircle from '@tabler/icons-react/icons/IconAlertCircle';
+import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';

@@ -1,7 +1,11 @@
 import { ActionIcon, Badge, Button, Card, Group, Menu, Skeleton, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
-import { IconDots, IconPencil, IconPlugConnected, IconPlus, IconTrash } from '@tabler/icons-react';
+import IconDots from '@tabler/icons-react/icons/IconDots';
+import IconPencil from '@tabler/icons-react/icons/IconPencil';
+import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
+import IconPlus from '@tabler/icons-react/icons/IconPlus';
+import IconTrash from '@tabler/icons-react/icons/IconTrash';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';

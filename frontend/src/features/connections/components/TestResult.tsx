@@ -1,5 +1,6 @@
 import { Alert, Text } from '@mantine/core';
-import { IconCircleCheck, IconCircleX } from '@tabler/icons-react';
+import IconCircleCheck from '@tabler/icons-react/icons/IconCircleCheck';
+import IconCircleX from '@tabler/icons-react/icons/IconCircleX';
 import { useTranslation } from 'react-i18next';
 import type { ConnectionTestResult } from '@/api/types';
 

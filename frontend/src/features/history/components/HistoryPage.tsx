@@ -1,6 +1,10 @@
 import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Select, Skeleton, Stack, Switch, Table, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconChevronDown, IconChevronRight, IconHistory, IconRefresh, IconRepeat } from '@tabler/icons-react';
+import IconChevronDown from '@tabler/icons-react/icons/IconChevronDown';
+import IconChevronRight from '@tabler/icons-react/icons/IconChevronRight';
+import IconHistory from '@tabler/icons-react/icons/IconHistory';
+import IconRefresh from '@tabler/icons-react/icons/IconRefresh';
+import IconRepeat from '@tabler/icons-react/icons/IconRepeat';
 import { Fragment, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';

@@ -1,5 +1,5 @@
 import { Alert, Badge, Code, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text, Title } from '@mantine/core';
-import { IconAlertTriangle } from '@tabler/icons-react';
+import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
 import { useTranslation } from 'react-i18next';
 import type { Step } from '@/api/types';
 import { ErrorState } from '@/components/ErrorState';

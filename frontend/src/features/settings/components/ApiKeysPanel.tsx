@@ -2,7 +2,9 @@ import { Alert, Badge, Button, Card, Group, Modal, Skeleton, Stack, Table, Text,
 import { useForm } from '@mantine/form';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle, IconKey, IconPlus } from '@tabler/icons-react';
+import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
+import IconKey from '@tabler/icons-react/icons/IconKey';
+import IconPlus from '@tabler/icons-react/icons/IconPlus';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiKey, ApiKeyCreated } from '@/api/types';

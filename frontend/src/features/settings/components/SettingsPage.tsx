@@ -1,5 +1,6 @@
 import { Tabs } from '@mantine/core';
-import { IconKey, IconUsers } from '@tabler/icons-react';
+import IconKey from '@tabler/icons-react/icons/IconKey';
+import IconUsers from '@tabler/icons-react/icons/IconUsers';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useNavigate, useParams } from 'react-router-dom';
 import { PageHeader } from '@/components/PageHeader';

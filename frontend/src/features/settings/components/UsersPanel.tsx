@@ -2,7 +2,8 @@ import { Alert, Button, Card, Group, Modal, PasswordInput, Select, Skeleton, Sta
 import { useForm } from '@mantine/form';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
-import { IconInfoCircle, IconUserPlus } from '@tabler/icons-react';
+import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
+import IconUserPlus from '@tabler/icons-react/icons/IconUserPlus';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Role, WorkspaceUser } from '@/api/types';

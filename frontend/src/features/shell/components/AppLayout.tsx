@@ -1,14 +1,12 @@
 import { AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Stack, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import {
-  IconChevronDown,
-  IconHistory,
-  IconLayoutDashboard,
-  IconLogout,
-  IconPlugConnected,
-  IconSettings,
-  IconTransfer,
-} from '@tabler/icons-react';
+import IconChevronDown from '@tabler/icons-react/icons/IconChevronDown';
+import IconHistory from '@tabler/icons-react/icons/IconHistory';
+import IconLayoutDashboard from '@tabler/icons-react/icons/IconLayoutDashboard';
+import IconLogout from '@tabler/icons-react/icons/IconLogout';
+import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
+import IconSettings from '@tabler/icons-react/icons/IconSettings';
+import IconTransfer from '@tabler/icons-react/icons/IconTransfer';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { LanguageSwitch } from '@/components/LanguageSwitch';

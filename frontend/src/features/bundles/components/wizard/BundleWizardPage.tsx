@@ -1,6 +1,9 @@
 import { Alert, Anchor, Breadcrumbs, Button, Card, Group, Loader, Stepper, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconArrowLeft, IconArrowRight, IconDeviceFloppy, IconPlayerPlay } from '@tabler/icons-react';
+import IconArrowLeft from '@tabler/icons-react/icons/IconArrowLeft';
+import IconArrowRight from '@tabler/icons-react/icons/IconArrowRight';
+import IconDeviceFloppy from '@tabler/icons-react/icons/IconDeviceFloppy';
+import IconPlayerPlay from '@tabler/icons-react/icons/IconPlayerPlay';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useNavigate, useParams } from 'react-router-dom';

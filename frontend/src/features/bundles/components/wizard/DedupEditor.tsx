@@ -1,5 +1,5 @@
 import { Alert, Checkbox, Group, Paper, Radio, SegmentedControl, Stack, Table, Text } from '@mantine/core';
-import { IconInfoCircle } from '@tabler/icons-react';
+import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
 import { useTranslation } from 'react-i18next';
 import type { Dedup, DedupMode, MappingRule, UpdateRule } from '@/api/types';
 import { DEDUP_MODES, UPDATE_RULES, matchFieldOptions, normalizeDedup } from './model';

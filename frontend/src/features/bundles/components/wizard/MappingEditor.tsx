@@ -16,7 +16,8 @@ import {
   TextInput,
   Tooltip,
 } from '@mantine/core';
-import { IconBraces, IconSearch } from '@tabler/icons-react';
+import IconBraces from '@tabler/icons-react/icons/IconBraces';
+import IconSearch from '@tabler/icons-react/icons/IconSearch';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EntityField, MappingRule } from '@/api/types';

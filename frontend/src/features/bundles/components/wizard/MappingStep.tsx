@@ -1,5 +1,6 @@
 import { Alert, Badge, Button, Card, Grid, Group, List, Skeleton, Stack, Text, Title } from '@mantine/core';
-import { IconInfoCircle, IconServerBolt } from '@tabler/icons-react';
+import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
+import IconServerBolt from '@tabler/icons-react/icons/IconServerBolt';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PreviewResult } from '@/api/types';

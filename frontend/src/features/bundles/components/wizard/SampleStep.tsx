@@ -1,5 +1,6 @@
 import { Alert, Badge, Button, Card, Code, Group, JsonInput, Loader, NumberInput, Stack, Text, Title } from '@mantine/core';
-import { IconRefresh, IconUpload } from '@tabler/icons-react';
+import IconRefresh from '@tabler/icons-react/icons/IconRefresh';
+import IconUpload from '@tabler/icons-react/icons/IconUpload';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CopyField } from '@/components/CopyField';
@@ -126,7 +127,6 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
               setPastedError(null);
             }}
             error={pastedError}
-            formatOnBlur
           />
           <Group>
             <Button variant="light" size="xs" leftSection={<IconUpload size={14} />} disabled={!pasted.trim() || !id} loading={setSample.isPending} onClick={applyPasted}>

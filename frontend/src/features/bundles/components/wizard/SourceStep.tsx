@@ -108,7 +108,8 @@ export function SourceStep({ draft, update, errors, ctx }: StepProps) {
           />
         )}
       </SimpleGrid>
-      {(trigger?.fields ?? []).map((f) => (
+      {/* The polling interval is the bundle's schedule, set on the data step. */}
+      {(trigger?.fields ?? []).filter((f) => f.name !== 'interval_minutes').map((f) => (
         <CatalogField
           key={f.name}
           field={f}

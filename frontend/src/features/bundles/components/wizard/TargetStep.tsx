@@ -1,5 +1,5 @@
 import { Alert, Anchor, Select, SimpleGrid, Stack } from '@mantine/core';
-import { IconInfoCircle } from '@tabler/icons-react';
+import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useEntities } from '@/features/connections/api';
