@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(300, alias="BPMLINK_LOGIN_WINDOW_SECONDS", ge=1)
 
     max_request_bytes: int = Field(1_048_576, alias="BPMLINK_MAX_REQUEST_BYTES", ge=1024)
+    # CSV/XLSX uploads (POST /api/v1/bundles/{id}/import) may be this large; the file is kept in PostgreSQL.
+    max_import_bytes: int = Field(50 * 1_048_576, alias="BPMLINK_MAX_IMPORT_BYTES", ge=1024)
     # Requests per minute accepted per webhook token (the gateway answers 429 above it); 0 turns the limit off.
     hook_rate_per_minute: int = Field(6000, alias="BPMLINK_HOOK_RATE_PER_MINUTE", ge=0)
     history_retention_days: int = Field(30, alias="BPMLINK_HISTORY_RETENTION_DAYS", ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -156,17 +157,22 @@ def health_router(
 class BodySizeLimit:
     """Refuse bodies over the limit with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: tuple[re.Pattern[str], int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (POST path pattern, limit): a route that takes files (the CSV/XLSX import) gets a larger limit.
+        self.larger = larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_bytes
+        if self.larger and scope.get("method") == "POST" and self.larger[0].fullmatch(scope.get("path", "")):
+            max_bytes = self.larger[1]
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await self._reject(send, max_bytes)
                 return
         received = 0
         responded = False
@@ -176,9 +182,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes and not responded:
+                if received > max_bytes and not responded:
                     responded = True
-                    await self._reject(send)
+                    await self._reject(send, max_bytes)
                     return {"type": "http.disconnect"}
             return message
 
@@ -192,9 +198,9 @@ class BodySizeLimit:
             if not responded:
                 raise
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         response = JSONResponse(
-            error_body("payload_too_large", f"request body is over {self.max_bytes} bytes"), status_code=413
+            error_body("payload_too_large", f"request body is over {max_bytes} bytes"), status_code=413
         )
         await response({"type": "http"}, _empty_receive, send)
 

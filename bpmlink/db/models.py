@@ -290,3 +290,25 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # per channel: "sent" or the error
+
+
+class Import(IdMixin, Base):
+    """An uploaded CSV/XLSX file for a `csv_import` bundle; its rows become events (bpmlink.imports)."""
+
+    __tablename__ = "imports"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), nullable=False)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    file_format: Mapped[str] = mapped_column(String(8), nullable=False)  # csv | xlsx
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")  # queued|running|done|failed
+    # Committed with every batch: a job that dies resumes after the last row it stored.
+    rows_found: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    rows_stored: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("status in ('queued','running','done','failed')", name="status"),
+        Index("ix_imports_bundle_newest", "bundle_id", text("created_at DESC"), text("id DESC")),
+    )

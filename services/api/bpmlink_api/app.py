@@ -24,6 +24,8 @@ from .auth.endpoints import router as auth_router
 from .bundles.endpoints import router as bundles_router
 from .connections.endpoints import router as connections_router
 from .history.endpoints import router as history_router
+from .imports.endpoints import IMPORT_PATH
+from .imports.endpoints import router as imports_router
 from .users.endpoints import router as users_router
 from .workspace.endpoints import router as workspace_router
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         connections_router,
         bundles_router,
         history_router,
+        imports_router,
         workspace_router,
     ):
         app.include_router(router)
@@ -104,4 +107,6 @@ def _mount_spa(app: FastAPI) -> None:
 def asgi_app(settings: Settings | None = None) -> ASGIApp:
     """The app behind the request size limit, as uvicorn runs it."""
     settings = settings or get_settings()
-    return BodySizeLimit(create_app(settings), settings.max_request_bytes)
+    return BodySizeLimit(
+        create_app(settings), settings.max_request_bytes, larger=(IMPORT_PATH, settings.max_import_bytes)
+    )

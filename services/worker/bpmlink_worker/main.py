@@ -28,6 +28,7 @@ from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, settings_or_exit
 from bpmlink.web import health_router
 
+from .imports import IMPORT_FUNCTIONS
 from .incidents import FAILURES_CRON, deliver_incident
 from .polling import POLL_FUNCTIONS, SCHEDULE_CRON
 from .process import MAX_TRIES, process_event
@@ -87,6 +88,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
     }
     options["functions"] += POLL_FUNCTIONS  # poll.run, poll.backfill
     options["cron_jobs"].append(SCHEDULE_CRON)  # poll.schedule
+    options["functions"] += IMPORT_FUNCTIONS  # import.run
     options.update(overrides)
     # arq marks a running job "in progress" for the longest timeout of *all* functions + 10 s, and no other
     # worker picks the job up until that mark expires. One hour-long timeout (poll.backfill's) left every

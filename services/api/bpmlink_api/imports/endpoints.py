@@ -1,0 +1,86 @@
+"""`POST /api/v1/bundles/{id}/import` (multipart file), `GET …/{id}/imports`, `GET /api/v1/imports/{id}`."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import APIRouter, Query, Request
+from starlette.datastructures import UploadFile
+
+from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bpmlink.imports import IMPORT_JOB, import_job_id
+from bpmlink.web import AppError
+from bpmlink_api.deps import CurrentActor, EditorActor, JobsDep, SessionDep, SettingsDep
+
+from . import service
+from .service import FILE_FIELD, ImportAccepted, ImportList, ImportOut
+
+router = APIRouter(tags=["imports"])
+Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+# The one route the body size limit lets through up to BPMLINK_MAX_IMPORT_BYTES (see app.asgi_app).
+IMPORT_PATH = re.compile(r"/api/v1/bundles/[^/]+/import")
+
+
+class BadUpload(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+@router.post(
+    "/api/v1/bundles/{bundle_id}/import",
+    operation_id="startImport",
+    status_code=202,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [FILE_FIELD],
+                        "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def start_import(
+    bundle_id: uuid.UUID,
+    request: Request,
+    actor: EditorActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
+) -> ImportAccepted:
+    """Upload a CSV or XLSX file; its rows become events of the bundle (progress: `GET /api/v1/imports/{id}`)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise BadUpload(f"send the file as multipart/form-data in a field named {FILE_FIELD!r}")
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # noqa: BLE001 - python-multipart raises several kinds for a malformed body
+        raise BadUpload(f"the multipart body cannot be read: {exc}") from exc
+    upload = form.get(FILE_FIELD)
+    if not isinstance(upload, UploadFile):
+        raise BadUpload(f"no file in the form field {FILE_FIELD!r}")
+    data = await upload.read()
+    await form.close()
+    row, columns = await service.create_import(
+        session, actor.workspace_id, bundle_id, upload.filename or "", data, settings.max_import_bytes
+    )
+    job_id = import_job_id(row.id)
+    jobs.enqueue(IMPORT_JOB, str(row.id), job_id=job_id)
+    return service.accepted_out(row, len(data), columns, job_id)
+
+
+@router.get("/api/v1/bundles/{bundle_id}/imports", operation_id="listImports")
+async def list_imports(
+    bundle_id: uuid.UUID, actor: CurrentActor, session: SessionDep, cursor: str | None = None, limit: int = Limit
+) -> ImportList:
+    return await service.list_imports(session, actor.workspace_id, bundle_id, cursor, limit)
+
+
+@router.get("/api/v1/imports/{import_id}", operation_id="getImport")
+async def get_import(import_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ImportOut:
+    return await service.get_import(session, actor.workspace_id, import_id)
