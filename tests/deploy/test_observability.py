@@ -330,3 +330,33 @@ async def test_a_worker_log_line_names_its_bundle_and_operation_and_no_secret(
     assert f"operation_id={operation.id} event_id={event_id} job_id=job-42]" in text
     for output in (streams["json"].getvalue(), text):
         assert password not in output and settings.secret_key not in output
+
+
+async def test_an_api_log_line_carries_the_request_id_and_the_callers_workspace(
+    app: Any, client: httpx.AsyncClient, owner: Any
+) -> None:
+    from bpmlink_api.deps import CurrentActor
+
+    fastapi_app = app.app  # type: ignore[attr-defined]  # the size-limited wrapper around the FastAPI app
+
+    async def probe(actor: CurrentActor) -> dict[str, str]:
+        logging.getLogger("bpmlink.api.probe").warning("probe for %s", actor.via)
+        return {}
+
+    probe.__annotations__["actor"] = CurrentActor  # a real object: this module's annotations are strings
+    fastapi_app.add_api_route("/api/v1/_log-probe", probe, methods=["GET"])
+    fastapi_app.router.routes.insert(0, fastapi_app.router.routes.pop())  # before the /api catch-all
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger("bpmlink.api.probe")
+    logger.addHandler(handler)
+    try:
+        response = await client.get("/api/v1/_log-probe", headers={"X-Request-ID": "req-77"})
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 200, response.text
+    (line,) = (json.loads(raw) for raw in stream.getvalue().splitlines())
+    assert line["request_id"] == "req-77" and line["workspace_id"] == str(owner.workspace_id)
+    assert log_context_var.get() is None  # nothing leaks out of the request

@@ -7,6 +7,9 @@ in a subprocess) key B alone reads them. The api never shows a secret under any 
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from bpmlink.db.models import Bundle, Connection
+from bpmlink.logging import ContextFilter, JsonFormatter, RedactingFilter, known_secrets
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.webhooks import decrypt_webhook_secret
@@ -111,6 +115,22 @@ async def test_rotation_from_key_a_to_key_b(
     # A restart with key B alone cannot read what A wrote (nothing silently decrypts with the wrong key) …
     with pytest.raises(ValueError, match="cannot be decrypted"):
         SecretBox(_settings(settings, KEY_B)).decrypt(secrets_a)
+    # … so a gateway started with B alone refuses the signed webhook (fails closed) and logs why, naming the bundle.
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactingFilter(known_secrets(_settings(settings, KEY_B, KEY_A))))
+    logging.getLogger("bpmlink.gateway").addHandler(handler)
+    try:
+        async with running_gateway(_settings(settings, KEY_B)) as gateway:
+            refused = await gateway.post(f"/hooks/{token}", json={"a": 1}, headers={"X-Hook-Key": HOOK_SECRET})
+    finally:
+        logging.getLogger("bpmlink.gateway").removeHandler(handler)
+    assert refused.status_code == 401
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any("cannot be decrypted" in line["message"] and line["bundle_id"] == bundle_id for line in logged), logged
+    assert all(secret not in stream.getvalue() for secret in (HOOK_SECRET, KEY_A, KEY_B, token))
     # … with A kept as previous it can: the api tests the connection (a real login) and the gateway verifies.
     both = _settings(settings, KEY_B, f"  {KEY_A} ,unused-old-key-0123456789")
     assert both.fernet_keys()[0] == _settings(settings, KEY_B).fernet_key() and len(both.fernet_keys()) == 3
