@@ -250,7 +250,10 @@ SQL_POLLING = App(
             type="password",
             secret=True,
             required=True,
-            help=_l("postgresql://user:password@host/db", "postgresql://user:password@host/db"),
+            help=_l(
+                "postgresql://user:password@host/db or mysql://user:password@host/db (MySQL, MariaDB)",
+                "postgresql://user:password@host/db или mysql://user:password@host/db (MySQL, MariaDB)",
+            ),
         ),
     ],
     triggers=[

@@ -117,5 +117,5 @@ async def test_a_dsn_to_a_private_host_is_refused_unless_allowed(settings, sourc
         await _fetch(strict, "postgresql://u@/db?host=/var/run/postgresql", "leads")
     assert caught.value.code == "blocked_address"  # a unix socket is a local address too
     with pytest.raises(PermanentSourceError) as caught:
-        await _fetch(settings, "mysql://u@db.example/db", "leads")
+        await _fetch(settings, "oracle://u@db.example/db", "leads")
     assert caught.value.code == "bad_dsn"
