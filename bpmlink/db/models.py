@@ -253,6 +253,12 @@ class Operation(IdMixin, Base):
         Index("ix_operations_workspace_newest", "workspace_id", text("created_at DESC"), text("id DESC")),
         # The retention sweep deletes by age in small batches through this index.
         Index("ix_operations_created_at", "created_at"),
+        # The sweeper's second query: operations not finished for a long time (a lost queue).
+        Index(
+            "ix_operations_unfinished",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'retrying', 'processing')"),
+        ),
     )
 
 

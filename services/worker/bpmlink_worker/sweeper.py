@@ -17,12 +17,13 @@ from typing import Any
 
 from arq import cron
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink.db.models import Event, EventState
-from bpmlink.events import enqueue_event
+from bpmlink.db.models import Event, EventState, Operation, OperationStatus
+from bpmlink.events import enqueue_event, process_job_id
 
 log = logging.getLogger("bpmlink.worker")
 
@@ -79,9 +80,56 @@ async def sweep_unqueued(
     return swept
 
 
+# Longer than the longest retry delay plus a job's run time: a job this old is not merely waiting.
+LOST_AFTER = timedelta(minutes=15)
+
+
+async def requeue_lost(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+    *,
+    older_than: timedelta = LOST_AFTER,
+    batch: int = 500,
+    now: datetime | None = None,
+) -> int:
+    """Queue again events whose operation has not moved for a long time and whose job is gone
+    from Redis (Redis lost its data, or a job was dropped): nothing stays stuck. Re-running an
+    event is safe (deterministic record ids), and the job id keeps a live job from doubling."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    async with sessionmaker() as session:
+        ids: list[uuid.UUID] = list(
+            await session.scalars(
+                select(Operation.event_id)
+                .where(
+                    Operation.status.in_(
+                        (OperationStatus.queued, OperationStatus.retrying, OperationStatus.processing)
+                    ),
+                    Operation.updated_at < cutoff,
+                )
+                .order_by(Operation.updated_at)
+                .limit(batch)
+            )
+        )
+    requeued = 0
+    try:
+        for event_id in ids:
+            job_id = process_job_id(event_id)
+            if await queue.exists(job_key_prefix + job_id, in_progress_key_prefix + job_id):
+                continue  # waiting (a deferred retry) or running: not lost
+            await queue.delete(result_key_prefix + job_id)  # a finished run's record would block the enqueue
+            await enqueue_event(queue, event_id)
+            requeued += 1
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("sweeper stopped, Redis unreachable: %s", exc)
+    if requeued:
+        log.warning("sweeper queued again %d events whose jobs were lost from Redis", requeued)
+    return requeued
+
+
 async def sweep_events(ctx: dict[str, Any]) -> int:
-    """The cron job: arq's ctx carries the worker's sessionmaker and its Redis pool."""
-    return await sweep_unqueued(ctx["sessionmaker"], ctx["redis"])
+    """The cron job: the worker's sessionmaker and arq's own pool (ctx["arq"])."""
+    queue: ArqRedis = ctx["arq"]
+    return await sweep_unqueued(ctx["sessionmaker"], queue) + await requeue_lost(ctx["sessionmaker"], queue)
 
 
 SWEEP_CRON = cron(sweep_events, name="event.sweep", second={20}, unique=True, run_at_startup=True, timeout=55)
