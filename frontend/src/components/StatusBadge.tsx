@@ -26,7 +26,7 @@ export const OPERATION_STATUS_COLOR: Record<OperationStatus, string> = {
 export function BundleStatusBadge({ status }: { status: BundleStatus }) {
   const { t } = useTranslation();
   return (
-    <Badge color={BUNDLE_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status} data-testid="bundle-status">
+    <Badge color={BUNDLE_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status} data-testid="bundle-status" miw="max-content">
       {t(`bundleStatus.${status}`, { defaultValue: status })}
     </Badge>
   );
@@ -35,7 +35,7 @@ export function BundleStatusBadge({ status }: { status: BundleStatus }) {
 export function OperationStatusBadge({ status }: { status: OperationStatus }) {
   const { t } = useTranslation();
   return (
-    <Badge color={OPERATION_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status}>
+    <Badge color={OPERATION_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status} miw="max-content">
       {t(`operationStatus.${status}`, { defaultValue: status })}
     </Badge>
   );

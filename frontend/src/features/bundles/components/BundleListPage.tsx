@@ -129,10 +129,10 @@ export function BundleListPage() {
                         </Tooltip>
                       </Table.Td>
                       <Table.Td>
-                        <Group gap={4}>
+                        <Group gap={4} wrap="nowrap">
                           {COUNT_COLORS.map(([status, color]) => (
                             <Tooltip key={status} label={t(`operationStatus.${status}`)}>
-                              <Badge variant="dot" color={color} size="sm" data-count={status}>
+                              <Badge variant="dot" color={color} size="sm" data-count={status} miw="max-content">
                                 {b.counts?.[status] ?? 0}
                               </Badge>
                             </Tooltip>
