@@ -1,7 +1,7 @@
 """`make bench`: the five benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
 
 Sizes are trimmed so the whole run stays within 15 minutes on a 2-core machine: the history table gets
-BENCH_HISTORY_ROWS operations (default here 1,000,000; `python -m bench.history` alone uses 5,000,000).
+BENCH_HISTORY_ROWS operations (default here 500,000; `python -m bench.history` alone uses 5,000,000).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 
-os.environ.setdefault("BENCH_HISTORY_ROWS", "1000000")
+os.environ.setdefault("BENCH_HISTORY_ROWS", "500000")
 
 import importlib  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -24,7 +24,7 @@ def _call(module: str, **kw: Any) -> Callable[[], object]:
 
 BENCHMARKS = [
     ("ingest", _call("ingest", seconds=5.0)),
-    ("e2e", _call("e2e", events=2000, slow_events=300)),
+    ("e2e", _call("e2e", events=600, slow_events=120)),
     ("polling", _call("polling")),
     ("history", _call("history", rows=int(os.environ["BENCH_HISTORY_ROWS"]))),
     ("sandbox_capacity", _call("sandbox_capacity")),

@@ -30,7 +30,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
+SECRET_KEY = "bench-secret-key-not-for-production-0123456789"  # noqa: S105 - a throwaway stack
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench@bpmlink.local", "bench-password-123"
 
 sys.path.insert(0, str(ROOT))
@@ -175,7 +175,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: fl
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited with {proc.returncode} during start")
+            raise SystemExit(f"{proc.args!r} exited with {proc.returncode} during start")
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
