@@ -192,12 +192,39 @@ HTTP_POLLING = App(
     is_source=True,
     connection_fields=[
         FormField(name="base_url", label=_l("Base URL", "Базовый URL"), type="url", required=True),
+        # No default: a connection saved before `auth` existed keeps its meaning (see sources.http_polling.apply_auth).
+        FormField(
+            name="auth",
+            label=_l("Authentication", "Авторизация"),
+            type="select",
+            options=["none", "bearer", "basic", "api_key_header", "api_key_query"],
+        ),
+        FormField(name="username", label=_l("Username", "Имя пользователя"), show_if={"auth": "basic"}),
+        FormField(
+            name="password",
+            label=_l("Password", "Пароль"),
+            type="password",
+            secret=True,
+            show_if={"auth": "basic"},
+        ),
         FormField(name="auth_header", label=_l("Auth header name", "Заголовок авторизации"), default="Authorization"),
-        FormField(name="auth_value", label=_l("Auth header value", "Значение заголовка"), type="password", secret=True),
+        FormField(
+            name="auth_value",
+            label=_l("Token or API key", "Токен или API-ключ"),
+            type="password",
+            secret=True,
+            help=_l("bearer token, or the API key's value", "токен bearer или значение API-ключа"),
+        ),
         FormField(
             name="auth_query_param",
             label=_l("Auth query parameter (optional)", "Параметр URL для ключа (необязательно)"),
             help=_l("e.g. api_key; empty: the header is used", "например, api_key; пусто — заголовок"),
+        ),
+        FormField(
+            name="headers",
+            label=_l("Extra headers (optional)", "Дополнительные заголовки (необязательно)"),
+            type="json",
+            help=_l('e.g. {"X-Tenant": "acme"}; not secret', 'например, {"X-Tenant": "acme"}; не секрет'),
         ),
     ],
     triggers=[
@@ -208,7 +235,26 @@ HTTP_POLLING = App(
             config_fields=[
                 FormField(name="path", label=_l("Path", "Путь"), required=True, default="/items"),
                 FormField(
-                    name="items_path", label=_l("Items path in the answer", "Путь к списку в ответе"), default="items"
+                    name="method", label=_l("Method", "Метод"), type="select", options=["GET", "POST"], default="GET"
+                ),
+                FormField(
+                    name="body",
+                    label=_l("Request body (JSON)", "Тело запроса (JSON)"),
+                    type="json",
+                    show_if={"method": "POST"},
+                    help=_l(
+                        "sent with POST; the cursor and page parameters are added to it",
+                        "отправляется с POST; параметры курсора и страниц добавляются в него",
+                    ),
+                ),
+                FormField(
+                    name="items_path",
+                    label=_l("Items path in the answer", "Путь к списку в ответе"),
+                    default="items",
+                    help=_l(
+                        "dotted (data.items) or a JMESPath expression (data.items[?active])",
+                        "через точку (data.items) или выражение JMESPath (data.items[?active])",
+                    ),
                 ),
                 FormField(name="id_field", label=_l("Item id field", "Поле идентификатора"), default="id"),
                 FormField(name="cursor_field", label=_l("Cursor field", "Поле курсора"), default="updated_at"),

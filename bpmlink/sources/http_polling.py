@@ -1,8 +1,11 @@
 """`http_polling`: any JSON API that lists items after a cursor.
 
     GET {base_url}{path}?{cursor_param}={last cursor value}&{limit_param}={limit}
+    POST {base_url}{path}  {...body, cursor_param: value, limit_param: limit}   (method POST)
 
-The items are found at `items_path` (dotted: `data.items`; empty: the answer is the list),
+Extra headers come from the connection's and the trigger's `headers`; auth from the connection
+(`apply_auth`: none, bearer, basic, API key in a header or in the query). The items are found at
+`items_path` (dotted: `data.items`, or a JMESPath expression: `data.items[?active]`; empty: the answer is the list),
 each keyed by `id_field`; the cursor is the largest `cursor_field` seen (the id when no cursor
 field is set), so the API must answer in ascending cursor order when it pages by the cursor
 parameter. A `next_field` (dotted path to a next-page URL in the answer) is followed
@@ -14,7 +17,9 @@ private addresses unless allow-listed; answers are capped in size and time.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
+import jmespath
+import jmespath.exceptions
 
 from bpmlink.bpmonline._http import classify_exception
 from bpmlink.bpmonline.steps import REDACTED, StepRecorder
@@ -84,6 +91,92 @@ def _before(a: Any, b: Any) -> bool:
         return False
 
 
+# Headers a user may not set: httpx computes them, or they would redirect the request elsewhere.
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_DOTTED = re.compile(r"^[^.\[\]*?|&!@`'\"(){},:\s]+(\.[^.\[\]*?|&!@`'\"(){},:\s]+)*$")
+AUTH_KINDS = ("none", "bearer", "basic", "api_key_header", "api_key_query")
+
+
+def extra_headers(params: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str]:
+    """The connection's `headers` then the trigger's (an object name → value); not secrets: shown in steps."""
+    out: dict[str, str] = {}
+    for source in (params.get("headers"), config.get("headers")):
+        if not source:
+            continue
+        if not isinstance(source, Mapping):
+            raise PermanentSourceError("extra headers must be a JSON object of name → value", code="bad_config")
+        for name, value in source.items():
+            name = str(name).strip()
+            if not name or name.lower() in _RESERVED_HEADERS or not _HEADER_NAME.match(name):
+                raise PermanentSourceError(f"{name!r} cannot be set as a header", code="bad_config")
+            if value is None or isinstance(value, Mapping | list) or any(c in str(value) for c in "\r\n"):
+                raise PermanentSourceError(f"the header {name!r} needs a one-line text value", code="bad_config")
+            out[name] = str(value)
+    return out
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
+
+
+def apply_auth(conn: SourceConnection, headers: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Put the connection's credentials on the request: returns (query parameters, header names to redact).
+
+    `auth` is none · bearer · basic · api_key_header · api_key_query; a connection saved before it
+    existed (no `auth`) sends `auth_value` in `auth_query_param` when set, else in `auth_header`.
+    Secrets (`auth_value`, `password`) live only in the connection's secrets.
+    """
+    auth = str(conn.params.get("auth") or "")
+    value = str(conn.secrets.get("auth_value") or "")
+    header_name = str(conn.params.get("auth_header") or "") or "Authorization"
+    query_name = str(conn.params.get("auth_query_param") or "")
+    if not auth:
+        auth = "" if not value else ("api_key_query" if query_name else "api_key_header")
+    if auth in ("", "none"):
+        return {}, set()
+    if auth not in AUTH_KINDS:
+        raise PermanentSourceError(f"unknown auth {auth!r}: use one of {', '.join(AUTH_KINDS)}", code="bad_config")
+    if auth == "basic":
+        username = str(conn.params.get("username") or "")
+        if not username:
+            raise PermanentSourceError("basic authentication needs a username", code="bad_config")
+        password = str(conn.secrets.get("password") or "")
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+        return {}, {"authorization"}
+    if not value:
+        raise PermanentSourceError(f"{auth} authentication needs the secret auth_value", code="bad_config")
+    if auth == "bearer":
+        headers["Authorization"] = f"Bearer {value}"
+        return {}, {"authorization"}
+    if auth == "api_key_query":
+        return {query_name or "api_key": value}, set()
+    headers[header_name] = value
+    return {}, {header_name.lower()}
+
+
+def find_items(body: Any, path: str, recorder: StepRecorder) -> list[Any]:
+    """The items at `path`: dotted (`data.items`, `data.0.rows`), else a JMESPath expression
+    (`data.items[?active]`, `results[*].record`); empty: the answer itself."""
+    if not path or _DOTTED.match(path):
+        found = dotted(body, path)
+    else:
+        try:
+            found = jmespath.search(path, body)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise PermanentSourceError(
+                f"the items path {path!r} is neither a dotted path nor a valid JMESPath expression: {exc}",
+                code="bad_items_path",
+                steps=recorder.steps,
+            ) from exc
+    if not isinstance(found, list):
+        raise PermanentSourceError(
+            f"no list of items at {path or 'the top level'!r} in the answer",
+            code="bad_items_path",
+            steps=recorder.steps,
+        )
+    return found
+
+
 def make_client(settings: Any) -> httpx.AsyncClient:
     """A guarded client for source requests (one per worker; a fetch without one makes its own)."""
     return httpx.AsyncClient(
@@ -120,18 +213,13 @@ class HttpPollingSource:
         page_no = int(position.get("page") or config.get("first_page") or 1)
         offset = int(position.get("offset") or 0)
 
-        params: dict[str, str] = {}
-        secret_params: set[str] = set()
-        headers = {"Accept": "application/json", "User-Agent": "bpmlink"}
-        auth_value = conn.secrets.get("auth_value")
-        auth_header = str(conn.params.get("auth_header") or "")
-        auth_query = str(conn.params.get("auth_query_param") or "")
-        if auth_value:
-            if auth_query:
-                params[auth_query] = str(auth_value)
-                secret_params.add(auth_query.lower())
-            else:
-                headers[auth_header or "Authorization"] = str(auth_value)
+        method = str(config.get("method") or "GET").upper()
+        if method not in ("GET", "POST"):
+            raise PermanentSourceError(f"the method must be GET or POST, not {method!r}", code="bad_config")
+        params: dict[str, Any] = {}  # paging: the query of a GET, merged into the JSON body of a POST
+        headers = {"Accept": "application/json", "User-Agent": "bpmlink", **extra_headers(conn.params, config)}
+        auth_params, secret_headers = apply_auth(conn, headers)
+        secret_params = {k.lower() for k in auth_params}
 
         next_url = (cursor or {}).get("next")
         if next_url:
@@ -139,29 +227,33 @@ class HttpPollingSource:
         else:
             url = urljoin(base_url + "/", path.lstrip("/")) if path else base_url
             if page_param:
-                params[page_param] = str(page_no)
+                params[page_param] = page_no
             elif offset_param:
-                params[offset_param] = str(offset)
+                params[offset_param] = offset
             elif cursor_param and cursor and cursor.get("value") is not None:
-                params[cursor_param] = str(cursor["value"])
+                params[cursor_param] = cursor["value"]
             if limit_param:
-                params[limit_param] = str(limit)
+                params[limit_param] = limit
+        json_body: dict[str, Any] | None = None
+        if method == "POST":
+            base_body = config.get("body") or {}
+            if not isinstance(base_body, Mapping):
+                raise PermanentSourceError("the request body must be a JSON object", code="bad_config")
+            json_body, query = {**base_body, **params}, dict(auth_params)
+        else:
+            query = {**{k: str(v) for k, v in params.items()}, **auth_params}
 
         own = http is None
         client = http or make_client(env.settings)
         try:
-            body = await self._get(client, url, params, headers, recorder, secret_params, auth_header)
+            body = await self._get(
+                client, method, url, query, json_body, headers, recorder, secret_params, secret_headers
+            )
         finally:
             if own:
                 await client.aclose()
 
-        raw_items = dotted(body, items_path)
-        if not isinstance(raw_items, list):
-            raise PermanentSourceError(
-                f"no list of items at {items_path or 'the top level'!r} in the answer",
-                code="bad_items_path",
-                steps=recorder.steps,
-            )
+        raw_items = find_items(body, items_path, recorder)
         start_value = (cursor or {}).get("value")
         last_value, last_id = start_value, (cursor or {}).get("id")
         items: list[tuple[str, dict[str, Any]]] = []
@@ -212,15 +304,19 @@ class HttpPollingSource:
     async def _get(
         self,
         client: httpx.AsyncClient,
+        method: str,
         url: str,
         params: dict[str, str],
+        json_body: dict[str, Any] | None,
         headers: dict[str, str],
         recorder: StepRecorder,
         secret_params: set[str],
-        auth_header: str,
+        secret_headers: set[str],
     ) -> Any:
         # Merged, not replaced: a next-page link carries its own query.
-        request = client.build_request("GET", httpx.URL(url).copy_merge_params(params), headers=headers)
+        request = client.build_request(
+            method, httpx.URL(url).copy_merge_params(params), headers=headers, json=json_body
+        )
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         response: httpx.Response | None = None
@@ -252,8 +348,8 @@ class HttpPollingSource:
             error=None if error is None else str(error),
         )
         step.url = _redact_query(step.url, secret_params)
-        if auth_header and auth_header.lower() in step.request_headers:
-            step.request_headers[auth_header.lower()] = REDACTED
+        for name in secret_headers & set(step.request_headers):
+            step.request_headers[name] = REDACTED
         if isinstance(error, PermanentSourceError):
             error.steps = list(recorder.steps)
             raise error
