@@ -142,7 +142,11 @@ def _looks_numeric(text: str) -> bool:
 def _raw_rows(file_format: str, data: bytes) -> Iterator[list[Any]]:
     if file_format == "csv":
         text = decode_text(data)
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        try:
+            yield from reader
+        except csv.Error as exc:  # a NUL byte, an over-long field: the file, not the job, is at fault
+            raise ImportFileError(f"line {reader.line_num} cannot be read as CSV: {exc}", code="bad_csv") from exc
         return
     import openpyxl  # imported here: only the import job and the upload check need it
 

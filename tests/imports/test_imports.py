@@ -225,3 +225,15 @@ async def test_another_workspace_sees_404(app, client, sessionmaker, queue, impo
         assert (await other.get(f"/api/v1/bundles/{import_bundle_id}/imports")).status_code == 404
         assert (await upload(other, import_bundle_id, "rows.csv", csv_bytes(2))).status_code == 404
     assert (await client.get(f"/api/v1/imports/{import_id}")).status_code == 200
+
+
+async def test_a_csv_that_breaks_the_reader_is_refused_not_crashed(client, import_bundle_id):
+    import csv
+
+    limit = csv.field_size_limit(64)  # stands in for a field over the reader's 10 MB limit
+    try:
+        response = await upload(client, import_bundle_id, "long.csv", b"email,name\r\n" + b"a" * 100 + b",x\r\n")
+    finally:
+        csv.field_size_limit(limit)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"] == {"problem": "bad_csv"}
