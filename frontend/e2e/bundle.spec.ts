@@ -116,4 +116,11 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   await expect(page.locator('[data-testid=operation-row][data-status=created]')).toContainText('создано');
   await expect(page.locator('[data-testid=operation-row][data-status=updated]')).toContainText('обновлено');
   await shot(page, 'ru-history');
+
+  // The dashboard counts the bundle and charts its operations.
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Обзор' })).toBeVisible();
+  await expect(page.getByTestId('tile-waiting')).not.toHaveText('0');
+  await expect(page.locator('path.recharts-rectangle').first()).toBeVisible();
+  await shot(page, 'ru-dashboard');
 });

@@ -22,7 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const frontend = resolve(here, '..');
 const root = resolve(frontend, '..');
 
-const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
+// $CHROMIUM_PATH, when set, is the only candidate (so a missing browser can be simulated).
+const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const chromium = candidates.find((p) => existsSync(p));
 if (!chromium) {
   const msg = 'e2e: no Chromium found (install Debian\'s package: apt-get install -y chromium, or set CHROMIUM_PATH).';
   if (process.env.CI) {
