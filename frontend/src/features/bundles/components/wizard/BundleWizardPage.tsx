@@ -66,13 +66,13 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   const navigate = useNavigate();
   const { canWrite } = usePermissions();
   const draftKey = bundle?.id ?? 'new';
-  const [draft, setDraft] = useState<Draft>(() => loadDraft(draftKey) ?? (bundle ? draftFromBundle(bundle) : emptyDraft()));
+  const [draft, setDraft] = useState<Draft>(() => loadDraft(draftKey, bundle?.config_version) ?? (bundle ? draftFromBundle(bundle) : emptyDraft()));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const save = useSaveBundle();
   const startStop = useStartStop();
 
-  useEffect(() => saveDraft(draftKey, draft), [draftKey, draft]);
+  useEffect(() => saveDraft(draftKey, draft, bundle?.config_version), [draftKey, draft, bundle?.config_version]);
 
   const app = sourceApps(apps).find((a) => a.name === draft.source.app);
   const trigger = app?.triggers?.find((tr) => tr.name === draft.source.trigger);
@@ -153,7 +153,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
       if (!saved) return;
       if (!bundle) {
         clearDraft('new');
-        saveDraft(saved.id, draft);
+        saveDraft(saved.id, draft, saved.config_version);
       }
       goto(following, saved.id);
     } else goto(following);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { MappingRule } from '@/api/types';
 import {
   STEPS,
+  loadDraft,
+  saveDraft,
   conversionFromApi,
   emptyDraft,
   errorKeyForPath,
@@ -184,5 +186,16 @@ describe('conversions with parameters', () => {
     expect(conversionFromApi({ name: 'phone_e164', region: 'RU' })).toBe('phone_e164_ru');
     expect(conversionFromApi({ name: 'phone_e164' })).toBe('phone_e164');
     expect(conversionFromApi({ name: 'trim' })).toBe('trim');
+  });
+});
+
+describe('the draft across reloads', () => {
+  it('is kept per bundle and only for the version it was drafted from', () => {
+    const d = { ...emptyDraft(), name: 'Draft' };
+    saveDraft('b1', d, 3);
+    expect(loadDraft('b1', 3)?.name).toBe('Draft');
+    expect(loadDraft('b1', 4)).toBeNull();
+    saveDraft('new', d);
+    expect(loadDraft('new')?.name).toBe('Draft');
   });
 });

@@ -327,18 +327,27 @@ export function toBundleInput(draft: Draft): BundleInput {
 
 const DRAFT_PREFIX = 'bpmlink.bundle-draft.';
 
-export function loadDraft(key: string): Draft | null {
+/**
+ * The draft kept for `key` ('new' or a bundle id). For a saved bundle it is used only
+ * while the bundle is still at the version it was drafted from, so an edit made
+ * elsewhere is never hidden by an old draft.
+ */
+export function loadDraft(key: string, version?: number): Draft | null {
   try {
     const raw = localStorage.getItem(DRAFT_PREFIX + key);
-    return raw ? (JSON.parse(raw) as Draft) : null;
+    if (!raw) return null;
+    const stored = JSON.parse(raw) as { draft?: Draft; version?: number | null };
+    if (!stored.draft) return null;
+    if (version !== undefined && stored.version !== version) return null;
+    return stored.draft;
   } catch {
     return null;
   }
 }
 
-export function saveDraft(key: string, draft: Draft): void {
+export function saveDraft(key: string, draft: Draft, version?: number): void {
   try {
-    localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify(draft));
+    localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ draft, version: version ?? null }));
   } catch {
     /* storage full or disabled: the draft just does not survive a reload */
   }
