@@ -66,7 +66,7 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
                 {ruleMode(r) === 'lookup' && `${r.lookup?.entity}.${r.lookup?.by} = ${r.lookup?.value}`}
               </Text>
               {(r.convert ?? []).map((c) => (
-                <Badge key={c} size="xs" variant="outline">
+                <Badge key={c} size="xs" variant="outline" tt="none">
                   {t(`conversions.${c}`, { defaultValue: c })}
                 </Badge>
               ))}
@@ -87,7 +87,7 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
         {Object.entries(draft.dedup.update_rules).length > 0 && (
           <Group gap={6} mt={4}>
             {Object.entries(draft.dedup.update_rules).map(([f, r]) => (
-              <Badge key={f} variant="light" size="sm">
+              <Badge key={f} variant="light" size="sm" tt="none">
                 {f}: {t(`dedup.rule.${r}`)}
               </Badge>
             ))}
