@@ -146,6 +146,7 @@ function MappingRow(props: {
           onChange={setMode}
           disabled={props.readOnly}
           aria-label={t('wizard.mappingModeFor', { field: field.name })}
+          style={{ maxWidth: '100%', overflowX: 'auto' }}
           data={modes.map((m) => ({ value: m, label: t(`wizard.mode.${m}`) }))}
         />
       </Group>
