@@ -9,7 +9,8 @@ Reference, same run: the sandbox's own rate for the same two calls (filter GET +
 load generator with as many connections as bpmlink may use (the connection's `max_concurrency`).
 
 Connection limits are set explicitly: `max_concurrency` as printed per phase, `max_requests_per_second` 0
-(no rate limit). Worker processes: BENCH_E2E_WORKERS (default 2), each with BPMLINK_WORKER_CONCURRENCY 100.
+(no rate limit). Worker processes: BENCH_E2E_WORKERS (default 2), each with BPMLINK_WORKER_CONCURRENCY
+BENCH_E2E_WORKER_CONCURRENCY (default 100).
 
     .venv/bin/python -m bench.e2e [--events 2000] [--slow-events 300]
 
@@ -31,6 +32,8 @@ from bench.stack import Stack, http_load, percentiles, sql, write_result
 
 BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
 WORKERS = int(os.environ.get("BENCH_E2E_WORKERS", "2"))
+# arq's max_jobs per worker process (BPMLINK_WORKER_CONCURRENCY); see the README on why more is not faster.
+WORKER_CONCURRENCY = os.environ.get("BENCH_E2E_WORKER_CONCURRENCY", "100")
 
 
 def _sandbox_login(base: str) -> str:
@@ -92,10 +95,16 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
         stack.service("api")
         stack.service("gateway")
         for _ in range(WORKERS):
-            stack.service("worker", BPMLINK_WORKER_CONCURRENCY="100")
+            stack.service("worker", BPMLINK_WORKER_CONCURRENCY=WORKER_CONCURRENCY)
         with closing(stack.api_client()) as http, httpx.Client(base_url=stack.url("sandbox"), timeout=30) as admin:
             pipeline_run(stack, http, concurrency=8, events=50)  # warm-up: sessions, metadata caches, pools
+            cpu0 = stack.cpu_seconds()
             instant = pipeline_run(stack, http, concurrency=64, events=events)
+            cpu1 = stack.cpu_seconds()
+            # Where the CPU goes, per event: gateway, workers, sandbox, PostgreSQL (2 cores = 2000 ms/s).
+            done = max(1, instant["finished"])
+            instant["cpu_ms_per_event"] = {k: round(1000 * (v - cpu0.get(k, 0.0)) / done, 1) for k, v in cpu1.items()}
+            print(f"CPU per event (ms): {instant['cpu_ms_per_event']}")  # noqa: T201
             ref = direct_rate(stack, 64, 8.0)
             phases.append({"sandbox_latency_ms": 0, "bpmlink": instant, "direct": ref})
             _print(phases[-1])
@@ -111,7 +120,8 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
                "grows_with_concurrency_at_200ms": eps[2] > eps[1] * 1.5}
     print(f"targets {targets}")  # noqa: T201
     report = {"what": "webhook → gateway → worker (map, $filter search, POST create, history) → sandbox record",
-              "workers": WORKERS, "worker_concurrency": 100, "max_requests_per_second": 0, "phases": phases,
+              "workers": WORKERS, "worker_concurrency": int(WORKER_CONCURRENCY), "max_requests_per_second": 0,
+              "phases": phases,
               "targets": targets}
     write_result("e2e", report)
     return report

@@ -144,7 +144,8 @@ def run(rows: int = ROWS) -> dict[str, Any]:
                 "next_page_keyset": _timed(http, ops, {"cursor": first["next_cursor"]}),
                 "status_failed_50": _timed(http, ops, {"status": "failed"}),
                 "status_updated_or_failed_50": _timed(http, ops, {"status": ["updated", "failed"]}),
-                "search_by_email": _timed(http, ops, {"q": f"lead{(rows // 20) * 10}@example.com"}),  # a row of bundle 0
+                # lead<i> belongs to bundle 0 when i is a multiple of 10
+                "search_by_email": _timed(http, ops, {"q": f"lead{(rows // 20) * 10}@example.com"}),
                 "newest_500": _timed(http, ops, {"limit": 500}, n=5),
             }
         retention = _prune(stack)

@@ -215,6 +215,7 @@ class Stack:
         self.name = name
         self.tmp = tempfile.TemporaryDirectory(prefix=f"bench-{name}-")
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.names: list[str] = []  # service name of each process, for CPU accounting
         self.pg: Any = None
         self.redis: Any = None
         self.extra_env = env
@@ -294,6 +295,7 @@ class Stack:
         proc = subprocess.Popen([sys.executable, "-m", SERVICE_MODULES[name]], env={**self.env, **extra},  # noqa: S603
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
+        self.names.append(name)
         try:
             wait_http(url, proc)
         except SystemExit:
@@ -301,6 +303,26 @@ class Stack:
             sys.stderr.write(Path(log.name).read_text(errors="replace")[-3000:])
             raise
         return proc
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU of each service kind so far, PostgreSQL (all its processes) included."""
+        import psutil
+
+        out: dict[str, float] = {}
+        for name, proc in zip(self.names, self.procs, strict=True):
+            try:
+                t = psutil.Process(proc.pid).cpu_times()
+            except psutil.Error:
+                continue
+            out[name] = out.get(name, 0.0) + t.user + t.system
+        for p in psutil.process_iter(["name", "cmdline"]):
+            try:  # the embedded server's backends: postgres processes whose data dir is in our folder
+                if p.info["name"] == "postgres" and any(self.tmp.name in a for a in (p.info["cmdline"] or [])):
+                    t = p.cpu_times()
+                    out["postgres"] = out.get("postgres", 0.0) + t.user + t.system + t.children_user
+            except psutil.Error:
+                continue
+        return out
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
