@@ -157,7 +157,7 @@ async def test_postgres_stop_answers_503_and_loses_nothing(
                 embedded.stop_postgres(pg)
                 await send_for(4.0, http)  # the 1 s token cache runs out: lookups and stores fail
                 pg, server_url = embedded.start_postgres(Path(tmp) / "pg")
-                await send_for(3.0, http)  # pools reconnect
+                await send_for(5.0, http)  # pools reconnect
             assert before > 0 and 503 in statuses, statuses
             assert set(statuses) <= {202, 503}, statuses
             assert all(set(body) == {"error"} and body["error"]["code"] for body in unavailable), unavailable[:3]
