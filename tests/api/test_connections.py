@@ -172,3 +172,10 @@ async def test_private_address_is_refused_unless_allowed(client, sessionmaker, a
     result = (await client.post(f"/api/v1/connections/{cid}/test")).json()
     assert result["ok"] is False
     assert result["stage"] == "address"
+
+
+async def test_an_empty_path_prefix_is_kept_for_dotnet_core_hosts(client, sessionmaker):
+    owner = await make_workspace(sessionmaker)
+    await login(client, owner)
+    created = await client.post("/api/v1/connections", json=bpm_body("https://core.example.com", path_prefix=""))
+    assert created.json()["params"]["path_prefix"] == ""

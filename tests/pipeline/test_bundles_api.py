@@ -103,3 +103,16 @@ async def test_deleted_bundle_disappears_from_the_list(client, owner, connection
     assert (await client.get(f"/api/v1/bundles/{bundle['id']}")).status_code == 404
     assert (await client.get("/api/v1/bundles")).json()["items"] == []
     assert (await client.delete(f"/api/v1/connections/{connection_id}")).status_code == 204
+
+
+async def test_preview_tries_an_unsaved_mapping_without_saving_it(client, owner, connection_id, sandbox):
+    bundle = await make_bundle(client, connection_id, start=False)
+    sample = {"first_name": "Ann", "last_name": "Lee", "email": "ANN@example.com", "phone": ""}
+    draft = [{"target": "Name", "constant": "Draft"}, {"target": "Email", "source": "email", "convert": ["lower"]}]
+    preview = await client.post(f"/api/v1/bundles/{bundle['id']}/preview", json={"item": sample, "mapping": draft})
+    assert preview.json()["values"] == {"Name": "Draft", "Email": "ann@example.com"}
+    assert (await client.get(f"/api/v1/bundles/{bundle['id']}")).json()["config_version"] == 1
+    bad = await client.post(
+        f"/api/v1/bundles/{bundle['id']}/preview", json={"item": sample, "mapping": [{"target": "Nope", "source": "x"}]}
+    )
+    assert bad.json()["errors"][0]["field"] == "Nope"

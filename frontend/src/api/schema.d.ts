@@ -674,29 +674,6 @@ export interface components {
              */
             stored: number;
         };
-        /** WorkspaceOut */
-        bpmlink_api__auth__schemas__WorkspaceOut: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Name */
-            name: string;
-            /** Role */
-            role: string;
-        };
-        /** WorkspaceOut */
-        bpmlink_api__workspace__endpoints__WorkspaceOut: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Name */
-            name: string;
-            notifications: components["schemas"]["NotificationSettings"];
-        };
         /** BundleIn */
         BundleIn: {
             dedup?: components["schemas"]["DedupPolicy"];
@@ -1248,9 +1225,9 @@ export interface components {
             /** Role */
             role: string;
             user: components["schemas"]["UserOut"];
-            workspace: components["schemas"]["bpmlink_api__auth__schemas__WorkspaceOut"];
+            workspace: components["schemas"]["WorkspaceOut"];
             /** Workspaces */
-            workspaces: components["schemas"]["bpmlink_api__auth__schemas__WorkspaceOut"][];
+            workspaces: components["schemas"]["WorkspaceOut"][];
         };
         /**
          * NotificationSettings
@@ -1409,10 +1386,13 @@ export interface components {
         };
         /** PreviewIn */
         PreviewIn: {
+            filter?: components["schemas"]["FilterGroup-Input"] | null;
             /** Item */
             item?: {
                 [key: string]: unknown;
             } | null;
+            /** Mapping */
+            mapping?: components["schemas"]["MappingRule-Input"][] | null;
         };
         /** PreviewOut */
         PreviewOut: {
@@ -1754,11 +1734,34 @@ export interface components {
         "ValueMap-Output": {
             [key: string]: unknown;
         };
+        /** WorkspaceOut */
+        WorkspaceOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
         /** WorkspacePatch */
         WorkspacePatch: {
             /** Name */
             name?: string | null;
             notifications?: components["schemas"]["NotificationSettings"] | null;
+        };
+        /** WorkspaceSettings */
+        WorkspaceSettings: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            notifications: components["schemas"]["NotificationSettings"];
         };
     };
     responses: never;
@@ -2989,7 +2992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["bpmlink_api__workspace__endpoints__WorkspaceOut"];
+                    "application/json": components["schemas"]["WorkspaceSettings"];
                 };
             };
         };
@@ -3013,7 +3016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["bpmlink_api__workspace__endpoints__WorkspaceOut"];
+                    "application/json": components["schemas"]["WorkspaceSettings"];
                 };
             };
             /** @description Validation Error */

@@ -151,5 +151,4 @@ async def preview_bundle(
     redis: RedisDep,
     body: PreviewIn | None = None,
 ) -> PreviewOut:
-    item = body.item if body else None
-    return await service.preview(session, box, settings, redis, actor.workspace_id, bundle_id, item)
+    return await service.preview(session, box, settings, redis, actor.workspace_id, bundle_id, body or PreviewIn())

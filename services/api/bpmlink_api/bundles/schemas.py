@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bpmlink.bundle_config import BundleConfig
+from bpmlink.mapping.filters import FilterGroup
+from bpmlink.mapping.rules import MappingRule
 
 
 class BundleIn(BundleConfig):
@@ -94,6 +96,9 @@ class SampleOut(BaseModel):
 
 class PreviewIn(BaseModel):
     item: dict[str, Any] | None = None  # default: the bundle's sample
+    # Unsaved edits to try (default: the saved ones), so the wizard previews before it saves.
+    mapping: list[MappingRule] | None = None
+    filter: FilterGroup | None = None
 
 
 class FieldProblem(BaseModel):

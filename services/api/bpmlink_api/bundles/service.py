@@ -51,6 +51,7 @@ from .schemas import (
     FieldProblem,
     LastRun,
     PollingOut,
+    PreviewIn,
     PreviewOut,
     SampleOut,
 )
@@ -471,14 +472,18 @@ async def preview(
     redis: aioredis.Redis,
     workspace_id: uuid.UUID,
     bundle_id: uuid.UUID,
-    item: dict[str, Any] | None,
+    body: PreviewIn,
 ) -> PreviewOut:
     """The mapping applied to the sample: reads lookups, writes nothing."""
     bundle = await get_bundle(session, workspace_id, bundle_id)
-    item = item if item is not None else bundle.sample
+    item = body.item if body.item is not None else bundle.sample
     if item is None:
         raise InvalidInput("no sample yet: send a test request or fetch a sample first")
     config = BundleConfig.model_validate(bundle.config)
+    if body.mapping is not None:
+        config.mapping = body.mapping
+    if "filter" in body.model_fields_set:
+        config.filter = body.filter
     try:
         verdict = explain(config.filter, item)
     except MappingError as exc:

@@ -24,6 +24,8 @@ def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) 
             problems.append(_problem(f"params.{name}", "unknown field for this app"))
         elif spec.secret:
             problems.append(_problem(f"params.{name}", "a secret: send it in `secrets`"))
+        elif value == "" and spec.options is not None and "" in spec.options:
+            clean[name] = value  # an empty choice that means something (no /0 path prefix)
         elif value is not None and value != "":
             clean[name] = value
     for name in secrets:

@@ -14,7 +14,7 @@ from bpmlink_api.deps import CurrentActor, OwnerActor, SessionDep
 router = APIRouter(prefix="/api/v1/workspace", tags=["workspace"])
 
 
-class WorkspaceOut(BaseModel):
+class WorkspaceSettings(BaseModel):
     id: uuid.UUID
     name: str
     notifications: NotificationSettings
@@ -25,8 +25,8 @@ class WorkspacePatch(BaseModel):
     notifications: NotificationSettings | None = None
 
 
-def _out(workspace: Workspace) -> WorkspaceOut:
-    return WorkspaceOut(
+def _out(workspace: Workspace) -> WorkspaceSettings:
+    return WorkspaceSettings(
         id=workspace.id,
         name=workspace.name,
         notifications=NotificationSettings.model_validate(workspace.notifications or {}),
@@ -34,14 +34,14 @@ def _out(workspace: Workspace) -> WorkspaceOut:
 
 
 @router.get("", operation_id="getWorkspace")
-async def get_workspace(actor: CurrentActor, session: SessionDep) -> WorkspaceOut:
+async def get_workspace(actor: CurrentActor, session: SessionDep) -> WorkspaceSettings:
     workspace = await session.get(Workspace, actor.workspace_id)
     assert workspace is not None
     return _out(workspace)
 
 
 @router.patch("", operation_id="updateWorkspace")
-async def update_workspace(body: WorkspacePatch, actor: OwnerActor, session: SessionDep) -> WorkspaceOut:
+async def update_workspace(body: WorkspacePatch, actor: OwnerActor, session: SessionDep) -> WorkspaceSettings:
     workspace = await session.get(Workspace, actor.workspace_id)
     assert workspace is not None
     if body.name is not None:
