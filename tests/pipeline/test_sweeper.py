@@ -1,9 +1,9 @@
 """The sweeper's second job: operations whose queue entry was lost (Redis lost its data) are queued again."""
 
+from bpmlink_worker.sweeper import requeue_lost, sweep_events
 from sqlalchemy import text
 
 from bpmlink.events import enqueue_event, process_job_id
-from bpmlink_worker.sweeper import requeue_lost, sweep_events
 from tests.fixtures.pipeline import make_bundle, post_event
 
 ITEM = {"first_name": "Lost", "last_name": "Job", "email": "lost@example.com"}
