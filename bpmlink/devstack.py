@@ -57,12 +57,6 @@ def _wait_ready(urls: dict[str, str], procs: dict[str, subprocess.Popen[bytes]],
         time.sleep(0.3)
 
 
-def _seed(env: dict[str, str]) -> None:
-    from bpmlink.seed import seed_demo  # imported late: needs the env's settings
-
-    asyncio.run(seed_demo())
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bpmlink up", description=__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("BPMLINK_DATA_DIR", ".data"))
@@ -119,7 +113,9 @@ def main(argv: list[str] | None = None) -> None:
 
     get_settings.cache_clear()
     migrate.upgrade(env["DATABASE_URL"])
-    _seed(env)
+    from bpmlink.seed import seed_demo  # imported late: reads the settings set above
+
+    asyncio.run(seed_demo())
 
     procs: dict[str, subprocess.Popen[bytes]] = {}
     ready: dict[str, str] = {}

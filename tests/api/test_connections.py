@@ -165,7 +165,7 @@ async def test_wrong_password_is_reported_in_words(client, sessionmaker, sandbox
     assert "Zebra-Quartz-91" not in json.dumps(result)  # the secret itself is never echoed
 
 
-async def test_private_address_is_refused_unless_allowed(client, sessionmaker, app):
+async def test_a_private_address_is_refused_when_not_allow_listed(client, sessionmaker):
     owner = await make_workspace(sessionmaker)
     await login(client, owner)
     cid = (await client.post("/api/v1/connections", json=bpm_body("http://10.1.2.3:8080"))).json()["id"]

@@ -6,15 +6,12 @@ a webhook bundle straight through the ORM (the api's bundle endpoints are not ne
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis
@@ -22,7 +19,6 @@ from bpmlink_gateway.app import create_app
 from bpmlink_gateway.service import Gateway
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bpmlink.db.base import Base
 from bpmlink.db.models import Bundle, BundleStatus, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.redis import create_arq_pool
@@ -30,6 +26,7 @@ from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.web import BodySizeLimit
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token
+from tests.fixtures.app import truncate_all
 
 
 class GatewayClient(httpx.AsyncClient):
@@ -53,17 +50,7 @@ def _truncate_after_module(db_url: str) -> Iterator[None]:
     """Every test makes its own bundle and asserts on it alone, so one TRUNCATE per module
     (not per test, as `_clean_tables` does) leaves the shared database clean for others."""
     yield
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-
-    async def truncate() -> None:
-        conn = await asyncpg.connect(db_url)
-        try:
-            await conn.execute(f"TRUNCATE {names} CASCADE")
-        finally:
-            await conn.close()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, truncate()).result()
+    truncate_all(db_url)
 
 
 @pytest.fixture

@@ -104,9 +104,12 @@ def _mount_spa(app: FastAPI) -> None:
         return FileResponse(SPA_DIR / "index.html")
 
 
+def size_limited(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The request size limit around the api (imports may be larger)."""
+    return BodySizeLimit(app, settings.max_request_bytes, larger=(IMPORT_PATH, settings.max_import_bytes))
+
+
 def asgi_app(settings: Settings | None = None) -> ASGIApp:
     """The app behind the request size limit, as uvicorn runs it."""
     settings = settings or get_settings()
-    return BodySizeLimit(
-        create_app(settings), settings.max_request_bytes, larger=(IMPORT_PATH, settings.max_import_bytes)
-    )
+    return size_limited(create_app(settings), settings)

@@ -41,6 +41,7 @@ from bpmlink.sources import FetchEnv, SourceError, backfill_job_id, get_source, 
 from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
 from bpmlink_api.deps import Jobs
+from bpmlink_api.errors import UpstreamError
 
 from . import validation
 from .schemas import (
@@ -497,7 +498,7 @@ async def preview(
         try:
             mapped = await apply_mapping(config.mapping, item, fields, resolver)
         except BpmError as exc:
-            raise validation.UpstreamError(f"a lookup failed in bpm'online: {exc}") from exc
+            raise UpstreamError(f"a lookup failed in bpm'online: {exc}") from exc
     return PreviewOut(
         passed_filter=verdict.passed,
         filter_reason=verdict.reason or None,

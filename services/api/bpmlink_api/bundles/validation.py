@@ -18,12 +18,8 @@ from bpmlink.mapping.types import TargetField
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.targets import target_fields
-from bpmlink.web import AppError, InvalidInput
-
-
-class UpstreamError(AppError):
-    status_code = 502
-    code = "bpmonline_error"
+from bpmlink.web import InvalidInput
+from bpmlink_api.errors import UpstreamError
 
 
 def _p(field: str, message: str) -> dict[str, str]:

@@ -19,7 +19,8 @@ from bpmlink.db.scoping import scoped
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
-from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
+from bpmlink.web import Conflict, InvalidInput, NotFound
+from bpmlink_api.errors import UpstreamError
 
 from . import validation
 from .schemas import (
@@ -31,11 +32,6 @@ from .schemas import (
     FieldOut,
     TestResult,
 )
-
-
-class UpstreamError(AppError):
-    status_code = 502
-    code = "bpmonline_error"
 
 
 def to_out(row: Connection) -> ConnectionOut:
