@@ -318,3 +318,28 @@ class Import(IdMixin, Base):
         CheckConstraint("status in ('queued','running','done','failed')", name="status"),
         Index("ix_imports_bundle_newest", "bundle_id", text("created_at DESC"), text("id DESC")),
     )
+
+
+class AuditEntry(Base):
+    """Who created, changed, started, stopped or deleted something in a workspace (bpmlink.audit).
+
+    Written in the transaction of the change itself, so an entry exists exactly when the change
+    does. The name is copied because the entity may be deleted later; details never hold secrets.
+    """
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("workspaces.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    # A removed user leaves their entries behind, without an actor.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), _fk("users.id", "SET NULL"))
+    via: Mapped[str] = mapped_column(String(16), nullable=False)  # session | api_key | cli | system
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    entity_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'"))
+    __table_args__ = (
+        # The settings page reads newest first per workspace (keyset pages on (at, id)).
+        Index("ix_audit_log_workspace_newest", "workspace_id", text("at DESC"), text("id DESC")),
+    )
