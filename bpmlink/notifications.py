@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
-import aiosmtplib
 import httpx
 from pydantic import BaseModel, EmailStr, Field, HttpUrl
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink import mail
 from bpmlink.db.models import Bundle, Incident, Operation, OperationStatus, Workspace
 from bpmlink.net import GuardedTransport
 from bpmlink.settings import Settings
@@ -88,23 +87,6 @@ def _payload(incident: Incident, bundle: Bundle) -> dict[str, Any]:
     }
 
 
-async def _send_email(settings: Settings, to: list[str], subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message.set_content(body)
-    await aiosmtplib.send(
-        message,
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username or None,
-        password=settings.smtp_password or None,
-        start_tls=settings.smtp_starttls,
-        timeout=20,
-    )
-
-
 async def _post(settings: Settings, url: str, payload: dict[str, Any]) -> None:
     # User-configured URL: the same outbound guard as every other request to the outside.
     async with httpx.AsyncClient(transport=GuardedTransport(settings), timeout=20, trust_env=False) as client:
@@ -123,14 +105,14 @@ async def deliver(session: AsyncSession, settings: Settings, incident_id: int) -
     config = NotificationSettings.model_validate(workspace.notifications or {})
     outcome: dict[str, str] = {}
     if config.emails:
-        if not settings.smtp_host:
+        if not mail.configured(settings):
             outcome["email"] = "not sent: BPMLINK_SMTP_HOST is not set"
         else:
             try:
                 body = f"{incident.message}\n\nBundle: {bundle.name} ({bundle.id})\nStatus: {bundle.status}\n"
-                await _send_email(settings, [str(e) for e in config.emails], f"bpmlink: {bundle.name}", body)
+                await mail.send_mail(settings, [str(e) for e in config.emails], f"bpmlink: {bundle.name}", body)
                 outcome["email"] = "sent"
-            except (aiosmtplib.SMTPException, OSError) as exc:
+            except mail.MAIL_ERRORS as exc:
                 outcome["email"] = f"failed: {exc}"
     if config.webhook_url:
         try:
