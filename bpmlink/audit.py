@@ -9,6 +9,7 @@ passwords) record the name of the field that changed, never its value.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,3 +44,25 @@ async def record(
             details=details or {},
         )
     )
+
+
+async def record_bundle_error(
+    session: AsyncSession, *, workspace_id: uuid.UUID, bundle_id: uuid.UUID, bundle_name: str, reason: str
+) -> None:
+    """A bundle stopped by bpmlink itself (status `error`): no user did it."""
+    await record(
+        session,
+        workspace_id=workspace_id,
+        user_id=None,
+        via="system",
+        action="stopped",
+        entity_type="bundle",
+        entity_id=bundle_id,
+        entity_name=bundle_name,
+        details={"status": "error", "reason": reason},
+    )
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The names of the keys added, removed or changed, sorted: safe to record for secret fields."""
+    return [prefix + key for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]

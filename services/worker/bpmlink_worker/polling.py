@@ -43,7 +43,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink import metrics
+from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
 from bpmlink.events import enqueue_event, store_event
@@ -291,13 +291,17 @@ async def _record_failure(deps: PollDeps, bundle_id: uuid.UUID, exc: SourceError
             .returning(PollState.failures)
         )
         if not exc.transient and failures is not None and failures >= STOP_AFTER:
-            await session.execute(
+            reason = f"polling failed {failures} times: {exc.message}"[:2000]
+            stopped = await session.execute(
                 update(Bundle)
                 .where(Bundle.id == bundle_id, Bundle.status == BundleStatus.running)
-                .values(
-                    status=BundleStatus.error, status_reason=f"polling failed {failures} times: {exc.message}"[:2000]
-                )
+                .values(status=BundleStatus.error, status_reason=reason)
+                .returning(Bundle.workspace_id, Bundle.name)
             )
+            for workspace_id, name in stopped:  # none when a user stopped it meanwhile
+                await audit.record_bundle_error(
+                    session, workspace_id=workspace_id, bundle_id=bundle_id, bundle_name=name, reason=reason
+                )
             await session.execute(update(PollState).where(PollState.bundle_id == bundle_id).values(next_due_at=None))
         await session.commit()
     log.warning("poll of %s failed (%s): %s", bundle_id, "transient" if exc.transient else "permanent", exc.message)

@@ -17,7 +17,7 @@ from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import metrics
+from bpmlink import audit, metrics
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.bpmonline.steps import Step as StepRecord
@@ -209,6 +209,13 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
                 .returning(Bundle.id)
             )
             if stopped_now is not None:
+                await audit.record_bundle_error(
+                    session,
+                    workspace_id=bundle.workspace_id,
+                    bundle_id=bundle.id,
+                    bundle_name=bundle.name,
+                    reason=stop_reason,
+                )
                 incident_id = await open_incident(
                     session,
                     bundle,

@@ -20,11 +20,11 @@ async def list_api_keys(actor: CurrentActor, session: SessionDep) -> ApiKeyList:
 
 @router.post("", operation_id="createApiKey", status_code=201)
 async def create_api_key(body: ApiKeyIn, actor: EditorActor, session: SessionDep) -> ApiKeyCreated:
-    row, key = await service.create(session, actor.workspace_id, actor.user_id, body.name)
+    row, key = await service.create(session, actor, body.name)
     return ApiKeyCreated(id=row.id, name=row.name, key=key)
 
 
 @router.delete("/{key_id}", operation_id="revokeApiKey", status_code=204)
 async def revoke_api_key(key_id: uuid.UUID, actor: EditorActor, session: SessionDep) -> Response:
-    await service.revoke(session, actor.workspace_id, key_id)
+    await service.revoke(session, actor, key_id)
     return Response(status_code=204)

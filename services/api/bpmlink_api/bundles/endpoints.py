@@ -51,7 +51,7 @@ async def create_bundle(
     settings: SettingsDep,
     redis: RedisDep,
 ) -> BundleOut:
-    return await service.create(session, box, settings, redis, actor.workspace_id, body)
+    return await service.create(session, box, settings, redis, actor, body)
 
 
 @router.get("/{bundle_id}", operation_id="getBundle")
@@ -71,12 +71,12 @@ async def update_bundle(
     settings: SettingsDep,
     redis: RedisDep,
 ) -> BundleOut:
-    return await service.update_config(session, box, settings, redis, actor.workspace_id, bundle_id, body)
+    return await service.update_config(session, box, settings, redis, actor, bundle_id, body)
 
 
 @router.delete("/{bundle_id}", operation_id="deleteBundle", status_code=204)
 async def delete_bundle(bundle_id: uuid.UUID, actor: EditorActor, session: SessionDep) -> Response:
-    await service.delete(session, actor.workspace_id, bundle_id)
+    await service.delete(session, actor, bundle_id)
     return Response(status_code=204)
 
 
@@ -90,21 +90,21 @@ async def start_bundle(
     body: StartIn | None = None,
 ) -> BundleOut:
     held = body.held if body else "process"
-    return await service.start(session, settings, jobs, actor.workspace_id, bundle_id, held)
+    return await service.start(session, settings, jobs, actor, bundle_id, held)
 
 
 @router.post("/{bundle_id}/stop", operation_id="stopBundle")
 async def stop_bundle(
     bundle_id: uuid.UUID, actor: EditorActor, session: SessionDep, settings: SettingsDep
 ) -> BundleOut:
-    return await service.stop(session, settings, actor.workspace_id, bundle_id)
+    return await service.stop(session, settings, actor, bundle_id)
 
 
 @router.post("/{bundle_id}/regenerate-token", operation_id="regenerateWebhookToken")
 async def regenerate_token(
     bundle_id: uuid.UUID, actor: EditorActor, session: SessionDep, settings: SettingsDep
 ) -> BundleOut:
-    return await service.regenerate_token(session, settings, actor.workspace_id, bundle_id)
+    return await service.regenerate_token(session, settings, actor, bundle_id)
 
 
 @router.get("/{bundle_id}/sample", operation_id="getSample")

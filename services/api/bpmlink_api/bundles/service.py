@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.audit import changed_fields
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bpmonline.steps import StepRecorder
@@ -40,7 +41,8 @@ from bpmlink.settings import Settings
 from bpmlink.sources import FetchEnv, SourceError, backfill_job_id, get_source, load_source, trigger_config
 from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
-from bpmlink_api.deps import Jobs
+from bpmlink_api.audit.service import record_audit
+from bpmlink_api.deps import Actor, Jobs
 from bpmlink_api.errors import UpstreamError
 
 from . import validation
@@ -197,14 +199,14 @@ async def create(
     box: SecretBox,
     settings: Settings,
     redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
+    actor: Actor,
     body: BundleIn,
 ) -> BundleOut:
     config = _config(body)
-    trigger = await validation.validate(session, box, settings, redis, workspace_id, config)
+    trigger = await validation.validate(session, box, settings, redis, actor.workspace_id, config)
     stored = config.stored()
     bundle = Bundle(
-        workspace_id=workspace_id,
+        workspace_id=actor.workspace_id,
         name=config.name,
         status=BundleStatus.stopped,
         config=stored,
@@ -220,8 +222,12 @@ async def create(
     session.add(BundleVersion(bundle_id=bundle.id, version=1, config=stored))
     if trigger.kind == "polling":
         session.add(
-            PollState(bundle_id=bundle.id, workspace_id=workspace_id, interval_minutes=config.schedule.interval_minutes)
+            PollState(
+                bundle_id=bundle.id, workspace_id=actor.workspace_id, interval_minutes=config.schedule.interval_minutes
+            )
         )
+    details = {"source_app": config.source.app, "trigger": config.source.trigger, "entity": config.target.entity}
+    await record_audit(session, actor, "created", "bundle", bundle.id, bundle.name, details)
     await session.flush()
     await session.refresh(bundle)
     return await to_out(session, settings, bundle)
@@ -232,20 +238,25 @@ async def update_config(
     box: SecretBox,
     settings: Settings,
     redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
+    actor: Actor,
     bundle_id: uuid.UUID,
     body: BundleIn,
 ) -> BundleOut:
     """Save a new configuration; events processed after this run with the new version."""
-    bundle = await get_bundle(session, workspace_id, bundle_id)
+    bundle = await get_bundle(session, actor.workspace_id, bundle_id)
     config = _config(body)
     if config.source.app != bundle.source_app or config.source.trigger != bundle.config["source"]["trigger"]:
         raise InvalidInput(
             "the source of a saved bundle cannot change; create a new bundle",
             details=[{"field": "source", "message": "cannot change"}],
         )
-    await validation.validate(session, box, settings, redis, workspace_id, config)
+    await validation.validate(session, box, settings, redis, actor.workspace_id, config)
     stored = config.stored()
+    # The parts of the configuration that changed, by name; the webhook secret only as "set".
+    changed = changed_fields(bundle.config, stored) + (["webhook_secret"] if body.webhook_secret else [])
+    details: dict[str, Any] = {"changed": changed}
+    if config.name != bundle.name:
+        details["previous_name"] = bundle.name
     if stored != bundle.config:
         bundle.config_version += 1
         bundle.config = stored
@@ -260,14 +271,18 @@ async def update_config(
         )
     if body.webhook_secret:
         bundle.webhook_secret_encrypted = encrypt_webhook_secret(box, body.webhook_secret)
+    if changed:
+        details["config_version"] = bundle.config_version
+        await record_audit(session, actor, "updated", "bundle", bundle.id, bundle.name, details)
     await session.flush()
     await session.refresh(bundle)
     return await to_out(session, settings, bundle)
 
 
-async def delete(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> None:
+async def delete(session: AsyncSession, actor: Actor, bundle_id: uuid.UUID) -> None:
     """Soft delete: history stays readable by id, the webhook URL answers 410."""
-    bundle = await get_bundle(session, workspace_id, bundle_id)
+    bundle = await get_bundle(session, actor.workspace_id, bundle_id)
+    await record_audit(session, actor, "deleted", "bundle", bundle.id, bundle.name, {"previous_status": bundle.status})
     bundle.deleted_at = datetime.now(UTC)
     bundle.status = BundleStatus.stopped
     bundle.source_connection_id = None
@@ -280,11 +295,11 @@ async def start(
     session: AsyncSession,
     settings: Settings,
     jobs: Jobs,
-    workspace_id: uuid.UUID,
+    actor: Actor,
     bundle_id: uuid.UUID,
     held: str,
 ) -> BundleOut:
-    bundle = await get_bundle(session, workspace_id, bundle_id)
+    bundle = await get_bundle(session, actor.workspace_id, bundle_id)
     app = get_app(bundle.source_app)
     trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
     if trigger is None:
@@ -294,6 +309,7 @@ async def start(
             "the bundle has no bpm'online connection",
             details=[{"field": "target.connection_id", "message": "required"}],
         )
+    previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None
     if trigger.kind == "polling":
@@ -326,13 +342,22 @@ async def start(
                     finished_at=func.now(),
                 )
             )
+    # Starting a running bundle changes nothing, unless it let held events go or dropped them.
+    if previous_status != bundle.status or held_ids:
+        details: dict[str, Any] = {"previous_status": previous_status, "status": bundle.status}
+        if held_ids:
+            details["held"] = {"count": len(held_ids), "decision": held}
+        await record_audit(session, actor, "started", "bundle", bundle.id, bundle.name, details)
     await session.flush()
     await session.refresh(bundle)
     return await to_out(session, settings, bundle)
 
 
-async def stop(session: AsyncSession, settings: Settings, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> BundleOut:
-    bundle = await get_bundle(session, workspace_id, bundle_id)
+async def stop(session: AsyncSession, settings: Settings, actor: Actor, bundle_id: uuid.UUID) -> BundleOut:
+    bundle = await get_bundle(session, actor.workspace_id, bundle_id)
+    if bundle.status != BundleStatus.stopped:
+        details = {"previous_status": bundle.status}
+        await record_audit(session, actor, "stopped", "bundle", bundle.id, bundle.name, details)
     bundle.status = BundleStatus.stopped
     bundle.status_reason = None
     await session.execute(update(PollState).where(PollState.bundle_id == bundle.id).values(next_due_at=None))
@@ -341,13 +366,13 @@ async def stop(session: AsyncSession, settings: Settings, workspace_id: uuid.UUI
     return await to_out(session, settings, bundle)
 
 
-async def regenerate_token(
-    session: AsyncSession, settings: Settings, workspace_id: uuid.UUID, bundle_id: uuid.UUID
-) -> BundleOut:
-    bundle = await get_bundle(session, workspace_id, bundle_id)
+async def regenerate_token(session: AsyncSession, settings: Settings, actor: Actor, bundle_id: uuid.UUID) -> BundleOut:
+    bundle = await get_bundle(session, actor.workspace_id, bundle_id)
     if bundle.webhook_token is None:
         raise InvalidInput("only a webhook bundle has a URL")
     bundle.webhook_token = new_webhook_token()
+    # The token is the URL's secret: the entry says it changed, not what it is now.
+    await record_audit(session, actor, "updated", "bundle", bundle.id, bundle.name, {"changed": ["webhook_url"]})
     await session.flush()
     await session.refresh(bundle)
     return await to_out(session, settings, bundle)

@@ -34,7 +34,7 @@ async def list_connections(
 async def create_connection(
     body: ConnectionIn, actor: EditorActor, session: SessionDep, box: SecretBoxDep
 ) -> ConnectionOut:
-    return await service.create(session, box, actor.workspace_id, body)
+    return await service.create(session, box, actor, body)
 
 
 @router.get("/{connection_id}", operation_id="getConnection")
@@ -46,12 +46,12 @@ async def get_connection(connection_id: uuid.UUID, actor: CurrentActor, session:
 async def update_connection(
     connection_id: uuid.UUID, body: ConnectionPatch, actor: EditorActor, session: SessionDep, box: SecretBoxDep
 ) -> ConnectionOut:
-    return await service.update(session, box, actor.workspace_id, connection_id, body)
+    return await service.update(session, box, actor, connection_id, body)
 
 
 @router.delete("/{connection_id}", operation_id="deleteConnection", status_code=204)
 async def delete_connection(connection_id: uuid.UUID, actor: EditorActor, session: SessionDep) -> Response:
-    await service.delete(session, actor.workspace_id, connection_id)
+    await service.delete(session, actor, connection_id)
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.audit import changed_fields
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.catalog import App, get_app
@@ -20,6 +21,8 @@ from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink.web import Conflict, InvalidInput, NotFound
+from bpmlink_api.audit.service import record_audit
+from bpmlink_api.deps import Actor
 from bpmlink_api.errors import UpstreamError
 
 from . import validation
@@ -60,14 +63,14 @@ async def _get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uu
     return row
 
 
-async def create(session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID, body: ConnectionIn) -> ConnectionOut:
+async def create(session: AsyncSession, box: SecretBox, actor: Actor, body: ConnectionIn) -> ConnectionOut:
     app = _app(body.app)
     secrets: dict[str, str | None] = dict(body.secrets)
     params = validation.normalise(app, body.params, secrets)
     kept = {k: v for k, v in secrets.items() if v}
     validation.check_complete(app, params, kept)
     row = Connection(
-        workspace_id=workspace_id,
+        workspace_id=actor.workspace_id,
         app=app.key,
         name=body.name.strip(),
         params=params,
@@ -76,6 +79,7 @@ async def create(session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID,
     )
     session.add(row)
     await session.flush()
+    await record_audit(session, actor, "created", "connection", row.id, row.name, {"app": row.app})
     await session.refresh(row)
     return to_out(row)
 
@@ -93,11 +97,12 @@ async def get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uui
 
 
 async def update(
-    session: AsyncSession, box: SecretBox, workspace_id: uuid.UUID, connection_id: uuid.UUID, body: ConnectionPatch
+    session: AsyncSession, box: SecretBox, actor: Actor, connection_id: uuid.UUID, body: ConnectionPatch
 ) -> ConnectionOut:
-    row = await _get(session, workspace_id, connection_id)
+    row = await _get(session, actor.workspace_id, connection_id)
     app = _app(row.app)
     secrets = box.decrypt(row.secrets_encrypted)
+    secrets_before = dict(secrets)
     changes = body.secrets or {}
     params = validation.normalise(app, body.params if body.params is not None else dict(row.params), changes)
     for name, value in changes.items():
@@ -106,22 +111,33 @@ async def update(
         else:
             secrets.pop(name, None)
     validation.check_complete(app, params, secrets)
-    if body.name is not None:
-        row.name = body.name.strip()
+    name = body.name.strip() if body.name is not None else row.name
+    # Names only: secrets never leave, and a param may carry a credential too (a token in a polled URL).
+    changed = (
+        changed_fields({"name": row.name}, {"name": name})
+        + changed_fields(row.params, params, "params.")
+        + changed_fields(secrets_before, secrets, "secrets.")
+    )
+    details: dict[str, Any] = {"changed": changed}
+    if name != row.name:
+        details["previous_name"] = row.name
+    row.name = name
     row.params = params
     row.secrets_encrypted = box.encrypt(secrets) if secrets else None
     row.secret_names = sorted(secrets)
     await session.flush()
+    if changed:
+        await record_audit(session, actor, "updated", "connection", row.id, row.name, details)
     await session.refresh(row)
     return to_out(row)
 
 
-async def delete(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> None:
-    row = await _get(session, workspace_id, connection_id)
+async def delete(session: AsyncSession, actor: Actor, connection_id: uuid.UUID) -> None:
+    row = await _get(session, actor.workspace_id, connection_id)
     used = await session.scalar(
         select(Bundle.name)
         .where(
-            Bundle.workspace_id == workspace_id,
+            Bundle.workspace_id == actor.workspace_id,
             Bundle.deleted_at.is_(None),
             (Bundle.source_connection_id == row.id) | (Bundle.target_connection_id == row.id),
         )
@@ -129,6 +145,7 @@ async def delete(session: AsyncSession, workspace_id: uuid.UUID, connection_id: 
     )
     if used:
         raise Conflict(f"the bundle {used!r} uses this connection; change or delete it first")
+    await record_audit(session, actor, "deleted", "connection", row.id, row.name, {"app": row.app})
     await session.delete(row)
     await session.flush()
 

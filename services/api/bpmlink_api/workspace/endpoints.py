@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from bpmlink.audit import changed_fields
 from bpmlink.db.models import Workspace
 from bpmlink.notifications import NotificationSettings
+from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import CurrentActor, OwnerActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/workspace", tags=["workspace"])
@@ -44,10 +47,20 @@ async def get_workspace(actor: CurrentActor, session: SessionDep) -> WorkspaceSe
 async def update_workspace(body: WorkspacePatch, actor: OwnerActor, session: SessionDep) -> WorkspaceSettings:
     workspace = await session.get(Workspace, actor.workspace_id)
     assert workspace is not None
-    if body.name is not None:
-        workspace.name = body.name
+    name = body.name if body.name is not None else workspace.name
+    before = _out(workspace).notifications.model_dump(mode="json")  # with defaults, as the new value has them
+    notifications = body.notifications.model_dump(mode="json") if body.notifications else workspace.notifications
+    # Names only: a chat webhook URL is a credential.
+    changed = changed_fields({"name": workspace.name}, {"name": name})
     if body.notifications is not None:
-        workspace.notifications = body.notifications.model_dump(mode="json")
+        changed += changed_fields(before, notifications, "notifications.")
+    details: dict[str, Any] = {"changed": changed}
+    if name != workspace.name:
+        details["previous_name"] = workspace.name
+    workspace.name = name
+    workspace.notifications = notifications
+    if changed:
+        await record_audit(session, actor, "updated", "workspace", workspace.id, workspace.name, details)
     await session.flush()
     await session.refresh(workspace)
     return _out(workspace)
