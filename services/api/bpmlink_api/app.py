@@ -20,6 +20,7 @@ from bpmlink.web import BodySizeLimit, error_body, health_router, install_error_
 
 from .api_keys.endpoints import router as api_keys_router
 from .apps.endpoints import router as apps_router
+from .audit.endpoints import router as audit_router
 from .auth.endpoints import router as auth_router
 from .bundles.endpoints import router as bundles_router
 from .connections.endpoints import router as connections_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         history_router,
         imports_router,
         workspace_router,
+        audit_router,
     ):
         app.include_router(router)
     _mount_spa(app)

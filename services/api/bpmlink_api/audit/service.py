@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit
+from bpmlink.db.models import AuditEntry, User
+from bpmlink.db.scoping import scoped
+from bpmlink.web import InvalidInput
 from bpmlink_api.deps import Actor
+
+from .schemas import AuditActor, AuditEntryOut
 
 
 async def record_audit(
@@ -31,3 +40,49 @@ async def record_audit(
         entity_name=entity_name,
         details=details,
     )
+
+
+# Keyset pages on (at, id), newest first. bpmlink.db.pagination does the same for tables with
+# UUID ids and created_at; entries have a bigint id and `at`, so their cursor is their own.
+def _encode_cursor(entry: AuditEntry) -> str:
+    raw = f"{entry.at.isoformat()}|{entry.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, ident = raw.partition("|")
+        return datetime.fromisoformat(at), int(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("invalid cursor", details=[{"field": "cursor", "message": "not a cursor"}]) from exc
+
+
+def _out(entry: AuditEntry, user: User | None) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        at=entry.at,
+        actor=AuditActor(id=user.id, email=user.email, name=user.name) if user else None,
+        via=entry.via,
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        entity_name=entry.entity_name,
+        details=entry.details,
+    )
+
+
+async def list_entries(
+    session: AsyncSession, workspace_id: uuid.UUID, *, entity_type: str | None, cursor: str | None, limit: int
+) -> tuple[list[AuditEntryOut], str | None]:
+    """One page of the workspace's entries, newest first, with who made each."""
+    query = scoped(AuditEntry, workspace_id)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if cursor:
+        query = query.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*_decode_cursor(cursor)))
+    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
+    rows = (await session.execute(query.outerjoin(User, User.id == AuditEntry.user_id).add_columns(User))).all()
+    items = [_out(entry, user) for entry, user in rows[:limit]]
+    next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return items, next_cursor
