@@ -14,12 +14,89 @@ export interface Page<T> {
 }
 
 export type Role = Schemas['Role'];
-export type User = Schemas['UserOut'];
+export type Language = 'ru' | 'en';
+/** The profile fields of the accounts contract (issue #9) are typed by hand until the api serves them. */
+export type User = Schemas['UserOut'] & { language: Language; timezone: string };
 export type Workspace = Schemas['MeOut']['workspace'];
-export type Me = Omit<Schemas['MeOut'], 'role'> & { role: Role };
+export type Me = Omit<Schemas['MeOut'], 'role' | 'user'> & { role: Role; user: User };
 export type ApiKey = Schemas['ApiKeyOut'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];
 export type WorkspaceUser = Schemas['MemberOut'];
+
+// ---- accounts and teams (issue #9), from the API contract until schema.d.ts has them ----
+
+export type SignupMode = 'open' | 'invite' | 'closed';
+
+export interface AuthConfig {
+  signup: SignupMode;
+  email_confirmation: boolean;
+  smtp: boolean;
+}
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  name?: string;
+  workspace_name?: string;
+  language?: Language;
+}
+
+export interface SignupResult {
+  confirmation_required: boolean;
+}
+
+export interface PasswordForgotResult {
+  emailed: boolean;
+}
+
+export interface InvitationPreview {
+  workspace_name: string;
+  email: string;
+  role: Role;
+  invited_by: string;
+  account_exists: boolean;
+  expires_at: string;
+}
+
+export interface ProfileInput {
+  name?: string;
+  language?: Language;
+  timezone?: string;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: Role;
+  created_at: string;
+  expires_at: string;
+  invited_by: string;
+  emailed: boolean;
+  /** Only in the answer to the POST, and only when the invitation was not e-mailed. */
+  link: string | null;
+}
+
+export interface ResetLink {
+  link: string | null;
+  emailed: boolean;
+  expires_at: string;
+}
+
+export const AUDIT_ENTITY_TYPES = ['connection', 'bundle', 'member', 'invitation', 'api_key', 'workspace'] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
+export type AuditAction = 'created' | 'updated' | 'started' | 'stopped' | 'deleted' | 'role_changed' | 'invited' | 'joined' | 'removed' | 'revoked';
+
+export interface AuditEntry {
+  id: string | number;
+  at: string;
+  actor: { id: string; email: string; name: string } | null;
+  via: 'session' | 'api_key' | 'cli' | 'system';
+  action: AuditAction;
+  entity_type: AuditEntityType;
+  entity_id: string | null;
+  entity_name: string;
+  details: Record<string, unknown>;
+}
 
 export type FieldType = 'string' | 'text' | 'password' | 'url' | 'integer' | 'number' | 'boolean' | 'select' | 'json';
 

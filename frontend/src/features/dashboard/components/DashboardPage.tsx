@@ -12,7 +12,7 @@ import { ErrorState } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { BundleStatusBadge } from '@/components/StatusBadge';
 import { useBundles } from '@/features/bundles/api';
-import i18n from '@/i18n';
+import { dateTimeFormat } from '@/lib/format';
 import { type Range, useStats } from '../api';
 
 const CHART_SERIES = [
@@ -29,7 +29,8 @@ export function chartData(items: StatsBucket[], range: Range, now = Date.now()) 
   const unit = range === '24h' ? 3600e3 : 86400e3;
   const count = range === '24h' ? 24 : 7;
   const end = Math.floor(now / unit) * unit;
-  const fmt = new Intl.DateTimeFormat(i18n.resolvedLanguage ?? 'en', range === '24h' ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short' });
+  // Hours in the user's time zone; days are the server's UTC days, so they are labelled as such.
+  const fmt = dateTimeFormat(range === '24h' ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short', timeZone: 'UTC' });
   const rows = new Map<number, Record<string, string | number>>();
   for (let i = count - 1; i >= 0; i--) {
     const t = end - i * unit;

@@ -10,7 +10,7 @@ import { Link, Navigate, useNavigate, useParams } from 'react-router-dom';
 import type { Bundle } from '@/api/types';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
-import { usePermissions } from '@/features/auth/api';
+import { useMe, usePermissions } from '@/features/auth/api';
 import { useApps, useConnections } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
 import { useBundle, useSaveBundle, useStartStop } from '../../api';
@@ -65,7 +65,9 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   const { t } = useTranslation();
   const navigate = useNavigate();
   const { canWrite } = usePermissions();
-  const draftKey = bundle?.id ?? 'new';
+  // A new bundle's draft belongs to its workspace: after a switch it must not show up in another.
+  const newDraftKey = `new.${useMe().data?.workspace.id ?? ''}`;
+  const draftKey = bundle?.id ?? newDraftKey;
   const [draft, setDraft] = useState<Draft>(() => loadDraft(draftKey, bundle?.config_version) ?? (bundle ? draftFromBundle(bundle) : emptyDraft()));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -152,7 +154,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
       const saved = await persist(step);
       if (!saved) return;
       if (!bundle) {
-        clearDraft('new');
+        clearDraft(newDraftKey);
         saveDraft(saved.id, draft, saved.config_version);
       }
       goto(following, saved.id);

@@ -328,7 +328,7 @@ export function toBundleInput(draft: Draft): BundleInput {
 const DRAFT_PREFIX = 'bpmlink.bundle-draft.';
 
 /**
- * The draft kept for `key` ('new' or a bundle id). For a saved bundle it is used only
+ * The draft kept for `key` ('new.<workspace id>' or a bundle id). For a saved bundle it is used only
  * while the bundle is still at the version it was drafted from, so an edit made
  * elsewhere is never hidden by an old draft.
  */
