@@ -6,12 +6,14 @@ import IconLayoutDashboard from '@tabler/icons-react/icons/IconLayoutDashboard';
 import IconLogout from '@tabler/icons-react/icons/IconLogout';
 import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
 import IconSettings from '@tabler/icons-react/icons/IconSettings';
+import IconUserCircle from '@tabler/icons-react/icons/IconUserCircle';
 import IconTransfer from '@tabler/icons-react/icons/IconTransfer';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { LanguageSwitch } from '@/components/LanguageSwitch';
 import { Logo } from '@/components/Logo';
-import { useLogout, useMe } from '@/features/auth/api';
+import { useLogout, useMe, useSaveLanguage } from '@/features/auth/api';
+import { CreateWorkspaceModal, WorkspaceItems } from './WorkspaceSwitcher';
 
 const NAV = [
   { to: '/', key: 'nav.dashboard', icon: IconLayoutDashboard, exact: true },
@@ -28,6 +30,8 @@ export function AppLayout() {
   const navigate = useNavigate();
   const { data: me } = useMe();
   const logout = useLogout();
+  const saveLanguage = useSaveLanguage();
+  const [creating, { open: openCreate, close: closeCreate }] = useDisclosure();
 
   const initials = (me?.user.name || me?.user.email || '?')
     .split(/[\s@.]+/)
@@ -51,8 +55,8 @@ export function AppLayout() {
             </UnstyledButton>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <LanguageSwitch />
-            <Menu position="bottom-end" withArrow shadow="md">
+            <LanguageSwitch onChange={saveLanguage} />
+            <Menu position="bottom-end" withArrow shadow="md" width={300}>
               <Menu.Target>
                 <UnstyledButton aria-label={t('nav.userMenu')} data-testid="user-menu">
                   <Group gap={8} wrap="nowrap">
@@ -73,9 +77,14 @@ export function AppLayout() {
               </Menu.Target>
               <Menu.Dropdown>
                 <Menu.Label>{me?.user.email}</Menu.Label>
+                <Menu.Item leftSection={<IconUserCircle size={16} />} component={Link} to="/settings/profile">
+                  {t('nav.profile')}
+                </Menu.Item>
                 <Menu.Item leftSection={<IconSettings size={16} />} component={Link} to="/settings">
                   {t('nav.settings')}
                 </Menu.Item>
+                <Menu.Divider />
+                {me && <WorkspaceItems me={me} onCreate={openCreate} />}
                 <Menu.Divider />
                 <Menu.Item
                   color="red"
@@ -115,6 +124,7 @@ export function AppLayout() {
           </Text>
         </AppShell.Section>
       </AppShell.Navbar>
+      <CreateWorkspaceModal opened={creating} onClose={closeCreate} />
       <AppShell.Main bg="var(--mantine-color-gray-0)">
         <div style={{ maxWidth: 1200, margin: '0 auto' }}>
           <Outlet />
