@@ -60,4 +60,14 @@ describe('mapServerErrors', () => {
   it('a plain error becomes one message', () => {
     expect(mapServerErrors(new ApiError(500, 'x', 'boom'), ['name'])).toEqual({ fields: {}, rest: ['boom'] });
   });
+
+  it('a known error code gives its translated text, on the fields or as the message', () => {
+    const weak = new ApiError(422, 'weak_password', 'too common', [{ field: 'password', message: 'too common' }]);
+    expect(mapServerErrors(weak, ['new_password'], { password: 'new_password' }, { weak_password: 'Too easy' })).toEqual({
+      fields: { new_password: 'Too easy' },
+      rest: [],
+    });
+    const lastOwner = new ApiError(409, 'last_owner', 'The workspace must keep an owner');
+    expect(mapServerErrors(lastOwner, [], {}, { last_owner: 'Keep one owner' })).toEqual({ fields: {}, rest: ['Keep one owner'] });
+  });
 });
