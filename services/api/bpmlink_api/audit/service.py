@@ -53,8 +53,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, ident = raw.partition("|")
-        return datetime.fromisoformat(at), int(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
+        entry_id = int(ident)
+        if not 0 < entry_id < 2**63:  # a bigint, or the database would refuse the parameter
+            raise ValueError(ident)
+        return datetime.fromisoformat(at), entry_id
+    except ValueError as exc:  # also binascii.Error and UnicodeDecodeError
         raise InvalidInput("invalid cursor", details=[{"field": "cursor", "message": "not a cursor"}]) from exc
 
 
