@@ -57,6 +57,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Entries
+         * @description Who created, changed, started, stopped or deleted what in this workspace, newest first (owners only).
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -618,6 +638,60 @@ export interface components {
         AppList: {
             /** Items */
             items: components["schemas"]["App"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** AuditActor */
+        AuditActor: {
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description created | updated | started | stopped | deleted | revoked | role_changed | invited | joined | removed (members)
+             */
+            action: string;
+            /** @description null for bpmlink itself, or a user since removed */
+            actor: components["schemas"]["AuditActor"] | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Entity Id */
+            entity_id: string | null;
+            /** Entity Name */
+            entity_name: string;
+            /**
+             * Entity Type
+             * @description connection | bundle | member | invitation | api_key | workspace
+             */
+            entity_type: string;
+            /** Id */
+            id: number;
+            /**
+             * Via
+             * @description session | api_key | cli | system
+             */
+            via: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1870,6 +1944,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppList"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                entity_type?: ("connection" | "bundle" | "member" | "invitation" | "api_key" | "workspace") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
