@@ -3,7 +3,7 @@
  * (npm run gen:api) covers them. Names follow the design's vocabulary.
  */
 
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 /** Shapes generated from the api's OpenAPI document (`npm run gen:api`). */
 type Schemas = components['schemas'];
@@ -82,21 +82,11 @@ export interface ResetLink {
   expires_at: string;
 }
 
-export const AUDIT_ENTITY_TYPES = ['connection', 'bundle', 'member', 'invitation', 'api_key', 'workspace'] as const;
-export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
-export type AuditAction = 'created' | 'updated' | 'started' | 'stopped' | 'deleted' | 'role_changed' | 'invited' | 'joined' | 'removed' | 'revoked';
-
-export interface AuditEntry {
-  id: string | number;
-  at: string;
-  actor: { id: string; email: string; name: string } | null;
-  via: 'session' | 'api_key' | 'cli' | 'system';
-  action: AuditAction;
-  entity_type: AuditEntityType;
-  entity_id: string | null;
-  entity_name: string;
-  details: Record<string, unknown>;
-}
+type AuditQuery = NonNullable<operations['listAuditEntries']['parameters']['query']>;
+export type AuditEntityType = NonNullable<AuditQuery['entity_type']>;
+export const AUDIT_ENTITY_TYPES = ['connection', 'bundle', 'member', 'invitation', 'api_key', 'workspace'] as const satisfies readonly AuditEntityType[];
+/** action, entity_type and via are plain strings in the schema; their values are listed in its descriptions. */
+export type AuditEntry = Schemas['AuditEntryOut'];
 
 export type FieldType = 'string' | 'text' | 'password' | 'url' | 'integer' | 'number' | 'boolean' | 'select' | 'json';
 
