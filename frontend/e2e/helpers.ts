@@ -12,19 +12,28 @@ export async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-export async function login(page: Page, user = ADMIN, lang: 'en' | 'ru' = 'en') {
-  // The language the test starts in; a later switch in the UI sticks (it is stored the same way).
+/** The language a page starts in; a later switch in the UI sticks (it is stored the same way). */
+export async function startIn(page: Page, lang: 'en' | 'ru') {
   await page.addInitScript((l) => {
     if (!window.sessionStorage.getItem('e2e.lang-set')) {
       window.localStorage.setItem('bpmlink.lang', l);
       window.sessionStorage.setItem('e2e.lang-set', '1');
     }
   }, lang);
+}
+
+export async function login(page: Page, user = ADMIN, lang: 'en' | 'ru' = 'en') {
+  await startIn(page, lang);
   await page.goto('/login');
   await page.getByRole('textbox', { name: lang === 'en' ? 'E-mail' : 'Эл. почта' }).fill(user.email);
   await page.getByRole('textbox', { name: lang === 'en' ? 'Password' : 'Пароль', exact: true }).fill(user.password);
   await page.getByRole('button', { name: lang === 'en' ? 'Sign in' : 'Войти' }).click();
   await expect(page.getByTestId('user-menu')).toBeVisible();
+  // Signing in applies the profile's language; the test wants its own (the switch saves it to the profile).
+  if ((await page.locator('html').getAttribute('lang')) !== lang) {
+    await page.getByTestId('language-switch').getByText(lang.toUpperCase(), { exact: true }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', lang);
+  }
 }
 
 /** Adds a bpm'online connection to the sandbox through the UI and tests it. */

@@ -60,9 +60,14 @@ const stackEnv = {
   ...process.env,
   BPMLINK_ADMIN_EMAIL: admin.email,
   BPMLINK_ADMIN_PASSWORD: admin.password,
+  // The sign-up spec registers a new user; without SMTP no confirmation is needed and
+  // invitation links are shown to the owner, pointing at this api.
+  BPMLINK_SIGNUP: 'open',
+  BPMLINK_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
 };
 delete stackEnv.DATABASE_URL;
 delete stackEnv.REDIS_URL;
+delete stackEnv.BPMLINK_SMTP_HOST;
 
 console.log(`e2e: starting the stack (api :${apiPort}, gateway :${gatewayPort}, sandbox :${sandboxPort}) in ${dataDir}`);
 const stack = spawn(

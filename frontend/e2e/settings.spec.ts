@@ -4,6 +4,7 @@ import { login, shot } from './helpers';
 test('create an API key, see it once, use it, revoke it', async ({ page }) => {
   await login(page);
   await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('tab', { name: 'API keys' }).click();
   await page.getByRole('button', { name: 'Create key' }).click();
   await page.getByRole('textbox', { name: 'Name' }).fill('Import script');
   await page.getByRole('dialog').getByRole('button', { name: 'Create key' }).click();
@@ -28,30 +29,6 @@ test('create an API key, see it once, use it, revoke it', async ({ page }) => {
   expect(after.status()).toBe(401);
 });
 
-test('an owner adds a viewer, who sees no write actions', async ({ page, browser }) => {
-  await login(page);
-  await page.goto('/settings/users');
-  await page.getByRole('button', { name: 'Add user' }).click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByRole('textbox', { name: 'E-mail' }).fill('viewer@example.com');
-  await dialog.getByRole('textbox', { name: 'Initial password' }).fill('viewer-pass-123');
-  await dialog.getByRole('textbox', { name: 'Role' }).click();
-  await page.getByRole('option', { name: 'Viewer' }).click();
-  await dialog.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByText('viewer@example.com').first()).toBeVisible();
-  await shot(page, 'users');
-
-  const ctx = await browser.newContext();
-  const viewer = await ctx.newPage();
-  await login(viewer, { email: 'viewer@example.com', password: 'viewer-pass-123' });
-  await viewer.getByRole('link', { name: 'Connections' }).click();
-  await expect(viewer.getByRole('heading', { name: 'Connections' })).toBeVisible();
-  await expect(viewer.getByRole('link', { name: 'Add connection' })).toHaveCount(0);
-  await viewer.goto('/settings/users');
-  await expect(viewer.getByText('Only the workspace owner can manage users.')).toBeVisible();
-  await ctx.close();
-});
-
 test('log out from the user menu', async ({ page }) => {
   await login(page);
   await page.getByTestId('user-menu').click();
@@ -59,4 +36,24 @@ test('log out from the user menu', async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/connections');
   await expect(page).toHaveURL(/\/login$/);
+});
+
+test('create a second workspace from the user menu, see none of the first one, switch back', async ({ page }) => {
+  await login(page);
+  const first = ((await (await page.request.get('/api/v1/auth/me')).json()) as { workspace: { name: string } }).workspace.name;
+  const menu = page.getByTestId('user-menu');
+  await menu.click();
+  await page.getByRole('menuitem', { name: 'New workspace' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('textbox', { name: 'Name' }).fill('Second workspace');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(menu).toContainText('Second workspace · Owner');
+  await page.getByRole('link', { name: 'Connections' }).click();
+  await expect(page.getByText('No connections yet')).toBeVisible();
+  await shot(page, 'second-workspace');
+
+  await menu.click();
+  await page.getByTestId('workspace-item').filter({ hasText: first }).click();
+  await expect(menu).toContainText(`${first} · Owner`);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
 });
