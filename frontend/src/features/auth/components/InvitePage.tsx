@@ -105,7 +105,7 @@ export function AcceptForm({ token, invitation }: { token: string; invitation: I
             {formError}
           </Alert>
         )}
-        <TextInput label={t('login.email')} value={invitation.email} readOnly autoComplete="username" />
+        <TextInput label={t('login.email')} value={invitation.email} readOnly variant="filled" autoComplete="username" />
         {newAccount ? (
           <>
             <TextInput label={t('account.name')} autoComplete="name" autoFocus {...form.getInputProps('name')} />
