@@ -6,8 +6,8 @@ import IconLayoutDashboard from '@tabler/icons-react/icons/IconLayoutDashboard';
 import IconLogout from '@tabler/icons-react/icons/IconLogout';
 import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
 import IconSettings from '@tabler/icons-react/icons/IconSettings';
-import IconUserCircle from '@tabler/icons-react/icons/IconUserCircle';
 import IconTransfer from '@tabler/icons-react/icons/IconTransfer';
+import IconUserCircle from '@tabler/icons-react/icons/IconUserCircle';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { LanguageSwitch } from '@/components/LanguageSwitch';
@@ -79,9 +79,6 @@ export function AppLayout() {
                 <Menu.Label>{me?.user.email}</Menu.Label>
                 <Menu.Item leftSection={<IconUserCircle size={16} />} component={Link} to="/settings/profile">
                   {t('nav.profile')}
-                </Menu.Item>
-                <Menu.Item leftSection={<IconSettings size={16} />} component={Link} to="/settings">
-                  {t('nav.settings')}
                 </Menu.Item>
                 <Menu.Divider />
                 {me && <WorkspaceItems me={me} onCreate={openCreate} />}
