@@ -57,3 +57,27 @@ test('create a second workspace from the user menu, see none of the first one, s
   await expect(menu).toContainText(`${first} · Owner`);
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
 });
+
+test('profile: the language switches the interface, the time zone is used in the audit log', async ({ page }) => {
+  await login(page);
+  // Something for the audit log, whatever ran before.
+  const csrf = (await page.context().cookies()).find((c) => c.name === 'bpmlink_csrf')?.value ?? '';
+  const key = await page.request.post('/api/v1/api-keys', { data: { name: 'Audited key' }, headers: { 'X-CSRF-Token': csrf } });
+  expect(key.status()).toBe(201);
+  await page.goto('/settings/profile');
+  const zone = page.getByRole('textbox', { name: 'Time zone' });
+  await zone.click();
+  await zone.fill('Tokyo');
+  await page.getByRole('option', { name: /^Asia\/Tokyo/ }).click();
+  await page.getByRole('textbox', { name: 'Interface language' }).click();
+  await page.getByRole('option', { name: 'Русский' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: 'Настройки' })).toBeVisible();
+  await shot(page, 'profile');
+
+  await page.getByRole('tab', { name: 'Журнал действий' }).click();
+  const log = page.getByTestId('audit-table');
+  await expect(log).toContainText('Время (Asia/Tokyo)');
+  await expect(page.getByTestId('audit-row').filter({ hasText: 'Audited key' }).first()).toBeVisible();
+  await shot(page, 'audit-log');
+});

@@ -1,5 +1,6 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { notifications } from '@mantine/notifications';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Me } from '@/api/types';
 import i18n from '@/i18n';
@@ -7,7 +8,12 @@ import { ME, apiError, mockApi } from '@/test/api';
 import { renderWithProviders } from '@/test/render';
 import { ChangePasswordForm, ProfileForm, timeZoneLabel } from './ProfilePanel';
 
-afterEach(() => vi.unstubAllGlobals());
+vi.mock('@mantine/notifications', () => ({ notifications: { show: vi.fn() } }));
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.mocked(notifications.show).mockClear();
+});
 
 describe('ProfileForm', () => {
   it('saving Russian as the language switches the interface', async () => {
@@ -20,6 +26,7 @@ describe('ProfileForm', () => {
     await waitFor(() => expect(i18n.resolvedLanguage).toBe('ru'));
     expect(calls[0]?.body).toEqual({ name: 'Anna', language: 'ru', timezone: 'Europe/Moscow' });
     expect(await screen.findByRole('button', { name: 'Сохранить' })).toBeInTheDocument();
+    expect(notifications.show).toHaveBeenCalledWith(expect.objectContaining({ message: 'Профиль сохранён' }));
   });
 
   it('labels time zones with their offset', () => {

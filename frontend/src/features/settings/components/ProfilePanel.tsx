@@ -37,7 +37,7 @@ export function ProfilePanel() {
 }
 
 export function ProfileForm({ me }: { me: Me }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const update = useUpdateProfile();
   const form = useForm({
     initialValues: { name: me.user.name ?? '', language: (me.user.language ?? 'en') as Language, timezone: me.user.timezone || 'UTC' },
@@ -59,7 +59,8 @@ export function ProfileForm({ me }: { me: Me }) {
             {
               onSuccess: (saved) => {
                 form.resetDirty({ name: saved.user.name, language: saved.user.language, timezone: saved.user.timezone });
-                notifications.show({ color: 'teal', message: t('profile.saved') });
+                // In the language just saved: this render's `t` is still bound to the old one.
+                notifications.show({ color: 'teal', message: i18n.t('profile.saved') });
               },
               onError: (e) => {
                 const { fields, rest } = mapServerErrors(e, ['name', 'language', 'timezone']);
