@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink import accounts, migrate
+from bpmlink import accounts, audit, migrate, passwords
 from bpmlink.db.models import Bundle, Connection, Membership, Role, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.security import SecretBox
@@ -26,20 +26,43 @@ async def _add_user(email: str, password: str, role: str, workspace_name: str | 
             user = await accounts.find_user(session, email)
             if user is None:
                 user = await accounts.create_user(session, email, password)
-            from sqlalchemy import select
-
             query = select(Workspace).order_by(Workspace.created_at).limit(1)
             if workspace_name:
                 query = select(Workspace).where(Workspace.name == workspace_name).limit(1)
             workspace = await session.scalar(query)
             if workspace is None:
                 workspace = await accounts.create_workspace(session, workspace_name or "Default", user)
+                await _audit(session, workspace.id, "created", "workspace", workspace.id, workspace.name)
             elif await session.get(Membership, (workspace.id, user.id)) is None:
                 session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role(role)))
+                await _audit(session, workspace.id, "joined", "member", user.id, user.email, {"role": role})
             await session.commit()
             return f"{email} is {role} in workspace {workspace.name!r}"
     finally:
         await engine.dispose()
+
+
+async def _audit(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    entity_name: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A change made by the operator at the command line: no user is named."""
+    await audit.record(
+        session,
+        workspace_id=workspace_id,
+        user_id=None,
+        via="cli",
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        entity_name=entity_name,
+        details=details,
+    )
 
 
 async def _seed_admin() -> str:
@@ -157,8 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         migrate.upgrade(get_settings().database_url)
         print("database is at the newest schema")  # noqa: T201
     elif args.command == "add-user":
-        if len(args.password) < 8:
-            sys.exit("the password needs at least 8 characters")
+        weak = passwords.problem(args.password, args.email)
+        if weak:
+            sys.exit(f"password refused: {weak}")
         print(asyncio.run(_add_user(args.email, args.password, args.role, args.workspace)))  # noqa: T201
     elif args.command == "seed-admin":
         print(asyncio.run(_seed_admin()))  # noqa: T201
