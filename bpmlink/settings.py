@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(True, alias="BPMLINK_SMTP_STARTTLS")
     smtp_from: str = Field("bpmlink@localhost", alias="BPMLINK_SMTP_FROM")
 
+    # Accounts: who may sign up, where the links in account e-mails point, how long they work.
+    signup: str = Field("invite", alias="BPMLINK_SIGNUP", pattern="^(open|invite|closed)$")
+    public_url: str = Field("http://127.0.0.1:8000", alias="BPMLINK_PUBLIC_URL")
+    invitation_ttl_hours: int = Field(168, alias="BPMLINK_INVITATION_TTL_HOURS", ge=1, le=24 * 90)
+    reset_ttl_hours: int = Field(2, alias="BPMLINK_RESET_TTL_HOURS", ge=1, le=72)
+    confirm_ttl_hours: int = Field(48, alias="BPMLINK_CONFIRM_TTL_HOURS", ge=1, le=24 * 30)
+    # Public POSTs that send mail (sign-up, forgotten password), per address and per client IP in the window.
+    mail_max_per_address: int = Field(5, alias="BPMLINK_MAIL_MAX_PER_ADDRESS", ge=1)
+    mail_max_per_ip: int = Field(30, alias="BPMLINK_MAIL_MAX_PER_IP", ge=1)
+    mail_window_seconds: int = Field(3600, alias="BPMLINK_MAIL_WINDOW_SECONDS", ge=1)
+
     # Outbound requests to private/loopback/link-local addresses are refused unless the
     # host (name or address, optional :port) is on this list.
     outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(
@@ -82,6 +93,13 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             return [k.strip() for k in v.split(",") if k.strip()]
         return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("BPMLINK_PUBLIC_URL must be an http:// or https:// URL")
+        return v.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -98,7 +98,14 @@ class User(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    # False while a signed-up user has not confirmed the e-mail address (email_confirmed_at is NULL then).
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Set by a link sent to the address (sign-up confirmation, invitation, password reset).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(2), nullable=False, default="en", server_default="en")
+    # IANA name: how history times are shown, and the default zone of date conversions in mappings.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
+    __table_args__ = (CheckConstraint("language in ('ru','en')", name="language"),)
 
 
 class Membership(TimestampMixin, Base):
@@ -118,6 +125,52 @@ class UserSession(TimestampMixin, Base):
     workspace_id: Mapped[uuid.UUID] = _ws_fk()
     csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class TokenPurpose(enum.StrEnum):
+    confirm = "confirm"  # the e-mail address of a signed-up user
+    reset = "reset"  # a forgotten password
+    invite = "invite"  # joining a workspace
+
+
+class Invitation(IdMixin, TimestampMixin, Base):
+    """An owner's invitation of an e-mail address into the workspace; its link is an AccountToken."""
+
+    __tablename__ = "invitations"
+    workspace_id: Mapped[uuid.UUID] = _ws_fk()
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), _fk("users.id", "SET NULL"))
+    # When the link was e-mailed; NULL: it was shown to the owner to pass on (no SMTP).
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("role in ('owner','editor','viewer')", name="role"),)
+
+
+class AccountToken(IdMixin, TimestampMixin, Base):
+    """A single-use, expiring link token (bpmlink.accounts issues and consumes them).
+
+    Only the SHA-256 of the 256-bit random token is stored, as for sessions and API keys.
+    """
+
+    __tablename__ = "account_tokens"
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), _fk("users.id"), index=True)
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), _fk("invitations.id"), unique=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("purpose in ('confirm','reset','invite')", name="purpose"),
+        # An invitation token names its invitation; the others name their user.
+        CheckConstraint(
+            "(purpose = 'invite' AND invitation_id IS NOT NULL) OR (purpose <> 'invite' AND user_id IS NOT NULL)",
+            name="subject",
+        ),
+    )
 
 
 class ApiKey(IdMixin, TimestampMixin, Base):
