@@ -1,1 +1,7 @@
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.app", "tests.fixtures.sandbox", "tests.fixtures.pipeline"]
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.app",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.pipeline",
+    "tests.fixtures.smtp",
+]

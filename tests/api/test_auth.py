@@ -105,21 +105,21 @@ async def test_viewer_can_read_but_not_write(client, sessionmaker):
     assert response.json()["error"]["code"] == "forbidden"
 
 
-async def test_only_owner_manages_users_and_last_owner_stays(client, sessionmaker):
+async def test_only_owner_manages_members_and_last_owner_stays(client, sessionmaker):
     owner = await make_workspace(sessionmaker)
     editor = await add_member(sessionmaker, owner.workspace_id, Role.editor)
     await login(client, editor)
-    assert (
-        await client.post("/api/v1/users", json={"email": "x@example.com", "password": "longenough"})
-    ).status_code == 403
+    assert (await client.post("/api/v1/invitations", json={"email": "x@example.com"})).status_code == 403
+    assert (await client.patch(f"/api/v1/users/{owner.user_id}", json={"role": "viewer"})).status_code == 403
     client.cookies.clear()
     await login(client, owner)
-    created = await client.post(
-        "/api/v1/users", json={"email": "new@example.com", "password": "longenough", "role": "viewer"}
-    )
-    assert created.status_code == 201 and created.json()["role"] == "viewer"
+    # Members come through invitations; the old direct creation is gone.
+    gone = await client.post("/api/v1/users", json={"email": "new@example.com", "password": "longenough"})
+    assert gone.status_code in (404, 405)
+    invited = await client.post("/api/v1/invitations", json={"email": "new@example.com", "role": "viewer"})
+    assert invited.status_code == 201 and invited.json()["role"] == "viewer"
     demote_self = await client.patch(f"/api/v1/users/{owner.user_id}", json={"role": "editor"})
-    assert demote_self.status_code == 409
+    assert demote_self.status_code == 409 and demote_self.json()["error"]["code"] == "last_owner"
 
 
 async def test_request_body_over_the_limit_answers_413(client, settings):

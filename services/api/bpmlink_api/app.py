@@ -27,8 +27,10 @@ from .connections.endpoints import router as connections_router
 from .history.endpoints import router as history_router
 from .imports.endpoints import IMPORT_PATH
 from .imports.endpoints import router as imports_router
+from .invitations.endpoints import router as invitations_router
 from .users.endpoints import router as users_router
 from .workspace.endpoints import router as workspace_router
+from .workspaces.endpoints import router as workspaces_router
 
 SPA_DIR = Path(__file__).resolve().parents[3] / "frontend" / "dist"
 
@@ -73,12 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         api_keys_router,
         users_router,
+        invitations_router,
         apps_router,
         connections_router,
         bundles_router,
         history_router,
         imports_router,
         workspace_router,
+        workspaces_router,
         audit_router,
     ):
         app.include_router(router)

@@ -1,13 +1,30 @@
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from bpmlink.passwords import MAX_LENGTH
+
+Language = Literal["ru", "en"]
+SignupMode = Literal["open", "invite", "closed"]
+# Tokens are 43 URL-safe characters; anything much longer is not one.
+Token = Annotated[str, Field(min_length=1, max_length=200)]
+TokenPath = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 class LoginIn(BaseModel):
     email: str = Field(min_length=3, max_length=320)
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
     workspace_id: uuid.UUID | None = None
 
 
@@ -15,6 +32,8 @@ class UserOut(BaseModel):
     id: uuid.UUID
     email: str
     name: str
+    language: Language
+    timezone: str
 
 
 class WorkspaceOut(BaseModel):
@@ -28,3 +47,64 @@ class MeOut(BaseModel):
     workspace: WorkspaceOut
     role: str
     workspaces: list[WorkspaceOut]
+
+
+class AuthConfigOut(BaseModel):
+    """What the login page needs to know: may people sign up, and is there e-mail."""
+
+    signup: SignupMode
+    email_confirmation: bool
+    smtp: bool
+
+
+class SignupIn(BaseModel):
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    name: str = Field("", max_length=200)
+    workspace_name: str | None = Field(None, min_length=1, max_length=200)
+    language: Language = "en"
+
+
+class SignupOut(BaseModel):
+    confirmation_required: bool
+
+
+class TokenIn(BaseModel):
+    token: Token
+
+
+class PasswordForgotIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+
+
+class PasswordForgotOut(BaseModel):
+    """emailed: a link went out if the address has an account (false: no SMTP, ask an owner for a link)."""
+
+    emailed: bool
+
+
+class PasswordResetIn(BaseModel):
+    token: Token
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+
+
+class ProfileIn(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    language: Language | None = None
+    timezone: str | None = Field(None, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is not None and v not in _zones():
+            raise ValueError("not an IANA time zone name (e.g. Europe/Moscow, UTC)")
+        return v
+
+
+class SwitchIn(BaseModel):
+    workspace_id: uuid.UUID

@@ -1,40 +1,84 @@
-"""Login, logout and who-am-I. Failed logins are counted in Redis and rate limited."""
+"""Login and sessions, sign-up with e-mail confirmation, password reset and change, profile, workspace switch.
+
+Failed logins and the public POSTs that send mail are counted in Redis and rate limited
+(bpmlink_api.auth.ratelimit). Sign-up and forgotten-password answers do not tell whether an
+address has an account.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import Membership, User, UserSession, Workspace
-from bpmlink.security import DUMMY_PASSWORD_HASH, hash_token, new_token, verify_password
+from bpmlink import accounts, audit, mail, passwords
+from bpmlink.db.models import Membership, TokenPurpose, User, UserSession, Workspace
+from bpmlink.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
 from bpmlink.settings import Settings
-from bpmlink.web import TooManyRequests, Unauthorized
+from bpmlink.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from bpmlink_api.deps import Actor
 
-from .schemas import MeOut, UserOut, WorkspaceOut
+from . import emails, ratelimit
+from .schemas import (
+    AuthConfigOut,
+    MeOut,
+    PasswordForgotOut,
+    ProfileIn,
+    SignupIn,
+    SignupOut,
+    UserOut,
+    WorkspaceOut,
+)
+
+log = logging.getLogger("bpmlink.api.auth")
 
 
-def _limit_keys(email: str, client_ip: str) -> list[str]:
-    return [f"bpmlink:login-fail:email:{email}", f"bpmlink:login-fail:ip:{client_ip}"]
+class SignupClosed(Forbidden):
+    code = "signup_closed"
 
 
-async def _check_rate(redis: aioredis.Redis, keys: list[str], settings: Settings) -> None:
-    counts = await redis.mget(keys)
-    if any(c is not None and int(c) >= settings.login_max_attempts for c in counts):
-        ttl = max([await redis.ttl(k) for k in keys] + [1])
-        raise TooManyRequests("too many failed logins; try again later", headers={"Retry-After": str(ttl)})
+class EmailNotConfirmed(Forbidden):
+    code = "email_not_confirmed"
 
 
-async def _count_failure(redis: aioredis.Redis, keys: list[str], settings: Settings) -> None:
-    async with redis.pipeline(transaction=True) as pipe:
-        for key in keys:
-            # SET NX EX starts the window on the first failure (EXPIRE NX needs Redis 7).
-            pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
-            pipe.incr(key)
-        await pipe.execute()
+class WrongPassword(AppError):
+    status_code = 400
+    code = "wrong_password"
+
+
+def auth_config(settings: Settings) -> AuthConfigOut:
+    smtp = mail.configured(settings)
+    return AuthConfigOut(signup=settings.signup, email_confirmation=smtp, smtp=smtp)
+
+
+async def open_session(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> tuple[str, UserSession]:
+    """A new browser session in the workspace; returns (cookie token, session row)."""
+    token = new_token()
+    now = datetime.now(UTC)
+    user_session = UserSession(
+        token_hash=hash_token(token),
+        user_id=user_id,
+        workspace_id=workspace_id,
+        csrf_token=new_token(24),
+        expires_at=now + timedelta(hours=settings.session_ttl_hours),
+    )
+    session.add(user_session)
+    # Expired sessions of this user are cleaned up as they log in again.
+    await session.execute(delete(UserSession).where(UserSession.user_id == user_id, UserSession.expires_at < now))
+    await session.flush()
+    return token, user_session
+
+
+async def _first_workspace(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(
+        select(Membership.workspace_id).where(Membership.user_id == user_id).order_by(Membership.created_at).limit(1)
+    )
 
 
 async def login(
@@ -48,36 +92,30 @@ async def login(
     client_ip: str,
 ) -> tuple[str, UserSession]:
     """Check the password and open a session; returns (cookie token, session row)."""
-    email = email.strip().lower()
-    keys = _limit_keys(email, client_ip)
-    await _check_rate(redis, keys, settings)
-    user = await session.scalar(select(User).where(func.lower(User.email) == email))
+    email = accounts.normalize_email(email)
+    limits = ratelimit.login_limits(settings, email, client_ip)
+    await ratelimit.check(redis, limits, "too many failed logins; try again later")
+    user = await accounts.find_user(session, email)
     # Verify against a dummy hash for unknown users so the answer time does not reveal them.
     ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
-    if user is None or not ok or not user.is_active:
-        await _count_failure(redis, keys, settings)
+    if user is None or not ok:
+        await ratelimit.hit(redis, limits)
         raise Unauthorized("wrong email or password")
-    membership_query = select(Membership).where(Membership.user_id == user.id)
+    if not user.is_active:
+        if user.email_confirmed_at is None:
+            raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
+        await ratelimit.hit(redis, limits)
+        raise Unauthorized("wrong email or password")
     if workspace_id:
-        membership_query = membership_query.where(Membership.workspace_id == workspace_id)
-    membership = await session.scalar(membership_query.order_by(Membership.created_at).limit(1))
-    if membership is None:
-        raise Unauthorized("you are not a member of any workspace" if not workspace_id else "not a member")
-    await redis.delete(keys[0])
-    token = new_token()
-    now = datetime.now(UTC)
-    user_session = UserSession(
-        token_hash=hash_token(token),
-        user_id=user.id,
-        workspace_id=membership.workspace_id,
-        csrf_token=new_token(24),
-        expires_at=now + timedelta(hours=settings.session_ttl_hours),
-    )
-    session.add(user_session)
-    # Expired sessions of this user are cleaned up as they log in again.
-    await session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < now))
-    await session.flush()
-    return token, user_session
+        membership = await session.get(Membership, (workspace_id, user.id))
+        if membership is None:
+            raise Unauthorized("not a member")
+    else:
+        workspace_id = await _first_workspace(session, user.id)
+        if workspace_id is None:
+            raise Unauthorized("you are not a member of any workspace")
+    await ratelimit.reset(redis, limits[0])
+    return await open_session(session, settings, user.id, workspace_id)
 
 
 async def logout(session: AsyncSession, token_hash: str) -> None:
@@ -98,8 +136,189 @@ async def me(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID)
     workspaces = [WorkspaceOut(id=ws.id, name=ws.name, role=role) for ws, role in rows]
     current = next(w for w in workspaces if w.id == workspace_id)
     return MeOut(
-        user=UserOut(id=user.id, email=user.email, name=user.name),
+        user=UserOut(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            language=user.language,
+            timezone=user.timezone,
+        ),
         workspace=current,
         role=current.role,
         workspaces=workspaces,
     )
+
+
+async def signup(
+    session: AsyncSession, redis: aioredis.Redis, settings: Settings, body: SignupIn, client_ip: str
+) -> SignupOut:
+    """A new user with a workspace of their own. With SMTP the account waits for the e-mail confirmation.
+
+    With confirmation on, an address that already has an account gets the same answer, and an
+    e-mail saying so (with a password-reset link), so the answer does not reveal accounts.
+    """
+    if settings.signup != "open":
+        raise SignupClosed("sign-up is closed on this server: ask a workspace owner for an invitation")
+    email = accounts.normalize_email(body.email)
+    await _mail_rate(redis, settings, "signup", email, client_ip)
+    passwords.check(body.password, email)
+    confirmation = mail.configured(settings)
+    existing = await accounts.find_user(session, email)
+    if existing is not None:
+        if not confirmation:
+            raise Conflict(
+                "an account with this e-mail address exists; log in instead",
+                details=[{"field": "email", "message": "already registered"}],
+            )
+        await _send_quietly(session, settings, "already_registered", existing)
+        return SignupOut(confirmation_required=True)
+    user = await accounts.create_user(
+        session, email, body.password, body.name.strip(), language=body.language, active=not confirmation
+    )
+    workspace = await accounts.create_workspace(
+        session, body.workspace_name or f"{user.name or user.email}'s workspace", user
+    )
+    await audit.record(
+        session,
+        workspace_id=workspace.id,
+        user_id=user.id,
+        via="session",
+        action="created",
+        entity_type="workspace",
+        entity_id=workspace.id,
+        entity_name=workspace.name,
+        details={"signup": True},
+    )
+    if confirmation:
+        token, row = await accounts.issue_token(
+            session, TokenPurpose.confirm, timedelta(hours=settings.confirm_ttl_hours), user_id=user.id
+        )
+        link = emails.link(settings, emails.CONFIRM_PATH, token)
+        await emails.send(settings, "confirm", user.email, user.language, link=link, expires_at=row.expires_at)
+    return SignupOut(confirmation_required=confirmation)
+
+
+async def confirm(session: AsyncSession, settings: Settings, token: str) -> tuple[str, UserSession]:
+    """Use a confirmation link: the account becomes active and a session opens."""
+    row = await accounts.consume_token(session, TokenPurpose.confirm, token)
+    assert row.user_id is not None
+    user = await session.get(User, row.user_id)
+    assert user is not None
+    accounts.confirm_email(user)
+    workspace_id = await _first_workspace(session, user.id)
+    if workspace_id is None:
+        raise Unauthorized("you are not a member of any workspace")
+    return await open_session(session, settings, user.id, workspace_id)
+
+
+async def forgot_password(
+    session: AsyncSession, redis: aioredis.Redis, settings: Settings, email: str, client_ip: str
+) -> PasswordForgotOut:
+    """E-mail a reset link if the address has an account; the answer is the same either way."""
+    email = accounts.normalize_email(email)
+    await _mail_rate(redis, settings, "forgot", email, client_ip)
+    if not mail.configured(settings):
+        return PasswordForgotOut(emailed=False)
+    user = await accounts.find_user(session, email)
+    if user is not None:
+        await _send_quietly(session, settings, "reset", user)
+    return PasswordForgotOut(emailed=True)
+
+
+async def issue_reset_link(session: AsyncSession, settings: Settings, user: User) -> tuple[str, datetime]:
+    """A new password-reset link for the user and when it expires."""
+    token, row = await accounts.issue_token(
+        session, TokenPurpose.reset, timedelta(hours=settings.reset_ttl_hours), user_id=user.id
+    )
+    return emails.link(settings, emails.RESET_PATH, token), row.expires_at
+
+
+async def reset_password(
+    session: AsyncSession, redis: aioredis.Redis, settings: Settings, token: str, password: str
+) -> None:
+    """Use a reset link: the new password is set and every session of the user ends."""
+    row = await accounts.consume_token(session, TokenPurpose.reset, token)
+    assert row.user_id is not None
+    user = await session.get(User, row.user_id)
+    assert user is not None
+    passwords.check(password, user.email)  # refused: the transaction rolls back and the link still works
+    user.password_hash = hash_password(password)
+    accounts.confirm_email(user)  # the link came to the address
+    await accounts.void_tokens(session, TokenPurpose.reset, user_id=user.id)
+    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await session.flush()
+    await ratelimit.reset(redis, ratelimit.login_limits(settings, user.email, "")[0])
+
+
+async def change_password(
+    session: AsyncSession,
+    redis: aioredis.Redis,
+    settings: Settings,
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    client_ip: str,
+) -> None:
+    """Set a new password; the user's other sessions end, this one stays."""
+    user = await session.get(User, actor.user_id)
+    assert user is not None
+    limits = ratelimit.login_limits(settings, user.email, client_ip)
+    await ratelimit.check(redis, limits, "too many wrong passwords; try again later")
+    if not verify_password(user.password_hash, current_password):
+        await ratelimit.hit(redis, limits)
+        raise WrongPassword(
+            "the current password is wrong", details=[{"field": "current_password", "message": "wrong password"}]
+        )
+    passwords.check(new_password, user.email, field="new_password")
+    user.password_hash = hash_password(new_password)
+    others = delete(UserSession).where(UserSession.user_id == user.id)
+    if actor.session_token_hash:
+        others = others.where(UserSession.token_hash != actor.session_token_hash)
+    await session.execute(others)
+    await session.flush()
+
+
+async def update_profile(session: AsyncSession, actor: Actor, body: ProfileIn) -> MeOut:
+    user = await session.get(User, actor.user_id)
+    assert user is not None
+    if body.name is not None:
+        user.name = body.name.strip()
+    if body.language is not None:
+        user.language = body.language
+    if body.timezone is not None:
+        user.timezone = body.timezone
+    await session.flush()
+    return await me(session, actor.user_id, actor.workspace_id)
+
+
+async def switch_workspace(session: AsyncSession, actor: Actor, workspace_id: uuid.UUID) -> MeOut:
+    """Move the browser session to another workspace of the user: every later call works there."""
+    if actor.session_token_hash is None:
+        raise InvalidInput(
+            "an API key works in its own workspace; switching is for browser sessions",
+            details=[{"field": "workspace_id", "message": "not with an API key"}],
+        )
+    if await session.get(Membership, (workspace_id, actor.user_id)) is None:
+        raise NotFound("workspace not found")
+    user_session = await session.get(UserSession, actor.session_token_hash)
+    assert user_session is not None
+    user_session.workspace_id = workspace_id
+    await session.flush()
+    return await me(session, actor.user_id, workspace_id)
+
+
+async def _mail_rate(redis: aioredis.Redis, settings: Settings, kind: str, email: str, client_ip: str) -> None:
+    limits = ratelimit.mail_limits(settings, kind, email, client_ip)
+    await ratelimit.check(redis, limits, "too many requests for this address or from this network; try again later")
+    await ratelimit.hit(redis, limits)
+
+
+async def _send_quietly(session: AsyncSession, settings: Settings, kind: str, user: User) -> None:
+    """A reset link to an existing account, where the answer must not differ from the no-account one:
+    a failed delivery is logged, not shown (the token stays unused and expires)."""
+    link, expires_at = await issue_reset_link(session, settings, user)
+    try:
+        await emails.send(settings, kind, user.email, user.language, link=link, expires_at=expires_at)
+    except Unavailable:
+        log.warning("a %s e-mail to an existing account was not sent", kind)

@@ -4,10 +4,10 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from bpmlink_api.deps import CurrentActor, OwnerActor, SessionDep
+from bpmlink_api.deps import CurrentActor, OwnerActor, SessionDep, SettingsDep
 
 from . import service
-from .schemas import MemberIn, MemberList, MemberOut, RoleIn
+from .schemas import MemberList, ResetLinkOut, RoleIn
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -17,20 +17,20 @@ async def list_users(actor: CurrentActor, session: SessionDep) -> MemberList:
     return MemberList(items=await service.list_members(session, actor.workspace_id))
 
 
-@router.post("", operation_id="addUser", status_code=201)
-async def add_user(body: MemberIn, actor: OwnerActor, session: SessionDep) -> MemberOut:
-    return await service.add_member(
-        session, actor.workspace_id, email=body.email, password=body.password, name=body.name, role=body.role
-    )
-
-
 @router.patch("/{user_id}", operation_id="changeUserRole", status_code=204)
 async def change_role(user_id: uuid.UUID, body: RoleIn, actor: OwnerActor, session: SessionDep) -> Response:
-    await service.change_role(session, actor.workspace_id, user_id, body.role)
+    await service.change_role(session, actor, user_id, body.role)
     return Response(status_code=204)
 
 
 @router.delete("/{user_id}", operation_id="removeUser", status_code=204)
 async def remove_user(user_id: uuid.UUID, actor: OwnerActor, session: SessionDep) -> Response:
-    await service.remove_member(session, actor.workspace_id, user_id)
+    await service.remove_member(session, actor, user_id)
     return Response(status_code=204)
+
+
+@router.post("/{user_id}/reset-link", operation_id="createResetLink", status_code=201)
+async def create_reset_link(
+    user_id: uuid.UUID, actor: OwnerActor, session: SessionDep, settings: SettingsDep
+) -> ResetLinkOut:
+    return await service.reset_link(session, settings, actor, user_id)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel
 
 from bpmlink.db.models import Role
 
@@ -19,12 +20,13 @@ class MemberList(BaseModel):
     next_cursor: str | None = None
 
 
-class MemberIn(BaseModel):
-    email: EmailStr
-    name: str = Field("", max_length=200)
-    password: str | None = Field(None, min_length=8, max_length=1024)
-    role: Role = Role.editor
-
-
 class RoleIn(BaseModel):
     role: Role
+
+
+class ResetLinkOut(BaseModel):
+    """A password-reset link for a member: e-mailed to them (link null) or, without SMTP, for the owner to pass on."""
+
+    link: str | None
+    emailed: bool
+    expires_at: datetime

@@ -1,17 +1,26 @@
-"""Members of a workspace. Creating a member creates the user if the email is new."""
+"""Members of a workspace: list, change role, remove, and a password-reset link for one.
+
+New members come through invitations (bpmlink_api.invitations); the last-owner rule lives in
+bpmlink.accounts.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import accounts
+from bpmlink import accounts, mail
 from bpmlink.db.models import Membership, Role, User
-from bpmlink.web import Conflict, InvalidInput, NotFound
+from bpmlink.settings import Settings
+from bpmlink.web import Forbidden, NotFound
+from bpmlink_api.audit.service import record_audit
+from bpmlink_api.auth import emails
+from bpmlink_api.auth.service import issue_reset_link
+from bpmlink_api.deps import Actor
 
-from .schemas import MemberOut
+from .schemas import MemberOut, ResetLinkOut
 
 
 async def list_members(session: AsyncSession, workspace_id: uuid.UUID) -> list[MemberOut]:
@@ -26,53 +35,54 @@ async def list_members(session: AsyncSession, workspace_id: uuid.UUID) -> list[M
     return [MemberOut(id=u.id, email=u.email, name=u.name, role=Role(r)) for u, r in rows]
 
 
-async def ensure_user(session: AsyncSession, email: str, password: str | None, name: str = "") -> User:
-    user = await accounts.find_user(session, email)
+async def _member(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    user = await session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
+    )
     if user is None:
-        if not password:
-            raise InvalidInput(
-                "a new user needs a password", details=[{"field": "password", "message": "required for a new user"}]
-            )
-        user = await accounts.create_user(session, email, password, name)
+        raise NotFound("member not found")
     return user
 
 
-async def add_member(
-    session: AsyncSession, workspace_id: uuid.UUID, *, email: str, password: str | None, name: str, role: Role
-) -> MemberOut:
-    user = await ensure_user(session, email, password, name)
-    if await session.get(Membership, (workspace_id, user.id)):
-        raise Conflict("this user is already a member", details=[{"field": "email", "message": "already a member"}])
-    session.add(Membership(workspace_id=workspace_id, user_id=user.id, role=role))
-    await session.flush()
-    return MemberOut(id=user.id, email=user.email, name=user.name, role=role)
+async def change_role(session: AsyncSession, actor: Actor, user_id: uuid.UUID, role: Role) -> None:
+    user = await _member(session, actor.workspace_id, user_id)
+    previous = await accounts.set_role(session, actor.workspace_id, user_id, role)
+    if previous != role:
+        details = {"from": previous.value, "to": role.value}
+        await record_audit(session, actor, "role_changed", "member", user.id, user.email, details)
 
 
-async def _membership(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
-    membership = await session.get(Membership, (workspace_id, user_id))
-    if membership is None:
-        raise NotFound("member not found")
-    return membership
+async def remove_member(session: AsyncSession, actor: Actor, user_id: uuid.UUID) -> None:
+    user = await _member(session, actor.workspace_id, user_id)
+    role = await accounts.remove_member(session, actor.workspace_id, user_id)
+    await record_audit(session, actor, "removed", "member", user.id, user.email, {"role": role.value})
 
 
-async def _owners(session: AsyncSession, workspace_id: uuid.UUID) -> int:
-    count = await session.scalar(
-        select(func.count()).where(Membership.workspace_id == workspace_id, Membership.role == Role.owner)
-    )
-    return int(count or 0)
+async def reset_link(session: AsyncSession, settings: Settings, actor: Actor, user_id: uuid.UUID) -> ResetLinkOut:
+    """With SMTP the member gets the link by e-mail. Without, the owner gets it to pass on — only for a
+    user all of whose workspaces the owner owns too: a link is the account, in every workspace it is in."""
+    user = await _member(session, actor.workspace_id, user_id)
+    emailed = mail.configured(settings)
+    if not emailed:
+        elsewhere = await session.scalar(
+            select(Membership.workspace_id)
+            .where(Membership.user_id == user.id)
+            .except_(
+                select(Membership.workspace_id).where(
+                    Membership.user_id == actor.user_id, Membership.role == Role.owner
+                )
+            )
+            .limit(1)
+        )
+        if elsewhere is not None:
+            raise Forbidden(
+                "this user is also a member of workspaces you do not own: they reset their password themselves",
+                details={"code": "member_of_other_workspaces"},
+            )
+    link, expires_at = await issue_reset_link(session, settings, user)
+    if emailed:
+        await emails.send(settings, "reset", user.email, user.language, link=link, expires_at=expires_at)
+    return ResetLinkOut(link=None if emailed else link, emailed=emailed, expires_at=expires_at)
 
-
-async def change_role(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> None:
-    membership = await _membership(session, workspace_id, user_id)
-    if membership.role == Role.owner and role != Role.owner and await _owners(session, workspace_id) == 1:
-        raise Conflict("a workspace keeps at least one owner")
-    membership.role = role
-    await session.flush()
-
-
-async def remove_member(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    membership = await _membership(session, workspace_id, user_id)
-    if membership.role == Role.owner and await _owners(session, workspace_id) == 1:
-        raise Conflict("a workspace keeps at least one owner")
-    await session.delete(membership)
-    await session.flush()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from bpmlink_api.deps import OwnerActor, SessionDep, SettingsDep
+
+from . import service
+from .schemas import InvitationIn, InvitationList, InvitationOut
+
+router = APIRouter(prefix="/api/v1/invitations", tags=["invitations"])
+
+
+@router.get("", operation_id="listInvitations")
+async def list_invitations(actor: OwnerActor, session: SessionDep) -> InvitationList:
+    return InvitationList(items=await service.list_pending(session, actor.workspace_id))
+
+
+@router.post("", operation_id="createInvitation", status_code=201)
+async def create_invitation(
+    body: InvitationIn, actor: OwnerActor, session: SessionDep, settings: SettingsDep
+) -> InvitationOut:
+    return await service.create(session, settings, actor, email=body.email, role=body.role)
+
+
+@router.delete("/{invitation_id}", operation_id="revokeInvitation", status_code=204)
+async def revoke_invitation(invitation_id: uuid.UUID, actor: OwnerActor, session: SessionDep) -> Response:
+    await service.revoke(session, actor, invitation_id)
+    return Response(status_code=204)
