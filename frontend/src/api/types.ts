@@ -14,73 +14,27 @@ export interface Page<T> {
 }
 
 export type Role = Schemas['Role'];
-export type Language = 'ru' | 'en';
-/** The profile fields of the accounts contract (issue #9) are typed by hand until the api serves them. */
-export type User = Schemas['UserOut'] & { language: Language; timezone: string };
+export type User = Schemas['UserOut'];
+export type Language = User['language'];
 export type Workspace = Schemas['MeOut']['workspace'];
-export type Me = Omit<Schemas['MeOut'], 'role' | 'user'> & { role: Role; user: User };
+export type Me = Omit<Schemas['MeOut'], 'role'> & { role: Role };
 export type ApiKey = Schemas['ApiKeyOut'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];
 export type WorkspaceUser = Schemas['MemberOut'];
 
-// ---- accounts and teams (issue #9), from the API contract until schema.d.ts has them ----
+// ---- accounts and teams ----
 
-export type SignupMode = 'open' | 'invite' | 'closed';
-
-export interface AuthConfig {
-  signup: SignupMode;
-  email_confirmation: boolean;
-  smtp: boolean;
-}
-
-export interface SignupInput {
-  email: string;
-  password: string;
-  name?: string;
-  workspace_name?: string;
-  language?: Language;
-}
-
-export interface SignupResult {
-  confirmation_required: boolean;
-}
-
-export interface PasswordForgotResult {
-  emailed: boolean;
-}
-
-export interface InvitationPreview {
-  workspace_name: string;
-  email: string;
-  role: Role;
-  invited_by: string;
-  account_exists: boolean;
-  expires_at: string;
-}
-
-export interface ProfileInput {
-  name?: string;
-  language?: Language;
-  timezone?: string;
-}
-
-export interface Invitation {
-  id: string;
-  email: string;
-  role: Role;
-  created_at: string;
-  expires_at: string;
-  invited_by: string;
-  emailed: boolean;
-  /** Only in the answer to the POST, and only when the invitation was not e-mailed. */
-  link: string | null;
-}
-
-export interface ResetLink {
-  link: string | null;
-  emailed: boolean;
-  expires_at: string;
-}
+export type AuthConfig = Schemas['AuthConfigOut'];
+export type SignupMode = AuthConfig['signup'];
+/** The sign-up form's fields; the language is the interface's, added by the hook. */
+export type SignupInput = Omit<Schemas['SignupIn'], 'language'>;
+export type SignupResult = Schemas['SignupOut'];
+export type PasswordForgotResult = Schemas['PasswordForgotOut'];
+export type InvitationPreview = Schemas['InvitationPreviewOut'];
+export type ProfileInput = Schemas['ProfileIn'];
+/** `link` only in the answer to the POST, and only when the invitation was not e-mailed. */
+export type Invitation = Schemas['InvitationOut'];
+export type ResetLink = Schemas['ResetLinkOut'];
 
 type AuditQuery = NonNullable<operations['listAuditEntries']['parameters']['query']>;
 export type AuditEntityType = NonNullable<AuditQuery['entity_type']>;

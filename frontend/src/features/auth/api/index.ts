@@ -64,7 +64,7 @@ async function adoptBrowserDefaults(me: Me): Promise<Me> {
   const patch: ProfileInput = {};
   if (me.user.language !== currentLanguage()) patch.language = currentLanguage();
   const tz = browserTimeZone();
-  if ((me.user.timezone ?? 'UTC') === 'UTC' && tz !== 'UTC') patch.timezone = tz;
+  if (me.user.timezone === 'UTC' && tz !== 'UTC') patch.timezone = tz;
   if (!Object.keys(patch).length) return me;
   try {
     return await api.patch<Me>('/api/v1/auth/profile', patch);
@@ -160,7 +160,9 @@ export function useAcceptInvitation(token: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async ({ password, name, newAccount }: { password: string; name?: string; newAccount: boolean }) => {
-      let me = await api.post<Me>(`/api/v1/auth/invitations/${encodeURIComponent(token)}/accept`, { password, name });
+      // A new account is created in the interface's language.
+      const body = newAccount ? { password, name, language: currentLanguage() } : { password };
+      let me = await api.post<Me>(`/api/v1/auth/invitations/${encodeURIComponent(token)}/accept`, body);
       if (newAccount) me = await adoptBrowserDefaults(me);
       await startSession(qc, me);
       if (!newAccount) applyLanguage(me.user.language);

@@ -71,7 +71,7 @@ export function SignupPage() {
       {
         email: values.email.trim(),
         password: values.password,
-        name: values.name.trim() || undefined,
+        name: values.name.trim(),
         workspace_name: values.workspace_name.trim() || undefined,
       },
       {

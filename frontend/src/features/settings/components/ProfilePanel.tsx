@@ -40,7 +40,7 @@ export function ProfileForm({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
   const update = useUpdateProfile();
   const form = useForm({
-    initialValues: { name: me.user.name ?? '', language: (me.user.language ?? 'en') as Language, timezone: me.user.timezone || 'UTC' },
+    initialValues: { name: me.user.name, language: me.user.language, timezone: me.user.timezone || 'UTC' },
     validate: { timezone: (v) => (v && isValidTimeZone(v) ? null : t('profile.timezoneInvalid')) },
   });
   const zones = useMemo(() => {
