@@ -3,25 +3,41 @@
 Every source (webhook, poll, backfill, import) stores an event together with its
 operation (status `queued`, or `held` when the bundle is stopped) in one transaction,
 commits, and only then enqueues `event.process` with a deterministic job id, so a
-resend of the same id while it waits or runs is a no-op (arq's `_job_id`). The
-sweeper re-enqueues events whose enqueue never happened (Redis down at the time).
+resend of the same id while it waits or runs is a no-op. The sweeper re-enqueues events
+whose enqueue never happened (Redis down at the time, or a gateway killed after its 202).
+
+Both steps are single round trips because they sit on the webhook's hot path: the event
+and its operation go in with one statement (a data-modifying CTE), and any number of jobs
+go to Redis with one script call.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 import uuid
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import asyncpg
 from arq.connections import ArqRedis
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import Bundle, BundleStatus, Event, EventState, Operation, OperationStatus
+from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
 from bpmlink.search_terms import search_terms
 
 PROCESS_EVENT = "event.process"
+JOB_EXPIRES_MS = 86_400_000  # arq's default: a job not started within a day is dropped
+ENQUEUE_BATCH = 1000  # jobs per script call: a bounded time inside Redis
+
+log = logging.getLogger("bpmlink.events")
 
 
 def process_job_id(event_id: uuid.UUID, suffix: str = "") -> str:
@@ -36,6 +52,79 @@ class StoredEvent:
     held: bool
 
 
+# The operation is inserted only when the event was (ON CONFLICT: a resend inserts neither).
+_STORE = text(
+    """
+    WITH inserted AS (
+        INSERT INTO events (id, workspace_id, bundle_id, origin, state, idempotency_key, source_item_key,
+                            request, body, item)
+        VALUES (CAST(:id AS uuid), CAST(:workspace_id AS uuid), CAST(:bundle_id AS uuid), :origin, :state,
+                :idempotency_key, :source_item_key, CAST(:request AS jsonb), CAST(:body AS bytea),
+                CAST(:item AS jsonb))
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), operation AS (
+        INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
+                                source_data, search_terms)
+        SELECT CAST(:operation_id AS uuid), CAST(:workspace_id AS uuid), CAST(:bundle_id AS uuid), inserted.id,
+               CAST(:config_version AS integer), :operation_status, 0, CAST(:item AS jsonb),
+               CAST(:search_terms AS text[])
+        FROM inserted
+    )
+    SELECT id FROM inserted
+    """
+)
+# A new statement (new snapshot) so a conflicting row committed meanwhile is seen.
+_EXISTING = text(
+    """
+    SELECT id FROM events
+    WHERE bundle_id = CAST(:bundle_id AS uuid)
+      AND ((CAST(:idempotency_key AS varchar) IS NOT NULL AND idempotency_key = :idempotency_key)
+           OR (CAST(:idempotency_key AS varchar) IS NULL AND source_item_key = :source_item_key))
+    """
+)
+
+
+def _positional(statement: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement in asyncpg's $n form and its parameter names in order, for the raw driver."""
+    compiled = statement.compile(dialect=asyncpg_dialect.dialect())
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+_STORE_RAW = _positional(_STORE)
+_EXISTING_RAW = _positional(_EXISTING)
+
+
+def _store_params(
+    bundle: Bundle,
+    *,
+    origin: str,
+    item: dict[str, Any],
+    request: dict[str, Any] | None,
+    body: bytes | None,
+    idempotency_key: str | None,
+    source_item_key: str | None,
+) -> tuple[dict[str, Any], bool]:
+    held = bundle.status not in (BundleStatus.running, BundleStatus.waiting)
+    params = {
+        "id": uuid.uuid4(),
+        "operation_id": uuid.uuid4(),
+        "workspace_id": bundle.workspace_id,
+        "bundle_id": bundle.id,
+        "origin": origin,
+        "state": str(EventState.held if held else EventState.pending),
+        "operation_status": str(OperationStatus.held if held else OperationStatus.queued),
+        "config_version": bundle.config_version,
+        "idempotency_key": idempotency_key,
+        "source_item_key": source_item_key,
+        "request": None if request is None else json.dumps(request),
+        "body": body,
+        "item": json.dumps(item),
+        "search_terms": search_terms(item),
+    }
+    return params, held
+
+
 async def store_event(
     session: AsyncSession,
     bundle: Bundle,
@@ -47,57 +136,100 @@ async def store_event(
     idempotency_key: str | None = None,
     source_item_key: str | None = None,
 ) -> StoredEvent:
-    """Insert the event and its operation (flush only; the caller commits, then enqueues)."""
-    held = bundle.status not in (BundleStatus.running, BundleStatus.waiting)
-    event_id = uuid.uuid4()
-    statement = (
-        insert(Event)
-        .values(
-            id=event_id,
-            workspace_id=bundle.workspace_id,
-            bundle_id=bundle.id,
-            origin=origin,
-            state=EventState.held if held else EventState.pending,
-            idempotency_key=idempotency_key,
-            source_item_key=source_item_key,
-            request=request,
-            body=body,
-            item=item,
-        )
-        .on_conflict_do_nothing()
-        .returning(Event.id)
+    """Insert the event and its operation in the session's transaction (the caller commits, then enqueues)."""
+    params, held = _store_params(
+        bundle,
+        origin=origin,
+        item=item,
+        request=request,
+        body=body,
+        idempotency_key=idempotency_key,
+        source_item_key=source_item_key,
     )
-    inserted = await session.scalar(statement)
-    if inserted is None:
-        existing = await session.scalar(
-            select(Event.id).where(
-                Event.bundle_id == bundle.id,
-                (Event.idempotency_key == idempotency_key)
-                if idempotency_key is not None
-                else (Event.source_item_key == source_item_key),
-            )
-        )
-        assert existing is not None, "conflict without a matching event"
-        return StoredEvent(existing, created=False, held=held)
-    session.add(
-        Operation(
-            workspace_id=bundle.workspace_id,
-            bundle_id=bundle.id,
-            event_id=event_id,
-            config_version=bundle.config_version,
-            status=OperationStatus.held if held else OperationStatus.queued,
-            source_data=item,
-            search_terms=search_terms(item),
-        )
+    inserted = await session.scalar(_STORE, params)
+    if inserted is not None:
+        return StoredEvent(inserted, created=True, held=held)
+    existing = await session.scalar(_EXISTING, params)
+    assert existing is not None, "conflict without a matching event"
+    return StoredEvent(existing, created=False, held=held)
+
+
+async def store_event_now(
+    db: asyncpg.Pool | asyncpg.Connection,
+    bundle: Bundle,
+    *,
+    origin: str,
+    item: dict[str, Any],
+    request: dict[str, Any] | None = None,
+    body: bytes | None = None,
+    idempotency_key: str | None = None,
+) -> StoredEvent:
+    """`store_event` as one autocommitted statement on a raw asyncpg pool: the gateway's hot path.
+
+    Committed when it returns, so the caller may answer 202 at once."""
+    params, held = _store_params(
+        bundle,
+        origin=origin,
+        item=item,
+        request=request,
+        body=body,
+        idempotency_key=idempotency_key,
+        source_item_key=None,
     )
-    await session.flush()
-    return StoredEvent(event_id, created=True, held=held)
+    sql, names = _STORE_RAW
+    inserted = await db.fetchval(sql, *(params[n] for n in names))
+    if inserted is not None:
+        return StoredEvent(inserted, created=True, held=held)
+    sql, names = _EXISTING_RAW
+    existing = await db.fetchval(sql, *(params[n] for n in names))
+    assert existing is not None, "conflict without a matching event"
+    return StoredEvent(existing, created=False, held=held)
+
+
+# arq's enqueue_job for many jobs in one call: a job whose id is waiting, running or kept as a
+# result is left alone, as enqueue_job's WATCH/EXISTS check does for one (a script runs atomically).
+_ENQUEUE_SCRIPT = """
+local added = 0
+for i = 3, #ARGV, 4 do
+    local id, score, expires, job = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    if redis.call('EXISTS', ARGV[1] .. id, ARGV[2] .. id) == 0 then
+        redis.call('PSETEX', ARGV[1] .. id, expires, job)
+        redis.call('ZADD', KEYS[1], score, id)
+        added = added + 1
+    end
+end
+return added
+"""
+
+
+async def enqueue_events(
+    pool: ArqRedis, event_ids: Sequence[uuid.UUID], *, job_suffix: str = "", defer_seconds: float | None = None
+) -> int:
+    """Queue processing of many events in one round trip; returns how many were not queued already."""
+    if not event_ids:
+        return 0
+    now_ms = int(time.time() * 1000)
+    defer_ms = int((defer_seconds or 0) * 1000)
+    args: list[Any] = [job_key_prefix, result_key_prefix]
+    for event_id in event_ids:
+        job = serialize_job(PROCESS_EVENT, (str(event_id),), {}, None, now_ms, serializer=pool.job_serializer)
+        args += [process_job_id(event_id, job_suffix), now_ms + defer_ms, JOB_EXPIRES_MS + defer_ms, job]
+    added = await cast(Awaitable[int], pool.eval(_ENQUEUE_SCRIPT, 1, default_queue_name, *args))
+    return int(added)
+
+
+async def enqueue_committed(pool: ArqRedis, event_ids: Sequence[uuid.UUID]) -> None:
+    """Queue events right after their commit; when Redis fails they stay `pending` for the sweeper."""
+    for start in range(0, len(event_ids), ENQUEUE_BATCH):
+        try:
+            await enqueue_events(pool, event_ids[start : start + ENQUEUE_BATCH])
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("%d events committed but not queued; the sweeper will queue them: %s", len(event_ids), exc)
+            return
 
 
 async def enqueue_event(
     pool: ArqRedis, event_id: uuid.UUID, *, job_suffix: str = "", defer_seconds: float | None = None
 ) -> None:
-    """Queue processing; the deterministic job id makes a second enqueue of a waiting job a no-op."""
-    await pool.enqueue_job(
-        PROCESS_EVENT, str(event_id), _job_id=process_job_id(event_id, job_suffix), _defer_by=defer_seconds
-    )
+    """Queue processing of one event; a second enqueue of a waiting or running job is a no-op."""
+    await enqueue_events(pool, [event_id], job_suffix=job_suffix, defer_seconds=defer_seconds)

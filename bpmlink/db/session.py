@@ -21,3 +21,8 @@ def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def driver_url(settings: Settings) -> str:
+    """DATABASE_URL for asyncpg itself (no SQLAlchemy dialect in the scheme)."""
+    return settings.async_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)

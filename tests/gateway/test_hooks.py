@@ -50,11 +50,12 @@ async def test_json_post_is_stored_queued_and_answered_202(
     assert event.request["query"] == "utm=ads"
     [operation] = await operations_of(sm, bundle_id)
     assert (operation.event_id, operation.status) == (event_id, OperationStatus.queued)
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     jobs = await queue.queued_jobs()
     expected = [(PROCESS_EVENT, (str(event_id),), process_job_id(event_id))]
     assert [(j.function, tuple(j.args), j.job_id) for j in jobs] == expected
     # The handed-over event is marked `queued` in a batch, off the request path.
-    await hook.gateway.marks.flush()
+    await hook.gateway.handoff.flush()
     [event] = await events_of(sm, bundle_id)
     assert event.state == EventState.queued
     assert event.enqueued_at is not None
@@ -221,6 +222,7 @@ async def test_idempotency_key_header_resend_returns_the_first_event(
     events = await events_of(sm, bundle_id)
     assert sorted(str(e.idempotency_key) for e in events) == ["order-42", "order-43"]
     assert len(await operations_of(sm, bundle_id)) == 2
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     assert len(await queue.queued_jobs()) == 2
 
 

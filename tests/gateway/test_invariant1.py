@@ -11,14 +11,14 @@ import asyncio
 import time
 from datetime import timedelta
 
+import asyncpg
 from arq.connections import ArqRedis
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.sweeper import sweep_unqueued
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import BundleStatus, Event, EventState
-from bpmlink.db.session import create_sessionmaker
 from bpmlink.embedded import free_port
 from bpmlink.events import PROCESS_EVENT, process_job_id
 from bpmlink.settings import Settings
@@ -53,6 +53,7 @@ async def test_redis_down_still_answers_202_and_the_sweeper_queues_the_event_onc
     # ...one older than the sweep delay is queued, exactly once however often the sweeper runs.
     assert await sweep_unqueued(sm, queue, older_than=timedelta(0)) == 2
     assert await sweep_unqueued(sm, queue, older_than=timedelta(0)) == 0
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     jobs = await queue.queued_jobs()
     assert sorted((j.function, j.args[0], j.job_id) for j in jobs) == sorted(
         (PROCESS_EVENT, str(e.id), process_job_id(e.id)) for e in events.values()
@@ -72,6 +73,7 @@ async def test_sweeper_does_not_queue_twice_when_only_the_queued_mark_was_lost(
         await session.commit()
     await sweep_unqueued(sm, queue, older_than=timedelta(0))
     [event] = await events_of(sm, bundle_id)
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     assert [j.job_id for j in await queue.queued_jobs()] == [process_job_id(event.id)]
     assert event.state == EventState.queued
 
@@ -106,17 +108,18 @@ async def test_postgres_lost_after_the_token_lookup_answers_503_and_queues_nothi
 ) -> None:
     bundle_id, token = await make_bundle()
     assert (await hook.post(f"/hooks/{token}", json={"n": 1})).status_code == 202  # the bundle is now cached
-    dead = create_async_engine(f"postgresql+asyncpg://bpmlink:x@127.0.0.1:{free_port()}/bpmlink")
-    live = hook.gateway.sessionmaker
-    hook.gateway.sessionmaker = create_sessionmaker(dead)
+    dead = await asyncpg.create_pool(f"postgresql://bpmlink:x@127.0.0.1:{free_port()}/bpmlink", min_size=0)
+    live = hook.gateway.db
+    hook.gateway.db = dead
     try:
         response = await hook.post(f"/hooks/{token}", json={"n": 2})
     finally:
-        hook.gateway.sessionmaker = live
-        await dead.dispose()
+        hook.gateway.db = live
+        await dead.close()
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "unavailable"
     assert len(await events_of(sm, bundle_id)) == 1
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     assert len(await queue.queued_jobs()) == 1
 
 
@@ -135,4 +138,5 @@ async def test_fifty_concurrent_resends_with_one_idempotency_key_store_one_event
     [event] = await events_of(sm, bundle_id)
     assert str(event.id) == responses[0].json()["event_id"]
     assert len(await operations_of(sm, bundle_id)) == 1
+    await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     assert [j.job_id for j in await queue.queued_jobs()] == [process_job_id(event.id)]

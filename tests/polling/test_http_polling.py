@@ -10,9 +10,12 @@ import pytest
 from bpmlink_worker import polling
 from bpmlink_worker.polling import run_poll
 from bpmlink_worker.sweeper import sweep_unqueued
+from redis.asyncio import ConnectionPool
 from sqlalchemy import select
 
 from bpmlink.db.models import Operation, Step
+from bpmlink.embedded import free_port
+from bpmlink.redis import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
 from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, poll_state
 
@@ -117,12 +120,9 @@ async def test_a_failed_enqueue_after_commit_leaves_events_for_the_sweeper(
 ):
     json_source.add(4)
 
-    class DeadQueue:
-        async def enqueue_job(self, *args, **kwargs):
-            raise ConnectionError("Redis is down")
-
     real_queue = deps.queue
-    deps.queue = DeadQueue()
+    # Nothing listens on this port: every Redis command fails to connect.
+    deps.queue = arq_queue(ConnectionPool.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=1))
     result = await run_poll(deps, uuid.UUID(http_bundle_id))
     assert result.stored == 4
     state = await poll_state(sessionmaker, http_bundle_id)

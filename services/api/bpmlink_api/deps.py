@@ -68,21 +68,21 @@ class Jobs:
         self._request.state.after_commit.append(send)
 
 
-def _jobs(request: Request, _: Annotated[AsyncSession, Depends(_session, scope="function")]) -> Jobs:
+async def _jobs(request: Request, _: Annotated[AsyncSession, Depends(_session, scope="function")]) -> Jobs:
     return Jobs(request)
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _redis(request: Request) -> aioredis.Redis:
+async def _redis(request: Request) -> aioredis.Redis:
     client: aioredis.Redis = request.app.state.redis
     return client
 
 
-def _secret_box(request: Request) -> SecretBox:
+async def _secret_box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secret_box
     return box
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from arq.connections import ArqRedis
 from fastapi import FastAPI
 from redis.asyncio import ConnectionPool
@@ -12,14 +13,13 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from bpmlink import metrics
-from bpmlink.db.session import create_engine, create_sessionmaker
+from bpmlink.db.session import create_engine, create_sessionmaker, driver_url
 from bpmlink.redis import arq_queue
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, health_router, install_error_handlers
 
 from .endpoints import router as hooks_router
-from .queued import QueuedMarks
 from .service import Gateway
 
 
@@ -36,28 +36,45 @@ def create_queue(settings: Settings) -> ArqRedis:
     return arq_queue(pool)
 
 
+async def rollback_if_open(conn: asyncpg.Connection) -> None:
+    """asyncpg's default reset costs a round trip per release (RESET ALL …); the gateway never
+    changes session state, so only a transaction left open by a cancelled statement is undone."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_engine(settings, pool_size=20)
+        # SQLAlchemy for the rare queries (token lookups are cached, samples are one per bundle);
+        # a raw asyncpg pool for the event insert on every request, which is one statement.
+        app.state.engine = create_engine(settings, pool_size=5)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        # min_size=0: no connection at start, so the gateway starts while PostgreSQL is away.
+        app.state.db = await asyncpg.create_pool(
+            driver_url(settings),
+            min_size=0,
+            max_size=20,
+            server_settings={"application_name": "bpmlink-gateway"},
+            reset=rollback_if_open,
+        )
         app.state.redis = create_queue(settings)
-        marks = QueuedMarks(app.state.sessionmaker)
-        app.state.gateway = Gateway(
+        app.state.gateway = gateway = Gateway(
             sessionmaker=app.state.sessionmaker,
+            db=app.state.db,
             queue=app.state.redis,
             secret_box=SecretBox(settings),
             rate_per_minute=settings.hook_rate_per_minute,
-            marks=marks,
         )
-        marks.start()
+        gateway.handoff.start()
         try:
             yield
         finally:
-            await marks.stop()
+            await gateway.handoff.stop()
             await app.state.redis.aclose(close_connection_pool=True)
+            await app.state.db.close()
             await app.state.engine.dispose()
 
     app = FastAPI(title="bpmlink webhook gateway", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)

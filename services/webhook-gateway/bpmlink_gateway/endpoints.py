@@ -20,7 +20,7 @@ router = APIRouter()
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 

@@ -1,4 +1,4 @@
-"""The gateway's queries: the token's bundle, sample capture, sample events, queued marks.
+"""The gateway's queries: the token's bundle, sample capture, sample events.
 
 Events to process are inserted by bpmlink.events.store_event (the one place that stores and
 enqueues); only a captured sample, which has no operation and is never processed, is
@@ -8,7 +8,6 @@ inserted here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,14 +110,3 @@ async def insert_sample_event(
         )
     )
     return event_id
-
-
-async def mark_queued(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> int:
-    """pending → queued for events handed to Redis (a worker may have moved them on already)."""
-    result = await session.execute(
-        update(Event)
-        .where(Event.id.in_(event_ids), Event.state == EventState.pending)
-        .values(state=EventState.queued, enqueued_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,9 +1,9 @@
 """The gateway's decisions: token → bundle, rate, verification, parse, store, enqueue.
 
 Order matters for invariant 1 (DESIGN.md): the event and its operation are committed in one
-transaction before the caller answers 202; only then is the job enqueued, and a Redis
-failure is logged, not returned (the event waits as `pending` for the sweeper). A failure to
-store answers 503 so the sender retries.
+transaction before the caller answers 202; only then is the job handed to Redis (handoff.py,
+in the background, batched), and a Redis failure is logged, not returned (the event waits as
+`pending` for the sweeper). A failure to store answers 503 so the sender retries.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink.events import enqueue_event, store_event
+from bpmlink.events import store_event_now
 from bpmlink.logging import bind_log_context
 from bpmlink.security import SecretBox
 from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
@@ -30,8 +30,8 @@ from bpmlink.webhooks import decrypt_webhook_secret
 
 from . import repository
 from .breaker import RedisBreaker
+from .handoff import DB_ERRORS, Handoff
 from .parsing import BodyError, parse_request
-from .queued import QueuedMarks
 from .ratelimit import RateLimiter
 from .repository import HookTarget
 from .verification import VerificationFailed, verify_request
@@ -113,20 +113,22 @@ class Gateway:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        db: asyncpg.Pool,
         queue: ArqRedis,
         secret_box: SecretBox,
         rate_per_minute: int,
         cache: TargetCache | None = None,
-        marks: QueuedMarks | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.db = db
         self.queue = queue
         self.secret_box = secret_box
         self.breaker = RedisBreaker()
         self.limiter = RateLimiter(queue, rate_per_minute, self.breaker)
         self.cache = cache or TargetCache()
-        self.marks = marks or QueuedMarks(sessionmaker)
+        self.handoff = Handoff(db, queue, self.breaker)
         self._secrets: dict[bytes, str | None] = {}
+        self._loading: dict[str, asyncio.Future[HookTarget | None]] = {}
 
     async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
         target = await self._target(token)
@@ -168,13 +170,23 @@ class Gateway:
         if sampled:
             self.cache.forget(token)  # the flag is off now; let the next request see it
         elif accepted.should_enqueue:
-            await self._enqueue(accepted.event_id)
+            self.handoff.add(accepted.event_id)  # committed already: queued right after the 202
         return accepted
 
     async def _target(self, token: str) -> HookTarget | None:
         hit, target = self.cache.get(token)
         if hit:
             return target
+        # One lookup per token at a time: when the cache entry expires under load, every
+        # request in flight would otherwise ask PostgreSQL the same question at once.
+        loading = self._loading.get(token)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_target(token))
+            self._loading[token] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(token, None))
+        return await asyncio.shield(loading)
+
+    async def _load_target(self, token: str) -> HookTarget | None:
         try:
             async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
                 target = await repository.find_target(session, token)
@@ -202,17 +214,15 @@ class Gateway:
     async def _store(
         self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes, key: str | None
     ) -> tuple[Accepted, bool]:
-        """One transaction: a sample (bundle update + event) or store_event's event + operation."""
+        """Committed before it returns: a sample (bundle update + event) or the event + its operation."""
         try:
-            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
-                if target.capture_sample and await repository.claim_sample(session, target.id, item):
-                    event_id = await repository.insert_sample_event(
-                        session, target, item=item, request=record, body=body
-                    )
-                    await session.commit()
-                    return Accepted(event_id, should_enqueue=False, reason="sample"), True
-                stored = await store_event(
-                    session,
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
+                if target.capture_sample:
+                    event_id = await self._store_sample(target, item=item, record=record, body=body)
+                    if event_id is not None:
+                        return Accepted(event_id, should_enqueue=False, reason="sample"), True
+                stored = await store_event_now(
+                    self.db,
                     target.as_bundle(),
                     origin="webhook",
                     item=item,
@@ -220,8 +230,7 @@ class Gateway:
                     body=body,
                     idempotency_key=key,
                 )
-                await session.commit()
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (SQLAlchemyError, *DB_ERRORS) as exc:
             log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
         # A held event (bundle stopped) waits for the user's decision: not queued.
@@ -231,18 +240,16 @@ class Gateway:
             return Accepted(stored.id, should_enqueue=False, outcome="held", reason="bundle_stopped"), False
         return Accepted(stored.id, should_enqueue=True), False
 
-    async def _enqueue(self, event_id: uuid.UUID) -> None:
-        # Committed already: whatever Redis does, the answer stays 202 and the sweeper catches up.
-        if self.breaker.is_open:
-            log.info("event %s stored, not queued while Redis is down; the sweeper will queue it", event_id)
-            return
-        try:
-            await enqueue_event(self.queue, event_id)
-        except (RedisError, OSError, TimeoutError) as exc:
-            self.breaker.failed(exc)
-            log.warning("event %s stored but not queued (Redis: %s); the sweeper will queue it", event_id, exc)
-            return
-        self.marks.add(event_id)
+    async def _store_sample(
+        self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes
+    ) -> uuid.UUID | None:
+        """Keep the item as the bundle's sample if it still waits for one; None when another request won."""
+        async with self.sessionmaker() as session:
+            if not await repository.claim_sample(session, target.id, item):
+                return None
+            event_id = await repository.insert_sample_event(session, target, item=item, request=record, body=body)
+            await session.commit()
+            return event_id
 
 
 def idempotency_key(headers: Mapping[str, str], item: dict[str, Any], field: str | None) -> str | None:
@@ -268,9 +275,7 @@ def request_record(incoming: IncomingRequest, signature_header: str) -> dict[str
     headers = {
         name: value
         for name, value in incoming.headers.items()
-        if name not in _REDACTED_HEADERS
-        and name != secret_header
-        and not any(word in name for word in _REDACTED_WORDS)
+        if name not in _REDACTED_HEADERS and name != secret_header and not any(word in name for word in _REDACTED_WORDS)
     }
     return {
         "method": incoming.method,

@@ -19,9 +19,7 @@ class VerificationFailed(Exception):
     """The request is not from the configured sender; nothing is stored."""
 
 
-def verify_request(
-    mode: str, header_name: str, secret: str | None, headers: Mapping[str, str], body: bytes
-) -> None:
+def verify_request(mode: str, header_name: str, secret: str | None, headers: Mapping[str, str], body: bytes) -> None:
     """Raise VerificationFailed unless the request passes the bundle's verification mode."""
     if mode in ("", "none"):
         return

@@ -19,14 +19,13 @@ from typing import Any, cast
 
 from arq import func
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
 from bpmlink.db.models import Bundle, BundleStatus, Event, EventState, Import, Operation, OperationStatus
-from bpmlink.events import enqueue_event
+from bpmlink.events import enqueue_committed
 from bpmlink.imports import IMPORT_JOB, ImportFileError, iter_rows, row_key
 from bpmlink.search_terms import search_terms
 
@@ -35,22 +34,11 @@ from .polling import arq_queue
 log = logging.getLogger("bpmlink.worker")
 
 BATCH_SIZE = 500
-# Enqueues in flight at once: 10,000 rows one by one would wait on 10,000 Redis round trips.
-ENQUEUE_CONCURRENCY = 100
 
 Progress = Callable[[int, int], Awaitable[None]]
 # The tables, not the ORM classes: Core executemany skips the ORM's per-row bookkeeping.
 EVENTS = cast(Table, Event.__table__)
 OPERATIONS = cast(Table, Operation.__table__)
-
-
-async def _enqueue(queue: ArqRedis, event_ids: list[uuid.UUID]) -> None:
-    try:
-        for start in range(0, len(event_ids), ENQUEUE_CONCURRENCY):
-            chunk = event_ids[start : start + ENQUEUE_CONCURRENCY]
-            await asyncio.gather(*(enqueue_event(queue, event_id) for event_id in chunk))
-    except (RedisError, OSError) as exc:  # committed as `pending`: the sweeper queues them
-        log.warning("enqueue after an import batch failed; the sweeper will queue the events: %s", exc)
 
 
 async def store_rows(
@@ -156,7 +144,7 @@ async def run_import(
                 progress.rows_stored += stored_now
                 found, stored_total = progress.rows_found, progress.rows_stored
                 await session.commit()
-            await _enqueue(queue, to_queue)
+            await enqueue_committed(queue, to_queue)
             if on_batch is not None:
                 await on_batch(found, stored_total)
     finally:

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
-from bpmlink.events import enqueue_event, store_event
+from bpmlink.events import enqueue_committed, store_event
 from bpmlink.logging import bind_log_context
 from bpmlink.redis import arq_queue as queue_over
 from bpmlink.security import SecretBox
@@ -265,14 +265,6 @@ async def _store_page(
     return to_queue, len(created)
 
 
-async def _enqueue(queue: ArqRedis, event_ids: list[uuid.UUID]) -> None:
-    try:
-        for event_id in event_ids:
-            await enqueue_event(queue, event_id)
-    except (RedisError, OSError) as exc:  # committed as `pending`: the sweeper queues them
-        log.warning("enqueue after a poll failed; the sweeper will queue the events: %s", exc)
-
-
 def _describe(exc: SourceError) -> str:
     text_ = f"[{exc.code}] {exc.message}"
     if exc.steps:
@@ -351,7 +343,7 @@ async def run_poll(
             locked.last_error = None
             locked.failures = 0
             await session.commit()
-        await _enqueue(deps.queue, to_queue)
+        await enqueue_committed(deps.queue, to_queue)
         result.pages += 1
         result.found += len(page.items)
         result.stored += stored
@@ -459,7 +451,7 @@ async def run_backfill(
                 current.update(status="done", finished_at=_now())
             state.backfill = current
             await session.commit()
-        await _enqueue(deps.queue, to_queue)
+        await enqueue_committed(deps.queue, to_queue)
         cursor = page.next_cursor
         if not page.more:
             return "done"

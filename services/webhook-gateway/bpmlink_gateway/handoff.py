@@ -1,0 +1,112 @@
+"""Handing stored events to Redis off the request path, in batches, then marking them `queued`.
+
+The event is committed before the 202; the hand-off follows at once in a background task, so
+one script call queues every event that arrived meanwhile (under load a batch grows by
+itself) and one UPDATE per FLUSH_SECONDS marks them `queued`. Nothing here can lose an
+event: one that is not handed over (Redis down, gateway killed after its 202) stays `pending`
+and the sweeper queues it; its deterministic job id makes a second enqueue a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+
+import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from bpmlink.events import enqueue_events
+
+from .breaker import RedisBreaker
+
+log = logging.getLogger("bpmlink.gateway")
+
+FLUSH_SECONDS = 0.25
+MAX_BATCH = 2000
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+_MARK_QUEUED = """
+UPDATE events SET state = 'queued', enqueued_at = now()
+WHERE id = ANY($1::uuid[]) AND state = 'pending'
+"""
+
+
+class Handoff:
+    def __init__(
+        self, db: asyncpg.Pool, queue: ArqRedis, breaker: RedisBreaker, interval: float = FLUSH_SECONDS
+    ) -> None:
+        self.db = db
+        self.queue = queue
+        self.breaker = breaker
+        self.interval = interval
+        self._waiting: list[uuid.UUID] = []  # stored, not yet in Redis
+        self._queued: list[uuid.UUID] = []  # in Redis, not yet marked
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, event_id: uuid.UUID) -> None:
+        self._waiting.append(event_id)
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="gateway-handoff")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Enqueue what waits and mark what is queued; returns how many rows were marked."""
+        await self._enqueue()
+        return await self._mark()
+
+    async def _enqueue(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            if self.breaker.is_open:
+                log.info("%d events stored, not queued while Redis is down; the sweeper queues them", len(batch))
+                continue
+            try:
+                await enqueue_events(self.queue, batch)
+            except (RedisError, OSError, TimeoutError) as exc:
+                self.breaker.failed(exc)
+                log.warning("%d events stored but not queued (Redis: %s); the sweeper queues them", len(batch), exc)
+                continue
+            self._queued += batch
+
+    async def _mark(self) -> int:
+        marked = 0
+        while self._queued:
+            batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+            try:
+                result = await self.db.execute(_MARK_QUEUED, batch)
+            except DB_ERRORS as exc:
+                # Left pending: the sweeper re-enqueues them (a no-op in Redis) and marks them.
+                log.warning("could not mark %d events queued: %s", len(batch), exc)
+                continue
+            marked += int(result.rsplit(" ", 1)[-1])
+        return marked
+
+    async def _run(self) -> None:
+        next_mark = time.monotonic() + self.interval
+        while True:
+            if not self._waiting:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.001, next_mark - time.monotonic())):
+                        await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._enqueue()
+                if time.monotonic() >= next_mark:
+                    await self._mark()
+                    next_mark = time.monotonic() + self.interval
+            except Exception:  # a bug here must not end the hand-off; the sweeper covers what it missed
+                log.exception("event hand-off failed")
