@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from arq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit, metrics
@@ -28,7 +30,6 @@ from bpmlink.db.models import (
     FINAL_STATUSES,
     Bundle,
     BundleStatus,
-    BundleVersion,
     Event,
     EventState,
     Operation,
@@ -69,46 +70,111 @@ class _Failed(Exception):
         self.stop_bundle = stop_bundle
 
 
-async def _claim(session: AsyncSession, event_id: uuid.UUID) -> tuple[Event, Operation, Bundle, dict[str, Any]] | None:
-    """Lock the operation row for this run and mark it processing; None if there is nothing to do."""
+@dataclass
+class Claimed:
+    """What one run needs of its event, operation and bundle, read by the claiming statement."""
+
+    event_id: uuid.UUID
+    operation_id: uuid.UUID
+    workspace_id: uuid.UUID
+    bundle_id: uuid.UUID
+    bundle_name: str
+    attempts: int
+    item: dict[str, Any]
+    config: BundleConfig
+    mapped_data: dict[str, Any] | None = None
+
+
+# The tables, not the ORM classes: Core statements skip the ORM's bulk-persistence layer.
+OPERATIONS = cast(Table, Operation.__table__)
+EVENTS = cast(Table, Event.__table__)
+STEPS = cast(Table, Step.__table__)
+_UNFINISHED = tuple(s.value for s in OperationStatus if s not in FINAL_STATUSES)
+# One statement marks the operation processing (locking its row like SELECT … FOR UPDATE) and
+# reads the event, the bundle and its current version; anything unusual falls to _settle.
+_CLAIM = (
+    text(
+        """
+    UPDATE operations AS o
+    SET status = 'processing', attempts = o.attempts + 1, config_version = b.config_version, updated_at = now()
+    FROM events AS e, bundles AS b, bundle_versions AS v
+    WHERE o.event_id = :event_id AND e.id = o.event_id AND b.id = e.bundle_id
+      AND v.bundle_id = b.id AND v.version = b.config_version
+      AND e.state NOT IN ('held', 'discarded', 'sample')
+      AND o.status IN :unfinished
+      AND b.deleted_at IS NULL
+    RETURNING o.id, o.attempts, e.item, e.workspace_id, e.bundle_id, b.name, b.config_version, v.config
+    """
+    )
+    .bindparams(bindparam("unfinished", expanding=True))
+    .columns(
+        id=UUID(as_uuid=True),
+        attempts=Integer,
+        item=JSONB,
+        workspace_id=UUID(as_uuid=True),
+        bundle_id=UUID(as_uuid=True),
+        name=String,
+        config_version=Integer,
+        config=JSONB,
+    )
+)
+
+# Parsed configurations by (bundle, version): a saved version never changes.
+_CONFIGS: dict[tuple[uuid.UUID, int], BundleConfig] = {}
+_CONFIGS_MAX = 1000
+
+
+def _config(bundle_id: uuid.UUID, version: int, raw: dict[str, Any]) -> BundleConfig:
+    key = (bundle_id, version)
+    config = _CONFIGS.get(key)
+    if config is None:
+        if len(_CONFIGS) >= _CONFIGS_MAX:
+            _CONFIGS.clear()
+        config = _CONFIGS[key] = BundleConfig.model_validate(raw)
+    return config
+
+
+async def _claim(session: AsyncSession, event_id: uuid.UUID) -> Claimed | None:
+    """Mark the operation processing for this run; None if there is nothing to do."""
+    row = (await session.execute(_CLAIM, {"event_id": event_id, "unfinished": _UNFINISHED})).one_or_none()
+    if row is None:
+        await _settle(session, event_id)
+        return None
+    return Claimed(
+        event_id=event_id,
+        operation_id=row.id,
+        workspace_id=row.workspace_id,
+        bundle_id=row.bundle_id,
+        bundle_name=row.name,
+        attempts=row.attempts,
+        item=row.item,
+        config=_config(row.bundle_id, row.config_version, row.config),
+    )
+
+
+async def _settle(session: AsyncSession, event_id: uuid.UUID) -> None:
+    """The cases the claim skips: a finished operation leaves its event `done`; a deleted bundle fails it."""
     event = await session.get(Event, event_id)
     if event is None or event.state in (EventState.held, EventState.discarded, EventState.sample):
-        return None
+        return
     op = await session.scalar(select(Operation).where(Operation.event_id == event_id).with_for_update())
     if op is None or op.status in FINAL_STATUSES:
         if event.state != EventState.done:
             event.state = EventState.done
-        return None
+        return
     bundle = await session.get(Bundle, event.bundle_id)
-    if bundle is None:
-        return None
-    if bundle.deleted_at is not None:
+    if bundle is not None and bundle.deleted_at is not None:
         op.status, op.error, op.finished_at = OperationStatus.failed, "the bundle was deleted", datetime.now(UTC)
         event.state = EventState.done
-        return None
-    # An edit applies to events processed after the save: run the bundle's current version.
-    version = await session.get(BundleVersion, (event.bundle_id, bundle.config_version))
-    if version is None:
-        return None
-    op.config_version = bundle.config_version
-    op.status = OperationStatus.processing
-    op.attempts += 1
-    return event, op, bundle, version.config
 
 
-async def _run(
-    ctx: dict[str, Any],
-    session: AsyncSession,
-    event: Event,
-    op: Operation,
-    config: BundleConfig,
-    recorder: StepRecorder,
-) -> PushResult:
-    verdict = explain(config.filter, event.item)
+async def _run(ctx: dict[str, Any], session: AsyncSession, claimed: Claimed, recorder: StepRecorder) -> PushResult:
+    config = claimed.config
+    verdict = explain(config.filter, claimed.item)
     if not verdict.passed:
         return PushResult(OperationStatus.filtered, None, verdict.reason or "the filter did not pass")
     box: SecretBox = ctx["secret_box"]
-    target = await get_connection(session, event.workspace_id, config.target.connection_id)
+    target = await get_connection(session, claimed.workspace_id, config.target.connection_id)
     if target is None:
         raise _Failed("the bundle's bpm'online connection was deleted", stop_bundle=True)
     pool: BpmClientPool = ctx["bpm_clients"]
@@ -118,41 +184,43 @@ async def _run(
     if entity is None:
         raise _Failed(f"bpm'online has no entity {config.target.entity!r} any more")
     fields = target_fields(entity)
-    mapped = await apply_mapping(config.mapping, event.item, fields, make_resolver(client, recorder, allow_create=True))
-    op.mapped_data = mapped.values
+    mapped = await apply_mapping(
+        config.mapping, claimed.item, fields, make_resolver(client, recorder, allow_create=True)
+    )
+    claimed.mapped_data = mapped.values
     if not mapped.ok:
         raise _Failed("; ".join(f"{e.field}: {e.message}" for e in mapped.errors))
     return await push(
         client,
         ctx["redis"],
-        bundle_id=event.bundle_id,
-        event_id=event.id,
+        bundle_id=claimed.bundle_id,
+        event_id=claimed.event_id,
         entity=config.target.entity,
         values=mapped.values,
         fields=fields,
         policy=config.dedup,
-        retry=op.attempts > 1,
+        retry=claimed.attempts > 1,
         recorder=recorder,
     )
 
 
-def _step_rows(op: Operation, steps: list[StepRecord]) -> list[Step]:
+def _step_rows(claimed: Claimed, steps: list[StepRecord]) -> list[dict[str, Any]]:
     return [
-        Step(
-            operation_id=op.id,
-            attempt=op.attempts,
-            position=i,
-            system=s.system,
-            method=s.method,
-            url=s.url,
-            request_headers=s.request_headers,
-            request_body=s.request_body,
-            status=s.status,
-            response_body=s.response_body,
-            duration_ms=round(s.duration_ms),
-            error=s.error,
-            started_at=s.started_at,
-        )
+        {
+            "operation_id": claimed.operation_id,
+            "attempt": claimed.attempts,
+            "position": i,
+            "system": s.system,
+            "method": s.method,
+            "url": s.url,
+            "request_headers": s.request_headers,
+            "request_body": s.request_body,
+            "status": s.status,
+            "response_body": s.response_body,
+            "duration_ms": round(s.duration_ms),
+            "error": s.error,
+            "started_at": s.started_at,
+        }
         for i, s in enumerate(steps)
     ]
 
@@ -166,67 +234,83 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
         await session.commit()
     if claimed is None:
         return "nothing to do"
-    event, op, bundle, raw_config = claimed
-    bind_log_context(workspace_id=bundle.workspace_id, bundle_id=bundle.id, operation_id=op.id)
+    bind_log_context(workspace_id=claimed.workspace_id, bundle_id=claimed.bundle_id, operation_id=claimed.operation_id)
     recorder = StepRecorder()
     retry_in: float | None = None
     stop_reason: str | None = None
+    record_id: uuid.UUID | None = None
     async with ctx["sessionmaker"]() as session:
-        session.add_all([event, op])
         try:
-            result = await _run(ctx, session, event, op, BundleConfig.model_validate(raw_config), recorder)
-            op.status, op.error = result.status, result.note
-            op.record_id = uuid.UUID(result.record_id) if result.record_id else None
+            result = await _run(ctx, session, claimed, recorder)
+            status, error = result.status, result.note
+            record_id = uuid.UUID(result.record_id) if result.record_id else None
         except TransientError as exc:
             if job_try < MAX_TRIES:
-                op.status, op.error = OperationStatus.retrying, f"{exc} (will retry)"
+                status, error = OperationStatus.retrying, f"{exc} (will retry)"
                 retry_in = backoff_seconds(job_try, exc.retry_after)
                 metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
             else:
-                op.status, op.error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
+                status, error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
         except (AuthError, ConfigurationError) as exc:
-            op.status, op.error = OperationStatus.failed, str(exc)
+            status, error = OperationStatus.failed, str(exc)
             stop_reason = f"bpm'online refused the connection: {exc}"
         except BpmError as exc:
-            op.status, op.error = OperationStatus.failed, str(exc)
+            status, error = OperationStatus.failed, str(exc)
         except _Failed as exc:
-            op.status, op.error = OperationStatus.failed, exc.message
+            status, error = OperationStatus.failed, exc.message
             stop_reason = exc.message if exc.stop_bundle else None
         except MappingError as exc:
-            op.status, op.error = OperationStatus.failed, f"{exc.field}: {exc.message}" if exc.field else exc.message
-        session.add_all(_step_rows(op, recorder.steps))
-        op.search_terms = search_terms(event.item, op.mapped_data, op.record_id)
-        if op.status in FINAL_STATUSES:
-            op.finished_at = datetime.now(UTC)
-            event.state = EventState.done
+            status, error = OperationStatus.failed, f"{exc.field}: {exc.message}" if exc.field else exc.message
+        final = status in FINAL_STATUSES
+        await session.execute(
+            update(OPERATIONS)
+            .where(OPERATIONS.c.id == claimed.operation_id)
+            .values(
+                status=status,
+                error=error,
+                record_id=record_id,
+                mapped_data=claimed.mapped_data,
+                search_terms=search_terms(claimed.item, claimed.mapped_data, record_id),
+                finished_at=datetime.now(UTC) if final else None,
+            )
+        )
+        if final:
+            await session.execute(update(EVENTS).where(EVENTS.c.id == claimed.event_id).values(state=EventState.done))
+        if recorder.steps:
+            await session.execute(insert(STEPS), _step_rows(claimed, recorder.steps))  # one executemany
         incident_id: int | None = None
         if stop_reason:
-            # Every next event would fail the same way: stop the bundle, say why, tell people once.
-            stopped_now = await session.scalar(
-                update(Bundle)
-                .where(Bundle.id == bundle.id, Bundle.status.in_((BundleStatus.running, BundleStatus.waiting)))
-                .values(status=BundleStatus.error, status_reason=stop_reason)
-                .returning(Bundle.id)
-            )
-            if stopped_now is not None:
-                await audit.record_bundle_error(
-                    session,
-                    workspace_id=bundle.workspace_id,
-                    bundle_id=bundle.id,
-                    bundle_name=bundle.name,
-                    reason=stop_reason,
-                )
-                incident_id = await open_incident(
-                    session,
-                    bundle,
-                    kind="bundle_error",
-                    key=f"bundle_error:{bundle.id}:{op.id}",
-                    message=f"the bundle «{bundle.name}» was stopped: {stop_reason}",
-                )
+            incident_id = await _stop_bundle(session, claimed, stop_reason)
         await session.commit()
     if incident_id is not None:
         await enqueue_delivery(ctx["arq"], incident_id)
-    log.info("operation %s", op.status if retry_in is None else f"{op.status}, again in {retry_in:.1f} s")
+    log.info("operation %s", status if retry_in is None else f"{status}, again in {retry_in:.1f} s")
     if retry_in is not None:
         raise Retry(defer=retry_in)
-    return str(op.status)
+    return str(status)
+
+
+async def _stop_bundle(session: AsyncSession, claimed: Claimed, reason: str) -> int | None:
+    """Every next event would fail the same way: stop the bundle, say why, tell people once."""
+    stopped_now = await session.scalar(
+        update(Bundle)
+        .where(Bundle.id == claimed.bundle_id, Bundle.status.in_((BundleStatus.running, BundleStatus.waiting)))
+        .values(status=BundleStatus.error, status_reason=reason)
+        .returning(Bundle.id)
+    )
+    if stopped_now is None:
+        return None
+    await audit.record_bundle_error(
+        session,
+        workspace_id=claimed.workspace_id,
+        bundle_id=claimed.bundle_id,
+        bundle_name=claimed.bundle_name,
+        reason=reason,
+    )
+    return await open_incident(
+        session,
+        Bundle(id=claimed.bundle_id, workspace_id=claimed.workspace_id),
+        kind="bundle_error",
+        key=f"bundle_error:{claimed.bundle_id}:{claimed.operation_id}",
+        message=f"the bundle «{claimed.bundle_name}» was stopped: {reason}",
+    )
