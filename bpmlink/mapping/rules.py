@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from bpmlink.mapping.conversions import Conversion, normalize_step
+from bpmlink.mapping.conversions import Conversion, ToDate, normalize_step
 from bpmlink.mapping.errors import FieldError
 from bpmlink.mapping.paths import parse_path
 from bpmlink.mapping.templates import TemplateError, check_template
@@ -147,6 +147,27 @@ _RULES = TypeAdapter(list[MappingRule])
 def parse_mapping(data: Sequence[Any]) -> list[MappingRule]:
     """Validate the bundle's ``mapping`` JSON list; raises pydantic.ValidationError."""
     return MappingSpec(rules=_RULES.validate_python(list(data))).rules
+
+
+def with_default_timezone(rules: Sequence[MappingRule], timezone: str) -> list[MappingRule]:
+    """The rules with `timezone` written into every ``date`` step that names none.
+
+    Steps with a zone of their own are left alone. A bundle is saved with the saving
+    user's profile zone made explicit this way, so what it does never depends on whose
+    profile is read later or on a later profile change. Conversions live only in a rule's
+    ``convert`` (a lookup rule's included; lookups, filters and dedup have none).
+    `timezone` is an IANA name the caller has checked (the profile API only takes those).
+    """
+
+    def stamped(step: Any) -> Any:
+        if isinstance(step, ToDate) and step.timezone is None:
+            return step.model_copy(update={"timezone": timezone})
+        return step
+
+    return [
+        rule.model_copy(update={"convert": [stamped(step) for step in rule.convert]}) if rule.convert else rule
+        for rule in rules
+    ]
 
 
 def check_rules(rules: Sequence[MappingRule], fields: Mapping[str, TargetField]) -> list[FieldError]:

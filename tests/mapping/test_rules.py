@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from bpmlink.mapping.rules import MappingRule, check_rules, parse_mapping, unmapped_required
+from bpmlink.mapping.rules import MappingRule, check_rules, parse_mapping, unmapped_required, with_default_timezone
 from bpmlink.mapping.types import TargetField
 
 DESIGN_EXAMPLE = [
@@ -92,3 +92,26 @@ def test_check_rules_against_metadata():
     assert ("Nope", "the entity has no such field") in problems
     assert any(f == "AccountId" and "refers to Account" in m for f, m in problems)
     assert [e.field for e in unmapped_required(rules, fields)] == ["Name"]
+
+
+def test_default_timezone_fills_only_date_steps_without_one():
+    rules = parse_mapping(
+        [
+            {"target": "MeetingDate", "source": "when", "convert": ["trim", {"name": "date", "format": "%d.%m.%Y"}]},
+            {"target": "DueDate", "source": "due", "convert": [{"name": "to_date", "timezone": "Asia/Tokyo"}]},
+            {"target": "Notes", "template": "{{ when }}", "convert": ["datetime", "trim"]},
+            {"target": "OwnerId", "lookup": {"entity": "Contact", "value": "{{ o }}"}, "convert": ["date"]},
+            {"target": "Email", "source": "email"},
+        ]
+    )
+    stamped = with_default_timezone(rules, "Europe/Moscow")
+    dumped = [r.model_dump(mode="json", exclude_none=True) for r in stamped]
+    assert dumped[0]["convert"] == [
+        {"name": "trim"},
+        {"name": "date", "format": "%d.%m.%Y", "timezone": "Europe/Moscow"},
+    ]
+    assert dumped[1]["convert"] == [{"name": "date", "timezone": "Asia/Tokyo"}]  # its own zone is kept
+    assert dumped[2]["convert"] == [{"name": "date", "timezone": "Europe/Moscow"}, {"name": "trim"}]
+    assert dumped[3]["convert"] == [{"name": "date", "timezone": "Europe/Moscow"}]
+    assert stamped[4] is rules[4]
+    assert parse_mapping(dumped) == stamped  # what is stored reads back the same

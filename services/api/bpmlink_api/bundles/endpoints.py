@@ -151,4 +151,4 @@ async def preview_bundle(
     redis: RedisDep,
     body: PreviewIn | None = None,
 ) -> PreviewOut:
-    return await service.preview(session, box, settings, redis, actor.workspace_id, bundle_id, body or PreviewIn())
+    return await service.preview(session, box, settings, redis, actor, bundle_id, body or PreviewIn())

@@ -29,12 +29,14 @@ from bpmlink.db.models import (
     Operation,
     OperationStatus,
     PollState,
+    User,
 )
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
+from bpmlink.mapping.rules import MappingRule, with_default_timezone
 from bpmlink.pipeline.lookups import make_resolver
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings
@@ -190,8 +192,19 @@ async def list_bundles(
     return items, next_cursor
 
 
-def _config(body: BundleIn) -> BundleConfig:
-    return BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret"}))
+async def _with_profile_timezone(session: AsyncSession, actor: Actor, rules: list[MappingRule]) -> list[MappingRule]:
+    """Date steps without a zone take the acting user's profile zone, written into the rule."""
+    timezone = (await session.execute(select(User.timezone).where(User.id == actor.user_id))).scalar_one()
+    return with_default_timezone(rules, timezone)
+
+
+async def _config(session: AsyncSession, actor: Actor, body: BundleIn) -> BundleConfig:
+    """The configuration to store. Date steps are saved with an explicit zone (the saver's profile
+    zone when the body names none, "UTC" included), so a later profile change or another editor's
+    save never changes what a saved bundle does."""
+    config = BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret"}))
+    config.mapping = await _with_profile_timezone(session, actor, config.mapping)
+    return config
 
 
 async def create(
@@ -202,7 +215,7 @@ async def create(
     actor: Actor,
     body: BundleIn,
 ) -> BundleOut:
-    config = _config(body)
+    config = await _config(session, actor, body)
     trigger = await validation.validate(session, box, settings, redis, actor.workspace_id, config)
     stored = config.stored()
     bundle = Bundle(
@@ -244,7 +257,7 @@ async def update_config(
 ) -> BundleOut:
     """Save a new configuration; events processed after this run with the new version."""
     bundle = await get_bundle(session, actor.workspace_id, bundle_id)
-    config = _config(body)
+    config = await _config(session, actor, body)
     if config.source.app != bundle.source_app or config.source.trigger != bundle.config["source"]["trigger"]:
         raise InvalidInput(
             "the source of a saved bundle cannot change; create a new bundle",
@@ -496,18 +509,21 @@ async def preview(
     box: SecretBox,
     settings: Settings,
     redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
+    actor: Actor,
     bundle_id: uuid.UUID,
     body: PreviewIn,
 ) -> PreviewOut:
-    """The mapping applied to the sample: reads lookups, writes nothing."""
+    """The mapping applied to the sample: reads lookups, writes nothing. An unsaved mapping gets
+    the caller's profile zone in its date steps as a save would, so the preview shows what the
+    saved bundle will do."""
+    workspace_id = actor.workspace_id
     bundle = await get_bundle(session, workspace_id, bundle_id)
     item = body.item if body.item is not None else bundle.sample
     if item is None:
         raise InvalidInput("no sample yet: send a test request or fetch a sample first")
     config = BundleConfig.model_validate(bundle.config)
     if body.mapping is not None:
-        config.mapping = body.mapping
+        config.mapping = await _with_profile_timezone(session, actor, body.mapping)
     if "filter" in body.model_fields_set:
         config.filter = body.filter
     try:
