@@ -96,16 +96,20 @@ export type DedupMode = Schemas['DedupMode'];
 export type UpdateRule = Schemas['UpdateRule'];
 export type Lookup = Schemas['LookupSpec'];
 
+/** A conversion step: a bare name (the api's shorthand, `"trim"` for `{"name": "trim"}`) or `{name, ...arguments}`. */
+export type ConversionStep = string | { name: string; [param: string]: unknown };
+
 /**
- * A mapping rule as the wizard edits it: conversions by name (the api's shorthand,
- * `"trim"` for `{"name": "trim"}`), so it is narrower than the generated type.
+ * A mapping rule as the wizard edits it: conversions by editor name (`"phone_e164_ru"`), or as
+ * the api's `{name, ...}` object when they carry arguments the editor keeps (a date's format and
+ * time zone), so it is narrower than the generated type.
  */
 export interface MappingRule {
   target: string;
   source?: string | null;
   template?: string | null;
   constant?: unknown;
-  convert?: string[];
+  convert?: ConversionStep[];
   lookup?: Lookup | null;
 }
 
@@ -120,7 +124,7 @@ export interface BundleInput {
   name: string;
   source: { app: string; connection_id: string | null; trigger: string; config: Record<string, unknown> };
   target: { connection_id: string; action: 'create_record' | 'update_record'; entity: string };
-  mapping: Array<Omit<MappingRule, 'convert'> & { convert?: Array<string | { name: string; [param: string]: unknown }> }>;
+  mapping: MappingRule[];
   dedup: Dedup;
   schedule: { interval_minutes: number };
 }

@@ -12,11 +12,12 @@ const FIELDS: EntityField[] = [
   { name: 'Email', type: 'string', required: false, read_only: false },
   { name: 'Name', type: 'string', required: true, read_only: false },
   { name: 'AccountId', type: 'guid', required: false, read_only: false, lookup_entity: 'Account' },
+  { name: 'BirthDate', type: 'datetime', required: false, read_only: false },
 ];
 const SAMPLE = { first_name: 'Anna', last_name: 'Petrova', email: 'anna@example.com' };
 
-function Harness({ onChange }: { onChange?: (m: MappingRule[]) => void }) {
-  const [mapping, setMapping] = useState<MappingRule[]>([]);
+function Harness({ onChange, initial = [], profileTimeZone }: { onChange?: (m: MappingRule[]) => void; initial?: MappingRule[]; profileTimeZone?: string }) {
+  const [mapping, setMapping] = useState<MappingRule[]>(initial);
   return (
     <MappingEditor
       fields={FIELDS}
@@ -27,6 +28,7 @@ function Harness({ onChange }: { onChange?: (m: MappingRule[]) => void }) {
       }}
       sampleFields={flattenSample(SAMPLE)}
       preview={localPreview(mapping, SAMPLE)}
+      profileTimeZone={profileTimeZone}
     />
   );
 }
@@ -35,7 +37,7 @@ describe('MappingEditor', () => {
   it('lists every field, required ones first and marked', () => {
     renderWithProviders(<Harness />);
     const rows = screen.getAllByTestId(/^mapping-row-/).map((r) => r.dataset.testid);
-    expect(rows).toEqual(['mapping-row-Name', 'mapping-row-AccountId', 'mapping-row-Email', 'mapping-row-MobilePhone']);
+    expect(rows).toEqual(['mapping-row-Name', 'mapping-row-AccountId', 'mapping-row-BirthDate', 'mapping-row-Email', 'mapping-row-MobilePhone']);
     expect(within(screen.getByTestId('mapping-row-Name')).getByText('required')).toBeInTheDocument();
     expect(within(screen.getByTestId('mapping-row-Email')).queryByText('required')).toBeNull();
   });
@@ -75,6 +77,34 @@ describe('MappingEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith([
       { target: 'AccountId', lookup: { entity: 'Account', by: 'Name', value: '', create_if_missing: false } },
     ]);
+  });
+
+  it('a date conversion names the profile time zone as its default and takes another one', async () => {
+    const user = userEvent.setup();
+    const onChange = vi.fn();
+    const initial = [{ target: 'BirthDate', source: 'born', convert: ['trim', 'date'] }];
+    renderWithProviders(<Harness initial={initial} onChange={onChange} profileTimeZone="Europe/Moscow" />);
+    const zone = within(screen.getByTestId('mapping-row-BirthDate')).getByLabelText('Time zone of the dates for BirthDate');
+    expect(zone).toHaveAttribute('placeholder', 'Default: Europe/Moscow (your profile)');
+    expect(zone).toHaveValue('');
+    await user.type(zone, 'Asia/Tok');
+    await user.click(await screen.findByRole('option', { name: 'Asia/Tokyo' }));
+    expect(onChange).toHaveBeenLastCalledWith([{ target: 'BirthDate', source: 'born', convert: ['trim', { name: 'date', timezone: 'Asia/Tokyo' }] }]);
+    expect(zone).toHaveValue('Asia/Tokyo');
+  });
+
+  it('a date step’s own time zone is shown; in Russian the default says it comes from the profile', () => {
+    const initial = [
+      { target: 'BirthDate', source: 'born', convert: [{ name: 'date', timezone: 'Asia/Tokyo' }] },
+      { target: 'Email', source: 'email', convert: ['date'] },
+    ];
+    renderWithProviders(<Harness initial={initial} profileTimeZone="Europe/Moscow" />, { lang: 'ru' });
+    expect(within(screen.getByTestId('mapping-row-BirthDate')).getByTestId('date-timezone')).toHaveValue('Asia/Tokyo');
+    expect(within(screen.getByTestId('mapping-row-Email')).getByTestId('date-timezone')).toHaveAttribute(
+      'placeholder',
+      'По умолчанию: Europe/Moscow (из профиля)',
+    );
+    expect(within(screen.getByTestId('mapping-row-Name')).queryByTestId('date-timezone')).toBeNull();
   });
 
   it('shows the field labels in Russian', () => {

@@ -8,6 +8,7 @@ import {
   MultiSelect,
   Paper,
   SegmentedControl,
+  Select,
   SimpleGrid,
   Stack,
   Switch,
@@ -18,10 +19,23 @@ import {
 } from '@mantine/core';
 import IconBraces from '@tabler/icons-react/icons/IconBraces';
 import IconSearch from '@tabler/icons-react/icons/IconSearch';
-import { useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EntityField, MappingRule } from '@/api/types';
-import { CONVERSIONS, type MappingMode, type SampleField, orderFields, putRule, ruleMode, setRuleMode } from './model';
+import { timeZones } from '@/lib/format';
+import {
+  CONVERSIONS,
+  type MappingMode,
+  type SampleField,
+  conversionName,
+  orderFields,
+  putRule,
+  ruleMode,
+  setConversions,
+  setRuleMode,
+  stepTimeZone,
+  withTimeZone,
+} from './model';
 
 export interface MappingEditorProps {
   fields: EntityField[];
@@ -31,6 +45,8 @@ export interface MappingEditorProps {
   preview?: Record<string, unknown>;
   errors?: Record<string, string | undefined>;
   readOnly?: boolean;
+  /** The user's profile time zone: what a date conversion without one is saved with. */
+  profileTimeZone?: string;
 }
 
 function short(v: unknown): string {
@@ -40,7 +56,7 @@ function short(v: unknown): string {
 }
 
 /** Every field of the entity, required ones first, each with how its value is built. */
-export function MappingEditor({ fields, mapping, onChange, sampleFields, preview, errors = {}, readOnly }: MappingEditorProps) {
+export function MappingEditor({ fields, mapping, onChange, sampleFields, preview, errors = {}, readOnly, profileTimeZone }: MappingEditorProps) {
   const { t } = useTranslation();
   const [query, setQuery] = useState('');
   const [onlyMapped, setOnlyMapped] = useState(false);
@@ -84,6 +100,7 @@ export function MappingEditor({ fields, mapping, onChange, sampleFields, preview
           hasPreview={!!preview && field.name in preview}
           error={errors[`mapping.${field.name}`]}
           readOnly={readOnly}
+          profileTimeZone={profileTimeZone}
         />
       ))}
     </Stack>
@@ -99,6 +116,7 @@ function MappingRow(props: {
   hasPreview: boolean;
   error?: string;
   readOnly?: boolean;
+  profileTimeZone?: string;
 }) {
   const { t } = useTranslation();
   const { field, rule, onRule, sampleFields } = props;
@@ -235,13 +253,27 @@ function MappingRow(props: {
               placeholder={rule.convert?.length ? undefined : t('wizard.conversions')}
               disabled={props.readOnly}
               data={CONVERSIONS.map((c) => ({ value: c, label: t(`conversions.${c}`) }))}
-              value={rule.convert ?? []}
-              onChange={(convert) => onRule({ ...rule, convert })}
+              value={(rule.convert ?? []).map(conversionName)}
+              onChange={(names) => onRule({ ...rule, convert: setConversions(rule.convert, names) })}
               clearable
               comboboxProps={{ withinPortal: true }}
               data-testid="conversions"
             />
           )}
+          {mode !== 'lookup' &&
+            (rule.convert ?? []).map(
+              (step, i) =>
+                conversionName(step) === 'date' && (
+                  <DateTimeZoneSelect
+                    key={i}
+                    field={field.name}
+                    value={stepTimeZone(step)}
+                    onChange={(tz) => onRule({ ...rule, convert: rule.convert!.map((s, j) => (j === i ? withTimeZone(s, tz) : s)) })}
+                    profileTimeZone={props.profileTimeZone}
+                    readOnly={props.readOnly}
+                  />
+                ),
+            )}
           {props.error && (
             <Text size="xs" c="red" role="alert">
               {props.error}
@@ -258,6 +290,44 @@ function MappingRow(props: {
         </Stack>
       )}
     </Paper>
+  );
+}
+
+/**
+ * The zone a date conversion reads local times in. Left empty, the bundle is saved with the
+ * saving user's profile zone, which the placeholder names.
+ */
+function DateTimeZoneSelect(props: {
+  field: string;
+  value: string | null;
+  onChange: (tz: string | null) => void;
+  profileTimeZone?: string;
+  readOnly?: boolean;
+}) {
+  const { t } = useTranslation();
+  const zones = useMemo(() => {
+    const list = timeZones();
+    return props.value && !list.includes(props.value) ? [props.value, ...list] : list;
+  }, [props.value]);
+  return (
+    <Select
+      size="xs"
+      label={t('wizard.dateTimeZone')}
+      aria-label={t('wizard.dateTimeZoneFor', { field: props.field })}
+      placeholder={
+        props.profileTimeZone ? t('wizard.dateTimeZoneDefault', { zone: props.profileTimeZone }) : t('wizard.dateTimeZoneDefaultProfile')
+      }
+      data={zones}
+      value={props.value}
+      onChange={props.onChange}
+      searchable
+      clearable
+      disabled={props.readOnly}
+      nothingFoundMessage={t('common.nothingFound')}
+      maxDropdownHeight={240}
+      comboboxProps={{ withinPortal: true }}
+      data-testid="date-timezone"
+    />
   );
 }
 

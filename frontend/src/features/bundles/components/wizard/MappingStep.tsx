@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import type { PreviewResult } from '@/api/types';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
+import { useMe } from '@/features/auth/api';
 import { useEntityFields } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
 import { usePreview, useSample, useSaveBundle } from '../../api';
@@ -18,6 +19,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
   const { t } = useTranslation();
   const err = useErrorText(errors);
   const fields = useEntityFields(draft.target.connection_id, draft.target.entity);
+  const me = useMe();
   const sample = useSample(ctx.bundle?.id, false);
   const sampleData = sample.data?.sample ?? null;
   const sampleFields = useMemo<SampleField[]>(
@@ -92,6 +94,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
               preview={shown}
               errors={rowErrors}
               readOnly={ctx.readOnly}
+              profileTimeZone={me.data?.user.timezone}
             />
           )}
         </Stack>

@@ -1,7 +1,7 @@
 import { Alert, Badge, Card, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { localized } from '@/i18n';
-import { ruleMode } from './model';
+import { conversionName, ruleMode } from './model';
 import type { StepProps } from './types';
 
 export function ReviewStep({ draft, errors, ctx }: StepProps) {
@@ -65,8 +65,8 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
                 {ruleMode(r) === 'constant' && JSON.stringify(r.constant)}
                 {ruleMode(r) === 'lookup' && `${r.lookup?.entity}.${r.lookup?.by} = ${r.lookup?.value}`}
               </Text>
-              {(r.convert ?? []).map((c) => (
-                <Badge key={c} size="xs" variant="outline" tt="none">
+              {(r.convert ?? []).map(conversionName).map((c, i) => (
+                <Badge key={i} size="xs" variant="outline" tt="none">
                   {t(`conversions.${c}`, { defaultValue: c })}
                 </Badge>
               ))}

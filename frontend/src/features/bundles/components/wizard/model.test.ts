@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { MappingRule } from '@/api/types';
+import type { Bundle, MappingRule } from '@/api/types';
 import {
   STEPS,
   loadDraft,
   saveDraft,
   conversionFromApi,
+  conversionName,
+  draftFromBundle,
   emptyDraft,
   errorKeyForPath,
   flattenSample,
@@ -15,10 +17,13 @@ import {
   placeholderTargets,
   putRule,
   renderTemplate,
+  setConversions,
   setRuleMode,
   stepForPath,
+  stepTimeZone,
   toBundleInput,
   validateStep,
+  withTimeZone,
 } from './model';
 
 const ctx = { isWebhook: true, needsSourceConnection: false };
@@ -186,6 +191,32 @@ describe('conversions with parameters', () => {
     expect(conversionFromApi({ name: 'phone_e164', region: 'RU' })).toBe('phone_e164_ru');
     expect(conversionFromApi({ name: 'phone_e164' })).toBe('phone_e164');
     expect(conversionFromApi({ name: 'trim' })).toBe('trim');
+  });
+
+  it('a saved step with arguments the editor does not show keeps them through an edit', () => {
+    const date = { name: 'date', format: '%d.%m.%Y %H:%M', timezone: 'Europe/Moscow' };
+    const phone = { name: 'phone_e164', region: 'RU', strict: true };
+    const bundle = { ...emptyDraft(), mapping: [{ target: 'MeetingDate', source: 'when', convert: ['trim', date, phone] }] } as unknown as Bundle;
+    const draft = draftFromBundle(bundle);
+    expect(draft.mapping[0]!.convert!.map(conversionName)).toEqual(['trim', 'date', 'phone_e164_ru']);
+    expect(toBundleInput(draft).mapping[0]!.convert).toEqual(['trim', date, phone]);
+    // Unset arguments come back as null: such a step is just its name.
+    expect(conversionFromApi({ name: 'date', format: null, timezone: null })).toBe('date');
+  });
+
+  it('choosing conversions keeps the arguments of the steps still chosen', () => {
+    const date = { name: 'date', timezone: 'Asia/Tokyo' };
+    expect(setConversions(['trim', date], ['date', 'lower'])).toEqual([date, 'lower']);
+    expect(setConversions([date], [])).toEqual([]);
+  });
+
+  it('a date step gets a time zone, or none to take the profile default', () => {
+    expect(stepTimeZone('date')).toBeNull();
+    const tokyo = withTimeZone('date', 'Asia/Tokyo');
+    expect(tokyo).toEqual({ name: 'date', timezone: 'Asia/Tokyo' });
+    expect(stepTimeZone(tokyo)).toBe('Asia/Tokyo');
+    expect(withTimeZone(tokyo, null)).toBe('date');
+    expect(withTimeZone({ name: 'date', format: '%d.%m.%Y', timezone: 'UTC' }, null)).toEqual({ name: 'date', format: '%d.%m.%Y' });
   });
 });
 

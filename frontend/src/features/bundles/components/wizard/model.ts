@@ -3,7 +3,7 @@
  * helpers the steps share (sample flattening, local preview, dedup rules).
  */
 import { z } from 'zod';
-import type { Bundle, BundleInput, Dedup, DedupMode, EntityField, MappingRule, UpdateRule } from '@/api/types';
+import type { Bundle, BundleInput, ConversionStep, Dedup, DedupMode, EntityField, MappingRule, UpdateRule } from '@/api/types';
 
 export const STEPS = ['source', 'target', 'sample', 'mapping', 'dedup', 'review'] as const;
 export type StepId = (typeof STEPS)[number];
@@ -22,19 +22,62 @@ const PRESETS: Record<string, { name: string; [param: string]: unknown }> = {
   phone_e164_ru: { name: 'phone_e164', region: 'RU' },
 };
 
-export function conversionToApi(name: string): string | { name: string; [param: string]: unknown } {
-  return PRESETS[name] ?? name;
+type StepObject = Exclude<ConversionStep, string>;
+
+/** The arguments a step object really sets (the api answers unset ones as null). */
+function stepArgs(c: StepObject): Array<[string, unknown]> {
+  return Object.entries(c).filter(([k, v]) => k !== 'name' && v !== null && v !== undefined);
 }
 
-export function conversionFromApi(c: string | { name: string; [param: string]: unknown }): string {
+function presetOf(c: StepObject, exact: boolean): string | undefined {
+  const found = Object.entries(PRESETS).find(
+    ([, p]) => Object.entries(p).every(([k, v]) => c[k] === v) && (!exact || stepArgs(c).every(([k]) => k in p)),
+  );
+  return found?.[0];
+}
+
+export function conversionToApi(step: ConversionStep): ConversionStep {
+  return typeof step === 'string' ? (PRESETS[step] ?? step) : step;
+}
+
+/** A stored step for the draft: its editor name when that says it all, else the object, arguments kept. */
+export function conversionFromApi(c: ConversionStep): ConversionStep {
   if (typeof c === 'string') return c;
-  const preset = Object.entries(PRESETS).find(([, p]) => Object.entries(p).every(([k, v]) => c[k] === v) && Object.keys(c).every((k) => k in p));
-  return preset ? preset[0] : c.name;
+  const preset = presetOf(c, true);
+  if (preset) return preset;
+  return stepArgs(c).length ? c : c.name;
+}
+
+/** The editor name a step is shown and chosen by (`phone_e164_ru`, `date`). */
+export function conversionName(step: ConversionStep): string {
+  return typeof step === 'string' ? step : (presetOf(step, false) ?? step.name);
+}
+
+/** The steps for the names chosen in the editor, in that order; a step kept keeps its arguments. */
+export function setConversions(current: ConversionStep[] | undefined, names: string[]): ConversionStep[] {
+  const pool = [...(current ?? [])];
+  return names.map((name) => {
+    const i = pool.findIndex((step) => conversionName(step) === name);
+    return i < 0 ? name : pool.splice(i, 1)[0]!;
+  });
+}
+
+/** A date step's own time zone; null when it takes the default (the saving user's profile zone). */
+export function stepTimeZone(step: ConversionStep): string | null {
+  return typeof step !== 'string' && typeof step.timezone === 'string' ? step.timezone : null;
+}
+
+/** The step with its time zone set, or removed (`null`) so that the default applies. */
+export function withTimeZone(step: ConversionStep, timezone: string | null): ConversionStep {
+  const next: StepObject = typeof step === 'string' ? { name: step } : { ...step };
+  if (timezone) next.timezone = timezone;
+  else delete next.timezone;
+  return conversionFromApi(next);
 }
 
 export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
 
-/** The wizard's working copy: conversions by editor name (see `conversionToApi`). */
+/** The wizard's working copy: conversions by editor name, or with their arguments (see `conversionFromApi`). */
 export type Draft = Omit<BundleInput, 'mapping'> & { mapping: MappingRule[] };
 
 export function emptyDraft(): Draft {
@@ -53,7 +96,7 @@ export function draftFromBundle(b: Bundle): Draft {
     name: b.name,
     source: { ...b.source, config: b.source.config ?? {} },
     target: { ...b.target },
-    // The api may store conversions as `{name, ...}`; the editor works with names.
+    // The api stores conversions as `{name, ...}`; the editor works with names where they say it all.
     mapping: (b.mapping ?? []).map((r) => ({
       ...r,
       convert: (r.convert ?? []).map(conversionFromApi),
@@ -285,7 +328,7 @@ export function localPreview(mapping: MappingRule[], sample: unknown): Record<st
         value = `→ ${rule.lookup?.entity ?? '?'}.${rule.lookup?.by ?? '?'} = "${renderTemplate(rule.lookup?.value ?? '', sample)}"`;
         break;
     }
-    for (const c of rule.convert ?? []) value = applyConversion(value, c);
+    for (const c of rule.convert ?? []) value = applyConversion(value, conversionName(c));
     out[rule.target] = value;
   }
   return out;
