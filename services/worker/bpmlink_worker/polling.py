@@ -64,7 +64,7 @@ from bpmlink.sources import (
     load_source,
     trigger_config,
 )
-from bpmlink.sources.http_polling import HttpPollingSource, make_client
+from bpmlink.sources.http_polling import HttpPollingSource
 
 log = logging.getLogger("bpmlink.worker.polling")
 
@@ -187,12 +187,9 @@ class PollDeps:
 
 
 def deps_from_ctx(ctx: dict[str, Any]) -> PollDeps:
-    http = ctx.get("source_http")
-    if http is None:
-        # One guarded client per worker process: building TLS contexts per poll would cost CPU.
-        http = ctx["source_http"] = make_client(ctx["settings"])
     env = FetchEnv(settings=ctx["settings"], redis=ctx["redis"], bpm_clients=ctx.get("bpm_clients"))
-    return PollDeps(ctx["sessionmaker"], arq_queue(ctx), ctx["secret_box"], env, http)
+    # One guarded client per worker process (made at start-up): TLS contexts per poll would cost CPU.
+    return PollDeps(ctx["sessionmaker"], arq_queue(ctx), ctx["secret_box"], env, ctx["source_http"])
 
 
 @dataclass
