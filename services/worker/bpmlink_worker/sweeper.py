@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import Event, EventState, Operation, OperationStatus
-from bpmlink.events import enqueue_event, process_job_id
+from bpmlink.events import enqueue_event, enqueue_events, process_job_id
 
 log = logging.getLogger("bpmlink.worker")
 
@@ -58,11 +58,10 @@ async def sweep_unqueued(
         # No transaction is held open across the Redis calls.
         queued: list[uuid.UUID] = []
         try:
-            for event_id in ids:
-                await enqueue_event(queue, event_id)
-                queued.append(event_id)
+            await enqueue_events(queue, ids)  # one script call; a job already waiting is left alone
+            queued = ids
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("sweeper stopped, Redis unreachable after %d events: %s", len(queued), exc)
+            log.warning("sweeper stopped, Redis unreachable: %s", exc)
         if queued:
             async with sessionmaker() as session:
                 await session.execute(
