@@ -1,5 +1,6 @@
 import asyncio
 import concurrent.futures
+import json
 
 import asyncpg
 
@@ -51,3 +52,47 @@ async def test_models_and_migrations_agree(make_database):
     finally:
         await engine.dispose()
     assert diff == []
+
+
+def test_0009_writes_utc_into_date_conversions_saved_without_a_zone(make_database):
+    """Before 0008 a missing zone meant UTC; 0009 says so, and leaves an explicit zone alone."""
+    url = make_database("zones")
+    _in_thread(migrate.upgrade, url, "0008")
+    config = {
+        "mapping": [
+            {"target": "Name", "source": "name", "convert": ["trim"]},
+            {"target": "BirthDate", "source": "born", "convert": ["date"]},
+            {"target": "MeetingDate", "source": "at", "convert": [{"name": "date", "format": "%d.%m.%Y %H:%M"}]},
+            {"target": "DueDate", "source": "due", "convert": [{"name": "date", "timezone": "Asia/Tokyo"}]},
+        ]
+    }
+
+    async def run(statement: str, *args: object) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetch(statement, *args)
+        finally:
+            await conn.close()
+
+    workspace = "00000000-0000-0000-0000-000000000001"
+    bundle = "00000000-0000-0000-0000-000000000002"
+    _in_thread(asyncio.run, run("INSERT INTO workspaces (id, name) VALUES ($1, 'w')", workspace))
+    _in_thread(
+        asyncio.run,
+        run(
+            "INSERT INTO bundles (id, workspace_id, name, status, config, config_version, source_app, capture_sample)"
+            " VALUES ($1, $2, 'b', 'stopped', $3::jsonb, 1, 'webhook', false)",
+            bundle,
+            workspace,
+            json.dumps(config),
+        ),
+    )
+    _in_thread(migrate.upgrade, url)
+    [row] = _in_thread(asyncio.run, run("SELECT config FROM bundles WHERE id = $1", bundle))
+    converts = [rule["convert"] for rule in json.loads(row["config"])["mapping"]]
+    assert converts == [
+        ["trim"],
+        [{"name": "date", "timezone": "UTC"}],
+        [{"name": "date", "format": "%d.%m.%Y %H:%M", "timezone": "UTC"}],
+        [{"name": "date", "timezone": "Asia/Tokyo"}],
+    ]
