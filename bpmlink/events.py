@@ -17,24 +17,22 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 from arq.connections import ArqRedis
-from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
-from arq.jobs import serialize_job
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
+from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.search_terms import search_terms
 
 PROCESS_EVENT = "event.process"
-JOB_EXPIRES_MS = 86_400_000  # arq's default: a job not started within a day is dropped
 ENQUEUE_BATCH = 1000  # jobs per script call: a bounded time inside Redis
 
 log = logging.getLogger("bpmlink.events")
@@ -186,36 +184,15 @@ async def store_event_now(
     return StoredEvent(existing, created=False, held=held)
 
 
-# arq's enqueue_job for many jobs in one call: a job whose id is waiting, running or kept as a
-# result is left alone, as enqueue_job's WATCH/EXISTS check does for one (a script runs atomically).
-_ENQUEUE_SCRIPT = """
-local added = 0
-for i = 3, #ARGV, 4 do
-    local id, score, expires, job = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-    if redis.call('EXISTS', ARGV[1] .. id, ARGV[2] .. id) == 0 then
-        redis.call('PSETEX', ARGV[1] .. id, expires, job)
-        redis.call('ZADD', KEYS[1], score, id)
-        added = added + 1
-    end
-end
-return added
-"""
-
-
 async def enqueue_events(
     pool: ArqRedis, event_ids: Sequence[uuid.UUID], *, job_suffix: str = "", defer_seconds: float | None = None
 ) -> int:
     """Queue processing of many events in one round trip; returns how many were not queued already."""
-    if not event_ids:
-        return 0
-    now_ms = int(time.time() * 1000)
-    defer_ms = int((defer_seconds or 0) * 1000)
-    args: list[Any] = [job_key_prefix, result_key_prefix]
-    for event_id in event_ids:
-        job = serialize_job(PROCESS_EVENT, (str(event_id),), {}, None, now_ms, serializer=pool.job_serializer)
-        args += [process_job_id(event_id, job_suffix), now_ms + defer_ms, JOB_EXPIRES_MS + defer_ms, job]
-    added = await cast(Awaitable[int], pool.eval(_ENQUEUE_SCRIPT, 1, default_queue_name, *args))
-    return int(added)
+    run_at_ms = int((time.time() + (defer_seconds or 0)) * 1000)
+    jobs = [
+        Job(PROCESS_EVENT, (str(event_id),), process_job_id(event_id, job_suffix), run_at_ms) for event_id in event_ids
+    ]
+    return await enqueue_jobs(pool, jobs)
 
 
 async def enqueue_committed(pool: ArqRedis, event_ids: Sequence[uuid.UUID]) -> None:

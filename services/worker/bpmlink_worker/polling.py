@@ -46,8 +46,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
-from bpmlink.events import enqueue_committed, store_event
+from bpmlink.events import ENQUEUE_BATCH, enqueue_committed, store_event
 from bpmlink.logging import bind_log_context
+from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.redis import arq_queue as queue_over
 from bpmlink.security import SecretBox
 from bpmlink.sources import (
@@ -149,19 +150,18 @@ async def schedule_polls(ctx: dict[str, Any]) -> int:
     queued = 0
     for _ in range(20):
         claims = await claim_due(sessionmaker)
-        for claim in claims:
+        for start in range(0, len(claims), ENQUEUE_BATCH):
+            jobs = [
+                Job(POLL_JOB, (str(c.bundle_id),), poll_job_id(c.bundle_id, c.run_at), int(c.run_at.timestamp() * 1000))
+                for c in claims[start : start + ENQUEUE_BATCH]
+            ]
             try:
-                await queue.enqueue_job(
-                    POLL_JOB,
-                    str(claim.bundle_id),
-                    _job_id=poll_job_id(claim.bundle_id, claim.run_at),
-                    _defer_until=claim.run_at,
-                )
-                queued += 1
+                await enqueue_jobs(queue, jobs)
             except (RedisError, OSError) as exc:
-                # The claim stays leased; when the lease runs out the bundle is claimed again.
-                log.warning("could not queue the poll of %s: %s", claim.bundle_id, exc)
+                # The claims stay leased; when the leases run out the bundles are claimed again.
+                log.warning("could not queue %d polls: %s", len(claims) - start, exc)
                 return queued
+            queued += len(jobs)
         if len(claims) < CLAIM_BATCH:
             break
     if queued:
