@@ -339,6 +339,8 @@ async def run_poll(
             locked.last_polled_at = func.now()
             locked.last_error = None
             locked.failures = 0
+            if not page.more:
+                locked.lease_until = None  # caught up: the lease ends here, not in a transaction of its own
             await session.commit()
         await enqueue_committed(deps.queue, to_queue)
         result.pages += 1
@@ -348,7 +350,7 @@ async def run_poll(
         cursor = page.next_cursor
         if not page.more:
             result.status = "caught_up"
-            break
+            return result
         if fresh.status != BundleStatus.running:
             result.status = "stopped"  # stopped meanwhile: this page is kept (held), no more are fetched
             break
