@@ -1,4 +1,8 @@
-from bpmlink.db.models import Role
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bpmlink.db.models import ApiKey, Role
 from tests.fixtures.accounts import PASSWORD, add_member, api_key_client, login, make_workspace
 
 
@@ -150,3 +154,26 @@ async def test_foreign_api_key_id_answers_404_and_is_not_listed(client, sessionm
     members = (await client.get("/api/v1/users")).json()["items"]
     assert [m["email"] for m in members] == [a.email]
     assert (await client.patch(f"/api/v1/users/{b.user_id}", json={"role": "viewer"})).status_code == 404
+
+
+async def test_api_key_last_used_is_kept_to_the_minute_without_a_write_per_request(app, client, sessionmaker):
+    owner = await make_workspace(sessionmaker)
+
+    async def last_used() -> datetime | None:
+        async with sessionmaker() as session:
+            return await session.scalar(select(ApiKey.last_used_at).where(ApiKey.name == "script"))
+
+    async with await api_key_client(app, owner, sessionmaker) as script:
+        assert (await script.get("/api/v1/auth/me")).status_code == 200
+        first = await last_used()
+        assert first is not None
+        assert (await script.get("/api/v1/auth/me")).status_code == 200
+        assert await last_used() == first  # a second read a moment later writes nothing
+        async with sessionmaker() as session:
+            await session.execute(
+                update(ApiKey).where(ApiKey.name == "script").values(last_used_at=first - timedelta(minutes=2))
+            )
+            await session.commit()
+        assert (await script.get("/api/v1/auth/me")).status_code == 200
+        refreshed = await last_used()
+        assert refreshed is not None and refreshed > first - timedelta(minutes=1)
