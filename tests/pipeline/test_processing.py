@@ -3,6 +3,7 @@ import uuid
 
 import pytest
 from arq import Retry
+from bpmlink_api.history import service as history_service
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.process import MAX_TRIES, process_event
 
@@ -322,3 +323,21 @@ async def test_events_of_a_deleted_bundle_fail_without_sending(
     op = await operation_of(sessionmaker, event_id)
     assert op.status == OperationStatus.failed and op.error == "the bundle was deleted"
     assert sandbox.counts()["total"] == 0
+
+
+@pytest.mark.parametrize("candidates", [10_000, 1], ids=["rare value: GIN matches sorted", "common value: index walk"])
+async def test_history_search_pages_newest_first_whether_the_value_is_rare_or_common(
+    client, owner, connection_id, sessionmaker, monkeypatch, candidates
+):
+    monkeypatch.setattr(history_service, "SEARCH_CANDIDATES", candidates)
+    bundle = await make_bundle(client, connection_id)
+    same = [await post_event(sessionmaker, bundle["id"], dict(ANNA, email="same@example.com")) for _ in range(3)]
+    await post_event(sessionmaker, bundle["id"], dict(ANNA, email="other@example.com"))
+    url = f"/api/v1/bundles/{bundle['id']}/operations"
+    first = (await client.get(url, params={"q": "same@example.com", "limit": 2})).json()
+    second = (
+        await client.get(url, params={"q": "same@example.com", "limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    assert second["next_cursor"] is None
+    events = [i["event_id"] for i in first["items"] + second["items"]]
+    assert events == [str(e) for e in reversed(same)]
