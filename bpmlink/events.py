@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from arq.connections import ArqRedis
@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
+from bpmlink.db.models import BundleStatus, EventState, OperationStatus
 from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.search_terms import search_terms
 
@@ -41,6 +41,19 @@ log = logging.getLogger("bpmlink.events")
 def process_job_id(event_id: uuid.UUID, suffix: str = "") -> str:
     """`event:<id>`; a replay adds a suffix, since arq keeps a finished job's id for a while."""
     return f"event:{event_id}{':' + suffix if suffix else ''}"
+
+
+class EventBundle(Protocol):
+    """What storing an event reads of its bundle: a `Bundle` row, or the gateway's cached copy."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def config_version(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ _EXISTING_RAW = _positional(_EXISTING)
 
 
 def _store_params(
-    bundle: Bundle,
+    bundle: EventBundle,
     *,
     origin: str,
     item: dict[str, Any],
@@ -125,7 +138,7 @@ def _store_params(
 
 async def store_event(
     session: AsyncSession,
-    bundle: Bundle,
+    bundle: EventBundle,
     *,
     origin: str,
     item: dict[str, Any],
@@ -154,7 +167,7 @@ async def store_event(
 
 async def store_event_now(
     db: asyncpg.Pool | asyncpg.Connection,
-    bundle: Bundle,
+    bundle: EventBundle,
     *,
     origin: str,
     item: dict[str, Any],

@@ -34,12 +34,6 @@ class HookTarget:
     signature_header: str
     secret_encrypted: bytes | None
 
-    def as_bundle(self) -> Bundle:
-        """A transient Bundle carrying what store_event reads (never added to a session)."""
-        return Bundle(
-            id=self.id, workspace_id=self.workspace_id, status=self.status, config_version=self.config_version
-        )
-
 
 _TARGET_COLUMNS = (
     Bundle.id,

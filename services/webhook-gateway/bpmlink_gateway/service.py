@@ -223,7 +223,7 @@ class Gateway:
                         return Accepted(event_id, should_enqueue=False, reason="sample"), True
                 stored = await store_event_now(
                     self.db,
-                    target.as_bundle(),
+                    target,
                     origin="webhook",
                     item=item,
                     request=record,
