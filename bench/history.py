@@ -33,7 +33,7 @@ CHUNK = 500_000  # rows per INSERT statement: bounded transactions, progress lin
 INSERT = """
         WITH s AS (
             SELECT i, gen_random_uuid() AS eid, ($3::uuid[])[1 + i % $4] AS bundle_id,
-                   now() - make_interval(secs => ($5 - i) * $6) AS at
+                   now() - make_interval(secs => ($5 - i) * $6::float8) AS at
             FROM generate_series($1::int, $2::int) AS i
         ), e AS (
             INSERT INTO events (id, workspace_id, bundle_id, received_at, origin, state, item)
