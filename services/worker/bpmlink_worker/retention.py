@@ -1,8 +1,9 @@
 """The history retention sweep: delete operations older than the retention, in small batches.
 
-Operations are pruned through the index on created_at, a bounded batch per statement, so
-the sweep never holds long locks or bloats one transaction; steps go with them (ON DELETE
-CASCADE, indexed by operation_id).
+Operations are pruned through the index on created_at, a bounded batch per transaction, so
+the sweep never holds long locks or bloats one transaction; their steps go with them (ON DELETE
+CASCADE, indexed by operation_id) and their finished events by primary key in the same
+transaction. A last pass removes old finished events that never had an operation.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-_DELETE_BATCH = text(
+_DELETE_OPERATIONS = text(
     """
     DELETE FROM operations WHERE id IN (
         SELECT id FROM operations WHERE created_at < :cutoff ORDER BY created_at LIMIT :batch
     )
+    RETURNING event_id
     """
 )
-_DELETE_EVENTS = text(
+_DELETE_THEIR_EVENTS = text(
+    "DELETE FROM events WHERE id = ANY(CAST(:ids AS uuid[])) AND state IN ('done', 'discarded')"
+)
+# Events are not indexed by time (the webhook's insert path stays lean), so this pass scans the
+# table; after the first pass has taken the events of deleted operations it finds few rows.
+_DELETE_ORPHAN_EVENTS = text(
     """
     DELETE FROM events WHERE id IN (
         SELECT e.id FROM events e
@@ -42,13 +49,20 @@ async def prune_history(
     """Delete operations (and their steps and finished events) older than the retention; returns rows."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     deleted = 0
-    for statement in (_DELETE_BATCH, _DELETE_EVENTS):
-        for _ in range(max_batches):
-            async with sessionmaker() as session:
-                result = await session.execute(statement, {"cutoff": cutoff, "batch": batch})
-                await session.commit()
-            count = int(getattr(result, "rowcount", 0) or 0)
-            deleted += count
-            if count < batch:
-                break
+    for _ in range(max_batches):
+        async with sessionmaker() as session:
+            event_ids = list(await session.scalars(_DELETE_OPERATIONS, {"cutoff": cutoff, "batch": batch}))
+            events = await session.execute(_DELETE_THEIR_EVENTS, {"ids": event_ids})
+            await session.commit()
+        deleted += len(event_ids) + int(getattr(events, "rowcount", 0) or 0)
+        if len(event_ids) < batch:
+            break
+    for _ in range(max_batches):
+        async with sessionmaker() as session:
+            orphans = await session.execute(_DELETE_ORPHAN_EVENTS, {"cutoff": cutoff, "batch": batch})
+            await session.commit()
+        count = int(getattr(orphans, "rowcount", 0) or 0)
+        deleted += count
+        if count < batch:
+            break
     return deleted
