@@ -59,15 +59,17 @@ async def test_old_operations_go_with_their_steps_and_finished_events(client, ow
 
     # 6 old operations, the 5 finished events of theirs, and the orphan event.
     assert deleted == 6 + 5 + 1
-    assert await _count(sessionmaker, Operation) == 1
+    ours = Operation.bundle_id == uuid.UUID(bundle["id"])
+    assert await _count(sessionmaker, Operation, ours) == 1
     assert await _count(sessionmaker, Operation, Operation.event_id == recent) == 1
-    assert await _count(sessionmaker, Step) == 1  # the recent operation's step only
-    remaining = {row for row in await _events(sessionmaker)}
+    steps = Step.operation_id.in_(select(Operation.id).where(ours))
+    assert await _count(sessionmaker, Step, steps) == 1  # the recent operation's step only
+    remaining = set(await _events(sessionmaker, bundle["id"]))
     # The pending event stays for the sweeper, which settles it (its operation is gone).
     assert remaining == {recent, old_pending}
     assert await prune_history(sessionmaker, 30, batch=2) == 0
 
 
-async def _events(sessionmaker) -> list[uuid.UUID]:
+async def _events(sessionmaker, bundle_id: str) -> list[uuid.UUID]:
     async with sessionmaker() as session:
-        return list(await session.scalars(select(Event.id)))
+        return list(await session.scalars(select(Event.id).where(Event.bundle_id == uuid.UUID(bundle_id))))
