@@ -18,8 +18,9 @@ async def test_cli_seeds_the_admin_and_adds_a_user_who_can_log_in(db_url, redis_
         db_url, redis_url, "seed-admin", BPMLINK_ADMIN_EMAIL="boss@example.com", BPMLINK_ADMIN_PASSWORD="first-pass"
     )
     assert seeded.returncode == 0, seeded.stderr
-    added = _cli(db_url, redis_url, "add-user", "--email", "ann@example.com", "--password", "ann-password",
-                 "--role", "viewer")
+    added = _cli(
+        db_url, redis_url, "add-user", "--email", "ann@example.com", "--password", "ann-password", "--role", "viewer"
+    )
     assert added.returncode == 0, added.stderr
     assert "viewer" in added.stdout
     response = await client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "ann-password"})
@@ -32,5 +33,3 @@ def test_a_bad_setting_stops_with_a_message_naming_it(db_url, redis_url):
     result = _cli(db_url, redis_url, "migrate", DATABASE_URL="mysql://nope")
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
-
-
