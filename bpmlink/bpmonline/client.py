@@ -78,14 +78,17 @@ class BpmClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | None = None,
         body_limit: int = DEFAULT_BODY_LIMIT,
-        max_connections: int = 10,
+        max_connections: int | None = None,
         metadata_ttl: float | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings or get_settings()
         self.dialect: Dialect = dialect_for(connection.odata_version)
         self.body_limit = body_limit
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        # As many sockets as the connection's concurrency allows, plus one for a login (which takes no
+        # slot): a smaller pool capped every connection at its size whatever max_concurrency said.
+        pool_size = max_connections or connection.max_concurrency + 1
+        limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._http = httpx.AsyncClient(
             transport=transport or GuardedTransport(self.settings, limits=limits),
             timeout=timeout or DEFAULT_TIMEOUT,

@@ -50,3 +50,14 @@ async def test_connection_params_set_the_limits():
     assert conn.max_concurrency == 2 and conn.max_requests_per_second == 0
     default = BpmConnection.from_params("c", {"domain": "https://x.creatio.com"}, {})
     assert default.max_concurrency == 8 and default.max_requests_per_second == 25
+
+
+async def test_the_http_pool_never_caps_below_the_connections_concurrency():
+    from bpmlink.bpmonline.client import BpmClient
+    from bpmlink.bpmonline.connection import BpmConnection
+
+    for concurrency in (2, 32):
+        conn = BpmConnection.from_params("c", {"domain": "https://x.creatio.com", "max_concurrency": concurrency}, {})
+        async with BpmClient(conn) as client:
+            pool = client._http._transport._pool  # type: ignore[attr-defined]
+            assert pool._max_connections > concurrency  # one spare for a login, which takes no slot
