@@ -13,6 +13,8 @@ from datetime import timedelta
 
 import asyncpg
 from arq.connections import ArqRedis
+from bpmlink_gateway.breaker import RedisBreaker
+from bpmlink_gateway.handoff import Handoff
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.sweeper import sweep_unqueued
 from sqlalchemy import update
@@ -140,3 +142,20 @@ async def test_fifty_concurrent_resends_with_one_idempotency_key_store_one_event
     assert len(await operations_of(sm, bundle_id)) == 1
     await hook.gateway.handoff.flush()  # the hand-off runs right after the 202
     assert [j.job_id for j in await queue.queued_jobs()] == [process_job_id(event.id)]
+
+
+async def test_the_hand_off_stops_promptly_however_often_its_loop_is_mid_wait(
+    settings: Settings, queue: ArqRedis
+) -> None:
+    """stop() ends the loop without cancelling it, wherever the loop is: 100 start/stop rounds at a
+    1 ms interval. (The cancel-based stop it replaces hung now and then in a gateway's shutdown —
+    tests/deploy/test_rotation.py timed out in 1 of 2 runs — when a cancel met the loop's own timeout.)"""
+    pool = await asyncpg.create_pool(settings.database_url, min_size=0)
+    try:
+        for _ in range(100):
+            handoff = Handoff(pool, queue, RedisBreaker(), interval=0.001)
+            handoff.start()
+            await asyncio.sleep(0.002)
+            await asyncio.wait_for(handoff.stop(), timeout=5)
+    finally:
+        await pool.close()

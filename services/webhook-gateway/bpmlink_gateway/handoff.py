@@ -27,6 +27,7 @@ log = logging.getLogger("bpmlink.gateway")
 
 FLUSH_SECONDS = 0.25
 MAX_BATCH = 2000
+DB_TIMEOUT_SECONDS = 10.0  # a PostgreSQL that does not answer must not hold the loop (or a shutdown)
 DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 _MARK_QUEUED = """
@@ -47,19 +48,23 @@ class Handoff:
         self._queued: list[uuid.UUID] = []  # in Redis, not yet marked
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def add(self, event_id: uuid.UUID) -> None:
         self._waiting.append(event_id)
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="gateway-handoff")
 
     async def stop(self) -> None:
+        """End the loop after its current round (no cancellation: a cancel that meets the loop's own
+        timeout can be taken for that timeout and lost), then hand over what is left."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
         await self.flush()
 
@@ -87,7 +92,7 @@ class Handoff:
         while self._queued:
             batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
             try:
-                result = await self.db.execute(_MARK_QUEUED, batch)
+                result = await self.db.execute(_MARK_QUEUED, batch, timeout=DB_TIMEOUT_SECONDS)
             except DB_ERRORS as exc:
                 # Left pending: the sweeper re-enqueues them (a no-op in Redis) and marks them.
                 log.warning("could not mark %d events queued: %s", len(batch), exc)
@@ -97,7 +102,7 @@ class Handoff:
 
     async def _run(self) -> None:
         next_mark = time.monotonic() + self.interval
-        while True:
+        while not self._stopping:
             if not self._waiting:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.001, next_mark - time.monotonic())):
