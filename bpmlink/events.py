@@ -33,7 +33,6 @@ from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.search_terms import search_terms
 
 PROCESS_EVENT = "event.process"
-ENQUEUE_BATCH = 1000  # jobs per script call: a bounded time inside Redis
 
 log = logging.getLogger("bpmlink.events")
 
@@ -210,12 +209,10 @@ async def enqueue_events(
 
 async def enqueue_committed(pool: ArqRedis, event_ids: Sequence[uuid.UUID]) -> None:
     """Queue events right after their commit; when Redis fails they stay `pending` for the sweeper."""
-    for start in range(0, len(event_ids), ENQUEUE_BATCH):
-        try:
-            await enqueue_events(pool, event_ids[start : start + ENQUEUE_BATCH])
-        except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("%d events committed but not queued; the sweeper will queue them: %s", len(event_ids), exc)
-            return
+    try:
+        await enqueue_events(pool, event_ids)
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("%d events committed but not queued; the sweeper will queue them: %s", len(event_ids), exc)
 
 
 async def enqueue_event(

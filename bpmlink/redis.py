@@ -52,6 +52,7 @@ class Job:
     run_at_ms: int
 
 
+SCRIPT_BATCH = 1000  # jobs per script call: a bounded time inside Redis, which runs a script alone
 JOB_EXPIRES_MS = 86_400_000  # arq's default: a job not started within a day (after its run time) is dropped
 
 # arq's enqueue_job for many jobs in one call: a job whose id is waiting, running or kept as a
@@ -71,18 +72,18 @@ return added
 
 
 async def enqueue_jobs(pool: ArqRedis, jobs: Sequence[Job]) -> int:
-    """Enqueue many jobs in one round trip (arq's enqueue_job costs three per job); returns how
-    many were new. The payloads are arq's own, so arq's workers run them unchanged."""
-    if not jobs:
-        return 0
-    now_ms = int(time.time() * 1000)
-    args: list[Any] = [job_key_prefix, result_key_prefix]
-    for job in jobs:
-        payload = serialize_job(job.function, job.args, {}, None, now_ms, serializer=pool.job_serializer)
-        expires_ms = max(job.run_at_ms - now_ms, 0) + JOB_EXPIRES_MS
-        args += [job.job_id, job.run_at_ms, expires_ms, payload]
-    added = await cast(Awaitable[int], pool.eval(_ENQUEUE_SCRIPT, 1, default_queue_name, *args))
-    return int(added)
+    """Enqueue many jobs in one round trip per SCRIPT_BATCH (arq's enqueue_job costs three per job);
+    returns how many were new. The payloads are arq's own, so arq's workers run them unchanged."""
+    added = 0
+    for start in range(0, len(jobs), SCRIPT_BATCH):
+        now_ms = int(time.time() * 1000)
+        args: list[Any] = [job_key_prefix, result_key_prefix]
+        for job in jobs[start : start + SCRIPT_BATCH]:
+            payload = serialize_job(job.function, job.args, {}, None, now_ms, serializer=pool.job_serializer)
+            expires_ms = max(job.run_at_ms - now_ms, 0) + JOB_EXPIRES_MS
+            args += [job.job_id, job.run_at_ms, expires_ms, payload]
+        added += int(await cast(Awaitable[int], pool.eval(_ENQUEUE_SCRIPT, 1, default_queue_name, *args)))
+    return added
 
 
 def arq_settings(settings: Settings) -> RedisSettings:

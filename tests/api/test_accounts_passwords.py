@@ -9,8 +9,8 @@ import pytest
 from bpmlink import accounts
 from bpmlink.db.models import Membership, Role, TokenPurpose
 from tests.fixtures.accounts import PASSWORD, add_member, login, make_workspace
-from tests.fixtures.app import execute, make_settings
-from tests.fixtures.smtp import smtp_settings
+from tests.fixtures.app import browser, execute
+from tests.fixtures.smtp import link_token, smtp_settings
 
 NEW_PASSWORD = "a brand new long secret"
 
@@ -22,17 +22,7 @@ def smtp() -> bool:
 
 @pytest.fixture
 def settings(db_url, redis_url, smtp_server, smtp):
-    if smtp:
-        return smtp_settings(db_url, redis_url, smtp_server)
-    return make_settings(db_url, redis_url)
-
-
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-def _token(link: str) -> str:
-    return link.split("token=", 1)[1]
+    return smtp_settings(db_url, redis_url, smtp_server, smtp=smtp)
 
 
 async def _login(client, email: str, password: str) -> httpx.Response:
@@ -42,7 +32,7 @@ async def _login(client, email: str, password: str) -> httpx.Response:
 async def test_reset_by_email_sets_the_password_and_ends_every_session(app, client, sessionmaker, mailbox):
     owner = await make_workspace(sessionmaker)
     await login(client, owner)
-    async with _client(app) as other_browser, _client(app) as anonymous:
+    async with browser(app) as other_browser, browser(app) as anonymous:
         await login(other_browser, owner)
         forgot = await anonymous.post("/api/v1/auth/password/forgot", json={"email": owner.email.upper()})
         assert forgot.status_code == 202 and forgot.json() == {"emailed": True}
@@ -50,8 +40,8 @@ async def test_reset_by_email_sets_the_password_and_ends_every_session(app, clie
         token = mailbox.token(owner.email)
         reset = await anonymous.post("/api/v1/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
         assert reset.status_code == 204, reset.text
-        for browser in (client, other_browser):
-            assert (await browser.get("/api/v1/auth/me")).status_code == 401  # the old cookies are dead
+        for session in (client, other_browser):
+            assert (await session.get("/api/v1/auth/me")).status_code == 401  # the old cookies are dead
         again = await anonymous.post("/api/v1/auth/password/reset", json={"token": token, "password": "x" * 20})
         assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_token"
         assert (await _login(anonymous, owner.email, PASSWORD)).status_code == 401
@@ -99,7 +89,7 @@ async def test_weak_password_is_refused_on_reset_and_the_link_still_works(client
 
 async def test_two_concurrent_resets_with_one_link_succeed_once(app, sessionmaker, mailbox):
     owner = await make_workspace(sessionmaker)
-    async with _client(app) as first, _client(app) as second:
+    async with browser(app) as first, browser(app) as second:
         await first.post("/api/v1/auth/password/forgot", json={"email": owner.email})
         token = mailbox.token(owner.email)
         answers = await asyncio.gather(
@@ -143,9 +133,9 @@ async def test_without_smtp_the_owner_gets_a_reset_link_for_a_member(app, client
     body = created.json()
     assert body["emailed"] is False and body["link"].startswith("http://127.0.0.1:8000/reset-password?token=")
     assert mailbox.messages == []
-    async with _client(app) as member:
+    async with browser(app) as member:
         reset = await member.post(
-            "/api/v1/auth/password/reset", json={"token": _token(body["link"]), "password": NEW_PASSWORD}
+            "/api/v1/auth/password/reset", json={"token": link_token(body["link"]), "password": NEW_PASSWORD}
         )
         assert reset.status_code == 204
         assert (await _login(member, editor.email, NEW_PASSWORD)).status_code == 200
@@ -175,7 +165,7 @@ async def test_with_smtp_the_member_gets_the_reset_link_by_email(client, session
 async def test_password_change_keeps_this_session_and_ends_the_others(app, client, sessionmaker):
     owner = await make_workspace(sessionmaker)
     await login(client, owner)
-    async with _client(app) as other_browser:
+    async with browser(app) as other_browser:
         await login(other_browser, owner)
         changed = await client.post(
             "/api/v1/auth/password/change", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}

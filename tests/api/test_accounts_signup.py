@@ -3,7 +3,7 @@
 import pytest
 
 from tests.fixtures.accounts import login, make_workspace
-from tests.fixtures.app import execute, make_settings
+from tests.fixtures.app import execute
 from tests.fixtures.smtp import smtp_settings
 
 PASSWORD = "a long enough secret"
@@ -22,9 +22,7 @@ def signup_mode() -> str:
 
 @pytest.fixture
 def settings(db_url, redis_url, smtp_server, smtp, signup_mode):
-    if smtp:
-        return smtp_settings(db_url, redis_url, smtp_server, BPMLINK_SIGNUP=signup_mode)
-    return make_settings(db_url, redis_url, BPMLINK_SIGNUP=signup_mode)
+    return smtp_settings(db_url, redis_url, smtp_server, smtp=smtp, BPMLINK_SIGNUP=signup_mode)
 
 
 def _login(email: str = "ann@example.com", password: str = PASSWORD) -> dict:

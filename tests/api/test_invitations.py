@@ -2,13 +2,12 @@
 
 import asyncio
 
-import httpx
 import pytest
 
 from bpmlink.db.models import Role
 from tests.fixtures.accounts import PASSWORD, add_member, login, make_workspace
-from tests.fixtures.app import execute, make_settings
-from tests.fixtures.smtp import smtp_settings
+from tests.fixtures.app import browser, execute
+from tests.fixtures.smtp import link_token, smtp_settings
 
 NEW_PASSWORD = "a long enough secret"
 
@@ -20,17 +19,7 @@ def smtp() -> bool:
 
 @pytest.fixture
 def settings(db_url, redis_url, smtp_server, smtp):
-    if smtp:
-        return smtp_settings(db_url, redis_url, smtp_server)
-    return make_settings(db_url, redis_url)
-
-
-def _anonymous(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-def _token(link: str) -> str:
-    return link.split("token=", 1)[1]
+    return smtp_settings(db_url, redis_url, smtp_server, smtp=smtp)
 
 
 async def _invite(client, email: str, role: str = "editor") -> dict:
@@ -50,7 +39,7 @@ async def test_new_user_joins_from_the_emailed_link(app, client, sessionmaker, m
     assert mailbox.link("new@example.com").startswith("http://bpmlink.test/invite?token=")
     token = mailbox.token("new@example.com")
 
-    async with _anonymous(app) as invitee:
+    async with browser(app) as invitee:
         preview = await invitee.get(f"/api/v1/auth/invitations/{token}")
         assert preview.status_code == 200, preview.text
         assert {k: v for k, v in preview.json().items() if k != "expires_at"} == {
@@ -85,7 +74,7 @@ async def test_existing_account_joins_with_its_own_password(app, client, session
     await login(client, owner)
     await _invite(client, other.email, "editor")
     token = mailbox.token(other.email)
-    async with _anonymous(app) as invitee:
+    async with browser(app) as invitee:
         assert (await invitee.get(f"/api/v1/auth/invitations/{token}")).json()["account_exists"] is True
         wrong = await invitee.post(f"/api/v1/auth/invitations/{token}/accept", json={"password": "not the password"})
         assert wrong.status_code == 401
@@ -107,9 +96,9 @@ async def test_without_smtp_the_owner_gets_the_link_to_pass_on(app, client, sess
     assert mailbox.messages == []
     listed = (await client.get("/api/v1/invitations")).json()["items"]
     assert [(i["id"], i["link"], i["emailed"]) for i in listed] == [(invitation["id"], None, False)]
-    async with _anonymous(app) as invitee:
+    async with browser(app) as invitee:
         accepted = await invitee.post(
-            f"/api/v1/auth/invitations/{_token(invitation['link'])}/accept", json={"password": NEW_PASSWORD}
+            f"/api/v1/auth/invitations/{link_token(invitation['link'])}/accept", json={"password": NEW_PASSWORD}
         )
         assert accepted.status_code == 200, accepted.text
 
@@ -121,10 +110,10 @@ async def test_a_new_invitation_for_the_same_address_revokes_the_older_link(app,
     first = await _invite(client, "new@example.com", "viewer")
     second = await _invite(client, "new@example.com", "editor")
     assert [i["id"] for i in (await client.get("/api/v1/invitations")).json()["items"]] == [second["id"]]
-    async with _anonymous(app) as invitee:
-        old = await invitee.get(f"/api/v1/auth/invitations/{_token(first['link'])}")
+    async with browser(app) as invitee:
+        old = await invitee.get(f"/api/v1/auth/invitations/{link_token(first['link'])}")
         assert old.status_code == 400 and old.json()["error"]["code"] == "invalid_token"
-        assert (await invitee.get(f"/api/v1/auth/invitations/{_token(second['link'])}")).json()["role"] == "editor"
+        assert (await invitee.get(f"/api/v1/auth/invitations/{link_token(second['link'])}")).json()["role"] == "editor"
 
 
 @pytest.mark.parametrize("smtp", [False])
@@ -134,9 +123,9 @@ async def test_revoked_invitation_link_stops_working(app, client, sessionmaker):
     invitation = await _invite(client, "new@example.com")
     assert (await client.delete(f"/api/v1/invitations/{invitation['id']}")).status_code == 204
     assert (await client.get("/api/v1/invitations")).json()["items"] == []
-    async with _anonymous(app) as invitee:
+    async with browser(app) as invitee:
         accept = await invitee.post(
-            f"/api/v1/auth/invitations/{_token(invitation['link'])}/accept", json={"password": NEW_PASSWORD}
+            f"/api/v1/auth/invitations/{link_token(invitation['link'])}/accept", json={"password": NEW_PASSWORD}
         )
         assert accept.status_code == 400 and accept.json()["error"]["code"] == "invalid_token"
     audit = await execute(sessionmaker, "select action from audit_log where entity_type = 'invitation' order by id")
@@ -150,8 +139,8 @@ async def test_expired_invitation_link_is_refused_and_not_listed(app, client, se
     invitation = await _invite(client, "new@example.com")
     await execute(sessionmaker, "update account_tokens set expires_at = now() - interval '1 second'")
     assert (await client.get("/api/v1/invitations")).json()["items"] == []
-    async with _anonymous(app) as invitee:
-        token = _token(invitation["link"])
+    async with browser(app) as invitee:
+        token = link_token(invitation["link"])
         assert (await invitee.get(f"/api/v1/auth/invitations/{token}")).status_code == 400
         accept = await invitee.post(f"/api/v1/auth/invitations/{token}/accept", json={"password": NEW_PASSWORD})
         assert accept.status_code == 400 and accept.json()["error"]["code"] == "invalid_token"
@@ -161,8 +150,8 @@ async def test_expired_invitation_link_is_refused_and_not_listed(app, client, se
 async def test_weak_password_is_refused_on_accept_and_the_link_still_works(app, client, sessionmaker):
     owner = await make_workspace(sessionmaker)
     await login(client, owner)
-    token = _token((await _invite(client, "new@example.com"))["link"])
-    async with _anonymous(app) as invitee:
+    token = link_token((await _invite(client, "new@example.com"))["link"])
+    async with browser(app) as invitee:
         weak = await invitee.post(f"/api/v1/auth/invitations/{token}/accept", json={"password": "password"})
         assert weak.status_code == 422 and weak.json()["error"]["code"] == "weak_password"
         ok = await invitee.post(f"/api/v1/auth/invitations/{token}/accept", json={"password": NEW_PASSWORD})
@@ -173,9 +162,9 @@ async def test_weak_password_is_refused_on_accept_and_the_link_still_works(app, 
 async def test_two_concurrent_accepts_of_one_link_join_once(app, client, sessionmaker):
     owner = await make_workspace(sessionmaker)
     await login(client, owner)
-    token = _token((await _invite(client, "new@example.com"))["link"])
+    token = link_token((await _invite(client, "new@example.com"))["link"])
     url = f"/api/v1/auth/invitations/{token}/accept"
-    async with _anonymous(app) as first, _anonymous(app) as second:
+    async with browser(app) as first, browser(app) as second:
         answers = await asyncio.gather(*(c.post(url, json={"password": NEW_PASSWORD}) for c in (first, second)))
     assert sorted(a.status_code for a in answers) == [200, 400], [a.text for a in answers]
     assert await execute(sessionmaker, "select count(*) from users where email = 'new@example.com'") == [(1,)]

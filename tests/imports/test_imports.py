@@ -6,7 +6,6 @@ import io
 import uuid
 from datetime import datetime
 
-import httpx
 import openpyxl
 import pytest
 from bpmlink_worker.imports import run_import
@@ -15,6 +14,7 @@ from sqlalchemy import select
 
 from bpmlink.db.models import Import, Operation
 from tests.fixtures.accounts import login, make_workspace
+from tests.fixtures.app import browser
 from tests.imports.conftest import csv_bytes, import_events, items_by_row, operation_count, upload
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -219,7 +219,7 @@ async def test_another_workspace_sees_404(app, client, sessionmaker, queue, impo
     response = await upload(client, import_bundle_id, "rows.csv", csv_bytes(2))
     import_id = response.json()["id"]
     stranger = await make_workspace(sessionmaker, "Other")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as other:
+    async with browser(app) as other:
         await login(other, stranger)
         assert (await other.get(f"/api/v1/imports/{import_id}")).status_code == 404
         assert (await other.get(f"/api/v1/bundles/{import_bundle_id}/imports")).status_code == 404

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
-from bpmlink.events import ENQUEUE_BATCH, enqueue_committed, store_event
+from bpmlink.events import enqueue_committed, store_event
 from bpmlink.logging import bind_log_context
 from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.redis import arq_queue as queue_over
@@ -150,18 +150,17 @@ async def schedule_polls(ctx: dict[str, Any]) -> int:
     queued = 0
     for _ in range(20):
         claims = await claim_due(sessionmaker)
-        for start in range(0, len(claims), ENQUEUE_BATCH):
-            jobs = [
-                Job(POLL_JOB, (str(c.bundle_id),), poll_job_id(c.bundle_id, c.run_at), int(c.run_at.timestamp() * 1000))
-                for c in claims[start : start + ENQUEUE_BATCH]
-            ]
-            try:
-                await enqueue_jobs(queue, jobs)
-            except (RedisError, OSError) as exc:
-                # The claims stay leased; when the leases run out the bundles are claimed again.
-                log.warning("could not queue %d polls: %s", len(claims) - start, exc)
-                return queued
-            queued += len(jobs)
+        jobs = [
+            Job(POLL_JOB, (str(c.bundle_id),), poll_job_id(c.bundle_id, c.run_at), int(c.run_at.timestamp() * 1000))
+            for c in claims
+        ]
+        try:
+            await enqueue_jobs(queue, jobs)
+        except (RedisError, OSError) as exc:
+            # The claims stay leased; when the leases run out the bundles are claimed again.
+            log.warning("could not queue %d polls: %s", len(jobs), exc)
+            return queued
+        queued += len(jobs)
         if len(claims) < CLAIM_BATCH:
             break
     if queued:
