@@ -299,7 +299,14 @@ class BpmClient:
         recorder: StepRecorder | None = None,
     ) -> list[dict[str, Any]]:
         """Records of `entity`. Filters are typed by `types`, or by cached `$metadata`."""
-        params = self._query_params(entity, filter, select, orderby, top, skip, expand, types)
+        params = self.query_params(entity, filter=filter, select=select, orderby=orderby, top=top, skip=skip,
+                                   expand=expand, types=types)
+        return await self.query_with_params(entity, params, recorder=recorder)
+
+    async def query_with_params(
+        self, entity: str, params: Mapping[str, str], *, recorder: StepRecorder | None = None
+    ) -> list[dict[str, Any]]:
+        """Records of `entity` for parameters built by `query_params`."""
         response = await self.request("GET", self.dialect.collection_path(entity), params=params, recorder=recorder)
         return self._decode(response, self.dialect.unwrap_collection, recorder)
 
@@ -311,7 +318,7 @@ class BpmClient:
         types: FieldTypes | None = None,
         recorder: StepRecorder | None = None,
     ) -> int:
-        params = self._query_params(entity, filter, None, None, None, None, None, types)
+        params = self.query_params(entity, filter=filter, types=types)
         params.update(self.dialect.count_params())
         response = await self.request("GET", self.dialect.collection_path(entity), params=params, recorder=recorder)
         return self._decode(response, self.dialect.unwrap_count, recorder)
@@ -337,17 +344,19 @@ class BpmClient:
                 )
         return ",".join(names)
 
-    def _query_params(
+    def query_params(
         self,
         entity: str,
-        filter: FilterExpr | None,
-        select: Sequence[str] | None,
-        orderby: str | Sequence[str] | None,
-        top: int | None,
-        skip: int | None,
-        expand: Sequence[str] | None,
-        types: FieldTypes | None,
+        *,
+        filter: FilterExpr | None = None,
+        select: Sequence[str] | None = None,
+        orderby: str | Sequence[str] | None = None,
+        top: int | None = None,
+        skip: int | None = None,
+        expand: Sequence[str] | None = None,
+        types: FieldTypes | None = None,
     ) -> dict[str, str]:
+        """The `$filter`/`$select`/… parameters of a query (values escaped, names checked)."""
         check_entity_name(entity)
         params: dict[str, str] = {}
         if filter is not None:

@@ -4,18 +4,25 @@
   worker that dies after bpm'online wrote the row never causes a second one.
 - Events of one bundle with the same match key are serialised by a Redis lock on that key,
   so two workers cannot both miss the search and both create.
+- `push_many` does the same for many events of one bundle with two `$batch` requests (all
+  searches, then all writes); what cannot go in a batch (a retry, a key another event holds)
+  takes `push`'s path, one event at a time, after the batch's locks are released.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from bpmlink.bpmonline.batch import MAX_BATCH, BatchOp, BatchResult, sub_step
 from bpmlink.bpmonline.client import BpmClient
+from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError
 from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import OperationStatus
@@ -55,6 +62,48 @@ def _match_filter(policy: DedupPolicy, values: dict[str, Any], fields: dict[str,
     return F.and_(*parts)
 
 
+def _lock_name(bundle_id: uuid.UUID, key: tuple[tuple[str, str], ...]) -> str:
+    return f"bpmlink:match:{bundle_id}:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
+
+
+def _search_select(policy: DedupPolicy, values: dict[str, Any]) -> list[str]:
+    return sorted({"Id", "ModifiedOn", *policy.match_fields, *values})
+
+
+@dataclass(frozen=True)
+class _Write:
+    """What to send after the search: a create (patch None) or a PATCH of `existing_id`."""
+
+    existing_id: str | None = None
+    patch: dict[str, Any] | None = None
+    note: str | None = None
+
+
+def _decide(
+    policy: DedupPolicy, values: dict[str, Any], record_id: uuid.UUID, found: list[dict[str, Any]]
+) -> PushResult | _Write:
+    """The policy applied to what the search found: a final result, or the write to make."""
+    if not found:
+        if policy.mode == DedupMode.UPDATE_ONLY:
+            return PushResult(OperationStatus.not_found, None, "no record matches")
+        return _Write()
+    if any(str(r.get("Id")) == str(record_id) for r in found):
+        # Our own create from an earlier attempt of this event (the worker died after it).
+        return PushResult(OperationStatus.created, str(record_id))
+    existing = found[0]  # the most recently modified
+    existing_id = str(existing.get("Id"))
+    note = None
+    if len(found) > 1:
+        count = f"{len(found)}+" if len(found) == MATCH_LIMIT else str(len(found))
+        note = f"{count} records match; the most recently modified one was used"
+    if policy.mode == DedupMode.SKIP_IF_FOUND:
+        return PushResult(OperationStatus.skipped_duplicate, existing_id, note)
+    patch = merge_for_update(existing, values, policy.update_rules)
+    if not patch:
+        return PushResult(OperationStatus.unchanged, existing_id, note)
+    return _Write(existing_id, patch, note)
+
+
 async def push(
     client: BpmClient,
     redis: aioredis.Redis,
@@ -81,35 +130,206 @@ async def push(
         if policy.mode == DedupMode.UPDATE_ONLY:
             return PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
         return await create()
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    async with redis.lock(f"bpmlink:match:{bundle_id}:{digest}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
-        select = sorted({"Id", "ModifiedOn", *policy.match_fields, *values})
+    async with redis.lock(_lock_name(bundle_id, key), timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
         found = await client.query(
             entity,
             filter=_match_filter(policy, values, fields),
-            select=select,
+            select=_search_select(policy, values),
             orderby=["ModifiedOn desc", "Id"],
             top=MATCH_LIMIT,
             recorder=recorder,
         )
-        if not found:
-            if policy.mode == DedupMode.UPDATE_ONLY:
-                return PushResult(OperationStatus.not_found, None, "no record matches")
+        decision = _decide(policy, values, record_id, found)
+        if isinstance(decision, PushResult):
+            return decision
+        if decision.patch is None:
             return await create()
-        ours = next((r for r in found if str(r.get("Id")) == str(record_id)), None)
-        if ours is not None:
-            # Our own create from an earlier attempt of this event (the worker died after it).
-            return PushResult(OperationStatus.created, str(record_id))
-        existing = found[0]  # the most recently modified
-        existing_id = str(existing.get("Id"))
-        note = None
-        if len(found) > 1:
-            count = f"{len(found)}+" if len(found) == MATCH_LIMIT else str(len(found))
-            note = f"{count} records match; the most recently modified one was used"
-        if policy.mode == DedupMode.SKIP_IF_FOUND:
-            return PushResult(OperationStatus.skipped_duplicate, existing_id, note)
-        patch = merge_for_update(existing, values, policy.update_rules)
-        if not patch:
-            return PushResult(OperationStatus.unchanged, existing_id, note)
-        await client.update(entity, existing_id, patch, recorder=recorder)
-        return PushResult(OperationStatus.updated, existing_id, note)
+        assert decision.existing_id is not None
+        await client.update(entity, decision.existing_id, decision.patch, recorder=recorder)
+        return PushResult(OperationStatus.updated, decision.existing_id, decision.note)
+
+
+@dataclass
+class PushItem:
+    """One mapped event for `push_many`; `outcome` is filled in: a result or the error that ended it."""
+
+    event_id: uuid.UUID
+    values: dict[str, Any]
+    retry: bool
+    recorder: StepRecorder
+    outcome: PushResult | BpmError | None = None
+    write: _Write | None = field(default=None, repr=False)
+
+
+# Takes each free lock (SET NX PX, like redis-py's Lock) and says which it took; never waits,
+# so a batch holding some keys never waits for others (no deadlock between batches).
+_TAKE_LOCKS = """
+local taken = {}
+for i, key in ipairs(KEYS) do
+  taken[i] = redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+end
+return taken
+"""
+_RELEASE_LOCKS = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 0
+"""
+
+
+async def push_many(
+    client: BpmClient,
+    redis: aioredis.Redis,
+    *,
+    bundle_id: uuid.UUID,
+    entity: str,
+    fields: dict[str, TargetField],
+    policy: DedupPolicy,
+    items: Sequence[PushItem],
+) -> None:
+    """Dedup and push many events of one bundle; every item gets its `outcome`."""
+    batched: list[PushItem] = []
+    alone: list[PushItem] = []
+    keyed: dict[str, PushItem] = {}
+    for item in items:
+        key = None if policy.mode == DedupMode.ALWAYS_CREATE else match_key(policy, item.values)
+        if item.retry:
+            alone.append(item)  # a retry checks for its own earlier create first: `push` does that
+        elif key is None and policy.mode == DedupMode.UPDATE_ONLY:
+            item.outcome = PushResult(
+                OperationStatus.not_found, None, "a match field is empty, so nothing can be found"
+            )
+        elif key is None:
+            item.write = _Write()
+            batched.append(item)
+        elif (name := _lock_name(bundle_id, key)) in keyed:
+            alone.append(item)  # the same key twice: after the first, so it sees the first's record
+        else:
+            keyed[name] = item
+    token = uuid.uuid4().hex
+    names = list(keyed)
+    if names:
+        taken = await redis.eval(_TAKE_LOCKS, len(names), *names, token, str(LOCK_SECONDS * 1000))  # type: ignore[misc]
+        for name, ok in zip(names, taken, strict=True):
+            (batched if ok else alone).append(keyed[name])
+    try:
+        searching = [item for item in batched if item.write is None]
+        ops = [
+            BatchOp.query(
+                entity,
+                client.query_params(
+                    entity,
+                    filter=_match_filter(policy, item.values, fields),
+                    select=_search_select(policy, item.values),
+                    orderby=["ModifiedOn desc", "Id"],
+                    top=MATCH_LIMIT,
+                ),
+            )
+            for item in searching
+        ]
+        for item, result in zip(searching, await _run_batch(client, ops, searching), strict=True):
+            if result is None:
+                continue
+            decision = _decide(policy, item.values, record_id_for(item.event_id), result.rows or [])
+            if isinstance(decision, PushResult):
+                item.outcome = decision
+            else:
+                item.write = decision
+        writing = [item for item in batched if item.outcome is None and item.write is not None]
+        writes = [_write_op(entity, item) for item in writing]
+        for item, result in zip(writing, await _run_batch(client, writes, writing), strict=True):
+            if result is None:
+                continue
+            write = item.write
+            assert write is not None
+            if write.patch is not None:
+                item.outcome = PushResult(OperationStatus.updated, write.existing_id, write.note)
+            else:
+                record = result.body or {}
+                item.outcome = PushResult(
+                    OperationStatus.created, str(record.get("Id", record_id_for(item.event_id)))
+                )
+    finally:
+        if names:
+            await redis.eval(_RELEASE_LOCKS, len(names), *names, token)  # type: ignore[misc]
+    # A create refused as a duplicate key may be our own (the answer to an earlier try was lost):
+    # `push` as a retry looks the Id up.
+    for item in batched:
+        if isinstance(item.outcome, ValidationError) and item.write is not None and item.write.patch is None:
+            if _duplicate_key(item.outcome):
+                item.retry, item.outcome = True, None
+                alone.append(item)
+    await asyncio.gather(*(_push_alone(client, redis, bundle_id, entity, fields, policy, item) for item in alone))
+
+
+def _write_op(entity: str, item: PushItem) -> BatchOp:
+    write = item.write
+    assert write is not None
+    if write.patch is not None:
+        assert write.existing_id is not None
+        return BatchOp.update(entity, write.existing_id, write.patch)
+    return BatchOp.create(entity, item.values, record_id_for(item.event_id))
+
+
+def _duplicate_key(exc: ValidationError) -> bool:
+    low = exc.message.lower()
+    return any(m in low for m in ("primary key", "duplicate key", "23505", "already exists"))
+
+
+async def _run_batch(
+    client: BpmClient, ops: list[BatchOp], items: list[PushItem]
+) -> list[BatchResult | None]:
+    """Send `ops` (one per item) in `$batch` requests; a failed op or request becomes its items' outcome.
+
+    Returns each item's result, or None where the item already has its outcome (an error).
+    Every item's recorder gets the steps of the requests made for it.
+    """
+    out: list[BatchResult | None] = []
+    for start in range(0, len(ops), MAX_BATCH):
+        chunk, chunk_items = ops[start : start + MAX_BATCH], items[start : start + MAX_BATCH]
+        recorder = StepRecorder(body_limit=client.body_limit)
+        try:
+            results = await client.batch(chunk, continue_on_error=True, recorder=recorder)
+        except BpmError as exc:
+            for item in chunk_items:
+                item.recorder.steps.extend(recorder.steps)
+                item.outcome = exc
+            out.extend([None] * len(chunk))
+            continue
+        batch_step, before = recorder.steps[-1], recorder.steps[:-1]  # the $batch itself; before it, a login
+        for item, result in zip(chunk_items, results, strict=True):
+            item.recorder.steps.extend(before)
+            item.recorder.add(sub_step(client.dialect, client.service_root, result, batch_step, client.body_limit))
+            if result.ok:
+                out.append(result)
+                continue
+            item.outcome = result.error or ServerError("bpm'online did not run this part of the $batch")
+            out.append(None)
+    return out
+
+
+async def _push_alone(
+    client: BpmClient,
+    redis: aioredis.Redis,
+    bundle_id: uuid.UUID,
+    entity: str,
+    fields: dict[str, TargetField],
+    policy: DedupPolicy,
+    item: PushItem,
+) -> None:
+    try:
+        item.outcome = await push(
+            client,
+            redis,
+            bundle_id=bundle_id,
+            event_id=item.event_id,
+            entity=entity,
+            values=item.values,
+            fields=fields,
+            policy=policy,
+            retry=item.retry,
+            recorder=item.recorder,
+        )
+    except BpmError as exc:
+        item.outcome = exc

@@ -5,7 +5,7 @@ import pytest
 from arq import Retry
 from bpmlink_api.history import service as history_service
 from bpmlink_worker.main import build_worker
-from bpmlink_worker.process import MAX_TRIES, process_event
+from bpmlink_worker.process import MAX_TRIES, event_batcher, process_event
 
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import OperationStatus
@@ -124,6 +124,8 @@ async def test_concurrent_events_with_one_match_key_make_one_record(
     contexts = [
         dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"])) for _ in events
     ]
+    for ctx in contexts:
+        ctx["event_batcher"] = event_batcher(ctx)
     results = await asyncio.gather(*(process_event(ctx, str(e)) for ctx, e in zip(contexts, events, strict=True)))
     sandbox.clear_faults()
     for ctx in contexts:

@@ -33,7 +33,7 @@ from bpmlink.web import health_router
 from .imports import IMPORT_FUNCTIONS
 from .incidents import FAILURES_CRON, deliver_incident
 from .polling import POLL_FUNCTIONS, SCHEDULE_CRON
-from .process import MAX_TRIES, process_event
+from .process import MAX_TRIES, event_batcher, process_event
 from .retention import prune_history
 from .sweeper import SWEEP_CRON
 
@@ -52,9 +52,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     # job was lost with it — each poll built (and leaked) a client and two TLS contexts,
     # ~70% of the workers' CPU at 2,000 polling bundles.
     ctx["source_http"] = make_client(settings)
+    ctx["event_batcher"] = event_batcher(ctx)  # event.process jobs running together share a batch
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["event_batcher"].aclose()
     await ctx["source_http"].aclose()
     await ctx["bpm_clients"].aclose()
     await ctx["redis"].aclose()

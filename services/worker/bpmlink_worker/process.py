@@ -3,26 +3,33 @@
 The job may run more than once for the same event (a retry, a worker that died, the
 sweeper): it re-reads its rows, does nothing for a finished operation, and pushes with a
 deterministic record Id, so every run converges on one record.
+
+Jobs running at the same time in one worker are processed together (`Batcher`): one claim
+statement, the events of each bundle pushed with two `$batch` requests (`push_many`), one
+transaction writing every operation and its steps. Each job still ends on its own: its own
+status, its own retry with its own backoff.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from arq import Retry
 from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit, metrics
+from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
 from bpmlink.bpmonline.pool import BpmClientPool
-from bpmlink.bpmonline.steps import Step as StepRecord
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.connections import bpm_connection, get_connection
@@ -41,13 +48,14 @@ from bpmlink.logging import bind_log_context
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
+from bpmlink.mapping.types import TargetField
 from bpmlink.notifications import open_incident
 from bpmlink.pipeline.lookups import make_resolver
-from bpmlink.pipeline.push import PushResult, push
+from bpmlink.pipeline.push import PushItem, PushResult, push_many
 from bpmlink.search_terms import search_terms
-from bpmlink.security import SecretBox
 from bpmlink.targets import target_fields
 
+from .batcher import Batcher
 from .incidents import enqueue_delivery
 
 log = logging.getLogger("bpmlink.worker.process")
@@ -55,6 +63,8 @@ log = logging.getLogger("bpmlink.worker.process")
 MAX_TRIES = 8  # runs of one job (arq's job_try) before the operation fails for good
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
+BATCH_SIZE = 50  # events per batch: a $batch of searches and one of writes stay under its 100
+BATCHES_RUNNING = 4  # per worker process; more only makes the batches smaller
 
 
 def backoff_seconds(job_try: int, retry_after: float | None) -> float:
@@ -66,7 +76,7 @@ def backoff_seconds(job_try: int, retry_after: float | None) -> float:
 
 class _Failed(Exception):
     def __init__(self, message: str, *, stop_bundle: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(message)  # an error of the bundle's set-up, not of bpm'online's answer
         self.message = message
         self.stop_bundle = stop_bundle
 
@@ -83,8 +93,25 @@ class Claimed:
     attempts: int
     item: dict[str, Any]
     config: BundleConfig
-    mapped_data: dict[str, Any] | None = None
+    config_version: int
+    job_try: int = 1
     target: Connection | None = None  # the bundle's bpm'online connection, read with the claim
+    mapped_data: dict[str, Any] | None = None
+    recorder: StepRecorder = field(default_factory=StepRecorder)
+    # The end of this run, set by _finish_run / _fail:
+    status: OperationStatus = OperationStatus.processing
+    error: str | None = None
+    record_id: uuid.UUID | None = None
+    retry_in: float | None = None
+    stop_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one job returns, or after how long it runs again."""
+
+    status: str
+    retry_in: float | None = None
 
 
 # The tables, not the ORM classes: Core statements skip the ORM's bulk-persistence layer.
@@ -92,24 +119,25 @@ OPERATIONS = cast(Table, Operation.__table__)
 EVENTS = cast(Table, Event.__table__)
 STEPS = cast(Table, Step.__table__)
 _UNFINISHED = tuple(s.value for s in OperationStatus if s not in FINAL_STATUSES)
-# One statement marks the operation processing (locking its row like SELECT … FOR UPDATE) and
-# reads the event, the bundle and its current version; anything unusual falls to _settle.
+# One statement marks the operations processing (locking their rows like SELECT … FOR UPDATE) and
+# reads the events, the bundles and their current versions; anything unusual falls to _settle.
 _CLAIM = (
     text(
         """
     UPDATE operations AS o
     SET status = 'processing', attempts = o.attempts + 1, config_version = b.config_version, updated_at = now()
     FROM events AS e, bundles AS b, bundle_versions AS v
-    WHERE o.event_id = :event_id AND e.id = o.event_id AND b.id = e.bundle_id
+    WHERE o.event_id = ANY(:event_ids) AND e.id = o.event_id AND b.id = e.bundle_id
       AND v.bundle_id = b.id AND v.version = b.config_version
       AND e.state NOT IN ('held', 'discarded', 'sample')
       AND o.status IN :unfinished
       AND b.deleted_at IS NULL
-    RETURNING o.id, o.attempts, e.item, e.workspace_id, e.bundle_id, b.name, b.config_version, v.config
+    RETURNING o.event_id, o.id, o.attempts, e.item, e.workspace_id, e.bundle_id, b.name, b.config_version, v.config
     """
     )
-    .bindparams(bindparam("unfinished", expanding=True))
+    .bindparams(bindparam("unfinished", expanding=True), bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))))
     .columns(
+        event_id=UUID(as_uuid=True),
         id=UUID(as_uuid=True),
         attempts=Integer,
         item=JSONB,
@@ -136,22 +164,33 @@ def _config(bundle_id: uuid.UUID, version: int, raw: dict[str, Any]) -> BundleCo
     return config
 
 
-async def _claim(session: AsyncSession, event_id: uuid.UUID) -> Claimed | None:
-    """Mark the operation processing for this run; None if there is nothing to do."""
-    row = (await session.execute(_CLAIM, {"event_id": event_id, "unfinished": _UNFINISHED})).one_or_none()
-    if row is None:
+async def _claim(session: AsyncSession, jobs: dict[uuid.UUID, int]) -> list[Claimed]:
+    """Mark the operations of these events (event id → job try) processing; the rest are settled."""
+    rows = (await session.execute(_CLAIM, {"event_ids": list(jobs), "unfinished": _UNFINISHED})).all()
+    claimed = [
+        Claimed(
+            event_id=row.event_id,
+            operation_id=row.id,
+            workspace_id=row.workspace_id,
+            bundle_id=row.bundle_id,
+            bundle_name=row.name,
+            attempts=row.attempts,
+            item=row.item,
+            config=_config(row.bundle_id, row.config_version, row.config),
+            config_version=row.config_version,
+            job_try=jobs[row.event_id],
+        )
+        for row in rows
+    ]
+    for event_id in set(jobs) - {c.event_id for c in claimed}:
         await _settle(session, event_id)
-        return None
-    return Claimed(
-        event_id=event_id,
-        operation_id=row.id,
-        workspace_id=row.workspace_id,
-        bundle_id=row.bundle_id,
-        bundle_name=row.name,
-        attempts=row.attempts,
-        item=row.item,
-        config=_config(row.bundle_id, row.config_version, row.config),
-    )
+    targets: dict[tuple[uuid.UUID, uuid.UUID], Connection | None] = {}
+    for c in claimed:
+        key = (c.workspace_id, c.config.target.connection_id)
+        if key not in targets:
+            targets[key] = await get_connection(session, *key)
+        c.target = targets[key]
+    return claimed
 
 
 async def _settle(session: AsyncSession, event_id: uuid.UUID) -> None:
@@ -170,43 +209,102 @@ async def _settle(session: AsyncSession, event_id: uuid.UUID) -> None:
         event.state = EventState.done
 
 
-async def _run(ctx: dict[str, Any], claimed: Claimed, recorder: StepRecorder) -> PushResult:
+def _fail(claimed: Claimed, exc: Exception) -> None:
+    """Set the run's end from the error that ended it."""
+    job_try = claimed.job_try
+    if isinstance(exc, TransientError):
+        if job_try < MAX_TRIES:
+            claimed.status, claimed.error = OperationStatus.retrying, f"{exc} (will retry)"
+            claimed.retry_in = backoff_seconds(job_try, exc.retry_after)
+            metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
+        else:
+            claimed.status, claimed.error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
+    elif isinstance(exc, AuthError | ConfigurationError):
+        claimed.status, claimed.error = OperationStatus.failed, str(exc)
+        claimed.stop_reason = f"bpm'online refused the connection: {exc}"
+    elif isinstance(exc, BpmError):
+        claimed.status, claimed.error = OperationStatus.failed, str(exc)
+    elif isinstance(exc, _Failed):
+        claimed.status, claimed.error = OperationStatus.failed, exc.message
+        claimed.stop_reason = exc.message if exc.stop_bundle else None
+    elif isinstance(exc, MappingError):
+        claimed.status = OperationStatus.failed
+        claimed.error = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    else:
+        raise exc
+
+
+def _finish_run(claimed: Claimed, result: PushResult) -> None:
+    claimed.status, claimed.error = result.status, result.note
+    claimed.record_id = uuid.UUID(result.record_id) if result.record_id else None
+
+
+async def _map(client: BpmClient, fields: dict[str, TargetField], claimed: Claimed) -> dict[str, Any] | None:
+    """The event's record for bpm'online, or None when the run ended here (filtered, or failed)."""
     config = claimed.config
     verdict = explain(config.filter, claimed.item)
     if not verdict.passed:
-        return PushResult(OperationStatus.filtered, None, verdict.reason or "the filter did not pass")
-    box: SecretBox = ctx["secret_box"]
-    target = claimed.target
-    if target is None:
-        raise _Failed("the bundle's bpm'online connection was deleted", stop_bundle=True)
-    pool: BpmClientPool = ctx["bpm_clients"]
-    client = await pool.get(bpm_connection(target, box))
-    metadata = await client.metadata(recorder=recorder)
-    entity = metadata.entities.get(config.target.entity)
-    if entity is None:
-        raise _Failed(f"bpm'online has no entity {config.target.entity!r} any more")
+        claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
+        return None
+    try:
+        mapped = await apply_mapping(
+            config.mapping, claimed.item, fields, make_resolver(client, claimed.recorder, allow_create=True)
+        )
+        claimed.mapped_data = mapped.values
+        if not mapped.ok:
+            raise _Failed("; ".join(f"{e.field}: {e.message}" for e in mapped.errors))
+    except (BpmError, _Failed, MappingError) as exc:
+        _fail(claimed, exc)
+        return None
+    return mapped.values
+
+
+async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
+    """Map, dedup and push the events of one bundle version; every run gets its end."""
+    first = runs[0]
+    config = first.config
+    try:
+        if first.target is None:
+            raise _Failed("the bundle's bpm'online connection was deleted", stop_bundle=True)
+        pool: BpmClientPool = ctx["bpm_clients"]
+        client = await pool.get(bpm_connection(first.target, ctx["secret_box"]))
+        metadata = await client.metadata(recorder=first.recorder)
+        entity = metadata.entities.get(config.target.entity)
+        if entity is None:
+            raise _Failed(f"bpm'online has no entity {config.target.entity!r} any more")
+    except (BpmError, _Failed) as exc:
+        for claimed in runs:
+            _fail(claimed, exc)
+        return
     fields = target_fields(entity)
-    mapped = await apply_mapping(
-        config.mapping, claimed.item, fields, make_resolver(client, recorder, allow_create=True)
-    )
-    claimed.mapped_data = mapped.values
-    if not mapped.ok:
-        raise _Failed("; ".join(f"{e.field}: {e.message}" for e in mapped.errors))
-    return await push(
+    mapped = await asyncio.gather(*(_map(client, fields, claimed) for claimed in runs))
+    items = {
+        claimed.event_id: PushItem(claimed.event_id, values, retry=claimed.attempts > 1, recorder=claimed.recorder)
+        for claimed, values in zip(runs, mapped, strict=True)
+        if values is not None
+    }
+    if not items:
+        return
+    await push_many(
         client,
         ctx["redis"],
-        bundle_id=claimed.bundle_id,
-        event_id=claimed.event_id,
+        bundle_id=first.bundle_id,
         entity=config.target.entity,
-        values=mapped.values,
         fields=fields,
         policy=config.dedup,
-        retry=claimed.attempts > 1,
-        recorder=recorder,
+        items=list(items.values()),
     )
+    for claimed in runs:
+        item = items.get(claimed.event_id)
+        if item is None:
+            continue
+        if isinstance(item.outcome, PushResult):
+            _finish_run(claimed, item.outcome)
+        else:
+            _fail(claimed, item.outcome or BpmError("no answer for this event"))
 
 
-def _step_rows(claimed: Claimed, steps: list[StepRecord]) -> list[dict[str, Any]]:
+def _step_rows(claimed: Claimed) -> list[dict[str, Any]]:
     return [
         {
             "operation_id": claimed.operation_id,
@@ -223,77 +321,104 @@ def _step_rows(claimed: Claimed, steps: list[StepRecord]) -> list[dict[str, Any]
             "error": s.error,
             "started_at": s.started_at,
         }
-        for i, s in enumerate(steps)
+        for i, s in enumerate(claimed.recorder.steps)
     ]
+
+
+_FINISH = (
+    update(OPERATIONS)
+    .where(OPERATIONS.c.id == bindparam("op_id"))
+    .values(
+        status=bindparam("status"),
+        error=bindparam("error"),
+        record_id=bindparam("record_id"),
+        mapped_data=bindparam("mapped_data"),
+        search_terms=bindparam("search_terms"),
+        finished_at=bindparam("finished_at"),
+    )
+)
+
+
+async def _write(ctx: dict[str, Any], runs: list[Claimed]) -> None:
+    """Every run's operation, event and steps in one transaction (executemany where it can)."""
+    now = datetime.now(UTC)
+    incidents: list[int] = []
+    async with ctx["sessionmaker"]() as session:
+        await session.execute(
+            _FINISH,
+            [
+                {
+                    "op_id": c.operation_id,
+                    "status": c.status,
+                    "error": c.error,
+                    "record_id": c.record_id,
+                    "mapped_data": c.mapped_data,
+                    "search_terms": search_terms(c.item, c.mapped_data, c.record_id),
+                    "finished_at": now if c.status in FINAL_STATUSES else None,
+                }
+                for c in runs
+            ],
+        )
+        done = [c.event_id for c in runs if c.status in FINAL_STATUSES]
+        if done:
+            await session.execute(update(EVENTS).where(EVENTS.c.id.in_(done)).values(state=EventState.done))
+        steps = [row for c in runs for row in _step_rows(c)]
+        if steps:
+            await session.execute(insert(STEPS), steps)  # one executemany
+        for c in runs:
+            if c.stop_reason:
+                incident_id = await _stop_bundle(session, c, c.stop_reason)
+                if incident_id is not None:
+                    incidents.append(incident_id)
+        await session.commit()
+    for incident_id in incidents:
+        await enqueue_delivery(ctx["arq"], incident_id)
+
+
+async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]]) -> list[Outcome]:
+    """Run the jobs (event id, job try) of one batch; an outcome per job, in order."""
+    tries = dict(jobs)  # the same event twice (a duplicate delivery) runs once
+    async with ctx["sessionmaker"]() as session:
+        runs = await _claim(session, tries)
+        await session.commit()
+    # No database connection is held while bpm'online answers: at 200 ms a request and a hundred
+    # jobs per worker, that would be a hundred idle connections.
+    groups: dict[tuple[uuid.UUID, int], list[Claimed]] = defaultdict(list)
+    for claimed in runs:
+        groups[(claimed.bundle_id, claimed.config_version)].append(claimed)
+    await asyncio.gather(*(_run_bundle(ctx, group) for group in groups.values()))
+    if runs:
+        await _write(ctx, runs)
+    by_event = {c.event_id: c for c in runs}
+    outcomes = []
+    for event_id, _ in jobs:
+        run = by_event.get(event_id)
+        if run is None:
+            outcomes.append(Outcome("nothing to do"))
+            continue
+        bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
+        retry = f", again in {run.retry_in:.1f} s" if run.retry_in is not None else ""
+        log.info("operation %s %s%s", run.operation_id, run.status, retry)
+        outcomes.append(Outcome(str(run.status), run.retry_in))
+    return outcomes
+
+
+def event_batcher(ctx: dict[str, Any]) -> Batcher[tuple[uuid.UUID, int], Outcome]:
+    """The worker's batcher of `event.process` jobs (made at start-up, kept in ctx)."""
+
+    async def run(jobs: list[tuple[uuid.UUID, int]]) -> list[Outcome]:
+        return await process_events(ctx, jobs)
+
+    return Batcher(run, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING)
 
 
 async def process_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job `event.process`."""
-    job_try: int = ctx.get("job_try", 1)
-    eid = uuid.UUID(event_id)
-    async with ctx["sessionmaker"]() as session:
-        claimed = await _claim(session, eid)
-        if claimed is not None:
-            claimed.target = await get_connection(session, claimed.workspace_id, claimed.config.target.connection_id)
-        await session.commit()
-    if claimed is None:
-        return "nothing to do"
-    bind_log_context(workspace_id=claimed.workspace_id, bundle_id=claimed.bundle_id, operation_id=claimed.operation_id)
-    recorder = StepRecorder()
-    retry_in: float | None = None
-    stop_reason: str | None = None
-    record_id: uuid.UUID | None = None
-    # No database connection is held while bpm'online answers: at 200 ms a request and a hundred
-    # jobs per worker, that would be a hundred idle connections.
-    try:
-        result = await _run(ctx, claimed, recorder)
-        status, error = result.status, result.note
-        record_id = uuid.UUID(result.record_id) if result.record_id else None
-    except TransientError as exc:
-        if job_try < MAX_TRIES:
-            status, error = OperationStatus.retrying, f"{exc} (will retry)"
-            retry_in = backoff_seconds(job_try, exc.retry_after)
-            metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
-        else:
-            status, error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
-    except (AuthError, ConfigurationError) as exc:
-        status, error = OperationStatus.failed, str(exc)
-        stop_reason = f"bpm'online refused the connection: {exc}"
-    except BpmError as exc:
-        status, error = OperationStatus.failed, str(exc)
-    except _Failed as exc:
-        status, error = OperationStatus.failed, exc.message
-        stop_reason = exc.message if exc.stop_bundle else None
-    except MappingError as exc:
-        status, error = OperationStatus.failed, f"{exc.field}: {exc.message}" if exc.field else exc.message
-    async with ctx["sessionmaker"]() as session:
-        final = status in FINAL_STATUSES
-        await session.execute(
-            update(OPERATIONS)
-            .where(OPERATIONS.c.id == claimed.operation_id)
-            .values(
-                status=status,
-                error=error,
-                record_id=record_id,
-                mapped_data=claimed.mapped_data,
-                search_terms=search_terms(claimed.item, claimed.mapped_data, record_id),
-                finished_at=datetime.now(UTC) if final else None,
-            )
-        )
-        if final:
-            await session.execute(update(EVENTS).where(EVENTS.c.id == claimed.event_id).values(state=EventState.done))
-        if recorder.steps:
-            await session.execute(insert(STEPS), _step_rows(claimed, recorder.steps))  # one executemany
-        incident_id: int | None = None
-        if stop_reason:
-            incident_id = await _stop_bundle(session, claimed, stop_reason)
-        await session.commit()
-    if incident_id is not None:
-        await enqueue_delivery(ctx["arq"], incident_id)
-    log.info("operation %s", status if retry_in is None else f"{status}, again in {retry_in:.1f} s")
-    if retry_in is not None:
-        raise Retry(defer=retry_in)
-    return str(status)
+    batcher: Batcher[tuple[uuid.UUID, int], Outcome] = ctx["event_batcher"]
+    outcome = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
+    if outcome.retry_in is not None:
+        raise Retry(defer=outcome.retry_in)
+    return outcome.status
 
 
 async def _stop_bundle(session: AsyncSession, claimed: Claimed, reason: str) -> int | None:

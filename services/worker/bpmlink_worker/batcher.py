@@ -1,0 +1,75 @@
+"""Group concurrent calls into batches: whoever waits while batches run goes in the next one.
+
+No timer: a lone call starts a batch of one on the next loop turn, so an idle worker adds no
+latency; under load, calls pile up while `max_running` batches are in flight and the next
+batch takes up to `max_size` of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batcher(Generic[T, R]):
+    def __init__(
+        self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_size: int, max_running: int
+    ) -> None:
+        self._run = run
+        self.max_size = max_size
+        self.max_running = max_running
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._start_scheduled = False
+
+    async def submit(self, item: T) -> R:
+        """Run `item` in a batch and return its result (or raise the batch's error)."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if not self._start_scheduled:
+            # On the next loop turn, so the calls made in this one share a batch.
+            self._start_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start)
+        return await future
+
+    def _start(self) -> None:
+        self._start_scheduled = False
+        while self._waiting and len(self._running) < self.max_running:
+            batch, self._waiting = self._waiting[: self.max_size], self._waiting[self.max_size :]
+            batch = [(item, future) for item, future in batch if not future.done()]  # a cancelled caller
+            if not batch:
+                continue
+            # A fresh context: the batch's logs must not carry the ids of the call that started it.
+            task = asyncio.create_task(self._run_batch(batch), context=contextvars.Context())
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._start()
+
+    async def _run_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            results = await self._run([item for item, _ in batch])
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def aclose(self) -> None:
+        """Wait for the running batches (their callers may be gone; their rows must still be written)."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)

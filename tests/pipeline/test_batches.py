@@ -1,0 +1,174 @@
+"""Events processed together: one claim, `$batch` requests, and still an end of its own for each."""
+
+import asyncio
+import uuid
+
+import pytest
+from arq import Retry
+from bpmlink_worker.batcher import Batcher
+from bpmlink_worker.process import process_event
+
+from bpmlink.mapping.dedup import DedupPolicy, match_key
+from bpmlink.pipeline.push import LOCK_SECONDS, _lock_name
+from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
+
+
+def person(i: int, **kw: str) -> dict[str, str]:
+    return {"first_name": "Lea", "last_name": f"B{i}", "email": f"lea.{i}@batch.example", **kw}
+
+
+async def run_together(ctx, events: list[uuid.UUID]) -> list[object]:
+    """As arq runs jobs: started in one loop turn, each awaiting its own end."""
+    return await asyncio.gather(*(process_event(ctx, str(e)) for e in events), return_exceptions=True)
+
+
+async def test_a_batch_of_events_uses_two_batch_requests_and_ends_each_operation(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    http = sandbox.login()  # one Contact exists already: its event becomes an update
+    existing = {"Id": str(uuid.uuid4()), "Name": "Old name", "Email": "lea.3@batch.example"}
+    assert http.post("/0/odata/Contact", json=existing).status_code == 201
+    http.close()
+    events = [
+        await post_event(sessionmaker, bundle["id"], person(i, phone="+7 912 000-00-0" + str(i))) for i in range(8)
+    ]
+    await process_event(worker_ctx, str(await post_event(sessionmaker, bundle["id"], person(99))))  # warm: login
+    sandbox.reset_counts()
+
+    results = await run_together(worker_ctx, events)
+
+    assert sorted(results) == sorted(["created"] * 7 + ["updated"])
+    requests = sandbox.counts()["requests"]
+    top_level = {k: n for k, n in requests.items() if not k.endswith(".batch_op")}
+    assert top_level == {"POST odata4.batch": 2}  # searches, then writes: not 16 requests
+    assert requests["GET odata4.batch_op"] == 8 and requests["POST odata4.batch_op"] == 7
+    assert requests["PATCH odata4.batch_op"] == 1
+    for i in range(8):
+        assert len(sandbox_rows(sandbox, "Contact", f"Email eq 'lea.{i}@batch.example'")) == 1
+    updated = sandbox_rows(sandbox, "Contact", "Email eq 'lea.3@batch.example'")[0]
+    assert updated["Id"] == existing["Id"] and updated["MobilePhone"] == "+79120000003"
+
+    # Each operation's history shows its own part of each $batch, with its own answer.
+    op = await operation_of(sessionmaker, events[5])
+    detail = (await client.get(f"/api/v1/operations/{op.id}")).json()
+    parts = [(s["method"], s["status"]) for s in detail["steps"]]
+    assert parts == [("GET", 200), ("POST", 201)]
+    assert "lea.5%40batch.example" in detail["steps"][0]["url"] or "lea.5@batch.example" in detail["steps"][0]["url"]
+    assert "lea.5@batch.example" in detail["steps"][1]["request_body"]
+    assert "$batch" in detail["steps"][1]["request_headers"]["x-bpmlink-batch"]
+    assert "lea.4@" not in str(detail["steps"])  # nothing of the other events
+
+
+async def test_one_refused_event_fails_alone_and_the_rest_are_created(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    mapping = [{"target": "Name", "source": "name"}, {"target": "AccountId", "source": "account"}]
+    bundle = await make_bundle(client, connection_id, mapping=mapping, dedup={"mode": "always_create"})
+    good = [await post_event(sessionmaker, bundle["id"], {"name": f"Fine {i}"}) for i in range(3)]
+    bad = await post_event(sessionmaker, bundle["id"], {"name": "Orphan", "account": str(uuid.uuid4())})
+
+    results = await run_together(worker_ctx, [*good, bad])
+
+    assert results == ["created", "created", "created", "failed"]
+    assert "foreign key" in (await operation_of(sessionmaker, bad)).error.lower()
+    for i in range(3):
+        assert len(sandbox_rows(sandbox, "Contact", f"Name eq 'Fine {i}'")) == 1
+    assert sandbox_rows(sandbox, "Contact", "Name eq 'Orphan'") == []
+
+
+async def test_the_same_match_key_twice_in_a_batch_makes_one_record(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    twins = [
+        await post_event(sessionmaker, bundle["id"], person(1, last_name=name)) for name in ("First", "Second", "Third")
+    ]
+    results = await run_together(worker_ctx, twins)
+    assert results.count("created") == 1 and len(results) == 3
+    assert set(results) <= {"created", "updated", "unchanged"}
+    assert len(sandbox_rows(sandbox, "Contact", "Email eq 'lea.1@batch.example'")) == 1
+
+
+async def test_a_key_locked_elsewhere_waits_for_the_lock(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    """Another worker holds the key: the event waits for it, then finds that worker's record."""
+    bundle = await make_bundle(client, connection_id)
+    event = await post_event(sessionmaker, bundle["id"], person(7))
+    other = await post_event(sessionmaker, bundle["id"], person(8))
+    key = match_key(DedupPolicy(mode="update_if_found", match_fields=["Email"]), {"Email": "lea.7@batch.example"})
+    assert key is not None
+    lock = worker_ctx["redis"].lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_SECONDS)
+    assert await lock.acquire()
+    jobs = asyncio.ensure_future(run_together(worker_ctx, [event, other]))
+    await asyncio.sleep(0.5)
+    assert len(sandbox_rows(sandbox, "Contact", "Email eq 'lea.8@batch.example'")) == 1  # not held up
+    assert not jobs.done()
+    http = sandbox.login()  # what the other worker creates while it holds the key
+    assert http.post("/0/odata/Contact", json={"Name": "Lea", "Email": "lea.7@batch.example"}).status_code == 201
+    http.close()
+    await lock.release()
+    assert await asyncio.wait_for(jobs, 30) == ["updated", "created"]  # that record, not a second one
+    assert len(sandbox_rows(sandbox, "Contact", "Email eq 'lea.7@batch.example'")) == 1
+
+
+async def test_a_failed_batch_request_retries_every_event_of_it(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    events = [await post_event(sessionmaker, bundle["id"], person(i)) for i in range(3)]
+    await process_event(worker_ctx, str(await post_event(sessionmaker, bundle["id"], person(99))))  # warm: login
+    sandbox.set_faults(unavailable_rate=1.0, unavailable_retry_after=5, fault_scope="data")
+    try:
+        results = await run_together(worker_ctx, events)
+    finally:
+        sandbox.clear_faults()
+    assert all(isinstance(r, Retry) and r.defer_score >= 5000 for r in results)
+    for e in events:
+        op = await operation_of(sessionmaker, e)
+        assert op.status == "retrying" and "will retry" in op.error
+    assert await run_together(worker_ctx, events) == ["created"] * 3
+
+
+async def test_batcher_groups_calls_made_together_and_runs_a_lone_call_at_once() -> None:
+    batches: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int]:
+        batches.append(items)
+        await release.wait()
+        return [i * 10 for i in items]
+
+    batcher: Batcher[int, int] = Batcher(run, max_size=3, max_running=1)
+    release.set()
+    assert await batcher.submit(1) == 10
+    release.clear()
+    first = asyncio.ensure_future(batcher.submit(2))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    rest = [asyncio.ensure_future(batcher.submit(i)) for i in range(3, 8)]  # wait while one batch runs
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await first == 20 and [await r for r in rest] == [30, 40, 50, 60, 70]
+    assert batches == [[1], [2], [3, 4, 5], [6, 7]]
+
+
+async def test_batcher_gives_a_batch_error_to_each_caller_and_survives_a_cancelled_one() -> None:
+    async def run(items: list[int]) -> list[int]:
+        await asyncio.sleep(0.01)
+        if 0 in items:
+            raise RuntimeError("batch failed")
+        return items
+
+    batcher: Batcher[int, int] = Batcher(run, max_size=10, max_running=2)
+    failing = [asyncio.ensure_future(batcher.submit(i)) for i in (0, 1)]
+    for f in failing:
+        with pytest.raises(RuntimeError, match="batch failed"):
+            await f
+    gone = asyncio.ensure_future(batcher.submit(5))
+    kept = asyncio.ensure_future(batcher.submit(6))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await kept == 6
+    await batcher.aclose()
