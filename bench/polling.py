@@ -7,7 +7,8 @@ default 2) run the `poll.schedule` cron and the `poll.run` jobs for BENCH_POLL_S
 
 Figures: polls started per minute (bundles whose last poll falls in the last minute), the lag of the
 most-late poll (time since its last poll beyond the 1-minute interval), CPU of the worker processes
-(scheduler and polls together; the scheduler runs inside them).
+(scheduler and polls together; the scheduler runs inside them), and the worker CPU per completed poll
+(polls counted by a trigger on `poll_states.last_polled_at` into an unlogged table, in PostgreSQL only).
 
     .venv/bin/python -m bench.polling
 
@@ -64,6 +65,15 @@ def _clone(url: str, source_id: str, copies: int) -> None:
     sql(url, "ANALYZE")
 
 
+def _count_polls(url: str) -> None:
+    """Every completed poll moves `last_polled_at`: log each move (insert-only, no hot row) to count them."""
+    sql(url, "CREATE UNLOGGED TABLE IF NOT EXISTS bench_polls (at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    sql(url, """CREATE OR REPLACE FUNCTION bench_poll_done() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO bench_polls DEFAULT VALUES; RETURN NEW; END $$""")
+    sql(url, """CREATE TRIGGER bench_poll_done AFTER UPDATE OF last_polled_at ON poll_states FOR EACH ROW
+                WHEN (NEW.last_polled_at IS DISTINCT FROM OLD.last_polled_at) EXECUTE FUNCTION bench_poll_done()""")
+
+
 def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
     with Stack("polling") as stack, bare_server("bench.polling:empty_source") as source_port:
         stack.service("sandbox")
@@ -91,11 +101,13 @@ def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
             http.post(f"/api/v1/bundles/{bundle_id}/start").raise_for_status()
         started = time.perf_counter()
         _clone(stack.database_url, bundle_id, bundles - 1)
+        _count_polls(stack.database_url)
         print(f"  {bundles:,} polling bundles in {time.perf_counter() - started:.1f} s", flush=True)  # noqa: T201
         count = int(sql(stack.database_url, "SELECT count(*) FROM poll_states WHERE next_due_at IS NOT NULL")[0][0])
         workers = [psutil.Process(stack.service("worker").pid) for _ in range(WORKERS)]
         cpu0 = sum(w.cpu_times().user + w.cpu_times().system for w in workers)
         t0 = time.time()
+        polls0 = int(sql(stack.database_url, "SELECT count(*) FROM bench_polls")[0][0])
         samples = []
         while time.time() - t0 < seconds:  # bounded run; sampled every 10 s
             time.sleep(10)
@@ -108,19 +120,26 @@ def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
                   flush=True)
         cpu = sum(w.cpu_times().user + w.cpu_times().system for w in workers) - cpu0
         elapsed = time.time() - t0
+        polls = int(sql(stack.database_url, "SELECT count(*) FROM bench_polls")[0][0]) - polls0
+        load = os.getloadavg()[0]
         worst = sql(stack.database_url, """
             SELECT max(extract(epoch FROM now() - coalesce(last_polled_at, to_timestamp($1))))
             FROM poll_states WHERE next_due_at IS NOT NULL""", t0)[0][0]
         per_minute = samples[-1]["polled_last_minute"] if samples else 0
     lag = max(0.0, float(worst or 0) - 60.0)
     targets = {"every_bundle_every_minute": per_minute >= count, "lag_under_10s": lag < 10}
+    per_poll_ms = 1000 * cpu / polls if polls else None
     print(f"bundles {count:,}; polls started in the last minute {per_minute:,}; most-late poll lag {lag:.1f} s "  # noqa: T201
           f"beyond the interval; worker CPU {cpu:.1f} s in {elapsed:.0f} s ({100 * cpu / elapsed:.0f}% of one core, "
-          f"{WORKERS} processes); targets {targets}")
+          f"{WORKERS} processes); {polls:,} polls completed, "
+          f"{'-' if per_poll_ms is None else f'{per_poll_ms:.2f}'} ms of worker CPU per poll; "
+          f"load average {load:.2f}; targets {targets}")
     report = {"what": "http_polling bundles, interval 1 min, local JSON source answering an empty page",
               "bundles": count, "workers": WORKERS, "seconds": round(elapsed), "samples": samples,
               "polls_started_last_minute": per_minute, "most_late_lag_seconds": round(lag, 1),
               "worker_cpu_seconds": round(cpu, 1), "worker_cpu_percent_of_one_core": round(100 * cpu / elapsed),
+              "polls_completed": polls,
+              "worker_cpu_ms_per_poll": None if per_poll_ms is None else round(per_poll_ms, 2),
               "targets": targets}
     write_result("polling", report)
     return report
