@@ -12,6 +12,7 @@ Target (issue 7): at least half the bare endpoint's rate; p99 under 25 ms at 16 
 from __future__ import annotations
 
 import argparse
+import os
 from contextlib import closing
 from typing import Any
 
@@ -35,8 +36,19 @@ def run(seconds: float = 6.0) -> dict[str, Any]:
         steps = [{"method": "POST", "path": path, "body": BODY}]
         port = stack.ports["gateway"]
         http_load("127.0.0.1", port, steps, connections=4, seconds=1.0)  # warm-up (pools, caches)
-        gateway = {n: http_load("127.0.0.1", port, steps, connections=n, seconds=seconds, offset=n * 1_000_000)
-                   for n in SENDERS}
+        gateway: dict[int, dict[str, Any]] = {}
+        for n in SENDERS:
+            cpu0 = cpu_seconds(stack)
+            result = http_load("127.0.0.1", port, steps, connections=n, seconds=seconds, offset=n * 1_000_000)
+            cpu1 = cpu_seconds(stack)
+            accepted_n = max(1, result["iterations"] - result["errors"])
+            # CPU per accepted request of the gateway process and of PostgreSQL (all its backends), and the
+            # load average: on a shared machine the ratio is only meaningful next to these.
+            result["cpu_ms_per_request"] = {
+                k: round(1000 * (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / accepted_n, 3) for k in ("gateway", "postgres")
+            }
+            result["load_average_1m"] = round(os.getloadavg()[0], 2)
+            gateway[n] = result
         stored = stack_count(stack)
     with bare_server() as bare_port:
         http_load("127.0.0.1", bare_port, steps, connections=4, seconds=1.0)
@@ -49,7 +61,8 @@ def run(seconds: float = 6.0) -> dict[str, Any]:
         ratio = round(g["per_second"] / b["per_second"], 2) if b["per_second"] else None
         rows.append({"senders": n, "gateway": g, "bare": b, "ratio": ratio})
         print(f"{n:>7}  {g['per_second']:>10.1f} {g['p50_ms']:>7} {g['p95_ms']:>7} {g['p99_ms']:>7}   "  # noqa: T201
-              f"{b['per_second']:>9.1f} {b['p99_ms']:>7}  {ratio}  errors {g['errors']}")
+              f"{b['per_second']:>9.1f} {b['p99_ms']:>7}  {ratio}  errors {g['errors']}  "
+              f"cpu ms/req {g['cpu_ms_per_request']}  load {g['load_average_1m']}")
     accepted = sum(gateway[n]["iterations"] - gateway[n]["errors"] for n in SENDERS)
     at16 = gateway[16]
     ratio16 = rows[1]["ratio"]
@@ -62,6 +75,23 @@ def run(seconds: float = 6.0) -> dict[str, Any]:
               "seconds_per_phase": seconds, "rows": rows, "events_stored": stored, "targets": targets}
     write_result("ingest", report)
     return report
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """The gateway's CPU and PostgreSQL's: its postmaster and every backend alive now (the backends' command
+    lines do not name the data folder, so `Stack.cpu_seconds` misses them)."""
+    import psutil
+
+    out = {"gateway": stack.cpu_seconds().get("gateway", 0.0), "postgres": 0.0}
+    for p in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if p.info["name"] == "postgres" and any(stack.tmp.name in a for a in (p.info["cmdline"] or [])):
+                for q in (p, *p.children(recursive=True)):
+                    t = q.cpu_times()
+                    out["postgres"] += t.user + t.system
+        except psutil.Error:
+            continue
+    return out
 
 
 def stack_count(stack: Stack) -> int:
