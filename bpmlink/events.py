@@ -196,6 +196,117 @@ async def store_event_now(
     return StoredEvent(existing, created=False, held=held)
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """One event and its operation, ready to be stored with others in one statement (`store_events_now`)."""
+
+    params: dict[str, Any]
+    held: bool
+
+
+def event_row(
+    bundle: EventBundle,
+    *,
+    origin: str,
+    item: dict[str, Any],
+    request: dict[str, Any] | None = None,
+    body: bytes | None = None,
+    idempotency_key: str | None = None,
+) -> EventRow:
+    params, held = _store_params(
+        bundle,
+        origin=origin,
+        item=item,
+        request=request,
+        body=body,
+        idempotency_key=idempotency_key,
+        source_item_key=None,
+    )
+    return EventRow(params, held)
+
+
+# Many events and their operations in one statement, hence one transaction and one commit (the gateway's
+# group commit). An operation is inserted only for an event that was (ON CONFLICT: a resend inserts neither,
+# also when its first delivery is in the same statement). Search terms travel as one JSON array per row:
+# unnest cannot take an array of arrays of different lengths.
+_STORE_MANY = """
+WITH rows AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                         $8::integer[], $9::text[], $10::text[], $11::bytea[], $12::text[], $13::text[])
+        AS r(id, operation_id, workspace_id, bundle_id, origin, state, operation_status, config_version,
+             idempotency_key, request, body, item, search_terms)
+), inserted AS (
+    INSERT INTO events (id, workspace_id, bundle_id, origin, state, idempotency_key, request, body, item)
+    SELECT id, workspace_id, bundle_id, origin, state, idempotency_key, request::jsonb, body, item::jsonb
+    FROM rows
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), operation AS (
+    INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
+                            source_data, search_terms)
+    SELECT r.operation_id, r.workspace_id, r.bundle_id, r.id, r.config_version, r.operation_status, 0,
+           r.item::jsonb, ARRAY(SELECT jsonb_array_elements_text(r.search_terms::jsonb))
+    FROM rows r JOIN inserted USING (id)
+)
+SELECT id FROM inserted
+"""
+# A second statement (new snapshot): the events that resends conflicted with, committed by now.
+_EXISTING_MANY = """
+SELECT k.n, e.id
+FROM unnest($1::uuid[], $2::text[], $3::integer[]) AS k(bundle_id, idempotency_key, n)
+JOIN events e ON e.bundle_id = k.bundle_id AND e.idempotency_key = k.idempotency_key
+"""
+_COLUMNS = (
+    "id",
+    "operation_id",
+    "workspace_id",
+    "bundle_id",
+    "origin",
+    "state",
+    "operation_status",
+    "config_version",
+    "idempotency_key",
+    "request",
+    "body",
+    "item",
+)
+
+
+async def store_events_now(
+    db: asyncpg.Pool | asyncpg.Connection, rows: Sequence[EventRow], *, timeout: float | None = None
+) -> list[StoredEvent | None]:
+    """Store many events with their operations in one autocommitted statement; results in the order of `rows`.
+
+    Committed when it returns. None for a row that conflicted with an event no longer there (deleted between
+    the two statements): not stored, the caller may try it again. Rows go in ordered by (bundle, idempotency
+    key), so two such statements running at once take the unique index's entries in the same order (no
+    deadlock between resends)."""
+    order = sorted(
+        range(len(rows)), key=lambda i: (rows[i].params["bundle_id"], rows[i].params["idempotency_key"] or "")
+    )
+    ordered = [rows[i].params for i in order]
+    columns = [[p[name] for p in ordered] for name in _COLUMNS]
+    columns.append([json.dumps(p["search_terms"]) for p in ordered])
+    inserted = {r[0] for r in await db.fetch(_STORE_MANY, *columns, timeout=timeout)}
+    results: list[StoredEvent | None] = [
+        StoredEvent(row.params["id"], created=True, held=row.held) if row.params["id"] in inserted else None
+        for row in rows
+    ]
+    missing = [i for i, stored in enumerate(results) if stored is None]
+    if missing:
+        keyed = [i for i in missing if rows[i].params["idempotency_key"] is not None]
+        found = await db.fetch(
+            _EXISTING_MANY,
+            [rows[i].params["bundle_id"] for i in keyed],
+            [rows[i].params["idempotency_key"] for i in keyed],
+            keyed,
+            timeout=timeout,
+        )
+        for n, event_id in found:
+            results[n] = StoredEvent(event_id, created=False, held=rows[n].held)
+    return results
+
+
 async def enqueue_events(
     pool: ArqRedis, event_ids: Sequence[uuid.UUID], *, job_suffix: str = "", defer_seconds: float | None = None
 ) -> int:

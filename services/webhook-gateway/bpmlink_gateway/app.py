@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await gateway.committer.drain()  # batches still running answer their requests first
             await gateway.handoff.stop()
             await app.state.redis.aclose(close_connection_pool=True)
             await app.state.db.close()

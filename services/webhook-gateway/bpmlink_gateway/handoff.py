@@ -49,6 +49,9 @@ class Handoff:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # One round at a time: a flush() waits for the loop's round in progress (whose batch left
+        # _waiting but is not in _queued yet), so what was added before the flush is marked by it.
+        self._round = asyncio.Lock()
 
     def add(self, event_id: uuid.UUID) -> None:
         self._waiting.append(event_id)
@@ -70,8 +73,9 @@ class Handoff:
 
     async def flush(self) -> int:
         """Enqueue what waits and mark what is queued; returns how many rows were marked."""
-        await self._enqueue()
-        return await self._mark()
+        async with self._round:
+            await self._enqueue()
+            return await self._mark()
 
     async def _enqueue(self) -> None:
         while self._waiting:
@@ -109,9 +113,10 @@ class Handoff:
                         await self._wake.wait()
             self._wake.clear()
             try:
-                await self._enqueue()
-                if time.monotonic() >= next_mark:
-                    await self._mark()
-                    next_mark = time.monotonic() + self.interval
+                async with self._round:
+                    await self._enqueue()
+                    if time.monotonic() >= next_mark:
+                        await self._mark()
+                        next_mark = time.monotonic() + self.interval
             except Exception:  # a bug here must not end the hand-off; the sweeper covers what it missed
                 log.exception("event hand-off failed")

@@ -22,7 +22,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink.events import store_event_now
+from bpmlink.events import event_row
 from bpmlink.logging import bind_log_context
 from bpmlink.security import SecretBox
 from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
@@ -30,6 +30,7 @@ from bpmlink.webhooks import decrypt_webhook_secret
 
 from . import repository
 from .breaker import RedisBreaker
+from .committer import GroupCommitter, NotStored
 from .handoff import DB_ERRORS, Handoff
 from .parsing import BodyError, parse_request
 from .ratelimit import RateLimiter
@@ -120,7 +121,7 @@ class Gateway:
         cache: TargetCache | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.db = db
+        self.committer = GroupCommitter(db)  # events stored in groups: one statement and commit per group
         self.queue = queue
         self.secret_box = secret_box
         self.breaker = RedisBreaker()
@@ -129,6 +130,14 @@ class Gateway:
         self.handoff = Handoff(db, queue, self.breaker)
         self._secrets: dict[bytes, str | None] = {}
         self._loading: dict[str, asyncio.Future[HookTarget | None]] = {}
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        return self.committer.db
+
+    @db.setter
+    def db(self, pool: asyncpg.Pool) -> None:
+        self.committer.db = pool
 
     async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
         target = await self._target(token)
@@ -221,16 +230,9 @@ class Gateway:
                     event_id = await self._store_sample(target, item=item, record=record, body=body)
                     if event_id is not None:
                         return Accepted(event_id, should_enqueue=False, reason="sample"), True
-                stored = await store_event_now(
-                    self.db,
-                    target,
-                    origin="webhook",
-                    item=item,
-                    request=record,
-                    body=body,
-                    idempotency_key=key,
-                )
-        except (SQLAlchemyError, *DB_ERRORS) as exc:
+                row = event_row(target, origin="webhook", item=item, request=record, body=body, idempotency_key=key)
+                stored = await self.committer.store(row)
+        except (SQLAlchemyError, NotStored, *DB_ERRORS) as exc:
             log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
         # A held event (bundle stopped) waits for the user's decision: not queued.
