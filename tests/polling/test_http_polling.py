@@ -6,12 +6,13 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from bpmlink_worker import polling
 from bpmlink_worker.polling import run_poll
 from bpmlink_worker.sweeper import sweep_unqueued
 from redis.asyncio import ConnectionPool
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bpmlink.db.models import Operation, Step
 from bpmlink.embedded import free_port
@@ -93,23 +94,22 @@ async def test_a_crash_inside_the_transaction_loses_and_doubles_nothing(
     deps, sessionmaker, json_source, http_bundle_id, monkeypatch
 ):
     json_source.add(6)
-    real_store = polling.store_event
-    calls = 0
+    real_args = polling._page_args
 
-    async def dying_store(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise RuntimeError("worker killed mid-page")
-        return await real_store(*args, **kwargs)
+    def fourth_item_breaks(*args, **kwargs):
+        values = real_args(*args, **kwargs)
+        values[3][3] = "{not json"  # the items' JSON: the statement fails at the 4th row, after three inserts
+        return values
 
-    monkeypatch.setattr(polling, "store_event", dying_store)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(polling, "_page_args", fourth_item_breaks)
+    with pytest.raises(asyncpg.PostgresError):
         await run_poll(deps, uuid.UUID(http_bundle_id))
     # Neither the first three events nor the cursor were committed.
     assert await events_of(sessionmaker, http_bundle_id) == []
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Operation)) == 0
     assert (await poll_state(sessionmaker, http_bundle_id)).cursor is None
-    monkeypatch.setattr(polling, "store_event", real_store)
+    monkeypatch.setattr(polling, "_page_args", real_args)
     result = await run_poll(deps, uuid.UUID(http_bundle_id))
     assert result.stored == 6
     assert len(await events_of(sessionmaker, http_bundle_id)) == 6

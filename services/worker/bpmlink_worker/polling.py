@@ -28,6 +28,8 @@ the bundle in `error` with the reason.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import time
 import uuid
@@ -35,21 +37,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from arq import Retry, cron
 from arq import func as job_function
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import URL, event, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.db.models import Bundle, BundleStatus, Operation, PollState, Step
-from bpmlink.events import enqueue_committed, store_event
+from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus, PollState
+from bpmlink.events import enqueue_committed
 from bpmlink.logging import bind_log_context
 from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.redis import arq_queue as queue_over
+from bpmlink.search_terms import search_terms
 from bpmlink.security import SecretBox
 from bpmlink.sources import (
     BACKFILL_JOB,
@@ -57,11 +61,13 @@ from bpmlink.sources import (
     Cursor,
     FetchEnv,
     Page,
+    PermanentSourceError,
     Source,
     SourceConnection,
     SourceError,
     TransientSourceError,
     backfill_job_id,
+    get_source,
     load_source,
     trigger_config,
 )
@@ -176,19 +182,165 @@ SCHEDULE_CRON = cron(schedule_polls, name="poll.schedule", second={0}, unique=Tr
 
 @dataclass
 class PollDeps:
-    """What a poll needs; built from the arq ctx, or by tests."""
+    """What a poll needs; built from the arq ctx, or by tests.
+
+    `db`: an asyncpg pool for the poll's statements. Without one, a pool shared by the process is
+    made on first use for the sessionmaker's database (and terminated when its engine is disposed).
+    """
 
     sessionmaker: async_sessionmaker[AsyncSession]
     queue: ArqRedis
     box: SecretBox
     env: FetchEnv
     http: httpx.AsyncClient | None = None
+    db: asyncpg.Pool | None = None
 
 
 def deps_from_ctx(ctx: dict[str, Any]) -> PollDeps:
     env = FetchEnv(settings=ctx["settings"], redis=ctx["redis"], bpm_clients=ctx.get("bpm_clients"))
     # One guarded client per worker process (made at start-up): TLS contexts per poll would cost CPU.
-    return PollDeps(ctx["sessionmaker"], arq_queue(ctx), ctx["secret_box"], env, ctx["source_http"])
+    return PollDeps(ctx["sessionmaker"], arq_queue(ctx), ctx["secret_box"], env, ctx["source_http"], ctx.get("pg"))
+
+
+# A poll is a few statements on a raw asyncpg pool, not ORM sessions: SQLAlchemy's pool checks every
+# connection it hands out (BEGIN, a ping, ROLLBACK: three round trips) and the ORM loads whole rows, which
+# together were most of a poll's CPU. The pool is per (event loop, database) and per process.
+_POOLS: dict[tuple[int, str], asyncio.Task[asyncpg.Pool]] = {}
+_URLS: dict[int, tuple[URL, str]] = {}  # the engine's URL for asyncpg, by engine
+POOL_SIZE = 10  # polls hold a connection for one statement at a time, never while the source answers
+
+
+async def _db(deps: PollDeps) -> asyncpg.Pool:
+    if deps.db is not None:
+        return deps.db
+    engine: AsyncEngine = deps.sessionmaker.kw["bind"]
+    known = _URLS.get(id(engine))
+    if known is None or known[0] is not engine.url:
+        known = _URLS[id(engine)] = (engine.url, engine.url.set(drivername="postgresql").render_as_string(False))
+    url = known[1]
+    key = (id(asyncio.get_running_loop()), url)
+    task = _POOLS.get(key)
+    if task is None or (task.done() and (task.exception() is not None or task.result().is_closing())):
+        task = _POOLS[key] = asyncio.ensure_future(_open_pool(url, engine, key))
+    try:
+        return await asyncio.shield(task)
+    except Exception:
+        if _POOLS.get(key) is task:
+            del _POOLS[key]
+        raise
+
+
+async def _open_pool(url: str, engine: AsyncEngine, key: tuple[int, str]) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=POOL_SIZE, server_settings={"application_name": "bpmlink-polling"}
+    )
+
+    def disposed(_engine: object) -> None:  # the worker's shutdown disposes its engine: close ours with it
+        if _POOLS.get(key) is not None and _POOLS[key].done() and not _POOLS[key].cancelled():
+            _POOLS.pop(key)
+        pool.terminate()
+
+    event.listen(engine.sync_engine, "engine_disposed", disposed, once=True)
+    return pool
+
+
+# What a poll reads: its bundle, state and source connection in one statement. The trigger's
+# configuration only when the version cached here is not the current one (a saved version never
+# changes); JSON comes back as text, so an unchanged connection costs no parsing (see _connection).
+_LOAD = """
+    SELECT b.status, b.deleted_at IS NOT NULL AS deleted, b.workspace_id, b.config_version, b.source_app,
+           b.source_connection_id,
+           CASE WHEN b.config_version = $2 THEN NULL ELSE coalesce((b.config -> 'source')::text, '{}') END AS source,
+           p.cursor::text AS cursor,
+           c.id AS connection_id, c.app AS connection_app, c.params::text AS params, c.secrets_encrypted
+    FROM poll_states p
+    JOIN bundles b ON b.id = p.bundle_id
+    LEFT JOIN connections c ON c.id = b.source_connection_id AND c.workspace_id = b.workspace_id
+    WHERE p.bundle_id = $1
+"""
+
+
+# The cursor moves only if it is still the one the page was fetched after (a concurrent poll or a
+# retried job cannot move it twice; an UPDATE re-checks its condition on a row changed meanwhile).
+# A stored cursor may be SQL NULL or JSON null: both are "from the beginning".
+def _moved(before: str, after: str, more: str) -> str:
+    return f"""
+    UPDATE poll_states p
+    SET cursor = {after}::jsonb, last_polled_at = now(), last_error = NULL, failures = 0,
+        lease_until = CASE WHEN {more}::boolean THEN p.lease_until END
+    FROM bundles b
+    WHERE p.bundle_id = $1 AND b.id = p.bundle_id
+      AND coalesce(p.cursor, 'null'::jsonb) = coalesce({before}::jsonb, 'null'::jsonb)
+    RETURNING b.status, b.workspace_id, b.config_version"""  # noqa: S608 - placeholders only
+
+
+# A page without items: the cursor and the poll's bookkeeping, one autocommitted statement.
+_ADVANCE = _moved("$2", "$3", "$4")
+
+
+def _store_items(state: str) -> str:
+    """Each new item as an event with its operation (`held` when the bundle is not running) and the
+    page's fetch as the operation's attempt-0 steps, only if `state` (a CTE giving the bundle's status,
+    workspace and version) has a row. An item seen before conflicts on the unique (bundle_id,
+    source_item_key) and inserts nothing. One statement: all of it or none."""
+    return f"""
+    WITH state AS ({state}),
+    input AS (
+        SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+            WITH ORDINALITY AS i(id, operation_id, key, item, terms, n)
+    ),
+    inserted AS (
+        INSERT INTO events (id, workspace_id, bundle_id, origin, state, source_item_key, item)
+        SELECT i.id, s.workspace_id, $1, $7,
+               CASE WHEN s.status IN ('running', 'waiting') THEN 'pending' ELSE 'held' END, i.key, i.item::jsonb
+        FROM input i CROSS JOIN state s
+        ORDER BY i.n
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ),
+    ops AS (
+        INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
+                                source_data, search_terms)
+        SELECT i.operation_id, s.workspace_id, $1, i.id, s.config_version,
+               CASE WHEN s.status IN ('running', 'waiting') THEN 'queued' ELSE 'held' END, 0, i.item::jsonb,
+               ARRAY(SELECT jsonb_array_elements_text(i.terms::jsonb))
+        FROM inserted JOIN input i ON i.id = inserted.id CROSS JOIN state s
+        RETURNING id, event_id
+    ),
+    steps AS (
+        INSERT INTO steps (operation_id, attempt, position, system, method, url, request_headers, request_body,
+                           status, response_body, duration_ms, error, started_at)
+        SELECT ops.id, 0, st.position, st.system, st.method, st.url, st.headers::jsonb, st.request_body,
+               st.status, st.response_body, st.duration_ms, st.error, st.started_at
+        FROM ops CROSS JOIN unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                                   $14::int[], $15::text[], $16::int[], $17::text[], $18::timestamptz[])
+            AS st(position, system, method, url, headers, request_body, status, response_body, duration_ms,
+                  error, started_at)
+    )
+    SELECT (SELECT status FROM state) AS bundle_status, array(SELECT event_id FROM ops) AS created"""  # noqa: S608 - a fixed CTE
+
+
+# A poll's page with items: its cursor moves and the items are stored together.
+_STORE_POLLED = _store_items(_moved("$19", "$20", "$21"))
+# A backfill's page: its progress is written in the same transaction, under a lock on its row.
+_STORE_BACKFILLED = _store_items("SELECT status, workspace_id, config_version FROM bundles WHERE id = $1")
+_LOCK_BACKFILL = "SELECT backfill::text FROM poll_states WHERE bundle_id = $1 FOR UPDATE"
+_SAVE_BACKFILL = "UPDATE poll_states SET backfill = $2::jsonb WHERE bundle_id = $1"
+# The statuses written above, spelled as the enums spell them.
+assert [EventState.pending, EventState.held, OperationStatus.queued, OperationStatus.held] == [
+    "pending",
+    "held",
+    "queued",
+    "held",
+]
+assert [BundleStatus.running, BundleStatus.waiting] == ["running", "waiting"]
+# The end of a run that did not catch up (or found its bundle gone): the lease ends; a run stopped at
+# MAX_PAGES makes the bundle due now, so the next tick continues (unless it was stopped meanwhile).
+_RELEASE = """
+    UPDATE poll_states SET lease_until = NULL,
+        next_due_at = CASE WHEN $2::boolean AND next_due_at IS NOT NULL THEN now() ELSE next_due_at END
+    WHERE bundle_id = $1
+"""
 
 
 @dataclass
@@ -224,41 +376,105 @@ async def _fetch(
         ) from exc
 
 
-async def _store_page(
-    session: AsyncSession, bundle: Bundle, page: Page, recorder: StepRecorder, origin: str
-) -> tuple[list[uuid.UUID], int]:
-    """Store the page's items (flush only); returns the new events to enqueue and how many were new."""
-    created: list[uuid.UUID] = []
-    to_queue: list[uuid.UUID] = []
+# Trigger configurations by bundle: (version, config). A saved version never changes.
+_TRIGGERS: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
+# Decrypted connections by their stored form: an unchanged connection is neither parsed nor decrypted again.
+_CONNECTIONS: dict[tuple[Any, ...], tuple[SecretBox, SourceConnection]] = {}
+_CACHE_MAX = 20_000
+
+
+def _trigger(
+    bundle_id: uuid.UUID, version: int, source_json: str | None, cached: tuple[int, dict[str, Any]] | None
+) -> dict[str, Any]:
+    if source_json is None and cached is not None and cached[0] == version:
+        return cached[1]
+    source = json.loads(source_json or "{}")
+    source = source if isinstance(source, dict) else {}
+    config = {**(source.get("config") or {}), "trigger": source.get("trigger")}  # as sources.trigger_config
+    if len(_TRIGGERS) >= _CACHE_MAX:
+        _TRIGGERS.clear()
+    _TRIGGERS[bundle_id] = (version, config)
+    return config
+
+
+def _connection(box: SecretBox, row: asyncpg.Record) -> tuple[Source, SourceConnection]:
+    """The bundle's source and its decrypted connection, as `sources.load_source` (same errors)."""
+    app = row["source_app"]
+    source = get_source(app)
+    if source is None:
+        raise PermanentSourceError(f"{app!r} is not a polling source", code="not_polling")
+    if row["source_connection_id"] is None:
+        raise PermanentSourceError("the bundle has no source connection", code="no_connection")
+    if row["connection_id"] is None or row["connection_app"] != app:
+        raise PermanentSourceError("the bundle's source connection was deleted", code="no_connection")
+    key = (row["connection_id"], app, row["params"], row["secrets_encrypted"], id(box))
+    hit = _CONNECTIONS.get(key)
+    if hit is not None and hit[0] is box:
+        return source, hit[1]
+    try:
+        secrets = box.decrypt(row["secrets_encrypted"])
+    except ValueError as exc:
+        raise PermanentSourceError(str(exc), code="secrets") from exc
+    conn = SourceConnection(id=str(row["connection_id"]), app=app, params=json.loads(row["params"]), secrets=secrets)
+    if len(_CONNECTIONS) >= _CACHE_MAX:
+        _CONNECTIONS.clear()
+    _CONNECTIONS[key] = (box, conn)
+    return source, conn
+
+
+def _page_args(page: Page, recorder: StepRecorder, origin: str) -> list[Any]:
+    """$2…$18 of _store_items: the page's items (the first of each key) and its steps, as arrays."""
+    ids: list[uuid.UUID] = []
+    op_ids: list[uuid.UUID] = []
+    keys: list[str] = []
+    items: list[str] = []
+    terms: list[str] = []
+    seen: set[str] = set()
     for key, item in page.items:
-        stored = await store_event(session, bundle, origin=origin, item=item, source_item_key=key)
-        if stored.created:
-            created.append(stored.id)
-            if not stored.held:
-                to_queue.append(stored.id)
-    if created and recorder.steps:
-        ops = await session.execute(select(Operation.id).where(Operation.event_id.in_(created)))
-        rows = [
-            {
-                "operation_id": op_id,
-                "attempt": 0,  # the source fetch, before the pipeline's attempts 1, 2, …
-                "position": i,
-                "system": s.system[:32],
-                "method": s.method[:10],
-                "url": s.url,
-                "request_headers": s.request_headers,
-                "request_body": s.request_body,
-                "status": s.status,
-                "response_body": s.response_body,
-                "duration_ms": int(s.duration_ms),
-                "error": s.error,
-                "started_at": s.started_at,
-            }
-            for (op_id,) in ops
-            for i, s in enumerate(recorder.steps)
-        ]
-        await session.execute(insert(Step), rows)
-    return to_queue, len(created)
+        if key in seen:
+            continue  # the same item twice in one page: the first is stored, as one by one
+        seen.add(key)
+        ids.append(uuid.uuid4())
+        op_ids.append(uuid.uuid4())
+        keys.append(key)
+        items.append(json.dumps(item))
+        terms.append(json.dumps(search_terms(item)))
+    steps = recorder.steps
+    return [
+        ids,
+        op_ids,
+        keys,
+        items,
+        terms,
+        origin,
+        list(range(len(steps))),
+        [s.system[:32] for s in steps],
+        [s.method[:10] for s in steps],
+        [s.url for s in steps],
+        [None if s.request_headers is None else json.dumps(s.request_headers) for s in steps],
+        [s.request_body for s in steps],
+        [s.status for s in steps],
+        [s.response_body for s in steps],
+        [int(s.duration_ms) for s in steps],
+        [s.error for s in steps],
+        [s.started_at for s in steps],
+    ]
+
+
+async def _store_page(
+    db: asyncpg.Pool | asyncpg.Connection, bundle_id: uuid.UUID, before: str | None, page: Page, recorder: StepRecorder
+) -> tuple[str | None, str, list[uuid.UUID]]:
+    """Move a poll's cursor from `before` (JSON) and store the page's new items, in one statement.
+
+    Returns the bundle's status (None: the cursor had moved meanwhile and nothing was written),
+    the cursor written (JSON) and the events created."""
+    after = json.dumps(page.next_cursor)
+    if not page.items:
+        row = await db.fetchrow(_ADVANCE, bundle_id, before, after, page.more)
+        return (None if row is None else row["status"]), after, []
+    row = await db.fetchrow(_STORE_POLLED, bundle_id, *_page_args(page, recorder, "poll"), before, after, page.more)
+    assert row is not None
+    return row["bundle_status"], after, list(row["created"])
 
 
 def _describe(exc: SourceError) -> str:
@@ -299,70 +515,50 @@ async def run_poll(
     deps: PollDeps, bundle_id: uuid.UUID, *, max_pages: int = MAX_PAGES, page_size: int = PAGE_SIZE
 ) -> PollResult:
     """Poll one bundle: pages after the stored cursor until caught up or `max_pages`."""
-    async with deps.sessionmaker() as session:
-        bundle = await session.get(Bundle, bundle_id)
-        state = await session.get(PollState, bundle_id)
-        if bundle is None or state is None or bundle.deleted_at is not None or bundle.status != BundleStatus.running:
-            await session.execute(update(PollState).where(PollState.bundle_id == bundle_id).values(lease_until=None))
-            await session.commit()
-            return PollResult("not_running")
-        try:
-            source, conn = await load_source(session, deps.box, bundle)
-        except SourceError as exc:
-            await session.rollback()
-            await _record_failure(deps, bundle_id, exc)
-            return PollResult("failed", error=exc.message)
-        config = trigger_config(bundle)
-        cursor = state.cursor
+    db = await _db(deps)
+    cached = _TRIGGERS.get(bundle_id)
+    row = await db.fetchrow(_LOAD, bundle_id, -1 if cached is None else cached[0])
+    if row is None or row["deleted"] or row["status"] != BundleStatus.running:
+        await db.execute(_RELEASE, bundle_id, False)
+        return PollResult("not_running")
+    try:
+        source, conn = _connection(deps.box, row)
+    except SourceError as exc:
+        await _record_failure(deps, bundle_id, exc)
+        return PollResult("failed", error=exc.message)
+    config = _trigger(bundle_id, row["config_version"], row["source"], cached)
+    cursor_json: str | None = row["cursor"]
+    cursor: Cursor | None = None if cursor_json is None else json.loads(cursor_json)
     result = PollResult("more")
     for _ in range(max_pages):
-        recorder = StepRecorder(system=bundle.source_app, body_limit=STEP_BODY_LIMIT)
+        recorder = StepRecorder(system=row["source_app"], body_limit=STEP_BODY_LIMIT)
         try:
             page = await _fetch(deps, source, conn, config, cursor, page_size, recorder)
         except SourceError as exc:
             await _record_failure(deps, bundle_id, exc)
             result.status, result.error = "failed", exc.message
             return result
-        async with deps.sessionmaker() as session:
-            locked = await session.scalar(select(PollState).where(PollState.bundle_id == bundle_id).with_for_update())
-            if locked is None or locked.cursor != cursor:
-                # Another poll moved the cursor since this page was fetched: its page wins.
-                await session.rollback()
-                result.status = "raced"
-                break
-            fresh = await session.get(Bundle, bundle_id)
-            assert fresh is not None
-            to_queue, stored = await _store_page(session, fresh, page, recorder, "poll")
-            # The cursor moves in the same transaction as the events: both or neither.
-            locked.cursor = page.next_cursor
-            locked.last_polled_at = func.now()
-            locked.last_error = None
-            locked.failures = 0
-            if not page.more:
-                locked.lease_until = None  # caught up: the lease ends here, not in a transaction of its own
-            await session.commit()
-        await enqueue_committed(deps.queue, to_queue)
+        status, cursor_json, created = await _store_page(db, bundle_id, cursor_json, page, recorder)
+        if status is None:
+            # Another poll moved the cursor since this page was fetched: its page wins.
+            result.status = "raced"
+            break
+        running = status == BundleStatus.running
+        to_queue = created if status in (BundleStatus.running, BundleStatus.waiting) else []
+        if to_queue:
+            await enqueue_committed(deps.queue, to_queue)
         result.pages += 1
         result.found += len(page.items)
-        result.stored += stored
+        result.stored += len(created)
         result.event_ids += to_queue
         cursor = page.next_cursor
         if not page.more:
-            result.status = "caught_up"
+            result.status = "caught_up"  # the lease ended with the page's statement
             return result
-        if fresh.status != BundleStatus.running:
+        if not running:
             result.status = "stopped"  # stopped meanwhile: this page is kept (held), no more are fetched
             break
-    async with deps.sessionmaker() as session:
-        await session.execute(update(PollState).where(PollState.bundle_id == bundle_id).values(lease_until=None))
-        if result.status == "more":
-            # The backlog continues at the next scheduler tick (unless the bundle was stopped meanwhile).
-            await session.execute(
-                update(PollState)
-                .where(PollState.bundle_id == bundle_id, PollState.next_due_at.is_not(None))
-                .values(next_due_at=func.now())
-            )
-        await session.commit()
+    await db.execute(_RELEASE, bundle_id, result.status == "more")
     return result
 
 
@@ -429,26 +625,28 @@ async def run_backfill(
                         state.backfill["finished_at"] = _now()
                 await session.commit()
             return "transient" if exc.transient else "failed"
-        async with deps.sessionmaker() as session:
-            state = await session.get(PollState, bundle_id, with_for_update=True)
-            if state is None or (state.backfill or {}).get("id") != backfill_id:
+        db = await _db(deps)
+        async with db.acquire() as connection, connection.transaction():
+            locked = await connection.fetchrow(_LOCK_BACKFILL, bundle_id)
+            current = json.loads(locked[0] or "null") if locked is not None else None
+            if not isinstance(current, dict) or current.get("id") != backfill_id:
                 return "stale"
-            fresh = await session.get(Bundle, bundle_id)
-            assert fresh is not None
-            to_queue, stored = await _store_page(session, fresh, page, recorder, "backfill")
-            current = dict(state.backfill or {})
+            stored = await connection.fetchrow(_STORE_BACKFILLED, bundle_id, *_page_args(page, recorder, "backfill"))
+            assert stored is not None
+            created: list[uuid.UUID] = list(stored["created"])
+            held = stored["bundle_status"] not in (BundleStatus.running, BundleStatus.waiting)
+            to_queue = [] if held else created
             current.update(
                 cursor=page.next_cursor,
                 pages=int(current.get("pages", 0)) + 1,
                 found=int(current.get("found", 0)) + len(page.items),
-                stored=int(current.get("stored", 0)) + stored,
+                stored=int(current.get("stored", 0)) + len(created),
                 error=None,
                 updated_at=_now(),
             )
             if not page.more:
                 current.update(status="done", finished_at=_now())
-            state.backfill = current
-            await session.commit()
+            await connection.execute(_SAVE_BACKFILL, bundle_id, json.dumps(current))
         await enqueue_committed(deps.queue, to_queue)
         cursor = page.next_cursor
         if not page.more:
