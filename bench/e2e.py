@@ -99,8 +99,12 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
         with closing(stack.api_client()) as http, httpx.Client(base_url=stack.url("sandbox"), timeout=30) as admin:
             pipeline_run(stack, http, concurrency=8, events=50)  # warm-up: sessions, metadata caches, pools
             cpu0 = stack.cpu_seconds()
+            batches0 = _batches(stack)
             instant = pipeline_run(stack, http, concurrency=64, events=events)
             cpu1 = stack.cpu_seconds()
+            jobs, batches = (after - before for after, before in zip(_batches(stack), batches0, strict=True))
+            instant["mean_batch_size"] = round(jobs / batches, 1) if batches else None
+            print(f"event.process jobs per worker batch: {instant['mean_batch_size']}")  # noqa: T201
             # Where the CPU goes, per event: gateway, workers, sandbox, PostgreSQL (2 cores = 2000 ms/s).
             done = max(1, instant["finished"])
             instant["cpu_ms_per_event"] = {k: round(1000 * (v - cpu0.get(k, 0.0)) / done, 1) for k, v in cpu1.items()}
@@ -125,6 +129,12 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
               "targets": targets}
     write_result("e2e", report)
     return report
+
+
+def _batches(stack: Stack) -> tuple[float, float]:
+    """(jobs, batches) the workers have run so far."""
+    size = "bpmlink_worker_event_batch_size"
+    return stack.worker_metric(f"{size}_sum"), stack.worker_metric(f"{size}_count")
 
 
 def _print(phase: dict[str, Any]) -> None:

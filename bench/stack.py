@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -216,6 +217,7 @@ class Stack:
         self.tmp = tempfile.TemporaryDirectory(prefix=f"bench-{name}-")
         self.procs: list[subprocess.Popen[bytes]] = []
         self.names: list[str] = []  # service name of each process, for CPU accounting
+        self.worker_ports: list[int] = []  # each worker's health server (/metrics)
         self.pg: Any = None
         self.redis: Any = None
         self.extra_env = env
@@ -288,6 +290,7 @@ class Stack:
         if name == "worker":
             port = embedded.free_port()
             extra.setdefault("BPMLINK_WORKER_PORT", str(port))
+            self.worker_ports.append(int(extra["BPMLINK_WORKER_PORT"]))
             url = f"http://127.0.0.1:{extra['BPMLINK_WORKER_PORT']}/readyz"
         else:
             url = f"http://127.0.0.1:{self.ports[name]}/readyz"
@@ -318,14 +321,29 @@ class Stack:
         for p in psutil.process_iter(["name", "cmdline"]):
             try:  # the embedded server's backends: postgres processes whose data dir is in our folder
                 if p.info["name"] == "postgres" and any(self.tmp.name in a for a in (p.info["cmdline"] or [])):
+                    # The postmaster, its exited children, and its live backends (whose command lines
+                    # do not name the data folder: they were missed before, so "postgres" read ≈ 0).
                     t = p.cpu_times()
-                    out["postgres"] = out.get("postgres", 0.0) + t.user + t.system + t.children_user
+                    total = t.user + t.system + t.children_user + t.children_system
+                    for child in p.children():
+                        with contextlib.suppress(psutil.Error):
+                            c = child.cpu_times()
+                            total += c.user + c.system
+                    out["postgres"] = out.get("postgres", 0.0) + total
             except psutil.Error:
                 continue
         return out
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    def worker_metric(self, name: str) -> float:
+        """The sum over the workers of one unlabelled Prometheus sample (e.g. a histogram's _sum)."""
+        total = 0.0
+        for port in self.worker_ports:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            total += sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+        return total
 
     def close(self) -> None:
         for proc in reversed(self.procs):

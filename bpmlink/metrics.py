@@ -59,6 +59,11 @@ JOB_DURATION = Histogram(
     ["function"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
+EVENT_BATCH_SIZE = Histogram(
+    "bpmlink_worker_event_batch_size",
+    "event.process jobs run together in one batch (one claim, one $batch per step, one history write)",
+    buckets=(1, 2, 5, 10, 20, 30, 40, 50),
+)
 JOBS_IN_PROGRESS = Gauge("bpmlink_worker_jobs_in_progress", "Jobs this worker is running now", ["function"])
 QUEUE_DEPTH = Gauge("bpmlink_queue_depth", "Jobs in the arq queue (deferred included)")
 QUEUE_READY = Gauge("bpmlink_queue_ready", "Jobs in the arq queue that are due now")

@@ -172,3 +172,30 @@ async def test_batcher_gives_a_batch_error_to_each_caller_and_survives_a_cancell
     gone.cancel()
     assert await kept == 6
     await batcher.aclose()
+
+
+async def test_batcher_starts_a_second_batch_only_when_a_full_one_waits() -> None:
+    started: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int]:
+        started.append(items)
+        await release.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(run, max_size=2, max_running=2)
+    calls = [asyncio.ensure_future(batcher.submit(1))]
+    await asyncio.sleep(0.01)
+    calls.append(asyncio.ensure_future(batcher.submit(2)))
+    await asyncio.sleep(0.01)
+    assert started == [[1]]  # one waiting call: it waits for the running batch
+    calls.append(asyncio.ensure_future(batcher.submit(3)))
+    await asyncio.sleep(0.01)
+    assert started == [[1], [2, 3]]  # a full batch waits: it runs alongside
+    calls.append(asyncio.ensure_future(batcher.submit(4)))
+    calls.append(asyncio.ensure_future(batcher.submit(5)))
+    await asyncio.sleep(0.01)
+    assert started == [[1], [2, 3]]  # max_running reached
+    release.set()
+    assert [await c for c in calls] == [1, 2, 3, 4, 5]
+    assert started == [[1], [2, 3], [4, 5]]

@@ -1,8 +1,9 @@
 """Group concurrent calls into batches: whoever waits while batches run goes in the next one.
 
 No timer: a lone call starts a batch of one on the next loop turn, so an idle worker adds no
-latency; under load, calls pile up while `max_running` batches are in flight and the next
-batch takes up to `max_size` of them.
+latency. While a batch runs, calls pile up; the next batch starts when it ends, or sooner
+once a full batch (`max_size`) is waiting, up to `max_running` at once — so batches stay
+large when the work is CPU-bound and overlap when it waits on a slow server.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Batcher(Generic[T, R]):
 
     def _start(self) -> None:
         self._start_scheduled = False
-        while self._waiting and len(self._running) < self.max_running:
+        while self._waiting and (
+            not self._running or (len(self._running) < self.max_running and len(self._waiting) >= self.max_size)
+        ):
             batch, self._waiting = self._waiting[: self.max_size], self._waiting[self.max_size :]
             batch = [(item, future) for item, future in batch if not future.done()]  # a cancelled caller
             if not batch:

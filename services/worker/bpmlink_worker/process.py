@@ -64,7 +64,7 @@ MAX_TRIES = 8  # runs of one job (arq's job_try) before the operation fails for 
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 BATCH_SIZE = 50  # events per batch: a $batch of searches and one of writes stay under its 100
-BATCHES_RUNNING = 4  # per worker process; more only makes the batches smaller
+BATCHES_RUNNING = 4  # per worker process, when full batches wait (a slow bpm'online)
 
 
 def backoff_seconds(job_try: int, retry_after: float | None) -> float:
@@ -108,10 +108,11 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one job returns, or after how long it runs again."""
+    """What one job returns, or after how long it runs again; the run it ended, if any."""
 
     status: str
     retry_in: float | None = None
+    run: Claimed | None = None
 
 
 # The tables, not the ORM classes: Core statements skip the ORM's bulk-persistence layer.
@@ -378,6 +379,7 @@ async def _write(ctx: dict[str, Any], runs: list[Claimed]) -> None:
 async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]]) -> list[Outcome]:
     """Run the jobs (event id, job try) of one batch; an outcome per job, in order."""
     tries = dict(jobs)  # the same event twice (a duplicate delivery) runs once
+    metrics.EVENT_BATCH_SIZE.observe(len(jobs))
     async with ctx["sessionmaker"]() as session:
         runs = await _claim(session, tries)
         await session.commit()
@@ -393,13 +395,7 @@ async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]])
     outcomes = []
     for event_id, _ in jobs:
         run = by_event.get(event_id)
-        if run is None:
-            outcomes.append(Outcome("nothing to do"))
-            continue
-        bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
-        retry = f", again in {run.retry_in:.1f} s" if run.retry_in is not None else ""
-        log.info("operation %s %s%s", run.operation_id, run.status, retry)
-        outcomes.append(Outcome(str(run.status), run.retry_in))
+        outcomes.append(Outcome(str(run.status), run.retry_in, run) if run else Outcome("nothing to do"))
     return outcomes
 
 
@@ -416,6 +412,11 @@ async def process_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job `event.process`."""
     batcher: Batcher[tuple[uuid.UUID, int], Outcome] = ctx["event_batcher"]
     outcome = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
+    run = outcome.run
+    if run is not None:  # logged here, in the job's own log context (job and event ids)
+        bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
+        retry = "" if outcome.retry_in is None else f", again in {outcome.retry_in:.1f} s"
+        log.info("operation %s%s", outcome.status, retry)
     if outcome.retry_in is not None:
         raise Retry(defer=outcome.retry_in)
     return outcome.status
