@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ from bpmlink.db.models import Operation, Step
 from bpmlink.embedded import free_port
 from bpmlink.redis import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
-from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, poll_state
+from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, make_polling_bundle, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
 
@@ -209,3 +210,48 @@ async def test_a_private_address_is_refused_unless_allowed(settings, json_source
         await HttpPollingSource().fetch(conn, HTTP_TRIGGER, None, 10, recorder, FetchEnv(settings=strict))
     assert caught.value.code == "blocked_address" and json_source.requests == []
     assert recorder.steps[0].error and recorder.steps[0].status is None  # the refused request is still a step
+
+
+async def test_one_job_polls_several_bundles_together_and_one_failure_does_not_stop_the_others(
+    deps, sessionmaker, client, connection_id, http_connection_id, json_source, http_bundle_id, monkeypatch
+):
+    source = {
+        "app": "http_polling",
+        "connection_id": http_connection_id,
+        "trigger": "new_items",
+        "config": HTTP_TRIGGER,
+    }
+    second = await make_polling_bundle(client, connection_id, source)
+    stopped = await make_polling_bundle(client, connection_id, source, start=False)
+    json_source.add(3)
+    ctx = {
+        "settings": deps.env.settings,
+        "redis": deps.queue,
+        "sessionmaker": deps.sessionmaker,
+        "secret_box": deps.box,
+        "source_http": deps.http,
+        "score": time.time() * 1000,
+    }
+    assert await polling.poll_run(ctx, http_bundle_id, second, stopped) == "2 caught_up, 1 not_running"
+    for bundle_id in (http_bundle_id, second):
+        assert len(await events_of(sessionmaker, bundle_id)) == 3
+        assert (await poll_state(sessionmaker, bundle_id)).cursor["id"] == 3
+    assert await events_of(sessionmaker, stopped) == []
+
+    # A poll that raises fails the job (arq runs it again), after the others have finished.
+    json_source.add(2, start=4)
+    real_run = polling.run_poll
+
+    async def crash_one(deps, bundle_id, **kwargs):
+        if str(bundle_id) == second:
+            raise RuntimeError("worker bug")
+        return await real_run(deps, bundle_id, **kwargs)
+
+    monkeypatch.setattr(polling, "run_poll", crash_one)
+    with pytest.raises(RuntimeError, match="worker bug"):
+        await polling.poll_run(ctx, second, http_bundle_id)
+    assert len(await events_of(sessionmaker, http_bundle_id)) == 5
+    assert len(await events_of(sessionmaker, second)) == 3
+    monkeypatch.undo()
+    assert await polling.poll_run(ctx, second, http_bundle_id) == "2 caught_up"  # the job's retry
+    assert len(await events_of(sessionmaker, second)) == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from bpmlink_worker.polling import Claim, claim_due, schedule_polls
 from redis.asyncio import ConnectionPool
 from sqlalchemy import event, text
 
-from bpmlink.redis import arq_queue
+from bpmlink.redis import arq_queue, enqueue_jobs
 from tests.fixtures.accounts import make_workspace
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -128,21 +129,33 @@ async def test_next_due_times_are_spread_over_the_minute_and_do_not_drift(sessio
         assert rows2[bundle_id] - due == timedelta(minutes=5)
 
 
-async def test_the_cron_queues_each_poll_at_its_own_second_with_a_deterministic_job_id(settings, sessionmaker):
+async def test_the_cron_queues_the_polls_of_each_second_together_with_deterministic_job_ids(settings, sessionmaker):
     await _bundles(sessionmaker, 300, due="now() + make_interval(secs => g % 50)")
+    await _bundles(sessionmaker, 45, due="date_trunc('second', now()) + interval '55.5 seconds'")  # one second
     queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
     try:
         ctx = {"sessionmaker": sessionmaker, "redis": queue, "settings": settings}
-        assert await schedule_polls(ctx) == 300
-        scores = [score for _, score in await queue.zrange("arq:queue", 0, -1, withscores=True)]
-        assert len(scores) == 300
-        assert len({int(s // 1000) for s in scores}) >= 45  # deferred to their due seconds, not all at once
-        # Sending a claim's job again is a no-op.
+        assert await schedule_polls(ctx) == 345
+        jobs = await queue.queued_jobs()
+        assert {j.function for j in jobs} == {polling.POLL_JOB}
+        ids = [bundle_id for j in jobs for bundle_id in j.args]
+        assert len(ids) == len(set(ids)) == 345  # every claim in exactly one job
+        assert max(len(j.args) for j in jobs) == polling.POLL_BATCH  # 45 in one second: 20 + 20 + 5
         async with sessionmaker() as session:
-            bundle_id, run_at = (await session.execute(text("SELECT bundle_id, lease_until FROM poll_states"))).first()
-        job_id = polling.poll_job_id(bundle_id, run_at - polling.LEASE)
-        assert await queue.exists(f"arq:job:{job_id}")
-        assert await queue.enqueue_job(polling.POLL_JOB, str(bundle_id), _job_id=job_id) is None
+            rows = (await session.execute(text("SELECT bundle_id, lease_until FROM poll_states"))).all()
+        due = {str(b): lease - polling.LEASE for b, lease in rows}
+        scores = dict(await queue.zrange("arq:queue", 0, -1, withscores=True))
+        for job in jobs:
+            seconds = {int(due[b].timestamp()) for b in job.args}
+            assert len(seconds) == 1  # a job holds polls due in the same second, deferred to the first of them
+            assert scores[job.job_id.encode()] == min(int(due[b].timestamp() * 1000) for b in job.args)
+        assert len({int(s // 1000) for s in scores.values()}) >= 45  # deferred to their due seconds
+        # The same claims make the same jobs: sending them again is a no-op.
+        again = polling.poll_jobs([Claim(uuid.UUID(b), at) for b, at in due.items()])
+        assert {j.job_id for j in again} == {j.job_id for j in jobs}
+        assert await enqueue_jobs(queue, again) == 0
+        one = again[0]
+        assert await queue.enqueue_job(one.function, *one.args, _job_id=one.job_id) is None
     finally:
         await queue.aclose()
 
