@@ -10,7 +10,7 @@ from arq.connections import ArqRedis
 from fastapi import FastAPI
 from redis.asyncio import ConnectionPool
 from sqlalchemy import text
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker, driver_url
@@ -19,6 +19,7 @@ from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
 from bpmlink.web import BodySizeLimit, health_router, install_error_handlers
 
+from .endpoints import HOOK_METHODS, HOOK_PATH, HOOK_TEMPLATE, HookEndpoint
 from .endpoints import router as hooks_router
 from .service import Gateway
 
@@ -41,6 +42,31 @@ async def rollback_if_open(conn: asyncpg.Connection) -> None:
     changes session state, so only a transaction left open by a cancelled statement is undone."""
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
+
+
+class GatewayApp(FastAPI):
+    """The gateway's FastAPI app, with `GET|POST|PUT /hooks/{token}` taken straight to `HookEndpoint`.
+
+    Every other request (and a hook request under a root path, which the route regex does not
+    expect) goes through FastAPI as usual."""
+
+    hooks: ASGIApp | None = None
+    hook_route: object = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.hooks is not None
+            and scope["type"] == "http"
+            and scope["method"] in HOOK_METHODS
+            and not scope.get("root_path")
+            and (match := HOOK_PATH.match(scope["path"])) is not None
+        ):
+            scope["app"] = self
+            scope["path_params"] = {"token": match[1]}
+            scope["route"] = self.hook_route  # the route template for the request metrics
+            await self.hooks(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.db.close()
             await app.state.engine.dispose()
 
-    app = FastAPI(title="bpmlink webhook gateway", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = GatewayApp(
+        title="bpmlink webhook gateway", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     install_error_handlers(app)
     metrics.install(app, "gateway")  # /metrics, per-route request metrics, X-Request-ID
@@ -93,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Without Redis the gateway still stores events (the sweeper queues them later), so it stays ready.
     app.include_router(health_router({"database": check_db}, degraded_ok={"redis": check_redis}))
     app.include_router(hooks_router)
+    [app.hook_route] = [r for r in hooks_router.routes if getattr(r, "path", None) == HOOK_TEMPLATE]
+    # The same request id and metrics middleware the FastAPI routes run under.
+    app.hooks = metrics.ObservabilityMiddleware(HookEndpoint(app), "gateway")
     return app
 
 
