@@ -19,6 +19,7 @@ from bpmlink.db.models import Operation, Step
 from bpmlink.embedded import free_port
 from bpmlink.redis import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
+from tests.fixtures.pipeline import bundle_body
 from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, make_polling_bundle, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
@@ -255,3 +256,27 @@ async def test_one_job_polls_several_bundles_together_and_one_failure_does_not_s
     monkeypatch.undo()
     assert await polling.poll_run(ctx, second, http_bundle_id) == "2 caught_up"  # the job's retry
     assert len(await events_of(sessionmaker, second)) == 5
+
+
+async def test_a_changed_trigger_configuration_is_used_by_the_next_poll(
+    deps, client, connection_id, http_connection_id, json_source, http_bundle_id
+):
+    json_source.add(2)
+    bundle_id = uuid.UUID(http_bundle_id)
+    assert (await run_poll(deps, bundle_id)).stored == 2  # its configuration is cached now
+    await run_poll(deps, bundle_id)
+    assert set(json_source.requests[-1]["params"]) == {"since", "limit"}
+    config = {**HTTP_TRIGGER, "cursor_param": "after"}
+    source = {"app": "http_polling", "connection_id": http_connection_id, "trigger": "new_items", "config": config}
+    body = bundle_body(connection_id, source=source, schedule={"interval_minutes": 5})
+    assert (await client.put(f"/api/v1/bundles/{http_bundle_id}", json=body)).status_code == 200
+    await run_poll(deps, bundle_id)
+    assert set(json_source.requests[-1]["params"]) == {"after", "limit"}
+
+    # Read with a job's other polls while the cache held the version, then the cache was emptied:
+    # the poll reads its configuration again rather than run without one.
+    loaded = await polling._load(await polling._db(deps), [bundle_id])
+    assert loaded[bundle_id]["source"] is None  # the cached version is the current one: not sent
+    polling._TRIGGERS.clear()
+    assert (await run_poll(deps, bundle_id, loaded=loaded)).status == "caught_up"
+    assert set(json_source.requests[-1]["params"]) == {"after", "limit"}

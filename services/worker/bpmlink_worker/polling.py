@@ -17,9 +17,9 @@ Redis round trips) is shared by the polls of a second.
 event (the unique `(bundle_id, source_item_key)` stores an item seen twice once) and advance
 the cursor, after checking it is still the one the page was fetched after (a concurrent poll
 or a retried job cannot move it twice); then enqueue the new events (an enqueue that fails
-leaves them `pending` for the sweeper). The statements run on a raw asyncpg pool (see `_db`). Follow pages until caught up, at most
-`MAX_PAGES` per run; a run that stops at the bound sets `next_due_at = now()` so the next
-tick continues.
+leaves them `pending` for the sweeper). The statements run on a raw asyncpg pool (see `_db`).
+Follow pages until caught up, at most `MAX_PAGES` per run; a run that stops at the bound sets
+`next_due_at = now()` so the next tick continues.
 
 Steps. A poll is not an operation, so its requests are stored with the operations they
 produced: each new event's operation gets the page's fetch request(s) as attempt 0 (before
@@ -287,19 +287,21 @@ async def _open_pool(url: str, engine: AsyncEngine, key: tuple[int, str]) -> asy
     return pool
 
 
-# What a poll reads: its bundle, state and source connection in one statement. The trigger's
+# What a poll reads: its bundle, state and source connection, for all of a job's polls in one
+# statement (as `bundle_id, known version` pairs). The trigger's
 # configuration only when the version cached here is not the current one (a saved version never
 # changes); JSON comes back as text, so an unchanged connection costs no parsing (see _connection).
 _LOAD = """
-    SELECT b.status, b.deleted_at IS NOT NULL AS deleted, b.workspace_id, b.config_version, b.source_app,
-           b.source_connection_id,
-           CASE WHEN b.config_version = $2 THEN NULL ELSE coalesce((b.config -> 'source')::text, '{}') END AS source,
+    SELECT p.bundle_id, b.status, b.deleted_at IS NOT NULL AS deleted, b.workspace_id, b.config_version,
+           b.source_app, b.source_connection_id,
+           CASE WHEN b.config_version = k.known THEN NULL
+                ELSE coalesce((b.config -> 'source')::text, '{}') END AS source,
            p.cursor::text AS cursor,
            c.id AS connection_id, c.app AS connection_app, c.params::text AS params, c.secrets_encrypted
-    FROM poll_states p
+    FROM unnest($1::uuid[], $2::int[]) AS k(bundle_id, known)
+    JOIN poll_states p ON p.bundle_id = k.bundle_id
     JOIN bundles b ON b.id = p.bundle_id
     LEFT JOIN connections c ON c.id = b.source_connection_id AND c.workspace_id = b.workspace_id
-    WHERE p.bundle_id = $1
 """
 
 
@@ -554,13 +556,31 @@ async def _record_failure(deps: PollDeps, bundle_id: uuid.UUID, exc: SourceError
     log.warning("poll of %s failed (%s): %s", bundle_id, "transient" if exc.transient else "permanent", exc.message)
 
 
+async def _load(
+    db: asyncpg.Pool, bundle_ids: Sequence[uuid.UUID], *, fresh: bool = False
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """What the polls of these bundles need, read in one statement (a missing bundle has no row).
+    `fresh`: with the trigger configuration whatever the cache holds."""
+    known = [-1 if fresh else (_TRIGGERS.get(b) or (-1,))[0] for b in bundle_ids]
+    return {row["bundle_id"]: row for row in await db.fetch(_LOAD, list(bundle_ids), known)}
+
+
 async def run_poll(
-    deps: PollDeps, bundle_id: uuid.UUID, *, max_pages: int = MAX_PAGES, page_size: int = PAGE_SIZE
+    deps: PollDeps,
+    bundle_id: uuid.UUID,
+    *,
+    max_pages: int = MAX_PAGES,
+    page_size: int = PAGE_SIZE,
+    loaded: dict[uuid.UUID, asyncpg.Record] | None = None,
 ) -> PollResult:
-    """Poll one bundle: pages after the stored cursor until caught up or `max_pages`."""
+    """Poll one bundle: pages after the stored cursor until caught up or `max_pages`.
+
+    `loaded`: its row of `_load`, read with the other polls of its job (else read here)."""
     db = await _db(deps)
     cached = _TRIGGERS.get(bundle_id)
-    row = await db.fetchrow(_LOAD, bundle_id, -1 if cached is None else cached[0])
+    row = (loaded if loaded is not None else await _load(db, [bundle_id])).get(bundle_id)
+    if row is not None and row["source"] is None and (cached is None or cached[0] != row["config_version"]):
+        row = (await _load(db, [bundle_id], fresh=True)).get(bundle_id)  # the cache changed since the read
     if row is None or row["deleted"] or row["status"] != BundleStatus.running:
         await db.execute(_RELEASE, bundle_id, False)
         return PollResult("not_running")
@@ -615,7 +635,8 @@ async def poll_run(ctx: dict[str, Any], *bundle_ids: str) -> str:
             metrics.POLL_LAG.observe(lag)
     if len(bundle_ids) == 1:
         return _summary(await _poll_one(deps, bundle_ids[0]))
-    results = await asyncio.gather(*(_poll_one(deps, b) for b in bundle_ids), return_exceptions=True)
+    loaded = await _load(await _db(deps), [uuid.UUID(b) for b in bundle_ids])
+    results = await asyncio.gather(*(_poll_one(deps, b, loaded) for b in bundle_ids), return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
     for error in errors[1:]:
         log.error("a poll failed", exc_info=error)
@@ -628,10 +649,12 @@ async def poll_run(ctx: dict[str, Any], *bundle_ids: str) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
-async def _poll_one(deps: PollDeps, bundle_id: str) -> PollResult:
+async def _poll_one(
+    deps: PollDeps, bundle_id: str, loaded: dict[uuid.UUID, asyncpg.Record] | None = None
+) -> PollResult:
     bind_log_context(bundle_id=bundle_id)  # each poll of a job runs in its own task (context)
     async with _limit():
-        return await run_poll(deps, uuid.UUID(bundle_id))
+        return await run_poll(deps, uuid.UUID(bundle_id), loaded=loaded)
 
 
 def _summary(result: PollResult) -> str:
