@@ -5,16 +5,19 @@
 - Events of one bundle with the same match key are serialised by a Redis lock on that key,
   so two workers cannot both miss the search and both create.
 - `push_many` does the same for many events of one bundle with two `$batch` requests (all
-  searches, then all writes); what cannot go in a batch (a retry, a key another event holds)
-  takes `push`'s path, one event at a time, after the batch's locks are released.
+  searches, then all writes). What cannot go in a batch (a retry, a key another event holds,
+  the same key twice) it hands back, to take `push`'s path one at a time after the batch's
+  locks are released — in the caller's own time, so a key held elsewhere for long never
+  holds up the rest of the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +33,8 @@ from bpmlink.mapping.dedup import DedupMode, DedupPolicy, match_key, merge_for_u
 from bpmlink.mapping.types import TargetField
 
 _RECORD_NAMESPACE = uuid.UUID("b9d6f0a2-41c3-4e0e-9a5b-6d1f8e2c7a30")
-LOCK_SECONDS = 120
+LOCK_TTL = 15  # a key lock lives this long unless its holder renews it: a dead worker's keys free up soon
+LOCK_WAIT = 120  # the longest an event waits for a key another event holds
 
 
 def record_id_for(event_id: uuid.UUID) -> uuid.UUID:
@@ -130,7 +134,9 @@ async def push(
         if policy.mode == DedupMode.UPDATE_ONLY:
             return PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
         return await create()
-    async with redis.lock(_lock_name(bundle_id, key), timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
+    name = _lock_name(bundle_id, key)
+    lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
+    async with lock, _renewed(redis, [name], lock.local.token.decode()):  # redis-py's token: hex bytes
         found = await client.query(
             entity,
             filter=_match_filter(policy, values, fields),
@@ -170,6 +176,12 @@ for i, key in ipairs(KEYS) do
 end
 return taken
 """
+_RENEW_LOCKS = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return 0
+"""
 _RELEASE_LOCKS = """
 for _, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
@@ -187,8 +199,9 @@ async def push_many(
     fields: dict[str, TargetField],
     policy: DedupPolicy,
     items: Sequence[PushItem],
-) -> None:
-    """Dedup and push many events of one bundle; every item gets its `outcome`."""
+) -> list[PushItem]:
+    """Dedup and push many events of one bundle; every item gets its `outcome`, except those it
+    returns: they are for `push_alone`."""
     batched: list[PushItem] = []
     alone: list[PushItem] = []
     keyed: dict[str, PushItem] = {}
@@ -210,46 +223,13 @@ async def push_many(
     token = uuid.uuid4().hex
     names = list(keyed)
     if names:
-        taken = await redis.eval(_TAKE_LOCKS, len(names), *names, token, str(LOCK_SECONDS * 1000))  # type: ignore[misc]
+        taken = await redis.eval(_TAKE_LOCKS, len(names), *names, token, str(LOCK_TTL * 1000))  # type: ignore[misc]
         for name, ok in zip(names, taken, strict=True):
             (batched if ok else alone).append(keyed[name])
+        names = [name for name, ok in zip(names, taken, strict=True) if ok]
     try:
-        searching = [item for item in batched if item.write is None]
-        ops = [
-            BatchOp.query(
-                entity,
-                client.query_params(
-                    entity,
-                    filter=_match_filter(policy, item.values, fields),
-                    select=_search_select(policy, item.values),
-                    orderby=["ModifiedOn desc", "Id"],
-                    top=MATCH_LIMIT,
-                ),
-            )
-            for item in searching
-        ]
-        for item, result in zip(searching, await _run_batch(client, ops, searching), strict=True):
-            if result is None:
-                continue
-            decision = _decide(policy, item.values, record_id_for(item.event_id), result.rows or [])
-            if isinstance(decision, PushResult):
-                item.outcome = decision
-            else:
-                item.write = decision
-        writing = [item for item in batched if item.outcome is None and item.write is not None]
-        writes = [_write_op(entity, item) for item in writing]
-        for item, result in zip(writing, await _run_batch(client, writes, writing), strict=True):
-            if result is None:
-                continue
-            write = item.write
-            assert write is not None
-            if write.patch is not None:
-                item.outcome = PushResult(OperationStatus.updated, write.existing_id, write.note)
-            else:
-                record = result.body or {}
-                item.outcome = PushResult(
-                    OperationStatus.created, str(record.get("Id", record_id_for(item.event_id)))
-                )
+        async with _renewed(redis, names, token):
+            await _search_and_write(client, entity, fields, policy, batched)
     finally:
         if names:
             await redis.eval(_RELEASE_LOCKS, len(names), *names, token)  # type: ignore[misc]
@@ -260,7 +240,68 @@ async def push_many(
             if _duplicate_key(item.outcome):
                 item.retry, item.outcome = True, None
                 alone.append(item)
-    await asyncio.gather(*(_push_alone(client, redis, bundle_id, entity, fields, policy, item) for item in alone))
+    return alone
+
+
+async def _search_and_write(
+    client: BpmClient, entity: str, fields: dict[str, TargetField], policy: DedupPolicy, batched: list[PushItem]
+) -> None:
+    """One `$batch` of searches (for the items without a write yet), then one of creates and updates."""
+    searching = [item for item in batched if item.write is None]
+    ops = [
+        BatchOp.query(
+            entity,
+            client.query_params(
+                entity,
+                filter=_match_filter(policy, item.values, fields),
+                select=_search_select(policy, item.values),
+                orderby=["ModifiedOn desc", "Id"],
+                top=MATCH_LIMIT,
+            ),
+        )
+        for item in searching
+    ]
+    for item, result in zip(searching, await _run_batch(client, ops, searching), strict=True):
+        if result is None:
+            continue
+        decision = _decide(policy, item.values, record_id_for(item.event_id), result.rows or [])
+        if isinstance(decision, PushResult):
+            item.outcome = decision
+        else:
+            item.write = decision
+    writing = [item for item in batched if item.outcome is None and item.write is not None]
+    writes = [_write_op(entity, item) for item in writing]
+    for item, result in zip(writing, await _run_batch(client, writes, writing), strict=True):
+        if result is None:
+            continue
+        write = item.write
+        assert write is not None
+        if write.patch is not None:
+            item.outcome = PushResult(OperationStatus.updated, write.existing_id, write.note)
+        else:
+            record = result.body or {}
+            item.outcome = PushResult(
+                OperationStatus.created, str(record.get("Id", record_id_for(item.event_id)))
+            )
+
+
+@contextlib.asynccontextmanager
+async def _renewed(redis: aioredis.Redis, names: list[str], token: str) -> AsyncIterator[None]:
+    """Keep renewing the holder's locks on `names` while the body runs (at a third of LOCK_TTL)."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LOCK_TTL / 3)
+            await redis.eval(_RENEW_LOCKS, len(names), *names, token, str(LOCK_TTL * 1000))  # type: ignore[misc]
+
+    task = asyncio.create_task(renew()) if names else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _write_op(entity: str, item: PushItem) -> BatchOp:
@@ -309,7 +350,7 @@ async def _run_batch(
     return out
 
 
-async def _push_alone(
+async def push_alone(
     client: BpmClient,
     redis: aioredis.Redis,
     bundle_id: uuid.UUID,
@@ -318,6 +359,7 @@ async def _push_alone(
     policy: DedupPolicy,
     item: PushItem,
 ) -> None:
+    """`push` for an item `push_many` handed back; its `outcome` is set."""
     try:
         item.outcome = await push(
             client,

@@ -9,7 +9,8 @@ from bpmlink_worker.batcher import Batcher
 from bpmlink_worker.process import process_event
 
 from bpmlink.mapping.dedup import DedupPolicy, match_key
-from bpmlink.pipeline.push import LOCK_SECONDS, _lock_name
+from bpmlink.pipeline import push as push_module
+from bpmlink.pipeline.push import LOCK_TTL, _lock_name
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
 
@@ -99,17 +100,18 @@ async def test_a_key_locked_elsewhere_waits_for_the_lock(
     other = await post_event(sessionmaker, bundle["id"], person(8))
     key = match_key(DedupPolicy(mode="update_if_found", match_fields=["Email"]), {"Email": "lea.7@batch.example"})
     assert key is not None
-    lock = worker_ctx["redis"].lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_SECONDS)
+    lock = worker_ctx["redis"].lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_TTL)
     assert await lock.acquire()
-    jobs = asyncio.ensure_future(run_together(worker_ctx, [event, other]))
-    await asyncio.sleep(0.5)
-    assert len(sandbox_rows(sandbox, "Contact", "Email eq 'lea.8@batch.example'")) == 1  # not held up
-    assert not jobs.done()
+    waiting, free = (asyncio.ensure_future(process_event(worker_ctx, str(e))) for e in (event, other))
+    assert await asyncio.wait_for(free, 30) == "created"  # its batch did not wait for the held key
+    assert (await operation_of(sessionmaker, other)).status == "created"  # and its history is written
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
     http = sandbox.login()  # what the other worker creates while it holds the key
     assert http.post("/0/odata/Contact", json={"Name": "Lea", "Email": "lea.7@batch.example"}).status_code == 201
     http.close()
     await lock.release()
-    assert await asyncio.wait_for(jobs, 30) == ["updated", "created"]  # that record, not a second one
+    assert await asyncio.wait_for(waiting, 30) == "updated"  # that record, not a second one
     assert len(sandbox_rows(sandbox, "Contact", "Email eq 'lea.7@batch.example'")) == 1
 
 
@@ -199,3 +201,23 @@ async def test_batcher_starts_a_second_batch_only_when_a_full_one_waits() -> Non
     release.set()
     assert [await c for c in calls] == [1, 2, 3, 4, 5]
     assert started == [[1], [2, 3], [4, 5]]
+
+
+async def test_key_locks_are_renewed_while_held_and_released_after(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, monkeypatch
+):
+    """A short lock life frees a dead worker's keys soon; a live holder keeps renewing them."""
+    monkeypatch.setattr(push_module, "LOCK_TTL", 1)
+    bundle = await make_bundle(client, connection_id)
+    events = [await post_event(sessionmaker, bundle["id"], person(i)) for i in (20, 21)]
+    await process_event(worker_ctx, str(await post_event(sessionmaker, bundle["id"], person(99))))  # warm: login
+    names = [_lock_name(uuid.UUID(bundle["id"]), (("Email", f"lea.{i}@batch.example"),)) for i in (20, 21)]
+    sandbox.set_faults(latency_ms=1200)
+    try:
+        jobs = asyncio.ensure_future(run_together(worker_ctx, events))
+        await asyncio.sleep(1.6)  # past the lock's 1 s life, while the searches are still in flight
+        assert await worker_ctx["redis"].exists(*names) == 2
+        assert await asyncio.wait_for(jobs, 30) == ["created", "created"]
+    finally:
+        sandbox.clear_faults()
+    assert await worker_ctx["redis"].exists(*names) == 0

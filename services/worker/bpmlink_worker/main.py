@@ -14,7 +14,7 @@ import uvicorn
 import uvloop
 from arq import cron, func
 from arq.cron import CronJob
-from arq.worker import Function, Worker
+from arq.worker import Function
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -30,6 +30,7 @@ from bpmlink.settings import Settings, settings_or_exit
 from bpmlink.sources.http_polling import make_client
 from bpmlink.web import health_router
 
+from .arq_worker import Worker
 from .imports import IMPORT_FUNCTIONS
 from .incidents import FAILURES_CRON, deliver_incident
 from .polling import POLL_FUNCTIONS, SCHEDULE_CRON

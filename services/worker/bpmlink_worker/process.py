@@ -17,6 +17,7 @@ import logging
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -51,7 +52,7 @@ from bpmlink.mapping.filters import explain
 from bpmlink.mapping.types import TargetField
 from bpmlink.notifications import open_incident
 from bpmlink.pipeline.lookups import make_resolver
-from bpmlink.pipeline.push import PushItem, PushResult, push_many
+from bpmlink.pipeline.push import PushItem, PushResult, push_alone, push_many
 from bpmlink.search_terms import search_terms
 from bpmlink.targets import target_fields
 
@@ -104,6 +105,10 @@ class Claimed:
     record_id: uuid.UUID | None = None
     retry_in: float | None = None
     stop_reason: str | None = None
+    # Set when push_many handed the event back: the push still to make, in the job's own task
+    # (once, whichever job of this event gets there first: alone_task).
+    push_alone: Callable[[], Awaitable[PushItem]] | None = None
+    alone_task: asyncio.Task[None] | None = None
 
 
 @dataclass(frozen=True)
@@ -286,23 +291,32 @@ async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
     }
     if not items:
         return
-    await push_many(
-        client,
-        ctx["redis"],
-        bundle_id=first.bundle_id,
-        entity=config.target.entity,
-        fields=fields,
-        policy=config.dedup,
+    bundle_id, entity_name, policy = first.bundle_id, config.target.entity, config.dedup
+    handed_back = await push_many(
+        client, ctx["redis"], bundle_id=bundle_id, entity=entity_name, fields=fields, policy=policy,
         items=list(items.values()),
     )
+    later = {item.event_id for item in handed_back}
     for claimed in runs:
         item = items.get(claimed.event_id)
         if item is None:
             continue
-        if isinstance(item.outcome, PushResult):
-            _finish_run(claimed, item.outcome)
+        if item.event_id in later:
+
+            async def alone(item: PushItem = item) -> PushItem:
+                await push_alone(client, ctx["redis"], bundle_id, entity_name, fields, policy, item)
+                return item
+
+            claimed.push_alone = alone
         else:
-            _fail(claimed, item.outcome or BpmError("no answer for this event"))
+            _end_push(claimed, item)
+
+
+def _end_push(claimed: Claimed, item: PushItem) -> None:
+    if isinstance(item.outcome, PushResult):
+        _finish_run(claimed, item.outcome)
+    else:
+        _fail(claimed, item.outcome or BpmError("no answer for this event"))
 
 
 def _step_rows(claimed: Claimed) -> list[dict[str, Any]]:
@@ -389,8 +403,9 @@ async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]])
     for claimed in runs:
         groups[(claimed.bundle_id, claimed.config_version)].append(claimed)
     await asyncio.gather(*(_run_bundle(ctx, group) for group in groups.values()))
-    if runs:
-        await _write(ctx, runs)
+    ended = [run for run in runs if run.push_alone is None]
+    if ended:
+        await _write(ctx, ended)
     by_event = {c.event_id: c for c in runs}
     outcomes = []
     for event_id, _ in jobs:
@@ -408,11 +423,23 @@ def event_batcher(ctx: dict[str, Any]) -> Batcher[tuple[uuid.UUID, int], Outcome
     return Batcher(run, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING)
 
 
+async def _finish_alone(ctx: dict[str, Any], run: Claimed) -> None:
+    """The push push_many handed back (it may wait for a match-key lock), then this run's write."""
+    assert run.push_alone is not None
+    _end_push(run, await run.push_alone())
+    await _write(ctx, [run])
+
+
 async def process_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job `event.process`."""
     batcher: Batcher[tuple[uuid.UUID, int], Outcome] = ctx["event_batcher"]
     outcome = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
     run = outcome.run
+    if run is not None and run.push_alone is not None:
+        if run.alone_task is None:
+            run.alone_task = asyncio.ensure_future(_finish_alone(ctx, run))
+        await run.alone_task
+        outcome = Outcome(str(run.status), run.retry_in, run)
     if run is not None:  # logged here, in the job's own log context (job and event ids)
         bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
         retry = "" if outcome.retry_in is None else f", again in {outcome.retry_in:.1f} s"
