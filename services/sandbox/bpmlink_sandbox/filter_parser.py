@@ -468,7 +468,13 @@ class Binder:
             def case(row: dict[str, Any]) -> Any:
                 v = g(row)
                 return fn(v) if v is not None else None
-            return Bound("Edm.String", case)
+            bound = Bound("Edm.String", case)
+            hint = args[0].index_hint
+            if hint is not None and args[0].type == "Edm.String":
+                # tolower(Email) eq 'a@b' — the duplicate search of every integration — uses an
+                # index on the folded value, as a database would with an index on the expression.
+                bound.index_hint = (f"{name}:{hint[0]}", None)
+            return bound
         a, b = args[0].get, args[1].get
         method = {"contains": str.__contains__, "startswith": str.startswith, "endswith": str.endswith}[name]
 

@@ -38,6 +38,15 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+def _indexed(prop: str, row: Row) -> Any:
+    """The value an index on `prop` keeps for `row` (see Store.lookup)."""
+    fold, _, name = prop.rpartition(":")
+    value = row.get(name)
+    if fold and isinstance(value, str):
+        return value.lower() if fold == "tolower" else value.upper()
+    return value
+
+
 class DuplicateKey(Exception):
     pass
 
@@ -203,23 +212,26 @@ class Store:
         return self.rows.get(entity, {}).values()
 
     def lookup(self, entity: str, prop: str, value: Any) -> set[str]:
-        """Ids of rows whose `prop` equals `value` (hash index, built on first use)."""
+        """Ids of rows whose `prop` equals `value` (hash index, built on first use).
+
+        `prop` may be `tolower:Name` or `toupper:Name`: an index on the folded text.
+        """
         by_prop = self.indexes.setdefault(entity, {})
         index = by_prop.get(prop)
         if index is None:
             index = {}
             for key, row in self.table(entity).items():
-                index.setdefault(row.get(prop), set()).add(key)
+                index.setdefault(_indexed(prop, row), set()).add(key)
             by_prop[prop] = index
         return index.get(value, set())
 
     def _index_add(self, entity: str, row: Row) -> None:
         for prop, index in self.indexes.get(entity, {}).items():
-            index.setdefault(row.get(prop), set()).add(row["Id"])
+            index.setdefault(_indexed(prop, row), set()).add(row["Id"])
 
     def _index_remove(self, entity: str, row: Row) -> None:
         for prop, index in self.indexes.get(entity, {}).items():
-            ids = index.get(row.get(prop))
+            ids = index.get(_indexed(prop, row))
             if ids is not None:
                 ids.discard(row["Id"])
 
