@@ -281,6 +281,8 @@ async def store_events_now(
     the two statements): not stored, the caller may try it again. Rows go in ordered by (bundle, idempotency
     key), so two such statements running at once take the unique index's entries in the same order (no
     deadlock between resends)."""
+    if len(rows) == 1:  # the one-row statement costs PostgreSQL less than unnest of one-element arrays
+        return [await _store_one(db, rows[0], timeout)]
     order = sorted(
         range(len(rows)), key=lambda i: (rows[i].params["bundle_id"], rows[i].params["idempotency_key"] or "")
     )
@@ -305,6 +307,19 @@ async def store_events_now(
         for n, event_id in found:
             results[n] = StoredEvent(event_id, created=False, held=rows[n].held)
     return results
+
+
+async def _store_one(db: asyncpg.Pool | asyncpg.Connection, row: EventRow, timeout: float | None) -> StoredEvent | None:
+    params = row.params
+    sql, names = _STORE_RAW
+    inserted = await db.fetchval(sql, *(params.get(n) for n in names), timeout=timeout)
+    if inserted is not None:
+        return StoredEvent(inserted, created=True, held=row.held)
+    if params["idempotency_key"] is None:
+        return None
+    sql, names = _EXISTING_RAW
+    existing = await db.fetchval(sql, *(params.get(n) for n in names), timeout=timeout)
+    return None if existing is None else StoredEvent(existing, created=False, held=row.held)
 
 
 async def enqueue_events(

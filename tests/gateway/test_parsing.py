@@ -207,3 +207,32 @@ def test_body_without_content_type_is_sniffed() -> None:
     assert parse_request(None, b"<x><a>1</a></x>", b"") == {"a": "1"}
     with pytest.raises(BodyError):
         parse_request(None, b"a=1", b"")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": "x\\u0000y", "b": 1}',
+        "{\"a\": \"\\u0000\"}".encode("utf-16"),
+        b'{"a": [' * 17 + b"1" + b"]}" * 17,  # 34 brackets, nested 34 deep: refused
+        b'{"a": {"b": {"c": [1, 2, {"d": "e"}]}}}',
+        b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "b": "\\\\u0000"}',  # brackets and an escape, in text only
+    ],
+)
+def test_the_shortcut_past_the_cleaning_walk_never_changes_the_item(body: bytes) -> None:
+    """Bodies with nothing to clean skip the walk; every body gives the item (or the error) the walk gives."""
+    import json
+
+    from bpmlink_gateway import parsing
+
+    try:
+        expected: object = parsing._clean(json.loads(body))
+    except BodyError as exc:
+        expected = exc.message
+    try:
+        got: object = parse_request("application/json", body, b"")
+    except BodyError as exc:
+        got = exc.message
+    if isinstance(got, dict) and isinstance(expected, dict | list):
+        expected = expected if isinstance(expected, dict) else {"items": expected}
+    assert got == expected
