@@ -173,3 +173,14 @@ async def test_an_expired_lease_is_claimed_again_and_a_live_one_is_not(sessionma
         await session.commit()
     claims = await claim_due(sessionmaker)
     assert len(claims) == 2  # the polls whose worker died; the two still running are left alone
+
+
+async def test_the_scheduler_ticks_every_10_seconds_and_claims_a_minute_ahead(sessionmaker):
+    assert polling.SCHEDULE_CRON.second == {0, 10, 20, 30, 40, 50}
+    await _bundles(sessionmaker, 10, due="now() + interval '55 seconds'")  # claimed ~50 s before it is due
+    await _bundles(sessionmaker, 10, due="now() + interval '65 seconds'")  # left for a later tick
+    claims = await claim_due(sessionmaker)
+    assert len(claims) == 10
+    async with sessionmaker() as session:
+        left = await session.scalar(text("SELECT count(*) FROM poll_states WHERE lease_until IS NULL"))
+    assert left == 10
