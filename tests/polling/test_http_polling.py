@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import func, select
 
 from bpmlink.db.models import Operation, Step
+from bpmlink.db.session import create_engine, create_sessionmaker, driver_url
 from bpmlink.embedded import free_port
 from bpmlink.redis import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
@@ -280,3 +282,31 @@ async def test_a_changed_trigger_configuration_is_used_by_the_next_poll(
     polling._TRIGGERS.clear()
     assert (await run_poll(deps, bundle_id, loaded=loaded)).status == "caught_up"
     assert set(json_source.requests[-1]["params"]) == {"after", "limit"}
+
+
+async def test_polls_run_on_the_pool_they_are_given_and_a_shared_pool_ends_with_its_engine(
+    deps, settings, json_source, http_bundle_id
+):
+    json_source.add(2)
+    given = await asyncpg.create_pool(driver_url(settings), min_size=1, max_size=2)
+    try:
+        with_pool = dataclasses.replace(deps, db=given)
+        assert await polling._db(with_pool) is given
+        assert (await run_poll(with_pool, uuid.UUID(http_bundle_id))).stored == 2
+    finally:
+        await given.close()
+
+    # Without one, the sessionmaker's database gets a pool shared by the process, closed on dispose.
+    engine = create_engine(settings, pool_size=1)
+    try:
+        own = dataclasses.replace(deps, sessionmaker=create_sessionmaker(engine))
+        shared = await polling._db(own)
+        assert await polling._db(own) is shared and not shared.is_closing()
+        assert (await run_poll(own, uuid.UUID(http_bundle_id))).status == "caught_up"
+    finally:
+        await engine.dispose()
+    assert shared.is_closing()
+    again = await polling._db(own)  # a new one if the engine is used again
+    assert again is not shared
+    await engine.dispose()
+    assert again.is_closing()
