@@ -190,7 +190,7 @@ def arq_queue(ctx: dict[str, Any]) -> ArqRedis:
 
 
 async def schedule_polls(ctx: dict[str, Any]) -> int:
-    """The cron job: claim due polls in bounded batches and queue each at its own due time."""
+    """The cron job: claim due polls in bounded batches and queue them, a job per second's claims."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     queue = arq_queue(ctx)
     queued = 0
