@@ -326,6 +326,15 @@ async def _run_batch(
     Returns each item's result, or None where the item already has its outcome (an error).
     Every item's recorder gets the steps of the requests made for it.
     """
+    if client.dialect.version == 3:
+        # No $batch in OData 3: each op is its own request, recorded in its own item's history.
+        singles = await asyncio.gather(
+            *(
+                client.batch([op], continue_on_error=True, recorder=item.recorder)
+                for op, item in zip(ops, items, strict=True)
+            )
+        )
+        return [_result_of(item, results[0]) for item, results in zip(items, singles, strict=True)]
     out: list[BatchResult | None] = []
     for start in range(0, len(ops), MAX_BATCH):
         chunk, chunk_items = ops[start : start + MAX_BATCH], items[start : start + MAX_BATCH]
@@ -342,12 +351,15 @@ async def _run_batch(
         for item, result in zip(chunk_items, results, strict=True):
             item.recorder.steps.extend(before)
             item.recorder.add(sub_step(client.dialect, client.service_root, result, batch_step, client.body_limit))
-            if result.ok:
-                out.append(result)
-                continue
-            item.outcome = result.error or ServerError("bpm'online did not run this part of the $batch")
-            out.append(None)
+            out.append(_result_of(item, result))
     return out
+
+
+def _result_of(item: PushItem, result: BatchResult) -> BatchResult | None:
+    if result.ok:
+        return result
+    item.outcome = result.error or ServerError("bpm'online did not run this part of the $batch")
+    return None
 
 
 async def push_alone(

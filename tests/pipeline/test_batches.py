@@ -221,3 +221,28 @@ async def test_key_locks_are_renewed_while_held_and_released_after(
     finally:
         sandbox.clear_faults()
     assert await worker_ctx["redis"].exists(*names) == 0
+
+
+async def test_an_odata3_connection_pushes_a_batch_one_request_per_event(
+    client, owner, sandbox, sessionmaker, worker_ctx
+):
+    """OData 3 has no JSON $batch: the same searches and writes go one by one, each in its event's history."""
+    body = {
+        "app": "bpmonline",
+        "name": "Sandbox OData 3",
+        "params": {"domain": sandbox.base_url, "auth": "forms", "username": sandbox.username, "odata_version": 3},
+        "secrets": {"password": sandbox.password},
+    }
+    created = await client.post("/api/v1/connections", json=body)
+    assert created.status_code == 201, created.text
+    bundle = await make_bundle(client, str(created.json()["id"]))
+    events = [await post_event(sessionmaker, bundle["id"], person(i)) for i in (30, 31, 32)]
+    assert await run_together(worker_ctx, events) == ["created"] * 3
+    assert sandbox.counts()["requests"].get("POST odata3.batch", 0) == 0
+    for i, event in zip((30, 31, 32), events, strict=True):
+        assert len(sandbox_rows(sandbox, "Contact", f"Email eq 'lea.{i}@batch.example'")) == 1
+        op = await operation_of(sessionmaker, event)
+        steps = (await client.get(f"/api/v1/operations/{op.id}")).json()["steps"]
+        own = [s for s in steps if "EntityDataService.svc/ContactCollection" in s["url"]]
+        assert [(s["method"], s["status"]) for s in own] == [("GET", 200), ("POST", 201)]
+        assert f"lea.{i}" in own[1]["request_body"] and f"lea.{i + 1 if i < 32 else 30}" not in str(own)
