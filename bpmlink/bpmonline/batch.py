@@ -86,7 +86,6 @@ class BatchResult:
     rows: list[dict[str, Any]] | None = None  # the records a query op read
     raw: Any = None  # the op's part of the answer, as sent
 
-
     @property
     def ok(self) -> bool:
         return self.executed and self.error is None

@@ -280,9 +280,7 @@ async def _search_and_write(
             item.outcome = PushResult(OperationStatus.updated, write.existing_id, write.note)
         else:
             record = result.body or {}
-            item.outcome = PushResult(
-                OperationStatus.created, str(record.get("Id", record_id_for(item.event_id)))
-            )
+            item.outcome = PushResult(OperationStatus.created, str(record.get("Id", record_id_for(item.event_id))))
 
 
 @contextlib.asynccontextmanager
@@ -318,9 +316,7 @@ def _duplicate_key(exc: ValidationError) -> bool:
     return any(m in low for m in ("primary key", "duplicate key", "23505", "already exists"))
 
 
-async def _run_batch(
-    client: BpmClient, ops: list[BatchOp], items: list[PushItem]
-) -> list[BatchResult | None]:
+async def _run_batch(client: BpmClient, ops: list[BatchOp], items: list[PushItem]) -> list[BatchResult | None]:
     """Send `ops` (one per item) in `$batch` requests; a failed op or request becomes its items' outcome.
 
     Returns each item's result, or None where the item already has its outcome (an error).

@@ -18,9 +18,7 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(
-        self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_size: int, max_running: int
-    ) -> None:
+    def __init__(self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_size: int, max_running: int) -> None:
         self._run = run
         self.max_size = max_size
         self.max_running = max_running

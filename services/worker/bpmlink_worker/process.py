@@ -303,7 +303,12 @@ async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
         return
     bundle_id, entity_name, policy = first.bundle_id, config.target.entity, config.dedup
     handed_back = await push_many(
-        client, ctx["redis"], bundle_id=bundle_id, entity=entity_name, fields=fields, policy=policy,
+        client,
+        ctx["redis"],
+        bundle_id=bundle_id,
+        entity=entity_name,
+        fields=fields,
+        policy=policy,
         items=list(items.values()),
     )
     later = {item.event_id for item in handed_back}
