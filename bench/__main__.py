@@ -24,7 +24,7 @@ def _call(module: str, **kw: Any) -> Callable[[], object]:
 
 BENCHMARKS = [
     ("ingest", _call("ingest", seconds=5.0)),
-    ("e2e", _call("e2e", events=600, slow_events=120)),
+    ("e2e", _call("e2e", events=2000, slow_events=500)),
     ("polling", _call("polling")),
     ("history", _call("history", rows=int(os.environ["BENCH_HISTORY_ROWS"]))),
     ("sandbox_capacity", _call("sandbox_capacity")),
