@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from arq.connections import ArqRedis
 from bpmlink_gateway.breaker import RedisBreaker
 from bpmlink_gateway.handoff import Handoff
@@ -159,3 +160,36 @@ async def test_the_hand_off_stops_promptly_however_often_its_loop_is_mid_wait(
             await asyncio.wait_for(handoff.stop(), timeout=5)
     finally:
         await pool.close()
+
+
+async def test_the_hand_off_paces_its_redis_calls_so_events_share_them(
+    settings: Settings, queue: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events added a millisecond apart share calls (at most one per `pace`), and every one is handed over."""
+    import uuid
+
+    from bpmlink_gateway import handoff as handoff_module
+
+    calls: list[list[uuid.UUID]] = []
+
+    async def enqueue_events(_: object, event_ids: list[uuid.UUID]) -> int:
+        calls.append(list(event_ids))
+        return len(event_ids)
+
+    monkeypatch.setattr(handoff_module, "enqueue_events", enqueue_events)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=0)
+    try:
+        handoff = Handoff(pool, queue, RedisBreaker(), interval=60, pace=0.05)
+        handoff.start()
+        added = [uuid.uuid4() for _ in range(40)]
+        started = time.monotonic()
+        for event_id in added:
+            handoff.add(event_id)
+            await asyncio.sleep(0.001)
+        elapsed = time.monotonic() - started
+        await asyncio.wait_for(handoff.stop(), timeout=5)
+    finally:
+        await pool.close()
+    assert sorted(e for call in calls for e in call) == sorted(added)
+    # Unpaced, each add would wake the loop for a call of its own (about 40 calls).
+    assert len(calls) <= elapsed / 0.05 + 2, (elapsed, [len(c) for c in calls])
