@@ -148,3 +148,39 @@ async def test_every_waiting_row_is_stored_whatever_the_timing(
         await pool.close()
     assert len({r.id for r in results}) == 200 and all(r.created for r in results)
     assert len(await events_of(sm, bundle_id)) == 200
+
+
+def test_new_ids_are_random_version_4_uuids_and_never_repeat() -> None:
+    import os
+
+    from bpmlink.events import new_id
+
+    ids = [new_id() for _ in range(3000)]  # several refills of the pool
+    assert len(set(ids)) == 3000
+    assert {i.version for i in ids} == {4} and {i.variant for i in ids} == {uuid.RFC_4122}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child's first id is not the parent's next one
+        os.write(write, new_id().bytes)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = uuid.UUID(bytes=os.read(read, 16))
+    assert child != new_id()
+
+
+async def test_a_wait_longer_than_its_timeout_is_a_timeout_error(
+    settings: Settings, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    bundle_id, _ = await make_bundle()
+    [row] = await _rows(sm, bundle_id, [None])
+    pool = await asyncpg.create_pool(settings.database_url, min_size=0)
+    try:
+        async with pool.acquire() as conn:  # a lock on events holds the group's INSERT
+            async with conn.transaction():
+                await conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+                committer = GroupCommitter(pool, wait_timeout=0.2)
+                with pytest.raises(TimeoutError):
+                    await committer.store(row)
+        await committer.drain()  # the group itself commits once the lock is gone
+    finally:
+        await pool.close()

@@ -39,6 +39,11 @@ def _row_fault(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError) and isinstance(state, str) and state[:2] in _ROW_FAULTS
 
 
+def _time_out(future: asyncio.Future[StoredEvent]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("the event was not stored in time"))
+
+
 Waiter = tuple[EventRow, "asyncio.Future[StoredEvent]"]
 
 
@@ -50,27 +55,35 @@ class GroupCommitter:
         max_batch: int = MAX_BATCH,
         max_in_flight: int = MAX_IN_FLIGHT,
         timeout: float = DB_TIMEOUT_SECONDS,
+        wait_timeout: float = DB_TIMEOUT_SECONDS,
     ) -> None:
         self.db = db
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
-        self.timeout = timeout
+        self.timeout = timeout  # of a group's statements
+        self.wait_timeout = wait_timeout  # of a caller's wait, its group's turn included
         self._waiting: list[Waiter] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = 0
         self.batches = 0  # statements run (for tests and profiling)
 
     async def store(self, row: EventRow) -> StoredEvent:
-        """Committed when it returns. A cancelled caller (timeout) cancels only its own wait; its row may
-        still be committed with its batch, as a single statement cancelled after its commit would be."""
-        future: asyncio.Future[StoredEvent] = asyncio.get_running_loop().create_future()
+        """Committed when it returns; TimeoutError after `wait_timeout`. A caller that stops waiting (cancelled,
+        timed out) cancels only its own wait: its row may still be committed with its group, as a single
+        statement cancelled after its commit would be."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoredEvent] = loop.create_future()
+        timer = loop.call_later(self.wait_timeout, _time_out, future)
         self._waiting.append((row, future))
         if self._running < self.max_in_flight:
             self._running += 1  # counted here and uncounted in _run with no await between check and exit
             task = asyncio.create_task(self._run())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return await future
+        try:
+            return await future
+        finally:
+            timer.cancel()
 
     async def drain(self) -> None:
         """Wait for every batch started or waiting (at shutdown, before the pool closes)."""

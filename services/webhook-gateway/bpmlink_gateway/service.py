@@ -121,7 +121,8 @@ class Gateway:
         cache: TargetCache | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.committer = GroupCommitter(db)  # events stored in groups: one statement and commit per group
+        # Events stored in groups: one statement and commit per group.
+        self.committer = GroupCommitter(db, wait_timeout=STORE_TIMEOUT_SECONDS)
         self.queue = queue
         self.secret_box = secret_box
         self.breaker = RedisBreaker()
@@ -225,13 +226,14 @@ class Gateway:
     ) -> tuple[Accepted, bool]:
         """Committed before it returns: a sample (bundle update + event) or the event + its operation."""
         try:
-            async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
-                if target.capture_sample:
+            if target.capture_sample:
+                async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
                     event_id = await self._store_sample(target, item=item, record=record, body=body)
-                    if event_id is not None:
-                        return Accepted(event_id, should_enqueue=False, reason="sample"), True
-                row = event_row(target, origin="webhook", item=item, request=record, body=body, idempotency_key=key)
-                stored = await self.committer.store(row)
+                if event_id is not None:
+                    return Accepted(event_id, should_enqueue=False, reason="sample"), True
+            row = event_row(target, origin="webhook", item=item, request=record, body=body, idempotency_key=key)
+            # Bounded by the committer itself (STORE_TIMEOUT_SECONDS): one timer, not a timeout scope per request.
+            stored = await self.committer.store(row)
         except (SQLAlchemyError, NotStored, *DB_ERRORS) as exc:
             log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
