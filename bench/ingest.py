@@ -5,6 +5,7 @@ it in Redis. Reference: a bare uvicorn endpoint that only parses the same JSON a
 No worker runs, so the gateway has the machine to itself (the queue just grows).
 
     .venv/bin/python -m bench.ingest [--seconds 6]
+    .venv/bin/python -m bench.ingest --ab /tmp/a [--seconds 4 --rounds 3]   # same-run A/B of two gateway versions
 
 Target (issue 7): at least half the bare endpoint's rate; p99 under 25 ms at 16 senders.
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from bench.stack import Stack, bare_server, http_load, write_result
@@ -100,10 +104,79 @@ def stack_count(stack: Stack) -> int:
     return int(sql(stack.database_url, "SELECT count(*) FROM events")[0][0])
 
 
+def ab(other: str, seconds: float = 4.0, rounds: int = 3) -> dict[str, Any]:
+    """Same-run A/B of two gateway versions: A from `other` (a checkout of another commit, e.g.
+    `git archive <commit> | tar -x -C /tmp/a`), B from this tree, both on one stack, loaded in turn (the order
+    alternates per round) so a shared machine's load falls on both alike. Prints accepted/s, the gateway's
+    CPU per request and the p99 of each slice."""
+    import psutil
+
+    from bench.stack import ROOT, stop_process, wait_http
+    from bpmlink import embedded
+
+    other_root = Path(other).resolve()
+    other_path = f"{other_root}:{other_root / 'services' / 'webhook-gateway'}"  # ahead of the editable install
+    sources: dict[str, dict[str, Any]] = {"A": {"cwd": other_root, "PYTHONPATH": other_path}, "B": {"cwd": ROOT}}
+    with Stack("ingestab") as stack:
+        stack.service("sandbox")
+        stack.service("api")
+        with closing(stack.api_client()) as http:
+            connection = stack.sandbox_connection(http, max_concurrency=8, max_rps=0)
+            bundle = stack.webhook_bundle(http, connection, dedup="always_create")
+        steps = [{"method": "POST", "path": "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1], "body": BODY}]
+        gateways: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+        try:
+            for name, source in sources.items():
+                port = embedded.free_port()
+                env = {**stack.env, "BPMLINK_GATEWAY_PORT": str(port)}
+                if "PYTHONPATH" in source:
+                    env["PYTHONPATH"] = str(source["PYTHONPATH"])
+                proc = subprocess.Popen([sys.executable, "-m", "bpmlink_gateway"], cwd=source["cwd"], env=env,  # noqa: S603
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                gateways[name] = (proc, port)
+                wait_http(f"http://127.0.0.1:{port}/readyz", proc)
+                http_load("127.0.0.1", port, steps, connections=4, seconds=1.0)  # warm-up
+            totals: dict[tuple[str, int], dict[str, Any]] = {
+                (g, n): {"ok": 0, "cpu": 0.0, "p99": []} for g in gateways for n in SENDERS
+            }
+            for r in range(rounds):
+                for n in SENDERS:
+                    for g in ("A", "B") if r % 2 == 0 else ("B", "A"):
+                        proc, port = gateways[g]
+                        t0 = psutil.Process(proc.pid).cpu_times()
+                        out = http_load("127.0.0.1", port, steps, connections=n, seconds=seconds,
+                                        offset=(r * 1000 + n) * 1000 + (500 if g == "B" else 0))
+                        t1 = psutil.Process(proc.pid).cpu_times()
+                        t = totals[(g, n)]
+                        t["ok"] += out["iterations"] - out["errors"]
+                        t["cpu"] += (t1.user + t1.system) - (t0.user + t0.system)
+                        t["p99"].append(out["p99_ms"])
+        finally:
+            for proc, _ in gateways.values():
+                stop_process(proc)
+    rows = []
+    for n in SENDERS:
+        for g in gateways:
+            t = totals[(g, n)]
+            row = {"senders": n, "gateway": g, "per_second": round(t["ok"] / (seconds * rounds), 1),
+                   "cpu_ms_per_request": round(1000 * t["cpu"] / max(1, t["ok"]), 3), "p99_ms": t["p99"]}
+            rows.append(row)
+            print(f"{n:>3} senders  {g}: {row['per_second']:>8}/s  gateway CPU {row['cpu_ms_per_request']} ms/request  "  # noqa: T201
+                  f"p99 per slice {row['p99_ms']}")
+    print(f"load average {os.getloadavg()}")  # noqa: T201
+    return {"rows": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=6.0)
-    run(ap.parse_args().seconds)
+    ap.add_argument("--ab", metavar="CHECKOUT", help="A/B the gateway of another checkout against this tree")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    if args.ab:
+        ab(args.ab, 4.0 if args.seconds == 6.0 else args.seconds, args.rounds)
+    else:
+        run(args.seconds)
 
 
 if __name__ == "__main__":
