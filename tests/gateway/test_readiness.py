@@ -25,3 +25,14 @@ async def test_gateway_is_ready_with_both(settings: Settings) -> None:
     async with running_gateway(settings) as hook:
         response = await hook.get("/readyz")
     assert response.status_code == 200 and response.json()["status"] == "ready"
+
+
+async def test_start_up_objects_are_kept_out_of_the_collectors_way_while_the_gateway_runs(settings: Settings) -> None:
+    import gc
+
+    from bpmlink_gateway.app import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
