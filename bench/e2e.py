@@ -10,7 +10,7 @@ load generator with as many connections as bpmlink may use (the connection's `ma
 
 Connection limits are set explicitly: `max_concurrency` as printed per phase, `max_requests_per_second` 0
 (no rate limit). Worker processes: BENCH_E2E_WORKERS (default 2), each with BPMLINK_WORKER_CONCURRENCY
-BENCH_E2E_WORKER_CONCURRENCY (default 100).
+BENCH_E2E_WORKER_CONCURRENCY (default 400).
 
     .venv/bin/python -m bench.e2e [--events 2000] [--slow-events 300]
 
@@ -32,8 +32,8 @@ from bench.stack import Stack, http_load, percentiles, sql, write_result
 
 BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
 WORKERS = int(os.environ.get("BENCH_E2E_WORKERS", "2"))
-# arq's max_jobs per worker process (BPMLINK_WORKER_CONCURRENCY); see the README on why more is not faster.
-WORKER_CONCURRENCY = os.environ.get("BENCH_E2E_WORKER_CONCURRENCY", "100")
+# arq's max_jobs per worker process (BPMLINK_WORKER_CONCURRENCY): the events a worker can batch at once.
+WORKER_CONCURRENCY = os.environ.get("BENCH_E2E_WORKER_CONCURRENCY", "400")
 
 
 def _sandbox_login(base: str) -> str:

@@ -176,7 +176,7 @@ async def test_batcher_gives_a_batch_error_to_each_caller_and_survives_a_cancell
     await batcher.aclose()
 
 
-async def test_batcher_starts_a_second_batch_only_when_a_full_one_waits() -> None:
+async def test_batcher_starts_a_second_batch_early_when_a_full_one_waits() -> None:
     started: list[list[int]] = []
     release = asyncio.Event()
 
@@ -185,7 +185,7 @@ async def test_batcher_starts_a_second_batch_only_when_a_full_one_waits() -> Non
         await release.wait()
         return items
 
-    batcher: Batcher[int, int] = Batcher(run, max_size=2, max_running=2)
+    batcher: Batcher[int, int] = Batcher(run, max_size=2, max_running=2, overlap_after=60)
     calls = [asyncio.ensure_future(batcher.submit(1))]
     await asyncio.sleep(0.01)
     calls.append(asyncio.ensure_future(batcher.submit(2)))
@@ -246,3 +246,25 @@ async def test_an_odata3_connection_pushes_a_batch_one_request_per_event(
         own = [s for s in steps if "EntityDataService.svc/ContactCollection" in s["url"]]
         assert [(s["method"], s["status"]) for s in own] == [("GET", 200), ("POST", 201)]
         assert f"lea.{i}" in own[1]["request_body"] and f"lea.{i + 1 if i < 32 else 30}" not in str(own)
+
+
+async def test_batcher_overlaps_a_batch_that_runs_long() -> None:
+    """A batch still running after overlap_after is waiting on I/O: the next one need not wait for it."""
+    started: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int]:
+        started.append(items)
+        await release.wait()
+        return items
+
+    batcher: Batcher[int, int] = Batcher(run, max_size=10, max_running=2, overlap_after=0.05)
+    calls = [asyncio.ensure_future(batcher.submit(1))]
+    await asyncio.sleep(0.01)
+    calls += [asyncio.ensure_future(batcher.submit(i)) for i in (2, 3)]
+    await asyncio.sleep(0.01)
+    assert started == [[1]]  # the running batch is young: the others wait to fill the next one
+    await asyncio.sleep(0.1)
+    assert started == [[1], [2, 3]]
+    release.set()
+    assert [await c for c in calls] == [1, 2, 3]

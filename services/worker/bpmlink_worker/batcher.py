@@ -1,15 +1,17 @@
 """Group concurrent calls into batches: whoever waits while batches run goes in the next one.
 
-No timer: a lone call starts a batch of one on the next loop turn, so an idle worker adds no
-latency. While a batch runs, calls pile up; the next batch starts when it ends, or sooner
-once a full batch (`max_size`) is waiting, up to `max_running` at once — so batches stay
-large when the work is CPU-bound and overlap when it waits on a slow server.
+A lone call starts a batch of one on the next loop turn, so an idle worker adds no latency.
+While a batch runs, calls pile up; the next batch starts when it ends, or sooner — up to
+`max_running` at once — when a full batch (`max_size`) is waiting or the newest running batch
+has run for `overlap_after` seconds: batches stay large while the work is CPU-bound (they end
+sooner) and overlap while they wait on a slow server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -18,13 +20,23 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_size: int, max_running: int) -> None:
+    def __init__(
+        self,
+        run: Callable[[list[T]], Awaitable[Sequence[R]]],
+        *,
+        max_size: int,
+        max_running: int,
+        overlap_after: float = 0.1,
+    ) -> None:
         self._run = run
         self.max_size = max_size
         self.max_running = max_running
+        self.overlap_after = overlap_after
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._newest_start = 0.0
         self._start_scheduled = False
+        self._timer: asyncio.TimerHandle | None = None
 
     async def submit(self, item: T) -> R:
         """Run `item` in a batch and return its result (or raise the batch's error)."""
@@ -38,9 +50,15 @@ class Batcher(Generic[T, R]):
 
     def _start(self) -> None:
         self._start_scheduled = False
-        while self._waiting and (
-            not self._running or (len(self._running) < self.max_running and len(self._waiting) >= self.max_size)
-        ):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting and len(self._running) < self.max_running:
+            wait = self._newest_start + self.overlap_after - time.monotonic()
+            if self._running and len(self._waiting) < self.max_size and wait > 0:
+                self._timer = asyncio.get_running_loop().call_later(wait, self._start)
+                return
+            self._newest_start = time.monotonic()
             batch, self._waiting = self._waiting[: self.max_size], self._waiting[self.max_size :]
             batch = [(item, future) for item, future in batch if not future.done()]  # a cancelled caller
             if not batch:

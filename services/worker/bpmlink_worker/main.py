@@ -90,6 +90,9 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         **SERIALIZERS,
         "ctx": {"settings": settings},
         "max_jobs": settings.worker_concurrency,
+        # arq looks for new jobs every poll_delay (0.5 s by default): a lone webhook waited 0.25 s on
+        # average before a worker saw it. Idle, a look is one ZRANGEBYSCORE.
+        "poll_delay": 0.05,
         "job_timeout": settings.job_timeout_seconds,
         "handle_signals": False,
         "job_completion_wait": 25,
