@@ -181,38 +181,6 @@ async def store_event(
     return StoredEvent(existing, created=False, held=held)
 
 
-async def store_event_now(
-    db: asyncpg.Pool | asyncpg.Connection,
-    bundle: EventBundle,
-    *,
-    origin: str,
-    item: dict[str, Any],
-    request: dict[str, Any] | None = None,
-    body: bytes | None = None,
-    idempotency_key: str | None = None,
-) -> StoredEvent:
-    """`store_event` as one autocommitted statement on a raw asyncpg pool: the gateway's hot path.
-
-    Committed when it returns, so the caller may answer 202 at once."""
-    params, held = _store_params(
-        bundle,
-        origin=origin,
-        item=item,
-        request=request,
-        body=body,
-        idempotency_key=idempotency_key,
-        source_item_key=None,
-    )
-    sql, names = _STORE_RAW
-    inserted = await db.fetchval(sql, *(params[n] for n in names))
-    if inserted is not None:
-        return StoredEvent(inserted, created=True, held=held)
-    sql, names = _EXISTING_RAW
-    existing = await db.fetchval(sql, *(params[n] for n in names))
-    assert existing is not None, "conflict without a matching event"
-    return StoredEvent(existing, created=False, held=held)
-
-
 @dataclass(frozen=True)
 class EventRow:
     """One event and its operation, ready to be stored with others in one statement (`store_events_now`)."""

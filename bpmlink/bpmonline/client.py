@@ -36,6 +36,7 @@ from bpmlink.bpmonline.errors import (
     ConfigurationError,
     NotFoundError,
     ValidationError,
+    is_duplicate_key,
 )
 from bpmlink.bpmonline.filters import FIELD_PATTERN, F, FieldTypes
 from bpmlink.bpmonline.filters import Expr as FilterExpr
@@ -422,8 +423,7 @@ class BpmClient:
         try:
             record = await self.create(entity, data, record_id, recorder=recorder)
         except ValidationError as exc:
-            low = exc.message.lower()
-            if not any(m in low for m in ("primary key", "duplicate key", "23505", "already exists")):
+            if not is_duplicate_key(exc):
                 raise
             existing = await self.find(entity, record_id, recorder=recorder)
             if existing is None:

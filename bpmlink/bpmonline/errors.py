@@ -149,6 +149,15 @@ _PERMANENT_500_MARKERS = (
     "could not find a property",
 )
 
+_DUPLICATE_KEY_MARKERS = ("primary key", "duplicate key", "23505", "already exists")
+
+
+def is_duplicate_key(exc: BpmError) -> bool:
+    """A create refused because a record with that key exists (maybe our own earlier create)."""
+    low = exc.message.lower()
+    return any(marker in low for marker in _DUPLICATE_KEY_MARKERS)
+
+
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

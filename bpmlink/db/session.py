@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bpmlink.settings import Settings
@@ -26,3 +27,12 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 def driver_url(settings: Settings) -> str:
     """DATABASE_URL for asyncpg itself (no SQLAlchemy dialect in the scheme)."""
     return settings.async_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def rollback_if_open(conn: asyncpg.Connection) -> None:
+    """The `reset` of a raw asyncpg pool whose users change no session state (gateway, polls).
+
+    asyncpg's default reset costs a round trip per release (RESET ALL, UNLISTEN …); only a
+    transaction left open by a cancelled statement needs undoing."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")

@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 
 from bpmlink.bpmonline.batch import MAX_BATCH, BatchOp, BatchResult, sub_step
 from bpmlink.bpmonline.client import BpmClient
-from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError
+from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError, is_duplicate_key
 from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import OperationStatus
@@ -70,8 +70,20 @@ def _lock_name(bundle_id: uuid.UUID, key: tuple[tuple[str, str], ...]) -> str:
     return f"bpmlink:match:{bundle_id}:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
 
 
-def _search_select(policy: DedupPolicy, values: dict[str, Any]) -> list[str]:
-    return sorted({"Id", "ModifiedOn", *policy.match_fields, *values})
+def _search_params(
+    client: BpmClient, entity: str, policy: DedupPolicy, values: dict[str, Any], fields: dict[str, TargetField]
+) -> dict[str, str]:
+    """The duplicate search of one record: its match fields, newest first."""
+    return client.query_params(
+        entity,
+        filter=_match_filter(policy, values, fields),
+        select=sorted({"Id", "ModifiedOn", *policy.match_fields, *values}),
+        orderby=["ModifiedOn desc", "Id"],
+        top=MATCH_LIMIT,
+    )
+
+
+_NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
 
 
 @dataclass(frozen=True)
@@ -132,19 +144,13 @@ async def push(
     key = match_key(policy, values)
     if key is None:
         if policy.mode == DedupMode.UPDATE_ONLY:
-            return PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
+            return _NO_MATCH_KEY
         return await create()
     name = _lock_name(bundle_id, key)
     lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
     async with lock, _renewed(redis, [name], lock.local.token.decode()):  # redis-py's token: hex bytes
-        found = await client.query(
-            entity,
-            filter=_match_filter(policy, values, fields),
-            select=_search_select(policy, values),
-            orderby=["ModifiedOn desc", "Id"],
-            top=MATCH_LIMIT,
-            recorder=recorder,
-        )
+        params = _search_params(client, entity, policy, values, fields)
+        found = await client.query_with_params(entity, params, recorder=recorder)
         decision = _decide(policy, values, record_id, found)
         if isinstance(decision, PushResult):
             return decision
@@ -210,9 +216,7 @@ async def push_many(
         if item.retry:
             alone.append(item)  # a retry checks for its own earlier create first: `push` does that
         elif key is None and policy.mode == DedupMode.UPDATE_ONLY:
-            item.outcome = PushResult(
-                OperationStatus.not_found, None, "a match field is empty, so nothing can be found"
-            )
+            item.outcome = _NO_MATCH_KEY
         elif key is None:
             item.write = _Write()
             batched.append(item)
@@ -237,7 +241,7 @@ async def push_many(
     # `push` as a retry looks the Id up.
     for item in batched:
         if isinstance(item.outcome, ValidationError) and item.write is not None and item.write.patch is None:
-            if _duplicate_key(item.outcome):
+            if is_duplicate_key(item.outcome):
                 item.retry, item.outcome = True, None
                 alone.append(item)
     return alone
@@ -248,19 +252,7 @@ async def _search_and_write(
 ) -> None:
     """One `$batch` of searches (for the items without a write yet), then one of creates and updates."""
     searching = [item for item in batched if item.write is None]
-    ops = [
-        BatchOp.query(
-            entity,
-            client.query_params(
-                entity,
-                filter=_match_filter(policy, item.values, fields),
-                select=_search_select(policy, item.values),
-                orderby=["ModifiedOn desc", "Id"],
-                top=MATCH_LIMIT,
-            ),
-        )
-        for item in searching
-    ]
+    ops = [BatchOp.query(entity, _search_params(client, entity, policy, item.values, fields)) for item in searching]
     for item, result in zip(searching, await _run_batch(client, ops, searching), strict=True):
         if result is None:
             continue
@@ -309,11 +301,6 @@ def _write_op(entity: str, item: PushItem) -> BatchOp:
         assert write.existing_id is not None
         return BatchOp.update(entity, write.existing_id, write.patch)
     return BatchOp.create(entity, item.values, record_id_for(item.event_id))
-
-
-def _duplicate_key(exc: ValidationError) -> bool:
-    low = exc.message.lower()
-    return any(m in low for m in ("primary key", "duplicate key", "23505", "already exists"))
 
 
 async def _run_batch(client: BpmClient, ops: list[BatchOp], items: list[PushItem]) -> list[BatchResult | None]:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bpmlink import metrics
-from bpmlink.db.session import create_engine, create_sessionmaker, driver_url
+from bpmlink.db.session import create_engine, create_sessionmaker, driver_url, rollback_if_open
 from bpmlink.redis import arq_queue
 from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, get_settings
@@ -36,13 +36,6 @@ def create_queue(settings: Settings) -> ArqRedis:
         raise RuntimeError("REDIS_URL is not set")
     pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
     return arq_queue(pool)
-
-
-async def rollback_if_open(conn: asyncpg.Connection) -> None:
-    """asyncpg's default reset costs a round trip per release (RESET ALL …); the gateway never
-    changes session state, so only a transaction left open by a cancelled statement is undone."""
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
 
 
 class GatewayApp(FastAPI):

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus, PollState
+from bpmlink.db.session import rollback_if_open
 from bpmlink.events import enqueue_committed
 from bpmlink.logging import bind_log_context
 from bpmlink.redis import Job, enqueue_jobs
@@ -269,20 +270,13 @@ async def _db(deps: PollDeps) -> asyncpg.Pool:
         raise
 
 
-async def _rollback_if_open(connection: asyncpg.Connection) -> None:
-    """asyncpg's default reset (RESET ALL, UNLISTEN …) is a round trip per release; polls change no
-    session state, so only a transaction left open by a cancelled statement is undone."""
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
-
-
 async def _open_pool(url: str, engine: AsyncEngine, key: tuple[int, str]) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=POOL_SIZE,
         server_settings={"application_name": "bpmlink-polling"},
-        reset=_rollback_if_open,
+        reset=rollback_if_open,
     )
 
     def disposed(_engine: object) -> None:  # the worker's shutdown disposes its engine: close ours with it

@@ -66,7 +66,7 @@ MAX_TRIES = 8  # runs of one job (arq's job_try) before the operation fails for 
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 BATCH_SIZE = 50  # events per batch: a $batch of searches and one of writes stay under its 100
-BATCHES_RUNNING = 4  # per worker process, when full batches wait (a slow bpm'online)
+BATCHES_RUNNING = 4  # per worker process, alongside when a full batch waits or the running one is slow
 
 
 def backoff_seconds(job_try: int, retry_after: float | None) -> float:
@@ -100,7 +100,7 @@ class Claimed:
     target: Connection | None = None  # the bundle's bpm'online connection, read with the claim
     mapped_data: dict[str, Any] | None = None
     recorder: StepRecorder = field(default_factory=StepRecorder)
-    # The end of this run, set by _finish_run / _fail:
+    # The end of this run, set by _end_push / _fail:
     status: OperationStatus = OperationStatus.processing
     error: str | None = None
     record_id: uuid.UUID | None = None
@@ -110,15 +110,6 @@ class Claimed:
     # (once, whichever job of this event gets there first: alone_task).
     push_alone: Callable[[], Awaitable[PushItem]] | None = None
     alone_task: asyncio.Task[None] | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one job returns, or after how long it runs again; the run it ended, if any."""
-
-    status: str
-    retry_in: float | None = None
-    run: Claimed | None = None
 
 
 # The tables, not the ORM classes: Core statements skip the ORM's bulk-persistence layer.
@@ -250,11 +241,6 @@ def _fail(claimed: Claimed, exc: Exception) -> None:
         raise exc
 
 
-def _finish_run(claimed: Claimed, result: PushResult) -> None:
-    claimed.status, claimed.error = result.status, result.note
-    claimed.record_id = uuid.UUID(result.record_id) if result.record_id else None
-
-
 async def _map(client: BpmClient, fields: dict[str, TargetField], claimed: Claimed) -> dict[str, Any] | None:
     """The event's record for bpm'online, or None when the run ended here (filtered, or failed)."""
     config = claimed.config
@@ -328,10 +314,12 @@ async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
 
 
 def _end_push(claimed: Claimed, item: PushItem) -> None:
-    if isinstance(item.outcome, PushResult):
-        _finish_run(claimed, item.outcome)
+    result = item.outcome
+    if isinstance(result, PushResult):
+        claimed.status, claimed.error = result.status, result.note
+        claimed.record_id = uuid.UUID(result.record_id) if result.record_id else None
     else:
-        _fail(claimed, item.outcome or BpmError("no answer for this event"))
+        _fail(claimed, result or BpmError("no answer for this event"))
 
 
 def _step_rows(claimed: Claimed) -> list[dict[str, Any]]:
@@ -405,8 +393,8 @@ async def _write(ctx: dict[str, Any], runs: list[Claimed]) -> None:
         await enqueue_delivery(ctx["arq"], incident_id)
 
 
-async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]]) -> list[Outcome]:
-    """Run the jobs (event id, job try) of one batch; an outcome per job, in order."""
+async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
+    """Run the jobs (event id, job try) of one batch; per job, in order, its run (None: nothing to do)."""
     tries = dict(jobs)  # the same event twice (a duplicate delivery) runs once
     metrics.EVENT_BATCH_SIZE.observe(len(jobs))
     async with ctx["sessionmaker"]() as session:
@@ -422,17 +410,13 @@ async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]])
     if ended:
         await _write(ctx, ended)
     by_event = {c.event_id: c for c in runs}
-    outcomes = []
-    for event_id, _ in jobs:
-        run = by_event.get(event_id)
-        outcomes.append(Outcome(str(run.status), run.retry_in, run) if run else Outcome("nothing to do"))
-    return outcomes
+    return [by_event.get(event_id) for event_id, _ in jobs]
 
 
-def event_batcher(ctx: dict[str, Any]) -> Batcher[tuple[uuid.UUID, int], Outcome]:
+def event_batcher(ctx: dict[str, Any]) -> Batcher[tuple[uuid.UUID, int], Claimed | None]:
     """The worker's batcher of `event.process` jobs (made at start-up, kept in ctx)."""
 
-    async def run(jobs: list[tuple[uuid.UUID, int]]) -> list[Outcome]:
+    async def run(jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
         return await process_events(ctx, jobs)
 
     return Batcher(run, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING)
@@ -447,21 +431,21 @@ async def _finish_alone(ctx: dict[str, Any], run: Claimed) -> None:
 
 async def process_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job `event.process`."""
-    batcher: Batcher[tuple[uuid.UUID, int], Outcome] = ctx["event_batcher"]
-    outcome = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
-    run = outcome.run
-    if run is not None and run.push_alone is not None:
+    batcher: Batcher[tuple[uuid.UUID, int], Claimed | None] = ctx["event_batcher"]
+    run = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
+    if run is None:
+        return "nothing to do"
+    if run.push_alone is not None:
         if run.alone_task is None:
             run.alone_task = asyncio.ensure_future(_finish_alone(ctx, run))
         await run.alone_task
-        outcome = Outcome(str(run.status), run.retry_in, run)
-    if run is not None:  # logged here, in the job's own log context (job and event ids)
-        bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
-        retry = "" if outcome.retry_in is None else f", again in {outcome.retry_in:.1f} s"
-        log.info("operation %s%s", outcome.status, retry)
-    if outcome.retry_in is not None:
-        raise Retry(defer=outcome.retry_in)
-    return outcome.status
+    # Logged here, in the job's own log context (job and event ids).
+    bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
+    retry = "" if run.retry_in is None else f", again in {run.retry_in:.1f} s"
+    log.info("operation %s%s", run.status, retry)
+    if run.retry_in is not None:
+        raise Retry(defer=run.retry_in)
+    return str(run.status)
 
 
 async def _stop_bundle(session: AsyncSession, claimed: Claimed, reason: str) -> int | None:
