@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -57,7 +58,7 @@ def _wait_ready(urls: dict[str, str], procs: dict[str, subprocess.Popen[bytes]],
         time.sleep(0.3)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bpmlink up", description=__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("BPMLINK_DATA_DIR", ".data"))
     parser.add_argument("--host", default=os.environ.get("BPMLINK_HOST", "127.0.0.1"))
@@ -68,13 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="number of worker processes")
     parser.add_argument("--e2e", action="store_true", help="quiet services, for the browser tests")
     parser.add_argument("--ready-timeout", type=float, default=120)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    data = Path(args.data_dir).resolve()
-    data.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    stoppers: list[object] = []
 
+def _start_stores(env: dict[str, str], data: Path) -> tuple[Any, Any]:
+    """Embedded PostgreSQL and Redis for what `env` does not point to; returns their handles (or None)."""
     pg = None
     if not env.get("DATABASE_URL"):
         print(f"starting embedded PostgreSQL in {data / 'pg'} …", flush=True)  # noqa: T201
@@ -87,13 +86,15 @@ def main(argv: list[str] | None = None) -> None:
     if not env.get("REDIS_URL"):
         print(f"starting embedded Redis in {data / 'redis'} …", flush=True)  # noqa: T201
         redis_server, env["REDIS_URL"] = embedded.start_redis(data / "redis")
-        stoppers.append(redis_server)
+    return pg, redis_server
 
+
+def _configure(env: dict[str, str], args: argparse.Namespace, data: Path) -> None:
+    """Secrets kept in the data folder, the admin login, ports and the sandbox, for every service."""
     env.setdefault("BPMLINK_SECRET_KEY", _persisted_secret(data / "secret_key"))
     env.setdefault("BPMLINK_ADMIN_EMAIL", "admin@bpmlink.local")
     env.setdefault("BPMLINK_ADMIN_PASSWORD", _persisted_secret(data / "admin_password", 12))
-    sandbox_url = f"http://{args.host}:{args.sandbox_port}"
-    env.setdefault("BPMLINK_SANDBOX_URL", sandbox_url)
+    env.setdefault("BPMLINK_SANDBOX_URL", f"http://{args.host}:{args.sandbox_port}")
     # The demo talks to the sandbox on loopback: allow exactly that host:port, nothing else private.
     allow = [h for h in env.get("BPMLINK_OUTBOUND_ALLOW_HOSTS", "").split(",") if h]
     env["BPMLINK_OUTBOUND_ALLOW_HOSTS"] = ",".join(allow + [f"{args.host}:{args.sandbox_port}"])
@@ -106,70 +107,98 @@ def main(argv: list[str] | None = None) -> None:
         SANDBOX_PORT=str(args.sandbox_port),
         BPMLINK_PUBLIC_GATEWAY_URL=env.get("BPMLINK_PUBLIC_GATEWAY_URL") or f"http://{args.host}:{args.gateway_port}",
     )
-    os.environ.update(env)
 
+
+def _migrate_and_seed(database_url: str) -> None:
     from bpmlink import migrate
     from bpmlink.settings import get_settings
 
     get_settings.cache_clear()
-    migrate.upgrade(env["DATABASE_URL"])
+    migrate.upgrade(database_url)
     from bpmlink.seed import seed_demo  # imported late: reads the settings set above
 
     asyncio.run(seed_demo())
 
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+
+def _start_services(
+    args: argparse.Namespace, env: dict[str, str], procs: dict[str, subprocess.Popen[bytes]]
+) -> dict[str, str]:
+    """Start every service into `procs` (so the caller stops what started); returns their /readyz URLs."""
     ready: dict[str, str] = {}
     out = subprocess.DEVNULL if args.e2e else None
     ports = {"sandbox": args.sandbox_port, "api": args.api_port, "gateway": args.gateway_port}
+    for name, module in SERVICES.items():
+        if name == "worker":
+            for i in range(args.workers):
+                key = f"worker{i + 1}" if args.workers > 1 else "worker"
+                wenv = dict(env, BPMLINK_WORKER_PORT=str(args.worker_port + i))
+                procs[key] = subprocess.Popen([sys.executable, "-m", module], env=wenv, stdout=out, stderr=out)  # noqa: S603
+                ready[key] = f"http://{args.host}:{args.worker_port + i}/readyz"
+            continue
+        procs[name] = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=out, stderr=out)  # noqa: S603
+        ready[name] = f"http://{args.host}:{ports[name]}/readyz"
+    return ready
+
+
+def _run_until_stopped(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Until Ctrl-C, SIGTERM or a service exiting."""
+    stop = {"flag": False}
+
+    def _stop(*_: object) -> None:
+        stop["flag"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop["flag"]:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with code {proc.returncode}; stopping", flush=True)  # noqa: T201
+                stop["flag"] = True
+        time.sleep(0.5)
+
+
+def _stop_all(procs: dict[str, subprocess.Popen[bytes]], redis_server: Any, pg: Any) -> None:
+    print("stopping …", flush=True)  # noqa: T201
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if redis_server is not None:
+        redis_server.shutdown()
+    if pg is not None:
+        embedded.stop_postgres(pg)
+    print("stopped", flush=True)  # noqa: T201
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse_args(argv)
+    data = Path(args.data_dir).resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    pg, redis_server = _start_stores(env, data)
+    _configure(env, args, data)
+    os.environ.update(env)
+    _migrate_and_seed(env["DATABASE_URL"])
+
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        for name, module in SERVICES.items():
-            if name == "worker":
-                for i in range(args.workers):
-                    key = f"worker{i + 1}" if args.workers > 1 else "worker"
-                    wenv = dict(env, BPMLINK_WORKER_PORT=str(args.worker_port + i))
-                    procs[key] = subprocess.Popen([sys.executable, "-m", module], env=wenv, stdout=out, stderr=out)  # noqa: S603
-                    ready[key] = f"http://{args.host}:{args.worker_port + i}/readyz"
-                continue
-            procs[name] = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=out, stderr=out)  # noqa: S603
-            ready[name] = f"http://{args.host}:{ports[name]}/readyz"
-        _wait_ready(ready, procs, args.ready_timeout)
+        _wait_ready(_start_services(args, env, procs), procs, args.ready_timeout)
         print(  # noqa: T201
             "\nbpmlink is up:\n"
             f"  web app + API   http://{args.host}:{args.api_port}/   (API docs: /api/docs)\n"
             f"  webhook gateway http://{args.host}:{args.gateway_port}/hooks/<token>\n"
-            f"  sandbox         {sandbox_url}/0/odata/  (Supervisor / Supervisor)\n"
+            f"  sandbox         http://{args.host}:{args.sandbox_port}/0/odata/  (Supervisor / Supervisor)\n"
             f"  login           {env['BPMLINK_ADMIN_EMAIL']} / {env['BPMLINK_ADMIN_PASSWORD']}\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        stop = {"flag": False}
-
-        def _stop(*_: object) -> None:
-            stop["flag"] = True
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        while not stop["flag"]:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with code {proc.returncode}; stopping", flush=True)  # noqa: T201
-                    stop["flag"] = True
-            time.sleep(0.5)
+        _run_until_stopped(procs)
     finally:
-        print("stopping …", flush=True)  # noqa: T201
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if redis_server is not None:
-            redis_server.shutdown()
-        if pg is not None:
-            embedded.stop_postgres(pg)
-        print("stopped", flush=True)  # noqa: T201
+        _stop_all(procs, redis_server, pg)
 
 
 if __name__ == "__main__":

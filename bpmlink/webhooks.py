@@ -24,11 +24,6 @@ def new_webhook_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def new_webhook_secret() -> str:
-    """A suggested verification secret, for the api to offer when the user has none."""
-    return secrets.token_urlsafe(32)
-
-
 def webhook_url(settings: Settings, token: str) -> str:
     """The full public URL of the token's endpoint on the gateway."""
     base = settings.public_gateway_url.rstrip("/") or f"http://{settings.host}:{settings.gateway_port}"

@@ -18,8 +18,16 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 
 def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
+    # Fail fast instead of queueing behind a long lock on a busy table (every statement after us would wait
+    # too); env.py sets the same for the whole run. Raise it here for a migration that must wait longer.
+    op.execute("SET LOCAL lock_timeout = '5s'")
+% if upgrades:
+    ${upgrades}
+% endif
 
 
 def downgrade() -> None:
-    ${downgrades if downgrades else "pass"}
+    op.execute("SET LOCAL lock_timeout = '5s'")
+% if downgrades:
+    ${downgrades}
+% endif

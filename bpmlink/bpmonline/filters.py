@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -78,38 +78,64 @@ def _typed_literal(value: Any, edm_type: str | None, dialect: Dialect) -> str:
     """Write `value` as a literal of `edm_type` (or of its Python type when unknown)."""
     if value is None:
         return "null"
+    if edm_type is None or edm_type not in _WRITERS:
+        return _untyped_literal(value, dialect)
     try:
-        if edm_type == "Edm.String":
-            if isinstance(value, bool | datetime | date | uuid.UUID) or not isinstance(
-                value, str | int | float | Decimal
-            ):
-                raise FilterError(f"a {type(value).__name__} is not a text value")
-            return string_literal(str(value))
-        if edm_type == "Edm.Guid":
-            return dialect.guid_literal(as_uuid(value))
-        if edm_type in _DATE_TYPES:
-            if isinstance(value, str):
-                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            if not isinstance(value, date):
-                raise FilterError(f"a {type(value).__name__} is not a date")
-            return dialect.datetime_literal(value)
-        if edm_type == "Edm.Boolean":
-            if isinstance(value, str) and value.lower() in ("true", "false"):
-                return value.lower()
-            if not isinstance(value, bool):
-                raise FilterError(f"a {type(value).__name__} is not a boolean")
-            return "true" if value else "false"
-        if edm_type in _INT_TYPES:
-            if isinstance(value, bool) or not isinstance(value, int | str):
-                raise FilterError(f"a {type(value).__name__} is not an integer")
-            return dialect.typed_number_literal(int(value), edm_type)
-        if edm_type in _DEC_TYPES:
-            if isinstance(value, bool):
-                raise FilterError("a bool is not a number")
-            return dialect.typed_number_literal(Decimal(str(value)), edm_type)
-    except (ValueError, InvalidOperation) as exc:
+        return _WRITERS[edm_type](value, edm_type, dialect)
+    except (ValueError, InvalidOperation) as exc:  # a FilterError is a ValueError: reworded here too
         raise FilterError(f"{value!r} is not a valid {edm_type} value") from exc
-    # Type unknown: the Python type decides.
+
+
+def _text_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    if isinstance(value, bool | datetime | date | uuid.UUID) or not isinstance(value, str | int | float | Decimal):
+        raise FilterError(f"a {type(value).__name__} is not a text value")
+    return string_literal(str(value))
+
+
+def _guid_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    return dialect.guid_literal(as_uuid(value))
+
+
+def _date_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if not isinstance(value, date):
+        raise FilterError(f"a {type(value).__name__} is not a date")
+    return dialect.datetime_literal(value)
+
+
+def _boolean_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower()
+    if not isinstance(value, bool):
+        raise FilterError(f"a {type(value).__name__} is not a boolean")
+    return "true" if value else "false"
+
+
+def _integer_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise FilterError(f"a {type(value).__name__} is not an integer")
+    return dialect.typed_number_literal(int(value), edm_type)
+
+
+def _decimal_literal(value: Any, edm_type: str, dialect: Dialect) -> str:
+    if isinstance(value, bool):
+        raise FilterError("a bool is not a number")
+    return dialect.typed_number_literal(Decimal(str(value)), edm_type)
+
+
+_WRITERS: dict[str, Callable[[Any, str, Dialect], str]] = {
+    "Edm.String": _text_literal,
+    "Edm.Guid": _guid_literal,
+    "Edm.Boolean": _boolean_literal,
+    **dict.fromkeys(_DATE_TYPES, _date_literal),
+    **dict.fromkeys(_INT_TYPES, _integer_literal),
+    **dict.fromkeys(_DEC_TYPES, _decimal_literal),
+}
+
+
+def _untyped_literal(value: Any, dialect: Dialect) -> str:
+    """Type unknown (no resolver, or an Edm type without a writer): the Python type decides."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, uuid.UUID):

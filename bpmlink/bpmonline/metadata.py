@@ -263,9 +263,6 @@ class MetadataCache:
         self._items[key] = (self._clock(), value)
         return value
 
-    def invalidate(self, key: Any) -> None:
-        self._items.pop(key, None)
-
 
 # One cache per process, shared by every client of a connection.
 metadata_cache = MetadataCache()

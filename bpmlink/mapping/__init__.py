@@ -3,13 +3,14 @@
 - `rules`: the bundle's mapping rules (`MappingRule`, `LookupSpec`, `parse_mapping`).
 - `engine`: `apply_mapping` (async only because lookups are resolved by an
   injected callable) returning a `MappedRecord`.
-- `paths`, `templates`, `conversions`, `coerce`: the pieces a rule is built from.
+- `paths`, `templates`, `conversions`, `coerce`: the pieces a rule is built from;
+  `values`: how a number, yes/no, date or phone is read, the same everywhere.
 - `filters`: the bundle's filter on source items (`FilterGroup`, `evaluate`, `explain`).
 - `dedup`: the dedup policy and `merge_for_update`.
 """
 
 from bpmlink.mapping.coerce import coerce_value, to_json_value
-from bpmlink.mapping.conversions import Conversion, ConversionContext, is_blank, run_conversions
+from bpmlink.mapping.conversions import Conversion, ConversionContext, run_conversions
 from bpmlink.mapping.dedup import (
     EMPTY_DATETIME,
     EMPTY_GUID,
@@ -29,6 +30,7 @@ from bpmlink.mapping.paths import PathSyntaxError, get_path, parse_path
 from bpmlink.mapping.rules import LookupSpec, MappingRule, check_rules, parse_mapping, unmapped_required
 from bpmlink.mapping.templates import TemplateError, TemplateTimeout, check_template, render_template
 from bpmlink.mapping.types import TargetField
+from bpmlink.mapping.values import is_blank
 
 __all__ = [
     "EMPTY_DATETIME",

@@ -8,15 +8,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from bpmlink.mapping.conversions import (
-    as_utc_datetime,
-    format_datetime_utc,
-    parse_boolean,
-    parse_datetime,
-    parse_number,
-    show_value,
-    to_text,
-)
 from bpmlink.mapping.errors import ConversionError
 from bpmlink.mapping.types import (
     EDM_BOOLEAN,
@@ -29,6 +20,15 @@ from bpmlink.mapping.types import (
     EDM_INT64,
     EDM_STRING,
     TargetField,
+)
+from bpmlink.mapping.values import (
+    as_utc_datetime,
+    format_datetime_utc,
+    parse_boolean,
+    parse_datetime,
+    parse_number,
+    show_value,
+    to_text,
 )
 
 _INT_RANGES = {EDM_INT32: (-(2**31), 2**31 - 1), EDM_INT64: (-(2**63), 2**63 - 1)}

@@ -16,9 +16,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
-from bpmlink.mapping.conversions import as_utc_datetime, is_blank, parse_number, to_text
 from bpmlink.mapping.errors import ConversionError, FieldError
 from bpmlink.mapping.rules import MappingRule
+from bpmlink.mapping.values import as_utc_datetime, is_blank, parse_number, to_text
 
 # Creatio stores "no value" as these rather than null.
 EMPTY_GUID: Final = "00000000-0000-0000-0000-000000000000"

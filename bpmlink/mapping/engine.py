@@ -8,12 +8,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from bpmlink.mapping.coerce import coerce_value, to_json_value
-from bpmlink.mapping.conversions import ConversionContext, is_blank, run_conversions, show_value, to_text
+from bpmlink.mapping.conversions import ConversionContext, run_conversions
 from bpmlink.mapping.errors import ConversionError, FieldError, MappingError
 from bpmlink.mapping.paths import get_path
 from bpmlink.mapping.rules import MappingRule
 from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, render_template
 from bpmlink.mapping.types import TargetField
+from bpmlink.mapping.values import is_blank, show_value, to_text
 
 # resolve(entity, by, value, create_if_missing) -> the record's Id, or None when not found.
 # Raise MappingError for a problem to show on the field; anything else (network,

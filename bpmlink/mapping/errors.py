@@ -17,9 +17,6 @@ class MappingError(Exception):
         self.field = field
         self.message = message
 
-    def to_field_error(self) -> FieldError:
-        return FieldError(field=self.field or "", message=self.message)
-
 
 class ConversionError(MappingError, ValueError):
     """A value could not be converted.

@@ -24,7 +24,9 @@ from typing import Any, Final, Literal
 import regex
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from bpmlink.mapping.conversions import (
+from bpmlink.mapping.errors import ConversionError, MappingError
+from bpmlink.mapping.paths import get_path, parse_path
+from bpmlink.mapping.values import (
     as_utc_datetime,
     is_blank,
     parse_boolean,
@@ -33,8 +35,6 @@ from bpmlink.mapping.conversions import (
     show_value,
     to_text,
 )
-from bpmlink.mapping.errors import ConversionError, MappingError
-from bpmlink.mapping.paths import get_path, parse_path
 
 DEFAULT_REGEX_TIMEOUT: Final = 0.25  # seconds per regex search
 

@@ -45,7 +45,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bpmlink.mapping.conversions import (
+from bpmlink.mapping.errors import ConversionError
+from bpmlink.mapping.values import (
     as_utc_datetime,
     format_datetime_utc,
     is_blank,
@@ -55,7 +56,6 @@ from bpmlink.mapping.conversions import (
     parse_number,
     to_text,
 )
-from bpmlink.mapping.errors import ConversionError
 
 DEFAULT_TIME_LIMIT: Final = 1.0
 MAX_RANGE: Final = 10_000

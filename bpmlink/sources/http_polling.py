@@ -22,6 +22,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -184,6 +185,154 @@ def make_client(settings: Any) -> httpx.AsyncClient:
     )
 
 
+@dataclass(frozen=True)
+class _Trigger:
+    """A trigger's request and paging settings, read once per fetch (with the position from the cursor)."""
+
+    method: str
+    path: str
+    id_field: str
+    cursor_field: str
+    cursor_param: str
+    limit_param: str
+    items_path: str
+    next_field: str
+    page_param: str
+    offset_param: str
+    page_no: int
+    offset: int
+
+    @classmethod
+    def read(cls, config: Mapping[str, Any], cursor: Cursor | None) -> _Trigger:
+        def text(key: str) -> str:
+            return str(config.get(key) or "")
+
+        position = cursor or {}
+        id_field = text("id_field") or "id"
+        trigger = cls(
+            method=(text("method") or "GET").upper(),
+            path=text("path"),
+            id_field=id_field,
+            cursor_field=text("cursor_field") or id_field,
+            cursor_param=text("cursor_param"),
+            limit_param=text("limit_param"),
+            items_path=text("items_path"),
+            next_field=text("next_field"),
+            page_param=text("page_param"),
+            offset_param=text("offset_param"),
+            page_no=int(position.get("page") or config.get("first_page") or 1),
+            offset=int(position.get("offset") or 0),
+        )
+        if trigger.method not in ("GET", "POST"):
+            raise PermanentSourceError(f"the method must be GET or POST, not {trigger.method!r}", code="bad_config")
+        return trigger
+
+    def paging_params(self, cursor: Cursor | None, limit: int) -> dict[str, Any]:
+        """Where to start and how many: the query of a GET, merged into the JSON body of a POST."""
+        params: dict[str, Any] = {}
+        if self.page_param:
+            params[self.page_param] = self.page_no
+        elif self.offset_param:
+            params[self.offset_param] = self.offset
+        elif self.cursor_param and cursor and cursor.get("value") is not None:
+            params[self.cursor_param] = cursor["value"]
+        if self.limit_param:
+            params[self.limit_param] = limit
+        return params
+
+    def request(
+        self,
+        base_url: str,
+        config: Mapping[str, Any],
+        cursor: Cursor | None,
+        limit: int,
+        auth_params: dict[str, str],
+    ) -> tuple[str, dict[str, str], dict[str, Any] | None]:
+        """The URL, query and JSON body (POST only) that ask for the page after `cursor`."""
+        next_url = (cursor or {}).get("next")
+        if next_url:
+            url, params = str(next_url), {}
+        else:
+            url = urljoin(base_url + "/", self.path.lstrip("/")) if self.path else base_url
+            params = self.paging_params(cursor, limit)
+        if self.method == "POST":
+            base_body = config.get("body") or {}
+            if not isinstance(base_body, Mapping):
+                raise PermanentSourceError("the request body must be a JSON object", code="bad_config")
+            return url, dict(auth_params), {**base_body, **params}
+        return url, {**{k: str(v) for k, v in params.items()}, **auth_params}, None
+
+    def new_items(
+        self, raw_items: list[Any], cursor: Cursor | None, recorder: StepRecorder
+    ) -> tuple[list[tuple[str, dict[str, Any]]], Any, Any]:
+        """The answer's items keyed by id, and the cursor value and id of the last one."""
+        start_value = (cursor or {}).get("value")
+        following_link = bool((cursor or {}).get("next"))
+        last_value, last_id = start_value, (cursor or {}).get("id")
+        items: list[tuple[str, dict[str, Any]]] = []
+        for raw in raw_items:
+            if not isinstance(raw, Mapping):
+                continue
+            item = jsonable(raw)
+            key = dotted(item, self.id_field)
+            if key is None or key == "":
+                raise PermanentSourceError(
+                    f"an item has no {self.id_field!r} field", code="no_item_id", steps=recorder.steps
+                )
+            value = dotted(item, self.cursor_field)
+            # An API that ignores the cursor parameter answers old items again: they are skipped here
+            # (equal values pass, the unique source item key makes them harmless).
+            if start_value is not None and value is not None and not following_link and _before(value, start_value):
+                continue
+            items.append((item_key(key), item))
+            if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
+                last_value, last_id = value, key
+        return items, last_value, last_id
+
+    def position_page(self, items: list[tuple[str, dict[str, Any]]], answered: int, limit: int) -> Page:
+        """Position paging over a list in ascending order: new items are appended at the end, so a
+        partial page is asked again next time (its known items are stored once by their key)."""
+        full = answered >= limit
+        if self.page_param:
+            return Page(items=items, next_cursor={"page": self.page_no + 1 if full else self.page_no}, more=full)
+        return Page(items=items, next_cursor={"offset": self.offset + answered}, more=full)
+
+    def cursor_page(
+        self,
+        items: list[tuple[str, dict[str, Any]]],
+        answered: int,
+        limit: int,
+        cursor: Cursor | None,
+        next_cursor: Cursor | None,
+    ) -> Page:
+        """Cursor paging: the next fetch starts after the last item of this one."""
+        if next_cursor is not None:
+            next_cursor = {k: v for k, v in next_cursor.items() if k != "next"}
+        # A full page that moved the cursor means there may be more; a full page that did not
+        # would be answered again forever.
+        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k != "next"} or None)
+        more = answered > 0 and answered >= limit and moved and not self.next_field
+        return Page(items=items, next_cursor=next_cursor, more=more)
+
+
+def _link_page(
+    link: str,
+    base_url: str,
+    items: list[tuple[str, dict[str, Any]]],
+    next_cursor: Cursor | None,
+    recorder: StepRecorder,
+) -> Page:
+    """Link paging: the next fetch follows the answer's next-page link."""
+    # The auth header goes with every request: never follow a link to another host.
+    if not _same_origin(link, base_url):
+        raise PermanentSourceError(
+            f"the next-page link points to another host ({urlsplit(link).hostname})",
+            code="foreign_next_link",
+            steps=recorder.steps,
+        )
+    return Page(items=items, next_cursor={**(next_cursor or {}), "next": link}, more=True)
+
+
 class HttpPollingSource:
     app = "http_polling"
 
@@ -200,106 +349,31 @@ class HttpPollingSource:
         base_url = str(conn.params.get("base_url") or "").rstrip("/")
         if not base_url:
             raise PermanentSourceError("the connection has no base URL", code="bad_config")
-        path = str(config.get("path") or "")
-        id_field = str(config.get("id_field") or "id")
-        cursor_field = str(config.get("cursor_field") or "") or id_field
-        cursor_param = str(config.get("cursor_param") or "")
-        limit_param = str(config.get("limit_param") or "")
-        items_path = str(config.get("items_path") or "")
-        next_field = str(config.get("next_field") or "")
-        page_param = str(config.get("page_param") or "")
-        offset_param = str(config.get("offset_param") or "")
-        position = cursor or {}
-        page_no = int(position.get("page") or config.get("first_page") or 1)
-        offset = int(position.get("offset") or 0)
-
-        method = str(config.get("method") or "GET").upper()
-        if method not in ("GET", "POST"):
-            raise PermanentSourceError(f"the method must be GET or POST, not {method!r}", code="bad_config")
-        params: dict[str, Any] = {}  # paging: the query of a GET, merged into the JSON body of a POST
+        trigger = _Trigger.read(config, cursor)
         headers = {"Accept": "application/json", "User-Agent": "bpmlink", **extra_headers(conn.params, config)}
         auth_params, secret_headers = apply_auth(conn, headers)
         secret_params = {k.lower() for k in auth_params}
-
-        next_url = (cursor or {}).get("next")
-        if next_url:
-            url = str(next_url)
-        else:
-            url = urljoin(base_url + "/", path.lstrip("/")) if path else base_url
-            if page_param:
-                params[page_param] = page_no
-            elif offset_param:
-                params[offset_param] = offset
-            elif cursor_param and cursor and cursor.get("value") is not None:
-                params[cursor_param] = cursor["value"]
-            if limit_param:
-                params[limit_param] = limit
-        json_body: dict[str, Any] | None = None
-        if method == "POST":
-            base_body = config.get("body") or {}
-            if not isinstance(base_body, Mapping):
-                raise PermanentSourceError("the request body must be a JSON object", code="bad_config")
-            json_body, query = {**base_body, **params}, dict(auth_params)
-        else:
-            query = {**{k: str(v) for k, v in params.items()}, **auth_params}
+        url, query, json_body = trigger.request(base_url, config, cursor, limit, auth_params)
 
         own = http is None
         client = http or make_client(env.settings)
         try:
             body = await self._get(
-                client, method, url, query, json_body, headers, recorder, secret_params, secret_headers
+                client, trigger.method, url, query, json_body, headers, recorder, secret_params, secret_headers
             )
         finally:
             if own:
                 await client.aclose()
 
-        raw_items = find_items(body, items_path, recorder)
-        start_value = (cursor or {}).get("value")
-        last_value, last_id = start_value, (cursor or {}).get("id")
-        items: list[tuple[str, dict[str, Any]]] = []
-        for raw in raw_items:
-            if not isinstance(raw, Mapping):
-                continue
-            item = jsonable(raw)
-            key = dotted(item, id_field)
-            if key is None or key == "":
-                raise PermanentSourceError(
-                    f"an item has no {id_field!r} field", code="no_item_id", steps=recorder.steps
-                )
-            value = dotted(item, cursor_field)
-            # An API that ignores the cursor parameter answers old items again: they are skipped here
-            # (equal values pass, the unique source item key makes them harmless).
-            if start_value is not None and value is not None and not next_url and _before(value, start_value):
-                continue
-            items.append((item_key(key), item))
-            if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
-                last_value, last_id = value, key
-        if (page_param or offset_param) and not next_url:
-            # Position paging over a list in ascending order: new items are appended at the end, so a
-            # partial page is asked again next time (its known items are stored once by their key).
-            full = len(raw_items) >= limit
-            if page_param:
-                return Page(items=items, next_cursor={"page": page_no + 1 if full else page_no}, more=full)
-            return Page(items=items, next_cursor={"offset": offset + len(raw_items)}, more=full)
-        next_link = dotted(body, next_field) if next_field else None
+        raw_items = find_items(body, trigger.items_path, recorder)
+        items, last_value, last_id = trigger.new_items(raw_items, cursor, recorder)
+        if (trigger.page_param or trigger.offset_param) and not (cursor or {}).get("next"):
+            return trigger.position_page(items, len(raw_items), limit)
         next_cursor: Cursor | None = {"value": last_value, "id": last_id} if last_value is not None else cursor
+        next_link = dotted(body, trigger.next_field) if trigger.next_field else None
         if next_link:
-            absolute = urljoin(url, str(next_link))
-            # The auth header goes with every request: never follow a link to another host.
-            if not _same_origin(absolute, base_url):
-                raise PermanentSourceError(
-                    f"the next-page link points to another host ({urlsplit(absolute).hostname})",
-                    code="foreign_next_link",
-                    steps=recorder.steps,
-                )
-            return Page(items=items, next_cursor={**(next_cursor or {}), "next": absolute}, more=True)
-        if next_cursor is not None:
-            next_cursor = {k: v for k, v in next_cursor.items() if k != "next"}
-        # A full page that moved the cursor means there may be more; a full page that did not
-        # would be answered again forever.
-        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k != "next"} or None)
-        more = bool(raw_items) and len(raw_items) >= limit and moved and not next_field
-        return Page(items=items, next_cursor=next_cursor, more=more)
+            return _link_page(urljoin(url, str(next_link)), base_url, items, next_cursor, recorder)
+        return trigger.cursor_page(items, len(raw_items), limit, cursor, next_cursor)
 
     async def _get(
         self,

@@ -1,4 +1,13 @@
-"""A tiny scripted Creatio for `httpx.MockTransport` unit tests (cases the sandbox cannot make)."""
+"""A tiny scripted Creatio for `httpx.MockTransport` unit tests, only for what the sandbox cannot produce.
+
+The sandbox (`services/sandbox`, with its fault injection in `faults.py`) is the Creatio the tests talk to:
+logins and their refusals (both failure modes, lockout), CSRF in both flavours (`newer_cookies`), expiry by
+401 or by a 302 to the login page, 429/503 with Retry-After, OAuth tokens and their lifetime. Write those
+tests against it (`tests/bpmonline/test_sandbox_*.py`). This fake is for answers a well-behaved server
+never gives on demand: a login page with status 200 instead of data, a session dead again right after a
+fresh login, redirects elsewhere, routing errors with 200, hosts without OData 4 (or any OData), a login
+without a session cookie, a duplicate-key race, a token endpoint on another host, and a client without Redis.
+"""
 
 from __future__ import annotations
 
@@ -36,15 +45,13 @@ def forms_connection(**kw: object) -> BpmConnection:
     return BpmConnection(**params)  # type: ignore[arg-type]
 
 
-def login_ok(request: httpx.Request, *, csrf: str = "csrfTOKEN123", crt: bool = False) -> httpx.Response:
+def login_ok(request: httpx.Request) -> httpx.Response:
     headers = [
         ("content-type", "application/json"),
         ("set-cookie", f".ASPXAUTH=AUTH{uuid.uuid4().hex.upper()}; path=/; HttpOnly"),
-        ("set-cookie", f"BPMCSRF={csrf}; path=/"),
+        ("set-cookie", "BPMCSRF=csrfTOKEN123; path=/"),
         ("set-cookie", "BPMLOADER=loader123; path=/; HttpOnly"),
     ]
-    if crt:
-        headers.append(("set-cookie", f"CRT_CSRF={csrf}; path=/"))
     body = {"Code": 0, "Message": "", "Exception": None, "PasswordChangeUrl": None, "RedirectUrl": None}
     return httpx.Response(200, headers=headers, content=json.dumps(body).encode(), request=request)
 

@@ -17,16 +17,23 @@ async def test_login_sends_csrf_and_reads(make_client, sbx):
     assert len(rows) == 2
     login, read = rec.steps
     assert login.url.endswith("/ServiceModel/AuthService.svc/Login") and login.status == 200
-    assert read.status == 200
+    assert read.status == 200 and read.url.split("?")[0].endswith("/0/odata/Contact")
     assert read.request_headers["bpmcsrf"] == "[redacted]"  # sent (the sandbox answers 403 without it)
+    assert "crt_csrf" not in read.request_headers  # the .NET Framework flavour sets no CRT_CSRF cookie
+    for step in (login, read):  # without it Creatio answers a session-less request with the login page
+        assert step.request_headers["forceusesession"] == "true"
+    assert read.request_headers["accept"] == "application/json"
     assert await sbx.logins() == 1
 
 
 async def test_newer_builds_get_crt_csrf_too(make_client, sbx):
     await sbx.set_faults(newer_cookies=True)
     rec = StepRecorder()
-    await make_client().query("Contact", top=1, recorder=rec)
+    bpm = make_client()
+    await bpm.query("Contact", top=1, recorder=rec)
     assert {"bpmcsrf", "crt_csrf"} <= set(rec.steps[-1].request_headers)
+    cookies = {name: value for name, value, _, _ in bpm.session.state.cookies}
+    assert bpm.session.auth_headers() == {"BPMCSRF": cookies["BPMCSRF"], "CRT_CSRF": cookies["CRT_CSRF"]}
 
 
 @pytest.mark.parametrize("mode", ["401", "302"])

@@ -4,17 +4,9 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from bpmlink.mapping.conversions import (
-    Conversion,
-    ConversionContext,
-    normalize_phone,
-    normalize_step,
-    parse_boolean,
-    parse_datetime,
-    parse_number,
-    run_conversions,
-)
+from bpmlink.mapping.conversions import Conversion, ConversionContext, normalize_step, run_conversions
 from bpmlink.mapping.errors import ConversionError
+from bpmlink.mapping.values import normalize_phone, parse_boolean, parse_datetime, parse_number
 
 _STEPS = TypeAdapter(list[Conversion])
 

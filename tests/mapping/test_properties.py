@@ -3,10 +3,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpmlink.mapping.conversions import parse_number
 from bpmlink.mapping.dedup import merge_for_update
 from bpmlink.mapping.paths import get_path
 from bpmlink.mapping.templates import render_template
+from bpmlink.mapping.values import parse_number
 
 FAST = settings(max_examples=150, deadline=None)
 

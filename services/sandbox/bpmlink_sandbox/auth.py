@@ -33,7 +33,6 @@ class Principal:
 
     user: str
     contact_id: str
-    via: str  # "session" | "bearer"
 
 
 @dataclass
@@ -180,7 +179,7 @@ class Auth:
         body = _b64(json.dumps(claims).encode())
         sig = _b64(hmac.new(self._jwt_key, f"{head}.{body}".encode(), hashlib.sha256).digest())
         token = f"{head}.{body}.{sig}"
-        self.tokens[token] = (time.monotonic() + lifetime, Principal(client_id, client.contact_id, "bearer"))
+        self.tokens[token] = (time.monotonic() + lifetime, Principal(client_id, client.contact_id))
         return json_response({"access_token": token, "expires_in": lifetime, "token_type": "Bearer",
                               "scope": f"ApplicationAccess_{client.app_id}"},
                              headers=[("Cache-Control", "no-store, no-cache, max-age=0"), ("Pragma", "no-cache")])
@@ -207,7 +206,7 @@ class Auth:
         if csrf is None or not secrets.compare_digest(csrf.encode(), session.csrf.encode()):
             return Response(403, b"", None)
         session.last_seen = now  # sliding expiry
-        return Principal(session.user, session.contact_id, "session")
+        return Principal(session.user, session.contact_id)
 
     def unauthenticated(self, req: Request, faults: Faults) -> Response:
         if faults.expiry_mode == "302":

@@ -151,13 +151,6 @@ class Entity:
     def qualified(self) -> str:
         return f"{NAMESPACE}.{self.name}"
 
-    @property
-    def display(self) -> str:
-        for cand in ("Name", "Title", "LeadName", "Number", "Subject"):
-            if cand in self.columns:
-                return cand
-        return "Id"
-
     def has_owner(self) -> bool:
         return "OwnerId" in self.columns
 

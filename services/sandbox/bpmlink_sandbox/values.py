@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .schema import EMPTY_GUID, MIN_DATE, Column
+from .schema import MIN_DATE, Column
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MS_DATE_RE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -61,14 +60,6 @@ def parse_dt(text: str) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
-
-
-def new_guid() -> str:
-    return str(uuid.uuid4())
-
-
-def norm_guid(text: str) -> str:
-    return str(uuid.UUID(text))
 
 
 def coerce(col: Column, value: Any) -> Any:
@@ -125,7 +116,3 @@ def coerce(col: Column, value: Any) -> Any:
             return fmt_dt(dt)
         raise BadValue(f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'.")
     raise BadValue(f"The property '{col.prop}' cannot be written.")
-
-
-def is_empty_guid(value: Any) -> bool:
-    return value is None or value == EMPTY_GUID
