@@ -28,7 +28,8 @@ export default defineConfig({
     globals: true,
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
-    include: ['src/**/*.test.{ts,tsx}'],
+    // e2e/*.test.ts are unit tests of the e2e runner; the Playwright specs are e2e/*.spec.ts.
+    include: ['src/**/*.test.{ts,tsx}', 'e2e/**/*.test.ts'],
     css: false,
   },
 });

@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test';
 // Started by e2e/run.mjs, which provides the stack and the browser; never downloads one.
 export default defineConfig({
   testDir: '.',
+  testMatch: '*.spec.ts',
   outputDir: './artifacts/results',
   timeout: 90_000,
   expect: { timeout: 15_000 },

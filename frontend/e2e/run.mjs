@@ -2,8 +2,10 @@
 /**
  * `npm run e2e`: the browser tests against the real stack.
  *
- * 1. Finds Chromium (Debian's /usr/bin/chromium, or $CHROMIUM_PATH). Never downloads one.
- *    Without it: prints why and exits 0 ("skipped") — unless $CI is set, then it fails.
+ * 1. Finds Chromium ($CHROMIUM_PATH; else Debian's /usr/bin/chromium, or `chromium`,
+ *    `chromium-browser`, `google-chrome` on $PATH). Never downloads one. Without it: prints
+ *    why and exits 0 ("skipped") — unless $CI is set (to anything but "", "0", "false"),
+ *    then it fails: CI must run the browser tests.
  * 2. Builds the SPA when frontend/dist is missing (the api serves it).
  * 3. Starts `python -m bpmlink.devstack --e2e` on free ports with a temporary data dir
  *    (embedded PostgreSQL and Redis, migrations, the admin seeded, sandbox, api, gateway, worker).
@@ -12,22 +14,40 @@
  * Extra arguments go to `playwright test` (e.g. `npm run e2e -- -g connection`).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const frontend = resolve(here, '..');
 const root = resolve(frontend, '..');
 
-// $CHROMIUM_PATH, when set, is the only candidate (so a missing browser can be simulated).
-const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromium = candidates.find((p) => existsSync(p));
+// "CI=false" and "CI=0" are how some runners say "not CI"; any other value means CI.
+const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+
+/** Debian's fixed paths, then the usual names on $PATH; $CHROMIUM_PATH, when set, is the only candidate. */
+function findChromium() {
+  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : undefined;
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .flatMap((dir) => ['chromium', 'chromium-browser', 'google-chrome'].map((name) => join(dir, name)));
+  return ['/usr/bin/chromium', '/usr/bin/chromium-browser', ...onPath].find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const chromium = findChromium();
 if (!chromium) {
   const msg = 'e2e: no Chromium found (install Debian\'s package: apt-get install -y chromium, or set CHROMIUM_PATH).';
-  if (process.env.CI) {
+  if (inCI) {
     console.error(`${msg}\ne2e: FAILED — CI must run the browser tests.`);
     process.exit(1);
   }

@@ -1,40 +1,37 @@
 /**
- * API shapes from DESIGN.md, hand-typed until the generated `schema.d.ts`
- * (npm run gen:api) covers them. Names follow the design's vocabulary.
+ * The app's names for the api's shapes, taken from the generated `schema.d.ts` (`npm run gen:api`);
+ * the client (`@/lib/api-client`) types each call's answer from it directly. What is written by
+ * hand here is either the SPA's own view (the catalog as `normalizeApp` shapes it, the wizard's
+ * mapping rules) or a narrowing of a field the schema leaves open, each saying which.
  */
 
 import type { components, operations } from './schema';
 
-/** Shapes generated from the api's OpenAPI document (`npm run gen:api`). */
 type Schemas = components['schemas'];
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
 export type Role = Schemas['Role'];
-export type User = Schemas['UserOut'];
-export type Language = User['language'];
+export type Language = Schemas['UserOut']['language'];
 export type Workspace = Schemas['MeOut']['workspace'];
-export type Me = Omit<Schemas['MeOut'], 'role'> & { role: Role };
+export type MeOut = Schemas['MeOut'];
+/** `MeOut` with the `role` the schema leaves open (any string) narrowed to what the api sends. */
+export type Me = Omit<MeOut, 'role'> & { role: Role };
 export type ApiKey = Schemas['ApiKeyOut'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];
 export type WorkspaceUser = Schemas['MemberOut'];
 
 // ---- accounts and teams ----
 
-export type AuthConfig = Schemas['AuthConfigOut'];
-export type SignupMode = AuthConfig['signup'];
 /** The sign-up form's fields; the language is the interface's, added by the hook. */
 export type SignupInput = Omit<Schemas['SignupIn'], 'language'>;
 export type SignupResult = Schemas['SignupOut'];
-export type PasswordForgotResult = Schemas['PasswordForgotOut'];
 export type InvitationPreview = Schemas['InvitationPreviewOut'];
 export type ProfileInput = Schemas['ProfileIn'];
+export type LoginInput = Schemas['LoginIn'];
+export type PasswordResetInput = Schemas['PasswordResetIn'];
+export type PasswordChangeInput = Schemas['PasswordChangeIn'];
 /** `link` only in the answer to the POST, and only when the invitation was not e-mailed. */
 export type Invitation = Schemas['InvitationOut'];
-export type ResetLink = Schemas['ResetLinkOut'];
+export type InvitationInput = Schemas['InvitationIn'];
 
 type AuditQuery = NonNullable<operations['listAuditEntries']['parameters']['query']>;
 export type AuditEntityType = NonNullable<AuditQuery['entity_type']>;
@@ -42,7 +39,9 @@ export const AUDIT_ENTITY_TYPES = ['connection', 'bundle', 'member', 'invitation
 /** action, entity_type and via are plain strings in the schema; their values are listed in its descriptions. */
 export type AuditEntry = Schemas['AuditEntryOut'];
 
-export type FieldType = 'string' | 'text' | 'password' | 'url' | 'integer' | 'number' | 'boolean' | 'select' | 'json';
+// ---- the catalog as the SPA uses it: `normalizeApp` builds it from the schema's `App` ----
+
+type FieldType = 'string' | 'text' | 'password' | 'url' | 'integer' | 'number' | 'boolean' | 'select' | 'json';
 
 /** One field of an app's connection form, trigger config or action config. */
 export interface AppField {
@@ -58,14 +57,14 @@ export interface AppField {
   visible_if?: Record<string, unknown[]> | null;
 }
 
-export interface AppTrigger {
+interface AppTrigger {
   name: string;
   label?: string | Record<string, string> | null;
   kind?: 'webhook' | 'polling' | 'manual' | string;
   fields?: AppField[];
 }
 
-export interface AppAction {
+interface AppAction {
   name: string;
   label?: string | Record<string, string> | null;
   fields?: AppField[];
@@ -84,13 +83,11 @@ export interface App {
 export type Connection = Schemas['ConnectionOut'];
 export type ConnectionInput = Schemas['ConnectionIn'];
 export type ConnectionTestResult = Schemas['TestResult'];
+// `label`: the caption in the user's language, once the api sends one (DESIGN.md "Captions"; not in the schema yet).
 export type EntitySummary = Schemas['EntitySummary'] & { label?: string | null };
 export type EntityField = Schemas['FieldOut'] & { label?: string | null };
-export interface EntityDetail {
-  name: string;
-  fields: EntityField[];
-}
 
+/** What `BundleOut.status` holds; the schema says only "a string". */
 export type BundleStatus = 'stopped' | 'running' | 'waiting' | 'error';
 export type DedupMode = Schemas['DedupMode'];
 export type UpdateRule = Schemas['UpdateRule'];
@@ -113,32 +110,37 @@ export interface MappingRule {
   lookup?: Lookup | null;
 }
 
-export interface Dedup {
-  mode: DedupMode;
-  match_fields: string[];
-  update_rules: Record<string, UpdateRule>;
-}
+export type Dedup = Schemas['DedupPolicy'];
 
-/** The body of POST/PUT /bundles, as the wizard sends it. */
+/**
+ * The body of POST/PUT /bundles, as the wizard sends it: the schema's `BundleIn` with every part
+ * present, except that a conversion step may be a bare name (`"trim"`) that leaves its arguments to
+ * the api's defaults, which the api takes but the schema does not say (it lists each step as an
+ * object with its defaulted arguments required).
+ */
 export interface BundleInput {
-  name: string;
-  source: { app: string; connection_id: string | null; trigger: string; config: Record<string, unknown> };
-  target: { connection_id: string; action: 'create_record' | 'update_record'; entity: string };
+  name: Schemas['BundleIn']['name'];
+  source: Required<Schemas['SourceConfig']>;
+  target: Schemas['TargetConfig'];
   mapping: MappingRule[];
   dedup: Dedup;
-  schedule: { interval_minutes: number };
+  schedule: Required<Schemas['Schedule']>;
 }
 
-type BundleOut = Schemas['BundleOut'];
-export type Bundle = Omit<BundleOut, 'mapping' | 'dedup' | 'source' | 'target' | 'status' | 'schedule'> &
+/**
+ * A bundle as the api answers it: the schema's `BundleOut`, with what the schema leaves open
+ * (`status` any string, the stored `mapping` free objects) narrowed to what the api sends.
+ */
+export type Bundle = Omit<Schemas['BundleOut'], 'mapping' | 'dedup' | 'source' | 'target' | 'status' | 'schedule'> &
   Pick<BundleInput, 'source' | 'target' | 'dedup'> & {
     status: BundleStatus;
     /** As stored: conversions may come back as `{name, ...}` objects. */
-    mapping: BundleInput['mapping'];
-    schedule?: { interval_minutes: number } | null;
+    mapping: MappingRule[];
+    schedule?: BundleInput['schedule'] | null;
   };
 
-export type Sample = Schemas['SampleOut'];
+export type SampleInput = Schemas['SampleIn'];
+export type PreviewInput = Schemas['PreviewIn'];
 export type PreviewResult = Schemas['PreviewOut'];
 
 export type OperationStatus = Schemas['OperationStatus'];
@@ -157,9 +159,7 @@ export const OPERATION_STATUSES = [
 ] as const satisfies readonly OperationStatus[];
 
 export type Operation = Schemas['OperationOut'] & { steps?: Step[] };
-export type OperationDetail = Schemas['OperationDetail'];
 export type Step = Schemas['StepOut'];
-export type Stats = Schemas['StatsOut'];
 export type StatsBucket = Schemas['StatsBucket'];
 
 export type BackfillProgress = Schemas['BackfillProgress'];

@@ -1,7 +1,17 @@
 /**
- * The one HTTP client of the SPA: same-origin `/api/v1/...`, session cookie,
- * `X-CSRF-Token` on writes, and the API's error shape turned into `ApiError`.
+ * The one HTTP client of the SPA, typed by the api's generated OpenAPI `paths`
+ * (`src/api/schema.d.ts`): a wrong path, method, path parameter, query or body fails `tsc`.
+ *
+ *   const bundle = await api.get('/api/v1/bundles/{bundle_id}', { params: { path: { bundle_id: id } } });
+ *
+ * Same-origin `/api/v1/...` with the session cookie, `X-CSRF-Token` on writes, and every
+ * failure thrown as `ApiError`: the API's one error shape `{"error": {code, message, details}}`,
+ * FastAPI's bare 422 `{"detail": [...]}`, another status, or the network (status 0).
+ * Each method answers the response's data (`undefined` for 204).
  */
+import createClient, { type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
+import type { HttpMethod, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
+import type { paths } from '@/api/schema';
 
 export interface FieldError {
   field: string;
@@ -46,27 +56,8 @@ export function readCookie(name: string): string | undefined {
   return undefined;
 }
 
-type Query = Record<string, string | number | boolean | null | undefined | string[]>;
-
-export function withQuery(path: string, query?: Query): string {
-  if (!query) return path;
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined || value === null || value === '') continue;
-    if (Array.isArray(value)) value.forEach((v) => params.append(key, v));
-    else params.append(key, String(value));
-  }
-  const qs = params.toString();
-  return qs ? `${path}?${qs}` : path;
-}
-
-async function parseError(res: Response): Promise<ApiError> {
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
+/** A failed answer as `ApiError`; `body` is the parsed JSON (or the text, or undefined when empty). */
+function toApiError(res: Response, body: unknown): ApiError {
   const err = (body as Partial<ErrorBody> | undefined)?.error;
   if (err && typeof err.code === 'string') {
     return new ApiError(res.status, err.code, err.message ?? res.statusText, err.details);
@@ -83,39 +74,55 @@ async function parseError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, `http_${res.status}`, typeof detail === 'string' ? detail : res.statusText);
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
-  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && method !== 'HEAD') {
-    const csrf = readCookie(CSRF_COOKIE);
-    if (csrf) headers['X-CSRF-Token'] = csrf;
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e));
-  }
-  if (!res.ok) throw await parseError(res);
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+const session: Middleware = {
+  onRequest({ request }) {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const csrf = readCookie(CSRF_COOKIE);
+      if (csrf) request.headers.set('X-CSRF-Token', csrf);
+    }
+    return request;
+  },
+  onError({ error }) {
+    return new ApiError(0, 'network_error', error instanceof Error ? error.message : String(error));
+  },
+};
+
+const client = createClient<paths>({
+  // Absolute, because a Request needs a full URL outside the browser (the unit tests); the same origin in it.
+  baseUrl: globalThis.location?.origin ?? '',
+  credentials: 'same-origin',
+  headers: { Accept: 'application/json' },
+  // Looked up on each call, so a test's stubbed fetch is the one used.
+  fetch: (request) => globalThis.fetch(request),
+});
+client.use(session);
+
+type Answer = { data?: unknown; error?: unknown; response: Response };
+/** The success branch's data of an openapi-fetch answer. */
+type Data<R> = R extends { data: infer D; error?: never } ? D : never;
+
+// The init is required exactly when the operation has a required parameter or body (as in openapi-fetch).
+type Init<I> = RequiredKeysOf<I> extends never ? [I?] : [I];
+type Call<M extends HttpMethod> = <P extends PathsWithMethod<paths, M>, I extends MaybeOptionalInit<paths[P], M>>(
+  path: P,
+  ...init: Init<I>
+) => Promise<paths[P][M] extends infer O extends Record<string, unknown> ? Data<FetchResponse<O, I, 'application/json'>> : never>;
+
+function call<M extends HttpMethod>(method: M): Call<M> {
+  const send = async (path: string, init?: object) => {
+    const { data, error, response } = (await client.request(method, path as never, init as never)) as Answer;
+    if (!response.ok) throw toApiError(response, error);
+    return data;
+  };
+  return send as unknown as Call<M>;
 }
 
 export const api = {
-  get: <T>(path: string, query?: Query) => request<T>('GET', withQuery(path, query)),
-  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
-  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body),
-  patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body),
-  delete: <T = void>(path: string) => request<T>('DELETE', path),
-  /** multipart/form-data (file uploads); the browser sets the boundary. */
-  upload: <T>(path: string, form: FormData) => request<T>('POST', path, form),
+  get: call('get'),
+  post: call('post'),
+  put: call('put'),
+  patch: call('patch'),
+  delete: call('delete'),
 };
 
 export function isApiError(e: unknown, status?: number): e is ApiError {

@@ -17,10 +17,11 @@ export function mockApi(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (input: string, init?: RequestInit) => {
-      const url = new URL(input, 'http://localhost');
-      const method = init?.method ?? 'GET';
-      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    vi.fn(async (request: Request) => {
+      const url = new URL(request.url);
+      const method = request.method;
+      const json = request.headers.get('Content-Type') === 'application/json';
+      const body = json ? (JSON.parse(await request.text()) as unknown) : undefined;
       calls.push({ method, path: url.pathname + url.search, body });
       const handler = handlers[`${method} ${url.pathname}`];
       const answer: Answer = !handler

@@ -1,19 +1,13 @@
 import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type {
-  AuthConfig,
-  InvitationPreview,
-  Language,
-  Me,
-  PasswordForgotResult,
-  ProfileInput,
-  SignupInput,
-  SignupResult,
-} from '@/api/types';
+import type { Language, LoginInput, Me, MeOut, PasswordChangeInput, PasswordResetInput, ProfileInput, SignupInput, SignupResult } from '@/api/types';
 import i18n, { LANGUAGES, currentLanguage } from '@/i18n';
 import { api, isApiError } from '@/lib/api-client';
 import { browserTimeZone } from '@/lib/format';
 
 export const meKey = ['auth', 'me'] as const;
+
+/** The schema types the answer's `role` as any string; the api sends a Role (see `Me`). */
+const asMe = (me: MeOut): Me => me as Me;
 const configKey = ['auth', 'config'] as const;
 
 export function useMe() {
@@ -21,7 +15,7 @@ export function useMe() {
     queryKey: meKey,
     queryFn: async (): Promise<Me | null> => {
       try {
-        return await api.get<Me>('/api/v1/auth/me');
+        return await api.get('/api/v1/auth/me').then(asMe);
       } catch (e) {
         if (isApiError(e, 401)) return null;
         throw e;
@@ -35,7 +29,7 @@ export function useMe() {
 export function useAuthConfig() {
   return useQuery({
     queryKey: configKey,
-    queryFn: () => api.get<AuthConfig>('/api/v1/auth/config'),
+    queryFn: () => api.get('/api/v1/auth/config'),
     staleTime: 5 * 60_000,
   });
 }
@@ -67,7 +61,7 @@ async function adoptBrowserDefaults(me: Me): Promise<Me> {
   if (me.user.timezone === 'UTC' && tz !== 'UTC') patch.timezone = tz;
   if (!Object.keys(patch).length) return me;
   try {
-    return await api.patch<Me>('/api/v1/auth/profile', patch);
+    return await api.patch('/api/v1/auth/profile', { body: patch }).then(asMe);
   } catch {
     return me;
   }
@@ -76,10 +70,10 @@ async function adoptBrowserDefaults(me: Me): Promise<Me> {
 export function useLogin() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { email: string; password: string }) => api.post<unknown>('/api/v1/auth/login', body),
+    mutationFn: (body: LoginInput) => api.post('/api/v1/auth/login', { body }),
     onSuccess: async () => {
       qc.clear();
-      const me = await qc.fetchQuery({ queryKey: meKey, queryFn: () => api.get<Me>('/api/v1/auth/me') });
+      const me = await qc.fetchQuery({ queryKey: meKey, queryFn: () => api.get('/api/v1/auth/me').then(asMe) });
       // The interface follows the profile's language from the moment one signs in.
       applyLanguage(me.user.language);
     },
@@ -89,7 +83,7 @@ export function useLogin() {
 export function useLogout() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => api.post<unknown>('/api/v1/auth/logout'),
+    mutationFn: () => api.post('/api/v1/auth/logout'),
     onSettled: () => {
       qc.clear();
       qc.setQueryData(meKey, null);
@@ -105,10 +99,10 @@ export function useSignup() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (body: SignupInput): Promise<SignupResult> => {
-      const result = await api.post<SignupResult>('/api/v1/auth/signup', { ...body, language: currentLanguage() });
+      const result = await api.post('/api/v1/auth/signup', { body: { ...body, language: currentLanguage() } });
       if (result.confirmation_required) return result;
-      await api.post<unknown>('/api/v1/auth/login', { email: body.email, password: body.password });
-      const me = await adoptBrowserDefaults(await api.get<Me>('/api/v1/auth/me'));
+      await api.post('/api/v1/auth/login', { body: { email: body.email, password: body.password } });
+      const me = await adoptBrowserDefaults(await api.get('/api/v1/auth/me').then(asMe));
       await startSession(qc, me);
       return result;
     },
@@ -120,7 +114,7 @@ export function useConfirmEmail() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (token: string) => {
-      const me = await adoptBrowserDefaults(await api.post<Me>('/api/v1/auth/confirm', { token }));
+      const me = await adoptBrowserDefaults(await api.post('/api/v1/auth/confirm', { body: { token } }).then(asMe));
       await startSession(qc, me);
       applyLanguage(me.user.language);
       return me;
@@ -130,7 +124,7 @@ export function useConfirmEmail() {
 
 export function useForgotPassword() {
   return useMutation({
-    mutationFn: (email: string) => api.post<PasswordForgotResult>('/api/v1/auth/password/forgot', { email }),
+    mutationFn: (email: string) => api.post('/api/v1/auth/password/forgot', { body: { email } }),
   });
 }
 
@@ -138,7 +132,7 @@ export function useForgotPassword() {
 export function useResetPassword() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { token: string; password: string }) => api.post<void>('/api/v1/auth/password/reset', body),
+    mutationFn: (body: PasswordResetInput) => api.post('/api/v1/auth/password/reset', { body }),
     onSuccess: () => {
       qc.clear();
       qc.setQueryData(meKey, null);
@@ -149,7 +143,7 @@ export function useResetPassword() {
 export function useInvitationPreview(token: string) {
   return useQuery({
     queryKey: ['auth', 'invitation', token],
-    queryFn: () => api.get<InvitationPreview>(`/api/v1/auth/invitations/${encodeURIComponent(token)}`),
+    queryFn: () => api.get('/api/v1/auth/invitations/{token}', { params: { path: { token } } }),
     enabled: !!token,
     staleTime: Infinity,
   });
@@ -162,7 +156,7 @@ export function useAcceptInvitation(token: string) {
     mutationFn: async ({ password, name, newAccount }: { password: string; name?: string; newAccount: boolean }) => {
       // A new account is created in the interface's language.
       const body = newAccount ? { password, name, language: currentLanguage() } : { password };
-      let me = await api.post<Me>(`/api/v1/auth/invitations/${encodeURIComponent(token)}/accept`, body);
+      let me = await api.post('/api/v1/auth/invitations/{token}/accept', { params: { path: { token } }, body }).then(asMe);
       if (newAccount) me = await adoptBrowserDefaults(me);
       await startSession(qc, me);
       if (!newAccount) applyLanguage(me.user.language);
@@ -174,7 +168,7 @@ export function useAcceptInvitation(token: string) {
 export function useUpdateProfile() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: ProfileInput) => api.patch<Me>('/api/v1/auth/profile', body),
+    mutationFn: (body: ProfileInput) => api.patch('/api/v1/auth/profile', { body }).then(asMe),
     onSuccess: (me) => {
       qc.setQueryData(meKey, me);
       applyLanguage(me.user.language);
@@ -188,7 +182,7 @@ export function useSaveLanguage() {
   return (language: Language) => {
     const me = qc.getQueryData<Me | null>(meKey);
     if (!me || me.user.language === language) return;
-    api.patch<Me>('/api/v1/auth/profile', { language }).then(
+    api.patch('/api/v1/auth/profile', { body: { language } }).then(asMe).then(
       (updated) => qc.setQueryData(meKey, updated),
       () => undefined,
     );
@@ -197,7 +191,7 @@ export function useSaveLanguage() {
 
 export function useChangePassword() {
   return useMutation({
-    mutationFn: (body: { current_password: string; new_password: string }) => api.post<void>('/api/v1/auth/password/change', body),
+    mutationFn: (body: PasswordChangeInput) => api.post('/api/v1/auth/password/change', { body }),
   });
 }
 
@@ -205,7 +199,7 @@ export function useChangePassword() {
 export function useSwitchWorkspace() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (workspaceId: string) => api.post<Me>('/api/v1/auth/switch', { workspace_id: workspaceId }),
+    mutationFn: (workspaceId: string) => api.post('/api/v1/auth/switch', { body: { workspace_id: workspaceId } }).then(asMe),
     onSuccess: (me) => startSession(qc, me),
   });
 }
@@ -214,7 +208,7 @@ export function useSwitchWorkspace() {
 export function useCreateWorkspace() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => api.post<Me>('/api/v1/workspaces', { name }),
+    mutationFn: (name: string) => api.post('/api/v1/workspaces', { body: { name } }).then(asMe),
     onSuccess: (me) => startSession(qc, me),
   });
 }

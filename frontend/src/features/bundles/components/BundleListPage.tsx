@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Card, Group, Menu, Modal, Radio, Skeleton, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Badge, Button, Group, Menu, Modal, Radio, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
 import IconDatabaseImport from '@tabler/icons-react/icons/IconDatabaseImport';
@@ -14,8 +14,9 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Bundle, OperationStatus } from '@/api/types';
+import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
-import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { BundleStatusBadge, OperationStatusBadge } from '@/components/StatusBadge';
 import { usePermissions } from '@/features/auth/api';
@@ -76,118 +77,115 @@ export function BundleListPage() {
   return (
     <>
       <PageHeader title={t('bundles.title')} description={t('bundles.description')} actions={addButton} />
-      {bundles.isError && <ErrorState error={bundles.error} onRetry={() => void bundles.refetch()} />}
-      {bundles.isPending && <Skeleton h={160} />}
-      {bundles.data?.length === 0 && (
-        <EmptyState icon={<IconTransfer />} title={t('bundles.empty')} description={t('bundles.emptyText')} action={addButton} />
-      )}
-      {!!bundles.data?.length && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={760}>
-            <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('bundles.name')}</Table.Th>
-                  <Table.Th w={150}>{t('bundles.status')}</Table.Th>
-                  <Table.Th>{t('bundles.lastRun')}</Table.Th>
-                  <Table.Th>{t('bundles.counts')}</Table.Th>
-                  <Table.Th w={150} />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {bundles.data.map((b) => {
-                  const active = b.status === 'running' || b.status === 'waiting';
-                  return (
-                    <Table.Tr key={b.id} data-testid="bundle-row" data-name={b.name}>
-                      <Table.Td>
-                        <Text fw={500}>{b.name}</Text>
-                        <Text size="xs" c="dimmed">
-                          {t(`apps.${b.source.app}`, { defaultValue: b.source.app })} → {b.target.entity}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <Stack gap={2} align="flex-start">
-                          <BundleStatusBadge status={b.status} />
-                          {b.status === 'error' && b.status_reason && (
-                            <Text size="xs" c="red" maw={240}>
-                              {b.status_reason}
-                            </Text>
-                          )}
-                          {!!b.held_count && (
-                            <Badge size="xs" color="yellow" variant="outline">
-                              {t('bundles.held', { count: b.held_count })}
-                            </Badge>
-                          )}
-                        </Stack>
-                      </Table.Td>
-                      <Table.Td>
-                        <Tooltip label={formatDateTime(b.last_run?.at)} disabled={!b.last_run}>
-                          <Group gap={6} wrap="nowrap">
-                            <Text size="sm">{b.last_run ? formatRelative(b.last_run.at) : t('bundles.never')}</Text>
-                            {b.last_run && <OperationStatusBadge status={b.last_run.status as OperationStatus} />}
-                          </Group>
-                        </Tooltip>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          {COUNT_COLORS.map(([status, color]) => (
-                            <Tooltip key={status} label={t(`operationStatus.${status}`)}>
-                              <Badge variant="dot" color={color} size="sm" data-count={status} miw="max-content">
-                                {b.counts?.[status] ?? 0}
-                              </Badge>
-                            </Tooltip>
-                          ))}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          {canWrite &&
-                            (active ? (
-                              <Button size="xs" variant="light" color="gray" leftSection={<IconPlayerStop size={14} />} onClick={() => run(b, 'stop')} loading={startStop.isPending && startStop.variables?.id === b.id}>
-                                {t('bundles.stop')}
-                              </Button>
-                            ) : (
-                              <Button size="xs" variant="light" color="teal" leftSection={<IconPlayerPlay size={14} />} onClick={() => start(b)} loading={startStop.isPending && startStop.variables?.id === b.id}>
-                                {t('bundles.start')}
-                              </Button>
-                            ))}
-                          <Menu position="bottom-end">
-                            <Menu.Target>
-                              <ActionIcon variant="subtle" color="gray" aria-label={t('common.more')}>
-                                <IconDots size={16} />
-                              </ActionIcon>
-                            </Menu.Target>
-                            <Menu.Dropdown>
-                              <Menu.Item leftSection={<IconHistory size={14} />} onClick={() => navigate(`/history?bundle=${b.id}`)}>
-                                {t('nav.history')}
-                              </Menu.Item>
-                              {!b.webhook_url && (
-                                <Menu.Item leftSection={<IconDatabaseImport size={14} />} onClick={() => setTransfer(b)}>
-                                  {b.source.app === 'csv_import' ? t('transfer.importTitle') : t('transfer.backfillTitle')}
-                                </Menu.Item>
-                              )}
-                              {canWrite && (
-                                <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => navigate(`/bundles/${b.id}/edit/source`)}>
-                                  {t('common.edit')}
-                                </Menu.Item>
-                              )}
-                              {canWrite && (
-                                <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => confirmDelete(b)}>
-                                  {t('common.delete')}
-                                </Menu.Item>
-                              )}
-                            </Menu.Dropdown>
-                          </Menu>
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <DataTable
+        query={bundles}
+        rows={bundles.data}
+        empty={<EmptyState icon={<IconTransfer />} title={t('bundles.empty')} description={t('bundles.emptyText')} action={addButton} />}
+        minWidth={760}
+        verticalSpacing="sm"
+        horizontalSpacing="md"
+        highlightOnHover
+        head={
+          <>
+            <Table.Th>{t('bundles.name')}</Table.Th>
+            <Table.Th w={150}>{t('bundles.status')}</Table.Th>
+            <Table.Th>{t('bundles.lastRun')}</Table.Th>
+            <Table.Th>{t('bundles.counts')}</Table.Th>
+            <Table.Th w={150} />
+          </>
+        }
+      >
+        {(rows) =>
+          rows.map((b) => {
+            const active = b.status === 'running' || b.status === 'waiting';
+            return (
+              <Table.Tr key={b.id} data-testid="bundle-row" data-name={b.name}>
+                <Table.Td>
+                  <Text fw={500}>{b.name}</Text>
+                  <Text size="xs" c="dimmed">
+                    {t(`apps.${b.source.app}`, { defaultValue: b.source.app })} → {b.target.entity}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Stack gap={2} align="flex-start">
+                    <BundleStatusBadge status={b.status} />
+                    {b.status === 'error' && b.status_reason && (
+                      <Text size="xs" c="red" maw={240}>
+                        {b.status_reason}
+                      </Text>
+                    )}
+                    {!!b.held_count && (
+                      <Badge size="xs" color="yellow" variant="outline">
+                        {t('bundles.held', { count: b.held_count })}
+                      </Badge>
+                    )}
+                  </Stack>
+                </Table.Td>
+                <Table.Td>
+                  <Tooltip label={formatDateTime(b.last_run?.at)} disabled={!b.last_run}>
+                    <Group gap={6} wrap="nowrap">
+                      <Text size="sm">{b.last_run ? formatRelative(b.last_run.at) : t('bundles.never')}</Text>
+                      {b.last_run && <OperationStatusBadge status={b.last_run.status as OperationStatus} />}
+                    </Group>
+                  </Tooltip>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    {COUNT_COLORS.map(([status, color]) => (
+                      <Tooltip key={status} label={t(`operationStatus.${status}`)}>
+                        <Badge variant="dot" color={color} size="sm" data-count={status} miw="max-content">
+                          {b.counts?.[status] ?? 0}
+                        </Badge>
+                      </Tooltip>
+                    ))}
+                  </Group>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={4} justify="flex-end" wrap="nowrap">
+                    {canWrite &&
+                      (active ? (
+                        <Button size="xs" variant="light" color="gray" leftSection={<IconPlayerStop size={14} />} onClick={() => run(b, 'stop')} loading={startStop.isPending && startStop.variables?.id === b.id}>
+                          {t('bundles.stop')}
+                        </Button>
+                      ) : (
+                        <Button size="xs" variant="light" color="teal" leftSection={<IconPlayerPlay size={14} />} onClick={() => start(b)} loading={startStop.isPending && startStop.variables?.id === b.id}>
+                          {t('bundles.start')}
+                        </Button>
+                      ))}
+                    <Menu position="bottom-end">
+                      <Menu.Target>
+                        <ActionIcon variant="subtle" color="gray" aria-label={t('common.more')}>
+                          <IconDots size={16} />
+                        </ActionIcon>
+                      </Menu.Target>
+                      <Menu.Dropdown>
+                        <Menu.Item leftSection={<IconHistory size={14} />} onClick={() => navigate(`/history?bundle=${b.id}`)}>
+                          {t('nav.history')}
+                        </Menu.Item>
+                        {!b.webhook_url && (
+                          <Menu.Item leftSection={<IconDatabaseImport size={14} />} onClick={() => setTransfer(b)}>
+                            {b.source.app === 'csv_import' ? t('transfer.importTitle') : t('transfer.backfillTitle')}
+                          </Menu.Item>
+                        )}
+                        {canWrite && (
+                          <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => navigate(`/bundles/${b.id}/edit/source`)}>
+                            {t('common.edit')}
+                          </Menu.Item>
+                        )}
+                        {canWrite && (
+                          <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => confirmDelete(b)}>
+                            {t('common.delete')}
+                          </Menu.Item>
+                        )}
+                      </Menu.Dropdown>
+                    </Menu>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            );
+          })
+        }
+      </DataTable>
       <Modal
         opened={!!transfer}
         onClose={() => setTransfer(null)}

@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Card, Group, Menu, Skeleton, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Badge, Button, Group, Menu, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
 import IconDots from '@tabler/icons-react/icons/IconDots';
@@ -11,8 +11,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Connection, ConnectionTestResult } from '@/api/types';
 import { AppIcon } from '@/components/AppIcon';
+import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
-import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { usePermissions } from '@/features/auth/api';
 import { localized } from '@/i18n';
@@ -61,43 +62,40 @@ export function ConnectionListPage() {
   return (
     <>
       <PageHeader title={t('connections.title')} description={t('connections.description')} actions={addButton} />
-      {connections.isError && <ErrorState error={connections.error} onRetry={() => void connections.refetch()} />}
-      {connections.isPending && <Skeleton h={160} />}
-      {connections.data?.length === 0 && (
-        <EmptyState icon={<IconPlugConnected />} title={t('connections.empty')} description={t('connections.emptyText')} action={addButton} />
-      )}
-      {!!connections.data?.length && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('connections.name')}</Table.Th>
-                  <Table.Th>{t('connections.app')}</Table.Th>
-                  <Table.Th>{t('connections.domain')}</Table.Th>
-                  <Table.Th>{t('connections.updated')}</Table.Th>
-                  <Table.Th w={140} />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {connections.data.map((c) => (
-                  <ConnectionRow
-                    key={c.id}
-                    connection={c}
-                    appLabel={appLabel(c.app)}
-                    result={results[c.id]}
-                    testing={test.isPending && test.variables === c.id}
-                    canWrite={canWrite}
-                    onTest={() => runTest(c)}
-                    onEdit={() => navigate(`/connections/${c.id}`)}
-                    onDelete={() => confirmDelete(c)}
-                  />
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <DataTable
+        query={connections}
+        rows={connections.data}
+        empty={<EmptyState icon={<IconPlugConnected />} title={t('connections.empty')} description={t('connections.emptyText')} action={addButton} />}
+        minWidth={640}
+        verticalSpacing="sm"
+        horizontalSpacing="md"
+        highlightOnHover
+        head={
+          <>
+            <Table.Th>{t('connections.name')}</Table.Th>
+            <Table.Th>{t('connections.app')}</Table.Th>
+            <Table.Th>{t('connections.domain')}</Table.Th>
+            <Table.Th>{t('connections.updated')}</Table.Th>
+            <Table.Th w={140} />
+          </>
+        }
+      >
+        {(rows) =>
+          rows.map((c) => (
+            <ConnectionRow
+              key={c.id}
+              connection={c}
+              appLabel={appLabel(c.app)}
+              result={results[c.id]}
+              testing={test.isPending && test.variables === c.id}
+              canWrite={canWrite}
+              onTest={() => runTest(c)}
+              onEdit={() => navigate(`/connections/${c.id}`)}
+              onDelete={() => confirmDelete(c)}
+            />
+          ))
+        }
+      </DataTable>
     </>
   );
 }

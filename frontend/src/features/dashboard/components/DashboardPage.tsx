@@ -8,6 +8,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import type { Bundle, BundleStatus, StatsBucket } from '@/api/types';
+import { DataTable } from '@/components/DataTable';
 import { ErrorState } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { BundleStatusBadge } from '@/components/StatusBadge';
@@ -126,47 +127,51 @@ export function DashboardPage() {
         <Title order={4} p="md" pb="xs">
           {t('dashboard.bundles')}
         </Title>
-        {bundles.isError && <ErrorState error={bundles.error} />}
-        {bundles.data?.length === 0 && (
-          <Text c="dimmed" p="md">
-            {t('bundles.empty')}
-          </Text>
-        )}
-        {!!bundles.data?.length && (
-          <Table.ScrollContainer minWidth={520}>
-            <Table verticalSpacing="sm" horizontalSpacing="md">
-              <Table.Tbody>
-                {failingFirst(bundles.data).map((b) => (
-                  <Table.Tr key={b.id}>
-                    <Table.Td>
-                      <Text fw={500} component={Link} to={`/history?bundle=${b.id}`} c="inherit" style={{ textDecoration: 'none' }}>
-                        {b.name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <BundleStatusBadge status={b.status} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={6}>
-                        {!!b.counts?.failed && (
-                          <Badge color="red" variant="light">
-                            {t('operationStatus.failed')}: {b.counts.failed}
-                          </Badge>
-                        )}
-                        <Badge color="teal" variant="light">
-                          {t('operationStatus.created')}: {b.counts?.created ?? 0}
-                        </Badge>
-                        <Badge color="cyan" variant="light">
-                          {t('operationStatus.updated')}: {b.counts?.updated ?? 0}
-                        </Badge>
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
+        <DataTable
+          query={bundles}
+          rows={bundles.data && failingFirst(bundles.data)}
+          empty={
+            <Text c="dimmed" p="md">
+              {t('bundles.empty')}
+            </Text>
+          }
+          minWidth={520}
+          loadingHeight={0}
+          retry={false}
+          card={false}
+          verticalSpacing="sm"
+          horizontalSpacing="md"
+        >
+          {(rows) =>
+          rows.map((b) => (
+            <Table.Tr key={b.id}>
+              <Table.Td>
+                <Text fw={500} component={Link} to={`/history?bundle=${b.id}`} c="inherit" style={{ textDecoration: 'none' }}>
+                  {b.name}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <BundleStatusBadge status={b.status} />
+              </Table.Td>
+              <Table.Td>
+                <Group gap={6}>
+                  {!!b.counts?.failed && (
+                    <Badge color="red" variant="light">
+                      {t('operationStatus.failed')}: {b.counts.failed}
+                    </Badge>
+                  )}
+                  <Badge color="teal" variant="light">
+                    {t('operationStatus.created')}: {b.counts?.created ?? 0}
+                  </Badge>
+                  <Badge color="cyan" variant="light">
+                    {t('operationStatus.updated')}: {b.counts?.updated ?? 0}
+                  </Badge>
+                </Group>
+              </Table.Td>
+            </Table.Tr>
+          ))
+          }
+        </DataTable>
       </Card>
     </>
   );

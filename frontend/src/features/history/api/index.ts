@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Operation, OperationDetail, OperationStatus, Page } from '@/api/types';
+import type { OperationStatus } from '@/api/types';
 import { api } from '@/lib/api-client';
 
 export interface HistoryFilter {
@@ -19,11 +19,11 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
   return useInfiniteQuery({
     queryKey: historyKeys.list(filter),
     queryFn: ({ pageParam }) =>
-      api.get<Page<Operation>>(`/api/v1/bundles/${filter.bundleId}/operations`, {
-        status: filter.statuses,
-        since: filter.from,
-        cursor: pageParam,
-        limit: 50,
+      api.get('/api/v1/bundles/{bundle_id}/operations', {
+        params: {
+          path: { bundle_id: filter.bundleId },
+          query: { status: filter.statuses, since: filter.from, cursor: pageParam, limit: 50 },
+        },
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
@@ -36,7 +36,7 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
 export function useOperation(id: string, refetch: boolean) {
   return useQuery({
     queryKey: historyKeys.one(id),
-    queryFn: () => api.get<OperationDetail>(`/api/v1/operations/${id}`),
+    queryFn: () => api.get('/api/v1/operations/{operation_id}', { params: { path: { operation_id: id } } }),
     refetchInterval: refetch ? 3000 : false,
   });
 }
@@ -45,7 +45,7 @@ export function useReplay() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (ids: string[]) => {
-      const results = await Promise.allSettled(ids.map((id) => api.post<unknown>(`/api/v1/operations/${id}/replay`)));
+      const results = await Promise.allSettled(ids.map((id) => api.post('/api/v1/operations/{operation_id}/replay', { params: { path: { operation_id: id } } })));
       return { ok: results.filter((r) => r.status === 'fulfilled').length, failed: results.filter((r) => r.status === 'rejected').length };
     },
     onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
@@ -56,7 +56,7 @@ export function useReplay() {
 export function useReplayFailed() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (bundleId: string) => api.post<{ replayed: number }>(`/api/v1/bundles/${bundleId}/operations/replay`),
+    mutationFn: (bundleId: string) => api.post('/api/v1/bundles/{bundle_id}/operations/replay', { params: { path: { bundle_id: bundleId } } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
   });
 }

@@ -1,4 +1,4 @@
-import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Select, Skeleton, Stack, Switch, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Select, Stack, Switch, Table, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import IconChevronDown from '@tabler/icons-react/icons/IconChevronDown';
 import IconChevronRight from '@tabler/icons-react/icons/IconChevronRight';
@@ -9,6 +9,7 @@ import { Fragment, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { OPERATION_STATUSES, type Operation, type OperationStatus } from '@/api/types';
+import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
@@ -137,87 +138,90 @@ export function HistoryPage() {
       </Card>
       {bundles.isError && <ErrorState error={bundles.error} />}
       {bundles.data?.length === 0 && <EmptyState icon={<IconHistory />} title={t('history.noBundles')} />}
-      {ops.isError && <ErrorState error={ops.error} onRetry={() => void ops.refetch()} />}
-      {bundleId && ops.isPending && <Skeleton h={200} />}
-      {bundleId && ops.isSuccess && rows.length === 0 && <EmptyState icon={<IconHistory />} title={t('history.empty')} description={t('history.emptyText')} />}
-      {rows.length > 0 && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={720}>
-            <Table verticalSpacing="xs" horizontalSpacing="sm" highlightOnHover style={{ tableLayout: 'fixed' }}>
-              <Table.Thead>
-                <Table.Tr>
-                  {canWrite && <Table.Th w={44} />}
-                  <Table.Th w={44} />
-                  <Table.Th w={150}>{t('history.time')}</Table.Th>
-                  <Table.Th w={170}>{t('history.status')}</Table.Th>
-                  <Table.Th>{t('history.summary')}</Table.Th>
-                  <Table.Th w={90}>{t('history.attempts')}</Table.Th>
-                  <Table.Th w={120} />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((o) => {
-                  const expanded = open.has(o.id);
-                  return (
-                    <Fragment key={o.id}>
-                      <Table.Tr data-testid="operation-row" data-status={o.status} style={{ cursor: 'pointer' }} onClick={() => setOpen((s) => toggle(s, o.id))}>
-                        {canWrite && (
-                          <Table.Td onClick={(e) => e.stopPropagation()}>
-                            <Checkbox
-                              aria-label={t('history.select')}
-                              checked={selected.has(o.id)}
-                              disabled={!REPLAYABLE.has(o.status)}
-                              onChange={() => setSelected((s) => toggle(s, o.id))}
-                            />
-                          </Table.Td>
-                        )}
-                        <Table.Td>
-                          <ActionIcon variant="subtle" color="gray" size="sm" aria-expanded={expanded} aria-label={t('history.expand')}>
-                            {expanded ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
-                          </ActionIcon>
-                        </Table.Td>
-                        <Table.Td>
-                          <Tooltip label={formatDateTime(o.created_at)}>
-                            <Text size="sm">{formatRelative(o.created_at)}</Text>
-                          </Tooltip>
-                        </Table.Td>
-                        <Table.Td>
-                          <OperationStatusBadge status={o.status} />
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm" truncate c={o.error ? 'red' : undefined} title={o.error ?? undefined}>
-                            {o.error ?? summary(o.mapped_data ?? o.source_data)}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>{o.attempts}</Table.Td>
-                        <Table.Td onClick={(e) => e.stopPropagation()} ta="right">
-                          {canWrite && REPLAYABLE.has(o.status) && (
-                            <Button size="compact-xs" variant="subtle" leftSection={<IconRepeat size={12} />} onClick={() => doReplay([o.id])}>
-                              {t('history.replay')}
-                            </Button>
-                          )}
-                        </Table.Td>
-                      </Table.Tr>
-                      <Table.Tr style={{ display: expanded ? undefined : 'none' }}>
-                        <Table.Td colSpan={canWrite ? 7 : 6} bg="gray.0">
-                          <Collapse in={expanded}>{expanded && <OperationDetails id={o.id} />}</Collapse>
-                        </Table.Td>
-                      </Table.Tr>
-                    </Fragment>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {ops.hasNextPage && (
+      <DataTable
+        query={ops}
+        rows={rows}
+        empty={<EmptyState icon={<IconHistory />} title={t('history.empty')} description={t('history.emptyText')} />}
+        minWidth={720}
+        loadingHeight={bundleId ? 200 : 0}
+        verticalSpacing="xs"
+        horizontalSpacing="sm"
+        highlightOnHover
+        style={{ tableLayout: 'fixed' }}
+        head={
+          <>
+            {canWrite && <Table.Th w={44} />}
+            <Table.Th w={44} />
+            <Table.Th w={150}>{t('history.time')}</Table.Th>
+            <Table.Th w={170}>{t('history.status')}</Table.Th>
+            <Table.Th>{t('history.summary')}</Table.Th>
+            <Table.Th w={90}>{t('history.attempts')}</Table.Th>
+            <Table.Th w={120} />
+          </>
+        }
+        footer={
+          ops.hasNextPage && (
             <Stack align="center" p="sm">
               <Button variant="subtle" onClick={() => void ops.fetchNextPage()} loading={ops.isFetchingNextPage}>
                 {t('history.loadMore')}
               </Button>
             </Stack>
-          )}
-        </Card>
-      )}
+          )
+        }
+      >
+        {(rows) =>
+          rows.map((o) => {
+            const expanded = open.has(o.id);
+            return (
+              <Fragment key={o.id}>
+                <Table.Tr data-testid="operation-row" data-status={o.status} style={{ cursor: 'pointer' }} onClick={() => setOpen((s) => toggle(s, o.id))}>
+                  {canWrite && (
+                    <Table.Td onClick={(e) => e.stopPropagation()}>
+                      <Checkbox
+                        aria-label={t('history.select')}
+                        checked={selected.has(o.id)}
+                        disabled={!REPLAYABLE.has(o.status)}
+                        onChange={() => setSelected((s) => toggle(s, o.id))}
+                      />
+                    </Table.Td>
+                  )}
+                  <Table.Td>
+                    <ActionIcon variant="subtle" color="gray" size="sm" aria-expanded={expanded} aria-label={t('history.expand')}>
+                      {expanded ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
+                    </ActionIcon>
+                  </Table.Td>
+                  <Table.Td>
+                    <Tooltip label={formatDateTime(o.created_at)}>
+                      <Text size="sm">{formatRelative(o.created_at)}</Text>
+                    </Tooltip>
+                  </Table.Td>
+                  <Table.Td>
+                    <OperationStatusBadge status={o.status} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" truncate c={o.error ? 'red' : undefined} title={o.error ?? undefined}>
+                      {o.error ?? summary(o.mapped_data ?? o.source_data)}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>{o.attempts}</Table.Td>
+                  <Table.Td onClick={(e) => e.stopPropagation()} ta="right">
+                    {canWrite && REPLAYABLE.has(o.status) && (
+                      <Button size="compact-xs" variant="subtle" leftSection={<IconRepeat size={12} />} onClick={() => doReplay([o.id])}>
+                        {t('history.replay')}
+                      </Button>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+                <Table.Tr style={{ display: expanded ? undefined : 'none' }}>
+                  <Table.Td colSpan={canWrite ? 7 : 6} bg="gray.0">
+                    <Collapse in={expanded}>{expanded && <OperationDetails id={o.id} />}</Collapse>
+                  </Table.Td>
+                </Table.Tr>
+              </Fragment>
+            );
+          })
+        }
+      </DataTable>
       {ops.isFetching && !ops.isPending && rows.length === 0 && <Loader size="sm" />}
     </>
   );

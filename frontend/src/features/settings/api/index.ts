@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ApiKey, ApiKeyCreated, AuditEntityType, AuditEntry, Invitation, Page, ResetLink, Role, WorkspaceUser } from '@/api/types';
+import type { AuditEntityType, InvitationInput, Role } from '@/api/types';
 import { api } from '@/lib/api-client';
 
 const keysKey = ['api-keys'] as const;
@@ -8,13 +8,13 @@ const invitationsKey = ['invitations'] as const;
 const auditKey = ['audit'] as const;
 
 export function useApiKeys() {
-  return useQuery({ queryKey: keysKey, queryFn: async () => (await api.get<Page<ApiKey>>('/api/v1/api-keys', { limit: 500 })).items });
+  return useQuery({ queryKey: keysKey, queryFn: async () => (await api.get('/api/v1/api-keys')).items });
 }
 
 export function useCreateApiKey() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => api.post<ApiKeyCreated>('/api/v1/api-keys', { name }),
+    mutationFn: (name: string) => api.post('/api/v1/api-keys', { body: { name } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: keysKey }),
   });
 }
@@ -22,7 +22,7 @@ export function useCreateApiKey() {
 export function useRevokeApiKey() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.delete(`/api/v1/api-keys/${id}`),
+    mutationFn: (id: string) => api.delete('/api/v1/api-keys/{key_id}', { params: { path: { key_id: id } } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: keysKey }),
   });
 }
@@ -31,14 +31,14 @@ export function useRevokeApiKey() {
 export function useUsers() {
   return useQuery({
     queryKey: usersKey,
-    queryFn: async () => (await api.get<Page<WorkspaceUser>>('/api/v1/users', { limit: 500 })).items,
+    queryFn: async () => (await api.get('/api/v1/users')).items,
   });
 }
 
 export function useChangeRole() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) => api.patch<void>(`/api/v1/users/${id}`, { role }),
+    mutationFn: ({ id, role }: { id: string; role: Role }) => api.patch('/api/v1/users/{user_id}', { params: { path: { user_id: id } }, body: { role } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: usersKey }),
   });
 }
@@ -46,7 +46,7 @@ export function useChangeRole() {
 export function useRemoveUser() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.delete(`/api/v1/users/${id}`),
+    mutationFn: (id: string) => api.delete('/api/v1/users/{user_id}', { params: { path: { user_id: id } } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: usersKey }),
   });
 }
@@ -54,7 +54,7 @@ export function useRemoveUser() {
 /** A password reset link for a member, for the owner to pass on when the server sends no e-mail. */
 export function useResetLink() {
   return useMutation({
-    mutationFn: (id: string) => api.post<ResetLink>(`/api/v1/users/${id}/reset-link`),
+    mutationFn: (id: string) => api.post('/api/v1/users/{user_id}/reset-link', { params: { path: { user_id: id } } }),
   });
 }
 
@@ -62,7 +62,7 @@ export function useResetLink() {
 export function useInvitations(enabled: boolean) {
   return useQuery({
     queryKey: invitationsKey,
-    queryFn: async () => (await api.get<{ items: Invitation[] }>('/api/v1/invitations')).items,
+    queryFn: async () => (await api.get('/api/v1/invitations')).items,
     enabled,
   });
 }
@@ -71,7 +71,7 @@ export function useInvitations(enabled: boolean) {
 export function useInvite() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { email: string; role: Role }) => api.post<Invitation>('/api/v1/invitations', body),
+    mutationFn: (body: InvitationInput) => api.post('/api/v1/invitations', { body }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: invitationsKey }),
   });
 }
@@ -79,7 +79,7 @@ export function useInvite() {
 export function useRevokeInvitation() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.delete(`/api/v1/invitations/${id}`),
+    mutationFn: (id: string) => api.delete('/api/v1/invitations/{invitation_id}', { params: { path: { invitation_id: id } } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: invitationsKey }),
   });
 }
@@ -89,7 +89,7 @@ export function useAuditLog(entityType: AuditEntityType | null) {
   return useInfiniteQuery({
     queryKey: [...auditKey, entityType ?? 'all'],
     queryFn: ({ pageParam }) =>
-      api.get<Page<AuditEntry>>('/api/v1/audit', { limit: 50, cursor: pageParam, entity_type: entityType }),
+      api.get('/api/v1/audit', { params: { query: { limit: 50, cursor: pageParam, entity_type: entityType } } }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     placeholderData: keepPreviousData,

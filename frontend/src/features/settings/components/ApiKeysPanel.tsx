@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Group, Modal, Skeleton, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
@@ -9,8 +9,9 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiKey, ApiKeyCreated } from '@/api/types';
 import { CopyField } from '@/components/CopyField';
+import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
-import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { errorMessage } from '@/components/ErrorState';
 import { usePermissions } from '@/features/auth/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { mapServerErrors } from '@/lib/form-errors';
@@ -61,54 +62,53 @@ export function ApiKeysPanel() {
           </Button>
         )}
       </Group>
-      {keys.isError && <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />}
-      {keys.isPending && <Skeleton h={120} />}
-      {keys.data?.length === 0 && <EmptyState icon={<IconKey />} title={t('apiKeys.empty')} />}
-      {!!keys.data?.length && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="sm" horizontalSpacing="md">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('apiKeys.name')}</Table.Th>
-                  <Table.Th>{t('apiKeys.prefix')}</Table.Th>
-                  <Table.Th>{t('apiKeys.created')}</Table.Th>
-                  <Table.Th>{t('apiKeys.lastUsed')}</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {keys.data.map((k) => (
-                  <Table.Tr key={k.id} data-testid="api-key-row" style={{ opacity: k.revoked_at ? 0.6 : 1 }}>
-                    <Table.Td fw={500}>
-                      {k.name}{' '}
-                      {k.revoked_at && (
-                        <Badge size="xs" color="gray" variant="light">
-                          {t('apiKeys.revokedBadge')}
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text ff="monospace" size="sm">
-                        {k.prefix ? `${k.prefix}…` : '—'}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>{formatDateTime(k.created_at)}</Table.Td>
-                    <Table.Td>{k.last_used_at ? formatRelative(k.last_used_at) : t('apiKeys.never')}</Table.Td>
-                    <Table.Td ta="right">
-                      {canWrite && !k.revoked_at && (
-                        <Button size="xs" variant="subtle" color="red" onClick={() => confirmRevoke(k)}>
-                          {t('apiKeys.revoke')}
-                        </Button>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <DataTable
+        query={keys}
+        rows={keys.data}
+        empty={<EmptyState icon={<IconKey />} title={t('apiKeys.empty')} />}
+        minWidth={560}
+        loadingHeight={120}
+        verticalSpacing="sm"
+        horizontalSpacing="md"
+        head={
+          <>
+            <Table.Th>{t('apiKeys.name')}</Table.Th>
+            <Table.Th>{t('apiKeys.prefix')}</Table.Th>
+            <Table.Th>{t('apiKeys.created')}</Table.Th>
+            <Table.Th>{t('apiKeys.lastUsed')}</Table.Th>
+            <Table.Th />
+          </>
+        }
+      >
+        {(rows) =>
+          rows.map((k) => (
+            <Table.Tr key={k.id} data-testid="api-key-row" style={{ opacity: k.revoked_at ? 0.6 : 1 }}>
+              <Table.Td fw={500}>
+                {k.name}{' '}
+                {k.revoked_at && (
+                  <Badge size="xs" color="gray" variant="light">
+                    {t('apiKeys.revokedBadge')}
+                  </Badge>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text ff="monospace" size="sm">
+                  {k.prefix ? `${k.prefix}…` : '—'}
+                </Text>
+              </Table.Td>
+              <Table.Td>{formatDateTime(k.created_at)}</Table.Td>
+              <Table.Td>{k.last_used_at ? formatRelative(k.last_used_at) : t('apiKeys.never')}</Table.Td>
+              <Table.Td ta="right">
+                {canWrite && !k.revoked_at && (
+                  <Button size="xs" variant="subtle" color="red" onClick={() => confirmRevoke(k)}>
+                    {t('apiKeys.revoke')}
+                  </Button>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          ))
+        }
+      </DataTable>
       <Modal opened={creating} onClose={closeCreate} title={created ? t('apiKeys.createdTitle') : t('apiKeys.create')} size="lg">
         {created ? (
           <Stack>

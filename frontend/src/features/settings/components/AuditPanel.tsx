@@ -1,11 +1,11 @@
-import { Alert, Badge, Button, Card, Group, Select, Skeleton, Stack, Table, Text } from '@mantine/core';
+import { Alert, Badge, Button, Group, Select, Stack, Table, Text } from '@mantine/core';
 import IconClipboardList from '@tabler/icons-react/icons/IconClipboardList';
 import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AUDIT_ENTITY_TYPES, type AuditEntityType, type AuditEntry } from '@/api/types';
+import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
-import { ErrorState } from '@/components/ErrorState';
 import { usePermissions } from '@/features/auth/api';
 import { formatDateTime, getDisplayTimeZone } from '@/lib/format';
 import { useAuditLog } from '../api';
@@ -63,59 +63,58 @@ function AuditLog() {
           w={220}
         />
       </Group>
-      {log.isError && <ErrorState error={log.error} onRetry={() => void log.refetch()} />}
-      {log.isPending && <Skeleton h={160} />}
-      {log.isSuccess && rows.length === 0 && <EmptyState icon={<IconClipboardList />} title={t('audit.empty')} />}
-      {rows.length > 0 && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={720}>
-            <Table verticalSpacing="sm" horizontalSpacing="md" data-testid="audit-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('audit.time', { tz })}</Table.Th>
-                  <Table.Th>{t('audit.who')}</Table.Th>
-                  <Table.Th>{t('audit.action')}</Table.Th>
-                  <Table.Th>{t('audit.object')}</Table.Th>
-                  <Table.Th>{t('audit.details')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((e) => (
-                  <Table.Tr key={e.id} data-testid="audit-row">
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{who(e)}</Text>
-                      {e.actor && e.via !== 'session' && (
-                        <Text size="xs" c="dimmed">
-                          {t(`audit.via.${e.via}`, { defaultValue: e.via })}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge variant="light" color={e.action === 'deleted' || e.action === 'removed' || e.action === 'revoked' ? 'red' : 'indigo'}>
-                        {t(`audit.actions.${e.action}`, { defaultValue: e.action })}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="xs" c="dimmed">
-                        {t(`audit.entity.${e.entity_type}`, { defaultValue: e.entity_type })}
-                      </Text>
-                      <Text size="sm" fw={500}>
-                        {e.entity_name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="xs" c="dimmed" style={{ wordBreak: 'break-word' }}>
-                        {describeDetails(e.details)}
-                      </Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <DataTable
+        query={log}
+        rows={rows}
+        empty={<EmptyState icon={<IconClipboardList />} title={t('audit.empty')} />}
+        minWidth={720}
+        verticalSpacing="sm"
+        horizontalSpacing="md"
+        data-testid="audit-table"
+        head={
+          <>
+            <Table.Th>{t('audit.time', { tz })}</Table.Th>
+            <Table.Th>{t('audit.who')}</Table.Th>
+            <Table.Th>{t('audit.action')}</Table.Th>
+            <Table.Th>{t('audit.object')}</Table.Th>
+            <Table.Th>{t('audit.details')}</Table.Th>
+          </>
+        }
+      >
+        {(rows) =>
+          rows.map((e) => (
+            <Table.Tr key={e.id} data-testid="audit-row">
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
+              <Table.Td>
+                <Text size="sm">{who(e)}</Text>
+                {e.actor && e.via !== 'session' && (
+                  <Text size="xs" c="dimmed">
+                    {t(`audit.via.${e.via}`, { defaultValue: e.via })}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Badge variant="light" color={e.action === 'deleted' || e.action === 'removed' || e.action === 'revoked' ? 'red' : 'indigo'}>
+                  {t(`audit.actions.${e.action}`, { defaultValue: e.action })}
+                </Badge>
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs" c="dimmed">
+                  {t(`audit.entity.${e.entity_type}`, { defaultValue: e.entity_type })}
+                </Text>
+                <Text size="sm" fw={500}>
+                  {e.entity_name}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs" c="dimmed" style={{ wordBreak: 'break-word' }}>
+                  {describeDetails(e.details)}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          ))
+        }
+      </DataTable>
       {log.hasNextPage && (
         <Group justify="center">
           <Button variant="default" onClick={() => void log.fetchNextPage()} loading={log.isFetchingNextPage}>

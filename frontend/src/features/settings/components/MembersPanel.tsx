@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Card, Group, Menu, Modal, Select, Skeleton, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Group, Menu, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
@@ -10,7 +10,8 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
 import type { Invitation, Role, WorkspaceUser } from '@/api/types';
-import { ErrorState, errorMessage } from '@/components/ErrorState';
+import { DataTable } from '@/components/DataTable';
+import { errorMessage } from '@/components/ErrorState';
 import { useAuthConfig, useLogout, useMe, usePermissions, useSwitchWorkspace } from '@/features/auth/api';
 import { isApiError } from '@/lib/api-client';
 import { formatDateTime } from '@/lib/format';
@@ -182,130 +183,128 @@ export function MembersPanel() {
           {t('members.lastOwnerText')}
         </Alert>
       )}
-      {users.isError && <ErrorState error={users.error} onRetry={() => void users.refetch()} />}
-      {users.isPending && <Skeleton h={120} />}
-      {!!users.data?.length && (
-        <Card padding={0}>
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="sm" horizontalSpacing="md">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('members.member')}</Table.Th>
-                  <Table.Th>{t('members.role')}</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {users.data.map((u) => {
-                  const self = u.id === me.data?.user.id;
-                  return (
-                    <Table.Tr key={u.id} data-testid="member-row">
-                      <Table.Td>
-                        <Text fw={500} size="sm">
-                          {u.name || u.email}{' '}
-                          {self && (
-                            <Badge size="xs" variant="light">
-                              {t('members.you')}
-                            </Badge>
-                          )}
-                        </Text>
-                        {u.name && (
-                          <Text size="xs" c="dimmed">
-                            {u.email}
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td w={200}>
-                        {isOwner ? (
-                          <Select
-                            size="xs"
-                            aria-label={t('members.roleOf', { email: u.email })}
-                            data={roleData}
-                            value={u.role}
-                            allowDeselect={false}
-                            onChange={(role) => role && role !== u.role && setRole(u, role as Role, self)}
-                          />
-                        ) : (
-                          <Badge variant="light" color="gray">
-                            {t(`roles.${u.role}`)}
-                          </Badge>
-                        )}
-                      </Table.Td>
-                      <Table.Td ta="right">
-                        {isOwner && (
-                          <Menu position="bottom-end" withinPortal>
-                            <Menu.Target>
-                              <ActionIcon variant="subtle" color="gray" aria-label={t('members.actionsFor', { email: u.email })}>
-                                <IconDots size={16} />
-                              </ActionIcon>
-                            </Menu.Target>
-                            <Menu.Dropdown>
-                              {noSmtp && !self && <Menu.Item onClick={() => makeResetLink(u)}>{t('members.resetLink')}</Menu.Item>}
-                              <Menu.Item color="red" onClick={() => confirmRemove(u, self)}>
-                                {self ? t('members.leave') : t('members.remove')}
-                              </Menu.Item>
-                            </Menu.Dropdown>
-                          </Menu>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <DataTable
+        query={users}
+        rows={users.data}
+        minWidth={560}
+        loadingHeight={120}
+        verticalSpacing="sm"
+        horizontalSpacing="md"
+        head={
+          <>
+            <Table.Th>{t('members.member')}</Table.Th>
+            <Table.Th>{t('members.role')}</Table.Th>
+            <Table.Th />
+          </>
+        }
+      >
+        {(rows) =>
+          rows.map((u) => {
+            const self = u.id === me.data?.user.id;
+            return (
+              <Table.Tr key={u.id} data-testid="member-row">
+                <Table.Td>
+                  <Text fw={500} size="sm">
+                    {u.name || u.email}{' '}
+                    {self && (
+                      <Badge size="xs" variant="light">
+                        {t('members.you')}
+                      </Badge>
+                    )}
+                  </Text>
+                  {u.name && (
+                    <Text size="xs" c="dimmed">
+                      {u.email}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td w={200}>
+                  {isOwner ? (
+                    <Select
+                      size="xs"
+                      aria-label={t('members.roleOf', { email: u.email })}
+                      data={roleData}
+                      value={u.role}
+                      allowDeselect={false}
+                      onChange={(role) => role && role !== u.role && setRole(u, role as Role, self)}
+                    />
+                  ) : (
+                    <Badge variant="light" color="gray">
+                      {t(`roles.${u.role}`)}
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td ta="right">
+                  {isOwner && (
+                    <Menu position="bottom-end" withinPortal>
+                      <Menu.Target>
+                        <ActionIcon variant="subtle" color="gray" aria-label={t('members.actionsFor', { email: u.email })}>
+                          <IconDots size={16} />
+                        </ActionIcon>
+                      </Menu.Target>
+                      <Menu.Dropdown>
+                        {noSmtp && !self && <Menu.Item onClick={() => makeResetLink(u)}>{t('members.resetLink')}</Menu.Item>}
+                        <Menu.Item color="red" onClick={() => confirmRemove(u, self)}>
+                          {self ? t('members.leave') : t('members.remove')}
+                        </Menu.Item>
+                      </Menu.Dropdown>
+                    </Menu>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            );
+          })
+        }
+      </DataTable>
 
       {isOwner && (
         <>
           <Title order={4} mt="md">
             {t('members.pending')}
           </Title>
-          {invitations.isError && <ErrorState error={invitations.error} onRetry={() => void invitations.refetch()} />}
-          {invitations.isPending && <Skeleton h={60} />}
-          {invitations.data?.length === 0 && (
-            <Text size="sm" c="dimmed">
-              {t('members.noPending')}
-            </Text>
-          )}
-          {!!invitations.data?.length && (
-            <Card padding={0}>
-              <Table.ScrollContainer minWidth={640}>
-                <Table verticalSpacing="sm" horizontalSpacing="md">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>{t('login.email')}</Table.Th>
-                      <Table.Th>{t('members.role')}</Table.Th>
-                      <Table.Th>{t('members.invitedBy')}</Table.Th>
-                      <Table.Th>{t('members.expires')}</Table.Th>
-                      <Table.Th />
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {invitations.data.map((inv) => (
-                      <Table.Tr key={inv.id} data-testid="invitation-row">
-                        <Table.Td fw={500}>{inv.email}</Table.Td>
-                        <Table.Td>{t(`roles.${inv.role}`)}</Table.Td>
-                        <Table.Td>{inv.invited_by}</Table.Td>
-                        <Table.Td>{formatDateTime(inv.expires_at)}</Table.Td>
-                        <Table.Td ta="right">
-                          <Group gap={4} justify="flex-end" wrap="nowrap">
-                            <Button size="xs" variant="subtle" onClick={() => newLink(inv)} loading={invite.isPending && invite.variables?.email === inv.email}>
-                              {noSmtp ? t('members.newLink') : t('members.resend')}
-                            </Button>
-                            <Button size="xs" variant="subtle" color="red" onClick={() => confirmRevoke(inv)}>
-                              {t('members.revoke')}
-                            </Button>
-                          </Group>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            </Card>
-          )}
+          <DataTable
+            query={invitations}
+            rows={invitations.data}
+            empty={
+              <Text size="sm" c="dimmed">
+                {t('members.noPending')}
+              </Text>
+            }
+            minWidth={640}
+            loadingHeight={60}
+            verticalSpacing="sm"
+            horizontalSpacing="md"
+            head={
+              <>
+                <Table.Th>{t('login.email')}</Table.Th>
+                <Table.Th>{t('members.role')}</Table.Th>
+                <Table.Th>{t('members.invitedBy')}</Table.Th>
+                <Table.Th>{t('members.expires')}</Table.Th>
+                <Table.Th />
+              </>
+            }
+          >
+            {(rows) =>
+              rows.map((inv) => (
+                <Table.Tr key={inv.id} data-testid="invitation-row">
+                  <Table.Td fw={500}>{inv.email}</Table.Td>
+                  <Table.Td>{t(`roles.${inv.role}`)}</Table.Td>
+                  <Table.Td>{inv.invited_by}</Table.Td>
+                  <Table.Td>{formatDateTime(inv.expires_at)}</Table.Td>
+                  <Table.Td ta="right">
+                    <Group gap={4} justify="flex-end" wrap="nowrap">
+                      <Button size="xs" variant="subtle" onClick={() => newLink(inv)} loading={invite.isPending && invite.variables?.email === inv.email}>
+                        {noSmtp ? t('members.newLink') : t('members.resend')}
+                      </Button>
+                      <Button size="xs" variant="subtle" color="red" onClick={() => confirmRevoke(inv)}>
+                        {t('members.revoke')}
+                      </Button>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))
+            }
+          </DataTable>
         </>
       )}
 
