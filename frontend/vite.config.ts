@@ -31,5 +31,7 @@ export default defineConfig({
     // e2e/*.test.ts are unit tests of the e2e runner; the Playwright specs are e2e/*.spec.ts.
     include: ['src/**/*.test.{ts,tsx}', 'e2e/**/*.test.ts'],
     css: false,
+    // Mantine pages take 1–4 s to render in jsdom on a loaded 2-core machine; 5 s (the default) failed there.
+    testTimeout: 20_000,
   },
 });
