@@ -7,8 +7,9 @@ says `transaction=False`, opens the job's transaction: the job's session (`run.t
 when the function returns, and only then the jobs it asked for (`run.tx.enqueue…`) are sent; when it
 raises, the session rolls back and they are dropped — as a request in `bpmlink_api/deps.py`.
 
-Jobs that work page by page (polls, backfills, imports, event batches) say `transaction=False` and
-open one `context.transaction()` per page instead: a page committed is kept when the job is cut.
+Jobs that work page by page or batch by batch (polls, backfills, imports, event batches, the sweeper and
+retention crons) say `transaction=False` and commit each unit on its own (`context.transaction()`, or the
+raw pool's autocommitted statements): a page committed is kept when the job is cut.
 """
 
 from __future__ import annotations
