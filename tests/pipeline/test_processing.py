@@ -225,11 +225,11 @@ async def test_fifty_events_with_one_email_through_four_workers_make_one_contact
         for i in range(50)
     ]
 
-    async def worker(share):
+    async def one_worker(share):
         async with worker_process(settings) as context:
             return [await process_event(job_ctx(context), str(e)) for e in share]
 
-    results = await asyncio.gather(*(worker(events[i::4]) for i in range(4)))
+    results = await asyncio.gather(*(one_worker(events[i::4]) for i in range(4)))
     flat = [r for share in results for r in share]
     assert flat.count("created") == 1
     assert set(flat) <= {"created", "updated", "unchanged"}
