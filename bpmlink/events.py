@@ -1,14 +1,18 @@
-"""Storing inbound events and handing them to the worker pool — one place for both.
+"""The event store: the only writer of event + operation rows, and the hand-off to the worker pool.
 
-Every source (webhook, poll, backfill, import) stores an event together with its
-operation (status `queued`, or `held` when the bundle is stopped) in one transaction,
-commits, and only then enqueues `event.process` with a deterministic job id, so a
-resend of the same id while it waits or runs is a no-op. The sweeper re-enqueues events
-whose enqueue never happened (Redis down at the time, or a gateway killed after its 202).
+Every source stores an event together with its operation (status `queued`, or `held` while the
+bundle does not run: `is_held`, the one rule, also spelled in SQL by `held_sql`) in one
+transaction, commits, and only then enqueues `event.process` with a deterministic job id, so a
+resend of the same id while it waits or runs is a no-op. The sweeper re-enqueues events whose
+enqueue never happened (Redis down at the time, or a gateway killed after its 202).
 
-Both steps are single round trips because they sit on the webhook's hot path: the event
-and its operation go in with one statement (a data-modifying CTE), and any number of jobs
-go to Redis with one script call.
+Entry points, each one statement for any number of events (the webhook's and the poll's hot paths):
+- `event_row` + `store_events_now`: over asyncpg, autocommitted on a pool (the gateway's group
+  commit) or in the transaction of a session's connection (`store_events`: imports, in bulk);
+- `polled_statement` + `page_args`: a poll's or backfill's page with the source requests that
+  fetched it, in one statement with the cursor's move (`bpmlink_worker.polling.statements`).
+A request that becomes several items (source apps) is several rows of one call.
+Jobs go to Redis with one script call (`enqueue_events`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import BundleStatus, EventState, OperationStatus
 from bpmlink.redis import Job, enqueue_jobs
 from bpmlink.search_terms import search_terms
@@ -57,10 +62,25 @@ class EventBundle(Protocol):
     def config_version(self) -> int: ...
 
 
+# The bundle statuses whose events are processed; under any other an event is stored `held`, for the
+# user to process or discard when the bundle starts again (stopping a bundle never drops a lead).
+_PROCESSING = (BundleStatus.running, BundleStatus.waiting)
+
+
+def is_held(bundle_status: str) -> bool:
+    return bundle_status not in _PROCESSING
+
+
+def held_sql(status: str) -> str:
+    """`is_held` in SQL, for a statement that reads the bundle's status itself (`status`: its column)."""
+    spelled = ", ".join(f"'{s}'" for s in _PROCESSING)
+    return f"{status} NOT IN ({spelled})"
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     id: uuid.UUID
-    created: bool  # False when the idempotency key / source item key was seen before
+    created: bool  # False for a resend: its idempotency key was seen before
     held: bool
 
 
@@ -86,14 +106,9 @@ _STORE = text(
     SELECT id FROM inserted
     """
 )
-# A new statement (new snapshot) so a conflicting row committed meanwhile is seen.
+# A new statement (new snapshot) so a conflicting row committed meanwhile is seen: the event a resend repeats.
 _EXISTING = text(
-    """
-    SELECT id FROM events
-    WHERE bundle_id = CAST(:bundle_id AS uuid)
-      AND ((CAST(:idempotency_key AS varchar) IS NOT NULL AND idempotency_key = :idempotency_key)
-           OR (CAST(:idempotency_key AS varchar) IS NULL AND source_item_key = :source_item_key))
-    """
+    "SELECT id FROM events WHERE bundle_id = CAST(:bundle_id AS uuid) AND idempotency_key = :idempotency_key"
 )
 
 
@@ -122,65 +137,6 @@ def new_id() -> uuid.UUID:
             _ids.extend(uuid.UUID(bytes=random[i : i + 16], version=4) for i in range(0, len(random), 16))
 
 
-def _store_params(
-    bundle: EventBundle,
-    *,
-    origin: str,
-    item: dict[str, Any],
-    request: dict[str, Any] | None,
-    body: bytes | None,
-    idempotency_key: str | None,
-    source_item_key: str | None,
-) -> tuple[dict[str, Any], bool]:
-    held = bundle.status not in (BundleStatus.running, BundleStatus.waiting)
-    params = {
-        "id": new_id(),
-        "operation_id": new_id(),
-        "workspace_id": bundle.workspace_id,
-        "bundle_id": bundle.id,
-        "origin": origin,
-        "state": str(EventState.held if held else EventState.pending),
-        "operation_status": str(OperationStatus.held if held else OperationStatus.queued),
-        "config_version": bundle.config_version,
-        "idempotency_key": idempotency_key,
-        "source_item_key": source_item_key,
-        "request": None if request is None else json.dumps(request),
-        "body": body,
-        "item": json.dumps(item),
-        "search_terms": search_terms(item),
-    }
-    return params, held
-
-
-async def store_event(
-    session: AsyncSession,
-    bundle: EventBundle,
-    *,
-    origin: str,
-    item: dict[str, Any],
-    request: dict[str, Any] | None = None,
-    body: bytes | None = None,
-    idempotency_key: str | None = None,
-    source_item_key: str | None = None,
-) -> StoredEvent:
-    """Insert the event and its operation in the session's transaction (the caller commits, then enqueues)."""
-    params, held = _store_params(
-        bundle,
-        origin=origin,
-        item=item,
-        request=request,
-        body=body,
-        idempotency_key=idempotency_key,
-        source_item_key=source_item_key,
-    )
-    inserted = await session.scalar(_STORE, params)
-    if inserted is not None:
-        return StoredEvent(inserted, created=True, held=held)
-    existing = await session.scalar(_EXISTING, params)
-    assert existing is not None, "conflict without a matching event"
-    return StoredEvent(existing, created=False, held=held)
-
-
 @dataclass(frozen=True)
 class EventRow:
     """One event and its operation, ready to be stored with others in one statement (`store_events_now`)."""
@@ -197,32 +153,44 @@ def event_row(
     request: dict[str, Any] | None = None,
     body: bytes | None = None,
     idempotency_key: str | None = None,
+    source_item_key: str | None = None,
 ) -> EventRow:
-    params, held = _store_params(
-        bundle,
-        origin=origin,
-        item=item,
-        request=request,
-        body=body,
-        idempotency_key=idempotency_key,
-        source_item_key=None,
-    )
+    held = is_held(bundle.status)
+    params = {
+        "id": new_id(),
+        "operation_id": new_id(),
+        "workspace_id": bundle.workspace_id,
+        "bundle_id": bundle.id,
+        "origin": origin,
+        "state": str(EventState.held if held else EventState.pending),
+        "operation_status": str(OperationStatus.held if held else OperationStatus.queued),
+        "config_version": bundle.config_version,
+        "idempotency_key": idempotency_key,
+        "source_item_key": source_item_key,
+        "request": None if request is None else json.dumps(request),
+        "body": body,
+        "item": json.dumps(item),
+        "search_terms": search_terms(item),
+    }
     return EventRow(params, held)
 
 
 # Many events and their operations in one statement, hence one transaction and one commit (the gateway's
-# group commit). An operation is inserted only for an event that was (ON CONFLICT: a resend inserts neither,
-# also when its first delivery is in the same statement). Search terms travel as one JSON array per row:
-# unnest cannot take an array of arrays of different lengths.
+# group commit; an import's batch). An operation is inserted only for an event that was (ON CONFLICT: a
+# resend inserts neither, also when its first delivery is in the same statement). Search terms travel as
+# one JSON array per row: unnest cannot take an array of arrays of different lengths.
 _STORE_MANY = """
 WITH rows AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-                         $8::integer[], $9::text[], $10::text[], $11::bytea[], $12::text[], $13::text[])
+                         $8::integer[], $9::text[], $10::text[], $11::bytea[], $12::text[], $13::text[],
+                         $14::text[])
         AS r(id, operation_id, workspace_id, bundle_id, origin, state, operation_status, config_version,
-             idempotency_key, request, body, item, search_terms)
+             idempotency_key, request, body, item, source_item_key, search_terms)
 ), inserted AS (
-    INSERT INTO events (id, workspace_id, bundle_id, origin, state, idempotency_key, request, body, item)
-    SELECT id, workspace_id, bundle_id, origin, state, idempotency_key, request::jsonb, body, item::jsonb
+    INSERT INTO events (id, workspace_id, bundle_id, origin, state, idempotency_key, source_item_key, request,
+                        body, item)
+    SELECT id, workspace_id, bundle_id, origin, state, idempotency_key, source_item_key, request::jsonb, body,
+           item::jsonb
     FROM rows
     ON CONFLICT DO NOTHING
     RETURNING id
@@ -254,18 +222,20 @@ _COLUMNS = (
     "request",
     "body",
     "item",
+    "source_item_key",
 )
 
 
 async def store_events_now(
     db: asyncpg.Pool | asyncpg.Connection, rows: Sequence[EventRow], *, timeout: float | None = None
 ) -> list[StoredEvent | None]:
-    """Store many events with their operations in one autocommitted statement; results in the order of `rows`.
+    """Store many events with their operations in one statement; results in the order of `rows`.
 
-    Committed when it returns. None for a row that conflicted with an event no longer there (deleted between
-    the two statements): not stored, the caller may try it again. Rows go in ordered by (bundle, idempotency
-    key), so two such statements running at once take the unique index's entries in the same order (no
-    deadlock between resends)."""
+    On a pool (or a connection outside a transaction) committed when it returns; on a connection in a
+    transaction (`store_events`), with it. None for a row that conflicted with an event no longer there
+    (deleted between the two statements), or with one of the same source item key: not stored. Rows go in
+    ordered by (bundle, idempotency key), so two such statements running at once take the unique index's
+    entries in the same order (no deadlock between resends)."""
     if len(rows) == 1:  # the one-row statement costs PostgreSQL less than unnest of one-element arrays
         return [await _store_one(db, rows[0], timeout)]
     order = sorted(
@@ -305,6 +275,96 @@ async def _store_one(db: asyncpg.Pool | asyncpg.Connection, row: EventRow, timeo
     sql, names = _EXISTING_RAW
     existing = await db.fetchval(sql, *(params.get(n) for n in names), timeout=timeout)
     return None if existing is None else StoredEvent(existing, created=False, held=row.held)
+
+
+async def store_events(session: AsyncSession, rows: Sequence[EventRow]) -> list[StoredEvent | None]:
+    """`store_events_now` in the session's transaction (the caller commits, then enqueues the new events)."""
+    connection = await (await session.connection()).get_raw_connection()
+    return await store_events_now(connection.driver_connection, rows)
+
+
+def polled_statement(state: str) -> str:
+    """A page of polled items as events with their operations, and the page's fetch requests as each new
+    operation's attempt-0 steps, only if `state` (a CTE of one row: the bundle's status, workspace_id and
+    config_version) has a row — it may move the poll's cursor in the same statement. $1 is the bundle id,
+    $2…$18 `page_args`. An item seen before conflicts on the unique (bundle_id, source_item_key) and
+    inserts nothing. One statement: all of it or none. Returns `bundle_status` and the `created` event ids."""
+    held = held_sql("s.status")
+    return f"""
+    WITH state AS ({state}),
+    input AS (
+        SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+            WITH ORDINALITY AS i(id, operation_id, key, item, terms, n)
+    ),
+    inserted AS (
+        INSERT INTO events (id, workspace_id, bundle_id, origin, state, source_item_key, item)
+        SELECT i.id, s.workspace_id, $1, $7,
+               CASE WHEN {held} THEN '{EventState.held}' ELSE '{EventState.pending}' END, i.key, i.item::jsonb
+        FROM input i CROSS JOIN state s
+        ORDER BY i.n
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ),
+    ops AS (
+        INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
+                                source_data, search_terms)
+        SELECT i.operation_id, s.workspace_id, $1, i.id, s.config_version,
+               CASE WHEN {held} THEN '{OperationStatus.held}' ELSE '{OperationStatus.queued}' END, 0, i.item::jsonb,
+               ARRAY(SELECT jsonb_array_elements_text(i.terms::jsonb))
+        FROM inserted JOIN input i ON i.id = inserted.id CROSS JOIN state s
+        RETURNING id, event_id
+    ),
+    steps AS (
+        INSERT INTO steps (operation_id, attempt, position, system, method, url, request_headers, request_body,
+                           status, response_body, duration_ms, error, started_at)
+        SELECT ops.id, 0, st.position, st.system, st.method, st.url, st.headers::jsonb, st.request_body,
+               st.status, st.response_body, st.duration_ms, st.error, st.started_at
+        FROM ops CROSS JOIN unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                                   $14::int[], $15::text[], $16::int[], $17::text[], $18::timestamptz[])
+            AS st(position, system, method, url, headers, request_body, status, response_body, duration_ms,
+                  error, started_at)
+    )
+    SELECT (SELECT status FROM state) AS bundle_status, array(SELECT event_id FROM ops) AS created"""  # noqa: S608 - a fixed CTE
+
+
+def page_args(items: Sequence[tuple[str, dict[str, Any]]], recorder: StepRecorder, origin: str) -> list[Any]:
+    """$2…$18 of `polled_statement`: the page's (key, item) pairs (the first of each key) and the requests
+    that fetched them, as arrays."""
+    ids: list[uuid.UUID] = []
+    op_ids: list[uuid.UUID] = []
+    keys: list[str] = []
+    values: list[str] = []
+    terms: list[str] = []
+    seen: set[str] = set()
+    for key, item in items:
+        if key in seen:
+            continue  # the same item twice in one page: the first is stored, as one by one
+        seen.add(key)
+        ids.append(new_id())
+        op_ids.append(new_id())
+        keys.append(key)
+        values.append(json.dumps(item))
+        terms.append(json.dumps(search_terms(item)))
+    steps = recorder.steps
+    return [
+        ids,
+        op_ids,
+        keys,
+        values,
+        terms,
+        origin,
+        list(range(len(steps))),
+        [s.system[:32] for s in steps],
+        [s.method[:10] for s in steps],
+        [s.url for s in steps],
+        [None if s.request_headers is None else json.dumps(s.request_headers) for s in steps],
+        [s.request_body for s in steps],
+        [s.status for s in steps],
+        [s.response_body for s in steps],
+        [int(s.duration_ms) for s in steps],
+        [s.error for s in steps],
+        [s.started_at for s in steps],
+    ]
 
 
 async def enqueue_events(

@@ -6,15 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from bpmlink_worker import polling
-from bpmlink_worker.polling import PollDeps, run_poll
+from bpmlink_worker.polling import run_poll
 from bpmlink_worker.process import process_event
-from redis.asyncio import ConnectionPool
 
 from bpmlink.db.models import Role
-from bpmlink.redis import arq_queue
-from bpmlink.security import SecretBox
-from bpmlink.sources import FetchEnv
-from bpmlink.sources.http_polling import make_client
 from tests.fixtures.accounts import add_member, api_key_client, login, make_workspace
 from tests.fixtures.app import execute
 from tests.fixtures.pipeline import bundle_body, make_bundle, post_event
@@ -146,7 +141,7 @@ async def test_a_bundle_bpmlink_stops_into_error_is_recorded_as_the_system(
 
 
 async def test_a_polling_bundle_stopped_after_repeated_failures_is_recorded_as_the_system(
-    client, owner, connection_id, sandbox, sessionmaker, settings
+    client, owner, connection_id, sandbox, sessionmaker, worker
 ):
     source = await client.post(
         "/api/v1/connections",
@@ -165,15 +160,8 @@ async def test_a_polling_bundle_stopped_after_repeated_failures_is_recorded_as_t
     bid = (await client.post("/api/v1/bundles", json=body)).json()["id"]
     assert (await client.post(f"/api/v1/bundles/{bid}/start")).json()["status"] == "running"
 
-    queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
-    http = make_client(settings)
-    try:
-        deps = PollDeps(sessionmaker, queue, SecretBox(settings), FetchEnv(settings=settings, redis=queue), http)
-        for _ in range(polling.STOP_AFTER):
-            assert (await run_poll(deps, uuid.UUID(bid))).status == "failed"
-    finally:
-        await http.aclose()
-        await queue.aclose()
+    for _ in range(polling.STOP_AFTER):
+        assert (await run_poll(worker, uuid.UUID(bid))).status == "failed"
 
     latest = (await entries(client, entity_type="bundle"))[0]
     assert (latest["action"], latest["entity_id"], latest["via"], latest["actor"]) == ("stopped", bid, "system", None)

@@ -230,7 +230,7 @@ async def test_pipeline_metrics_after_a_small_run(
         json_source.add(2, start=701)
         queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
         try:
-            assert await schedule_polls({"sessionmaker": sessionmaker, "redis": queue, "settings": settings}) == 1
+            assert await schedule_polls(worker_ctx) == 1
             worker = build_worker(settings, burst=True, cron_jobs=[], poll_delay=0.05)
             try:
                 await worker.main()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from arq.connections import ArqRedis
 from sqlalchemy import func, select
 
 from bpmlink.db.models import Event, Operation
-from bpmlink.redis import create_arq_pool
 from tests.fixtures.pipeline import make_bundle
 
 IMPORT_SOURCE = {"app": "csv_import", "trigger": "file_upload"}
@@ -27,10 +25,10 @@ async def import_bundle_id(client: httpx.AsyncClient, connection_id: str) -> str
 
 
 @pytest.fixture
-async def queue(settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_arq_pool(settings)
-    yield pool
-    await pool.aclose()
+def queue(worker) -> ArqRedis:
+    """arq's pool, as the worker has it."""
+    queue: ArqRedis = worker.queue
+    return queue
 
 
 async def upload(

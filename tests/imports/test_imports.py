@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("_clean_tables")
 
 
 async def test_a_csv_of_10000_rows_ends_with_10000_operations_and_reports_progress(
-    client, sessionmaker, queue, import_bundle_id
+    client, sessionmaker, queue, import_bundle_id, worker
 ):
     response = await upload(client, import_bundle_id, "contacts.csv", csv_bytes(10_000))
     assert response.status_code == 202, response.text
@@ -42,7 +42,7 @@ async def test_a_csv_of_10000_rows_ends_with_10000_operations_and_reports_progre
 
     await queue.delete(f"arq:job:{accepted['job_id']}")
     import_id = uuid.UUID(accepted["id"])
-    outcome = await run_import(sessionmaker, queue, import_id, batch_size=1000, on_batch=between_batches)
+    outcome = await run_import(worker, import_id, batch_size=1000, on_batch=between_batches)
     assert outcome == "done"
     assert seen == [(n, n, "running") for n in range(1000, 10_001, 1000)]
 
@@ -65,7 +65,7 @@ async def test_a_csv_of_10000_rows_ends_with_10000_operations_and_reports_progre
 
 
 async def test_an_xlsx_file_is_imported_and_processed_rows_are_counted(
-    client, sessionmaker, queue, import_bundle_id, worker_ctx, sandbox
+    client, sessionmaker, queue, import_bundle_id, worker_ctx, sandbox, worker
 ):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -81,7 +81,7 @@ async def test_an_xlsx_file_is_imported_and_processed_rows_are_counted(
     import_id = response.json()["id"]
     assert response.json()["format"] == "xlsx"
 
-    assert await run_import(sessionmaker, queue, uuid.UUID(import_id)) == "done"
+    assert await run_import(worker, uuid.UUID(import_id)) == "done"
     items = items_by_row(await import_events(sessionmaker, import_bundle_id))
     assert items[1] == {
         "first_name": "Ольга",
@@ -94,7 +94,7 @@ async def test_an_xlsx_file_is_imported_and_processed_rows_are_counted(
     assert items[2]["score"] == 3.5 and items[2]["phone"] is None and set(items) == {1, 2}
 
     first = next(e for e in await import_events(sessionmaker, import_bundle_id) if e.source_item_key.endswith(":1"))
-    # Stored as store_event stores a webhook's: pending event, queued operation with its search terms.
+    # Stored as a webhook's event is: pending event, queued operation with its search terms.
     async with sessionmaker() as session:
         operation = await session.scalar(select(Operation).where(Operation.event_id == first.id))
     assert operation is not None and first.state == "pending" and operation.status == "queued"
@@ -119,12 +119,12 @@ BOM_TAB = "\ufeffИмя\tФамилия\tПочта\nИван\tПетров\tiva
     ids=["windows-1251-semicolon", "utf8-bom-tab"],
 )
 async def test_cyrillic_files_in_windows_1251_or_with_a_bom_and_other_delimiters(
-    client, sessionmaker, queue, import_bundle_id, data, name
+    client, sessionmaker, queue, import_bundle_id, data, name, worker
 ):
     response = await upload(client, import_bundle_id, name, data)
     assert response.status_code == 202, response.text
     assert response.json()["columns"] == ["Имя", "Фамилия", "Почта"]
-    assert await run_import(sessionmaker, queue, uuid.UUID(response.json()["id"])) == "done"
+    assert await run_import(worker, uuid.UUID(response.json()["id"])) == "done"
     items = items_by_row(await import_events(sessionmaker, import_bundle_id))
     assert items == {
         1: {"Имя": "Иван", "Фамилия": "Петров", "Почта": "ivan@cp1251.example"},
@@ -132,7 +132,7 @@ async def test_cyrillic_files_in_windows_1251_or_with_a_bom_and_other_delimiters
     }
 
 
-async def test_a_rerun_after_a_crash_stores_every_row_once(client, sessionmaker, queue, import_bundle_id):
+async def test_a_rerun_after_a_crash_stores_every_row_once(client, sessionmaker, queue, import_bundle_id, worker):
     response = await upload(client, import_bundle_id, "rows.csv", csv_bytes(250))
     import_id = uuid.UUID(response.json()["id"])
 
@@ -144,14 +144,14 @@ async def test_a_rerun_after_a_crash_stores_every_row_once(client, sessionmaker,
             raise Crash
 
     with pytest.raises(Crash):
-        await run_import(sessionmaker, queue, import_id, batch_size=100, on_batch=crash_after_the_second_batch)
+        await run_import(worker, import_id, batch_size=100, on_batch=crash_after_the_second_batch)
     progress = (await client.get(f"/api/v1/imports/{import_id}")).json()
     assert (progress["status"], progress["found"], progress["stored"]) == ("running", 200, 200)
 
-    assert await run_import(sessionmaker, queue, import_id, batch_size=100) == "done"  # arq's retry
+    assert await run_import(worker, import_id, batch_size=100) == "done"  # arq's retry
     events = await import_events(sessionmaker, import_bundle_id)
     assert len(events) == 250 and len({e.source_item_key for e in events}) == 250
-    assert await run_import(sessionmaker, queue, import_id) == "done"  # a finished import is not run again
+    assert await run_import(worker, import_id) == "done"  # a finished import is not run again
 
     # Even with its progress lost, a rerun finds every row already stored.
     async with sessionmaker() as session:
@@ -159,17 +159,17 @@ async def test_a_rerun_after_a_crash_stores_every_row_once(client, sessionmaker,
         assert row is not None
         row.status, row.rows_found, row.rows_stored = "running", 0, 0
         await session.commit()
-    assert await run_import(sessionmaker, queue, import_id, batch_size=100) == "done"
+    assert await run_import(worker, import_id, batch_size=100) == "done"
     assert len(await import_events(sessionmaker, import_bundle_id)) == 250
     assert await operation_count(sessionmaker, import_bundle_id) == 250
     final = (await client.get(f"/api/v1/imports/{import_id}")).json()
     assert (final["found"], final["stored"]) == (250, 0)
 
 
-async def test_a_stopped_bundle_holds_the_imported_rows(client, sessionmaker, queue, import_bundle_id):
+async def test_a_stopped_bundle_holds_the_imported_rows(client, sessionmaker, queue, import_bundle_id, worker):
     assert (await client.post(f"/api/v1/bundles/{import_bundle_id}/stop")).status_code == 200
     response = await upload(client, import_bundle_id, "rows.csv", csv_bytes(3))
-    assert await run_import(sessionmaker, queue, uuid.UUID(response.json()["id"])) == "done"
+    assert await run_import(worker, uuid.UUID(response.json()["id"])) == "done"
     assert await operation_count(sessionmaker, import_bundle_id, "held") == 3
 
 

@@ -4,7 +4,6 @@ from bpmlink_worker.incidents import check_failures
 from bpmlink_worker.main import build_worker
 from bpmlink_worker.process import process_event
 
-from bpmlink.redis import create_arq_pool
 from tests.fixtures.pipeline import make_bundle, post_event
 
 
@@ -68,12 +67,12 @@ async def test_only_the_owner_configures_notifications_and_bad_values_are_named(
     assert current["notifications"]["emails"] == []
 
 
-async def test_delivery_jobs_are_queued_under_one_id(settings):
-    pool = await create_arq_pool(settings)
-    from bpmlink_worker.incidents import enqueue_delivery
+async def test_delivery_jobs_are_queued_under_one_id(worker):
+    from bpmlink_worker.incidents import request_delivery
 
-    await enqueue_delivery(pool, 12345)
-    await enqueue_delivery(pool, 12345)
-    jobs = [j for j in await pool.queued_jobs() if j.function == "incident.deliver"]
-    await pool.aclose()
+    async with worker.transaction() as tx:
+        request_delivery(tx, 12345)
+        request_delivery(tx, 12345)
+        assert await worker.queue.queued_jobs() == []  # sent after the commit
+    jobs = [j for j in await worker.queue.queued_jobs() if j.function == "incident.deliver"]
     assert len(jobs) == 1

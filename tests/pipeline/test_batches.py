@@ -6,6 +6,7 @@ import uuid
 import pytest
 from arq import Retry
 from bpmlink_worker.batcher import Batcher
+from bpmlink_worker.jobs import CONTEXT_KEY
 from bpmlink_worker.process import process_event
 
 from bpmlink.mapping.dedup import DedupPolicy, match_key
@@ -100,7 +101,7 @@ async def test_a_key_locked_elsewhere_waits_for_the_lock(
     other = await post_event(sessionmaker, bundle["id"], person(8))
     key = match_key(DedupPolicy(mode="update_if_found", match_fields=["Email"]), {"Email": "lea.7@batch.example"})
     assert key is not None
-    lock = worker_ctx["redis"].lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_TTL)
+    lock = worker_ctx[CONTEXT_KEY].redis.lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_TTL)
     assert await lock.acquire()
     waiting, free = (asyncio.ensure_future(process_event(worker_ctx, str(e))) for e in (event, other))
     assert await asyncio.wait_for(free, 30) == "created"  # its batch did not wait for the held key
@@ -217,11 +218,11 @@ async def test_key_locks_are_renewed_while_held_and_released_after(
     try:
         jobs = asyncio.ensure_future(run_together(worker_ctx, events))
         await asyncio.sleep(1.6)  # past the lock's 1 s life, while the searches are still in flight
-        assert await worker_ctx["redis"].exists(*names) == 2
+        assert await worker_ctx[CONTEXT_KEY].redis.exists(*names) == 2
         assert await asyncio.wait_for(jobs, 30) == ["created", "created"]
     finally:
         sandbox.clear_faults()
-    assert await worker_ctx["redis"].exists(*names) == 0
+    assert await worker_ctx[CONTEXT_KEY].redis.exists(*names) == 0
 
 
 async def test_an_odata3_connection_pushes_a_batch_one_request_per_event(

@@ -1,17 +1,17 @@
 import asyncio
 import uuid
+from contextlib import AsyncExitStack
 
 import pytest
 from arq import Retry
 from bpmlink_api.history import service as history_service
 from bpmlink_worker.main import build_worker
-from bpmlink_worker.process import MAX_TRIES, event_batcher, process_event
+from bpmlink_worker.process import MAX_TRIES, process_event
 
-from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import OperationStatus
 from bpmlink.pipeline.push import record_id_for
 from bpmlink.redis import create_arq_pool
-from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
+from tests.fixtures.pipeline import job_ctx, make_bundle, operation_of, post_event, sandbox_rows, worker_process
 
 ANNA = {"first_name": "Анна", "last_name": "O'Brien", "email": "Anna@Example.com", "phone": "+7 912 345-67-89"}
 
@@ -120,16 +120,11 @@ async def test_concurrent_events_with_one_match_key_make_one_record(
     bundle = await make_bundle(client, connection_id)
     events = [await post_event(sessionmaker, bundle["id"], dict(ANNA, last_name=f"N{i}")) for i in range(4)]
     sandbox.set_faults(latency_ms=150)  # widen the window between search and create
-    # Each "worker" has its own clients, as separate processes would; only Redis and PostgreSQL are shared.
-    contexts = [
-        dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"])) for _ in events
-    ]
-    for ctx in contexts:
-        ctx["event_batcher"] = event_batcher(ctx)
-    results = await asyncio.gather(*(process_event(ctx, str(e)) for ctx, e in zip(contexts, events, strict=True)))
+    # Each "worker" has its own context, as separate processes would; only Redis and PostgreSQL are shared.
+    async with AsyncExitStack() as stack:
+        contexts = [job_ctx(await stack.enter_async_context(worker_process(settings))) for _ in events]
+        results = await asyncio.gather(*(process_event(ctx, str(e)) for ctx, e in zip(contexts, events, strict=True)))
     sandbox.clear_faults()
-    for ctx in contexts:
-        await ctx["bpm_clients"].aclose()
     assert sorted(results).count("created") == 1
     assert len(sandbox_rows(sandbox, "Contact", "Email eq 'anna@example.com'")) == 1
 
@@ -229,16 +224,12 @@ async def test_fifty_events_with_one_email_through_four_workers_make_one_contact
         await post_event(sessionmaker, bundle["id"], dict(ANNA, last_name=f"N{i}", email="Same@Example.com"))
         for i in range(50)
     ]
-    contexts = [
-        dict(worker_ctx, bpm_clients=BpmClientPool(settings=settings, redis=worker_ctx["redis"])) for _ in range(4)
-    ]
 
-    async def worker(ctx, share):
-        return [await process_event(ctx, str(e)) for e in share]
+    async def one_worker(share):
+        async with worker_process(settings) as context:
+            return [await process_event(job_ctx(context), str(e)) for e in share]
 
-    results = await asyncio.gather(*(worker(ctx, events[i::4]) for i, ctx in enumerate(contexts)))
-    for ctx in contexts:
-        await ctx["bpm_clients"].aclose()
+    results = await asyncio.gather(*(one_worker(events[i::4]) for i in range(4)))
     flat = [r for share in results for r in share]
     assert flat.count("created") == 1
     assert set(flat) <= {"created", "updated", "unchanged"}

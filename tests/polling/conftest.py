@@ -5,26 +5,21 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from bpmlink_worker.polling import PollDeps
+from bpmlink_worker.context import WorkerContext
+from bpmlink_worker.polling import Claim, claim_due
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.asyncio import ConnectionPool
 from sqlalchemy import select
 
-from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.models import Bundle, Event, PollState
 from bpmlink.embedded import free_port
-from bpmlink.redis import arq_queue
-from bpmlink.security import SecretBox
-from bpmlink.sources import FetchEnv
-from bpmlink.sources.http_polling import make_client
 from tests.fixtures.pipeline import bundle_body
 
 API_KEY = "source-api-key-0123456789"
@@ -164,15 +159,15 @@ async def http_bundle_id(client: httpx.AsyncClient, connection_id: str, http_con
 
 
 @pytest.fixture
-async def deps(settings, sessionmaker) -> AsyncIterator[PollDeps]:
-    queue = arq_queue(ConnectionPool.from_url(settings.redis_url))
-    http = make_client(settings)
-    clients = BpmClientPool(settings=settings, redis=queue)
-    env = FetchEnv(settings=settings, redis=queue, bpm_clients=clients)
-    yield PollDeps(sessionmaker, queue, SecretBox(settings), env, http)
-    await clients.aclose()
-    await http.aclose()
-    await queue.aclose()
+def deps(worker: WorkerContext) -> WorkerContext:
+    """What a poll runs with: the worker's context."""
+    return worker
+
+
+async def claim(sessionmaker, **kwargs: Any) -> list[Claim]:
+    """One scheduler's claim, committed as the cron's transaction commits it."""
+    async with sessionmaker.begin() as session:
+        return await claim_due(session, **kwargs)
 
 
 async def events_of(sessionmaker, bundle_id: str) -> list[Event]:

@@ -11,18 +11,19 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from bpmlink_worker import polling
+from bpmlink_worker.polling import run as poll_module
 from bpmlink_worker.polling import run_poll
+from bpmlink_worker.polling import source as poll_source
 from bpmlink_worker.sweeper import sweep_unqueued
 from redis.asyncio import ConnectionPool
 from sqlalchemy import func, select
 
-from bpmlink.db.models import Operation, Step
-from bpmlink.db.session import create_engine, create_sessionmaker, driver_url
+from bpmlink.db.models import Operation, PollState, Step
 from bpmlink.embedded import free_port
 from bpmlink.redis import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
-from tests.fixtures.pipeline import bundle_body
-from tests.polling.conftest import API_KEY, HTTP_TRIGGER, events_of, make_polling_bundle, poll_state
+from tests.fixtures.pipeline import bundle_body, job_ctx, worker_process
+from tests.polling.conftest import API_KEY, HTTP_TRIGGER, claim, events_of, make_polling_bundle, poll_state
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
 
@@ -78,7 +79,7 @@ async def test_an_item_seen_twice_is_stored_once(deps, sessionmaker, json_source
     # The source answers everything again (it ignores the cursor) and the cursor is forgotten.
     json_source.ignore_cursor = True
     async with sessionmaker() as session:
-        state = await session.get(polling.PollState, uuid.UUID(http_bundle_id))
+        state = await session.get(PollState, uuid.UUID(http_bundle_id))
         state.cursor = None
         await session.commit()
     again = await run_poll(deps, uuid.UUID(http_bundle_id))
@@ -98,14 +99,14 @@ async def test_a_crash_inside_the_transaction_loses_and_doubles_nothing(
     deps, sessionmaker, json_source, http_bundle_id, monkeypatch
 ):
     json_source.add(6)
-    real_args = polling._page_args
+    real_args = poll_module.page_args
 
     def fourth_item_breaks(*args, **kwargs):
         values = real_args(*args, **kwargs)
         values[3][3] = "{not json"  # the items' JSON: the statement fails at the 4th row, after three inserts
         return values
 
-    monkeypatch.setattr(polling, "_page_args", fourth_item_breaks)
+    monkeypatch.setattr(poll_module, "page_args", fourth_item_breaks)
     with pytest.raises(asyncpg.PostgresError):
         await run_poll(deps, uuid.UUID(http_bundle_id))
     # Neither the first three events nor the cursor were committed.
@@ -113,7 +114,7 @@ async def test_a_crash_inside_the_transaction_loses_and_doubles_nothing(
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Operation)) == 0
     assert (await poll_state(sessionmaker, http_bundle_id)).cursor is None
-    monkeypatch.setattr(polling, "_page_args", real_args)
+    monkeypatch.setattr(poll_module, "page_args", real_args)
     result = await run_poll(deps, uuid.UUID(http_bundle_id))
     assert result.stored == 6
     assert len(await events_of(sessionmaker, http_bundle_id)) == 6
@@ -124,18 +125,16 @@ async def test_a_failed_enqueue_after_commit_leaves_events_for_the_sweeper(
 ):
     json_source.add(4)
 
-    real_queue = deps.queue
     # Nothing listens on this port: every Redis command fails to connect.
-    deps.queue = arq_queue(ConnectionPool.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=1))
-    result = await run_poll(deps, uuid.UUID(http_bundle_id))
+    dead = arq_queue(ConnectionPool.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=1))
+    result = await run_poll(dataclasses.replace(deps, queue=dead), uuid.UUID(http_bundle_id))
     assert result.stored == 4
     state = await poll_state(sessionmaker, http_bundle_id)
     assert state.cursor == {"value": "2026-11-27T10:00:04Z", "id": 4}  # committed with the events
     events = await events_of(sessionmaker, http_bundle_id)
     assert {e.state for e in events} == {"pending"}
-    deps.queue = real_queue
     assert (await run_poll(deps, uuid.UUID(http_bundle_id))).stored == 0  # nothing doubled
-    assert await sweep_unqueued(sessionmaker, real_queue, older_than=timedelta(0)) == 4
+    assert await sweep_unqueued(sessionmaker, deps.queue, older_than=timedelta(0)) == 4
 
 
 async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_bundle(
@@ -179,7 +178,7 @@ async def test_source_errors_are_recorded_and_repeated_permanent_ones_stop_the_b
 async def test_a_stopped_bundle_is_not_polled(deps, sessionmaker, client, json_source, http_bundle_id, monkeypatch):
     json_source.add(6)
     assert (await client.post(f"/api/v1/bundles/{http_bundle_id}/stop")).status_code == 200
-    assert await polling.claim_due(sessionmaker) == []
+    assert await claim(sessionmaker) == []
     result = await run_poll(deps, uuid.UUID(http_bundle_id))  # a job queued before the stop
     assert result.status == "not_running"
     assert json_source.requests == [] and await events_of(sessionmaker, http_bundle_id) == []
@@ -227,14 +226,7 @@ async def test_one_job_polls_several_bundles_together_and_one_failure_does_not_s
     second = await make_polling_bundle(client, connection_id, source)
     stopped = await make_polling_bundle(client, connection_id, source, start=False)
     json_source.add(3)
-    ctx = {
-        "settings": deps.env.settings,
-        "redis": deps.queue,
-        "sessionmaker": deps.sessionmaker,
-        "secret_box": deps.box,
-        "source_http": deps.http,
-        "score": time.time() * 1000,
-    }
+    ctx = {**job_ctx(deps), "score": time.time() * 1000}
     assert await polling.poll_run(ctx, http_bundle_id, second, stopped) == "2 caught_up, 1 not_running"
     for bundle_id in (http_bundle_id, second):
         assert len(await events_of(sessionmaker, bundle_id)) == 3
@@ -243,14 +235,14 @@ async def test_one_job_polls_several_bundles_together_and_one_failure_does_not_s
 
     # A poll that raises fails the job (arq runs it again), after the others have finished.
     json_source.add(2, start=4)
-    real_run = polling.run_poll
+    real_run = poll_module.run_poll
 
     async def crash_one(deps, bundle_id, **kwargs):
         if str(bundle_id) == second:
             raise RuntimeError("worker bug")
         return await real_run(deps, bundle_id, **kwargs)
 
-    monkeypatch.setattr(polling, "run_poll", crash_one)
+    monkeypatch.setattr(poll_module, "run_poll", crash_one)
     with pytest.raises(RuntimeError, match="worker bug"):
         await polling.poll_run(ctx, second, http_bundle_id)
     assert len(await events_of(sessionmaker, http_bundle_id)) == 5
@@ -277,36 +269,16 @@ async def test_a_changed_trigger_configuration_is_used_by_the_next_poll(
 
     # Read with a job's other polls while the cache held the version, then the cache was emptied:
     # the poll reads its configuration again rather than run without one.
-    loaded = await polling._load(await polling._db(deps), [bundle_id])
+    loaded = await poll_module.load(deps.db, [bundle_id])
     assert loaded[bundle_id]["source"] is None  # the cached version is the current one: not sent
-    polling._TRIGGERS.clear()
+    poll_source.TRIGGERS.clear()
     assert (await run_poll(deps, bundle_id, loaded=loaded)).status == "caught_up"
     assert set(json_source.requests[-1]["params"]) == {"after", "limit"}
 
 
-async def test_polls_run_on_the_pool_they_are_given_and_a_shared_pool_ends_with_its_engine(
-    deps, settings, json_source, http_bundle_id
-):
+async def test_polls_run_on_the_worker_contexts_pool_which_closes_with_it(settings, json_source, http_bundle_id):
     json_source.add(2)
-    given = await asyncpg.create_pool(driver_url(settings), min_size=1, max_size=2)
-    try:
-        with_pool = dataclasses.replace(deps, db=given)
-        assert await polling._db(with_pool) is given
-        assert (await run_poll(with_pool, uuid.UUID(http_bundle_id))).stored == 2
-    finally:
-        await given.close()
-
-    # Without one, the sessionmaker's database gets a pool shared by the process, closed on dispose.
-    engine = create_engine(settings, pool_size=1)
-    try:
-        own = dataclasses.replace(deps, sessionmaker=create_sessionmaker(engine))
-        shared = await polling._db(own)
-        assert await polling._db(own) is shared and not shared.is_closing()
-        assert (await run_poll(own, uuid.UUID(http_bundle_id))).status == "caught_up"
-    finally:
-        await engine.dispose()
-    assert shared.is_closing()
-    again = await polling._db(own)  # a new one if the engine is used again
-    assert again is not shared
-    await engine.dispose()
-    assert again.is_closing()
+    async with worker_process(settings) as context:
+        assert (await run_poll(context, uuid.UUID(http_bundle_id))).stored == 2
+        assert context.db.get_size() >= 1 and not context.db.is_closing()
+    assert context.db.is_closing()

@@ -124,4 +124,3 @@ class GroupCommitter:
                 future.set_exception(NotStored("conflict with an event that is gone"))
             else:
                 future.set_result(stored)
-

@@ -1,8 +1,8 @@
 """The gateway's queries: the token's bundle, sample capture, sample events.
 
-Events to process are inserted by bpmlink.events.store_event (the one place that stores and
-enqueues); only a captured sample, which has no operation and is never processed, is
-inserted here.
+Events to process are stored by `bpmlink.events` (`event_row` + `store_events_now`, through the
+group committer), the only writer of event + operation rows; only a captured sample, which has no
+operation and is never processed, is inserted here.
 """
 
 from __future__ import annotations

@@ -1,38 +1,32 @@
-"""Jobs that tell people about incidents: deliver one, and the hourly failure-threshold check."""
+"""Jobs that tell people about incidents: deliver one, and the failure-threshold check every 5 minutes."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from arq import cron
-from arq.connections import ArqRedis
+from typing import TYPE_CHECKING
 
 from bpmlink.notifications import DELIVER_INCIDENT, deliver, failure_incidents, incident_job_id
 
-log = logging.getLogger("bpmlink.worker.incidents")
+from .jobs import JobRun, cron_job, job
+
+if TYPE_CHECKING:
+    from .context import Transaction
 
 
-async def enqueue_delivery(pool: ArqRedis, incident_id: int) -> None:
-    await pool.enqueue_job(DELIVER_INCIDENT, incident_id, _job_id=incident_job_id(incident_id))
+def request_delivery(tx: Transaction, incident_id: int) -> None:
+    """Deliver the incident once `tx` has committed (one job per incident, whoever asks twice)."""
+    tx.enqueue(DELIVER_INCIDENT, incident_id, job_id=incident_job_id(incident_id))
 
 
-async def deliver_incident(ctx: dict[str, Any], incident_id: int) -> dict[str, str]:
+@job(DELIVER_INCIDENT, max_tries=5)
+async def deliver_incident(run: JobRun, incident_id: int) -> dict[str, str]:
     """arq job `incident.deliver`."""
-    async with ctx["sessionmaker"]() as session:
-        outcome = await deliver(session, ctx["settings"], incident_id)
-        await session.commit()
-    return outcome
+    return await deliver(run.tx.session, run.context.settings, incident_id)
 
 
-async def check_failures(ctx: dict[str, Any]) -> int:
-    """Cron: open one incident per bundle and hour whose failures pass the workspace threshold."""
-    async with ctx["sessionmaker"]() as session:
-        opened = await failure_incidents(session)
-        await session.commit()
+@cron_job("cron:check_failures", minute=set(range(0, 60, 5)), unique=True, run_at_startup=False)
+async def check_failures(run: JobRun) -> int:
+    """Open one incident per bundle and hour whose failures pass the workspace threshold."""
+    opened = await failure_incidents(run.tx.session)
     for incident_id in opened:
-        await enqueue_delivery(ctx["arq"], incident_id)
+        request_delivery(run.tx, incident_id)
     return len(opened)
-
-
-FAILURES_CRON = cron(check_failures, minute=set(range(0, 60, 5)), unique=True, run_at_startup=False)

@@ -12,78 +12,39 @@ from typing import Any
 
 import uvicorn
 import uvloop
-from arq import cron, func
 from arq.cron import CronJob
 from arq.worker import Function
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from bpmlink import metrics
-from bpmlink.bpmonline.pool import BpmClientPool
-from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.events import PROCESS_EVENT
+from bpmlink.db.session import create_engine
 from bpmlink.logging import configure_logging
-from bpmlink.notifications import DELIVER_INCIDENT
 from bpmlink.redis import SERIALIZERS, arq_settings, create_redis
-from bpmlink.security import SecretBox
 from bpmlink.settings import Settings, settings_or_exit
-from bpmlink.sources.http_polling import make_client
 from bpmlink.web import health_router
 
+# The job modules register their jobs with `jobs` when imported.
+from . import imports, incidents, polling, process, retention, sweeper  # noqa: F401
 from .arq_worker import Worker
-from .imports import IMPORT_FUNCTIONS
-from .incidents import FAILURES_CRON, deliver_incident
-from .polling import POLL_FUNCTIONS, SCHEDULE_CRON
-from .process import MAX_TRIES, event_batcher, process_event
-from .retention import prune_history
-from .sweeper import SWEEP_CRON
+from .context import close_context, open_context
+from .jobs import CONTEXT_KEY, CRON_JOBS, FUNCTIONS
 
 log = logging.getLogger("bpmlink.worker")
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx["settings"]
-    ctx["arq"] = ctx["redis"]  # arq's own pool, for jobs that enqueue jobs
-    ctx["engine"] = create_engine(settings, pool_size=min(settings.worker_concurrency, 20))
-    ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
-    ctx["redis"] = create_redis(settings)
-    ctx["secret_box"] = SecretBox(settings)
-    ctx["bpm_clients"] = BpmClientPool(settings=settings, redis=ctx["redis"])
-    # Made here, not on first use: arq gives every job a copy of ctx, so a client stored by a
-    # job was lost with it — each poll built (and leaked) a client and two TLS contexts,
-    # ~70% of the workers' CPU at 2,000 polling bundles.
-    ctx["source_http"] = make_client(settings)
-    ctx["event_batcher"] = event_batcher(ctx)  # event.process jobs running together share a batch
+    ctx[CONTEXT_KEY] = await open_context(ctx["settings"], ctx["redis"])  # ctx["redis"]: arq's own pool
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["event_batcher"].aclose()
-    await ctx["source_http"].aclose()
-    await ctx["bpm_clients"].aclose()
-    await ctx["redis"].aclose()
-    await ctx["engine"].dispose()
-
-
-async def history_retention(ctx: dict[str, Any]) -> int:
-    settings: Settings = ctx["settings"]
-    deleted = await prune_history(ctx["sessionmaker"], settings.history_retention_days)
-    if deleted:
-        log.info("retention sweep deleted %d rows", deleted)
-    return deleted
+    await close_context(ctx[CONTEXT_KEY])
 
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
-        # Wrapped at registration for the job metrics; process.py stays as it is.
-        "functions": [
-            func(metrics.instrument_job(process_event, PROCESS_EVENT), name=PROCESS_EVENT, max_tries=MAX_TRIES),
-            func(deliver_incident, name=DELIVER_INCIDENT, max_tries=5),
-        ],
-        "cron_jobs": [
-            cron(history_retention, minute={7, 37}, unique=True, run_at_startup=False),
-            SWEEP_CRON,
-            FAILURES_CRON,
-        ],
+        "functions": list(FUNCTIONS),  # event.process, incident.deliver, poll.run, poll.backfill, import.run
+        "cron_jobs": list(CRON_JOBS),  # event.sweep, poll.schedule, history retention, failure check
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_settings(settings),
@@ -98,9 +59,6 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "handle_signals": False,
         "job_completion_wait": 25,
     }
-    options["functions"] += POLL_FUNCTIONS  # poll.run, poll.backfill
-    options["cron_jobs"].append(SCHEDULE_CRON)  # poll.schedule
-    options["functions"] += IMPORT_FUNCTIONS  # import.run
     options.update(overrides)
     # arq marks a running job "in progress" for the longest timeout of *all* functions + 10 s, and no other
     # worker picks the job up until that mark expires. One hour-long timeout (poll.backfill's) left every

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from arq import Retry
 from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, tuple_, update
@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink import audit, metrics
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
-from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.connections import bpm_connection, get_connection
@@ -46,6 +45,7 @@ from bpmlink.db.models import (
     OperationStatus,
     Step,
 )
+from bpmlink.events import PROCESS_EVENT
 from bpmlink.logging import bind_log_context
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
@@ -57,8 +57,11 @@ from bpmlink.pipeline.push import PushItem, PushResult, push_alone, push_many
 from bpmlink.search_terms import search_terms
 from bpmlink.targets import target_fields
 
-from .batcher import Batcher
-from .incidents import enqueue_delivery
+from .incidents import request_delivery
+from .jobs import JobRun, job
+
+if TYPE_CHECKING:
+    from .context import WorkerContext
 
 log = logging.getLogger("bpmlink.worker.process")
 
@@ -261,15 +264,14 @@ async def _map(client: BpmClient, fields: dict[str, TargetField], claimed: Claim
     return mapped.values
 
 
-async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
+async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
     """Map, dedup and push the events of one bundle version; every run gets its end."""
     first = runs[0]
     config = first.config
     try:
         if first.target is None:
             raise _Failed("the bundle's bpm'online connection was deleted", stop_bundle=True)
-        pool: BpmClientPool = ctx["bpm_clients"]
-        client = await pool.get(bpm_connection(first.target, ctx["secret_box"]))
+        client = await context.bpm_clients.get(bpm_connection(first.target, context.secret_box))
         metadata = await client.metadata(recorder=first.recorder)
         entity = metadata.entities.get(config.target.entity)
         if entity is None:
@@ -290,7 +292,7 @@ async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
     bundle_id, entity_name, policy = first.bundle_id, config.target.entity, config.dedup
     handed_back = await push_many(
         client,
-        ctx["redis"],
+        context.redis,
         bundle_id=bundle_id,
         entity=entity_name,
         fields=fields,
@@ -305,7 +307,7 @@ async def _run_bundle(ctx: dict[str, Any], runs: list[Claimed]) -> None:
         if item.event_id in later:
 
             async def alone(item: PushItem = item) -> PushItem:
-                await push_alone(client, ctx["redis"], bundle_id, entity_name, fields, policy, item)
+                await push_alone(client, context.redis, bundle_id, entity_name, fields, policy, item)
                 return item
 
             claimed.push_alone = alone
@@ -357,11 +359,11 @@ _FINISH = (
 )
 
 
-async def _write(ctx: dict[str, Any], runs: list[Claimed]) -> None:
+async def _write(context: WorkerContext, runs: list[Claimed]) -> None:
     """Every run's operation, event and steps in one transaction (executemany where it can)."""
     now = datetime.now(UTC)
-    incidents: list[int] = []
-    async with ctx["sessionmaker"]() as session:
+    async with context.transaction() as tx:
+        session = tx.session
         await session.execute(
             _FINISH,
             [
@@ -387,57 +389,47 @@ async def _write(ctx: dict[str, Any], runs: list[Claimed]) -> None:
             if c.stop_reason:
                 incident_id = await _stop_bundle(session, c, c.stop_reason)
                 if incident_id is not None:
-                    incidents.append(incident_id)
-        await session.commit()
-    for incident_id in incidents:
-        await enqueue_delivery(ctx["arq"], incident_id)
+                    request_delivery(tx, incident_id)
 
 
-async def process_events(ctx: dict[str, Any], jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
+async def process_events(context: WorkerContext, jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
     """Run the jobs (event id, job try) of one batch; per job, in order, its run (None: nothing to do)."""
     tries = dict(jobs)  # the same event twice (a duplicate delivery) runs once
     metrics.EVENT_BATCH_SIZE.observe(len(jobs))
-    async with ctx["sessionmaker"]() as session:
-        runs = await _claim(session, tries)
-        await session.commit()
+    async with context.transaction() as tx:
+        runs = await _claim(tx.session, tries)
     # No database connection is held while bpm'online answers: at 200 ms a request and a hundred
     # jobs per worker, that would be a hundred idle connections.
     groups: dict[tuple[uuid.UUID, int], list[Claimed]] = defaultdict(list)
     for claimed in runs:
         groups[(claimed.bundle_id, claimed.config_version)].append(claimed)
-    await asyncio.gather(*(_run_bundle(ctx, group) for group in groups.values()))
+    await asyncio.gather(*(_run_bundle(context, group) for group in groups.values()))
     ended = [run for run in runs if run.push_alone is None]
     if ended:
-        await _write(ctx, ended)
+        await _write(context, ended)
     by_event = {c.event_id: c for c in runs}
     return [by_event.get(event_id) for event_id, _ in jobs]
 
 
-def event_batcher(ctx: dict[str, Any]) -> Batcher[tuple[uuid.UUID, int], Claimed | None]:
-    """The worker's batcher of `event.process` jobs (made at start-up, kept in ctx)."""
-
-    async def run(jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
-        return await process_events(ctx, jobs)
-
-    return Batcher(run, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING)
-
-
-async def _finish_alone(ctx: dict[str, Any], run: Claimed) -> None:
+async def _finish_alone(context: WorkerContext, run: Claimed) -> None:
     """The push push_many handed back (it may wait for a match-key lock), then this run's write."""
     assert run.push_alone is not None
     _end_push(run, await run.push_alone())
-    await _write(ctx, [run])
+    await _write(context, [run])
 
 
-async def process_event(ctx: dict[str, Any], event_id: str) -> str:
+# Counted in the job metrics (its answers are the operation statuses). No transaction of its own: a
+# batch's claim and its write are one transaction each, shared by the batch's jobs.
+@job(PROCESS_EVENT, max_tries=MAX_TRIES, transaction=False, counted=True)
+async def process_event(job_run: JobRun, event_id: str) -> str:
     """arq job `event.process`."""
-    batcher: Batcher[tuple[uuid.UUID, int], Claimed | None] = ctx["event_batcher"]
-    run = await batcher.submit((uuid.UUID(event_id), ctx.get("job_try", 1)))
+    context = job_run.context
+    run = await context.event_batcher.submit((uuid.UUID(event_id), job_run.job_try))
     if run is None:
         return "nothing to do"
     if run.push_alone is not None:
         if run.alone_task is None:
-            run.alone_task = asyncio.ensure_future(_finish_alone(ctx, run))
+            run.alone_task = asyncio.ensure_future(_finish_alone(context, run))
         await run.alone_task
     # Logged here, in the job's own log context (job and event ids).
     bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)

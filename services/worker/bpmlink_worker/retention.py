@@ -8,10 +8,15 @@ transaction. A last pass removes old finished events that never had an operation
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .jobs import JobRun, cron_job
+
+log = logging.getLogger("bpmlink.worker")
 
 _DELETE_OPERATIONS = text(
     """
@@ -50,19 +55,26 @@ async def prune_history(
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     deleted = 0
     for _ in range(max_batches):
-        async with sessionmaker() as session:
+        async with sessionmaker.begin() as session:
             event_ids = list(await session.scalars(_DELETE_OPERATIONS, {"cutoff": cutoff, "batch": batch}))
             events = await session.execute(_DELETE_THEIR_EVENTS, {"ids": event_ids})
-            await session.commit()
         deleted += len(event_ids) + int(getattr(events, "rowcount", 0) or 0)
         if len(event_ids) < batch:
             break
     for _ in range(max_batches):
-        async with sessionmaker() as session:
+        async with sessionmaker.begin() as session:
             orphans = await session.execute(_DELETE_ORPHAN_EVENTS, {"cutoff": cutoff, "batch": batch})
-            await session.commit()
         count = int(getattr(orphans, "rowcount", 0) or 0)
         deleted += count
         if count < batch:
             break
+    return deleted
+
+
+@cron_job("cron:history_retention", transaction=False, minute={7, 37}, unique=True, run_at_startup=False)
+async def history_retention(run: JobRun) -> int:
+    """The cron job, a bounded batch per transaction."""
+    deleted = await prune_history(run.context.sessionmaker, run.context.settings.history_retention_days)
+    if deleted:
+        log.info("retention sweep deleted %d rows", deleted)
     return deleted

@@ -13,9 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from arq import cron
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
@@ -24,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import Event, EventState, Operation, OperationStatus
 from bpmlink.events import enqueue_event, enqueue_events, process_job_id
+
+from .jobs import JobRun, cron_job
 
 log = logging.getLogger("bpmlink.worker")
 
@@ -63,14 +63,13 @@ async def sweep_unqueued(
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("sweeper stopped, Redis unreachable: %s", exc)
         if queued:
-            async with sessionmaker() as session:
+            async with sessionmaker.begin() as session:
                 await session.execute(
                     update(Event)
                     .where(Event.id.in_(queued), Event.state == EventState.pending)
                     .values(state=EventState.queued, enqueued_at=func.now())
                     .execution_options(synchronize_session=False)
                 )
-                await session.commit()
             swept += len(queued)
         if len(queued) < batch:
             break
@@ -125,10 +124,10 @@ async def requeue_lost(
     return requeued
 
 
-async def sweep_events(ctx: dict[str, Any]) -> int:
-    """The cron job: the worker's sessionmaker and arq's own pool (ctx["arq"])."""
-    queue: ArqRedis = ctx["arq"]
-    return await sweep_unqueued(ctx["sessionmaker"], queue) + await requeue_lost(ctx["sessionmaker"], queue)
-
-
-SWEEP_CRON = cron(sweep_events, name="event.sweep", second={20}, unique=True, run_at_startup=True, timeout=55)
+@cron_job("event.sweep", transaction=False, second={20}, unique=True, run_at_startup=True, timeout=55)
+async def sweep_events(run: JobRun) -> int:
+    """The cron job, each batch its own transaction."""
+    context = run.context
+    return await sweep_unqueued(context.sessionmaker, context.queue) + await requeue_lost(
+        context.sessionmaker, context.queue
+    )
