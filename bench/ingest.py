@@ -112,7 +112,7 @@ def ab(other: str, seconds: float = 4.0, rounds: int = 3) -> dict[str, Any]:
     import psutil
 
     from bench.stack import ROOT, stop_process, wait_http
-    from bpmlink import embedded
+    from bpmlink.kit import embedded
 
     other_root = Path(other).resolve()
     other_path = f"{other_root}:{other_root / 'services' / 'webhook-gateway'}"  # ahead of the editable install

@@ -31,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bpmlink import embedded  # noqa: E402
+from bpmlink.kit import embedded  # noqa: E402
 
 
 async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

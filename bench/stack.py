@@ -35,7 +35,7 @@ SECRET_KEY = "bench-secret-key-not-for-production-0123456789"  # noqa: S105 - a 
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench@bpmlink.local", "bench-password-123"
 
 sys.path.insert(0, str(ROOT))
-from bpmlink import embedded  # noqa: E402
+from bpmlink.kit import embedded  # noqa: E402
 
 SERVICE_MODULES = {"api": "bpmlink_api", "gateway": "bpmlink_gateway", "worker": "bpmlink_worker",
                    "sandbox": "bpmlink_sandbox"}
@@ -270,13 +270,13 @@ class Stack:
             "SANDBOX_PORT": str(self.ports["sandbox"]),
             **self.extra_env,
         }
-        from bpmlink import migrate
+        from bpmlink.kit import migrate
 
         migrate.upgrade(self.database_url)
         self._ensure_admin()
 
     def _ensure_admin(self) -> None:
-        code = ("import asyncio\nfrom bpmlink import accounts\nfrom bpmlink.settings import get_settings\n"
+        code = ("import asyncio\nfrom bpmlink import accounts\nfrom bpmlink.kit.settings import get_settings\n"
                 "from bpmlink.db.session import create_engine, create_sessionmaker\n"
                 "async def main():\n    s = get_settings(); e = create_engine(s, pool_size=1)\n"
                 "    async with create_sessionmaker(e)() as session:\n"

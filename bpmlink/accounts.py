@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import AccountToken, Membership, Role, TokenPurpose, User, Workspace
-from bpmlink.security import hash_password, hash_token, new_token
-from bpmlink.web import AppError, Conflict, NotFound
+from bpmlink.kit.security import hash_password, hash_token, new_token
+from bpmlink.kit.web import AppError, Conflict, NotFound
 
 
 class InvalidToken(AppError):

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink import accounts, audit, migrate, passwords
+from bpmlink import accounts, audit
 from bpmlink.db.models import Bundle, Connection, Membership, Role, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.security import SecretBox
-from bpmlink.settings import get_settings, settings_or_exit
+from bpmlink.kit import migrate, passwords
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import get_settings, settings_or_exit
 
 
 async def _add_user(email: str, password: str, role: str, workspace_name: str | None) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.bpmonline.connection import BpmConnection
 from bpmlink.db.models import Connection
 from bpmlink.db.scoping import scoped
-from bpmlink.security import SecretBox
+from bpmlink.kit.security import SecretBox
 
 
 def bpm_connection(row: Connection, box: SecretBox) -> BpmConnection:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bpmlink import embedded
+from bpmlink.kit import embedded
 
 SERVICES = {
     "sandbox": "bpmlink_sandbox",
@@ -110,8 +110,8 @@ def _configure(env: dict[str, str], args: argparse.Namespace, data: Path) -> Non
 
 
 def _migrate_and_seed(database_url: str) -> None:
-    from bpmlink import migrate
-    from bpmlink.settings import get_settings
+    from bpmlink.kit import migrate
+    from bpmlink.kit.settings import get_settings
 
     get_settings.cache_clear()
     migrate.upgrade(database_url)

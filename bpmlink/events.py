@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import BundleStatus, EventState, OperationStatus
-from bpmlink.redis import Job, enqueue_jobs
+from bpmlink.kit.queue import Job, enqueue_jobs
 from bpmlink.search_terms import search_terms
 
 PROCESS_EVENT = "event.process"

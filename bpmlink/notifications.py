@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import mail
 from bpmlink.db.models import Bundle, Incident, Operation, OperationStatus, Workspace
-from bpmlink.net import GuardedTransport
-from bpmlink.settings import Settings
+from bpmlink.kit import mail
+from bpmlink.kit.net import GuardedTransport
+from bpmlink.kit.settings import Settings
 
 log = logging.getLogger("bpmlink.notifications")
 

@@ -11,8 +11,8 @@ from bpmlink import accounts
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.db.models import Bundle, BundleStatus, BundleVersion, Connection, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings, get_settings
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings, get_settings
 from bpmlink.webhooks import new_webhook_token
 
 SANDBOX_CONNECTION = "Sandbox (demo)"

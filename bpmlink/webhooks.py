@@ -12,8 +12,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
 
 VERIFICATION_MODES = ("none", "header_secret", "hmac_sha256")
 DEFAULT_SIGNATURE_HEADER = "X-Signature"

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bpmlink.db.models import Base
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 
-from bpmlink import metrics
 from bpmlink.bpmonline.errors import (
     BpmError,
     BpmTimeoutError,
@@ -24,7 +23,8 @@ from bpmlink.bpmonline.errors import (
     summarize_html,
 )
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.net import BlockedAddressError, DNSResolutionError
+from bpmlink.kit import metrics
+from bpmlink.kit.net import BlockedAddressError, DNSResolutionError
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -45,8 +45,8 @@ from bpmlink.bpmonline.metadata import Metadata, MetadataCache, metadata_cache, 
 from bpmlink.bpmonline.probe import ConnectionTestResult, run_test
 from bpmlink.bpmonline.session import BpmSession, SessionStore
 from bpmlink.bpmonline.steps import DEFAULT_BODY_LIMIT, StepRecorder
-from bpmlink.net import GuardedTransport
-from bpmlink.settings import Settings, get_settings
+from bpmlink.kit.net import GuardedTransport
+from bpmlink.kit.settings import Settings, get_settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 _ORDERBY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)?)(?: (asc|desc))?$")

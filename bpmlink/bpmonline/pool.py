@@ -6,7 +6,7 @@ from redis.asyncio import Redis
 
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.connection import BpmConnection
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 
 class BpmClientPool:

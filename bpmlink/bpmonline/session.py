@@ -27,11 +27,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
-from bpmlink import metrics
 from bpmlink.bpmonline._http import decode_json, dump_json, is_html, is_json, response_message, send
 from bpmlink.bpmonline.connection import BpmConnection
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError, error_for_status
 from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.kit import metrics
 
 log = logging.getLogger(__name__)
 

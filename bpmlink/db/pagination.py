@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bpmlink.web import InvalidInput
+from bpmlink.kit.web import InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 
 def create_engine(settings: Settings, *, pool_size: int = 10) -> AsyncEngine:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.connections import get_connection
 from bpmlink.db.models import Bundle
-from bpmlink.security import SecretBox
+from bpmlink.kit.security import SecretBox
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,

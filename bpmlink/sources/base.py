@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.bpmonline.steps import Step, StepRecorder
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 Cursor = dict[str, Any]
 # The events table keeps keys of up to 200 characters; longer keys are hashed.

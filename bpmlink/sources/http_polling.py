@@ -11,7 +11,7 @@ field is set), so the API must answer in ascending cursor order when it pages by
 parameter. A `next_field` (dotted path to a next-page URL in the answer) is followed
 instead when the API paginates by links; `page_param` / `offset_param` page by position through
 a list in ascending order (new items at its end). Every request is a redacted step, the custom auth
-header and an auth query parameter included; the outbound guard (`bpmlink.net`) refuses
+header and an auth query parameter included; the outbound guard (`bpmlink.kit.net`) refuses
 private addresses unless allow-listed; answers are capped in size and time.
 """
 
@@ -33,7 +33,7 @@ import jmespath.exceptions
 
 from bpmlink.bpmonline._http import classify_exception
 from bpmlink.bpmonline.steps import REDACTED, StepRecorder
-from bpmlink.net import BlockedAddressError, GuardedTransport
+from bpmlink.kit.net import BlockedAddressError, GuardedTransport
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,

@@ -12,7 +12,7 @@ parameter::
 
 It runs in a READ ONLY transaction with a statement timeout, so even a view with side effects
 cannot write. The DSN's host is resolved and refused when private/loopback unless it is on
-`BPMLINK_OUTBOUND_ALLOW_HOSTS` (as `bpmlink.net` does for HTTP), and the connection is made to
+`BPMLINK_OUTBOUND_ALLOW_HOSTS` (as `bpmlink.kit.net` does for HTTP), and the connection is made to
 the address that was checked; a unix socket counts as `localhost`. The cursor stores the last
 row's cursor and id values as JSON; they are turned back into the column types PostgreSQL
 reports for the statement's parameters.
@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import asyncpg
 
 from bpmlink.bpmonline.steps import Step, StepRecorder
-from bpmlink.net import BlockedAddressError, DNSResolutionError, check_addresses, resolve
+from bpmlink.kit.net import BlockedAddressError, DNSResolutionError, check_addresses, resolve
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bpmlink.bpmonline import BpmClient, BpmConnection
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 DOMAIN = "https://crm.example.com"
 TEST_SECRET = "unit-test-secret-key-0123456789abcdef"

@@ -20,7 +20,7 @@ from bpmlink.bpmonline import (
 )
 from bpmlink.bpmonline._http import classify_exception
 from bpmlink.bpmonline.errors import error_for_status, extract_message, parse_retry_after, summarize_html
-from bpmlink.net import BlockedAddressError, DNSResolutionError
+from bpmlink.kit.net import BlockedAddressError, DNSResolutionError
 
 FK_BODY = {
     "error": {

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bpmlink.bpmonline import BpmClient, BpmConnection, ConfigurationError
-from bpmlink.net import (
+from bpmlink.kit.net import (
     BlockedAddressError,
     GuardedNetworkBackend,
     GuardedTransport,

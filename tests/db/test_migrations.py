@@ -4,8 +4,8 @@ import json
 
 import asyncpg
 
-from bpmlink import migrate
 from bpmlink.db.models import Base
+from bpmlink.kit import migrate
 
 
 def _tables(url: str) -> set[str]:

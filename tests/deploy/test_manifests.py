@@ -22,7 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -293,7 +293,7 @@ def test_dockerfile_copies_what_exists_and_runs_as_non_root() -> None:
     # the image keeps the source root at /app (editable install) and copies the build there.
     from bpmlink_api.app import SPA_DIR
 
-    from bpmlink.migrate import ROOT as MIGRATIONS_ROOT
+    from bpmlink.kit.migrate import ROOT as MIGRATIONS_ROOT
 
     assert SPA_DIR == ROOT / "frontend" / "dist" and MIGRATIONS_ROOT == ROOT
     assert copied_to["/src/frontend/dist/"].rstrip("/") == "/app/frontend/dist"

@@ -14,8 +14,8 @@ import pytest
 from arq import Retry
 from fastapi import FastAPI
 
-from bpmlink import metrics
-from bpmlink.logging import (
+from bpmlink.kit import metrics
+from bpmlink.kit.logs import (
     TEXT_FORMAT,
     ContextFilter,
     JsonFormatter,
@@ -26,7 +26,7 @@ from bpmlink.logging import (
     logging_config,
     redact,
 )
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 from tests.polling.conftest import (  # the polling fixtures, for one real poll
     http_bundle_id,
     http_connection_id,
@@ -205,7 +205,7 @@ async def test_pipeline_metrics_after_a_small_run(
     from bpmlink_worker.process import process_event
     from redis.asyncio import ConnectionPool
 
-    from bpmlink.redis import arq_queue
+    from bpmlink.kit.queue import arq_queue
     from tests.fixtures.pipeline import make_bundle, post_event
 
     running = await make_bundle(client, connection_id)

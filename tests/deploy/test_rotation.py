@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from bpmlink.db.models import Bundle, Connection
-from bpmlink.logging import ContextFilter, JsonFormatter, RedactingFilter, known_secrets
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
+from bpmlink.kit.logs import ContextFilter, JsonFormatter, RedactingFilter, known_secrets
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
 from bpmlink.webhooks import decrypt_webhook_secret
 from tests.fixtures.app import TEST_SECRET_KEY, make_settings
 from tests.fixtures.pipeline import bundle_body

@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 
 from bpmlink.db.models import Bundle, BundleStatus, Event, Operation, OperationStatus, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.embedded import free_port
-from bpmlink.settings import Settings
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.settings import Settings
 from tests.fixtures.accounts import PASSWORD, make_workspace
 from tests.fixtures.app import TEST_SECRET_KEY
 

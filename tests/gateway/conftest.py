@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import Bundle, BundleStatus, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import create_arq_pool
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
-from bpmlink.web import BodySizeLimit
+from bpmlink.kit.queue import create_arq_pool
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import BodySizeLimit
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token
 from tests.fixtures.app import truncate_all
 

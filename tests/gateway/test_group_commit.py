@@ -15,9 +15,9 @@ from bpmlink_gateway.committer import GroupCommitter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import Bundle, OperationStatus
-from bpmlink.embedded import free_port
 from bpmlink.events import EventRow, event_row
-from bpmlink.settings import Settings
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.settings import Settings
 
 from .conftest import GatewayClient, MakeBundle
 from .support import bundle_row, events_of, operations_of

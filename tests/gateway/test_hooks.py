@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
 from bpmlink.events import PROCESS_EVENT, process_job_id
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 from bpmlink.webhooks import new_webhook_token, webhook_url
 from tests.fixtures.app import make_settings
 

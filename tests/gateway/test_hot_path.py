@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 from starlette.types import Message
 
 from bpmlink.db.models import BundleStatus
-from bpmlink.settings import Settings
-from bpmlink.web import BodySizeLimit
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import BodySizeLimit
 from tests.fixtures.app import make_settings
 
 from .conftest import MakeBundle

@@ -22,9 +22,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import BundleStatus, Event, EventState
-from bpmlink.embedded import free_port
 from bpmlink.events import PROCESS_EVENT, process_job_id
-from bpmlink.settings import Settings
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.settings import Settings
 from tests.fixtures.app import make_settings
 
 from .conftest import GatewayClient, MakeBundle, running_gateway

@@ -1,5 +1,5 @@
-from bpmlink.embedded import free_port
-from bpmlink.settings import Settings
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.settings import Settings
 from tests.fixtures.app import make_settings
 
 from .conftest import running_gateway

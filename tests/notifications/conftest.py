@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bpmlink.embedded import free_port
+from bpmlink.kit.embedded import free_port
 from tests.fixtures.app import make_settings
 
 

@@ -8,7 +8,7 @@ from arq import func
 from arq.constants import in_progress_key_prefix
 from bpmlink_worker.arq_worker import Worker
 
-from bpmlink.redis import SERIALIZERS, arq_settings, create_arq_pool
+from bpmlink.kit.queue import SERIALIZERS, arq_settings, create_arq_pool
 
 
 async def test_started_jobs_are_the_due_ones_not_in_progress_and_each_runs_once(settings) -> None:

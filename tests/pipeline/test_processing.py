@@ -9,8 +9,8 @@ from bpmlink_worker.main import build_worker
 from bpmlink_worker.process import MAX_TRIES, process_event
 
 from bpmlink.db.models import OperationStatus
+from bpmlink.kit.queue import create_arq_pool
 from bpmlink.pipeline.push import record_id_for
-from bpmlink.redis import create_arq_pool
 from tests.fixtures.pipeline import job_ctx, make_bundle, operation_of, post_event, sandbox_rows, worker_process
 
 ANNA = {"first_name": "Анна", "last_name": "O'Brien", "email": "Anna@Example.com", "phone": "+7 912 345-67-89"}

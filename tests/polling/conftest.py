@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bpmlink.db.models import Bundle, Event, PollState
-from bpmlink.embedded import free_port
+from bpmlink.kit.embedded import free_port
 from tests.fixtures.pipeline import bundle_body
 
 API_KEY = "source-api-key-0123456789"

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Event, Operation, Step
-from bpmlink.embedded import free_port
+from bpmlink.kit.embedded import free_port
 from bpmlink.sources import FetchEnv, PermanentSourceError, SourceConnection
 from bpmlink.sources.http_polling import HttpPollingSource
 from tests.polling.conftest import make_connection, make_polling_bundle

@@ -19,8 +19,8 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import func, select
 
 from bpmlink.db.models import Operation, PollState, Step
-from bpmlink.embedded import free_port
-from bpmlink.redis import arq_queue
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.queue import arq_queue
 from bpmlink.sources.http_polling import HttpPollingSource
 from tests.fixtures.pipeline import bundle_body, job_ctx, worker_process
 from tests.polling.conftest import API_KEY, HTTP_TRIGGER, claim, events_of, make_polling_bundle, poll_state

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 from bpmlink.sources import FetchEnv, PermanentSourceError, SourceConnection, TransientSourceError
 from bpmlink.sources.http_polling import HttpPollingSource
 

@@ -12,7 +12,7 @@ from bpmlink_worker.jobs import CRON_JOBS
 from bpmlink_worker.polling import Claim, schedule_polls
 from sqlalchemy import event, text
 
-from bpmlink.redis import enqueue_jobs
+from bpmlink.kit.queue import enqueue_jobs
 from bpmlink.sources import POLL_JOB
 from tests.fixtures.accounts import make_workspace
 from tests.fixtures.pipeline import job_ctx

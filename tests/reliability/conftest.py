@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import FINAL_STATUSES, Operation, OperationStatus
-from bpmlink.embedded import free_port
-from bpmlink.settings import Settings
+from bpmlink.kit.embedded import free_port
+from bpmlink.kit.settings import Settings
 from tests.fixtures.app import TEST_SECRET_KEY
 from tests.fixtures.pipeline import sandbox_rows
 
@@ -146,7 +146,7 @@ async def assert_delivered_once(
 
 @pytest.fixture
 async def arq_pool(settings: Settings) -> AsyncIterator[Any]:
-    from bpmlink.redis import create_arq_pool
+    from bpmlink.kit.queue import create_arq_pool
 
     pool = await create_arq_pool(settings)
     yield pool

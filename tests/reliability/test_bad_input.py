@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink.bpmonline.dialects import dialect_for
 from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.db.models import Event
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 from tests.fixtures.pipeline import make_bundle
 
 TEXT = st.text(max_size=60)  # every code point hypothesis draws: quotes, controls, RTL, astral planes
@@ -70,7 +70,7 @@ async def hook(settings: Settings, client: httpx.AsyncClient, owner: Any, connec
                ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     from bpmlink_gateway.app import create_app
 
-    from bpmlink.web import BodySizeLimit
+    from bpmlink.kit.web import BodySizeLimit
 
     bundle = await make_bundle(client, connection_id)
     path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]

@@ -24,11 +24,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink import embedded, migrate
 from bpmlink.db.models import Bundle, BundleStatus, Event, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import create_arq_pool
-from bpmlink.settings import Settings
+from bpmlink.kit import embedded, migrate
+from bpmlink.kit.queue import create_arq_pool
+from bpmlink.kit.settings import Settings
 from tests.fixtures.app import make_settings
 from tests.fixtures.pipeline import make_bundle
 

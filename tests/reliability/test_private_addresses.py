@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bpmlink.settings import Settings, is_private_address
+from bpmlink.kit.settings import Settings, is_private_address
 from tests.fixtures.accounts import login, make_workspace
 from tests.fixtures.app import make_settings
 

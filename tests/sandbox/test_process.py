@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from bpmlink.embedded import free_port
+from bpmlink.kit.embedded import free_port
 
 
 @contextmanager

@@ -11,12 +11,12 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 from starlette.types import ASGIApp
 
-from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker
-from bpmlink.redis import create_arq_pool, create_redis
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings, get_settings
-from bpmlink.web import BodySizeLimit, error_body, health_router, install_error_handlers
+from bpmlink.kit import metrics
+from bpmlink.kit.queue import create_arq_pool, create_redis
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings, get_settings
+from bpmlink.kit.web import BodySizeLimit, error_body, health_router, install_error_handlers
 
 from .api_keys.endpoints import router as api_keys_router
 from .apps.endpoints import router as apps_router

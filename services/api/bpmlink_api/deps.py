@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import ApiKey, Membership, Role, UserSession
 from bpmlink.events import enqueue_event
-from bpmlink.logging import bind_log_context
-from bpmlink.security import SecretBox, hash_token, tokens_equal
-from bpmlink.settings import Settings
-from bpmlink.web import Forbidden, Unauthorized
+from bpmlink.kit.logs import bind_log_context
+from bpmlink.kit.security import SecretBox, hash_token, tokens_equal
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import Forbidden, Unauthorized
 
 log = logging.getLogger("bpmlink.api")
 

@@ -1,6 +1,6 @@
 """Errors of the api that several domains raise."""
 
-from bpmlink.web import AppError
+from bpmlink.kit.web import AppError
 
 
 class UpstreamError(AppError):

@@ -2,8 +2,8 @@
 
 import uvicorn
 
-from bpmlink.logging import uvicorn_log_config
-from bpmlink.settings import settings_or_exit
+from bpmlink.kit.logs import uvicorn_log_config
+from bpmlink.kit.settings import settings_or_exit
 
 from .app import asgi_app
 

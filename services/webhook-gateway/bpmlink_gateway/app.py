@@ -13,12 +13,12 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bpmlink import metrics
 from bpmlink.db.session import create_engine, create_sessionmaker, driver_url, rollback_if_open
-from bpmlink.redis import arq_queue
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings, get_settings
-from bpmlink.web import BodySizeLimit, health_router, install_error_handlers
+from bpmlink.kit import metrics
+from bpmlink.kit.queue import arq_queue
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings, get_settings
+from bpmlink.kit.web import BodySizeLimit, health_router, install_error_handlers
 
 from .endpoints import HOOK_METHODS, HOOK_PATH, HOOK_TEMPLATE, HookEndpoint
 from .endpoints import router as hooks_router

@@ -5,7 +5,7 @@ Two ways in, one behaviour. `HookEndpoint` is the hot path: the gateway app (`ap
 (request id, per-route metrics) but without FastAPI's per-request machinery (five middlewares, the
 router's matching, dependency solving, a Request object) — that machinery cost about as much CPU as the
 webhook's own work. It answers what the FastAPI route below answers: the same status codes, error shape
-(`bpmlink.web.error_body`), headers and JSON bytes. The FastAPI route stays for everything else that
+(`bpmlink.kit.web.error_body`), headers and JSON bytes. The FastAPI route stays for everything else that
 reaches that path (HEAD, a mounted app with a root path) and keeps the route template for the metrics.
 """
 
@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from bpmlink import metrics
-from bpmlink.web import AppError, NotFound, error_body
+from bpmlink.kit import metrics
+from bpmlink.kit.web import AppError, NotFound, error_body
 
 from .service import Accepted, Gateway, IncomingRequest
 

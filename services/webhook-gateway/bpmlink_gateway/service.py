@@ -23,9 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.events import event_row
-from bpmlink.logging import bind_log_context
-from bpmlink.security import SecretBox
-from bpmlink.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
+from bpmlink.kit.logs import bind_log_context
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
 from bpmlink.webhooks import decrypt_webhook_secret
 
 from . import repository

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker, driver_url, rollback_if_open
 from bpmlink.events import enqueue_committed
-from bpmlink.redis import create_redis
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
+from bpmlink.kit.queue import create_redis
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
 from bpmlink.sources import FetchEnv
 from bpmlink.sources.http_polling import make_client
 

@@ -25,8 +25,8 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function
 from arq.worker import func as arq_function
 
-from bpmlink import metrics
-from bpmlink.logging import bind_log_context
+from bpmlink.kit import metrics
+from bpmlink.kit.logs import bind_log_context
 
 if TYPE_CHECKING:
     from .context import Transaction, WorkerContext

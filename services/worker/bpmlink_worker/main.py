@@ -17,12 +17,12 @@ from arq.worker import Function
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bpmlink import metrics
 from bpmlink.db.session import create_engine
-from bpmlink.logging import configure_logging
-from bpmlink.redis import SERIALIZERS, arq_settings, create_redis
-from bpmlink.settings import Settings, settings_or_exit
-from bpmlink.web import health_router
+from bpmlink.kit import metrics
+from bpmlink.kit.logs import configure_logging
+from bpmlink.kit.queue import SERIALIZERS, arq_settings, create_redis
+from bpmlink.kit.settings import Settings, settings_or_exit
+from bpmlink.kit.web import health_router
 
 # The job modules register their jobs with `jobs` when imported.
 from . import imports, incidents, polling, process, retention, sweeper  # noqa: F401

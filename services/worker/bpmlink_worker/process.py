@@ -27,7 +27,7 @@ from sqlalchemy import Integer, String, Table, bindparam, insert, select, text, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import audit, metrics
+from bpmlink import audit
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, TransientError
 from bpmlink.bpmonline.steps import StepRecorder
@@ -46,7 +46,8 @@ from bpmlink.db.models import (
     Step,
 )
 from bpmlink.events import PROCESS_EVENT
-from bpmlink.logging import bind_log_context
+from bpmlink.kit import metrics
+from bpmlink.kit.logs import bind_log_context
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import ApiKey
 from bpmlink.db.scoping import scoped
-from bpmlink.security import hash_token, new_token
-from bpmlink.web import NotFound
+from bpmlink.kit.security import hash_token, new_token
+from bpmlink.kit.web import NotFound
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import Actor
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink import audit
 from bpmlink.db.models import AuditEntry, User
 from bpmlink.db.scoping import scoped
-from bpmlink.web import InvalidInput
+from bpmlink.kit.web import InvalidInput
 from bpmlink_api.deps import Actor
 
 from .schemas import AuditActor, AuditEntryOut

@@ -10,9 +10,9 @@ import logging
 from datetime import datetime
 from urllib.parse import quote
 
-from bpmlink import mail
-from bpmlink.settings import Settings
-from bpmlink.web import Unavailable
+from bpmlink.kit import mail
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import Unavailable
 
 CONFIRM_PATH = "/confirm-email"
 RESET_PATH = "/reset-password"

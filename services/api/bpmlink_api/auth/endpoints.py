@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from bpmlink.db.models import UserSession
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 from bpmlink_api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentActor, RedisDep, SessionDep, SettingsDep
 from bpmlink_api.invitations import service as invitations
 from bpmlink_api.invitations.schemas import InvitationAcceptIn, InvitationPreviewOut

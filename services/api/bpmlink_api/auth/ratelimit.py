@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bpmlink.settings import Settings
-from bpmlink.web import TooManyRequests
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import TooManyRequests
 
 
 @dataclass(frozen=True)

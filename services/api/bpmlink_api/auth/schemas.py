@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from bpmlink.passwords import MAX_LENGTH
+from bpmlink.kit.passwords import MAX_LENGTH
 
 Language = Literal["ru", "en"]
 SignupMode = Literal["open", "invite", "closed"]

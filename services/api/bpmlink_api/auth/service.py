@@ -15,11 +15,12 @@ import redis.asyncio as aioredis
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import accounts, audit, mail, passwords
+from bpmlink import accounts, audit
 from bpmlink.db.models import Membership, TokenPurpose, User, UserSession, Workspace
-from bpmlink.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
-from bpmlink.settings import Settings
-from bpmlink.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from bpmlink.kit import mail, passwords
+from bpmlink.kit.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
 from bpmlink_api.deps import Actor
 
 from . import emails, ratelimit

@@ -33,15 +33,15 @@ from bpmlink.db.models import (
 )
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import AppError, Conflict, InvalidInput, NotFound
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
 from bpmlink.mapping.rules import MappingRule, with_default_timezone
 from bpmlink.pipeline.lookups import make_resolver
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
 from bpmlink.sources import FetchEnv, SourceError, backfill_job_id, get_source, load_source, trigger_config
-from bpmlink.web import AppError, Conflict, InvalidInput, NotFound
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import Actor, Jobs

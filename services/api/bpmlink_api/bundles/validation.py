@@ -12,13 +12,13 @@ from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.dedup import DedupMode, check_policy
 from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
 from bpmlink.targets import target_fields
-from bpmlink.web import InvalidInput
 from bpmlink_api.errors import UpstreamError
 
 

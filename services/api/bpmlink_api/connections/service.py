@@ -17,10 +17,10 @@ from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import Bundle, Connection
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
-from bpmlink.security import SecretBox
-from bpmlink.settings import Settings
+from bpmlink.kit.security import SecretBox
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import Conflict, InvalidInput, NotFound
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
-from bpmlink.web import Conflict, InvalidInput, NotFound
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import Actor
 from bpmlink_api.errors import UpstreamError

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bpmlink.catalog import App
-from bpmlink.web import InvalidInput
+from bpmlink.kit.web import InvalidInput
 
 
 def _problem(field: str, message: str) -> dict[str, str]:

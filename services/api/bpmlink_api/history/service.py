@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.db.models import Bundle, Event, EventState, Operation, OperationStatus, Step
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
+from bpmlink.kit.web import Conflict, NotFound
 from bpmlink.search_terms import normalise
-from bpmlink.web import Conflict, NotFound
 from bpmlink_api.deps import Jobs
 
 from .schemas import OperationDetail, OperationOut, StatsBucket, StepOut

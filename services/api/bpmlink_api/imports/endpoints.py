@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.imports import IMPORT_JOB, import_job_id
-from bpmlink.web import AppError
+from bpmlink.kit.web import AppError
 from bpmlink_api.deps import CurrentActor, EditorActor, JobsDep, SessionDep, SettingsDep
 
 from . import service

@@ -15,7 +15,7 @@ from bpmlink.db.models import FINAL_STATUSES, Bundle, Event, Import, Operation, 
 from bpmlink.db.pagination import newest_first, page
 from bpmlink.db.scoping import scoped
 from bpmlink.imports import ImportFileError, inspect_file
-from bpmlink.web import AppError, InvalidInput, NotFound
+from bpmlink.kit.web import AppError, InvalidInput, NotFound
 
 FILE_FIELD = "file"
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, EmailStr, Field
 
 from bpmlink.db.models import Role
-from bpmlink.passwords import MAX_LENGTH
+from bpmlink.kit.passwords import MAX_LENGTH
 from bpmlink_api.auth.schemas import Language
 
 

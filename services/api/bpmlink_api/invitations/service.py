@@ -16,12 +16,13 @@ import redis.asyncio as aioredis
 from sqlalchemy import ColumnElement, Select, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import accounts, audit, mail, passwords
+from bpmlink import accounts, audit
 from bpmlink.db.models import AccountToken, Invitation, Membership, Role, TokenPurpose, User, UserSession, Workspace
 from bpmlink.db.scoping import scoped
-from bpmlink.security import verify_password
-from bpmlink.settings import Settings
-from bpmlink.web import Conflict, NotFound, Unauthorized
+from bpmlink.kit import mail, passwords
+from bpmlink.kit.security import verify_password
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import Conflict, NotFound, Unauthorized
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth import emails, ratelimit
 from bpmlink_api.auth.service import SignupClosed, open_session

@@ -11,10 +11,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink import accounts, mail
+from bpmlink import accounts
 from bpmlink.db.models import Membership, Role, User
-from bpmlink.settings import Settings
-from bpmlink.web import Forbidden, NotFound
+from bpmlink.kit import mail
+from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import Forbidden, NotFound
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth import emails
 from bpmlink_api.auth.service import issue_reset_link

@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING
 import asyncpg
 from sqlalchemy import update
 
-from bpmlink import audit, metrics
+from bpmlink import audit
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle, BundleStatus, PollState
 from bpmlink.events import enqueue_committed, is_held, page_args
-from bpmlink.logging import bind_log_context
+from bpmlink.kit import metrics
+from bpmlink.kit.logs import bind_log_context
 from bpmlink.sources import POLL_JOB, Cursor, Page, SourceError
 
 from ..jobs import JobRun, job

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.redis import Job, enqueue_jobs
+from bpmlink.kit.queue import Job, enqueue_jobs
 from bpmlink.sources import POLL_JOB
 
 from ..jobs import JobRun, cron_job

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.security import SecretBox
+from bpmlink.kit.security import SecretBox
 from bpmlink.sources import (
     Cursor,
     Page,

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # Requests per minute accepted per webhook token (the gateway answers 429 above it); 0 turns the limit off.
     hook_rate_per_minute: int = Field(6000, alias="BPMLINK_HOOK_RATE_PER_MINUTE", ge=0)
     history_retention_days: int = Field(30, alias="BPMLINK_HISTORY_RETENTION_DAYS", ge=1)
-    # `json`: one JSON object a line for log collectors (bpmlink/logging.py); `text` for people.
+    # `json`: one JSON object a line for log collectors (bpmlink/kit/logs.py); `text` for people.
     log_format: str = Field("text", alias="BPMLINK_LOG_FORMAT", pattern="^(text|json)$")
     log_level: str = Field("INFO", alias="BPMLINK_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 

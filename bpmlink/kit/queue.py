@@ -14,7 +14,7 @@ from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from redis.asyncio import ConnectionPool
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 
 def create_redis(settings: Settings) -> aioredis.Redis:

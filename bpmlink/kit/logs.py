@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 # Set per request (api, gateway) or per job (worker); read by the JSON formatter.
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("bpmlink_request_id", default=None)

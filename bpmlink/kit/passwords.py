@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from bpmlink.web import InvalidInput
+from bpmlink.kit.web import InvalidInput
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 # What a failed delivery raises: the server refused, or it could not be reached.
 MAIL_ERRORS: tuple[type[Exception], ...] = (aiosmtplib.SMTPException, OSError)

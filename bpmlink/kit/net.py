@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
-from bpmlink.settings import Settings, is_private_address
+from bpmlink.kit.settings import Settings, is_private_address
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 _SocketOption = typing.Any  # httpcore's SOCKET_OPTION union

@@ -44,7 +44,7 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bpmlink.logging import log_context_var, request_id_var
+from bpmlink.kit.logs import log_context_var, request_id_var
 
 HTTP_REQUESTS = Counter(
     "bpmlink_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
@@ -91,7 +91,7 @@ POLL_LAG = Histogram(
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
 )
 
-log = logging.getLogger("bpmlink.metrics")
+log = logging.getLogger("bpmlink.kit.metrics")
 
 UNMATCHED_ROUTE = "<unmatched>"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")  # a caller's id is echoed: keep it to safe characters

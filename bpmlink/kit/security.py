@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bpmlink.settings import Settings
+from bpmlink.kit.settings import Settings
 
 _hasher = PasswordHasher()
 
