@@ -73,9 +73,7 @@ async def _void(session: AsyncSession, invitation: Invitation) -> None:
     )
 
 
-async def create(
-    session: AsyncSession, settings: Settings, actor: Actor, *, email: str, role: Role
-) -> InvitationOut:
+async def create(session: AsyncSession, settings: Settings, actor: Actor, *, email: str, role: Role) -> InvitationOut:
     """A new invitation; an older pending one for the same address is revoked (its link stops working)."""
     if settings.signup == "closed":
         raise SignupClosed("invitations are turned off on this server (BPMLINK_SIGNUP=closed)")

@@ -85,4 +85,3 @@ async def reset_link(session: AsyncSession, settings: Settings, actor: Actor, us
     if emailed:
         await emails.send(settings, "reset", user.email, user.language, link=link, expires_at=expires_at)
     return ResetLinkOut(link=None if emailed else link, emailed=emailed, expires_at=expires_at)
-
