@@ -30,9 +30,7 @@ async def list_page(
     return page(list(await session.scalars(query)), limit)
 
 
-async def last_runs(
-    session: AsyncSession, bundle_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, tuple[datetime, str]]:
+async def last_runs(session: AsyncSession, bundle_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[datetime, str]]:
     """(created_at, status) of each bundle's newest operation."""
     rows = await session.execute(
         select(Operation.bundle_id, Operation.created_at, Operation.status)
