@@ -202,5 +202,6 @@ async def _owner_context(context: Context, _: OwnerActor) -> RequestContext:
     return context
 
 
+# Who may call, as with the actors: any member, an owner or editor, the owner.
 EditorContext = Annotated[RequestContext, Depends(_editor_context)]
 OwnerContext = Annotated[RequestContext, Depends(_owner_context)]
