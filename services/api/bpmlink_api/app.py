@@ -29,7 +29,7 @@ from .imports.endpoints import IMPORT_PATH
 from .imports.endpoints import router as imports_router
 from .invitations.endpoints import router as invitations_router
 from .users.endpoints import router as users_router
-from .workspace.endpoints import router as workspace_router
+from .workspaces.endpoints import current_router as workspace_router
 from .workspaces.endpoints import router as workspaces_router
 
 SPA_DIR = Path(__file__).resolve().parents[3] / "frontend" / "dist"

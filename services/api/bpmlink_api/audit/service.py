@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import base64
-import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit
 from bpmlink.db.models import AuditEntry, User
-from bpmlink.db.scoping import scoped
 from bpmlink.kit.web import InvalidInput
-from bpmlink_api.deps import Actor
+from bpmlink_api.deps import Actor, RequestContext
 
+from . import repository
 from .schemas import AuditActor, AuditEntryOut
 
 
@@ -76,16 +74,13 @@ def _out(entry: AuditEntry, user: User | None) -> AuditEntryOut:
 
 
 async def list_entries(
-    session: AsyncSession, workspace_id: uuid.UUID, *, entity_type: str | None, cursor: str | None, limit: int
+    ctx: RequestContext, *, entity_type: str | None, cursor: str | None, limit: int
 ) -> tuple[list[AuditEntryOut], str | None]:
     """One page of the workspace's entries, newest first, with who made each."""
-    query = scoped(AuditEntry, workspace_id)
-    if entity_type:
-        query = query.where(AuditEntry.entity_type == entity_type)
-    if cursor:
-        query = query.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*_decode_cursor(cursor)))
-    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
-    rows = (await session.execute(query.outerjoin(User, User.id == AuditEntry.user_id).add_columns(User))).all()
+    before = _decode_cursor(cursor) if cursor else None
+    rows = await repository.entries(
+        ctx.session, ctx.workspace_id, entity_type=entity_type, before=before, limit=limit + 1
+    )
     items = [_out(entry, user) for entry, user in rows[:limit]]
     next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
     return items, next_cursor

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from bpmlink.db.models import UserSession
 from bpmlink.kit.settings import Settings
-from bpmlink_api.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentActor, RedisDep, SessionDep, SettingsDep
+from bpmlink_api.deps import CSRF_COOKIE, SESSION_COOKIE, Context, CurrentActor, RedisDep, SessionDep, SettingsDep
 from bpmlink_api.invitations import service as invitations
 from bpmlink_api.invitations.schemas import InvitationAcceptIn, InvitationPreviewOut
 
@@ -112,16 +112,10 @@ async def reset_password(
 async def change_password(
     body: PasswordChangeIn,
     request: Request,
-    actor: CurrentActor,
-    session: SessionDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    ctx: Context,
 ) -> Response:
     await service.change_password(
-        session,
-        redis,
-        settings,
-        actor,
+        ctx,
         current_password=body.current_password,
         new_password=body.new_password,
         client_ip=_client_ip(request),
@@ -130,13 +124,13 @@ async def change_password(
 
 
 @router.patch("/profile", operation_id="updateProfile")
-async def update_profile(body: ProfileIn, actor: CurrentActor, session: SessionDep) -> MeOut:
-    return await service.update_profile(session, actor, body)
+async def update_profile(body: ProfileIn, ctx: Context) -> MeOut:
+    return await service.update_profile(ctx, body)
 
 
 @router.post("/switch", operation_id="switchWorkspace")
-async def switch_workspace(body: SwitchIn, actor: CurrentActor, session: SessionDep) -> MeOut:
-    return await service.switch_workspace(session, actor, body.workspace_id)
+async def switch_workspace(body: SwitchIn, ctx: Context) -> MeOut:
+    return await service.switch_workspace(ctx, body.workspace_id)
 
 
 @router.get("/invitations/{token}", operation_id="getInvitation")

@@ -12,18 +12,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import accounts, audit
-from bpmlink.db.models import Membership, TokenPurpose, User, UserSession, Workspace
+from bpmlink.db.models import Membership, TokenPurpose, User, UserSession
 from bpmlink.kit import mail, passwords
 from bpmlink.kit.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
-from bpmlink_api.deps import Actor
+from bpmlink_api.deps import RequestContext
 
-from . import emails, ratelimit
+from . import emails, ratelimit, repository
 from .schemas import (
     AuthConfigOut,
     MeOut,
@@ -71,15 +70,9 @@ async def open_session(
     )
     session.add(user_session)
     # Expired sessions of this user are cleaned up as they log in again.
-    await session.execute(delete(UserSession).where(UserSession.user_id == user_id, UserSession.expires_at < now))
+    await repository.delete_expired_sessions(session, user_id, now)
     await session.flush()
     return token, user_session
-
-
-async def _first_workspace(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(
-        select(Membership.workspace_id).where(Membership.user_id == user_id).order_by(Membership.created_at).limit(1)
-    )
 
 
 async def login(
@@ -112,7 +105,7 @@ async def login(
         if membership is None:
             raise Unauthorized("not a member")
     else:
-        workspace_id = await _first_workspace(session, user.id)
+        workspace_id = await repository.first_workspace(session, user.id)
         if workspace_id is None:
             raise Unauthorized("you are not a member of any workspace")
     await ratelimit.reset(redis, limits[0])
@@ -120,20 +113,13 @@ async def login(
 
 
 async def logout(session: AsyncSession, token_hash: str) -> None:
-    await session.execute(delete(UserSession).where(UserSession.token_hash == token_hash))
+    await repository.delete_session(session, token_hash)
 
 
 async def me(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID) -> MeOut:
     user = await session.get(User, user_id)
     assert user is not None
-    rows = (
-        await session.execute(
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            .order_by(Workspace.name)
-        )
-    ).all()
+    rows = await repository.workspaces_of(session, user_id)
     workspaces = [WorkspaceOut(id=ws.id, name=ws.name, role=role) for ws, role in rows]
     current = next(w for w in workspaces if w.id == workspace_id)
     return MeOut(
@@ -206,7 +192,7 @@ async def confirm(session: AsyncSession, settings: Settings, token: str) -> tupl
     user = await session.get(User, row.user_id)
     assert user is not None
     accounts.confirm_email(user)
-    workspace_id = await _first_workspace(session, user.id)
+    workspace_id = await repository.first_workspace(session, user.id)
     if workspace_id is None:
         raise Unauthorized("you are not a member of any workspace")
     return await open_session(session, settings, user.id, workspace_id)
@@ -246,22 +232,14 @@ async def reset_password(
     user.password_hash = hash_password(password)
     accounts.confirm_email(user)  # the link came to the address
     await accounts.void_tokens(session, TokenPurpose.reset, user_id=user.id)
-    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await repository.end_sessions(session, user.id)
     await session.flush()
     await ratelimit.reset(redis, ratelimit.login_limits(settings, user.email, "")[0])
 
 
-async def change_password(
-    session: AsyncSession,
-    redis: aioredis.Redis,
-    settings: Settings,
-    actor: Actor,
-    *,
-    current_password: str,
-    new_password: str,
-    client_ip: str,
-) -> None:
+async def change_password(ctx: RequestContext, *, current_password: str, new_password: str, client_ip: str) -> None:
     """Set a new password; the user's other sessions end, this one stays."""
+    session, redis, settings, actor = ctx.session, ctx.redis, ctx.settings, ctx.actor
     user = await session.get(User, actor.user_id)
     assert user is not None
     limits = ratelimit.login_limits(settings, user.email, client_ip)
@@ -273,14 +251,12 @@ async def change_password(
         )
     passwords.check(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
-    others = delete(UserSession).where(UserSession.user_id == user.id)
-    if actor.session_token_hash:
-        others = others.where(UserSession.token_hash != actor.session_token_hash)
-    await session.execute(others)
+    await repository.end_sessions(session, user.id, keep=actor.session_token_hash)
     await session.flush()
 
 
-async def update_profile(session: AsyncSession, actor: Actor, body: ProfileIn) -> MeOut:
+async def update_profile(ctx: RequestContext, body: ProfileIn) -> MeOut:
+    session, actor = ctx.session, ctx.actor
     user = await session.get(User, actor.user_id)
     assert user is not None
     if body.name is not None:
@@ -293,8 +269,9 @@ async def update_profile(session: AsyncSession, actor: Actor, body: ProfileIn) -
     return await me(session, actor.user_id, actor.workspace_id)
 
 
-async def switch_workspace(session: AsyncSession, actor: Actor, workspace_id: uuid.UUID) -> MeOut:
+async def switch_workspace(ctx: RequestContext, workspace_id: uuid.UUID) -> MeOut:
     """Move the browser session to another workspace of the user: every later call works there."""
+    session, actor = ctx.session, ctx.actor
     if actor.session_token_hash is None:
         raise InvalidInput(
             "an API key works in its own workspace; switching is for browser sessions",

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
-import redis.asyncio as aioredis
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
-from bpmlink.kit.security import SecretBox
-from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.dedup import DedupMode, check_policy
 from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
 from bpmlink.targets import target_fields
+from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
 
 
@@ -31,14 +25,7 @@ def _raise(problems: list[dict[str, str]]) -> None:
         raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
 
 
-async def validate(
-    session: AsyncSession,
-    box: SecretBox,
-    settings: Settings,
-    redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
-    config: BundleConfig,
-) -> Trigger:
+async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     """Raise InvalidInput naming every bad field; return the source trigger."""
     problems: list[dict[str, str]] = []
     app = get_app(config.source.app)
@@ -51,18 +38,18 @@ async def validate(
         if config.source.connection_id is None:
             problems.append(_p("source.connection_id", "this source needs a connection"))
         else:
-            source = await get_connection(session, workspace_id, config.source.connection_id)
+            source = await get_connection(ctx.session, ctx.workspace_id, config.source.connection_id)
             if source is None or source.app != app.key:
                 problems.append(_p("source.connection_id", f"no {app.key} connection with this id"))
     if BPMONLINE.action(config.target.action) is None:
         problems.append(_p("target.action", f"no action {config.target.action!r}"))
-    target = await get_connection(session, workspace_id, config.target.connection_id)
+    target = await get_connection(ctx.session, ctx.workspace_id, config.target.connection_id)
     if target is None or target.app != "bpmonline":
         problems.append(_p("target.connection_id", "no bpm'online connection with this id"))
     _raise(problems)
     assert target is not None and trigger is not None
 
-    async with BpmClient(bpm_connection(target, box), settings=settings, redis=redis) as client:
+    async with BpmClient(bpm_connection(target, ctx.box), settings=ctx.settings, redis=ctx.redis) as client:
         fields = await entity_fields(client, config.target.entity)
     if fields is None:
         _raise([_p("target.entity", f"bpm'online has no entity {config.target.entity!r}")])

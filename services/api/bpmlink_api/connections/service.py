@@ -5,27 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import redis.asyncio as aioredis
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bpmlink.audit import changed_fields
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.catalog import App, get_app
-from bpmlink.connections import bpm_connection, get_connection
-from bpmlink.db.models import Bundle, Connection
-from bpmlink.db.pagination import newest_first, page
-from bpmlink.db.scoping import scoped
-from bpmlink.kit.security import SecretBox
-from bpmlink.kit.settings import Settings
+from bpmlink.connections import bpm_connection
+from bpmlink.db.models import Connection
 from bpmlink.kit.web import Conflict, InvalidInput, NotFound
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink_api.audit.service import record_audit
-from bpmlink_api.deps import Actor
+from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
 
-from . import validation
+from . import repository, validation
 from .schemas import (
     ConnectionIn,
     ConnectionOut,
@@ -56,14 +48,15 @@ def _app(key: str) -> App:
     return app
 
 
-async def _get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
-    row = await get_connection(session, workspace_id, connection_id)
+async def _get(ctx: RequestContext, connection_id: uuid.UUID) -> Connection:
+    row = await repository.get(ctx.session, ctx.workspace_id, connection_id)
     if row is None:
         raise NotFound("connection not found")
     return row
 
 
-async def create(session: AsyncSession, box: SecretBox, actor: Actor, body: ConnectionIn) -> ConnectionOut:
+async def create(ctx: RequestContext, body: ConnectionIn) -> ConnectionOut:
+    session, actor = ctx.session, ctx.actor
     app = _app(body.app)
     secrets: dict[str, str | None] = dict(body.secrets)
     params = validation.normalise(app, body.params, secrets)
@@ -74,7 +67,7 @@ async def create(session: AsyncSession, box: SecretBox, actor: Actor, body: Conn
         app=app.key,
         name=body.name.strip(),
         params=params,
-        secrets_encrypted=box.encrypt(kept) if kept else None,
+        secrets_encrypted=ctx.box.encrypt(kept) if kept else None,
         secret_names=sorted(kept),
     )
     session.add(row)
@@ -85,21 +78,19 @@ async def create(session: AsyncSession, box: SecretBox, actor: Actor, body: Conn
 
 
 async def list_connections(
-    session: AsyncSession, workspace_id: uuid.UUID, cursor: str | None, limit: int
+    ctx: RequestContext, cursor: str | None, limit: int
 ) -> tuple[list[ConnectionOut], str | None]:
-    query = newest_first(scoped(Connection, workspace_id), Connection.created_at, Connection.id, cursor, limit)
-    rows, next_cursor = page(list(await session.scalars(query)), limit)
+    rows, next_cursor = await repository.list_page(ctx.session, ctx.workspace_id, cursor, limit)
     return [to_out(r) for r in rows], next_cursor
 
 
-async def get(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> ConnectionOut:
-    return to_out(await _get(session, workspace_id, connection_id))
+async def get(ctx: RequestContext, connection_id: uuid.UUID) -> ConnectionOut:
+    return to_out(await _get(ctx, connection_id))
 
 
-async def update(
-    session: AsyncSession, box: SecretBox, actor: Actor, connection_id: uuid.UUID, body: ConnectionPatch
-) -> ConnectionOut:
-    row = await _get(session, actor.workspace_id, connection_id)
+async def update(ctx: RequestContext, connection_id: uuid.UUID, body: ConnectionPatch) -> ConnectionOut:
+    session, actor, box = ctx.session, ctx.actor, ctx.box
+    row = await _get(ctx, connection_id)
     app = _app(row.app)
     secrets = box.decrypt(row.secrets_encrypted)
     secrets_before = dict(secrets)
@@ -132,86 +123,47 @@ async def update(
     return to_out(row)
 
 
-async def delete(session: AsyncSession, actor: Actor, connection_id: uuid.UUID) -> None:
-    row = await _get(session, actor.workspace_id, connection_id)
-    used = await session.scalar(
-        select(Bundle.name)
-        .where(
-            Bundle.workspace_id == actor.workspace_id,
-            Bundle.deleted_at.is_(None),
-            (Bundle.source_connection_id == row.id) | (Bundle.target_connection_id == row.id),
-        )
-        .limit(1)
-    )
+async def delete(ctx: RequestContext, connection_id: uuid.UUID) -> None:
+    row = await _get(ctx, connection_id)
+    used = await repository.bundle_using(ctx.session, ctx.workspace_id, row.id)
     if used:
         raise Conflict(f"the bundle {used!r} uses this connection; change or delete it first")
-    await record_audit(session, actor, "deleted", "connection", row.id, row.name, {"app": row.app})
-    await session.delete(row)
-    await session.flush()
+    await record_audit(ctx.session, ctx.actor, "deleted", "connection", row.id, row.name, {"app": row.app})
+    await ctx.session.delete(row)
+    await ctx.session.flush()
 
 
-def _client(row: Connection, box: SecretBox, settings: Settings, redis: aioredis.Redis) -> BpmClient:
+def _client(ctx: RequestContext, row: Connection) -> BpmClient:
     if row.app != "bpmonline":
         raise InvalidInput(f"{row.app} connections have no entities to discover")
-    return BpmClient(bpm_connection(row, box), settings=settings, redis=redis)
+    return BpmClient(bpm_connection(row, ctx.box), settings=ctx.settings, redis=ctx.redis)
 
 
-async def test(
-    session: AsyncSession,
-    box: SecretBox,
-    settings: Settings,
-    redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
-    connection_id: uuid.UUID,
-) -> TestResult:
-    row = await _get(session, workspace_id, connection_id)
+async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
+    row = await _get(ctx, connection_id)
     if row.app != "bpmonline":
         return TestResult(ok=True, stage="done", message="saved; this app is checked on its first poll")
-    async with _client(row, box, settings, redis) as client:
+    async with _client(ctx, row) as client:
         result = await client.test()
     return TestResult(**result.to_dict())
 
 
-async def _metadata(
-    session: AsyncSession,
-    box: SecretBox,
-    settings: Settings,
-    redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
-    connection_id: uuid.UUID,
-    refresh: bool,
-) -> Any:
-    row = await _get(session, workspace_id, connection_id)
-    async with _client(row, box, settings, redis) as client:
+async def _metadata(ctx: RequestContext, connection_id: uuid.UUID, refresh: bool) -> Any:
+    row = await _get(ctx, connection_id)
+    async with _client(ctx, row) as client:
         try:
             return await client.metadata(refresh=refresh)
         except BpmError as exc:
             raise UpstreamError(f"bpm'online answered: {exc}") from exc
 
 
-async def entities(
-    session: AsyncSession,
-    box: SecretBox,
-    settings: Settings,
-    redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
-    connection_id: uuid.UUID,
-    refresh: bool = False,
-) -> list[EntitySummary]:
-    metadata = await _metadata(session, box, settings, redis, workspace_id, connection_id, refresh)
+async def entities(ctx: RequestContext, connection_id: uuid.UUID, refresh: bool = False) -> list[EntitySummary]:
+    metadata = await _metadata(ctx, connection_id, refresh)
     return [EntitySummary(name=name) for name in sorted(metadata.entities)]
 
 
-async def entity(
-    session: AsyncSession,
-    box: SecretBox,
-    settings: Settings,
-    redis: aioredis.Redis,
-    workspace_id: uuid.UUID,
-    connection_id: uuid.UUID,
-    name: str,
-) -> EntityOut:
-    metadata = await _metadata(session, box, settings, redis, workspace_id, connection_id, False)
+async def entity(ctx: RequestContext, connection_id: uuid.UUID, name: str) -> EntityOut:
+    metadata = await _metadata(ctx, connection_id, False)
     info = metadata.entities.get(name)
     if info is None:
         raise NotFound(f"bpm'online has no entity {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from bpmlink.catalog import App
+from bpmlink.catalog import App, FormField
 from bpmlink.kit.web import InvalidInput
 
 
@@ -16,6 +16,22 @@ def _problem(field: str, message: str) -> dict[str, str]:
 def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) -> dict[str, Any]:
     """Return clean params, or raise InvalidInput naming every bad field."""
     problems: list[dict[str, str]] = []
+    clean = _known_params(app, params, problems)
+    problems += [
+        _problem(f"secrets.{name}", "unknown secret for this app") for name in secrets if name not in app.secret_fields
+    ]
+    _fill_defaults(app, clean)
+    for spec in app.connection_fields:
+        problems += _check_field(spec, clean)
+    if app.key == "bpmonline" and "odata_version" in clean:
+        clean["odata_version"] = int(clean["odata_version"]) if str(clean["odata_version"]) in ("3", "4") else 4
+    if problems:
+        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
+    return clean
+
+
+def _known_params(app: App, params: dict[str, Any], problems: list[dict[str, str]]) -> dict[str, Any]:
+    """The params the app declares, without empty values; an unknown or secret one is a problem."""
     known = {f.name: f for f in app.connection_fields}
     clean: dict[str, Any] = {}
     for name, value in params.items():
@@ -28,43 +44,48 @@ def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) 
             clean[name] = value  # an empty choice that means something (no /0 path prefix)
         elif value is not None and value != "":
             clean[name] = value
-    for name in secrets:
-        if name not in app.secret_fields:
-            problems.append(_problem(f"secrets.{name}", "unknown secret for this app"))
+    return clean
+
+
+def _fill_defaults(app: App, clean: dict[str, Any]) -> None:
+    """A missing field takes its default, where it is shown for the params given."""
     for spec in app.connection_fields:
         if spec.secret or spec.name in clean or spec.default is None:
             continue
         if spec.show_if is None or all(clean.get(k, _default(app, k)) == v for k, v in spec.show_if.items()):
             clean[spec.name] = spec.default
-    for spec in app.connection_fields:
-        if spec.type == "url" and spec.name in clean:
-            url = str(clean[spec.name]).strip()
-            if "://" not in url:
-                url = "https://" + url
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                problems.append(
-                    _problem(f"params.{spec.name}", "must be an http(s) address such as https://x.creatio.com")
-                )
-            clean[spec.name] = url.rstrip("/")
-        if spec.type == "select" and spec.name in clean and spec.options is not None:
-            value = str(clean[spec.name])
-            if value not in spec.options:
-                problems.append(_problem(f"params.{spec.name}", f"must be one of {', '.join(map(repr, spec.options))}"))
-        if spec.type == "integer" and spec.name in clean:
+
+
+def _check_field(spec: FormField, clean: dict[str, Any]) -> list[dict[str, str]]:
+    """The field's value checked (and normalised in `clean`) for its type; the problems found."""
+    problems: list[dict[str, str]] = []
+    if spec.name in clean:
+        field = f"params.{spec.name}"
+        if spec.type == "url":
+            clean[spec.name], ok = _clean_url(clean[spec.name])
+            if not ok:
+                problems.append(_problem(field, "must be an http(s) address such as https://x.creatio.com"))
+        if spec.type == "select" and spec.options is not None and str(clean[spec.name]) not in spec.options:
+            problems.append(_problem(field, f"must be one of {', '.join(map(repr, spec.options))}"))
+        if spec.type == "integer":
             try:
                 clean[spec.name] = int(clean[spec.name])
                 if clean[spec.name] < 0 or clean[spec.name] > 100_000:
                     raise ValueError
             except (TypeError, ValueError):
-                problems.append(_problem(f"params.{spec.name}", "must be a whole number from 0 to 100000"))
-        if spec.required and not spec.secret and spec.name not in clean:
-            problems.append(_problem(f"params.{spec.name}", "required"))
-    if app.key == "bpmonline" and "odata_version" in clean:
-        clean["odata_version"] = int(clean["odata_version"]) if str(clean["odata_version"]) in ("3", "4") else 4
-    if problems:
-        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
-    return clean
+                problems.append(_problem(field, "must be a whole number from 0 to 100000"))
+    elif spec.required and not spec.secret:
+        problems.append(_problem(f"params.{spec.name}", "required"))
+    return problems
+
+
+def _clean_url(value: Any) -> tuple[str, bool]:
+    """The address with https:// added when no scheme is given and no trailing slash; whether it is http(s)."""
+    url = str(value).strip()
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    return url.rstrip("/"), parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _default(app: App, name: str) -> Any:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from bpmlink.db.models import OperationStatus
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from bpmlink_api.deps import CurrentActor, EditorActor, JobsDep, SessionDep
+from bpmlink_api.deps import Context, EditorContext
 
 from . import service
 from .schemas import OperationDetail, OperationList, OperationOut, ReplayOut, StatsOut
@@ -19,8 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["history"])
 @router.get("/bundles/{bundle_id}/operations", operation_id="listOperations")
 async def list_operations(
     bundle_id: uuid.UUID,
-    actor: CurrentActor,
-    session: SessionDep,
+    ctx: Context,
     status: Annotated[list[OperationStatus] | None, Query()] = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -31,8 +30,7 @@ async def list_operations(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> OperationList:
     items, next_cursor = await service.list_operations(
-        session,
-        actor.workspace_id,
+        ctx,
         bundle_id,
         statuses=status or [],
         since=since,
@@ -45,30 +43,27 @@ async def list_operations(
 
 
 @router.post("/bundles/{bundle_id}/operations/replay", operation_id="replayFailedOperations")
-async def replay_failed(bundle_id: uuid.UUID, actor: EditorActor, session: SessionDep, jobs: JobsDep) -> ReplayOut:
-    return ReplayOut(replayed=await service.replay_failed(session, jobs, actor.workspace_id, bundle_id))
+async def replay_failed(bundle_id: uuid.UUID, ctx: EditorContext) -> ReplayOut:
+    return ReplayOut(replayed=await service.replay_failed(ctx, bundle_id))
 
 
 @router.get("/operations/{operation_id}", operation_id="getOperation")
-async def get_operation(operation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> OperationDetail:
-    return await service.get_operation(session, actor.workspace_id, operation_id)
+async def get_operation(operation_id: uuid.UUID, ctx: Context) -> OperationDetail:
+    return await service.get_operation(ctx, operation_id)
 
 
 @router.post("/operations/{operation_id}/replay", operation_id="replayOperation")
-async def replay_operation(
-    operation_id: uuid.UUID, actor: EditorActor, session: SessionDep, jobs: JobsDep
-) -> OperationOut:
-    return await service.replay(session, jobs, actor.workspace_id, operation_id)
+async def replay_operation(operation_id: uuid.UUID, ctx: EditorContext) -> OperationOut:
+    return await service.replay(ctx, operation_id)
 
 
 @router.get("/stats", operation_id="getStats")
 async def get_stats(
-    actor: CurrentActor,
-    session: SessionDep,
+    ctx: Context,
     since: datetime | None = None,
     bucket: Literal["hour", "day"] = "hour",
     bundle_id: uuid.UUID | None = None,
 ) -> StatsOut:
     since = since or datetime.now(UTC) - timedelta(days=1 if bucket == "hour" else 30)
-    items = await service.stats(session, actor.workspace_id, since, bucket, bundle_id)
+    items = await service.stats(ctx, since, bucket, bundle_id)
     return StatsOut(since=since, bucket=bucket, items=items)

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.imports import IMPORT_JOB, import_job_id
 from bpmlink.kit.web import AppError
-from bpmlink_api.deps import CurrentActor, EditorActor, JobsDep, SessionDep, SettingsDep
+from bpmlink_api.deps import Context, EditorContext
 
 from . import service
 from .service import FILE_FIELD, ImportAccepted, ImportList, ImportOut
@@ -49,10 +49,7 @@ class BadUpload(AppError):
 async def start_import(
     bundle_id: uuid.UUID,
     request: Request,
-    actor: EditorActor,
-    session: SessionDep,
-    settings: SettingsDep,
-    jobs: JobsDep,
+    ctx: EditorContext,
 ) -> ImportAccepted:
     """Upload a CSV or XLSX file; its rows become events of the bundle (progress: `GET /api/v1/imports/{id}`)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -66,21 +63,17 @@ async def start_import(
         raise BadUpload(f"no file in the form field {FILE_FIELD!r}")
     data = await upload.read()
     await form.close()
-    row, columns = await service.create_import(
-        session, actor.workspace_id, bundle_id, upload.filename or "", data, settings.max_import_bytes
-    )
+    row, columns = await service.create_import(ctx, bundle_id, upload.filename or "", data)
     job_id = import_job_id(row.id)
-    jobs.enqueue(IMPORT_JOB, str(row.id), job_id=job_id)
+    ctx.jobs.enqueue(IMPORT_JOB, str(row.id), job_id=job_id)
     return service.accepted_out(row, len(data), columns, job_id)
 
 
 @router.get("/api/v1/bundles/{bundle_id}/imports", operation_id="listImports")
-async def list_imports(
-    bundle_id: uuid.UUID, actor: CurrentActor, session: SessionDep, cursor: str | None = None, limit: int = Limit
-) -> ImportList:
-    return await service.list_imports(session, actor.workspace_id, bundle_id, cursor, limit)
+async def list_imports(bundle_id: uuid.UUID, ctx: Context, cursor: str | None = None, limit: int = Limit) -> ImportList:
+    return await service.list_imports(ctx, bundle_id, cursor, limit)
 
 
 @router.get("/api/v1/imports/{import_id}", operation_id="getImport")
-async def get_import(import_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ImportOut:
-    return await service.get_import(session, actor.workspace_id, import_id)
+async def get_import(import_id: uuid.UUID, ctx: Context) -> ImportOut:
+    return await service.get_import(ctx, import_id)

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import FINAL_STATUSES, Bundle, Event, Import, Operation, OperationStatus
-from bpmlink.db.pagination import newest_first, page
-from bpmlink.db.scoping import scoped
+from bpmlink.db.models import Bundle, Import
 from bpmlink.imports import ImportFileError, inspect_file
 from bpmlink.kit.web import AppError, InvalidInput, NotFound
+from bpmlink_api.bundles.service import get_bundle
+from bpmlink_api.deps import RequestContext
+
+from . import repository
 
 FILE_FIELD = "file"
 
@@ -55,10 +55,8 @@ class FileProblem(AppError):
         self.code = {413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status, exc.code)
 
 
-async def _import_bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID) -> Bundle:
-    bundle = await session.scalar(scoped(Bundle, workspace_id, Bundle.id == bundle_id, Bundle.deleted_at.is_(None)))
-    if bundle is None:
-        raise NotFound("bundle not found")
+async def _import_bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
+    bundle = await get_bundle(ctx, bundle_id)
     if bundle.source_app != "csv_import":
         raise InvalidInput(
             "only a bundle whose source is a CSV/XLSX import takes files",
@@ -68,14 +66,10 @@ async def _import_bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_
 
 
 async def create_import(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    bundle_id: uuid.UUID,
-    filename: str,
-    data: bytes,
-    max_bytes: int,
+    ctx: RequestContext, bundle_id: uuid.UUID, filename: str, data: bytes
 ) -> tuple[Import, list[str]]:
-    bundle = await _import_bundle(session, workspace_id, bundle_id)
+    bundle = await _import_bundle(ctx, bundle_id)
+    max_bytes = ctx.settings.max_import_bytes
     if len(data) > max_bytes:
         raise FileProblem(ImportFileError(f"the file is over {max_bytes} bytes", status=413, code="too_large"))
     try:
@@ -83,7 +77,7 @@ async def create_import(
     except ImportFileError as exc:
         raise FileProblem(exc) from exc
     row = Import(
-        workspace_id=workspace_id,
+        workspace_id=ctx.workspace_id,
         bundle_id=bundle.id,
         filename=(filename or "upload")[:255],
         file_format=info.file_format,
@@ -92,36 +86,17 @@ async def create_import(
         rows_found=0,
         rows_stored=0,
     )
-    session.add(row)
+    ctx.session.add(row)
     if bundle.sample is None and info.first_row is not None:
         bundle.sample = info.first_row  # the wizard maps fields from the file's first row
-    await session.flush()
-    await session.refresh(row)
+    await ctx.session.flush()
+    await ctx.session.refresh(row)
     return row, info.columns
 
 
-async def _outcomes(session: AsyncSession, rows: list[Import]) -> dict[uuid.UUID, tuple[int, int]]:
-    """(processed, failed) per import, from the operations of its events (keys `import:<id>:<n>`)."""
-    result: dict[uuid.UUID, tuple[int, int]] = {}
-    final = [s.value for s in FINAL_STATUSES if s != OperationStatus.failed]
-    for row in rows:
-        counts = (
-            await session.execute(
-                select(
-                    func.count(case((Operation.status.in_(final), 1))),
-                    func.count(case((Operation.status == OperationStatus.failed, 1))),
-                )
-                .select_from(Event)
-                .join(Operation, Operation.event_id == Event.id)
-                .where(
-                    Event.bundle_id == row.bundle_id,
-                    Event.origin == "import",
-                    Event.source_item_key.startswith(f"import:{row.id}:", autoescape=True),
-                )
-            )
-        ).one()
-        result[row.id] = (int(counts[0]), int(counts[1]))
-    return result
+async def _outcomes(ctx: RequestContext, rows: list[Import]) -> dict[uuid.UUID, tuple[int, int]]:
+    """(processed, failed) per import, from the operations of its events."""
+    return {row.id: await repository.outcome(ctx.session, row) for row in rows}
 
 
 def _out(row: Import, outcome: tuple[int, int], size: int) -> dict[str, Any]:
@@ -142,36 +117,25 @@ def _out(row: Import, outcome: tuple[int, int], size: int) -> dict[str, Any]:
     }
 
 
-async def _sizes(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Import.id, func.octet_length(Import.data)).where(Import.id.in_(ids)))
-    return {i: int(n or 0) for i, n in rows}
+async def _sizes(ctx: RequestContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    return await repository.sizes(ctx.session, ids) if ids else {}
 
 
 def accepted_out(row: Import, size: int, columns: list[str], job_id: str) -> ImportAccepted:
     return ImportAccepted(**_out(row, (0, 0), size), columns=columns, job_id=job_id)
 
 
-async def get_import(session: AsyncSession, workspace_id: uuid.UUID, import_id: uuid.UUID) -> ImportOut:
-    query = scoped(Import, workspace_id, Import.id == import_id).execution_options(populate_existing=True)
-    row = await session.scalar(query)
+async def get_import(ctx: RequestContext, import_id: uuid.UUID) -> ImportOut:
+    row = await repository.get(ctx.session, ctx.workspace_id, import_id)
     if row is None:
         raise NotFound("import not found")
-    outcomes = await _outcomes(session, [row])
-    return ImportOut(**_out(row, outcomes[row.id], (await _sizes(session, [row.id]))[row.id]))
+    outcomes = await _outcomes(ctx, [row])
+    return ImportOut(**_out(row, outcomes[row.id], (await _sizes(ctx, [row.id]))[row.id]))
 
 
-async def list_imports(
-    session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid.UUID, cursor: str | None, limit: int
-) -> ImportList:
-    bundle = await session.scalar(scoped(Bundle, workspace_id, Bundle.id == bundle_id, Bundle.deleted_at.is_(None)))
-    if bundle is None:
-        raise NotFound("bundle not found")
-    query = newest_first(
-        scoped(Import, workspace_id, Import.bundle_id == bundle_id), Import.created_at, Import.id, cursor, limit
-    )
-    rows, next_cursor = page(list(await session.scalars(query)), limit)
-    outcomes = await _outcomes(session, rows)
-    sizes = await _sizes(session, [r.id for r in rows])
+async def list_imports(ctx: RequestContext, bundle_id: uuid.UUID, cursor: str | None, limit: int) -> ImportList:
+    await get_bundle(ctx, bundle_id)
+    rows, next_cursor = await repository.list_page(ctx.session, ctx.workspace_id, bundle_id, cursor, limit)
+    outcomes = await _outcomes(ctx, rows)
+    sizes = await _sizes(ctx, [r.id for r in rows])
     return ImportList(items=[ImportOut(**_out(r, outcomes[r.id], sizes[r.id])) for r in rows], next_cursor=next_cursor)

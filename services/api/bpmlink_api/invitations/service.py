@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import redis.asyncio as aioredis
-from sqlalchemy import ColumnElement, Select, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import accounts, audit
 from bpmlink.db.models import AccountToken, Invitation, Membership, Role, TokenPurpose, User, UserSession, Workspace
-from bpmlink.db.scoping import scoped
 from bpmlink.kit import mail, passwords
 from bpmlink.kit.security import verify_password
 from bpmlink.kit.settings import Settings
@@ -26,25 +23,14 @@ from bpmlink.kit.web import Conflict, NotFound, Unauthorized
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth import emails, ratelimit
 from bpmlink_api.auth.service import SignupClosed, open_session
-from bpmlink_api.deps import Actor
+from bpmlink_api.deps import RequestContext
 
+from . import repository
 from .schemas import InvitationAcceptIn, InvitationOut, InvitationPreviewOut
 
 
 def _who(user: User | None) -> str:
     return (user.name or user.email) if user else ""
-
-
-def _pending(workspace_id: uuid.UUID, *extra: ColumnElement[bool]) -> Select[Any]:
-    """Invitations of the workspace whose link still works, with its expiry and the inviter."""
-    return (
-        scoped(Invitation, workspace_id, *extra)
-        .join(AccountToken, AccountToken.invitation_id == Invitation.id)
-        .outerjoin(User, User.id == Invitation.invited_by_id)
-        .where(AccountToken.used_at.is_(None), AccountToken.expires_at > func.now())
-        .add_columns(AccountToken.expires_at, User)
-        .order_by(Invitation.created_at.desc())
-    )
 
 
 def _out(invitation: Invitation, expires_at: datetime, inviter: User | None, link: str | None = None) -> InvitationOut:
@@ -60,24 +46,19 @@ def _out(invitation: Invitation, expires_at: datetime, inviter: User | None, lin
     )
 
 
-async def list_pending(session: AsyncSession, workspace_id: uuid.UUID) -> list[InvitationOut]:
-    rows = (await session.execute(_pending(workspace_id))).all()
+async def list_pending(ctx: RequestContext) -> list[InvitationOut]:
+    rows = await repository.pending(ctx.session, ctx.workspace_id)
     return [_out(invitation, expires_at, inviter) for invitation, expires_at, inviter in rows]
 
 
 async def _void(session: AsyncSession, invitation: Invitation) -> None:
     invitation.revoked_at = datetime.now(UTC)
-    await session.execute(
-        update(AccountToken)
-        .where(AccountToken.invitation_id == invitation.id, AccountToken.used_at.is_(None))
-        .values(used_at=func.now())
-    )
+    await repository.use_up_links(session, invitation.id)
 
 
-async def create(
-    session: AsyncSession, settings: Settings, actor: Actor, *, email: str, role: Role
-) -> InvitationOut:
+async def create(ctx: RequestContext, *, email: str, role: Role) -> InvitationOut:
     """A new invitation; an older pending one for the same address is revoked (its link stops working)."""
+    session, settings, actor = ctx.session, ctx.settings, ctx.actor
     if settings.signup == "closed":
         raise SignupClosed("invitations are turned off on this server (BPMLINK_SIGNUP=closed)")
     email = accounts.normalize_email(email)
@@ -87,7 +68,7 @@ async def create(
             "this address is already a member of the workspace",
             details=[{"field": "email", "message": "already a member"}],
         )
-    for older, _, _ in (await session.execute(_pending(actor.workspace_id, Invitation.email == email))).all():
+    for older, _, _ in await repository.pending(session, actor.workspace_id, email=email):
         await _void(session, older)
         await record_audit(session, actor, "revoked", "invitation", older.id, older.email, {"replaced": True})
     invitation = Invitation(workspace_id=actor.workspace_id, email=email, role=role, invited_by_id=actor.user_id)
@@ -119,14 +100,14 @@ async def create(
     return _out(invitation, row.expires_at, inviter, None if invitation.emailed_at else link)
 
 
-async def revoke(session: AsyncSession, actor: Actor, invitation_id: uuid.UUID) -> None:
-    invitation = await session.scalar(scoped(Invitation, actor.workspace_id, Invitation.id == invitation_id))
+async def revoke(ctx: RequestContext, invitation_id: uuid.UUID) -> None:
+    invitation = await repository.get(ctx.session, ctx.workspace_id, invitation_id)
     if invitation is None:
         raise NotFound("invitation not found")
     if invitation.accepted_at is None and invitation.revoked_at is None:
-        await _void(session, invitation)
-        await record_audit(session, actor, "revoked", "invitation", invitation.id, invitation.email)
-    await session.flush()
+        await _void(ctx.session, invitation)
+        await record_audit(ctx.session, ctx.actor, "revoked", "invitation", invitation.id, invitation.email)
+    await ctx.session.flush()
 
 
 async def _invitation_of(session: AsyncSession, row: AccountToken) -> Invitation:

@@ -1,17 +1,63 @@
-"""A new workspace owned by the caller; a browser session moves to it, an API key stays in its own."""
+"""Workspaces: the caller's own (its name and where incident notifications go), and creating another
+one owned by the caller — a browser session moves to it, an API key stays in its own."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from bpmlink import accounts, audit
-from bpmlink.db.models import User, UserSession
+from bpmlink.audit import changed_fields
+from bpmlink.db.models import User, UserSession, Workspace
+from bpmlink.notifications import NotificationSettings
+from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth.schemas import MeOut
 from bpmlink_api.auth.service import me
-from bpmlink_api.deps import Actor
+from bpmlink_api.deps import RequestContext
+
+from .schemas import WorkspacePatch, WorkspaceSettings
 
 
-async def create(session: AsyncSession, actor: Actor, name: str) -> MeOut:
+def _out(workspace: Workspace) -> WorkspaceSettings:
+    return WorkspaceSettings(
+        id=workspace.id,
+        name=workspace.name,
+        notifications=NotificationSettings.model_validate(workspace.notifications or {}),
+    )
+
+
+async def _current(ctx: RequestContext) -> Workspace:
+    workspace = await ctx.session.get(Workspace, ctx.workspace_id)
+    assert workspace is not None
+    return workspace
+
+
+async def get_settings(ctx: RequestContext) -> WorkspaceSettings:
+    return _out(await _current(ctx))
+
+
+async def update_settings(ctx: RequestContext, body: WorkspacePatch) -> WorkspaceSettings:
+    workspace = await _current(ctx)
+    name = body.name if body.name is not None else workspace.name
+    before = _out(workspace).notifications.model_dump(mode="json")  # with defaults, as the new value has them
+    notifications = body.notifications.model_dump(mode="json") if body.notifications else workspace.notifications
+    # Names only: a chat webhook URL is a credential.
+    changed = changed_fields({"name": workspace.name}, {"name": name})
+    if body.notifications is not None:
+        changed += changed_fields(before, notifications, "notifications.")
+    details: dict[str, Any] = {"changed": changed}
+    if name != workspace.name:
+        details["previous_name"] = workspace.name
+    workspace.name = name
+    workspace.notifications = notifications
+    if changed:
+        await record_audit(ctx.session, ctx.actor, "updated", "workspace", workspace.id, workspace.name, details)
+    await ctx.session.flush()
+    await ctx.session.refresh(workspace)
+    return _out(workspace)
+
+
+async def create(ctx: RequestContext, name: str) -> MeOut:
+    session, actor = ctx.session, ctx.actor
     user = await session.get(User, actor.user_id)
     assert user is not None
     workspace = await accounts.create_workspace(session, name.strip() or name, user)

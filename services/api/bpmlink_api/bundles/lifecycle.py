@@ -1,0 +1,74 @@
+"""A bundle's run state: start (letting held events go or dropping them), stop, a new webhook URL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bpmlink.catalog import get_app
+from bpmlink.db.models import BundleStatus
+from bpmlink.kit.web import InvalidInput
+from bpmlink.webhooks import new_webhook_token
+from bpmlink_api.audit.service import record_audit
+from bpmlink_api.deps import RequestContext
+
+from . import repository
+from .schemas import BundleOut
+from .service import get_bundle, refreshed_out
+
+DISCARDED = "discarded by the user when the bundle was started"
+
+
+async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleOut:
+    bundle = await get_bundle(ctx, bundle_id)
+    app = get_app(bundle.source_app)
+    trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
+    if trigger is None:
+        raise InvalidInput("the bundle's source no longer exists in the catalog")
+    if bundle.target_connection_id is None:
+        raise InvalidInput(
+            "the bundle has no bpm'online connection",
+            details=[{"field": "target.connection_id", "message": "required"}],
+        )
+    previous_status = bundle.status
+    bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
+    bundle.status_reason = None
+    if trigger.kind == "polling":
+        await repository.poll_now(ctx.session, bundle.id)
+    held_ids = await repository.held_event_ids(ctx.session, bundle.id)
+    if held_ids:
+        if held == "process":
+            await repository.release_held(ctx.session, held_ids, bundle.config_version)
+            for event_id in held_ids:
+                ctx.jobs.enqueue_event(event_id)
+        else:
+            await repository.discard_held(ctx.session, held_ids, DISCARDED)
+    # Starting a running bundle changes nothing, unless it let held events go or dropped them.
+    if previous_status != bundle.status or held_ids:
+        details: dict[str, Any] = {"previous_status": previous_status, "status": bundle.status}
+        if held_ids:
+            details["held"] = {"count": len(held_ids), "decision": held}
+        await record_audit(ctx.session, ctx.actor, "started", "bundle", bundle.id, bundle.name, details)
+    return await refreshed_out(ctx, bundle)
+
+
+async def stop(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
+    bundle = await get_bundle(ctx, bundle_id)
+    if bundle.status != BundleStatus.stopped:
+        details = {"previous_status": bundle.status}
+        await record_audit(ctx.session, ctx.actor, "stopped", "bundle", bundle.id, bundle.name, details)
+    bundle.status = BundleStatus.stopped
+    bundle.status_reason = None
+    await repository.pause_polling(ctx.session, bundle.id)
+    return await refreshed_out(ctx, bundle)
+
+
+async def regenerate_token(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
+    bundle = await get_bundle(ctx, bundle_id)
+    if bundle.webhook_token is None:
+        raise InvalidInput("only a webhook bundle has a URL")
+    bundle.webhook_token = new_webhook_token()
+    # The token is the URL's secret: the entry says it changed, not what it is now.
+    details = {"changed": ["webhook_url"]}
+    await record_audit(ctx.session, ctx.actor, "updated", "bundle", bundle.id, bundle.name, details)
+    return await refreshed_out(ctx, bundle)
