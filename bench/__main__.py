@@ -13,9 +13,9 @@ import traceback
 
 os.environ.setdefault("BENCH_HISTORY_ROWS", "500000")
 
-import importlib  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+import importlib
+from collections.abc import Callable
+from typing import Any
 
 
 def _call(module: str, **kw: Any) -> Callable[[], object]:
@@ -39,15 +39,15 @@ def main() -> None:
     for name, bench in BENCHMARKS:
         if only and name not in only:
             continue
-        print(f"\n=== {name} ===", flush=True)  # noqa: T201
+        print(f"\n=== {name} ===", flush=True)
         t = time.monotonic()
         try:
             bench()
-        except Exception:  # noqa: BLE001 - report and go on with the next benchmark
+        except Exception:
             traceback.print_exc()
             failed.append(name)
-        print(f"=== {name}: {time.monotonic() - t:.0f} s ===", flush=True)  # noqa: T201
-    print(f"\nall benchmarks: {time.monotonic() - started:.0f} s; failed: {failed or 'none'}")  # noqa: T201
+        print(f"=== {name}: {time.monotonic() - t:.0f} s ===", flush=True)
+    print(f"\nall benchmarks: {time.monotonic() - started:.0f} s; failed: {failed or 'none'}")
     if failed:
         sys.exit(1)
 

@@ -104,11 +104,11 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
             cpu1 = stack.cpu_seconds()
             jobs, batches = (after - before for after, before in zip(_batches(stack), batches0, strict=True))
             instant["mean_batch_size"] = round(jobs / batches, 1) if batches else None
-            print(f"event.process jobs per worker batch: {instant['mean_batch_size']}")  # noqa: T201
+            print(f"event.process jobs per worker batch: {instant['mean_batch_size']}")
             # Where the CPU goes, per event: gateway, workers, sandbox, PostgreSQL (2 cores = 2000 ms/s).
             done = max(1, instant["finished"])
             instant["cpu_ms_per_event"] = {k: round(1000 * (v - cpu0.get(k, 0.0)) / done, 1) for k, v in cpu1.items()}
-            print(f"CPU per event (ms): {instant['cpu_ms_per_event']}")  # noqa: T201
+            print(f"CPU per event (ms): {instant['cpu_ms_per_event']}")
             ref = direct_rate(stack, 64, 8.0)
             phases.append({"sandbox_latency_ms": 0, "bpmlink": instant, "direct": ref})
             _print(phases[-1])
@@ -122,7 +122,7 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
     eps = [p["bpmlink"].get("events_per_second") or 0 for p in phases]
     targets = {"500_events_per_second_instant": eps[0] >= 500,
                "grows_with_concurrency_at_200ms": eps[2] > eps[1] * 1.5}
-    print(f"targets {targets}")  # noqa: T201
+    print(f"targets {targets}")
     report = {"what": "webhook → gateway → worker (map, $filter search, POST create, history) → sandbox record",
               "workers": WORKERS, "worker_concurrency": int(WORKER_CONCURRENCY), "max_requests_per_second": 0,
               "phases": phases,
@@ -139,7 +139,7 @@ def _batches(stack: Stack) -> tuple[float, float]:
 
 def _print(phase: dict[str, Any]) -> None:
     b, d = phase["bpmlink"], phase["direct"]
-    print(f"sandbox +{phase['sandbox_latency_ms']} ms, max_concurrency {b.get('max_concurrency')}: "  # noqa: T201
+    print(f"sandbox +{phase['sandbox_latency_ms']} ms, max_concurrency {b.get('max_concurrency')}: "
           f"{b.get('events_per_second')} events/s ({b.get('finished')}/{b.get('events')} finished, "
           f"{b.get('statuses')}), latency p50 {b.get('latency', {}).get('p50_ms')} ms "
           f"p99 {b.get('latency', {}).get('p99_ms')} ms | direct search+create: {d['per_second']}/s "

@@ -54,7 +54,7 @@ def run() -> dict[str, Any]:
         "regex_timeout_s": _seconds_until(FilterError, evaluate, regex_filter, {"text": "a" * 50_000 + "!"}),
     }
     for name, value in report.items():
-        print(f"  {name:<24} {value}", flush=True)  # noqa: T201
+        print(f"  {name:<24} {value}", flush=True)
     write_result("guards", report)
     return report
 

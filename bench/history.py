@@ -75,7 +75,7 @@ def _load(stack: Stack, workspace_id: str, bundle_ids: list[str], rows: int) -> 
             for lo in range(1, rows + 1, CHUNK):
                 hi = min(rows, lo + CHUNK - 1)
                 await conn.execute(INSERT, lo, hi, bundle_ids, len(bundle_ids), rows, step_s, workspace_id)
-                print(f"  inserted {hi:,} / {rows:,} operations ({time.perf_counter() - started:.0f} s)",  # noqa: T201
+                print(f"  inserted {hi:,} / {rows:,} operations ({time.perf_counter() - started:.0f} s)",
                       flush=True)
         finally:
             await conn.close()
@@ -124,7 +124,7 @@ def _prune(stack: Stack) -> dict[str, Any]:
 
 
 def run(rows: int = ROWS) -> dict[str, Any]:
-    print(f"history benchmark with {rows:,} operations" + ("" if rows == 5_000_000 else  # noqa: T201
+    print(f"history benchmark with {rows:,} operations" + ("" if rows == 5_000_000 else
           " (smaller than the 5,000,000 of the issue: BENCH_HISTORY_ROWS)"), flush=True)
     with Stack("history") as stack:
         stack.service("sandbox")
@@ -134,7 +134,7 @@ def run(rows: int = ROWS) -> dict[str, Any]:
             bundles = [stack.webhook_bundle(http, connection, name=f"History {i}") for i in range(BUNDLES)]
             workspace_id = str(sql(stack.database_url, "SELECT workspace_id FROM bundles LIMIT 1")[0][0])
             load = _load(stack, workspace_id, [b["id"] for b in bundles], rows)
-            print(f"  loaded in {load['insert_seconds']} s, indexes rebuilt in {load['index_seconds']} s")  # noqa: T201
+            print(f"  loaded in {load['insert_seconds']} s, indexes rebuilt in {load['index_seconds']} s")
             ops = f"/api/v1/bundles/{bundles[0]['id']}/operations"  # 1 in 10 rows; half of its rows failed
             _timed(http, ops, n=3)  # warm-up
             first = _timed(http, ops)
@@ -150,11 +150,11 @@ def run(rows: int = ROWS) -> dict[str, Any]:
             }
         retention = _prune(stack)
     for name, t in timings.items():
-        print(f"{name:28s} median {t['median_ms']:>8} ms   max {t['max_ms']:>8} ms   items {t['items']}")  # noqa: T201
-    print(f"retention sweep ({RETENTION_DAYS} days): {retention}")  # noqa: T201
+        print(f"{name:28s} median {t['median_ms']:>8} ms   max {t['max_ms']:>8} ms   items {t['items']}")
+    print(f"retention sweep ({RETENTION_DAYS} days): {retention}")
     targets = {"listing_under_20ms": timings["newest_50"]["median_ms"] < 20
                and timings["status_failed_50"]["median_ms"] < 20}
-    print(f"targets {targets} (HTTP round trip included; reference GET /api/v1/auth/me "  # noqa: T201
+    print(f"targets {targets} (HTTP round trip included; reference GET /api/v1/auth/me "
           f"{timings['reference_me']['median_ms']} ms)")
     for t in timings.values():
         t.pop("next_cursor", None)

@@ -59,12 +59,12 @@ def run(seconds: float = 6.0) -> dict[str, Any]:
         bare = {n: http_load("127.0.0.1", bare_port, steps, connections=n, seconds=seconds) for n in SENDERS}
 
     rows = []
-    print(f"{'senders':>7}  {'gateway/s':>10} {'p50':>7} {'p95':>7} {'p99':>7}   {'bare/s':>9} {'p99':>7}  ratio")  # noqa: T201
+    print(f"{'senders':>7}  {'gateway/s':>10} {'p50':>7} {'p95':>7} {'p99':>7}   {'bare/s':>9} {'p99':>7}  ratio")
     for n in SENDERS:
         g, b = gateway[n], bare[n]
         ratio = round(g["per_second"] / b["per_second"], 2) if b["per_second"] else None
         rows.append({"senders": n, "gateway": g, "bare": b, "ratio": ratio})
-        print(f"{n:>7}  {g['per_second']:>10.1f} {g['p50_ms']:>7} {g['p95_ms']:>7} {g['p99_ms']:>7}   "  # noqa: T201
+        print(f"{n:>7}  {g['per_second']:>10.1f} {g['p50_ms']:>7} {g['p95_ms']:>7} {g['p99_ms']:>7}   "
               f"{b['per_second']:>9.1f} {b['p99_ms']:>7}  {ratio}  errors {g['errors']}  "
               f"cpu ms/req {g['cpu_ms_per_request']}  load {g['load_average_1m']}")
     accepted = sum(gateway[n]["iterations"] - gateway[n]["errors"] for n in SENDERS)
@@ -74,7 +74,7 @@ def run(seconds: float = 6.0) -> dict[str, Any]:
         "half_of_bare_rate_at_16": isinstance(ratio16, float) and ratio16 >= 0.5,
         "p99_under_25ms_at_16": bool(at16["p99_ms"] is not None and at16["p99_ms"] < 25),
     }
-    print(f"accepted {accepted} (+ warm-up), events stored {stored}; targets {targets}")  # noqa: T201
+    print(f"accepted {accepted} (+ warm-up), events stored {stored}; targets {targets}")
     report = {"what": "POST /hooks/{token} JSON (~190 bytes), durable 202 vs bare uvicorn parse-and-202",
               "seconds_per_phase": seconds, "rows": rows, "events_stored": stored, "targets": targets}
     write_result("ingest", report)
@@ -131,7 +131,7 @@ def ab(other: str, seconds: float = 4.0, rounds: int = 3) -> dict[str, Any]:
                 env = {**stack.env, "BPMLINK_GATEWAY_PORT": str(port)}
                 if "PYTHONPATH" in source:
                     env["PYTHONPATH"] = str(source["PYTHONPATH"])
-                proc = subprocess.Popen([sys.executable, "-m", "bpmlink_gateway"], cwd=source["cwd"], env=env,  # noqa: S603
+                proc = subprocess.Popen([sys.executable, "-m", "bpmlink_gateway"], cwd=source["cwd"], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 gateways[name] = (proc, port)
                 wait_http(f"http://127.0.0.1:{port}/readyz", proc)
@@ -161,9 +161,9 @@ def ab(other: str, seconds: float = 4.0, rounds: int = 3) -> dict[str, Any]:
             row = {"senders": n, "gateway": g, "per_second": round(t["ok"] / (seconds * rounds), 1),
                    "cpu_ms_per_request": round(1000 * t["cpu"] / max(1, t["ok"]), 3), "p99_ms": t["p99"]}
             rows.append(row)
-            print(f"{n:>3} senders  {g}: {row['per_second']:>8}/s  gateway CPU {row['cpu_ms_per_request']} ms/request  "  # noqa: T201
+            print(f"{n:>3} senders  {g}: {row['per_second']:>8}/s  gateway CPU {row['cpu_ms_per_request']} ms/request  "
                   f"p99 per slice {row['p99_ms']}")
-    print(f"load average {os.getloadavg()}")  # noqa: T201
+    print(f"load average {os.getloadavg()}")
     return {"rows": rows}
 
 

@@ -102,7 +102,7 @@ def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
         started = time.perf_counter()
         _clone(stack.database_url, bundle_id, bundles - 1)
         _count_polls(stack.database_url)
-        print(f"  {bundles:,} polling bundles in {time.perf_counter() - started:.1f} s", flush=True)  # noqa: T201
+        print(f"  {bundles:,} polling bundles in {time.perf_counter() - started:.1f} s", flush=True)
         count = int(sql(stack.database_url, "SELECT count(*) FROM poll_states WHERE next_due_at IS NOT NULL")[0][0])
         workers = [psutil.Process(stack.service("worker").pid) for _ in range(WORKERS)]
         cpu0 = sum(w.cpu_times().user + w.cpu_times().system for w in workers)
@@ -116,7 +116,7 @@ def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
                        count(*) FILTER (WHERE last_polled_at IS NOT NULL) AS ever
                 FROM poll_states WHERE next_due_at IS NOT NULL""")[0]
             samples.append({"t": round(time.time() - t0), "polled_last_minute": row[0], "polled_ever": row[1]})
-            print(f"  t={samples[-1]['t']:>4}s  polled in the last minute {row[0]:>6}  ever {row[1]:>6}",  # noqa: T201
+            print(f"  t={samples[-1]['t']:>4}s  polled in the last minute {row[0]:>6}  ever {row[1]:>6}",
                   flush=True)
         cpu = sum(w.cpu_times().user + w.cpu_times().system for w in workers) - cpu0
         elapsed = time.time() - t0
@@ -129,7 +129,7 @@ def run(bundles: int = BUNDLES, seconds: float = SECONDS) -> dict[str, Any]:
     lag = max(0.0, float(worst or 0) - 60.0)
     targets = {"every_bundle_every_minute": per_minute >= count, "lag_under_10s": lag < 10}
     per_poll_ms = 1000 * cpu / polls if polls else None
-    print(f"bundles {count:,}; polls started in the last minute {per_minute:,}; most-late poll lag {lag:.1f} s "  # noqa: T201
+    print(f"bundles {count:,}; polls started in the last minute {per_minute:,}; most-late poll lag {lag:.1f} s "
           f"beyond the interval; worker CPU {cpu:.1f} s in {elapsed:.0f} s ({100 * cpu / elapsed:.0f}% of one core, "
           f"{WORKERS} processes); {polls:,} polls completed, "
           f"{'-' if per_poll_ms is None else f'{per_poll_ms:.2f}'} ms of worker CPU per poll; "

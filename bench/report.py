@@ -69,7 +69,7 @@ def render() -> str:
 
 
 def main() -> None:
-    print(render())  # noqa: T201
+    print(render())
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
 def bare_server(app: str = "bench.stack:bare_app") -> Iterator[int]:
     """A bare uvicorn (uvloop + httptools, like the services) serving `app`; yields its port."""
     port = embedded.free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop",  # noqa: S603
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop",
                              "--http", "httptools", "--log-level", "warning", "--no-access-log"], cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{port}/", proc, 30)
@@ -282,7 +282,7 @@ class Stack:
                 "    async with create_sessionmaker(e)() as session:\n"
                 "        await accounts.ensure_admin(session, s.admin_email, s.admin_password)\n"
                 "        await session.commit()\n    await e.dispose()\nasyncio.run(main())\n")
-        subprocess.run([sys.executable, "-c", code], env=self.env, cwd=ROOT, check=True)  # noqa: S603
+        subprocess.run([sys.executable, "-c", code], env=self.env, cwd=ROOT, check=True)
 
     def service(self, name: str, **env: str) -> subprocess.Popen[bytes]:
         """Start `name` (api, gateway, worker, sandbox) and wait for its /readyz."""
@@ -294,8 +294,8 @@ class Stack:
             url = f"http://127.0.0.1:{extra['BPMLINK_WORKER_PORT']}/readyz"
         else:
             url = f"http://127.0.0.1:{self.ports[name]}/readyz"
-        log = open(Path(self.tmp.name) / f"{name}-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", SERVICE_MODULES[name]], env={**self.env, **extra},  # noqa: S603
+        log = open(Path(self.tmp.name) / f"{name}-{len(self.procs)}.log", "wb")
+        proc = subprocess.Popen([sys.executable, "-m", SERVICE_MODULES[name]], env={**self.env, **extra},
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         self.names.append(name)
@@ -413,7 +413,7 @@ def machine() -> dict[str, Any]:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,  # noqa: S607
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -425,5 +425,5 @@ def write_result(name: str, report: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"written {path.relative_to(ROOT)}")  # noqa: T201
+    print(f"written {path.relative_to(ROOT)}")
     return path

@@ -6,7 +6,7 @@ import sys
 
 os.environ.setdefault("BPMLINK_SECRET_KEY", "openapi-export-only-not-a-real-key-000000")
 
-from bpmlink_api.app import create_app  # noqa: E402
+from bpmlink_api.app import create_app
 
 document = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
 if len(sys.argv) > 1:

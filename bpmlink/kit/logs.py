@@ -88,7 +88,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+        except Exception:
             message = str(record.msg)
         record.msg, record.args = redact(message, self.secrets), None
         if record.exc_info and not record.exc_text:

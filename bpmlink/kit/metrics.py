@@ -185,7 +185,7 @@ def metrics_router(refresh: Refresh | None = None, registry: CollectorRegistry =
         if refresh is not None:
             try:
                 await asyncio.wait_for(refresh(), timeout=2)
-            except Exception as exc:  # noqa: BLE001 - a scrape still answers with the rest when Redis is down
+            except Exception as exc:
                 log.debug("metrics refresh failed: %s", type(exc).__name__)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

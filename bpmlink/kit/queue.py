@@ -96,5 +96,5 @@ async def create_arq_pool(settings: Settings) -> ArqRedis:
     redis_settings.conn_retries = 0
     try:
         return await create_pool(redis_settings, **SERIALIZERS)
-    except Exception:  # noqa: BLE001 - start anyway; enqueues fail and the sweeper catches up
+    except Exception:
         return arq_queue(ConnectionPool.from_url(settings.redis_url))

@@ -112,13 +112,13 @@ class FilterResult:
     reason: str = ""
 
 
-def evaluate(filter: FilterGroup | None, item: Any, *, regex_timeout: float = DEFAULT_REGEX_TIMEOUT) -> bool:  # noqa: A002
+def evaluate(filter: FilterGroup | None, item: Any, *, regex_timeout: float = DEFAULT_REGEX_TIMEOUT) -> bool:
     """True when `item` passes `filter` (no filter: every item passes). May raise FilterError."""
     return explain(filter, item, regex_timeout=regex_timeout).passed
 
 
 def explain(
-    filter: FilterGroup | None,  # noqa: A002
+    filter: FilterGroup | None,
     item: Any,
     *,
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT,

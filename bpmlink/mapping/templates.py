@@ -144,7 +144,7 @@ def _bool_filter(value: Any) -> Any:
     return None if is_blank(value) or isinstance(value, Undefined) else parse_boolean(value)
 
 
-def _date_filter(value: Any, format: str | None = None, timezone: str | None = None) -> Any:  # noqa: A002
+def _date_filter(value: Any, format: str | None = None, timezone: str | None = None) -> Any:
     if is_blank(value) or isinstance(value, Undefined):
         return None
     return parse_datetime(value, [format] if format else None, timezone)

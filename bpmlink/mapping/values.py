@@ -259,7 +259,7 @@ def _strptime_first(text: str, formats: Sequence[str], tz: ZoneInfo | None) -> d
     """`text` read with the first of `formats` it matches (a date when the format has no time), else None."""
     for fmt in formats:
         try:
-            parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - localized just below
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
         if not _TIME_DIRECTIVE.search(fmt):

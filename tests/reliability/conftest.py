@@ -36,8 +36,8 @@ class Service:
     def __init__(self, module: str, env: dict[str, str], port: int) -> None:
         self.module, self.port, self.env = module, port, env
         self.base_url = f"http://127.0.0.1:{port}"
-        self.log = tempfile.NamedTemporaryFile(prefix=f"{module}-", suffix=".log", delete=False)  # noqa: SIM115
-        self.process = subprocess.Popen(  # noqa: S603
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{module}-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
             [sys.executable, "-m", module], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
 

@@ -56,7 +56,7 @@ async def start_import(
         raise BadUpload(f"send the file as multipart/form-data in a field named {FILE_FIELD!r}")
     try:
         form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # noqa: BLE001 - python-multipart raises several kinds for a malformed body
+    except Exception as exc:
         raise BadUpload(f"the multipart body cannot be read: {exc}") from exc
     upload = form.get(FILE_FIELD)
     if not isinstance(upload, UploadFile):
