@@ -8,7 +8,6 @@ request once. A second failure of the same kind is an `AuthError`; there is no l
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,10 +37,11 @@ from bpmlink.bpmonline.errors import (
     ValidationError,
     is_duplicate_key,
 )
-from bpmlink.bpmonline.filters import FIELD_PATTERN, F, FieldTypes
 from bpmlink.bpmonline.filters import Expr as FilterExpr
+from bpmlink.bpmonline.filters import F, FieldTypes
 from bpmlink.bpmonline.limits import RequestLimits
 from bpmlink.bpmonline.metadata import Metadata, MetadataCache, metadata_cache, parse_metadata
+from bpmlink.bpmonline.names import check_field_name, check_non_negative, check_orderby
 from bpmlink.bpmonline.probe import ConnectionTestResult, run_test
 from bpmlink.bpmonline.session import BpmSession, SessionStore
 from bpmlink.bpmonline.steps import DEFAULT_BODY_LIMIT, StepRecorder
@@ -49,7 +49,6 @@ from bpmlink.kit.net import GuardedTransport
 from bpmlink.kit.settings import Settings, get_settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
-_ORDERBY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)?)(?: (asc|desc))?$")
 _ROUTING_404 = "no type was found that matches the controller"
 _T = TypeVar("_T")
 
@@ -333,7 +332,7 @@ class BpmClient:
         return None
 
     def _select(self, entity: str, select: Sequence[str]) -> str:
-        names = [_check_name(s) for s in select]
+        names = [check_field_name(s) for s in select]
         meta = self._metadata_cache.peek(self._metadata_key)
         info = meta.entities.get(entity) if meta else None
         if info:
@@ -365,17 +364,13 @@ class BpmClient:
         if select:
             params["$select"] = self._select(entity, select)
         if orderby:
-            items = [orderby] if isinstance(orderby, str) else list(orderby)
-            for item in items:
-                if not _ORDERBY.match(item):
-                    raise ValueError(f"invalid $orderby item {item!r}")
-            params["$orderby"] = ",".join(items)
+            params["$orderby"] = ",".join(check_orderby(orderby))
         if top is not None:
-            params["$top"] = str(_non_negative(top, "top"))
+            params["$top"] = str(check_non_negative(top, "top"))
         if skip is not None:
-            params["$skip"] = str(_non_negative(skip, "skip"))
+            params["$skip"] = str(check_non_negative(skip, "skip"))
         if expand:
-            params["$expand"] = ",".join(_check_name(e) for e in expand)
+            params["$expand"] = ",".join(check_field_name(e) for e in expand)
         return params
 
     # -- writes ------------------------------------------------------------------------
@@ -490,15 +485,3 @@ class BpmClient:
     async def test(self, *, recorder: StepRecorder | None = None) -> ConnectionTestResult:
         """Log in afresh and read one record; say what failed in a user's words."""
         return await run_test(self, recorder or StepRecorder(body_limit=self.body_limit))
-
-
-def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not FIELD_PATTERN.match(name):
-        raise ValueError(f"invalid field name {name!r}")
-    return name
-
-
-def _non_negative(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a non-negative integer")
-    return value
