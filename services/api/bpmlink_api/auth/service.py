@@ -88,18 +88,16 @@ async def login(
     """Check the password and open a session; returns (cookie token, session row)."""
     email = accounts.normalize_email(email)
     limits = ratelimit.login_limits(settings, email, client_ip)
-    await ratelimit.check(redis, limits, "too many failed logins; try again later")
+    # Counted before the hash runs, so concurrent guesses cannot exceed the limit.
+    await ratelimit.take(redis, limits, "too many failed logins; try again later")
     user = await accounts.find_user(session, email)
     # Verify against a dummy hash for unknown users so the answer time does not reveal them.
     ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
-    if user is None or not ok:
-        await ratelimit.hit(redis, limits)
+    if user is None or not ok or (not user.is_active and user.email_confirmed_at is not None):
         raise Unauthorized("wrong email or password")
+    await ratelimit.give_back(redis, limits)
     if not user.is_active:
-        if user.email_confirmed_at is None:
-            raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
-        await ratelimit.hit(redis, limits)
-        raise Unauthorized("wrong email or password")
+        raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
     if workspace_id:
         membership = await session.get(Membership, (workspace_id, user.id))
         if membership is None:
@@ -108,7 +106,6 @@ async def login(
         workspace_id = await repository.first_workspace(session, user.id)
         if workspace_id is None:
             raise Unauthorized("you are not a member of any workspace")
-    await ratelimit.reset(redis, limits[0])
     return await open_session(session, settings, user.id, workspace_id)
 
 
@@ -234,7 +231,7 @@ async def reset_password(
     await accounts.void_tokens(session, TokenPurpose.reset, user_id=user.id)
     await repository.end_sessions(session, user.id)
     await session.flush()
-    await ratelimit.reset(redis, ratelimit.login_limits(settings, user.email, "")[0])
+    await ratelimit.reset(redis, ratelimit.account_limit(settings, user.email))
 
 
 async def change_password(ctx: RequestContext, *, current_password: str, new_password: str, client_ip: str) -> None:
@@ -243,12 +240,12 @@ async def change_password(ctx: RequestContext, *, current_password: str, new_pas
     user = await session.get(User, actor.user_id)
     assert user is not None
     limits = ratelimit.login_limits(settings, user.email, client_ip)
-    await ratelimit.check(redis, limits, "too many wrong passwords; try again later")
+    await ratelimit.take(redis, limits, "too many wrong passwords; try again later")
     if not verify_password(user.password_hash, current_password):
-        await ratelimit.hit(redis, limits)
         raise WrongPassword(
             "the current password is wrong", details=[{"field": "current_password", "message": "wrong password"}]
         )
+    await ratelimit.give_back(redis, limits)
     passwords.check(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     await repository.end_sessions(session, user.id, keep=actor.session_token_hash)
@@ -288,8 +285,7 @@ async def switch_workspace(ctx: RequestContext, workspace_id: uuid.UUID) -> MeOu
 
 async def _mail_rate(redis: aioredis.Redis, settings: Settings, kind: str, email: str, client_ip: str) -> None:
     limits = ratelimit.mail_limits(settings, kind, email, client_ip)
-    await ratelimit.check(redis, limits, "too many requests for this address or from this network; try again later")
-    await ratelimit.hit(redis, limits)
+    await ratelimit.take(redis, limits, "too many requests for this address or from this network; try again later")
 
 
 async def _send_quietly(session: AsyncSession, settings: Settings, kind: str, user: User) -> None:
