@@ -86,6 +86,8 @@ class PasswordForgotOut(BaseModel):
 class PasswordResetIn(BaseModel):
     token: Token
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    # A reset after a suspected leak: the user's API keys, in every workspace, stop working too.
+    revoke_api_keys: bool = False
 
 
 class PasswordChangeIn(BaseModel):

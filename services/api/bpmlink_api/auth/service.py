@@ -218,9 +218,16 @@ async def issue_reset_link(session: AsyncSession, settings: Settings, user: User
 
 
 async def reset_password(
-    session: AsyncSession, redis: aioredis.Redis, settings: Settings, token: str, password: str
+    session: AsyncSession,
+    redis: aioredis.Redis,
+    settings: Settings,
+    token: str,
+    password: str,
+    *,
+    revoke_api_keys: bool = False,
 ) -> None:
-    """Use a reset link: the new password is set and every session of the user ends."""
+    """Use a reset link: the new password is set and every session of the user ends (and, when asked,
+    every API key of the user)."""
     row = await accounts.consume_token(session, TokenPurpose.reset, token)
     assert row.user_id is not None
     user = await session.get(User, row.user_id)
@@ -230,6 +237,8 @@ async def reset_password(
     accounts.confirm_email(user)  # the link came to the address
     await accounts.void_tokens(session, TokenPurpose.reset, user_id=user.id)
     await repository.end_sessions(session, user.id)
+    if revoke_api_keys:
+        await accounts.revoke_api_keys(session, user.id)
     await session.flush()
     await ratelimit.reset(redis, ratelimit.account_limit(settings, user.email))
 
