@@ -6,31 +6,8 @@ import asyncio
 import pytest
 from bpmlink_api.app import create_app, wrapped
 
-from bpmlink.kit import security
 from tests.fixtures.accounts import PASSWORD, make_workspace
 from tests.fixtures.app import browser, make_settings
-
-
-class CountingHasher:
-    """The suite's hasher, counting the password checks that reach it."""
-
-    def __init__(self, hasher):
-        self.hasher = hasher
-        self.verified = 0
-
-    def verify(self, password_hash, password):
-        self.verified += 1
-        return self.hasher.verify(password_hash, password)
-
-    def hash(self, password):
-        return self.hasher.hash(password)
-
-
-@pytest.fixture
-def hasher(monkeypatch):
-    counting = CountingHasher(security._hasher)
-    monkeypatch.setattr(security, "_hasher", counting)
-    return counting
 
 
 def _wrong(email: str) -> dict:

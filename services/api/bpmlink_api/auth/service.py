@@ -138,8 +138,9 @@ async def signup(
 ) -> SignupOut:
     """A new user with a workspace of their own. With SMTP the account waits for the e-mail confirmation.
 
-    With confirmation on, an address that already has an account gets the same answer, and an
-    e-mail saying so (with a password-reset link), so the answer does not reveal accounts.
+    An address that already has an account gets the same answer after the same work, so neither the
+    answer nor its time reveals accounts; with SMTP it also gets an e-mail saying so (with a
+    password-reset link).
     """
     if settings.signup != "open":
         raise SignupClosed("sign-up is closed on this server: ask a workspace owner for an invitation")
@@ -149,13 +150,11 @@ async def signup(
     confirmation = mail.configured(settings)
     existing = await accounts.find_user(session, email)
     if existing is not None:
-        if not confirmation:
-            raise Conflict(
-                "an account with this e-mail address exists; log in instead",
-                details=[{"field": "email", "message": "already registered"}],
-            )
-        await _send_quietly(session, settings, "already_registered", existing)
-        return SignupOut(confirmation_required=True)
+        # The same answer after the same work (a password hash) as for a new address; the account is untouched.
+        hash_password(body.password)
+        if confirmation:
+            await _send_quietly(session, settings, "already_registered", existing)
+        return SignupOut(confirmation_required=confirmation)
     user = await accounts.create_user(
         session, email, body.password, body.name.strip(), language=body.language, active=not confirmation
     )
