@@ -19,7 +19,7 @@ from bpmlink.db.models import Membership, TokenPurpose, User, UserSession
 from bpmlink.kit import mail, passwords
 from bpmlink.kit.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
 from bpmlink.kit.settings import Settings
-from bpmlink.kit.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from bpmlink.kit.web import AppError, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
 from bpmlink_api.deps import RequestContext
 
 from . import emails, ratelimit, repository
