@@ -184,4 +184,4 @@ def behind_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
     """The client address (`scope["client"]`) taken from X-Forwarded-For only when the peer is one of
     `Settings.trusted_proxies` — the right-most address that is not a trusted proxy — and the peer's own
     address otherwise, so a client cannot choose the address its limits are counted under."""
-    return ProxyHeadersMiddleware(app, trusted_hosts=settings.trusted_proxies)  # type: ignore[arg-type]
+    return ProxyHeadersMiddleware(app, trusted_hosts=settings.trusted_proxies)  # type: ignore[arg-type, return-value]

@@ -81,7 +81,7 @@ def mail_limits(settings: Settings, kind: str, email: str, client_ip: str) -> li
 async def take(redis: aioredis.Redis, limits: list[Limit], message: str) -> None:
     """Count one attempt against every limit, atomically; 429 with Retry-After (and nothing counted)
     when any of them is full."""
-    args = [limit.max_hits for limit in limits] + [limit.window_seconds for limit in limits]
+    args = [str(limit.max_hits) for limit in limits] + [str(limit.window_seconds) for limit in limits]
     wait = int(await redis.eval(_TAKE, len(limits), *[limit.key for limit in limits], *args))  # type: ignore[misc]
     if wait:
         raise TooManyRequests(message, headers={"Retry-After": str(wait)})
