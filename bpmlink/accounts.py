@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import AccountToken, Membership, Role, TokenPurpose, User, Workspace
+from bpmlink.db.models import AccountToken, ApiKey, Membership, Role, TokenPurpose, User, UserSession, Workspace
+from bpmlink.db.scoping import in_workspace
 from bpmlink.kit.security import hash_password, hash_token, new_token
 from bpmlink.kit.web import AppError, Conflict, NotFound
 
@@ -140,8 +141,22 @@ async def remove_member(session: AsyncSession, workspace_id: uuid.UUID, user_id:
     if role == Role.owner and owners <= 1:
         raise LastOwner("a workspace keeps at least one owner: make someone else an owner first")
     await session.delete(membership)
+    # What the membership gave ends with it: a later invitation must not bring old credentials back.
+    await revoke_api_keys(session, user_id, workspace_id=workspace_id)
+    await session.execute(
+        delete(UserSession).where(UserSession.user_id == user_id, in_workspace(UserSession, workspace_id))
+    )
     await session.flush()
     return role
+
+
+async def revoke_api_keys(session: AsyncSession, user_id: uuid.UUID, *, workspace_id: uuid.UUID | None = None) -> int:
+    """Revoke the user's live API keys (of one workspace, or of all); returns how many."""
+    statement = update(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+    if workspace_id is not None:
+        statement = statement.where(in_workspace(ApiKey, workspace_id))
+    result = await session.execute(statement.values(revoked_at=func.now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # Link tokens.

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 
 import httpcore
 import httpx
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bpmlink.kit.settings import Settings, is_private_address
 
@@ -56,9 +58,7 @@ async def resolve(host: str, port: int, timeout: float | None = None) -> list[st
     """All addresses of `host` (async, through the event loop's resolver)."""
     loop = asyncio.get_running_loop()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=timeout
-        )
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=timeout)
     except TimeoutError as exc:
         raise DNSResolutionError(f"DNS lookup of {host!r} timed out") from exc
     except (socket.gaierror, UnicodeError) as exc:
@@ -178,3 +178,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_scheme(request.url)
         return await super().handle_async_request(request)
+
+
+def behind_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The client address (`scope["client"]`) taken from X-Forwarded-For only when the peer is one of
+    `Settings.trusted_proxies` — the right-most address that is not a trusted proxy — and the peer's own
+    address otherwise, so a client cannot choose the address its limits are counted under."""
+    return ProxyHeadersMiddleware(app, trusted_hosts=settings.trusted_proxies)  # type: ignore[arg-type, return-value]

@@ -44,8 +44,16 @@ class Settings(BaseSettings):
 
     session_ttl_hours: int = Field(12, alias="BPMLINK_SESSION_TTL_HOURS", ge=1, le=24 * 30)
     cookie_secure: bool = Field(False, alias="BPMLINK_COOKIE_SECURE")
+    # Failed password checks in the window: per account from one client address (the tight limit, so an
+    # attacker elsewhere never locks the real user out), per account from all addresses together (a looser
+    # cap on a distributed guess), and per client address over all accounts (password spraying).
     login_max_attempts: int = Field(10, alias="BPMLINK_LOGIN_MAX_ATTEMPTS", ge=1)
+    login_max_attempts_per_account: int = Field(100, alias="BPMLINK_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", ge=1)
+    login_max_attempts_per_address: int = Field(100, alias="BPMLINK_LOGIN_MAX_ATTEMPTS_PER_ADDRESS", ge=1)
     login_window_seconds: int = Field(300, alias="BPMLINK_LOGIN_WINDOW_SECONDS", ge=1)
+    # Networks of the reverse proxies in front of the api and the gateway (comma-separated CIDRs). Only a
+    # peer in them is believed about the client's address (X-Forwarded-For); empty: no one is.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="BPMLINK_TRUSTED_PROXIES")
 
     max_request_bytes: int = Field(1_048_576, alias="BPMLINK_MAX_REQUEST_BYTES", ge=1024)
     # CSV/XLSX uploads (POST /api/v1/bundles/{id}/import) may be this large; the file is kept in PostgreSQL.
@@ -88,6 +96,18 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             return [h.strip().lower() for h in v.split(",") if h.strip()]
         return v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [n.strip() for n in v.split(",") if n.strip()]
+        if not isinstance(v, list):
+            return v
+        try:  # normalised (10.1.2.3/8 → 10.0.0.0/8): the proxy middleware ignores what it cannot parse
+            return [str(ipaddress.ip_network(str(n), strict=False)) for n in v]
+        except ValueError as exc:
+            raise ValueError(f"BPMLINK_TRUSTED_PROXIES: {exc}") from None
 
     @field_validator("secret_key_previous", mode="before")
     @classmethod

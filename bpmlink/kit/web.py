@@ -119,9 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def health_router(
-    checks: dict[str, ReadinessCheck], degraded_ok: dict[str, ReadinessCheck] | None = None
-) -> APIRouter:
+def health_router(checks: dict[str, ReadinessCheck], degraded_ok: dict[str, ReadinessCheck] | None = None) -> APIRouter:
     """/healthz: the process answers. /readyz: every dependency in `checks` answers (503 naming
     the failures); a failure of one in `degraded_ok` is reported but the service stays ready."""
     router = APIRouter(include_in_schema=False)

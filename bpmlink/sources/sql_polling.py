@@ -117,9 +117,11 @@ def dialect(dsn: str) -> str:
     )
 
 
-async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str | None]:
-    """(host, port, the checked address to connect to; None for a unix socket)."""
+def parse_dsn(dsn: str) -> tuple[str, int]:
+    """(host, port) of a connection string, checked as far as it can be without connecting: its scheme,
+    one host (a list of fallback hosts is refused: only one address can be checked), a numeric port."""
     parts = urlsplit(dsn)
+    default_port = 5432 if dialect(dsn) == "postgresql" else 3306
     if "," in parts.netloc:
         raise PermanentSourceError("give one host in the connection string", code="bad_dsn")
     query = parse_qs(parts.query)
@@ -127,11 +129,17 @@ async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str | None]:
     query_host = query.get("host", [""])[0] or query.get("unix_socket", [""])[0]
     host = unquote(parts.hostname or "") or query_host
     try:
-        port = parts.port or (5432 if dialect(dsn) == "postgresql" else 3306)
+        port = parts.port or default_port
     except ValueError as exc:
         raise PermanentSourceError("the port in the connection string is not a number", code="bad_dsn") from exc
     if not host:
         raise PermanentSourceError("the connection string needs a host", code="bad_dsn")
+    return host, port
+
+
+async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str | None]:
+    """(host, port, the checked address to connect to; None for a unix socket)."""
+    host, port = parse_dsn(dsn)
     if host.startswith("/"):
         # A unix socket is this machine: allowed only where local addresses are.
         if not env.settings.is_allowed_host("localhost"):
@@ -153,8 +161,11 @@ async def _checked_host(dsn: str, env: FetchEnv) -> tuple[str, int, str | None]:
 def _redacted_dsn(dsn: str) -> str:
     parts = urlsplit(dsn)
     netloc = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
-    if parts.port:
-        netloc += f":{parts.port}"
+    try:
+        if parts.port:
+            netloc += f":{parts.port}"
+    except ValueError:  # not a number: parse_dsn says so; the step still shows where it went
+        pass
     if parts.username:
         netloc = f"{parts.username}:[redacted]@{netloc}"
     return f"{parts.scheme}://{netloc}{parts.path}"

@@ -8,7 +8,7 @@ import pytest
 
 from bpmlink import accounts
 from bpmlink.db.models import Membership, Role, TokenPurpose
-from tests.fixtures.accounts import PASSWORD, add_member, login, make_workspace
+from tests.fixtures.accounts import PASSWORD, add_member, api_key_client, login, make_workspace
 from tests.fixtures.app import browser, execute
 from tests.fixtures.smtp import link_token, smtp_settings
 
@@ -199,3 +199,13 @@ async def test_forgot_password_is_rate_limited_per_client_address(client, settin
         assert response.status_code == 202
     blocked = await client.post("/api/v1/auth/password/forgot", json={"email": "another@example.com"})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("revoke", [False, True])
+async def test_a_reset_revokes_the_users_api_keys_when_asked(app, sessionmaker, mailbox, revoke):
+    owner = await make_workspace(sessionmaker)
+    async with await api_key_client(app, owner, sessionmaker) as script, browser(app) as anonymous:
+        await anonymous.post("/api/v1/auth/password/forgot", json={"email": owner.email})
+        body = {"token": mailbox.token(owner.email), "password": NEW_PASSWORD, "revoke_api_keys": revoke}
+        assert (await anonymous.post("/api/v1/auth/password/reset", json=body)).status_code == 204
+        assert (await script.get("/api/v1/auth/me")).status_code == (401 if revoke else 200)

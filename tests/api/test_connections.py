@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from bpmlink.db.models import Role
 from tests.fixtures.accounts import add_member, login, make_workspace
 
@@ -179,3 +181,31 @@ async def test_an_empty_path_prefix_is_kept_for_dotnet_core_hosts(client, sessio
     await login(client, owner)
     created = await client.post("/api/v1/connections", json=bpm_body("https://core.example.com", path_prefix=""))
     assert created.json()["params"]["path_prefix"] == ""
+
+
+@pytest.mark.parametrize("domain", ["http://0177.0.0.1:9102", "http://[::1/"])
+async def test_a_domain_the_client_cannot_request_is_422_on_the_field(client, sessionmaker, domain):
+    await login(client, await make_workspace(sessionmaker))
+    refused = await client.post("/api/v1/connections", json=bpm_body(domain))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"][0]["field"] == "params.domain"
+
+
+@pytest.mark.parametrize(
+    ("dsn", "message"),
+    [
+        ("postgresql://u:p@db1:5432,db2:5432/app", "give one host in the connection string"),
+        ("postgresql://u:p@db:port/app", "the port in the connection string is not a number"),
+        ("oracle://u:p@db/app", "the connection string must start with postgresql://, mysql:// or mariadb://"),
+    ],
+)
+async def test_a_connection_string_that_cannot_be_used_is_422_on_the_secret(client, sessionmaker, dsn, message):
+    await login(client, await make_workspace(sessionmaker))
+    body = {"app": "sql_polling", "name": "Shop DB", "params": {}, "secrets": {"dsn": dsn}}
+    refused = await client.post("/api/v1/connections", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"] == [{"field": "secrets.dsn", "message": message, "code": "bad_dsn"}]
+    created = await client.post("/api/v1/connections", json={**body, "secrets": {"dsn": "postgresql://u:p@db/app"}})
+    assert created.status_code == 201, created.text
+    patched = await client.patch(f"/api/v1/connections/{created.json()['id']}", json={"secrets": {"dsn": dsn}})
+    assert patched.status_code == 422 and patched.json()["error"]["details"][0]["field"] == "secrets.dsn"

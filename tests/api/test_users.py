@@ -5,8 +5,9 @@ import asyncio
 import httpx
 
 from bpmlink.db.models import Role
-from tests.fixtures.accounts import add_member, login, make_workspace
-from tests.fixtures.app import execute
+from tests.fixtures.accounts import PASSWORD, add_member, api_key_client, login, make_workspace
+from tests.fixtures.app import browser, execute
+from tests.fixtures.smtp import link_token
 
 
 async def test_only_owner_manages_members_and_last_owner_stays(client, sessionmaker):
@@ -83,3 +84,42 @@ async def test_role_changes_and_removals_are_audited_and_end_access(app, client,
         ("removed", editor.email),
     ]
     assert '"from": "editor"' in audit[0][2] and '"to": "viewer"' in audit[0][2]
+
+
+async def test_removal_revokes_the_members_keys_and_sessions_there_and_a_new_invitation_does_not_revive_them(
+    app, client, sessionmaker
+):
+    owner = await make_workspace(sessionmaker, "A")
+    editor = await add_member(sessionmaker, owner.workspace_id, Role.editor)
+    elsewhere = await make_workspace(sessionmaker, "B")
+    await execute(
+        sessionmaker,
+        "insert into memberships (workspace_id, user_id, role, created_at) values (:ws, :u, 'editor', now())",
+        ws=elsewhere.workspace_id,
+        u=editor.user_id,
+    )
+    await login(client, owner)
+    key_here = await api_key_client(app, editor, sessionmaker)
+    async with browser(app) as session_here, browser(app) as session_there:
+        await login(session_here, editor)
+        there = {"email": editor.email, "password": PASSWORD, "workspace_id": str(elsewhere.workspace_id)}
+        assert (await session_there.post("/api/v1/auth/login", json=there)).status_code == 200
+        session_there.headers["X-CSRF-Token"] = session_there.cookies["bpmlink_csrf"]
+        key_there = (await session_there.post("/api/v1/api-keys", json={"name": "there"})).json()["key"]
+
+        assert (await client.delete(f"/api/v1/users/{editor.user_id}")).status_code == 204
+        link = (await client.post("/api/v1/invitations", json={"email": editor.email, "role": "editor"})).json()
+        async with browser(app) as invitee:
+            accepted = await invitee.post(
+                f"/api/v1/auth/invitations/{link_token(link['link'])}/accept", json={"password": PASSWORD}
+            )
+            assert accepted.status_code == 200, accepted.text
+
+        async with key_here:
+            assert (await key_here.get("/api/v1/auth/me")).status_code == 401
+        assert (await session_here.get("/api/v1/auth/me")).status_code == 401
+        # Their keys and sessions in the other workspace are theirs to keep.
+        assert (await session_there.get("/api/v1/auth/me")).status_code == 200
+        async with browser(app) as script_there:
+            bearer = {"Authorization": f"Bearer {key_there}"}
+            assert (await script_there.get("/api/v1/auth/me", headers=bearer)).status_code == 200

@@ -1,8 +1,11 @@
 """Several workspaces per user, switching without leaks, creating one, the profile (members: test_users.py)."""
 
+import pytest
+from bpmlink_api.app import create_app
+
 from bpmlink.db.models import Membership, Role
-from tests.fixtures.accounts import PASSWORD, api_key_client, login, make_workspace
-from tests.fixtures.app import execute
+from tests.fixtures.accounts import PASSWORD, add_member, api_key_client, login, make_workspace
+from tests.fixtures.app import browser, execute, make_settings
 
 CONNECTION = {
     "app": "bpmonline",
@@ -73,6 +76,30 @@ async def test_a_new_workspace_is_owned_by_its_creator_and_selected(client, sess
     assert (await client.get("/api/v1/workspace")).json()["name"] == "Second"
     audit = await execute(sessionmaker, "select action, entity_type, entity_name, workspace_id::text from audit_log")
     assert audit == [("created", "workspace", "Second", me["workspace"]["id"])]
+
+
+@pytest.mark.parametrize(
+    ("signup", "role", "status"),
+    [
+        ("invite", Role.viewer, 403),
+        ("closed", Role.editor, 403),
+        ("invite", Role.owner, 201),
+        ("open", Role.viewer, 201),
+    ],
+)
+@pytest.mark.usefixtures("_clean_tables")
+async def test_who_may_create_a_workspace_follows_the_signup_mode(db_url, redis_url, signup, role, status):
+    settings = make_settings(db_url, redis_url, BPMLINK_SIGNUP=signup)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), browser(app) as client:
+        owner = await make_workspace(app.state.sessionmaker)
+        member = owner if role == Role.owner else await add_member(app.state.sessionmaker, owner.workspace_id, role)
+        await login(client, member)
+        created = await client.post("/api/v1/workspaces", json={"name": "Mine"})
+        assert created.status_code == status, created.text
+        if status == 403:
+            assert created.json()["error"]["code"] == "workspace_creation_closed"
+            assert created.json()["error"]["details"] == {"signup": signup}
 
 
 async def test_profile_changes_name_language_and_time_zone(client, sessionmaker):

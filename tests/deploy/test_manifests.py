@@ -21,6 +21,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from bpmlink.kit.settings import Settings
 
@@ -173,6 +174,19 @@ def test_migration_job_and_secret_template() -> None:
     # Every key the pods get is a setting the code reads (a typo would be silently ignored).
     known = {f.alias for f in Settings.model_fields.values()}
     assert set(config) | set(secret["stringData"]) <= known
+
+
+def test_behind_the_ingress_the_proxy_networks_are_trusted_and_valid() -> None:
+    config = _of_kind("ConfigMap")["bpmlink-config"]["data"]
+    # Unset, every client would share the ingress's address: ten bad logins by anyone would lock everyone out.
+    settings = Settings(BPMLINK_TRUSTED_PROXIES=config["BPMLINK_TRUSTED_PROXIES"])  # type: ignore[call-arg]
+    assert settings.trusted_proxies and all("/" in network for network in settings.trusted_proxies)
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "ingress", "10.0.0.1,,nope"])
+def test_a_trusted_proxy_that_is_not_a_network_stops_the_process(value: str) -> None:
+    with pytest.raises(ValidationError, match="BPMLINK_TRUSTED_PROXIES"):
+        Settings(BPMLINK_TRUSTED_PROXIES=value)  # type: ignore[call-arg]
 
 
 # --- compose --------------------------------------------------------------------------------

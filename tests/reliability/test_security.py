@@ -87,9 +87,12 @@ async def test_a_key_of_workspace_a_reaches_nothing_of_workspace_b(
                 unknown = path.format(**{n: (b[n] if n == "entity" else FOREIGN) for n in names})
                 assert (await a.request(method.upper(), unknown, **kwargs)).status_code == response.status_code, where
         # Lists and stats of A show nothing of B, even when B's id is passed as a filter.
-        for path in ("/api/v1/bundles", "/api/v1/connections", "/api/v1/api-keys", "/api/v1/users"):
+        # Each id of B that some list could carry: a key entry has its id and name, never a bundle's.
+        foreign = [b[n] for n in ("bundle_id", "connection_id", "owner_email", "key_id", "user_id", "invitation_id")]
+        lists = ("/api/v1/bundles", "/api/v1/connections", "/api/v1/api-keys", "/api/v1/users", "/api/v1/invitations")
+        for path in lists:
             listed = (await a.get(path)).text
-            assert b["bundle_id"] not in listed and b["connection_id"] not in listed and b["owner_email"] not in listed
+            assert [value for value in foreign if value in listed] == [], path
         stats = await a.get("/api/v1/stats", params={"bundle_id": b["bundle_id"]})
         assert stats.status_code in (200, 404)
         if stats.status_code == 200:

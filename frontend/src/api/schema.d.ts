@@ -1632,6 +1632,21 @@ export interface components {
             /** Webhook Url */
             webhook_url?: string | null;
         };
+        /**
+         * NotificationsIn
+         * @description `notifications` as a PATCH takes it: the stored shape, refusing unknown fields.
+         */
+        NotificationsIn: {
+            /** Emails */
+            emails?: string[];
+            /**
+             * Failures Per Hour
+             * @default 20
+             */
+            failures_per_hour: number;
+            /** Webhook Url */
+            webhook_url?: string | null;
+        };
         /** OperationDetail */
         OperationDetail: {
             /** Attempts */
@@ -1764,6 +1779,11 @@ export interface components {
         PasswordResetIn: {
             /** Password */
             password: string;
+            /**
+             * Revoke Api Keys
+             * @default false
+             */
+            revoke_api_keys: boolean;
             /** Token */
             token: string;
         };
@@ -2242,7 +2262,7 @@ export interface components {
         WorkspacePatch: {
             /** Name */
             name?: string | null;
-            notifications?: components["schemas"]["NotificationSettings"] | null;
+            notifications?: components["schemas"]["NotificationsIn"] | null;
         };
         /** WorkspaceSettings */
         WorkspaceSettings: {

@@ -14,7 +14,7 @@ def main() -> None:
         asgi_app(settings),
         host=settings.host,
         port=settings.api_port,
-        proxy_headers=True,
+        proxy_headers=False,  # asgi_app believes X-Forwarded-For only from BPMLINK_TRUSTED_PROXIES
         log_config=uvicorn_log_config(settings),  # text or JSON, secrets redacted
     )
 

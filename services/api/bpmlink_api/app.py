@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.kit import metrics
+from bpmlink.kit.net import behind_proxies
 from bpmlink.kit.queue import create_arq_pool, create_redis
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.settings import Settings, get_settings
@@ -115,7 +116,12 @@ def size_limited(app: ASGIApp, settings: Settings) -> ASGIApp:
     return BodySizeLimit(app, settings.max_request_bytes, larger=(IMPORT_PATH, settings.max_import_bytes))
 
 
+def wrapped(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The size-limited app, seeing the client address that trusted proxies report (and only those)."""
+    return behind_proxies(size_limited(app, settings), settings)
+
+
 def asgi_app(settings: Settings | None = None) -> ASGIApp:
-    """The app behind the request size limit, as uvicorn runs it."""
+    """The app behind its middleware, as uvicorn runs it."""
     settings = settings or get_settings()
-    return size_limited(create_app(settings), settings)
+    return wrapped(create_app(settings), settings)

@@ -16,6 +16,7 @@ def main() -> None:
         host=settings.host,
         port=settings.gateway_port,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,  # not uvicorn's default 127.0.0.1
         log_config=uvicorn_log_config(settings),  # text or JSON, secrets redacted
     )
 

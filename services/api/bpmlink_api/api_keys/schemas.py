@@ -5,8 +5,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from bpmlink_api.schemas import Input
 
-class ApiKeyIn(BaseModel):
+
+class ApiKeyIn(Input):
     name: str = Field(min_length=1, max_length=200)
 
 

@@ -104,7 +104,9 @@ async def forgot_password(
 async def reset_password(
     body: PasswordResetIn, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> Response:
-    await service.reset_password(session, redis, settings, body.token, body.password)
+    await service.reset_password(
+        session, redis, settings, body.token, body.password, revoke_api_keys=body.revoke_api_keys
+    )
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from bpmlink.kit.passwords import MAX_LENGTH
+from bpmlink_api.schemas import Input
 
 Language = Literal["ru", "en"]
 SignupMode = Literal["open", "invite", "closed"]
@@ -22,7 +23,7 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
     workspace_id: uuid.UUID | None = None
@@ -57,7 +58,7 @@ class AuthConfigOut(BaseModel):
     smtp: bool
 
 
-class SignupIn(BaseModel):
+class SignupIn(Input):
     email: EmailStr = Field(max_length=320)
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
     name: str = Field("", max_length=200)
@@ -69,11 +70,11 @@ class SignupOut(BaseModel):
     confirmation_required: bool
 
 
-class TokenIn(BaseModel):
+class TokenIn(Input):
     token: Token
 
 
-class PasswordForgotIn(BaseModel):
+class PasswordForgotIn(Input):
     email: str = Field(min_length=3, max_length=320)
 
 
@@ -83,17 +84,19 @@ class PasswordForgotOut(BaseModel):
     emailed: bool
 
 
-class PasswordResetIn(BaseModel):
+class PasswordResetIn(Input):
     token: Token
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    # A reset after a suspected leak: the user's API keys, in every workspace, stop working too.
+    revoke_api_keys: bool = False
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(Input):
     current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
     new_password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(Input):
     name: str | None = Field(None, max_length=200)
     language: Language | None = None
     timezone: str | None = Field(None, max_length=64)
@@ -106,5 +109,5 @@ class ProfileIn(BaseModel):
         return v
 
 
-class SwitchIn(BaseModel):
+class SwitchIn(Input):
     workspace_id: uuid.UUID

@@ -19,7 +19,7 @@ from bpmlink.db.models import Membership, TokenPurpose, User, UserSession
 from bpmlink.kit import mail, passwords
 from bpmlink.kit.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
 from bpmlink.kit.settings import Settings
-from bpmlink.kit.web import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from bpmlink.kit.web import AppError, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
 from bpmlink_api.deps import RequestContext
 
 from . import emails, ratelimit, repository
@@ -88,18 +88,16 @@ async def login(
     """Check the password and open a session; returns (cookie token, session row)."""
     email = accounts.normalize_email(email)
     limits = ratelimit.login_limits(settings, email, client_ip)
-    await ratelimit.check(redis, limits, "too many failed logins; try again later")
+    # Counted before the hash runs, so concurrent guesses cannot exceed the limit.
+    await ratelimit.take(redis, limits, "too many failed logins; try again later")
     user = await accounts.find_user(session, email)
     # Verify against a dummy hash for unknown users so the answer time does not reveal them.
     ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
-    if user is None or not ok:
-        await ratelimit.hit(redis, limits)
+    if user is None or not ok or (not user.is_active and user.email_confirmed_at is not None):
         raise Unauthorized("wrong email or password")
+    await ratelimit.give_back(redis, limits)
     if not user.is_active:
-        if user.email_confirmed_at is None:
-            raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
-        await ratelimit.hit(redis, limits)
-        raise Unauthorized("wrong email or password")
+        raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
     if workspace_id:
         membership = await session.get(Membership, (workspace_id, user.id))
         if membership is None:
@@ -108,7 +106,6 @@ async def login(
         workspace_id = await repository.first_workspace(session, user.id)
         if workspace_id is None:
             raise Unauthorized("you are not a member of any workspace")
-    await ratelimit.reset(redis, limits[0])
     return await open_session(session, settings, user.id, workspace_id)
 
 
@@ -141,8 +138,9 @@ async def signup(
 ) -> SignupOut:
     """A new user with a workspace of their own. With SMTP the account waits for the e-mail confirmation.
 
-    With confirmation on, an address that already has an account gets the same answer, and an
-    e-mail saying so (with a password-reset link), so the answer does not reveal accounts.
+    An address that already has an account gets the same answer after the same work, so neither the
+    answer nor its time reveals accounts; with SMTP it also gets an e-mail saying so (with a
+    password-reset link).
     """
     if settings.signup != "open":
         raise SignupClosed("sign-up is closed on this server: ask a workspace owner for an invitation")
@@ -152,13 +150,11 @@ async def signup(
     confirmation = mail.configured(settings)
     existing = await accounts.find_user(session, email)
     if existing is not None:
-        if not confirmation:
-            raise Conflict(
-                "an account with this e-mail address exists; log in instead",
-                details=[{"field": "email", "message": "already registered"}],
-            )
-        await _send_quietly(session, settings, "already_registered", existing)
-        return SignupOut(confirmation_required=True)
+        # The same answer after the same work (a password hash) as for a new address; the account is untouched.
+        hash_password(body.password)
+        if confirmation:
+            await _send_quietly(session, settings, "already_registered", existing)
+        return SignupOut(confirmation_required=confirmation)
     user = await accounts.create_user(
         session, email, body.password, body.name.strip(), language=body.language, active=not confirmation
     )
@@ -221,9 +217,16 @@ async def issue_reset_link(session: AsyncSession, settings: Settings, user: User
 
 
 async def reset_password(
-    session: AsyncSession, redis: aioredis.Redis, settings: Settings, token: str, password: str
+    session: AsyncSession,
+    redis: aioredis.Redis,
+    settings: Settings,
+    token: str,
+    password: str,
+    *,
+    revoke_api_keys: bool = False,
 ) -> None:
-    """Use a reset link: the new password is set and every session of the user ends."""
+    """Use a reset link: the new password is set and every session of the user ends (and, when asked,
+    every API key of the user)."""
     row = await accounts.consume_token(session, TokenPurpose.reset, token)
     assert row.user_id is not None
     user = await session.get(User, row.user_id)
@@ -233,8 +236,10 @@ async def reset_password(
     accounts.confirm_email(user)  # the link came to the address
     await accounts.void_tokens(session, TokenPurpose.reset, user_id=user.id)
     await repository.end_sessions(session, user.id)
+    if revoke_api_keys:
+        await accounts.revoke_api_keys(session, user.id)
     await session.flush()
-    await ratelimit.reset(redis, ratelimit.login_limits(settings, user.email, "")[0])
+    await ratelimit.reset(redis, ratelimit.account_limit(settings, user.email))
 
 
 async def change_password(ctx: RequestContext, *, current_password: str, new_password: str, client_ip: str) -> None:
@@ -243,12 +248,12 @@ async def change_password(ctx: RequestContext, *, current_password: str, new_pas
     user = await session.get(User, actor.user_id)
     assert user is not None
     limits = ratelimit.login_limits(settings, user.email, client_ip)
-    await ratelimit.check(redis, limits, "too many wrong passwords; try again later")
+    await ratelimit.take(redis, limits, "too many wrong passwords; try again later")
     if not verify_password(user.password_hash, current_password):
-        await ratelimit.hit(redis, limits)
         raise WrongPassword(
             "the current password is wrong", details=[{"field": "current_password", "message": "wrong password"}]
         )
+    await ratelimit.give_back(redis, limits)
     passwords.check(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     await repository.end_sessions(session, user.id, keep=actor.session_token_hash)
@@ -288,8 +293,7 @@ async def switch_workspace(ctx: RequestContext, workspace_id: uuid.UUID) -> MeOu
 
 async def _mail_rate(redis: aioredis.Redis, settings: Settings, kind: str, email: str, client_ip: str) -> None:
     limits = ratelimit.mail_limits(settings, kind, email, client_ip)
-    await ratelimit.check(redis, limits, "too many requests for this address or from this network; try again later")
-    await ratelimit.hit(redis, limits)
+    await ratelimit.take(redis, limits, "too many requests for this address or from this network; try again later")
 
 
 async def _send_quietly(session: AsyncSession, settings: Settings, kind: str, user: User) -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.mapping.filters import FilterGroup
 from bpmlink.mapping.rules import MappingRule
+from bpmlink_api.schemas import Input
 
 
 class BundleIn(BundleConfig):
@@ -69,17 +70,17 @@ class BundleList(BaseModel):
     next_cursor: str | None = None
 
 
-class StartIn(BaseModel):
+class StartIn(Input):
     held: Literal["process", "discard"] = "process"
 
 
-class SampleIn(BaseModel):
+class SampleIn(Input):
     capture: bool | None = None  # arm capture mode: the next webhook request becomes the sample
     item: dict[str, Any] | None = None  # or set the sample directly
     fetch: bool | None = None  # polling bundles: fetch one item from the source now (the cursor is ignored)
 
 
-class BackfillIn(BaseModel):
+class BackfillIn(Input):
     since: datetime | None = None  # start at this cursor value (a date) instead of the beginning
 
 
@@ -94,7 +95,7 @@ class SampleOut(BaseModel):
     fields: list[dict[str, Any]]  # flattened paths with their sample values, for the mapping dropdowns
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(Input):
     item: dict[str, Any] | None = None  # default: the bundle's sample
     # Unsaved edits to try (default: the saved ones), so the wizard previews before it saves.
     mapping: list[MappingRule] | None = None

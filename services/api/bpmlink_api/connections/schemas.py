@@ -6,15 +6,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bpmlink_api.schemas import Input
 
-class ConnectionIn(BaseModel):
+
+class ConnectionIn(Input):
     app: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     params: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 
 
-class ConnectionPatch(BaseModel):
+class ConnectionPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     params: dict[str, Any] | None = None
     # Only the secrets named here change; a null value clears that secret.

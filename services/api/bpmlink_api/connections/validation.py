@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+
+import httpx
 
 from bpmlink.catalog import App, FormField
 from bpmlink.kit.web import InvalidInput
+from bpmlink.sources import sql_polling
+from bpmlink.sources.base import PermanentSourceError
 
 
 def _problem(field: str, message: str) -> dict[str, str]:
@@ -23,6 +26,8 @@ def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) 
     _fill_defaults(app, clean)
     for spec in app.connection_fields:
         problems += _check_field(spec, clean)
+    if app.key == "sql_polling" and isinstance(secrets.get("dsn"), str):
+        problems += _check_dsn(str(secrets["dsn"]))
     if app.key == "bpmonline" and "odata_version" in clean:
         clean["odata_version"] = int(clean["odata_version"]) if str(clean["odata_version"]) in ("3", "4") else 4
     if problems:
@@ -80,12 +85,24 @@ def _check_field(spec: FormField, clean: dict[str, Any]) -> list[dict[str, str]]
 
 
 def _clean_url(value: Any) -> tuple[str, bool]:
-    """The address with https:// added when no scheme is given and no trailing slash; whether it is http(s)."""
+    """The address with https:// added when no scheme is given and no trailing slash; whether it is an
+    http(s) address the client can request (httpx refuses e.g. 0177.0.0.1, an octal-looking address)."""
     url = str(value).strip()
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    return url.rstrip("/"), parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url.rstrip("/"), False
+    return url.rstrip("/"), parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
+def _check_dsn(dsn: str) -> list[dict[str, str]]:
+    try:
+        sql_polling.parse_dsn(dsn)
+    except PermanentSourceError as exc:
+        return [{"field": "secrets.dsn", "message": exc.message, "code": exc.code}]
+    return []
 
 
 def _default(app: App, name: str) -> Any:

@@ -8,9 +8,10 @@ from pydantic import BaseModel, EmailStr, Field
 from bpmlink.db.models import Role
 from bpmlink.kit.passwords import MAX_LENGTH
 from bpmlink_api.auth.schemas import Language
+from bpmlink_api.schemas import Input
 
 
-class InvitationIn(BaseModel):
+class InvitationIn(Input):
     email: EmailStr = Field(max_length=320)
     role: Role = Role.editor
 
@@ -44,7 +45,7 @@ class InvitationPreviewOut(BaseModel):
     expires_at: datetime
 
 
-class InvitationAcceptIn(BaseModel):
+class InvitationAcceptIn(Input):
     """password: the new account's, or the existing account's when account_exists."""
 
     password: str = Field(min_length=1, max_length=MAX_LENGTH)

@@ -152,13 +152,13 @@ async def accept(
     user = await accounts.find_user(session, invitation.email)
     if user is not None:
         limits = ratelimit.login_limits(settings, user.email, client_ip)
-        await ratelimit.check(redis, limits, "too many failed logins; try again later")
+        await ratelimit.take(redis, limits, "too many failed logins; try again later")
         if not verify_password(user.password_hash, body.password):
-            await ratelimit.hit(redis, limits)
             raise Unauthorized(
                 "wrong password for the existing account",
                 details=[{"field": "password", "message": "wrong password"}],
             )
+        await ratelimit.give_back(redis, limits)
         accounts.confirm_email(user)
     else:
         if settings.signup == "closed":

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from bpmlink.db.models import Role
+from bpmlink_api.schemas import Input
 
 
 class MemberOut(BaseModel):
@@ -20,7 +21,7 @@ class MemberList(BaseModel):
     next_cursor: str | None = None
 
 
-class RoleIn(BaseModel):
+class RoleIn(Input):
     role: Role
 
 

@@ -5,9 +5,10 @@ import uuid
 from pydantic import BaseModel, Field
 
 from bpmlink.notifications import NotificationSettings
+from bpmlink_api.schemas import Input
 
 
-class WorkspaceIn(BaseModel):
+class WorkspaceIn(Input):
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -17,6 +18,10 @@ class WorkspaceSettings(BaseModel):
     notifications: NotificationSettings
 
 
-class WorkspacePatch(BaseModel):
+class NotificationsIn(Input, NotificationSettings):
+    """`notifications` as a PATCH takes it: the stored shape, refusing unknown fields."""
+
+
+class WorkspacePatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
-    notifications: NotificationSettings | None = None
+    notifications: NotificationsIn | None = None

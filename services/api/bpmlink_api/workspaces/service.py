@@ -7,7 +7,8 @@ from typing import Any
 
 from bpmlink import accounts, audit
 from bpmlink.audit import changed_fields
-from bpmlink.db.models import User, UserSession, Workspace
+from bpmlink.db.models import Role, User, UserSession, Workspace
+from bpmlink.kit.web import Forbidden
 from bpmlink.notifications import NotificationSettings
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth.schemas import MeOut
@@ -56,8 +57,19 @@ async def update_settings(ctx: RequestContext, body: WorkspacePatch) -> Workspac
     return _out(workspace)
 
 
+class WorkspaceCreationClosed(Forbidden):
+    code = "workspace_creation_closed"
+
+
 async def create(ctx: RequestContext, name: str) -> MeOut:
+    """A new workspace owned by the caller. Anyone may when sign-up is open (they could sign up for one);
+    otherwise only an owner of the current workspace, so an invited viewer cannot grow the server."""
     session, actor = ctx.session, ctx.actor
+    if ctx.settings.signup != "open" and actor.role != Role.owner:
+        raise WorkspaceCreationClosed(
+            f"only workspace owners create workspaces on this server (BPMLINK_SIGNUP={ctx.settings.signup})",
+            details={"signup": ctx.settings.signup},
+        )
     user = await session.get(User, actor.user_id)
     assert user is not None
     workspace = await accounts.create_workspace(session, name.strip() or name, user)
