@@ -47,7 +47,19 @@ describe('ResetPasswordPage', () => {
     await user.type(screen.getByLabelText(/^Repeat the password/), 'a long pass phrase');
     await user.click(screen.getByRole('button', { name: 'Set the password' }));
     expect(await screen.findByText('login page')).toBeInTheDocument();
-    expect(calls[0]?.body).toEqual({ token: 'abc', password: 'a long pass phrase' });
+    expect(calls[0]?.body).toEqual({ token: 'abc', password: 'a long pass phrase', revoke_api_keys: false });
+  });
+
+  it('can also revoke the API keys', async () => {
+    const calls = mockApi({ 'POST /api/v1/auth/password/reset': { status: 204 } });
+    const user = userEvent.setup();
+    renderWithProviders(routes, { route: '/reset-password?token=abc' });
+    await user.type(screen.getByLabelText(/^New password/), 'a long pass phrase');
+    await user.type(screen.getByLabelText(/^Repeat the password/), 'a long pass phrase');
+    await user.click(screen.getByLabelText('Also revoke my API keys'));
+    await user.click(screen.getByRole('button', { name: 'Set the password' }));
+    expect(await screen.findByText('login page')).toBeInTheDocument();
+    expect(calls[0]?.body).toEqual({ token: 'abc', password: 'a long pass phrase', revoke_api_keys: true });
   });
 
   it('checks the repeat before asking the server', async () => {

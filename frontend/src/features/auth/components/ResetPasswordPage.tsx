@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, PasswordInput, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, PasswordInput, Stack, Text } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import IconAlertCircle from '@tabler/icons-react/icons/IconAlertCircle';
 import { useState } from 'react';
@@ -17,7 +17,7 @@ export function ResetPasswordPage() {
   const reset = useResetPassword();
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm({
-    initialValues: { password: '', repeat: '' },
+    initialValues: { password: '', repeat: '', revokeApiKeys: false },
     validate: {
       password: (v) => (v.length >= PASSWORD_MIN_LENGTH ? null : t('account.passwordShort', { min: PASSWORD_MIN_LENGTH })),
       repeat: (v, values) => (v === values.password ? null : t('account.passwordsDiffer')),
@@ -52,10 +52,10 @@ export function ResetPasswordPage() {
   return (
     <AuthLayout title={t('reset.title')} subtitle={t('reset.subtitle')}>
       <form
-        onSubmit={form.onSubmit(({ password }) => {
+        onSubmit={form.onSubmit(({ password, revokeApiKeys }) => {
           setFormError(null);
           reset.mutate(
-            { token, password },
+            { token, password, revoke_api_keys: revokeApiKeys },
             {
               onSuccess: () => navigate('/login', { replace: true, state: { notice: 'password-reset' } }),
               onError: (e) => {
@@ -83,6 +83,11 @@ export function ResetPasswordPage() {
             {...form.getInputProps('password')}
           />
           <PasswordInput label={t('account.repeatPassword')} autoComplete="new-password" required {...form.getInputProps('repeat')} />
+          <Checkbox
+            label={t('reset.revokeApiKeys')}
+            description={t('reset.revokeApiKeysHelp')}
+            {...form.getInputProps('revokeApiKeys', { type: 'checkbox' })}
+          />
           <Button type="submit" loading={reset.isPending} fullWidth>
             {t('reset.submit')}
           </Button>

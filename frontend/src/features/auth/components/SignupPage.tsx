@@ -85,7 +85,8 @@ export function SignupPage() {
             return;
           }
           const { fields, rest } = mapServerErrors(e, FIELDS, {}, { weak_password: t('account.weakPassword') });
-          if (isApiError(e, 409)) fields.email = t('signup.emailTaken');
+          // The sign-up answers alike for a taken address; without e-mail confirmation the sign-in after it fails.
+          if (isApiError(e, 401)) fields.email = t('signup.emailTaken');
           else if (rest.length) setFormError(rest.join('\n'));
           form.setErrors(fields);
         },
