@@ -58,12 +58,11 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "job_timeout": settings.job_timeout_seconds,
         "handle_signals": False,
         "job_completion_wait": 25,
+        "lease_s": settings.job_lease_seconds,  # a killed worker's jobs are taken over after it (arq_worker.py)
     }
     options.update(overrides)
-    # arq marks a running job "in progress" for the longest timeout of *all* functions + 10 s, and no other
-    # worker picks the job up until that mark expires. One hour-long timeout (poll.backfill's) left every
-    # job of a killed worker untouched for an hour: cap each function at job_timeout (a backfill resumes
-    # from its last committed page when it is cut, so the cap is safe for it).
+    # A job runs at most job_timeout: cap each function at it (an hour-long poll.backfill held its slot for an
+    # hour; a backfill resumes from its last committed page when it is cut, so the cap is safe for it).
     cap = settings.job_timeout_seconds
     options["functions"] = [
         dataclasses.replace(f, timeout_s=min(f.timeout_s or cap, cap)) if isinstance(f, Function) else f
