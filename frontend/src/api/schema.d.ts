@@ -686,6 +686,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/{operation_id}/retry-now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Operation Now
+         * @description A parked operation (`retrying` with `next_attempt_at`): its next slow try, now; 409 for any other.
+         */
+        post: operations["retryOperationNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1666,6 +1686,10 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /** Parked At */
+            parked_at?: string | null;
             /** Record Id */
             record_id: string | null;
             /** Source Data */
@@ -1722,6 +1746,10 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /** Parked At */
+            parked_at?: string | null;
             /** Record Id */
             record_id: string | null;
             /** Source Data */
@@ -1852,6 +1880,20 @@ export interface components {
             expires_at: string;
             /** Link */
             link: string | null;
+        };
+        /**
+         * RetrySchedule
+         * @description How an operation parked after its fast tries is retried: the delays in turn (the last repeated),
+         *     counted from when it was parked, until `give_up_after_seconds`; then it fails (and can be replayed).
+         */
+        RetrySchedule: {
+            /** Delays Seconds */
+            delays_seconds?: number[];
+            /**
+             * Give Up After Seconds
+             * @default 259200
+             */
+            give_up_after_seconds: number;
         };
         /**
          * Role
@@ -2243,6 +2285,7 @@ export interface components {
             /** Name */
             name?: string | null;
             notifications?: components["schemas"]["NotificationSettings"] | null;
+            retry_schedule?: components["schemas"]["RetrySchedule"] | null;
         };
         /** WorkspaceSettings */
         WorkspaceSettings: {
@@ -2254,6 +2297,7 @@ export interface components {
             /** Name */
             name: string;
             notifications: components["schemas"]["NotificationSettings"];
+            retry_schedule: components["schemas"]["RetrySchedule"];
         };
     };
     responses: never;
@@ -3719,6 +3763,37 @@ export interface operations {
         };
     };
     replayOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retryOperationNow: {
         parameters: {
             query?: never;
             header?: never;
