@@ -223,7 +223,7 @@ export function HistoryPage() {
                             {t('history.retryNow')}
                           </Button>
                         ) : (
-                          <Text size="xs" c="dimmed">
+                          <Text size="xs" c="dimmed" data-testid="next-attempt">
                             {formatRelative(o.next_attempt_at)}
                           </Text>
                         )}
