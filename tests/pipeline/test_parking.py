@@ -98,7 +98,7 @@ async def test_a_slow_try_that_still_fails_waits_for_the_next_and_the_schedules_
         await session.execute(
             update(Operation).where(Operation.id == again.id).values(parked_at=again.parked_at - timedelta(seconds=600))
         )
-    await process_event(worker_ctx, str(event_id), PARKED)
+    assert await process_event(worker_ctx, str(event_id), PARKED) == "failed"
     ended = await operation_of(sessionmaker, event_id)
     assert ended.status == OperationStatus.failed and ended.next_attempt_at is None and ended.finished_at
     assert "retry schedule ended" in ended.error

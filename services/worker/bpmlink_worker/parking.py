@@ -76,9 +76,10 @@ async def _incident(tx: Transaction, bundle_id: uuid.UUID, kind: str, key: str, 
 
 async def park_and_resolve(
     tx: Transaction, parked: Sequence[uuid.UUID], ended: Sequence[uuid.UUID], now: datetime | None = None
-) -> None:
+) -> set[uuid.UUID]:
     """`parked`: operations whose last fast (or slow) try met a transient error; `ended`: operations whose
-    slow try ended otherwise. Both already written by the batch in this transaction."""
+    slow try ended otherwise. Both already written by the batch in this transaction. Returns the parked
+    ones that failed instead, their schedule having ended."""
     session, now = tx.session, now or datetime.now(UTC)
     rows = (
         await session.execute(
@@ -89,6 +90,7 @@ async def park_and_resolve(
         )
     ).all()
     newly: dict[uuid.UUID, list[uuid.UUID]] = {}
+    gave_up: set[uuid.UUID] = set()
     for op_id, bundle_id, event_id, parked_at, schedule in rows:
         next_at = RetrySchedule.of(schedule).next_attempt(parked_at or now, now)
         if next_at is None:
@@ -106,6 +108,7 @@ async def park_and_resolve(
             )
             await session.execute(update(Event).where(Event.id == event_id).values(state=EventState.done))
             ended = [*ended, op_id]
+            gave_up.add(op_id)
         else:
             await session.execute(
                 update(Operation)
@@ -143,6 +146,7 @@ async def park_and_resolve(
                 f"retrying_resolved:{bundle_id}:{op_id}",
                 "no operation of the bundle «{name}» is waiting for bpm'online any more",
             )
+    return gave_up
 
 
 async def enqueue_due(session: AsyncSession, queue: ArqRedis, *, connection_id: uuid.UUID | None = None) -> int:

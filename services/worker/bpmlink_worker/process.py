@@ -393,7 +393,10 @@ async def _write(context: WorkerContext, runs: list[Claimed]) -> None:
         slow = [c for c in runs if c.job_try >= MAX_TRIES]
         if slow:
             parked = [c.operation_id for c in slow if c.parked]
-            await park_and_resolve(tx, parked, [c.operation_id for c in slow if not c.parked], now)
+            gave_up = await park_and_resolve(tx, parked, [c.operation_id for c in slow if not c.parked], now)
+            for c in slow:
+                if c.operation_id in gave_up:
+                    c.status = OperationStatus.failed  # the job's answer: its schedule ended
         for c in runs:
             if c.stop_reason:
                 incident_id = await _stop_bundle(session, c, c.stop_reason)
