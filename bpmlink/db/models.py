@@ -91,6 +91,9 @@ class Workspace(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     # Where incidents go: {"emails": [...], "webhook_url": "...", "failures_per_hour": n}.
     notifications: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'"))
+    # The slow retries of a parked operation: {"delays_seconds": [...], "give_up_after_seconds": n}; None: the
+    # default (bpmlink/retry_schedule.py).
+    retry_schedule: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -158,9 +161,7 @@ class AccountToken(IdMixin, TimestampMixin, Base):
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), _fk("users.id"), index=True)
-    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), _fk("invitations.id"), unique=True
-    )
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), _fk("invitations.id"), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
@@ -295,6 +296,9 @@ class Operation(IdMixin, Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Parked after its fast tries (status `retrying`): since when, and when the next slow try is due.
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Lower-cased scalar values of the source and mapped data and the record id, so history can be
     # searched by an e-mail, a phone or a GUID through a GIN index at any table size.
     search_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
@@ -312,6 +316,8 @@ class Operation(IdMixin, Base):
             "updated_at",
             postgresql_where=text("status IN ('queued', 'retrying', 'processing')"),
         ),
+        # Parked operations by when they are due (the worker's parking jobs).
+        Index("ix_operations_parked_due", "next_attempt_at", postgresql_where=text("next_attempt_at IS NOT NULL")),
     )
 
 

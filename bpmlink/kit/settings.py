@@ -35,8 +35,10 @@ class Settings(BaseSettings):
     # Jobs held at once; event jobs mostly wait in a batch, so many cost little (bench.e2e: 100 → 400 per
     # process raised 200 ms-latency throughput 130 → 324 events/s).
     worker_concurrency: int = Field(200, alias="BPMLINK_WORKER_CONCURRENCY", ge=1, le=1000)
-    # arq's job_timeout: a job held by a worker that died is re-run only after this (plus arq's 10 s) passes.
+    # arq's job_timeout: a job running longer is cut (and retried).
     job_timeout_seconds: int = Field(300, alias="BPMLINK_JOB_TIMEOUT_SECONDS", ge=1, le=86400)
+    # A running job's lease, renewed by its worker: the jobs of a worker that died are taken over after it.
+    job_lease_seconds: float = Field(20.0, alias="BPMLINK_JOB_LEASE_SECONDS", ge=1, le=300)
     public_gateway_url: str = Field("", alias="BPMLINK_PUBLIC_GATEWAY_URL")
 
     admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")

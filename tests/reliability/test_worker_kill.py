@@ -2,7 +2,7 @@
 
 Twelve events of an update_if_found bundle (four e-mails, three events each) and twelve of an
 always_create bundle are queued; the worker is killed while it holds several jobs. arq re-runs a job
-held by a dead worker once its in-progress mark expires (BPMLINK_JOB_TIMEOUT_SECONDS + 10 s, 3 s here).
+held by a dead worker once its lease ends (BPMLINK_JOB_LEASE_SECONDS; test_worker_lease.py).
 """
 
 from __future__ import annotations

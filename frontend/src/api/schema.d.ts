@@ -686,6 +686,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/{operation_id}/retry-now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Operation Now
+         * @description A parked operation (`retrying` with `next_attempt_at`): its next slow try, now; 409 for any other.
+         */
+        post: operations["retryOperationNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1681,6 +1701,10 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /** Parked At */
+            parked_at?: string | null;
             /** Record Id */
             record_id: string | null;
             /** Source Data */
@@ -1737,6 +1761,10 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /** Parked At */
+            parked_at?: string | null;
             /** Record Id */
             record_id: string | null;
             /** Source Data */
@@ -1872,6 +1900,33 @@ export interface components {
             expires_at: string;
             /** Link */
             link: string | null;
+        };
+        /**
+         * RetrySchedule
+         * @description How an operation parked after its fast tries is retried: the delays in turn (the last repeated),
+         *     counted from when it was parked, until `give_up_after_seconds`; then it fails (and can be replayed).
+         */
+        RetrySchedule: {
+            /** Delays Seconds */
+            delays_seconds?: number[];
+            /**
+             * Give Up After Seconds
+             * @default 259200
+             */
+            give_up_after_seconds: number;
+        };
+        /**
+         * RetryScheduleIn
+         * @description `retry_schedule` as a PATCH takes it: refusing unknown fields.
+         */
+        RetryScheduleIn: {
+            /** Delays Seconds */
+            delays_seconds?: number[];
+            /**
+             * Give Up After Seconds
+             * @default 259200
+             */
+            give_up_after_seconds: number;
         };
         /**
          * Role
@@ -2263,6 +2318,7 @@ export interface components {
             /** Name */
             name?: string | null;
             notifications?: components["schemas"]["NotificationsIn"] | null;
+            retry_schedule?: components["schemas"]["RetryScheduleIn"] | null;
         };
         /** WorkspaceSettings */
         WorkspaceSettings: {
@@ -2274,6 +2330,7 @@ export interface components {
             /** Name */
             name: string;
             notifications: components["schemas"]["NotificationSettings"];
+            retry_schedule: components["schemas"]["RetrySchedule"];
         };
     };
     responses: never;
@@ -3739,6 +3796,37 @@ export interface operations {
         };
     };
     replayOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retryOperationNow: {
         parameters: {
             query?: never;
             header?: never;

@@ -5,13 +5,26 @@ one job after the other: at a few hundred events a second that was a third of a 
 CPU, and jobs trickled into the worker too slowly to form large batches. The script makes
 the same check and the same mark for each job atomically (Redis runs a script alone), so
 the semantics are arq's: a job already in progress, gone, or deferred is not started.
+
+The in-progress mark is a lease. arq sets it for the longest job timeout + 10 s, so the jobs of a
+worker that was killed waited about five minutes before another worker could run them. Here it is
+set for `lease_s` and renewed by the running worker every `lease_s / 4` (in the heart beat arq runs
+after each poll): a live worker keeps its jobs, a dead one loses them within `lease_s` and the first
+worker to poll takes them over. Running a job twice is safe (jobs are idempotent: deterministic
+record Ids, match-key locks), so a renewal that comes late, when the event loop was blocked longer
+than the lease, costs work, not correctness.
 """
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker as ArqWorker
+
+LEASE_SECONDS = 20.0  # the default: takeover within the lease plus a poll, well inside 30 s
 
 # KEYS: the queue, then each job's in-progress key; ARGV: now (ms), the in-progress TTL (ms), the job ids.
 _START = """
@@ -32,6 +45,29 @@ return started
 
 
 class Worker(ArqWorker):
+    def __init__(self, *args: Any, lease_s: float = LEASE_SECONDS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lease_s = lease_s
+        self.in_progress_timeout_s = lease_s  # the mark start_jobs sets (arq: the longest timeout + 10 s)
+        self._renewed_at = time.monotonic()
+
+    async def heart_beat(self) -> None:
+        await super().heart_beat()
+        if time.monotonic() - self._renewed_at >= self.lease_s / 4:
+            await self.renew_leases()
+
+    async def renew_leases(self) -> None:
+        """Extend the in-progress mark of every job still running here by one lease."""
+        self._renewed_at = time.monotonic()
+        running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+        if not running:
+            return
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for job_id in running:
+                # XX-like: PEXPIRE leaves a missing key missing (a job that finished meanwhile).
+                pipe.pexpire(in_progress_key_prefix + job_id, int(self.lease_s * 1000))
+            await pipe.execute()
+
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         # As many as there are free slots; like arq, the rest are read again at the next poll.
         chunk = [job_id.decode() for job_id in job_ids[: max(0, self.max_jobs - self.job_counter)]]

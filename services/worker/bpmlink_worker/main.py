@@ -25,7 +25,7 @@ from bpmlink.kit.settings import Settings, settings_or_exit
 from bpmlink.kit.web import health_router
 
 # The job modules register their jobs with `jobs` when imported.
-from . import imports, incidents, polling, process, retention, sweeper  # noqa: F401
+from . import imports, incidents, parking, polling, process, retention, sweeper  # noqa: F401
 from .arq_worker import Worker
 from .context import close_context, open_context
 from .jobs import CONTEXT_KEY, CRON_JOBS, FUNCTIONS
@@ -44,7 +44,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
         "functions": list(FUNCTIONS),  # event.process, incident.deliver, poll.run, poll.backfill, import.run
-        "cron_jobs": list(CRON_JOBS),  # event.sweep, poll.schedule, history retention, failure check
+        "cron_jobs": list(CRON_JOBS),  # event.sweep, poll.schedule, retention, failure check, parking (2)
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_settings(settings),
@@ -58,12 +58,11 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "job_timeout": settings.job_timeout_seconds,
         "handle_signals": False,
         "job_completion_wait": 25,
+        "lease_s": settings.job_lease_seconds,  # a killed worker's jobs are taken over after it (arq_worker.py)
     }
     options.update(overrides)
-    # arq marks a running job "in progress" for the longest timeout of *all* functions + 10 s, and no other
-    # worker picks the job up until that mark expires. One hour-long timeout (poll.backfill's) left every
-    # job of a killed worker untouched for an hour: cap each function at job_timeout (a backfill resumes
-    # from its last committed page when it is cut, so the cap is safe for it).
+    # A job runs at most job_timeout: cap each function at it (an hour-long poll.backfill held its slot for an
+    # hour; a backfill resumes from its last committed page when it is cut, so the cap is safe for it).
     cap = settings.job_timeout_seconds
     options["functions"] = [
         dataclasses.replace(f, timeout_s=min(f.timeout_s or cap, cap)) if isinstance(f, Function) else f

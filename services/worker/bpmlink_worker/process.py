@@ -55,11 +55,13 @@ from bpmlink.mapping.types import TargetField
 from bpmlink.notifications import open_incident
 from bpmlink.pipeline.lookups import make_resolver
 from bpmlink.pipeline.push import PushItem, PushResult, push_alone, push_many
+from bpmlink.retry_schedule import PARKED
 from bpmlink.search_terms import search_terms
 from bpmlink.targets import target_fields
 
 from .incidents import request_delivery
 from .jobs import JobRun, job
+from .parking import park_and_resolve
 
 if TYPE_CHECKING:
     from .context import WorkerContext
@@ -109,6 +111,7 @@ class Claimed:
     error: str | None = None
     record_id: uuid.UUID | None = None
     retry_in: float | None = None
+    parked: bool = False  # past its fast tries, still failing transiently: parking.park_and_resolve decides
     stop_reason: str | None = None
     # Set when push_many handed the event back: the push still to make, in the job's own task
     # (once, whichever job of this event gets there first: alone_task).
@@ -228,8 +231,9 @@ def _fail(claimed: Claimed, exc: Exception) -> None:
             claimed.status, claimed.error = OperationStatus.retrying, f"{exc} (will retry)"
             claimed.retry_in = backoff_seconds(job_try, exc.retry_after)
             metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
-        else:
-            claimed.status, claimed.error = OperationStatus.failed, f"{exc} (gave up after {job_try} tries)"
+        else:  # past the fast tries: parked on the workspace's slow schedule (parking.py)
+            claimed.status, claimed.error = OperationStatus.retrying, f"{exc} (retrying on a slow schedule)"
+            claimed.parked = True
     elif isinstance(exc, AuthError | ConfigurationError):
         claimed.status, claimed.error = OperationStatus.failed, str(exc)
         claimed.stop_reason = f"bpm'online refused the connection: {exc}"
@@ -386,6 +390,13 @@ async def _write(context: WorkerContext, runs: list[Claimed]) -> None:
         steps = [row for c in runs for row in _step_rows(c)]
         if steps:
             await session.execute(insert(STEPS), steps)  # one executemany
+        slow = [c for c in runs if c.job_try >= MAX_TRIES]
+        if slow:
+            parked = [c.operation_id for c in slow if c.parked]
+            gave_up = await park_and_resolve(tx, parked, [c.operation_id for c in slow if not c.parked], now)
+            for c in slow:
+                if c.operation_id in gave_up:
+                    c.status = OperationStatus.failed  # the job's answer: its schedule ended
         for c in runs:
             if c.stop_reason:
                 incident_id = await _stop_bundle(session, c, c.stop_reason)
@@ -422,10 +433,11 @@ async def _finish_alone(context: WorkerContext, run: Claimed) -> None:
 # Counted in the job metrics (its answers are the operation statuses). No transaction of its own: a
 # batch's claim and its write are one transaction each, shared by the batch's jobs.
 @job(PROCESS_EVENT, max_tries=MAX_TRIES, transaction=False, counted=True)
-async def process_event(job_run: JobRun, event_id: str) -> str:
-    """arq job `event.process`."""
+async def process_event(job_run: JobRun, event_id: str, mode: str = "") -> str:
+    """arq job `event.process`; `mode` PARKED for a slow try (parking.py), which counts as past the fast tries."""
     context = job_run.context
-    run = await context.event_batcher.submit((uuid.UUID(event_id), job_run.job_try))
+    job_try = MAX_TRIES if mode == PARKED else job_run.job_try
+    run = await context.event_batcher.submit((uuid.UUID(event_id), job_try))
     if run is None:
         return "nothing to do"
     if run.push_alone is not None:

@@ -103,6 +103,7 @@ async def requeue_lost(
                         (OperationStatus.queued, OperationStatus.retrying, OperationStatus.processing)
                     ),
                     Operation.updated_at < cutoff,
+                    Operation.next_attempt_at.is_(None),  # parked: its slow tries are parking.py's
                 )
                 .order_by(Operation.updated_at)
                 .limit(batch)

@@ -57,6 +57,12 @@ async def replay_operation(operation_id: uuid.UUID, ctx: EditorContext) -> Opera
     return await service.replay(ctx, operation_id)
 
 
+@router.post("/operations/{operation_id}/retry-now", operation_id="retryOperationNow")
+async def retry_operation_now(operation_id: uuid.UUID, ctx: EditorContext) -> OperationOut:
+    """A parked operation (`retrying` with `next_attempt_at`): its next slow try, now; 409 for any other."""
+    return await service.retry_now(ctx, operation_id)
+
+
 @router.get("/stats", operation_id="getStats")
 async def get_stats(
     ctx: Context,

@@ -38,6 +38,9 @@ class OperationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    # Parked after its fast tries (status `retrying`): since when, and when the next slow try is due.
+    parked_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 class OperationDetail(OperationOut):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bpmlink.db.models import Bundle, Operation, OperationStatus
+from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit.web import Conflict, NotFound
+from bpmlink.retry_schedule import PARKED, parked_job_id
 from bpmlink_api.deps import RequestContext
 
 from . import repository
@@ -88,6 +90,26 @@ async def replay(ctx: RequestContext, operation_id: uuid.UUID) -> OperationOut:
     if bundle.deleted_at is not None:
         raise Conflict("the bundle was deleted")
     await _requeue(ctx, [op])
+    await ctx.session.refresh(op)
+    return OperationOut.model_validate(op, from_attributes=True)
+
+
+class NotParked(Conflict):
+    """Only an operation waiting on its slow schedule can be retried now; details: {"status": …}."""
+
+    code = "operation_not_parked"
+
+
+async def retry_now(ctx: RequestContext, operation_id: uuid.UUID) -> OperationOut:
+    """Run a parked operation's next slow try now (the worker's parking.py runs it as any slow try)."""
+    op = await _operation(ctx, operation_id)
+    if op.status != OperationStatus.retrying or op.next_attempt_at is None:
+        raise NotParked(
+            f"an operation in status {op.status} is not waiting to be retried", details={"status": op.status}
+        )
+    op.next_attempt_at = datetime.now(UTC)
+    ctx.jobs.enqueue(PROCESS_EVENT, str(op.event_id), PARKED, job_id=parked_job_id(op.event_id, op.attempts))
+    await ctx.session.flush()
     await ctx.session.refresh(op)
     return OperationOut.model_validate(op, from_attributes=True)
 

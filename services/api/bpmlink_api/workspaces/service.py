@@ -15,7 +15,7 @@ from bpmlink_api.auth.schemas import MeOut
 from bpmlink_api.auth.service import me
 from bpmlink_api.deps import RequestContext
 
-from .schemas import WorkspacePatch, WorkspaceSettings
+from .schemas import RetrySchedule, WorkspacePatch, WorkspaceSettings
 
 
 def _out(workspace: Workspace) -> WorkspaceSettings:
@@ -23,6 +23,7 @@ def _out(workspace: Workspace) -> WorkspaceSettings:
         id=workspace.id,
         name=workspace.name,
         notifications=NotificationSettings.model_validate(workspace.notifications or {}),
+        retry_schedule=RetrySchedule.model_validate(workspace.retry_schedule or {}),
     )
 
 
@@ -45,6 +46,10 @@ async def update_settings(ctx: RequestContext, body: WorkspacePatch) -> Workspac
     changed = changed_fields({"name": workspace.name}, {"name": name})
     if body.notifications is not None:
         changed += changed_fields(before, notifications, "notifications.")
+    if body.retry_schedule is not None:
+        schedule = body.retry_schedule.model_dump(mode="json")
+        changed += changed_fields(_out(workspace).retry_schedule.model_dump(mode="json"), schedule, "retry_schedule.")
+        workspace.retry_schedule = schedule
     details: dict[str, Any] = {"changed": changed}
     if name != workspace.name:
         details["previous_name"] = workspace.name

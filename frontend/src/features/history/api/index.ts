@@ -60,3 +60,12 @@ export function useReplayFailed() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
   });
 }
+
+/** Runs a parked operation's next slow try now (`retrying` with a `next_attempt_at`). */
+export function useRetryNow() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post('/api/v1/operations/{operation_id}/retry-now', { params: { path: { operation_id: id } } }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
+  });
+}

@@ -17,7 +17,7 @@ import { OperationStatusBadge } from '@/components/StatusBadge';
 import { usePermissions } from '@/features/auth/api';
 import { useBundles } from '@/features/bundles/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
-import { useOperations, useReplay, useReplayFailed } from '../api';
+import { useOperations, useReplay, useReplayFailed, useRetryNow } from '../api';
 import { OperationDetails } from './OperationDetails';
 
 const PERIODS = { '1h': 3600, '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400, all: 0 } as const;
@@ -37,6 +37,12 @@ export function HistoryPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const replay = useReplay();
   const replayFailed = useReplayFailed();
+  const retryNow = useRetryNow();
+  const doRetryNow = (id: string) =>
+    retryNow.mutate(id, {
+      onSuccess: () => notifications.show({ color: 'teal', message: t('history.retryQueued') }),
+      onError: (error) => notifications.show({ color: 'red', message: errorMessage(error) }),
+    });
 
   // Rounded to the minute so the query key stays stable between renders.
   const from = useMemo(() => {
@@ -209,6 +215,19 @@ export function HistoryPage() {
                       <Button size="compact-xs" variant="subtle" leftSection={<IconRepeat size={12} />} onClick={() => doReplay([o.id])}>
                         {t('history.replay')}
                       </Button>
+                    )}
+                    {o.status === 'retrying' && o.next_attempt_at && (
+                      <Tooltip label={t('history.nextAttempt', { time: formatDateTime(o.next_attempt_at) })}>
+                        {canWrite ? (
+                          <Button size="compact-xs" variant="subtle" leftSection={<IconRefresh size={12} />} loading={retryNow.isPending && retryNow.variables === o.id} onClick={() => doRetryNow(o.id)}>
+                            {t('history.retryNow')}
+                          </Button>
+                        ) : (
+                          <Text size="xs" c="dimmed" data-testid="next-attempt">
+                            {formatRelative(o.next_attempt_at)}
+                          </Text>
+                        )}
+                      </Tooltip>
                     )}
                   </Table.Td>
                 </Table.Tr>

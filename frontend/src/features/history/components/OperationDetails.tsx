@@ -37,6 +37,11 @@ export function OperationDetails({ id }: { id: string }) {
         <Text size="xs" c="dimmed">
           {t('history.finished')}: {FINAL.has(o.status) ? formatDateTime(o.finished_at) : '…'}
         </Text>
+        {o.status === 'retrying' && o.next_attempt_at && (
+          <Text size="xs" c="dimmed" data-testid="next-attempt">
+            {t('history.nextAttempt', { time: formatDateTime(o.next_attempt_at) })}
+          </Text>
+        )}
       </Group>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Stack gap={4}>
