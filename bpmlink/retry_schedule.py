@@ -21,6 +21,8 @@ DEFAULT_GIVE_UP_AFTER_SECONDS = 72 * 3600
 
 # The `event.process` job's second argument on a slow try: the run counts as past its fast tries.
 PARKED = "parked"
+# The job the api queues when a connection test succeeds: that connection's parked operations, now.
+RETRY_CONNECTION = "connection.retry_parked"
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bpmlink_worker.parking import enqueue_due, probe_connections
+from bpmlink_worker.parking import enqueue_due, probe_connections, retry_connection
 from bpmlink_worker.process import MAX_TRIES, process_event
 from bpmlink_worker.sweeper import requeue_lost
 from sqlalchemy import select, update
 
 from bpmlink.db.models import Event, EventState, Incident, Operation, OperationStatus, Workspace
-from bpmlink.retry_schedule import PARKED, RetrySchedule, parked_job_id
+from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, parked_job_id
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -107,3 +107,23 @@ async def test_a_slow_try_that_still_fails_waits_for_the_next_and_the_schedules_
     sandbox.clear_faults()
     replay = await client.post(f"/api/v1/operations/{ended.id}/replay")  # replayable as before
     assert replay.status_code == 200 and replay.json()["status"] == "queued"
+
+
+async def test_a_successful_connection_test_queues_its_parked_operations_at_once(
+    client, owner, connection_id, sandbox, sessionmaker, worker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    event_id = await post_event(sessionmaker, bundle["id"], {"first_name": "B", "last_name": "1", "email": "t@x.io"})
+    sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+    worker_ctx["job_try"] = MAX_TRIES
+    assert await process_event(worker_ctx, str(event_id)) == "retrying"
+    op = await operation_of(sessionmaker, event_id)
+    sandbox.clear_faults()
+
+    response = await client.post(f"/api/v1/connections/{connection_id}/test")
+    assert response.status_code == 200 and response.json()["ok"], response.text
+    queued = await worker.queue.zrange("arq:queue", 0, -1)
+    asked = [j for j in queued if j.startswith(f"{RETRY_CONNECTION}:{connection_id}:".encode())]
+    assert len(asked) == 1  # the api asked, after its commit, for this connection's parked operations
+    assert await retry_connection(worker_ctx, connection_id) == 1  # the job the api asked for
+    assert parked_job_id(op.event_id, op.attempts).encode() in await worker.queue.zrange("arq:queue", 0, -1)

@@ -34,10 +34,10 @@ from bpmlink.db.models import Bundle, Event, EventState, Operation, OperationSta
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit.queue import Job, enqueue_jobs
 from bpmlink.notifications import open_incident
-from bpmlink.retry_schedule import PARKED, RetrySchedule, parked_job_id
+from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, parked_job_id
 
 from .incidents import request_delivery
-from .jobs import JobRun, cron_job
+from .jobs import JobRun, cron_job, job
 
 if TYPE_CHECKING:
     from arq.connections import ArqRedis
@@ -174,6 +174,13 @@ async def retry_parked(run: JobRun) -> int:
     """The cron job: slow tries that are due."""
     async with run.context.sessionmaker() as session:
         return await enqueue_due(session, run.context.queue)
+
+
+@job(RETRY_CONNECTION, max_tries=3, transaction=False)
+async def retry_connection(run: JobRun, connection_id: str) -> int:
+    """A connection test in the api answered: that connection's parked operations are queued now."""
+    async with run.context.sessionmaker() as session:
+        return await enqueue_due(session, run.context.queue, connection_id=uuid.UUID(connection_id))
 
 
 async def probe_connections(context: WorkerContext) -> list[uuid.UUID]:

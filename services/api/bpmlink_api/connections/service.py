@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from bpmlink.catalog import App, get_app
 from bpmlink.connections import bpm_connection
 from bpmlink.db.models import Connection
 from bpmlink.kit.web import Conflict, InvalidInput, NotFound
+from bpmlink.retry_schedule import RETRY_CONNECTION
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
@@ -145,6 +147,8 @@ async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
         return TestResult(ok=True, stage="done", message="saved; this app is checked on its first poll")
     async with _client(ctx, row) as client:
         result = await client.test()
+    if result.ok:  # operations parked while the connection was down need not wait for the worker's probe
+        ctx.jobs.enqueue(RETRY_CONNECTION, str(row.id), job_id=f"{RETRY_CONNECTION}:{row.id}:{time.time_ns()}")
     return TestResult(**result.to_dict())
 
 
