@@ -1,4 +1,8 @@
-"""Apply a bundle's mapping to one source item: the only async part (lookups)."""
+"""Apply a bundle's mapping to one source item: the only async part (lookups).
+
+Under a `Budget` (the pipeline and the preview), the rules share the event's time
+budget, a mapping of more than MAX_RULES rules is refused, and each rule's value is
+built off the event loop (`budget.off_loop`)."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bpmlink.mapping.budget import MAX_RULES, Budget, LimitExceeded, off_loop, spent, too_many
 from bpmlink.mapping.coerce import coerce_value, to_json_value
 from bpmlink.mapping.conversions import ConversionContext, run_conversions
 from bpmlink.mapping.errors import ConversionError, FieldError, MappingError
 from bpmlink.mapping.paths import get_path
 from bpmlink.mapping.rules import MappingRule
-from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, render_template
+from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, TemplateTimeout, render_template
 from bpmlink.mapping.types import TargetField
 from bpmlink.mapping.values import is_blank, show_value, to_text
 
@@ -49,15 +54,24 @@ def build_value(
     *,
     default_phone_region: str | None = None,
     template_time_limit: float = DEFAULT_TIME_LIMIT,
+    budget: Budget | None = None,
 ) -> Any:
     """A rule's value before type coercion (for a lookup rule: the display value to search).
 
-    Raises ConversionError (a MappingError whose `field` is the rule's target) on failure.
+    Raises ConversionError (a MappingError whose `field` is the rule's target) on failure, and
+    LimitExceeded naming the field when `budget` is spent (its templates get what is left of it).
     """
     ctx = ConversionContext(item=item, default_phone_region=default_phone_region)
+    if budget is not None:
+        budget.check(rule.target)
+        template_time_limit = min(template_time_limit, budget.remaining())
     try:
         raw = _raw_value(rule, item, default_phone_region, template_time_limit)
-    except ConversionError as exc:  # keep the subtype (TemplateTimeout…), add the field
+    except TemplateTimeout as exc:
+        if budget is not None and budget.remaining() <= 0:
+            raise spent(budget, rule.target) from None
+        raise TemplateTimeout(exc.message, field=rule.target) from None
+    except ConversionError as exc:  # keep the subtype (TemplateError…), add the field
         raise type(exc)(exc.message, field=rule.target) from None
     return run_conversions(raw, rule.convert, ctx, field=rule.target)
 
@@ -88,13 +102,18 @@ async def apply_mapping(
     *,
     default_phone_region: str | None = None,
     template_time_limit: float = DEFAULT_TIME_LIMIT,
+    budget: Budget | None = None,
 ) -> MappedRecord:
     """Map `item` through `rules` into the values for the target entity's `fields`.
 
     With `fields` None the values are only made JSON-ready (no type checks).
     Errors of every field are collected in the result; nothing is raised for
     them. Exceptions of `lookup_resolver` other than MappingError propagate.
+    With `budget`: LimitExceeded is raised for more than MAX_RULES rules or a spent
+    budget (the event's, not one field's, problem).
     """
+    if budget is not None and len(rules) > MAX_RULES:
+        raise too_many("rules", len(rules), MAX_RULES)
     record = MappedRecord()
     resolved: dict[tuple[str, str, str, bool], str | None] = {}
     for rule in rules:
@@ -103,13 +122,26 @@ async def apply_mapping(
         try:
             if fields is not None and field is None:
                 raise MappingError(target, "the entity has no such field")
-            value = build_value(
-                rule, item, default_phone_region=default_phone_region, template_time_limit=template_time_limit
-            )
+            if budget is None:
+                value = build_value(
+                    rule, item, default_phone_region=default_phone_region, template_time_limit=template_time_limit
+                )
+            else:
+                value = await off_loop(
+                    budget,
+                    build_value,
+                    rule,
+                    item,
+                    default_phone_region=default_phone_region,
+                    template_time_limit=template_time_limit,
+                    budget=budget,
+                )
             if rule.lookup is not None:
                 display = to_text(value).strip()
                 value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None
             value = coerce_value(value, field) if field is not None else to_json_value(value)
+        except LimitExceeded:
+            raise
         except MappingError as exc:  # ConversionError and TemplateError included
             record.errors.append(FieldError(field=exc.field or target, message=exc.message))
             continue
