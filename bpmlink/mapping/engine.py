@@ -76,9 +76,7 @@ def build_value(
     return run_conversions(raw, rule.convert, ctx, field=rule.target)
 
 
-def _raw_value(
-    rule: MappingRule, item: Any, default_phone_region: str | None, template_time_limit: float
-) -> Any:
+def _raw_value(rule: MappingRule, item: Any, default_phone_region: str | None, template_time_limit: float) -> Any:
     if rule.lookup is not None:
         raw: Any = render_template(
             rule.lookup.value, item, time_limit=template_time_limit, default_phone_region=default_phone_region

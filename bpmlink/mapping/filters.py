@@ -14,7 +14,8 @@ says why). An empty group holds.
 ``matches`` runs on RE2, whose time is linear in the text for every pattern (no
 catastrophic backtracking); the constructs RE2 has no linear algorithm for
 (lookarounds, backreferences, possessive and atomic groups) are refused when the
-bundle is saved, with the reason. Evaluation runs under the event's `Budget`
+bundle is saved (`check_filter`; a configuration saved before still loads, and
+such a condition fails its events' evaluation with FilterError). Evaluation runs under the event's `Budget`
 (`budget`): at most MAX_CONDITIONS conditions, the first MAX_LIST_ELEMENTS
 elements of a list value, and the shared time budget, checked at each condition
 and element.
@@ -90,11 +91,7 @@ class Condition(BaseModel):
         if self.value is None:
             raise ValueError(f"the condition '{self.field} {self.op}' needs a value")
         try:
-            if self.op == "matches":
-                pattern_problem = _pattern_problem(str(self.value))
-                if pattern_problem:
-                    raise ValueError(f"the regular expression {self.value!r} {pattern_problem}")
-            elif self.op in _NUMBER_OPS:
+            if self.op in _NUMBER_OPS:
                 parse_number(self.value)
             elif self.op in _DATE_OPS:
                 parse_datetime(self.value)
@@ -114,6 +111,23 @@ class FilterGroup(BaseModel):
     def size(self) -> int:
         """The number of conditions in this group and the groups inside it."""
         return sum(part.size() if isinstance(part, FilterGroup) else 1 for part in self.conditions)
+
+
+def check_filter(group: FilterGroup, path: str = "filter") -> list[tuple[str, str]]:
+    """The problems that refuse `group` at save, as (field path, message): the patterns RE2
+    refuses, with the reason, and more than MAX_CONDITIONS conditions."""
+    problems: list[tuple[str, str]] = []
+    if path == "filter" and group.size() > MAX_CONDITIONS:
+        problems.append((path, too_many("conditions", group.size(), MAX_CONDITIONS).message))
+    for index, part in enumerate(group.conditions):
+        where = f"{path}.conditions[{index}]"
+        if isinstance(part, FilterGroup):
+            problems += check_filter(part, where)
+        elif part.op == "matches":
+            problem = _pattern_problem(str(part.value))
+            if problem:
+                problems.append((f"{where}.value", f"the regular expression {show_value(part.value)} {problem}"))
+    return problems
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from bpmlink.db.models import (
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit import metrics
 from bpmlink.kit.logs import bind_log_context
+from bpmlink.mapping.budget import Budget, off_loop
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -246,21 +247,33 @@ def _fail(claimed: Claimed, exc: Exception) -> None:
 
 
 async def _map(client: BpmClient, fields: dict[str, TargetField], claimed: Claimed) -> dict[str, Any] | None:
-    """The event's record for bpm'online, or None when the run ended here (filtered, or failed)."""
+    """The event's record for bpm'online, or None when the run ended here (filtered, or failed).
+
+    The bundle's filter and mapping are user code: they run under the event's budget, off the event
+    loop, and whatever they raise ends this run alone, never its batch neighbours' (other bundles')."""
     config = claimed.config
-    verdict = explain(config.filter, claimed.item)
-    if not verdict.passed:
-        claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
-        return None
+    budget = Budget()
     try:
+        verdict = await off_loop(budget, explain, config.filter, claimed.item, budget=budget)
+        if not verdict.passed:
+            claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
+            return None
         mapped = await apply_mapping(
-            config.mapping, claimed.item, fields, make_resolver(client, claimed.recorder, allow_create=True)
+            config.mapping,
+            claimed.item,
+            fields,
+            make_resolver(client, claimed.recorder, allow_create=True),
+            budget=budget,
         )
         claimed.mapped_data = mapped.values
         if not mapped.ok:
             raise _Failed("; ".join(f"{e.field}: {e.message}" for e in mapped.errors))
     except (BpmError, _Failed, MappingError) as exc:
         _fail(claimed, exc)
+        return None
+    except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
+        log.exception("mapping event %s failed", claimed.event_id)
+        _fail(claimed, _Failed(f"the event could not be mapped ({type(exc).__name__})"))
         return None
     return mapped.values
 
