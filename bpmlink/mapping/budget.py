@@ -12,10 +12,12 @@ them under one `Budget`:
   list value examined by a condition (the rest are not looked at);
 - regular expressions run on RE2 (`filters`), linear in the text by construction.
 
-`off_loop` runs the synchronous part in a thread of a small pool, so an event loop
+`off_loop` runs the synchronous part in a thread of a small pool, paced to half a CPU (`pace`), so an event loop
 (the worker's lock renewals and heartbeats, the api's other requests) keeps running
 while it works, and stops waiting for it shortly after the budget is spent: the
-abandoned thread stops by itself at its next budget check.
+abandoned thread stops by itself at its next budget check. Each owner (workspace) has
+one lane in the pool, so one tenant's slow code queues behind itself, not before the
+others; time spent queueing is not taken from the budget.
 
 Every limit raises `LimitExceeded`, a `MappingError` with a stable `code` and its
 `params` beside the readable message.
@@ -25,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
+import threading
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Final, ParamSpec, TypeVar
 
 from bpmlink.mapping.errors import MappingError
@@ -39,6 +43,8 @@ MAX_RULES: Final = 200
 MAX_LIST_ELEMENTS: Final = 100
 _GRACE: Final = 0.5  # seconds past the deadline before the caller stops waiting for the thread
 _THREADS: Final = 4
+_SLICE: Final = 0.005  # seconds: user code runs a slice, then sleeps one (`pace`)
+LANE_WAIT: Final = EVENT_BUDGET  # seconds a call may wait for its owner's lane before it is refused (`Busy`)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,20 +59,66 @@ class LimitExceeded(MappingError):
         self.params = dict(params)
 
 
-class Budget:
-    """One event's time budget (monotonic deadline), shared by everything the event runs."""
+_thread = threading.local()  # slice_start: set in the pool's threads while they run user code
 
-    def __init__(self, seconds: float = EVENT_BUDGET) -> None:
+
+def pace() -> None:
+    """Called at each check of user code: in a pool thread, after each _SLICE of running, sleep as
+    long, so user code takes at most half of a CPU and leaves the GIL to the event loop's thread.
+    (A sleep is spent budget: a hostile event gets half its budget's seconds of CPU.)"""
+    started = getattr(_thread, "slice_start", None)
+    if started is not None and time.monotonic() - started >= _SLICE:
+        time.sleep(_SLICE)
+        _thread.slice_start = time.monotonic()
+
+
+class Busy(LimitExceeded):
+    """The call waited LANE_WAIT for its owner's lane: try this event again later (its code is not
+    at fault; the owner's earlier events are spending their budgets)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "mapping.busy",
+            {"seconds": LANE_WAIT},
+            "the workspace's filters and mappings are busy with earlier events: this one will be tried again",
+        )
+
+
+class Budget:
+    """One event's time budget, shared by everything the event runs.
+
+    Only time spent running counts (`running`): an event waiting for a thread of the pool, or for
+    the event loop, spends none of it. `owner` (the workspace) gives the event its lane in
+    `off_loop`."""
+
+    def __init__(self, seconds: float = EVENT_BUDGET, owner: Hashable = None) -> None:
         self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
+        self.owner = owner
+        self._used = 0.0  # seconds of the runs that ended
+        self._since: float | None = None  # monotonic start of the run under way
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
+        running = time.monotonic() - self._since if self._since is not None else 0.0
+        return self.seconds - self._used - running
 
     def check(self, field: str | None = None) -> None:
         """Raise LimitExceeded when the budget is spent (`field`: the rule or condition at work)."""
-        if time.monotonic() > self.deadline:
+        pace()
+        if self.remaining() < 0:
             raise spent(self, field)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Count the time of this block (once: a block inside another is already counted)."""
+        if self._since is not None:
+            yield
+            return
+        self._since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._used += time.monotonic() - self._since
+            self._since = None
 
 
 def spent(budget: Budget, field: str | None) -> LimitExceeded:
@@ -97,14 +149,44 @@ def check_sizes(conditions: int, rules: int) -> None:
 
 
 _POOL: Final = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="bpmlink-user-code")
+# One lane per owner (workspace) and event loop: a tenant whose code runs long holds one thread of
+# the pool, never all of them, and its calls wait for it at most LANE_WAIT (holding their batch and
+# their job), then are refused, to come back later.
+_LANES: weakref.WeakValueDictionary[tuple[int, Hashable], asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 async def off_loop(budget: Budget, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """`fn(*args, **kwargs)` in the user-code pool (with this context's variables); raise
-    LimitExceeded if it has not returned shortly after the budget's deadline."""
-    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    future = asyncio.get_running_loop().run_in_executor(_POOL, call)
+    """`fn(*args, **kwargs)` in the user-code pool, in the budget owner's lane, with this context's
+    variables and its time counted in `budget`; LimitExceeded if it has not returned shortly after
+    the budget is spent (the thread is abandoned: it stops at its next budget check); Busy when it
+    waited LANE_WAIT for the owner's lane."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    started: asyncio.Future[None] = loop.create_future()
+
+    def call() -> T:
+        loop.call_soon_threadsafe(lambda: started.done() or started.set_result(None))
+        _thread.slice_start = time.monotonic()
+        try:
+            with budget.running():
+                return context.run(fn, *args, **kwargs)
+        finally:
+            _thread.slice_start = None
+
+    lane_key = (id(loop), budget.owner)
+    lane = _LANES.get(lane_key)
+    if lane is None:
+        lane = _LANES[lane_key] = asyncio.Lock()
+    queued = time.monotonic()
+    await lane.acquire()
     try:
-        return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0.0) + _GRACE)
-    except TimeoutError:
-        raise spent(budget, None) from None
+        if time.monotonic() - queued > LANE_WAIT:
+            raise Busy()
+        future = loop.run_in_executor(_POOL, call)
+        await asyncio.wait([future, started], return_when=asyncio.FIRST_COMPLETED)  # waiting is free
+        try:
+            return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0.0) + _GRACE)
+        except TimeoutError:
+            raise spent(budget, None) from None
+    finally:
+        lane.release()

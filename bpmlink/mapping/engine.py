@@ -92,6 +92,31 @@ def _raw_value(rule: MappingRule, item: Any, default_phone_region: str | None, t
     return raw
 
 
+def build_values(
+    rules: Sequence[MappingRule],
+    item: Any,
+    *,
+    default_phone_region: str | None,
+    limit: float,
+    budget: Budget | None = None,
+) -> list[Any]:
+    """Every rule's value before coercion, or the MappingError that stopped it, in order: the
+    synchronous part of a mapping, in one call. LimitExceeded (the event's problem) propagates."""
+    built: list[Any] = []
+    for rule in rules:
+        try:
+            built.append(
+                build_value(
+                    rule, item, default_phone_region=default_phone_region, template_time_limit=limit, budget=budget
+                )
+            )
+        except LimitExceeded:
+            raise
+        except MappingError as exc:
+            built.append(exc)
+    return built
+
+
 async def apply_mapping(
     rules: Sequence[MappingRule],
     item: Any,
@@ -114,32 +139,30 @@ async def apply_mapping(
         raise too_many("rules", len(rules), MAX_RULES)
     record = MappedRecord()
     resolved: dict[tuple[str, str, str, bool], str | None] = {}
-    for rule in rules:
+    if budget is None:
+        built = build_values(rules, item, default_phone_region=default_phone_region, limit=template_time_limit)
+    else:  # one call for every rule: a thread hop per event, not per rule
+        built = await off_loop(
+            budget,
+            build_values,
+            rules,
+            item,
+            default_phone_region=default_phone_region,
+            limit=template_time_limit,
+            budget=budget,
+        )
+    for rule, value in zip(rules, built, strict=True):
         target = rule.target
         field = fields.get(target) if fields is not None else None
         try:
             if fields is not None and field is None:
                 raise MappingError(target, "the entity has no such field")
-            if budget is None:
-                value = build_value(
-                    rule, item, default_phone_region=default_phone_region, template_time_limit=template_time_limit
-                )
-            else:
-                value = await off_loop(
-                    budget,
-                    build_value,
-                    rule,
-                    item,
-                    default_phone_region=default_phone_region,
-                    template_time_limit=template_time_limit,
-                    budget=budget,
-                )
+            if isinstance(value, MappingError):
+                raise value
             if rule.lookup is not None:
                 display = to_text(value).strip()
                 value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None
             value = coerce_value(value, field) if field is not None else to_json_value(value)
-        except LimitExceeded:
-            raise
         except MappingError as exc:  # ConversionError and TemplateError included
             record.errors.append(FieldError(field=exc.field or target, message=exc.message))
             continue

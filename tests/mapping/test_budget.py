@@ -1,10 +1,13 @@
 """One event's user code under one budget: shared time, size caps, and off the event loop."""
 
 import asyncio
+import threading
+import time
 
 import pytest
 
-from bpmlink.mapping.budget import MAX_RULES, Budget, LimitExceeded, off_loop
+from bpmlink.mapping import budget as budget_module
+from bpmlink.mapping.budget import MAX_RULES, Budget, Busy, LimitExceeded, off_loop
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.rules import parse_mapping
 
@@ -75,3 +78,43 @@ async def test_an_abandoned_thread_is_not_waited_for():
         assert info.value.code == "mapping.budget_exceeded"
     finally:
         stuck.set()
+
+
+async def test_one_owners_long_code_holds_one_lane_not_the_pool():
+    release = threading.Event()
+
+    def stuck() -> None:
+        release.wait(10)
+
+    hostile = [asyncio.ensure_future(off_loop(Budget(seconds=30, owner="hostile"), stuck)) for _ in range(6)]
+    try:
+        neighbour = Budget(owner="neighbour")
+        assert await asyncio.wait_for(off_loop(neighbour, lambda: "mapped"), 5) == "mapped"
+        assert not any(task.done() for task in hostile)
+    finally:
+        release.set()
+        await asyncio.gather(*hostile)
+
+
+def test_time_waiting_is_not_spent():
+    budget = Budget(seconds=0.05)
+    with budget.running():
+        pass
+    time.sleep(0.1)  # queued for a thread, or for the loop: not the event's time
+    budget.check()
+    assert 0.0 < budget.remaining() <= 0.05
+
+
+async def test_a_call_that_waited_its_lanes_budget_is_refused(monkeypatch):
+    monkeypatch.setattr(budget_module, "LANE_WAIT", 0.05)
+    release = threading.Event()
+    holder = asyncio.ensure_future(off_loop(Budget(seconds=30, owner="slow"), release.wait, 10))
+    await asyncio.sleep(0)  # the holder has the lane
+    queued = asyncio.ensure_future(off_loop(Budget(owner="slow"), lambda: "mapped"))
+    await asyncio.sleep(0.1)  # longer than LANE_WAIT behind the holder
+    release.set()
+    await holder
+    with pytest.raises(Busy) as info:
+        await queued
+    assert info.value.code == "mapping.busy"
+    assert await off_loop(Budget(owner="slow"), lambda: "mapped") == "mapped"  # a free lane: no wait
