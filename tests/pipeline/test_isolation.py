@@ -16,6 +16,7 @@ from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandb
 # The assessment's webhook: a filter whose pattern backtracks exponentially on a long value.
 CATASTROPHIC = {"join": "and", "conditions": [{"field": "text", "op": "matches", "value": r"^(a+)+$"}]}
 HOSTILE_ITEM = {"text": "a" * 50_000 + "!", "first_name": "X", "email": "x@hostile.example"}
+LOOPS = "{% for i in range(10000) %}{% for j in range(10000) %}{{ '' }}{% endfor %}{% endfor %}"
 
 
 @pytest.fixture
@@ -91,3 +92,34 @@ async def test_an_error_in_one_events_filter_fails_that_operation_alone(
     assert op.error.startswith("text: the regular expression '(?=a)a' is not supported")
     for event_id in ordinary:
         assert (await operation_of(sessionmaker, event_id)).status == OperationStatus.created
+
+
+async def test_a_slow_bundle_of_the_batch_does_not_hold_the_others_writes(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, other_client
+):
+    """The hostile template spends its event's whole budget: the neighbours' records and history are
+    written meanwhile, and the hostile operation then fails naming the field."""
+    neighbour = await make_bundle(client, connection_id)
+    hostile = await _hostile_bundle(other_client, sessionmaker, sandbox, {"conditions": []})
+    async with sessionmaker() as session:
+        await session.execute(
+            update(BundleVersion)
+            .where(BundleVersion.bundle_id == uuid.UUID(hostile["id"]))
+            .values(config=BundleVersion.config.op("||")({"mapping": [{"target": "Name", "template": LOOPS}]}))
+        )
+        await session.commit()
+    ordinary = [await post_event(sessionmaker, neighbour["id"], _ordinary(i)) for i in range(3)]
+    bad = await post_event(sessionmaker, hostile["id"], HOSTILE_ITEM)
+
+    jobs = asyncio.ensure_future(_run_one_batch(worker_ctx, [bad, *ordinary]))
+    neighbours_written = False
+    while not jobs.done() and not neighbours_written:
+        statuses = [(await operation_of(sessionmaker, e)).status for e in ordinary]
+        neighbours_written = statuses == [OperationStatus.created] * 3
+    assert neighbours_written and not jobs.done()  # written while the hostile run still ran
+    assert (await operation_of(sessionmaker, bad)).status == OperationStatus.processing
+
+    results = await jobs
+    assert results == ["failed", "created", "created", "created"]
+    op = await operation_of(sessionmaker, bad)
+    assert op.error == "Name: the filter, mapping and templates took longer than 1 s for this event"
