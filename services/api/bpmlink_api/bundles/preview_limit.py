@@ -20,6 +20,12 @@ class PreviewRateLimited(TooManyRequests):
     code = "preview_rate_limited"
 
 
+class PreviewBusy(TooManyRequests):
+    """The workspace's previews are busy with earlier ones (`bpmlink.mapping.budget.Busy`)."""
+
+    code = "preview_busy"
+
+
 async def count_preview(redis: aioredis.Redis, user_id: uuid.UUID) -> None:
     """Count this preview for the user; 429 (with Retry-After) past PREVIEWS_PER_WINDOW in the window."""
     key = f"bpmlink:preview:user:{user_id}"

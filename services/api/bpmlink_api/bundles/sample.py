@@ -12,7 +12,7 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import Bundle
 from bpmlink.kit.web import AppError, InvalidInput
-from bpmlink.mapping.budget import Budget, LimitExceeded, off_loop
+from bpmlink.mapping.budget import Budget, Busy, LimitExceeded, off_loop
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -22,7 +22,7 @@ from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
 
 from . import validation
-from .preview_limit import count_preview
+from .preview_limit import PreviewBusy, count_preview
 from .schemas import FieldProblem, PreviewIn, PreviewOut, SampleOut
 from .service import get_bundle, with_profile_timezone
 
@@ -111,9 +111,11 @@ async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) ->
     if "filter" in body.model_fields_set:
         config.filter = body.filter
     validation.check_user_code(config)
-    budget = Budget()
+    budget = Budget(owner=ctx.workspace_id)
     try:
         verdict = await off_loop(budget, explain, config.filter, item, budget=budget)
+    except Busy as exc:
+        raise PreviewBusy(exc.message, headers={"Retry-After": "1"}) from None
     except MappingError as exc:
         return PreviewOut(passed_filter=False, filter_reason=exc.message, values={}, errors=[], warnings=[])
     target = await get_connection(ctx.session, ctx.workspace_id, config.target.connection_id)
@@ -124,6 +126,8 @@ async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) ->
         resolver = make_resolver(client, StepRecorder(), allow_create=False)
         try:
             mapped = await apply_mapping(config.mapping, item, fields, resolver, budget=budget)
+        except Busy as exc:
+            raise PreviewBusy(exc.message, headers={"Retry-After": "1"}) from None
         except LimitExceeded as exc:
             problem = FieldProblem(field=exc.field or "mapping", message=exc.message)
             return PreviewOut(
