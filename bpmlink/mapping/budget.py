@@ -44,7 +44,7 @@ MAX_LIST_ELEMENTS: Final = 100
 _GRACE: Final = 0.5  # seconds past the deadline before the caller stops waiting for the thread
 _THREADS: Final = 4
 _SLICE: Final = 0.005  # seconds: user code runs a slice, then sleeps one (`pace`)
-LANE_WAIT: Final = EVENT_BUDGET  # seconds a call may wait for its owner's lane before it is refused (`Busy`)
+LANE_WAIT: Final = EVENT_BUDGET  # seconds of others' user code a call may wait behind in its lane (`Busy`)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,8 +73,8 @@ def pace() -> None:
 
 
 class Busy(LimitExceeded):
-    """The call waited LANE_WAIT for its owner's lane: try this event again later (its code is not
-    at fault; the owner's earlier events are spending their budgets)."""
+    """The call waited behind LANE_WAIT of its owner's user code: try this event again later (its code
+    is not at fault; the owner's earlier events are spending their budgets)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -149,44 +149,67 @@ def check_sizes(conditions: int, rules: int) -> None:
 
 
 _POOL: Final = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="bpmlink-user-code")
-# One lane per owner (workspace) and event loop: a tenant whose code runs long holds one thread of
-# the pool, never all of them, and its calls wait for it at most LANE_WAIT (holding their batch and
-# their job), then are refused, to come back later.
-_LANES: weakref.WeakValueDictionary[tuple[int, Hashable], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+class _Lane:
+    """One owner's (workspace's) place in the pool, per event loop: a tenant whose code runs long
+    holds one thread, never all of them, and its calls wait behind at most LANE_WAIT of its code
+    (holding their batch and their job), then are refused, to come back later. Only user code's
+    running time counts, not the loop's: cheap calls queued on a busy loop are never refused."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.ran = 0.0  # seconds the calls that ended ran in their threads
+        self.since: float | None = None  # monotonic start of the call running (set in its thread)
+
+    def used(self) -> float:
+        since = self.since
+        return self.ran + (time.monotonic() - since if since is not None else 0.0)
+
+
+_LANES: weakref.WeakValueDictionary[tuple[int, Hashable], _Lane] = weakref.WeakValueDictionary()
 
 
 async def off_loop(budget: Budget, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """`fn(*args, **kwargs)` in the user-code pool, in the budget owner's lane, with this context's
     variables and its time counted in `budget`; LimitExceeded if it has not returned shortly after
     the budget is spent (the thread is abandoned: it stops at its next budget check); Busy when it
-    waited LANE_WAIT for the owner's lane."""
+    waited behind LANE_WAIT of the owner's user code."""
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     started: asyncio.Future[None] = loop.create_future()
 
-    def call() -> T:
-        loop.call_soon_threadsafe(lambda: started.done() or started.set_result(None))
-        _thread.slice_start = time.monotonic()
-        try:
-            with budget.running():
-                return context.run(fn, *args, **kwargs)
-        finally:
-            _thread.slice_start = None
+    def mark_started() -> None:
+        if not started.done():
+            started.set_result(None)
 
     lane_key = (id(loop), budget.owner)
     lane = _LANES.get(lane_key)
     if lane is None:
-        lane = _LANES[lane_key] = asyncio.Lock()
-    queued = time.monotonic()
-    await lane.acquire()
+        lane = _LANES[lane_key] = _Lane()
+
+    def call() -> T:
+        loop.call_soon_threadsafe(mark_started)
+        start = _thread.slice_start = lane.since = time.monotonic()
+        try:
+            with budget.running():
+                return context.run(fn, *args, **kwargs)
+        finally:
+            lane.ran += time.monotonic() - start
+            _thread.slice_start = None
+            if lane.since == start:  # not taken over by the next call (this one was abandoned)
+                lane.since = None
+
+    queued = lane.used()
+    await lane.lock.acquire()
     try:
-        if time.monotonic() - queued > LANE_WAIT:
+        if lane.used() - queued > LANE_WAIT:
             raise Busy()
-        future = loop.run_in_executor(_POOL, call)
-        await asyncio.wait([future, started], return_when=asyncio.FIRST_COMPLETED)  # waiting is free
+        future: asyncio.Future[T] = loop.run_in_executor(_POOL, call)
+        await asyncio.wait((future, started), return_when=asyncio.FIRST_COMPLETED)  # waiting is free
         try:
             return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0.0) + _GRACE)
         except TimeoutError:
             raise spent(budget, None) from None
     finally:
-        lane.release()
+        lane.lock.release()

@@ -436,6 +436,8 @@ async def _run_bundles(context: WorkerContext, groups: list[list[Claimed]]) -> N
     """Run the groups at once; once one has ended, the others get LATE_AFTER more, then their runs
     are handed to their jobs (`late`), so one bundle's slow user code never holds another's writes."""
     tasks = {asyncio.ensure_future(_run_bundle(context, group)): group for group in groups}
+    if not tasks:
+        return
     _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     if pending:
         _, pending = await asyncio.wait(pending, timeout=LATE_AFTER)
