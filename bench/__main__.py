@@ -1,4 +1,4 @@
-"""`make bench`: the six benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
+"""`make bench`: the seven benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
 
 Sizes are trimmed so the whole run stays within 15 minutes on a 2-core machine: the history table gets
 BENCH_HISTORY_ROWS operations (default here 500,000; `python -m bench.history` alone uses 5,000,000).
@@ -29,6 +29,7 @@ BENCHMARKS = [
     ("history", _call("history", rows=int(os.environ["BENCH_HISTORY_ROWS"]))),
     ("sandbox_capacity", _call("sandbox_capacity")),
     ("guards", _call("guards")),
+    ("neighbour", _call("neighbour")),
 ]
 
 

@@ -1,4 +1,8 @@
-"""Apply a bundle's mapping to one source item: the only async part (lookups)."""
+"""Apply a bundle's mapping to one source item: the only async part (lookups).
+
+Under a `Budget` (the pipeline and the preview), the rules share the event's time
+budget, a mapping of more than MAX_RULES rules is refused, and each rule's value is
+built off the event loop (`budget.off_loop`)."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bpmlink.mapping.budget import MAX_RULES, Budget, LimitExceeded, off_loop, spent, too_many
 from bpmlink.mapping.coerce import coerce_value, to_json_value
 from bpmlink.mapping.conversions import ConversionContext, run_conversions
 from bpmlink.mapping.errors import ConversionError, FieldError, MappingError
 from bpmlink.mapping.paths import get_path
 from bpmlink.mapping.rules import MappingRule
-from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, render_template
+from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, TemplateTimeout, render_template
 from bpmlink.mapping.types import TargetField
 from bpmlink.mapping.values import is_blank, show_value, to_text
 
@@ -49,22 +54,29 @@ def build_value(
     *,
     default_phone_region: str | None = None,
     template_time_limit: float = DEFAULT_TIME_LIMIT,
+    budget: Budget | None = None,
 ) -> Any:
     """A rule's value before type coercion (for a lookup rule: the display value to search).
 
-    Raises ConversionError (a MappingError whose `field` is the rule's target) on failure.
+    Raises ConversionError (a MappingError whose `field` is the rule's target) on failure, and
+    LimitExceeded naming the field when `budget` is spent (its templates get what is left of it).
     """
     ctx = ConversionContext(item=item, default_phone_region=default_phone_region)
+    if budget is not None:
+        budget.check(rule.target)
+        template_time_limit = min(template_time_limit, budget.remaining())
     try:
         raw = _raw_value(rule, item, default_phone_region, template_time_limit)
-    except ConversionError as exc:  # keep the subtype (TemplateTimeout…), add the field
+    except TemplateTimeout as exc:
+        if budget is not None and budget.remaining() <= 0:
+            raise spent(budget, rule.target) from None
+        raise TemplateTimeout(exc.message, field=rule.target) from None
+    except ConversionError as exc:  # keep the subtype (TemplateError…), add the field
         raise type(exc)(exc.message, field=rule.target) from None
     return run_conversions(raw, rule.convert, ctx, field=rule.target)
 
 
-def _raw_value(
-    rule: MappingRule, item: Any, default_phone_region: str | None, template_time_limit: float
-) -> Any:
+def _raw_value(rule: MappingRule, item: Any, default_phone_region: str | None, template_time_limit: float) -> Any:
     if rule.lookup is not None:
         raw: Any = render_template(
             rule.lookup.value, item, time_limit=template_time_limit, default_phone_region=default_phone_region
@@ -80,6 +92,31 @@ def _raw_value(
     return raw
 
 
+def build_values(
+    rules: Sequence[MappingRule],
+    item: Any,
+    *,
+    default_phone_region: str | None,
+    limit: float,
+    budget: Budget | None = None,
+) -> list[Any]:
+    """Every rule's value before coercion, or the MappingError that stopped it, in order: the
+    synchronous part of a mapping, in one call. LimitExceeded (the event's problem) propagates."""
+    built: list[Any] = []
+    for rule in rules:
+        try:
+            built.append(
+                build_value(
+                    rule, item, default_phone_region=default_phone_region, template_time_limit=limit, budget=budget
+                )
+            )
+        except LimitExceeded:
+            raise
+        except MappingError as exc:
+            built.append(exc)
+    return built
+
+
 async def apply_mapping(
     rules: Sequence[MappingRule],
     item: Any,
@@ -88,24 +125,40 @@ async def apply_mapping(
     *,
     default_phone_region: str | None = None,
     template_time_limit: float = DEFAULT_TIME_LIMIT,
+    budget: Budget | None = None,
 ) -> MappedRecord:
     """Map `item` through `rules` into the values for the target entity's `fields`.
 
     With `fields` None the values are only made JSON-ready (no type checks).
     Errors of every field are collected in the result; nothing is raised for
     them. Exceptions of `lookup_resolver` other than MappingError propagate.
+    With `budget`: LimitExceeded is raised for more than MAX_RULES rules or a spent
+    budget (the event's, not one field's, problem).
     """
+    if budget is not None and len(rules) > MAX_RULES:
+        raise too_many("rules", len(rules), MAX_RULES)
     record = MappedRecord()
     resolved: dict[tuple[str, str, str, bool], str | None] = {}
-    for rule in rules:
+    if budget is None:
+        built = build_values(rules, item, default_phone_region=default_phone_region, limit=template_time_limit)
+    else:  # one call for every rule: a thread hop per event, not per rule
+        built = await off_loop(
+            budget,
+            build_values,
+            rules,
+            item,
+            default_phone_region=default_phone_region,
+            limit=template_time_limit,
+            budget=budget,
+        )
+    for rule, value in zip(rules, built, strict=True):
         target = rule.target
         field = fields.get(target) if fields is not None else None
         try:
             if fields is not None and field is None:
                 raise MappingError(target, "the entity has no such field")
-            value = build_value(
-                rule, item, default_phone_region=default_phone_region, template_time_limit=template_time_limit
-            )
+            if isinstance(value, MappingError):
+                raise value
             if rule.lookup is not None:
                 display = to_text(value).strip()
                 value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None

@@ -9,9 +9,16 @@
 Text operators ignore case unless ``"case_sensitive": true``. On a list value an
 operator holds when it holds for any element (``not_equals``: for none). A
 number or date comparison on a value that is not one does not hold (the reason
-says why). An empty group holds. ``matches`` uses the `regex` package with a
-time limit, so a catastrophic pattern fails the condition's evaluation with
-FilterError instead of stalling a worker.
+says why). An empty group holds.
+
+``matches`` runs on RE2, whose time is linear in the text for every pattern (no
+catastrophic backtracking); the constructs RE2 has no linear algorithm for
+(lookarounds, backreferences, possessive and atomic groups) are refused when the
+bundle is saved (`check_filter`; a configuration saved before still loads, and
+such a condition fails its events' evaluation with FilterError). Evaluation runs under the event's `Budget`
+(`budget`): at most MAX_CONDITIONS conditions, the first MAX_LIST_ELEMENTS
+elements of a list value, and the shared time budget, checked at each condition
+and element.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Final, Literal
 
-import regex
+import re2
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from bpmlink.mapping.budget import MAX_CONDITIONS, MAX_LIST_ELEMENTS, Budget, too_many
 from bpmlink.mapping.errors import ConversionError, MappingError
 from bpmlink.mapping.paths import get_path, parse_path
 from bpmlink.mapping.values import (
@@ -36,7 +44,8 @@ from bpmlink.mapping.values import (
     to_text,
 )
 
-DEFAULT_REGEX_TIMEOUT: Final = 0.25  # seconds per regex search
+MAX_PATTERN_LENGTH: Final = 1000
+_PATTERN_MEMORY: Final = 1 << 20  # bytes RE2 may use for one compiled pattern
 
 Operator = Literal[
     "equals",
@@ -61,7 +70,7 @@ _DATE_OPS: Final = frozenset({"before", "after"})
 
 
 class FilterError(MappingError):
-    """A condition could not be evaluated (a regular expression ran out of time)."""
+    """A condition could not be evaluated (a pattern RE2 refuses, in a configuration saved before)."""
 
 
 class Condition(BaseModel):
@@ -82,14 +91,10 @@ class Condition(BaseModel):
         if self.value is None:
             raise ValueError(f"the condition '{self.field} {self.op}' needs a value")
         try:
-            if self.op == "matches":
-                _compile(str(self.value), self.case_sensitive)
-            elif self.op in _NUMBER_OPS:
+            if self.op in _NUMBER_OPS:
                 parse_number(self.value)
             elif self.op in _DATE_OPS:
                 parse_datetime(self.value)
-        except regex.error as exc:
-            raise ValueError(f"the regular expression {self.value!r} is invalid: {exc}") from None
         except ConversionError as exc:
             raise ValueError(f"the condition '{self.field} {self.op}': {exc}") from None
         return self
@@ -103,6 +108,27 @@ class FilterGroup(BaseModel):
     join: Literal["and", "or"] = "and"
     conditions: list[Condition | FilterGroup] = []
 
+    def size(self) -> int:
+        """The number of conditions in this group and the groups inside it."""
+        return sum(part.size() if isinstance(part, FilterGroup) else 1 for part in self.conditions)
+
+
+def check_filter(group: FilterGroup, path: str = "filter") -> list[tuple[str, str]]:
+    """The problems that refuse `group` at save, as (field path, message): the patterns RE2
+    refuses, with the reason, and more than MAX_CONDITIONS conditions."""
+    problems: list[tuple[str, str]] = []
+    if path == "filter" and group.size() > MAX_CONDITIONS:
+        problems.append((path, too_many("conditions", group.size(), MAX_CONDITIONS).message))
+    for index, part in enumerate(group.conditions):
+        where = f"{path}.conditions[{index}]"
+        if isinstance(part, FilterGroup):
+            problems += check_filter(part, where)
+        elif part.op == "matches":
+            problem = _pattern_problem(str(part.value))
+            if problem:
+                problems.append((f"{where}.value", f"the regular expression {show_value(part.value)} {problem}"))
+    return problems
+
 
 @dataclass(frozen=True)
 class FilterResult:
@@ -112,30 +138,29 @@ class FilterResult:
     reason: str = ""
 
 
-def evaluate(filter: FilterGroup | None, item: Any, *, regex_timeout: float = DEFAULT_REGEX_TIMEOUT) -> bool:
-    """True when `item` passes `filter` (no filter: every item passes). May raise FilterError."""
-    return explain(filter, item, regex_timeout=regex_timeout).passed
+def evaluate(filter: FilterGroup | None, item: Any, *, budget: Budget | None = None) -> bool:
+    """True when `item` passes `filter` (no filter: every item passes). May raise MappingError."""
+    return explain(filter, item, budget=budget).passed
 
 
-def explain(
-    filter: FilterGroup | None,
-    item: Any,
-    *,
-    regex_timeout: float = DEFAULT_REGEX_TIMEOUT,
-) -> FilterResult:
-    """Like `evaluate`, with the reason an item was filtered out (the first failing condition)."""
+def explain(filter: FilterGroup | None, item: Any, *, budget: Budget | None = None) -> FilterResult:
+    """Like `evaluate`, with the reason an item was filtered out (the first failing condition).
+
+    Raises LimitExceeded past MAX_CONDITIONS or the budget, FilterError on a pattern RE2 refuses."""
     if filter is None:
         return FilterResult(True)
-    return _group(filter, item, regex_timeout)
+    if filter.size() > MAX_CONDITIONS:
+        raise too_many("conditions", filter.size(), MAX_CONDITIONS)
+    return _group(filter, item, budget or Budget())
 
 
-def _group(group: FilterGroup, item: Any, timeout: float) -> FilterResult:
+def _group(group: FilterGroup, item: Any, budget: Budget) -> FilterResult:
     failures: list[str] = []
     for part in group.conditions:
         if isinstance(part, FilterGroup):
-            result = _group(part, item, timeout)
+            result = _group(part, item, budget)
         else:
-            result = _condition(part, item, timeout)
+            result = _condition(part, item, budget)
         if group.join == "and" and not result.passed:
             return result
         if group.join == "or":
@@ -147,7 +172,8 @@ def _group(group: FilterGroup, item: Any, timeout: float) -> FilterResult:
     return FilterResult(True)
 
 
-def _condition(cond: Condition, item: Any, timeout: float) -> FilterResult:
+def _condition(cond: Condition, item: Any, budget: Budget) -> FilterResult:
+    budget.check(cond.field)
     actual = get_path(item, cond.field)
     described = f"{cond.field} {cond.op.replace('_', ' ')}" + (
         "" if cond.op in _NO_VALUE else f" {show_value(cond.value)}"
@@ -157,12 +183,17 @@ def _condition(cond: Condition, item: Any, timeout: float) -> FilterResult:
     elif cond.op == "not_empty":
         passed, why = not is_blank(actual), "the value is empty"
     else:
-        values = actual if isinstance(actual, list | tuple) else [actual]
+        values = actual[:MAX_LIST_ELEMENTS] if isinstance(actual, list | tuple) else [actual]
+
+        def holds(op: str, value: Any) -> bool:
+            budget.check(cond.field)
+            return _test(op, value, cond)
+
         if cond.op in ("not_equals", "not_contains"):
             positive = "equals" if cond.op == "not_equals" else "contains"
-            passed = not any(_test(positive, v, cond, timeout) for v in values)
+            passed = not any(holds(positive, v) for v in values)
         else:
-            passed = any(_test(cond.op, v, cond, timeout) for v in values)
+            passed = any(holds(cond.op, v) for v in values)
         why = _why_not(cond, actual)
     return FilterResult(True) if passed else FilterResult(False, f"{described} did not hold: {why}")
 
@@ -182,7 +213,7 @@ def _text(value: Any, cond: Condition) -> str:
     return text if cond.case_sensitive else text.casefold()
 
 
-def _test(op: str, actual: Any, cond: Condition, timeout: float) -> bool:
+def _test(op: str, actual: Any, cond: Condition) -> bool:
     if actual is None and op not in ("equals",):
         return False
     expected = cond.value
@@ -195,13 +226,11 @@ def _test(op: str, actual: Any, cond: Condition, timeout: float) -> bool:
     if op == "ends_with":
         return _text(actual, cond).endswith(_text(expected, cond))
     if op == "matches":
-        pattern = _compile(str(expected), cond.case_sensitive)
         try:
-            return pattern.search(to_text(actual), timeout=timeout) is not None
-        except TimeoutError:
-            raise FilterError(
-                cond.field, f"the regular expression {show_value(expected)} took too long on this value"
-            ) from None
+            pattern = _compile(str(expected), cond.case_sensitive)
+        except re2.error as exc:  # saved before RE2: refused now, for this event alone
+            raise FilterError(cond.field, f"the regular expression {show_value(expected)} {_why(exc)}") from None
+        return pattern.search(to_text(actual)) is not None
     if op in _NUMBER_OPS:
         if not _is_number(actual):
             return False
@@ -244,6 +273,30 @@ def _as_moment(value: Any) -> datetime | None:
     return as_utc_datetime(parsed)
 
 
+def _pattern_problem(pattern: str) -> str | None:
+    """Why RE2 refuses `pattern` (None when it compiles), in words for the person saving it."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"is longer than {MAX_PATTERN_LENGTH} characters"
+    try:
+        _compile(pattern, True)
+    except re2.error as exc:
+        return _why(exc)
+    return None
+
+
+def _why(exc: Exception) -> str:
+    detail = exc.args[0] if exc.args else ""
+    detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return (
+        f"is not supported ({detail}): patterns run in linear time, without lookarounds, "
+        "backreferences, possessive or atomic groups, and with repetitions up to {1000}"
+    )
+
+
 @lru_cache(maxsize=512)
 def _compile(pattern: str, case_sensitive: bool) -> Any:
-    return regex.compile(pattern, 0 if case_sensitive else regex.IGNORECASE)
+    options = re2.Options()
+    options.case_sensitive = case_sensitive
+    options.log_errors = False
+    options.max_mem = _PATTERN_MEMORY
+    return re2.compile(pattern, options)

@@ -45,6 +45,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bpmlink.mapping.budget import pace
 from bpmlink.mapping.errors import ConversionError
 from bpmlink.mapping.values import (
     as_utc_datetime,
@@ -90,6 +91,7 @@ _phone_region: ContextVar[str | None] = ContextVar("bpmlink_template_phone_regio
 
 
 def _check_time() -> None:
+    pace()
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline:
         raise TemplateTimeout("the template took too long to render (time limit reached)")

@@ -2,7 +2,8 @@ import pytest
 from pydantic import ValidationError
 
 from bpmlink.mapping import filters
-from bpmlink.mapping.filters import DEFAULT_REGEX_TIMEOUT, Condition, FilterError, FilterGroup, evaluate, explain
+from bpmlink.mapping.budget import MAX_CONDITIONS, MAX_LIST_ELEMENTS, Budget, LimitExceeded
+from bpmlink.mapping.filters import Condition, FilterError, FilterGroup, check_filter, evaluate, explain
 
 ITEM = {
     "status": "New",
@@ -72,35 +73,69 @@ def test_matches_regex():
     assert not evaluate(cond("email", "matches", r"@example\.com$", case_sensitive=True), ITEM)
 
 
-def test_invalid_regex_is_rejected_at_validation():
-    with pytest.raises(ValidationError, match="regular expression"):
-        Condition(field="email", op="matches", value="(unclosed")
+def test_invalid_regex_is_refused_at_save():
+    [(field, message)] = check_filter(cond("email", "matches", "(unclosed"))
+    assert field == "filter.conditions[0].value" and "regular expression '(unclosed'" in message
 
 
-def test_catastrophic_regex_fails_at_the_time_limit():
-    # Without the limit this search would backtrack for longer than the universe has existed.
-    item = {"text": "a" * 50_000 + "!"}
+def test_catastrophic_patterns_run_to_their_answer():
+    # Backtracking engines take exponential time on these (the `regex` package gave up with a
+    # timeout, or ran on between its checks); RE2 is linear in the text and answers.
+    item = {"text": "a" * 50_000 + "!", "tags": ["a" * 30 + "!"] * 30}
+    assert not evaluate(cond("text", "matches", r"^(a+)+$"), item)
+    assert not evaluate(cond("tags", "matches", r"(a|aa)+$"), item)
+    assert evaluate(cond("tags", "matches", r"(a|aa)+!$"), item)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "construct"),
+    [
+        (r"(?=a)b", "(?="),
+        (r"(?<!a)b", "(?<!"),
+        (r"(a)\1", "\\1"),
+        (r"a++", "++"),
+        (r"(?>a)", "(?>"),
+        ("a{2000}", "{2000}"),
+    ],
+)
+def test_patterns_without_a_linear_algorithm_are_refused_at_save(pattern, construct):
+    nested = FilterGroup(conditions=[Condition(field="status", op="not_empty"), cond("email", "matches", pattern)])
+    [(field, message)] = check_filter(nested)
+    assert field == "filter.conditions[1].conditions[0].value"
+    assert "is not supported" in message and construct in message and "linear time" in message
+
+
+def test_a_pattern_refused_by_re2_saved_before_fails_only_its_evaluation():
+    saved = cond("email", "matches", r"(?=x)")  # still loads: a stored bundle must not break its batch
     with pytest.raises(FilterError) as info:
-        evaluate(cond("text", "matches", r"^(a+)+$"), item, regex_timeout=0.2)
-    assert info.value.field == "text" and "took too long" in info.value.message
+        evaluate(saved, ITEM)
+    assert info.value.field == "email" and "is not supported" in info.value.message
 
 
-def test_every_regex_search_gets_the_time_limit(monkeypatch):
-    limits = []
-    compile_pattern = filters._compile
+def test_only_the_first_list_elements_are_examined(monkeypatch):
+    examined = []
+    real_test = filters._test
+    monkeypatch.setattr(filters, "_test", lambda op, value, c: examined.append(value) or real_test(op, value, c))
+    tags = [f"t{i}" for i in range(MAX_LIST_ELEMENTS + 50)]
+    assert not evaluate(cond("tags", "equals", tags[-1]), {"tags": tags})
+    assert examined == tags[:MAX_LIST_ELEMENTS]
 
-    class Spy:
-        def __init__(self, pattern):
-            self.pattern = pattern
 
-        def search(self, text, timeout):
-            limits.append(timeout)
-            return self.pattern.search(text, timeout=timeout)
+def test_a_filter_over_the_condition_cap_is_refused_at_run():
+    conditions = [Condition(field="status", op="not_empty") for _ in range(MAX_CONDITIONS + 1)]
+    group = FilterGroup(conditions=[FilterGroup(conditions=conditions)])
+    assert group.size() == MAX_CONDITIONS + 1
+    assert check_filter(group) == [("filter", f"{MAX_CONDITIONS + 1} conditions is more than the 100 allowed")]
+    with pytest.raises(LimitExceeded) as info:
+        explain(group, ITEM)
+    assert info.value.code == "mapping.too_many_conditions"
+    assert info.value.params == {"count": MAX_CONDITIONS + 1, "max": MAX_CONDITIONS}
 
-    monkeypatch.setattr(filters, "_compile", lambda *args: Spy(compile_pattern(*args)))
-    assert evaluate(cond("email", "matches", "example"), ITEM)
-    assert evaluate(cond("tags", "matches", "^b2b$"), ITEM, regex_timeout=0.2)
-    assert limits == [DEFAULT_REGEX_TIMEOUT, 0.2, 0.2]  # one search per list element
+
+def test_a_spent_budget_stops_the_filter_at_the_condition_at_work():
+    with pytest.raises(LimitExceeded) as info:
+        explain(cond("email", "not_empty"), ITEM, budget=Budget(seconds=-1))
+    assert info.value.code == "mapping.budget_exceeded" and info.value.field == "email"
 
 
 @pytest.mark.parametrize(

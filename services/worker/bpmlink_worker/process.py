@@ -48,6 +48,7 @@ from bpmlink.db.models import (
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit import metrics
 from bpmlink.kit.logs import bind_log_context
+from bpmlink.mapping.budget import Budget, Busy, off_loop
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -73,6 +74,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 BATCH_SIZE = 50  # events per batch: a $batch of searches and one of writes stay under its 100
 BATCHES_RUNNING = 4  # per worker process, alongside when a full batch waits or the running one is slow
+LATE_AFTER = 0.05  # seconds a batch waits for its other bundles' runs once one bundle's has ended
 
 
 def backoff_seconds(job_try: int, retry_after: float | None) -> float:
@@ -117,6 +119,9 @@ class Claimed:
     # (once, whichever job of this event gets there first: alone_task).
     push_alone: Callable[[], Awaitable[PushItem]] | None = None
     alone_task: asyncio.Task[None] | None = None
+    # Set when its bundle's run was still under way as the batch ended (see process_events): the
+    # job awaits it, then finishes as above.
+    late: asyncio.Task[None] | None = None
 
 
 # The tables, not the ORM classes: Core statements skip the ORM's bulk-persistence layer.
@@ -250,21 +255,36 @@ def _fail(claimed: Claimed, exc: Exception) -> None:
 
 
 async def _map(client: BpmClient, fields: dict[str, TargetField], claimed: Claimed) -> dict[str, Any] | None:
-    """The event's record for bpm'online, or None when the run ended here (filtered, or failed)."""
+    """The event's record for bpm'online, or None when the run ended here (filtered, or failed).
+
+    The bundle's filter and mapping are user code: they run under the event's budget, off the event
+    loop, and whatever they raise ends this run alone, never its batch neighbours' (other bundles')."""
     config = claimed.config
-    verdict = explain(config.filter, claimed.item)
-    if not verdict.passed:
-        claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
-        return None
+    budget = Budget(owner=claimed.workspace_id)
     try:
+        verdict = await off_loop(budget, explain, config.filter, claimed.item, budget=budget)
+        if not verdict.passed:
+            claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
+            return None
         mapped = await apply_mapping(
-            config.mapping, claimed.item, fields, make_resolver(client, claimed.recorder, allow_create=True)
+            config.mapping,
+            claimed.item,
+            fields,
+            make_resolver(client, claimed.recorder, allow_create=True),
+            budget=budget,
         )
         claimed.mapped_data = mapped.values
         if not mapped.ok:
             raise _Failed("; ".join(f"{e.field}: {e.message}" for e in mapped.errors))
+    except Busy as exc:  # its workspace's earlier events hold the lane: later, with backoff
+        _fail(claimed, TransientError(exc.message, code=exc.code))
+        return None
     except (BpmError, _Failed, MappingError) as exc:
         _fail(claimed, exc)
+        return None
+    except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
+        log.exception("mapping event %s failed", claimed.event_id)
+        _fail(claimed, _Failed(f"the event could not be mapped ({type(exc).__name__})"))
         return None
     return mapped.values
 
@@ -415,18 +435,37 @@ async def process_events(context: WorkerContext, jobs: list[tuple[uuid.UUID, int
     groups: dict[tuple[uuid.UUID, int], list[Claimed]] = defaultdict(list)
     for claimed in runs:
         groups[(claimed.bundle_id, claimed.config_version)].append(claimed)
-    await asyncio.gather(*(_run_bundle(context, group) for group in groups.values()))
-    ended = [run for run in runs if run.push_alone is None]
+    await _run_bundles(context, list(groups.values()))
+    ended = [run for run in runs if run.push_alone is None and run.late is None]
     if ended:
         await _write(context, ended)
     by_event = {c.event_id: c for c in runs}
     return [by_event.get(event_id) for event_id, _ in jobs]
 
 
+async def _run_bundles(context: WorkerContext, groups: list[list[Claimed]]) -> None:
+    """Run the groups at once; once one has ended, the others get LATE_AFTER more, then their runs
+    are handed to their jobs (`late`), so one bundle's slow user code never holds another's writes."""
+    tasks = {asyncio.ensure_future(_run_bundle(context, group)): group for group in groups}
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=LATE_AFTER)
+    for task in pending:
+        for run in tasks[task]:
+            run.late = task
+    for task in tasks.keys() - pending:
+        task.result()  # an unexpected error fails the batch, as it did
+
+
 async def _finish_alone(context: WorkerContext, run: Claimed) -> None:
-    """The push push_many handed back (it may wait for a match-key lock), then this run's write."""
-    assert run.push_alone is not None
-    _end_push(run, await run.push_alone())
+    """The rest of a late bundle run, and the push push_many handed back (it may wait for a
+    match-key lock), then this run's write."""
+    if run.late is not None:
+        await run.late
+    if run.push_alone is not None:
+        _end_push(run, await run.push_alone())
     await _write(context, [run])
 
 
@@ -440,7 +479,7 @@ async def process_event(job_run: JobRun, event_id: str, mode: str = "") -> str:
     run = await context.event_batcher.submit((uuid.UUID(event_id), job_try))
     if run is None:
         return "nothing to do"
-    if run.push_alone is not None:
+    if run.push_alone is not None or run.late is not None:
         if run.alone_task is None:
             run.alone_task = asyncio.ensure_future(_finish_alone(context, run))
         await run.alone_task

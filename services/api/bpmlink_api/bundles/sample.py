@@ -12,6 +12,7 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import Bundle
 from bpmlink.kit.web import AppError, InvalidInput
+from bpmlink.mapping.budget import Budget, Busy, LimitExceeded, off_loop
 from bpmlink.mapping.engine import apply_mapping
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -21,6 +22,7 @@ from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
 
 from . import validation
+from .preview_limit import PreviewBusy, count_preview
 from .schemas import FieldProblem, PreviewIn, PreviewOut, SampleOut
 from .service import get_bundle, with_profile_timezone
 
@@ -96,7 +98,9 @@ async def fetch_sample(ctx: RequestContext, bundle_id: uuid.UUID) -> SampleOut:
 async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) -> PreviewOut:
     """The mapping applied to the sample: reads lookups, writes nothing. An unsaved mapping gets
     the caller's profile zone in its date steps as a save would, so the preview shows what the
-    saved bundle will do."""
+    saved bundle will do. Unsaved filters and rules pass the checks of a save; the filter and the
+    mapping run as the worker runs them: under one budget, off the event loop."""
+    await count_preview(ctx.redis, ctx.actor.user_id)
     bundle = await get_bundle(ctx, bundle_id)
     item = body.item if body.item is not None else bundle.sample
     if item is None:
@@ -106,8 +110,12 @@ async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) ->
         config.mapping = await with_profile_timezone(ctx, body.mapping)
     if "filter" in body.model_fields_set:
         config.filter = body.filter
+    validation.check_user_code(config)
+    budget = Budget(owner=ctx.workspace_id)
     try:
-        verdict = explain(config.filter, item)
+        verdict = await off_loop(budget, explain, config.filter, item, budget=budget)
+    except Busy as exc:
+        raise PreviewBusy(exc.message, headers={"Retry-After": "1"}) from None
     except MappingError as exc:
         return PreviewOut(passed_filter=False, filter_reason=exc.message, values={}, errors=[], warnings=[])
     target = await get_connection(ctx.session, ctx.workspace_id, config.target.connection_id)
@@ -117,7 +125,18 @@ async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) ->
         fields = await validation.entity_fields(client, config.target.entity)
         resolver = make_resolver(client, StepRecorder(), allow_create=False)
         try:
-            mapped = await apply_mapping(config.mapping, item, fields, resolver)
+            mapped = await apply_mapping(config.mapping, item, fields, resolver, budget=budget)
+        except Busy as exc:
+            raise PreviewBusy(exc.message, headers={"Retry-After": "1"}) from None
+        except LimitExceeded as exc:
+            problem = FieldProblem(field=exc.field or "mapping", message=exc.message)
+            return PreviewOut(
+                passed_filter=verdict.passed,
+                filter_reason=verdict.reason or None,
+                values={},
+                errors=[problem],
+                warnings=[],
+            )
         except BpmError as exc:
             raise UpstreamError(f"a lookup failed in bpm'online: {exc}") from exc
     return PreviewOut(

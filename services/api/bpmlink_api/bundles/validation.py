@@ -8,7 +8,9 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.kit.web import InvalidInput
+from bpmlink.mapping.budget import MAX_RULES, too_many
 from bpmlink.mapping.dedup import DedupMode, check_policy
+from bpmlink.mapping.filters import check_filter
 from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
 from bpmlink.targets import target_fields
@@ -25,8 +27,18 @@ def _raise(problems: list[dict[str, str]]) -> None:
         raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
 
 
+def check_user_code(config: BundleConfig) -> None:
+    """Raise InvalidInput for the filter's patterns RE2 refuses and for filters or mappings over
+    their caps (the bounds of `bpmlink.mapping.budget`)."""
+    problems = [_p(field, message) for field, message in check_filter(config.filter)] if config.filter else []
+    if len(config.mapping) > MAX_RULES:
+        problems.append(_p("mapping", too_many("rules", len(config.mapping), MAX_RULES).message))
+    _raise(problems)
+
+
 async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     """Raise InvalidInput naming every bad field; return the source trigger."""
+    check_user_code(config)
     problems: list[dict[str, str]] = []
     app = get_app(config.source.app)
     trigger = app.trigger(config.source.trigger) if app else None
