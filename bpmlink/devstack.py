@@ -179,6 +179,12 @@ def main(argv: list[str] | None = None) -> None:
     data = Path(args.data_dir).resolve()
     data.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    # The console is often copied into tickets and CI logs: say where the password is, never the password.
+    password_hint = (
+        "password from BPMLINK_ADMIN_PASSWORD"
+        if env.get("BPMLINK_ADMIN_PASSWORD")
+        else f"password in {data / 'admin_password'}"
+    )
     pg, redis_server = _start_stores(env, data)
     _configure(env, args, data)
     os.environ.update(env)
@@ -192,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             f"  web app + API   http://{args.host}:{args.api_port}/   (API docs: /api/docs)\n"
             f"  webhook gateway http://{args.host}:{args.gateway_port}/hooks/<token>\n"
             f"  sandbox         http://{args.host}:{args.sandbox_port}/0/odata/  (Supervisor / Supervisor)\n"
-            f"  login           {env['BPMLINK_ADMIN_EMAIL']} / {env['BPMLINK_ADMIN_PASSWORD']}\n"
+            f"  login           {env['BPMLINK_ADMIN_EMAIL']}, {password_hint}\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
