@@ -93,6 +93,12 @@ def remember_secrets(values: Iterable[object]) -> None:
             _remembered.popitem(last=False)
 
 
+def forget_secrets() -> None:
+    """Empty the remembered tenant secrets (a test starts from none)."""
+    with _remembered_lock:
+        _remembered.clear()
+
+
 def remembered_secrets() -> list[str]:
     """The remembered tenant secrets, longest first (so a prefix never leaves a tail)."""
     with _remembered_lock:
@@ -262,6 +268,7 @@ __all__ = [
     "log_context_var",
     "logging_config",
     "redact",
+    "forget_secrets",
     "remember_secrets",
     "remembered_secrets",
     "request_id_var",
