@@ -13,7 +13,7 @@ from bpmlink.db.models import Bundle, BundleStatus, BundleVersion, Connection, W
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.settings import Settings, get_settings
-from bpmlink.webhooks import new_webhook_token
+from bpmlink.webhooks import new_webhook_token, webhook_token_columns
 
 SANDBOX_CONNECTION = "Sandbox (demo)"
 DEMO_BUNDLE = "Site form → Contacts (demo)"
@@ -39,7 +39,7 @@ async def _sandbox_connection(session: AsyncSession, settings: Settings, workspa
     return connection
 
 
-async def _demo_bundle(session: AsyncSession, workspace: Workspace, connection: Connection) -> None:
+async def _demo_bundle(session: AsyncSession, box: SecretBox, workspace: Workspace, connection: Connection) -> None:
     if await session.scalar(select(Bundle.id).where(Bundle.workspace_id == workspace.id, Bundle.name == DEMO_BUNDLE)):
         return
     config = BundleConfig.model_validate(
@@ -63,7 +63,7 @@ async def _demo_bundle(session: AsyncSession, workspace: Workspace, connection: 
         config_version=1,
         source_app="webhook",
         target_connection_id=connection.id,
-        webhook_token=new_webhook_token(),
+        **webhook_token_columns(box, new_webhook_token()),
     )
     session.add(bundle)
     await session.flush()
@@ -79,7 +79,7 @@ async def seed_demo() -> None:
             sandbox_url = os.environ.get("BPMLINK_SANDBOX_URL")
             if sandbox_url:
                 connection = await _sandbox_connection(session, settings, workspace, sandbox_url)
-                await _demo_bundle(session, workspace, connection)
+                await _demo_bundle(session, SecretBox(settings), workspace, connection)
             await session.commit()
     finally:
         await engine.dispose()

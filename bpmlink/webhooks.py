@@ -1,10 +1,15 @@
 """Webhook tokens, URLs and verification secrets: what the api and the gateway share.
 
-A bundle with the `webhook` source has a `webhook_token` (a long random string; the
-URL is `{BPMLINK_PUBLIC_GATEWAY_URL}/hooks/{token}`). Regenerating the token makes the
-old URL answer 404. The optional verification secret (trigger config `verification`
-= `header_secret` or `hmac_sha256`) is stored encrypted in
-`Bundle.webhook_secret_encrypted` and only the gateway decrypts it.
+A bundle with the `webhook` source has a token (a long random string; the URL is
+`{BPMLINK_PUBLIC_GATEWAY_URL}/hooks/{token}`). The token is a credential, so the database holds
+its SHA-256 (`Bundle.webhook_token_hash`, what the gateway looks a request up by: 32 random bytes
+need no slow hash) and, so the bundle read can keep showing the URL, the token encrypted like a
+connection secret (`Bundle.webhook_token_encrypted`, which only the api decrypts). A database dump
+alone opens no webhook. Regenerating the token makes the old URL answer 404.
+
+The optional verification secret (trigger config `verification` = `header_secret` or
+`hmac_sha256`) is stored encrypted in `Bundle.webhook_secret_encrypted` and only the gateway
+decrypts it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bpmlink.kit.security import SecretBox
+from bpmlink.kit.security import SecretBox, hash_token
 from bpmlink.kit.settings import Settings
 
 VERIFICATION_MODES = ("none", "header_secret", "hmac_sha256")
@@ -22,6 +27,24 @@ DEFAULT_SIGNATURE_HEADER = "X-Signature"
 def new_webhook_token() -> str:
     """A fresh token: 32 random bytes, URL-safe (43 characters; the column holds 64)."""
     return secrets.token_urlsafe(32)
+
+
+def hash_webhook_token(token: str) -> str:
+    """The value of `Bundle.webhook_token_hash` for a token (what the gateway looks requests up by)."""
+    return hash_token(token)
+
+
+def webhook_token_columns(box: SecretBox, token: str) -> dict[str, Any]:
+    """The bundle's columns for a token: its hash and the token encrypted, e.g. `Bundle(**columns)`."""
+    return {"webhook_token_hash": hash_webhook_token(token), "webhook_token_encrypted": box.encrypt({"token": token})}
+
+
+def stored_webhook_token(box: SecretBox, encrypted: bytes | None) -> str | None:
+    """The token back from `Bundle.webhook_token_encrypted`, to show the URL; None when there is none."""
+    if not encrypted:
+        return None
+    value = box.decrypt(encrypted).get("token")
+    return value if isinstance(value, str) and value else None
 
 
 def webhook_url(settings: Settings, token: str) -> str:

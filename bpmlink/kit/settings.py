@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(50 * 1_048_576, alias="BPMLINK_MAX_IMPORT_BYTES", ge=1024)
     # Requests per minute accepted per webhook token (the gateway answers 429 above it); 0 turns the limit off.
     hook_rate_per_minute: int = Field(6000, alias="BPMLINK_HOOK_RATE_PER_MINUTE", ge=0)
+    # The gateway answers 408 to a body not received in this many seconds, 429 to an address's request over
+    # this many open at once (bpmlink_gateway/limits.py): slow senders cannot hold its connections.
+    gateway_body_timeout: float = Field(10.0, alias="BPMLINK_GATEWAY_BODY_TIMEOUT", gt=0)
+    gateway_max_requests_per_client: int = Field(64, alias="BPMLINK_GATEWAY_MAX_REQUESTS_PER_CLIENT", ge=1)
     history_retention_days: int = Field(30, alias="BPMLINK_HISTORY_RETENTION_DAYS", ge=1)
     # `json`: one JSON object a line for log collectors (bpmlink/kit/logs.py); `text` for people.
     log_format: str = Field("text", alias="BPMLINK_LOG_FORMAT", pattern="^(text|json)$")

@@ -11,10 +11,23 @@ from bpmlink.bpmonline.filters import F
 from bpmlink.bpmonline.steps import StepRecorder
 
 CACHE_SECONDS = 60.0
+# A worker resolves values for every tenant for months: keep the most recent ones, not all it ever saw.
+MAX_CACHED = 10_000
 _NAMESPACE = uuid.UUID("6f1c2d1e-8a57-4bb1-9d7c-0c5d3b7b1a11")
 
-# (connection id, entity, column, value) → (expires at, Id)
+# (connection id, entity, column, value) → (expires at, Id), oldest first
 _cache: dict[tuple[str, str, str, str], tuple[float, str]] = {}
+
+
+def _remember(key: tuple[str, str, str, str], record_id: str) -> None:
+    now = time.monotonic()
+    _cache.pop(key, None)  # re-inserted last: the newest
+    if len(_cache) >= MAX_CACHED:
+        for stale in [k for k, (expires, _) in _cache.items() if expires <= now]:
+            del _cache[stale]
+    while len(_cache) >= MAX_CACHED:
+        del _cache[next(iter(_cache))]
+    _cache[key] = (now + CACHE_SECONDS, record_id)
 
 
 def lookup_record_id(connection_id: str, entity: str, by: str, value: str) -> uuid.UUID:
@@ -41,7 +54,7 @@ def make_resolver(
             )
             record_id = str(created.record.get("Id"))
         if record_id is not None:
-            _cache[key] = (time.monotonic() + CACHE_SECONDS, record_id)
+            _remember(key, record_id)
         return record_id
 
     return resolve

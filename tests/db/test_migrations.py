@@ -96,3 +96,45 @@ def test_0009_writes_utc_into_date_conversions_saved_without_a_zone(make_databas
         [{"name": "date", "format": "%d.%m.%Y %H:%M", "timezone": "UTC"}],
         [{"name": "date", "timezone": "Asia/Tokyo"}],
     ]
+
+
+def test_0010_replaces_plain_webhook_tokens_by_their_hash_and_the_token_encrypted(make_database, monkeypatch):
+    """Existing URLs keep working after the upgrade (same token), and the plain column is gone."""
+    import hashlib
+
+    from bpmlink.kit.security import SecretBox
+    from bpmlink.kit.settings import Settings
+
+    key = "migration-test-secret-key-0123456789abcdef"
+    monkeypatch.setenv("BPMLINK_SECRET_KEY", key)
+    url = make_database("tokens")
+    _in_thread(migrate.upgrade, url, "0009")
+
+    async def run(statement: str, *args: object) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetch(statement, *args)
+        finally:
+            await conn.close()
+
+    workspace, bundle, token = "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002", "t" * 43
+    _in_thread(asyncio.run, run("INSERT INTO workspaces (id, name) VALUES ($1, 'w')", workspace))
+    _in_thread(
+        asyncio.run,
+        run(
+            "INSERT INTO bundles (id, workspace_id, name, status, config, config_version, source_app, capture_sample,"
+            " webhook_token) VALUES ($1, $2, 'b', 'waiting', '{}'::jsonb, 1, 'webhook', false, $3)",
+            bundle,
+            workspace,
+            token,
+        ),
+    )
+    _in_thread(migrate.upgrade, url)
+    [row] = _in_thread(asyncio.run, run("SELECT b::text AS whole, b.* FROM bundles b WHERE id = $1", bundle))
+    assert token not in row["whole"] and "webhook_token" not in dict(row)
+    assert row["webhook_token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    box = SecretBox(Settings(BPMLINK_SECRET_KEY=key))
+    assert box.decrypt(row["webhook_token_encrypted"]) == {"token": token}
+    _in_thread(migrate.downgrade, url, "0009")  # and back: the plain token again
+    [row] = _in_thread(asyncio.run, run("SELECT webhook_token FROM bundles WHERE id = $1", bundle))
+    assert row["webhook_token"] == token

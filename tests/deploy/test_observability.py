@@ -211,7 +211,7 @@ async def test_pipeline_metrics_after_a_small_run(
     running = await make_bundle(client, connection_id)
     stopped = await make_bundle(client, connection_id, start=False)
     gateway = asgi_app(settings)
-    inner = gateway.app.app  # type: ignore[attr-defined]  # size-rejection counter → body size limit → FastAPI
+    inner = gateway.app.app.app  # type: ignore[attr-defined]  # client limits → size rejections → body size limit → FastAPI
     async with (
         inner.router.lifespan_context(inner),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway.test") as hooks,

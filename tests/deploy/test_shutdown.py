@@ -32,6 +32,7 @@ from bpmlink.db.models import Bundle, BundleStatus, Event, Operation, OperationS
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.kit.embedded import free_port
 from bpmlink.kit.settings import Settings
+from bpmlink.webhooks import hash_webhook_token
 from tests.fixtures.accounts import PASSWORD, make_workspace
 from tests.fixtures.app import TEST_SECRET_KEY
 
@@ -136,7 +137,7 @@ async def test_gateway_finishes_in_flight_requests_on_sigterm(
             name="Site form",
             status=BundleStatus.waiting,
             source_app="webhook",
-            webhook_token=token,
+            webhook_token_hash=hash_webhook_token(token),
             config={
                 "name": "Site form",
                 "source": {"app": "webhook", "connection_id": None, "trigger": "incoming_request", "config": {}},

@@ -25,7 +25,7 @@ from bpmlink.kit.queue import create_arq_pool
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import BodySizeLimit
-from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token
+from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_token_columns
 from tests.fixtures.app import truncate_all
 
 
@@ -121,7 +121,7 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
                 status=status,
                 config=config,
                 source_app=source_app,
-                webhook_token=token,
+                **webhook_token_columns(SecretBox(settings), token),
                 webhook_secret_encrypted=encrypt_webhook_secret(SecretBox(settings), secret) if secret else None,
                 capture_sample=capture_sample,
                 deleted_at=datetime.now(UTC) if deleted else None,

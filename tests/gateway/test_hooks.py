@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink.db.models import Bundle, BundleStatus, EventState, OperationStatus
 from bpmlink.events import PROCESS_EVENT, process_job_id
 from bpmlink.kit.settings import Settings
-from bpmlink.webhooks import new_webhook_token, webhook_url
+from bpmlink.webhooks import hash_webhook_token, new_webhook_token, webhook_url
 from tests.fixtures.app import make_settings
 
 from .conftest import GatewayClient, MakeBundle, running_gateway
@@ -333,7 +333,7 @@ async def test_stop_regenerate_and_delete_show_within_the_lookup_cache_ttl(
     assert states[held.json()["event_id"]] == EventState.held
 
     new_token = new_webhook_token()
-    await change(webhook_token=new_token, status=BundleStatus.waiting)
+    await change(webhook_token_hash=hash_webhook_token(new_token), status=BundleStatus.waiting)
     assert_error(await hook.post(f"/hooks/{token}", json={"n": 3}), 404, "not_found")
     assert (await hook.post(f"/hooks/{new_token}", json={"n": 3})).status_code == 202
 

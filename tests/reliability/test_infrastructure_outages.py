@@ -29,6 +29,7 @@ from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.kit import embedded, migrate
 from bpmlink.kit.queue import create_arq_pool
 from bpmlink.kit.settings import Settings
+from bpmlink.webhooks import hash_webhook_token
 from tests.fixtures.app import make_settings
 from tests.fixtures.pipeline import make_bundle
 
@@ -120,7 +121,7 @@ async def test_postgres_stop_answers_503_and_loses_nothing(
                 session.add(workspace)
                 await session.flush()
                 session.add(Bundle(workspace_id=workspace.id, name="Leads", status=BundleStatus.waiting,
-                                   source_app="webhook", webhook_token=token,
+                                   source_app="webhook", webhook_token_hash=hash_webhook_token(token),
                                    config={"name": "Leads", "source": {"app": "webhook", "connection_id": None,
                                                                        "trigger": "incoming_request", "config": {}},
                                            "target": {"connection_id": None, "action": "create_record",

@@ -22,6 +22,7 @@ from bpmlink.kit.web import BodySizeLimit, health_router, install_error_handlers
 
 from .endpoints import HOOK_METHODS, HOOK_PATH, HOOK_TEMPLATE, HookEndpoint
 from .endpoints import router as hooks_router
+from .limits import ClientLimits
 from .service import Gateway
 
 
@@ -127,4 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def asgi_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
-    return metrics.WebhookSizeRejections(BodySizeLimit(create_app(settings), settings.max_request_bytes))
+    sized = metrics.WebhookSizeRejections(BodySizeLimit(create_app(settings), settings.max_request_bytes))
+    return ClientLimits(
+        sized, body_timeout=settings.gateway_body_timeout, max_per_client=settings.gateway_max_requests_per_client
+    )

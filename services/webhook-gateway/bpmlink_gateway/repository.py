@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import Bundle, Event, EventState
-from bpmlink.webhooks import DEFAULT_SIGNATURE_HEADER, trigger_config
+from bpmlink.webhooks import DEFAULT_SIGNATURE_HEADER, hash_webhook_token, trigger_config
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ _TARGET_COLUMNS = (
 
 
 async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
-    row = (await session.execute(select(*_TARGET_COLUMNS).where(Bundle.webhook_token == token))).one_or_none()
+    statement = select(*_TARGET_COLUMNS).where(Bundle.webhook_token_hash == hash_webhook_token(token))
+    row = (await session.execute(statement)).one_or_none()
     if row is None:
         return None
     config = trigger_config(row.config)

@@ -8,7 +8,7 @@ from typing import Any
 from bpmlink.catalog import get_app
 from bpmlink.db.models import BundleStatus
 from bpmlink.kit.web import InvalidInput
-from bpmlink.webhooks import new_webhook_token
+from bpmlink.webhooks import new_webhook_token, webhook_token_columns
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
 
@@ -65,9 +65,10 @@ async def stop(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
 
 async def regenerate_token(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
     bundle = await get_bundle(ctx, bundle_id)
-    if bundle.webhook_token is None:
+    if bundle.webhook_token_hash is None:
         raise InvalidInput("only a webhook bundle has a URL")
-    bundle.webhook_token = new_webhook_token()
+    for column, value in webhook_token_columns(ctx.box, new_webhook_token()).items():
+        setattr(bundle, column, value)
     # The token is the URL's secret: the entry says it changed, not what it is now.
     details = {"changed": ["webhook_url"]}
     await record_audit(ctx.session, ctx.actor, "updated", "bundle", bundle.id, bundle.name, details)

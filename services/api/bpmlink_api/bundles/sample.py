@@ -62,7 +62,7 @@ async def set_sample(
         bundle.sample = item
         bundle.capture_sample = False
     elif capture is not None:
-        if capture and bundle.webhook_token is None:
+        if capture and bundle.webhook_token_hash is None:
             raise InvalidInput("capture mode is for webhook bundles; polling bundles fetch a sample")
         bundle.capture_sample = capture
     await ctx.session.flush()
@@ -78,7 +78,7 @@ async def fetch_sample(ctx: RequestContext, bundle_id: uuid.UUID) -> SampleOut:
     """Fetch one item from a polling source (from the beginning, the cursor untouched) as the sample."""
     bundle = await get_bundle(ctx, bundle_id)
     source = get_source(bundle.source_app)
-    if source is None or bundle.webhook_token is not None:
+    if source is None or bundle.webhook_token_hash is not None:
         raise InvalidInput("fetching a sample is for polling bundles; webhook bundles capture one")
     recorder = StepRecorder(system=bundle.source_app)
     env = FetchEnv(ctx.settings, redis=ctx.redis)

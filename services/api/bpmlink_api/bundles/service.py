@@ -16,7 +16,13 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.db.models import FINAL_STATUSES, Bundle, BundleStatus, BundleVersion, OperationStatus, PollState
 from bpmlink.kit.web import InvalidInput, NotFound
 from bpmlink.mapping.rules import MappingRule, with_default_timezone
-from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_url
+from bpmlink.webhooks import (
+    encrypt_webhook_secret,
+    new_webhook_token,
+    stored_webhook_token,
+    webhook_token_columns,
+    webhook_url,
+)
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
 
@@ -57,7 +63,9 @@ def _out(
         status=bundle.status,
         status_reason=bundle.status_reason,
         config_version=bundle.config_version,
-        webhook_url=webhook_url(ctx.settings, bundle.webhook_token) if bundle.webhook_token else None,
+        webhook_url=webhook_url(ctx.settings, token)
+        if (token := stored_webhook_token(ctx.box, bundle.webhook_token_encrypted))
+        else None,
         webhook_secret_set=bundle.webhook_secret_encrypted is not None,
         capture_sample=bundle.capture_sample,
         has_sample=bundle.sample is not None,
@@ -155,7 +163,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         source_app=config.source.app,
         source_connection_id=config.source.connection_id,
         target_connection_id=config.target.connection_id,
-        webhook_token=new_webhook_token() if trigger.kind == "webhook" else None,
+        **(webhook_token_columns(ctx.box, new_webhook_token()) if trigger.kind == "webhook" else {}),
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
     )
     session.add(bundle)
