@@ -50,7 +50,8 @@ def _clone(url: str, source_id: str, copies: int) -> None:
     sql(url, "DROP TABLE IF EXISTS bench_map")
     sql(url, f"CREATE TABLE bench_map AS SELECT g, gen_random_uuid() AS id FROM generate_series(1, {int(copies)}) g")  # noqa: S608
     plans = {
-        "bundles": ("b.id", {"id": "m.id", "name": "b.name || ' #' || m.g", "webhook_token": "NULL"}),
+        "bundles": ("b.id", {"id": "m.id", "name": "b.name || ' #' || m.g", "webhook_token_hash": "NULL",
+                    "webhook_token_encrypted": "NULL"}),
         "bundle_versions": ("b.bundle_id", {"bundle_id": "m.id"}),
         "poll_states": ("b.bundle_id", {"bundle_id": "m.id", "next_due_at": "now()", "lease_until": "NULL",
                                         "last_polled_at": "NULL"}),

@@ -98,7 +98,7 @@ def test_0009_writes_utc_into_date_conversions_saved_without_a_zone(make_databas
     ]
 
 
-def test_0010_replaces_plain_webhook_tokens_by_their_hash_and_the_token_encrypted(make_database, monkeypatch):
+def test_0011_replaces_plain_webhook_tokens_by_their_hash_and_the_token_encrypted(make_database, monkeypatch):
     """Existing URLs keep working after the upgrade (same token), and the plain column is gone."""
     import hashlib
 
@@ -135,6 +135,6 @@ def test_0010_replaces_plain_webhook_tokens_by_their_hash_and_the_token_encrypte
     assert row["webhook_token_hash"] == hashlib.sha256(token.encode()).hexdigest()
     box = SecretBox(Settings(BPMLINK_SECRET_KEY=key))
     assert box.decrypt(row["webhook_token_encrypted"]) == {"token": token}
-    _in_thread(migrate.downgrade, url, "0009")  # and back: the plain token again
+    _in_thread(migrate.downgrade, url, "0010")  # and back: the plain token again
     [row] = _in_thread(asyncio.run, run("SELECT webhook_token FROM bundles WHERE id = $1", bundle))
     assert row["webhook_token"] == token

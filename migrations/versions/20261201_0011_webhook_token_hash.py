@@ -4,8 +4,8 @@ The gateway looks a request up by `webhook_token_hash`; the api decrypts `webhoo
 to show the bundle's URL. Existing tokens are converted in place, so every URL keeps working:
 that needs BPMLINK_SECRET_KEY (as `bpmlink migrate` always has) when any bundle has a token.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 21:50:00.000000
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.settings import Settings
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
