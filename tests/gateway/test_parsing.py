@@ -36,6 +36,14 @@ def test_json_in_utf16_with_bom_and_in_a_declared_charset() -> None:
     assert parse_request("application/json; charset=windows-1251", body, b"") == {"name": "Иван"}
 
 
+def test_json_that_is_not_utf8_names_the_charset_it_was_read_as() -> None:
+    """Without a charset the body is read as UTF-8, and the 400 says so (it said "not valid None")."""
+    with pytest.raises(BodyError, match=r"^the body is not valid UTF-8$"):
+        parse_request("application/json", '{"name": "Иван"}'.encode("cp1251"), b"")
+    with pytest.raises(BodyError, match=r"^the body is not valid cp1252$"):
+        parse_request("application/json; charset=windows-1252", b'{"a": "\x81"}', b"")
+
+
 def test_vendor_json_and_json_sent_as_text_plain() -> None:
     assert parse_request("application/vnd.api+json", b'{"a": 1}', b"") == {"a": 1}
     assert parse_request("text/plain", b' {"a": 1}', b"") == {"a": 1}

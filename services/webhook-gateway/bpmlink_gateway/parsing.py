@@ -138,8 +138,8 @@ def parse_json(body: bytes, charset: str | None) -> dict[str, Any]:
         # Without a charset json.loads detects UTF-8/16/32 and a BOM from the bytes themselves.
         text: str | bytes = body if charset in (None, "utf-8") else body.decode(charset)
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except UnicodeDecodeError:
-        raise BodyError(f"the body is not valid {charset}") from None
+    except UnicodeDecodeError:  # without a charset json.loads read the bytes as UTF-8
+        raise BodyError(f"the body is not valid {charset or 'UTF-8'}") from None
     except json.JSONDecodeError as exc:
         raise BodyError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
