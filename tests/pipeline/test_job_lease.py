@@ -1,5 +1,5 @@
 """A running job's in-progress mark is a short lease its worker renews: a live worker keeps the job, a
-dead one loses it after the lease (issue #19 §6; the kill itself: tests/reliability/test_worker_lease.py)."""
+dead one loses it after the lease (issue #19 §6; the kill itself: tests/reliability/test_worker_kill.py)."""
 
 import asyncio
 import contextlib

@@ -1,8 +1,9 @@
 """SIGKILL a worker process mid-batch (slow sandbox), start a new one: invariants 1, 2 and 3 hold.
 
 Twelve events of an update_if_found bundle (four e-mails, three events each) and twelve of an
-always_create bundle are queued; the worker is killed while it holds several jobs. arq re-runs a job
-held by a dead worker once its lease ends (BPMLINK_JOB_LEASE_SECONDS; test_worker_lease.py).
+always_create bundle are queued; the worker is killed while it holds several jobs. With the default job
+timeout (300 s), arq alone would keep the dead worker's jobs for 310 s: they are taken over once their
+lease ends (BPMLINK_JOB_LEASE_SECONDS, issue #19 §6), and each event still makes one record.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from arq.constants import in_progress_key_prefix
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import OperationStatus
-from bpmlink.events import enqueue_event
+from bpmlink.events import enqueue_event, process_job_id
 from tests.fixtures.pipeline import make_bundle, post_event
 
 from .conftest import Service, all_final, assert_delivered_once, operations, wait_until
+
+LEASE_SECONDS = 3
+JOB_TIMEOUT_SECONDS = 300  # the default
 
 
 async def test_sigkill_mid_batch_then_restart_delivers_each_event_once(
@@ -45,7 +50,12 @@ async def test_sigkill_mid_batch_then_restart_delivers_each_event_once(
         accepted[eid] = email
     sandbox.set_faults(latency_ms=400)  # every bpm'online call takes 0.4 s: jobs are in flight when killed
 
-    env = {**service_env, "BPMLINK_JOB_TIMEOUT_SECONDS": "3", "BPMLINK_WORKER_CONCURRENCY": "8"}
+    env = {
+        **service_env,
+        "BPMLINK_JOB_TIMEOUT_SECONDS": str(JOB_TIMEOUT_SECONDS),
+        "BPMLINK_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+        "BPMLINK_WORKER_CONCURRENCY": "8",
+    }
     worker = services("bpmlink_worker", env, "BPMLINK_WORKER_PORT")
     await worker.wait_ready()
     for eid in accepted:
@@ -59,6 +69,9 @@ async def test_sigkill_mid_batch_then_restart_delivers_each_event_once(
     worker.sigkill()
     in_flight = [op for op in await operations(sessionmaker, bundles) if op.status == OperationStatus.processing]
     assert in_flight, "the kill must land while jobs are running"
+    # What the dead worker left: marks that end with its lease (arq's own would last 310 s).
+    ttls = [await arq_pool.pttl(in_progress_key_prefix + process_job_id(op.event_id)) for op in in_flight]
+    assert all(ttl <= LEASE_SECONDS * 1000 for ttl in ttls), ttls
 
     replacement = services("bpmlink_worker", env, "BPMLINK_WORKER_PORT")
     await replacement.wait_ready()
