@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from bpmlink_gateway import ratelimit
 from bpmlink_gateway.app import GatewayApp, create_app
 from bpmlink_gateway.endpoints import HookEndpoint
 from prometheus_client import REGISTRY
@@ -64,8 +66,12 @@ def same(hot: httpx.Response, routed: httpx.Response) -> None:
         assert hot.content == routed.content
 
 
-async def test_every_answer_matches_the_fastapi_route(app: GatewayApp, make_bundle: MakeBundle) -> None:
+async def test_every_answer_matches_the_fastapi_route(
+    app: GatewayApp, make_bundle: MakeBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The limit is 2 requests per token and minute: each case has a bundle of its own but the 429 one."""
+    # One fixed window for the whole test: a minute that turned between the busy token's requests reset its count.
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
     async def fresh(**kwargs: Any) -> str:
         return (await make_bundle(**kwargs))[1]
