@@ -54,10 +54,10 @@ export function useConnection(id: string | undefined) {
 export function useSaveConnection(id?: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: ConnectionInput) =>
-      id
-        ? api.patch('/api/v1/connections/{connection_id}', { params: { path: { connection_id: id } }, body })
-        : api.post('/api/v1/connections', { body }),
+    mutationFn: ({ app, ...changes }: ConnectionInput) =>
+      id // a connection's app never changes, and the update refuses fields it does not take
+        ? api.patch('/api/v1/connections/{connection_id}', { params: { path: { connection_id: id } }, body: changes })
+        : api.post('/api/v1/connections', { body: { app, ...changes } }),
     onSuccess: (conn) => {
       qc.setQueryData(connectionKeys.one(conn.id), conn);
       void qc.invalidateQueries({ queryKey: connectionKeys.all });
