@@ -1,68 +1,10 @@
-"""The app catalog: every kind of system, declared once with its connection fields,
-triggers and actions. The API serves it, the wizard renders it, validation reads it."""
+"""The generic apps: bpm'online itself (the target, and a source by polling), and the universal
+sources — a webhook, an HTTP API, an SQL database, a CSV file — for systems without an app of their own."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
-FieldType = Literal["string", "url", "password", "integer", "select", "boolean", "text", "json"]
-
-
-class Label(BaseModel):
-    en: str
-    ru: str
-
-
-class FormField(BaseModel):
-    name: str
-    label: Label
-    type: FieldType = "string"
-    required: bool = False
-    secret: bool = False  # stored encrypted, write-only
-    default: str | int | bool | None = None
-    options: list[str] | None = None
-    help: Label | None = None
-    show_if: dict[str, str] | None = None  # shown only when another field has this value
-
-
-class Trigger(BaseModel):
-    key: str
-    label: Label
-    kind: Literal["webhook", "polling", "import"]
-    config_fields: list[FormField] = Field(default_factory=list)
-
-
-class Action(BaseModel):
-    key: str
-    label: Label
-
-
-class App(BaseModel):
-    key: str
-    label: Label
-    is_target: bool = False
-    is_source: bool = False
-    needs_connection: bool = True
-    connection_fields: list[FormField] = Field(default_factory=list)
-    triggers: list[Trigger] = Field(default_factory=list)
-    actions: list[Action] = Field(default_factory=list)
-
-    def trigger(self, key: str) -> Trigger | None:
-        return next((t for t in self.triggers if t.key == key), None)
-
-    def action(self, key: str) -> Action | None:
-        return next((a for a in self.actions if a.key == key), None)
-
-    @property
-    def secret_fields(self) -> set[str]:
-        return {f.name for f in self.connection_fields if f.secret}
-
-
-def _l(en: str, ru: str) -> Label:
-    return Label(en=en, ru=ru)
-
+from .model import Action, App, FormField, Trigger
+from .model import label as _l
 
 _INTERVAL = FormField(
     name="interval_minutes", label=_l("Check every (minutes)", "Проверять каждые (минут)"), type="integer", default=5
@@ -325,8 +267,4 @@ CSV_IMPORT = App(
     triggers=[Trigger(key="file_upload", label=_l("Uploaded file", "Загруженный файл"), kind="import")],
 )
 
-APPS: dict[str, App] = {a.key: a for a in (BPMONLINE, WEBHOOK, HTTP_POLLING, SQL_POLLING, CSV_IMPORT)}
-
-
-def get_app(key: str) -> App | None:
-    return APPS.get(key)
+GENERIC_APPS = (BPMONLINE, WEBHOOK, HTTP_POLLING, SQL_POLLING, CSV_IMPORT)

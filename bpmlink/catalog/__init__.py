@@ -1,0 +1,32 @@
+"""The app catalog: every kind of system, declared once with its connection fields, triggers and
+actions, and for a source app the rules its requests follow. The API serves it (`GET /api/v1/apps`),
+the wizard renders it, validation, the gateway and the worker read it."""
+
+from __future__ import annotations
+
+from .forms import FORM_APPS
+from .generic import BPMONLINE, CSV_IMPORT, GENERIC_APPS, HTTP_POLLING, SQL_POLLING, WEBHOOK
+from .model import Action, App, FormField, Label, SourceField, Trigger, WebhookRules
+
+__all__ = [
+    "APPS",
+    "BPMONLINE",
+    "CSV_IMPORT",
+    "HTTP_POLLING",
+    "SQL_POLLING",
+    "WEBHOOK",
+    "Action",
+    "App",
+    "FormField",
+    "Label",
+    "SourceField",
+    "Trigger",
+    "WebhookRules",
+    "get_app",
+]
+
+APPS: dict[str, App] = {a.key: a for a in (*GENERIC_APPS, *FORM_APPS)}
+
+
+def get_app(key: str) -> App | None:
+    return APPS.get(key)
