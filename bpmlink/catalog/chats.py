@@ -32,6 +32,7 @@ JIVO = App(
         "Чаты, офлайн-сообщения и звонки онлайн-чата Jivo на сайте",
     ),
     keywords=["jivo", "jivosite", "jivochat", "живо", "живосайт", "чат", "онлайн-консультант", "chat"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -95,6 +96,7 @@ VK = App(
         "Заявки из форм сбора заявок сообщества ВКонтакте (Callback API)",
     ),
     keywords=["vk", "vkontakte", "вконтакте", "вк", "callback api", "лид-форма", "форма сбора заявок", "реклама"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -184,6 +186,7 @@ TELEGRAM = App(
     category="chats",
     description=_l("Messages sent to your Telegram bot", "Сообщения, которые пишут вашему Telegram-боту"),
     keywords=["telegram", "телеграм", "телеграмм", "tg", "тг", "бот", "bot", "мессенджер"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(

@@ -26,6 +26,7 @@ TILDA = App(
     category="forms",
     description=_l("Leads from the forms of a Tilda site", "Заявки с форм сайта на Tilda"),
     keywords=["tilda", "тильда", "лендинг", "landing", "форма"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -101,6 +102,7 @@ YANDEX_FORMS = App(
         "Ответы на форму Яндекс Форм, отправленные интеграцией «HTTP-запрос»",
     ),
     keywords=["yandex forms", "яндекс формы", "яндекс.формы", "forms.yandex", "анкета", "опрос", "форма"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -151,6 +153,7 @@ TYPEFORM = App(
     category="forms",
     description=_l("Responses to a Typeform form", "Ответы на форму Typeform"),
     keywords=["typeform", "тайпформ", "опрос", "анкета", "форма", "quiz"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -226,6 +229,7 @@ JOTFORM = App(
     category="forms",
     description=_l("Submissions of a Jotform form", "Заявки с формы Jotform"),
     keywords=["jotform", "джотформ", "форма", "анкета", "заявка"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -277,6 +281,7 @@ ELEMENTOR = App(
         "Submissions of an Elementor Pro form on a WordPress site", "Заявки с формы Elementor Pro на сайте WordPress"
     ),
     keywords=["elementor", "элементор", "wordpress", "вордпресс", "wp", "форма", "заявка"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(

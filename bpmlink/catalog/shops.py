@@ -24,6 +24,7 @@ WOOCOMMERCE = App(
     category="shops",
     description=_l("Orders of a WooCommerce shop on WordPress", "Заказы магазина WooCommerce на WordPress"),
     keywords=["woocommerce", "вукоммерс", "woo", "wordpress", "вордпресс", "магазин", "заказ", "shop", "order"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -85,6 +86,7 @@ SHOPIFY = App(
     category="shops",
     description=_l("Orders of a Shopify shop", "Заказы магазина Shopify"),
     keywords=["shopify", "шопифай", "магазин", "заказ", "shop", "order"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
@@ -141,6 +143,7 @@ CALENDLY = App(
     category="shops",
     description=_l("Meetings booked through Calendly", "Встречи, забронированные через Calendly"),
     keywords=["calendly", "календли", "запись", "встреча", "бронирование", "booking", "meeting", "schedule"],
+    is_source=True,
     needs_connection=False,
     triggers=[
         Trigger(
