@@ -219,6 +219,9 @@ class Bundle(IdMixin, TimestampMixin, Base):
     webhook_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Fernet token of {"secret": …} for webhook verification (header_secret / hmac_sha256); see bpmlink.webhooks.
     webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Fernet token of the trigger's secret config fields (Telegram's bot token), kept out of `config`;
+    # see bpmlink.bundle_secrets.
+    config_secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
