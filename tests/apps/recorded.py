@@ -44,11 +44,14 @@ class Recorded:
     def with_headers(self, **headers: str) -> Recorded:
         return replace(self, headers={**self.headers, **headers})
 
-    def signed(self, verification: Verification, secret: str, now: float | None = None) -> Recorded:
-        """The request as its sender signs it with `secret` under the app's verification."""
+    def signed(
+        self, verification: Verification, secret: str, now: float | None = None, header: str | None = None
+    ) -> Recorded:
+        """The request as its sender signs it with `secret` under the app's verification (`header`:
+        the header's name when the user names it, as Tilda's API key)."""
         body = self.body.replace(SECRET_MARK, secret)
         raw = body.encode()
-        header = verification.header or ""
+        header = header or verification.header or ""
         if verification.mode == "header_secret":
             return replace(self, body=body, headers={**self.headers, header: secret})
         if verification.mode == "hmac_sha256":
