@@ -192,32 +192,22 @@ TYPEFORM = App(
                 ),
             ],
             instructions=_l(
-                "1. In bpmlink give the bundle a secret (8 characters or more) and keep the bundle **stopped** for "
-                "now.\n"
-                "2. In Typeform open the form → **Connect** → **Webhooks** → **Add a webhook**, paste the URL "
-                "`{url}`.\n"
-                "3. Open the webhook's **Edit**, paste the same secret into **Secret** and save; switch the webhook "
-                "**On**\n"
-                "   (Typeform creates webhooks switched off).\n"
-                "4. Press **Send test request**: Typeform's test looks like a real response, so while the bundle is "
-                "stopped it\n"
-                "   is only kept (held) and becomes the sample; when you start the bundle, choose to discard held "
-                "requests.\n"
+                "1. In bpmlink give the bundle a secret (8 characters or more).\n"
+                "2. In Typeform open the form → **Connect** → **Webhooks** → **Add a webhook**, paste `{url}`.\n"
+                "3. In the webhook's **Edit** paste the same secret into **Secret** and save; switch the webhook\n"
+                "   **On** (Typeform creates webhooks switched off).\n"
+                "4. While the bundle's sample step shows «Waiting for a test request…», press **Send test request**:\n"
+                "   Typeform's test looks like a real response, so it is taken only as the sample, never sent on.\n"
                 "Answers arrive under their question's *ref* (`fields.<ref>`): give the questions readable refs\n"
                 "(name, email, phone) in Typeform, or map the refs the sample shows.",
-                "1. В bpmlink задайте связке секрет (не короче 8 символов) и пока **не запускайте** связку.\n"
-                "2. В Typeform откройте форму → **Connect** → **Webhooks** → **Add a webhook**, вставьте адрес "
-                "`{url}`.\n"
-                "3. В **Edit** вебхука вставьте тот же секрет в поле **Secret** и сохраните; включите вебхук "
-                "(**On**) —\n"
-                "   Typeform создаёт вебхуки выключенными.\n"
-                "4. Нажмите **Send test request**: тест Typeform похож на настоящий ответ, поэтому пока связка "
-                "остановлена,\n"
-                "   он только сохраняется (отложен) и становится примером; при запуске связки выберите «удалить "
-                "отложенные».\n"
-                "Ответы приходят под *ref* вопроса (`fields.<ref>`): задайте вопросам понятные ref (name, email, "
-                "phone)\n"
-                "в Typeform или сопоставьте ref, которые показывает пример.",
+                "1. В bpmlink задайте связке секрет (не короче 8 символов).\n"
+                "2. В Typeform откройте форму → **Connect** → **Webhooks** → **Add a webhook**, вставьте `{url}`.\n"
+                "3. В **Edit** вебхука вставьте тот же секрет в поле **Secret** и сохраните; включите вебхук\n"
+                "   (**On**) — Typeform создаёт вебхуки выключенными.\n"
+                "4. Пока шаг примера в связке показывает «Ждём тестовый запрос…», нажмите **Send test request**:\n"
+                "   тест Typeform похож на настоящий ответ, поэтому он станет только примером и дальше не уйдёт.\n"
+                "Ответы приходят под *ref* вопроса (`fields.<ref>`): задайте вопросам понятные ref\n"
+                "(name, email, phone) в Typeform или сопоставьте ref, которые показывает пример.",
             ),
         )
     ],

@@ -119,18 +119,16 @@ SHOPIFY = App(
                 "version; save.\n"
                 "3. Copy the key shown under the list («Your webhooks will be signed with …») into the bundle's "
                 "secret.\n"
-                "4. **Send test** posts a sample order that looks real: send it while the bundle is **stopped**, it "
-                "is only\n"
-                "   kept (held) as the sample; when you start the bundle, choose to discard held requests.\n"
+                "4. While the bundle's sample step shows «Waiting for a test request…», press **Send test**: the\n"
+                "   sample order looks real, so it is taken only as the sample, never sent on.\n"
                 "Shopify waits 5 seconds for the answer and retries for 4 hours; a retry is recognised and stored "
                 "once.",
                 "1. В админке Shopify откройте **Settings** → **Notifications** → **Webhooks** → **Create webhook**.\n"
                 "2. Событие **Order creation** (или **Order update**), формат **JSON**, URL `{url}`, последняя "
                 "версия API; сохраните.\n"
                 "3. Скопируйте ключ под списком («Your webhooks will be signed with …») в секрет связки.\n"
-                "4. **Send test** отправляет образец заказа, похожий на настоящий: отправляйте его, пока связка\n"
-                "   **остановлена**, — он только сохранится (отложен) как пример; при запуске выберите «удалить "
-                "отложенные».\n"
+                "4. Пока шаг примера в связке показывает «Ждём тестовый запрос…», нажмите **Send test**:\n"
+                "   образец заказа похож на настоящий, поэтому он станет только примером и дальше не уйдёт.\n"
                 "Shopify ждёт ответа 5 секунд и повторяет доставку 4 часа; повтор распознаётся и сохраняется один раз.",
             ),
         )
