@@ -53,6 +53,9 @@ TARGET_CACHE_MAX = 10_000
 # An unreachable PostgreSQL must answer 503 quickly, not hang the sender until its own timeout.
 STORE_TIMEOUT_SECONDS = 10.0
 RETRY_LATER = {"Retry-After": "5"}
+# What one request may store once split: each item carries the envelope's `keep` fields, so a body under
+# the size limit could otherwise become hundreds of copies of itself.
+MAX_ITEMS_BYTES = 8 * 1024 * 1024
 
 # Never stored with the raw request: credentials and signatures (the verification header too).
 _REDACTED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token"})
@@ -87,6 +90,11 @@ class NothingToSplit(AppError):
 class TooManyItemsError(AppError):
     status_code = 413
     code = "too_many_items"
+
+
+class ItemsTooLarge(AppError):
+    status_code = 413
+    code = "items_too_large"
 
 
 class VerificationRefused(Unauthorized):
@@ -255,6 +263,12 @@ class Gateway:
             if sample is not None:
                 return _Stored((sample,), [], "accepted", "sample", sampled=True)
         rows = _rows(target, items, keys, record, incoming.body)
+        size = sum(len(row.params["item"]) for row in rows)
+        if size > MAX_ITEMS_BYTES:
+            raise ItemsTooLarge(
+                f"the request's {len(rows)} items take {size} bytes, over {MAX_ITEMS_BYTES}",
+                details={"items": len(rows), "limit_bytes": MAX_ITEMS_BYTES},
+            )
         stored = await self._commit(target, rows)
         created = [s for s in stored if s.created]
         ids = tuple(s.id for s in stored)
