@@ -254,3 +254,12 @@ async def test_address_without_any_network_refuses_everything(
     assert response.status_code == 401
     assert response.json()["error"]["details"]["reason"] == "networks_not_set"
     assert await events_of(sm, bundle_id) == []
+
+
+async def test_a_stored_config_naming_an_unknown_mode_refuses_every_request(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    """The API refuses such a config (422); one written before, or by hand, fails closed rather than open."""
+    bundle_id, token = await make_bundle(trigger={"verification": "md5"}, secret=SECRET)
+    [reason] = await refused_all(hook, f"/hooks/{token}", [{"json": {"a": 1}}], sm, bundle_id)
+    assert reason == "verification_unknown"

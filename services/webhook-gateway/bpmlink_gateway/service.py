@@ -208,7 +208,10 @@ class Gateway:
             )
         rules = target.rules
         if rules is None:
-            raise Unauthorized("request verification failed: the bundle's verification mode is not known")
+            raise Unauthorized(
+                "request verification failed: the bundle's verification mode is not known",
+                details={"reason": "verification_unknown"},
+            )
         if incoming.method not in rules.methods:
             allowed = ", ".join(rules.methods)
             raise MethodNotAllowed(
@@ -258,7 +261,7 @@ class Gateway:
             raise NothingToSplit(f"the request holds no item at {path}", details={"path": path})
         keys = item_keys(items, rules.idempotency, headers=incoming.headers, field=target.idempotency_field)
         record = request_record(incoming, target.secret_header)
-        if target.capture_sample:
+        if target.capture_sample:  # the request becomes the sample (its raw body kept with it), not processed
             sample = await self._store_sample(target, item=items[0], record=record, body=incoming.body)
             if sample is not None:
                 return _Stored((sample,), [], "accepted", "sample", sampled=True)
