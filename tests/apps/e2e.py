@@ -87,9 +87,7 @@ class AppCase:
         return self.rules.idempotency is not None
 
     def signed(self, name: str, secret: str | None = None) -> Recorded:
-        request = load(self.app, name)
-        named = self.config.get(self.verification.header_field or "")
-        return request.signed(self.verification, secret or self.webhook_secret or "", header=named)
+        return load(self.app, name).signed(secret or self.webhook_secret or "")
 
     def wrong(self, name: str) -> tuple[Recorded, tuple[str, int]]:
         """The request as someone without the secret sends it (address check: from elsewhere)."""

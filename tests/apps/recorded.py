@@ -1,10 +1,15 @@
 """Recorded requests of the source apps (`payloads/<app>/<name>.json`) and how a test sends them.
 
 Each file is one request as the vendor documents it: method, headers, query, content type, the
-body as sent (JSON, form or multipart text) and a note saying where in the vendor's docs it comes
-from. A file holds no signature: `signed` adds the one the app's verification asks for, computed
-here from the vendor's published scheme (not with the gateway's code, so a misreading on one side
-shows). A body that carries its secret (VK) writes `@SECRET@` where the secret goes.
+body as sent (JSON, form or multipart text), a note saying where in the vendor's docs it comes
+from, and for a signed request how the vendor signs it (`signature`: scheme, header, prefix). The
+file holds no signature value: `signed` computes it from the vendor's published scheme, neither
+from the catalog's declaration nor with the gateway's code, so a misreading on either side fails
+the end-to-end run. A body that carries its secret (VK) writes `@SECRET@` where the secret goes.
+
+Schemes: `secret_header` (the secret itself in `header`), `hmac_sha256_base64` (base64 HMAC-SHA256
+of the raw body, after `prefix`), `timestamped_hmac_sha256_hex` (`t=<unix>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">`), `body_secret` (the secret inside the body).
 """
 
 from __future__ import annotations
@@ -17,8 +22,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-from bpmlink.catalog.model import Verification
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET_MARK = "@SECRET@"
@@ -34,6 +37,7 @@ class Recorded:
     note: str
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    signature: dict[str, str] = field(default_factory=dict)  # how the vendor signs: scheme, header, prefix
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -44,25 +48,22 @@ class Recorded:
     def with_headers(self, **headers: str) -> Recorded:
         return replace(self, headers={**self.headers, **headers})
 
-    def signed(
-        self, verification: Verification, secret: str, now: float | None = None, header: str | None = None
-    ) -> Recorded:
-        """The request as its sender signs it with `secret` under the app's verification (`header`:
-        the header's name when the user names it, as Tilda's API key)."""
+    def signed(self, secret: str, now: float | None = None) -> Recorded:
+        """The request as its sender signs it with `secret`, by the vendor's scheme in the file."""
         body = self.body.replace(SECRET_MARK, secret)
+        scheme, header = self.signature.get("scheme"), self.signature.get("header", "")
         raw = body.encode()
-        header = header or verification.header or ""
-        if verification.mode == "header_secret":
-            return replace(self, body=body, headers={**self.headers, header: secret})
-        if verification.mode == "hmac_sha256":
+        if scheme == "secret_header":
+            value = secret
+        elif scheme == "hmac_sha256_base64":
             digest = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
-            value = base64.b64encode(digest).decode() if verification.encoding == "base64" else digest.hex()
-            return replace(self, body=body, headers={**self.headers, header: verification.prefix + value})
-        if verification.mode == "timestamped_hmac":
+            value = self.signature.get("prefix", "") + base64.b64encode(digest).decode()
+        elif scheme == "timestamped_hmac_sha256_hex":
             t = int(time.time() if now is None else now)
-            v1 = hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
-            return replace(self, body=body, headers={**self.headers, header: f"t={t},v1={v1}"})
-        return replace(self, body=body)
+            value = f"t={t},v1=" + hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
+        else:  # "body_secret" (the mark replaced above) or unsigned
+            return replace(self, body=body)
+        return replace(self, body=body, headers={**self.headers, header: value})
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `httpx.AsyncClient.request(url=…, **kwargs)`."""
@@ -85,6 +86,7 @@ def load(app: str, name: str) -> Recorded:
         note=data["note"],
         headers=data.get("headers", {}),
         query=data.get("query", {}),
+        signature=data.get("signature") or {},
     )
 
 

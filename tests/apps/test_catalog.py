@@ -14,10 +14,11 @@ import pytest
 
 from bpmlink.catalog import APPS, App, Trigger
 from bpmlink.catalog.model import Label
-from tests.apps.recorded import PAYLOADS, names
+from tests.apps.recorded import PAYLOADS, load, names
 
 GENERIC = {"bpmonline", "webhook", "http_polling", "sql_polling", "csv_import"}
 SOURCE_APPS = sorted(key for key, app in APPS.items() if app.is_source and key not in GENERIC)
+SIGNED_MODES = {"header_secret", "hmac_sha256", "timestamped_hmac", "body_secret"}
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 LATIN = re.compile("[a-z]", re.IGNORECASE)
 
@@ -100,3 +101,6 @@ def test_app_has_recorded_requests(key: str) -> None:
         assert {"method", "headers", "query", "content_type", "body", "note"} <= set(data), name
         assert data["note"].strip(), f"{name}: say where in the vendor's docs it comes from"
         assert isinstance(data["body"], str), f"{name}: the body is text, as sent"
+    signing = {t.webhook.verification.mode for t in _webhook_triggers(APPS[key]) if t.webhook} & SIGNED_MODES
+    if signing:
+        assert any(load(key, name).signature for name in recorded), "say how the vendor signs (`signature`)"
