@@ -193,6 +193,8 @@ class Gateway:
         self.committer.db = pool
 
     async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
+        """The body is parsed before a test is recognised or the request verified: a test is told by its
+        fields (Tilda's `test=test`) and a body secret read from them; nothing is stored before both."""
         target = await self._target(token)
         if target is None:
             raise NotFound("no webhook at this URL")
