@@ -931,7 +931,7 @@ export interface components {
              * @default generic
              * @enum {string}
              */
-            category: "forms" | "crm" | "shops" | "files" | "generic";
+            category: "forms" | "chats" | "crm" | "shops" | "files" | "generic";
             /** Connection Fields */
             connection_fields?: components["schemas"]["FormField"][];
             description?: components["schemas"]["Label"] | null;
@@ -1146,6 +1146,8 @@ export interface components {
         BundleOut: {
             /** Capture Sample */
             capture_sample: boolean;
+            /** Config Secrets Set */
+            config_secrets_set?: string[];
             /** Config Version */
             config_version: number;
             /** Counts */
