@@ -72,7 +72,7 @@ def settings(db_url: str, redis_url: str, telegram_api: TelegramStandIn):
     return make_settings(db_url, redis_url, BPMLINK_TELEGRAM_API_URL=telegram_api.base_url)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.app for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.app}-{c.payload}" for c in CASES])
 async def test_chat_app_end_to_end(case: AppCase, client, connection_id, sandbox, sessionmaker, settings) -> None:
     await run_app_case(
         case, client=client, connection_id=connection_id, sandbox=sandbox, sessionmaker=sessionmaker, settings=settings

@@ -80,10 +80,25 @@ CASES = [
         dedup={"mode": "skip_if_found", "match_fields": ["Email"]},
         webhook_secret=None,
     ),
+    AppCase(  # Advanced Data off (Elementor's default): the fields arrive under their labels
+        app="elementor",
+        trigger="form_submission",
+        payload="submission_simple",
+        mapping=[
+            {"target": "Name", "source": "Имя"},
+            {"target": "Email", "source": "E-mail", "convert": ["trim", "lower"]},
+            {"target": "Notes", "source": "Сообщение"},
+        ],
+        email="sergey.orlov@example.ru",
+        values={"Name": "Сергей Орлов", "Notes": "Перезвоните после обеда"},
+        answer=Expected(200, json_keys=("event_id",)),
+        dedup={"mode": "skip_if_found", "match_fields": ["Email"]},
+        webhook_secret=None,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.app for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.app}-{c.payload}" for c in CASES])
 async def test_form_app_end_to_end(case: AppCase, client, connection_id, sandbox, sessionmaker, settings) -> None:
     await run_app_case(
         case, client=client, connection_id=connection_id, sandbox=sandbox, sessionmaker=sessionmaker, settings=settings

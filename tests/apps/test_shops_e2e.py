@@ -66,7 +66,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.app for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.app}-{c.payload}" for c in CASES])
 async def test_shop_app_end_to_end(case: AppCase, client, connection_id, sandbox, sessionmaker, settings) -> None:
     await run_app_case(
         case, client=client, connection_id=connection_id, sandbox=sandbox, sessionmaker=sessionmaker, settings=settings
