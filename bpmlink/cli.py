@@ -128,6 +128,7 @@ async def _rotate_secrets(batch_size: int) -> int:
             ("connections.secrets_encrypted", Connection.secrets_encrypted),
             ("bundles.webhook_secret_encrypted", Bundle.webhook_secret_encrypted),
             ("bundles.webhook_token_encrypted", Bundle.webhook_token_encrypted),
+            ("bundles.config_secrets_encrypted", Bundle.config_secrets_encrypted),
         ):
             counts = await _rotate_column(session_maker, box, column, batch_size)
             unreadable += counts["unreadable"]

@@ -63,7 +63,11 @@ class OperationStatus(enum.StrEnum):
     not_found = "not_found"
     filtered = "filtered"
     failed = "failed"
+    test = "test"  # a request that only checked the URL (a source app's test): kept, never pushed
 
+
+# The column's check constraint (migration 0012 spells the same list): a status the code does not know is refused.
+OPERATION_STATUSES_SQL = ",".join(f"'{s}'" for s in OperationStatus)
 
 FINAL_STATUSES = frozenset(
     {
@@ -74,6 +78,7 @@ FINAL_STATUSES = frozenset(
         OperationStatus.not_found,
         OperationStatus.filtered,
         OperationStatus.failed,
+        OperationStatus.test,
     }
 )
 
@@ -219,6 +224,9 @@ class Bundle(IdMixin, TimestampMixin, Base):
     webhook_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Fernet token of {"secret": …} for webhook verification (header_secret / hmac_sha256); see bpmlink.webhooks.
     webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Fernet token of the trigger's secret config fields (Telegram's bot token), kept out of `config`;
+    # see bpmlink.bundle_secrets.
+    config_secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -321,6 +329,7 @@ class Operation(IdMixin, Base):
         ),
         # Parked operations by when they are due (the worker's parking jobs).
         Index("ix_operations_parked_due", "next_attempt_at", postgresql_where=text("next_attempt_at IS NOT NULL")),
+        CheckConstraint(f"status in ({OPERATION_STATUSES_SQL})", name="status"),
     )
 
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # A running job's lease, renewed by its worker: the jobs of a worker that died are taken over after it.
     job_lease_seconds: float = Field(20.0, alias="BPMLINK_JOB_LEASE_SECONDS", ge=1, le=300)
     public_gateway_url: str = Field("", alias="BPMLINK_PUBLIC_GATEWAY_URL")
+    # Where a Telegram bundle registers its URL (`setWebhook`) when it starts; tests point it at a stand-in.
+    telegram_api_url: str = Field("https://api.telegram.org", alias="BPMLINK_TELEGRAM_API_URL")
 
     admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")
     admin_password: str = Field("", alias="BPMLINK_ADMIN_PASSWORD")

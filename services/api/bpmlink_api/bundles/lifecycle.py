@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bpmlink.catalog import get_app
-from bpmlink.db.models import BundleStatus
+from bpmlink.db.models import Bundle, BundleStatus
 from bpmlink.kit.web import InvalidInput
 from bpmlink.webhooks import new_webhook_token, webhook_token_columns
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
 
-from . import repository
+from . import repository, telegram
 from .schemas import BundleOut
 from .service import get_bundle, refreshed_out
 
 DISCARDED = "discarded by the user when the bundle was started"
+
+# What a source app does on its side when its bundle starts (Telegram: register the URL with the bot).
+START_HOOKS: dict[str, Callable[[RequestContext, Bundle], Awaitable[None]]] = {
+    "telegram": telegram.register_webhook,
+}
 
 
 async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleOut:
@@ -33,6 +39,8 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
     previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None
+    if previous_status != bundle.status and (hook := START_HOOKS.get(bundle.source_app)) is not None:
+        await hook(ctx, bundle)
     if trigger.kind == "polling":
         await repository.poll_now(ctx.session, bundle.id)
     held_ids = await repository.held_event_ids(ctx.session, bundle.id)

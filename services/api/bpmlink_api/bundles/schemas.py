@@ -55,6 +55,7 @@ class BundleOut(BundleConfig):
     config_version: int
     webhook_url: str | None
     webhook_secret_set: bool
+    config_secrets_set: list[str] = Field(default_factory=list)  # the trigger's secret config fields that are set
     capture_sample: bool
     has_sample: bool
     held_count: int

@@ -13,6 +13,7 @@ from typing import Any
 
 from bpmlink.audit import changed_fields
 from bpmlink.bundle_config import BundleConfig
+from bpmlink.bundle_secrets import merged_config_secrets, read_config_secrets, take_config_secrets
 from bpmlink.db.models import FINAL_STATUSES, Bundle, BundleStatus, BundleVersion, OperationStatus, PollState
 from bpmlink.kit.web import InvalidInput, NotFound
 from bpmlink.mapping.rules import MappingRule, with_default_timezone
@@ -67,6 +68,7 @@ def _out(
         if (token := stored_webhook_token(ctx.box, bundle.webhook_token_encrypted))
         else None,
         webhook_secret_set=bundle.webhook_secret_encrypted is not None,
+        config_secrets_set=sorted(read_config_secrets(ctx.box, bundle.config_secrets_encrypted)),
         capture_sample=bundle.capture_sample,
         has_sample=bundle.sample is not None,
         held_count=held,
@@ -153,6 +155,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
     session, actor = ctx.session, ctx.actor
     config = await _config(ctx, body)
     trigger = await validation.validate(ctx, config)
+    secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
     bundle = Bundle(
         workspace_id=actor.workspace_id,
@@ -165,6 +168,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         target_connection_id=config.target.connection_id,
         **(webhook_token_columns(ctx.box, new_webhook_token()) if trigger.kind == "webhook" else {}),
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
+        config_secrets_encrypted=merged_config_secrets(ctx.box, None, secrets),
     )
     session.add(bundle)
     await session.flush()
@@ -189,10 +193,12 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
             "the source of a saved bundle cannot change; create a new bundle",
             details=[{"field": "source", "message": "cannot change"}],
         )
-    await validation.validate(ctx, config)
+    trigger = await validation.validate(ctx, config)
+    secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
-    # The parts of the configuration that changed, by name; the webhook secret only as "set".
+    # The parts of the configuration that changed, by name; the secrets only as "set".
     changed = changed_fields(bundle.config, stored) + (["webhook_secret"] if body.webhook_secret else [])
+    changed += [f"source.config.{name}" for name in sorted(secrets)]
     details: dict[str, Any] = {"changed": changed}
     if config.name != bundle.name:
         details["previous_name"] = bundle.name
@@ -206,6 +212,8 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
         await repository.set_poll_interval(ctx.session, bundle.id, config.schedule.interval_minutes)
     if body.webhook_secret:
         bundle.webhook_secret_encrypted = encrypt_webhook_secret(ctx.box, body.webhook_secret)
+    if secrets:
+        bundle.config_secrets_encrypted = merged_config_secrets(ctx.box, bundle.config_secrets_encrypted, secrets)
     if changed:
         details["config_version"] = bundle.config_version
         await record_audit(ctx.session, ctx.actor, "updated", "bundle", bundle.id, bundle.name, details)
