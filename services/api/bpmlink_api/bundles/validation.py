@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
@@ -13,6 +14,7 @@ from bpmlink.mapping.dedup import DedupMode, check_policy
 from bpmlink.mapping.filters import check_filter
 from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
+from bpmlink.sources import FetchEnv, SourceError, get_source, needs_no_connection, no_connection
 from bpmlink.targets import target_fields
 from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
@@ -60,6 +62,8 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("target.connection_id", "no bpm'online connection with this id"))
     _raise(problems)
     assert target is not None and trigger is not None
+    if trigger.kind == "polling" and needs_no_connection(config.source.app):
+        await check_source(ctx, config)
 
     async with BpmClient(bpm_connection(target, ctx.box), settings=ctx.settings, redis=ctx.redis) as client:
         fields = await entity_fields(client, config.target.entity)
@@ -79,6 +83,22 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("dedup.mode", "updating existing records needs update_only or update_if_found"))
     _raise(problems)
     return trigger
+
+
+async def check_source(ctx: RequestContext, config: BundleConfig) -> None:
+    """A polling source without a connection has no connection test: its first rows are fetched at
+    save instead (`sheet_url`: the link answers a sheet, and the key column is in it)."""
+    source = get_source(config.source.app)
+    if source is None:
+        return
+    trigger = {**config.source.config, "trigger": config.source.trigger}
+    recorder = StepRecorder(system=config.source.app)
+    try:
+        await source.fetch(no_connection(config.source.app), trigger, None, 1, recorder, FetchEnv(ctx.settings))
+    except SourceError as exc:
+        field = str(exc.params.get("field") or ("key_column" if "column" in exc.params else "url"))
+        problem = {"field": f"source.config.{field}", "message": exc.message, "code": exc.code, "params": exc.params}
+        raise InvalidInput(f"{problem['field']}: {exc.message}", details=[problem]) from exc
 
 
 async def entity_fields(client: BpmClient, entity: str) -> dict[str, TargetField] | None:
