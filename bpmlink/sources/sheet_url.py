@@ -259,7 +259,9 @@ async def download(url: str, settings: Settings, recorder: StepRecorder) -> tupl
         except (httpx.HTTPError, BlockedAddressError, PermanentSourceError, TimeoutError) as exc:
             error = exc
         data = b"".join(chunks)
-        _record(recorder, final.request if final is not None else request, final, data, started, t0, error)
+        # The last hop is the request shown (a redirected request's body is a stream: rebuilt without one).
+        shown = request if final is None else httpx.Request("GET", final.request.url, headers=final.request.headers)
+        _record(recorder, shown, final, data, started, t0, error)
     if error is not None:
         raise _download_error(error, recorder)
     assert final is not None
