@@ -48,7 +48,9 @@ def sheet_config(url: str, **overrides: Any) -> dict[str, Any]:
     return {"url": url, "key_column": "email", **overrides}
 
 
-async def make_sheet_bundle(client: httpx.AsyncClient, target_id: str, url: str, **config: Any) -> str:
-    """A running `sheet_url` bundle (no source connection: the link is all it needs)."""
+async def make_sheet_bundle(
+    client: httpx.AsyncClient, target_id: str, url: str, *, start: bool = True, **config: Any
+) -> str:
+    """A `sheet_url` bundle, running unless `start` is False (no source connection: the link is all it needs)."""
     source = {"app": "sheet_url", "trigger": "new_rows", "config": sheet_config(url, **config)}
-    return await make_polling_bundle(client, target_id, source)
+    return await make_polling_bundle(client, target_id, source, start=start)
