@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+_FORGET = "DELETE FROM sheet_rows WHERE bundle_id = $1"
 _SEEN = "SELECT key_hash, row_hash FROM sheet_rows WHERE bundle_id = $1"
 # A key seen again with other values keeps the newest: "changed rows" compares with the last stored.
 _REMEMBER = """
@@ -32,3 +33,8 @@ async def remember(db: asyncpg.Pool, bundle_id: uuid.UUID, rows: Sequence[tuple[
         return
     last = dict(rows)  # one row per key: an INSERT … ON CONFLICT cannot touch a row twice
     await db.execute(_REMEMBER, bundle_id, list(last), list(last.values()))
+
+
+async def forget(db: asyncpg.Pool, bundle_id: uuid.UUID) -> None:
+    """Start over: no row of the bundle is seen."""
+    await db.execute(_FORGET, bundle_id)

@@ -14,11 +14,11 @@ changed), up to `PAGE_ROWS` a page, in row order. The seen rows are kept in `she
 hold 100,000 rows: too many for the cursor). A page's rows are marked seen at the start of the next
 fetch, from the `pending` list of the cursor committed with the page's events: a poll that dies
 between the fetch and the store loses nothing, and a row is never stored twice (the events' unique
-source item key stands behind it). The first poll (no cursor) of a bundle whose `first_poll` is `new`
-marks every row already there as seen and stores none; with `all` it stores them. A backfill pages
-through every row by position (`row` in its cursor) without touching the seen rows; rows stored
-before are not stored again. A fetch outside a poll (the wizard's sample, the save-time check) reads
-the first rows only.
+source item key stands behind it). The first poll (no cursor, or a cursor of another key column) of a
+bundle whose `first_poll` is `new` marks every row already there as seen and stores none; with `all`
+it stores them. A backfill pages through every row by position (`row` in its cursor) without
+touching the seen rows; rows stored before are not stored again. A fetch outside a poll (the
+wizard's sample, the save-time check) reads the first rows only.
 
 Rows with an empty key, and rows repeating a key met earlier in the file, are skipped and counted,
 never silently: the counts are the fetch's second step (`PARSE`, stored with each new row's history)
@@ -374,8 +374,11 @@ class SheetUrlSource:
             read = await self._read(trigger, file_format, data, recorder, seen=None, after_row=after, limit=page_rows)
             more = read.new > len(read.items)
             return Page(items=read.items, next_cursor={"row": read.last_row or after}, more=more)
-        first = cursor is None
+        # A new key column makes the seen keys meaningless: the bundle starts over as on its first poll.
+        first = cursor is None or cursor.get("key_column") != trigger.key_column
         baseline = first and trigger.first_poll == "new"
+        if first:
+            await sheet_rows.forget(scope.db, scope.bundle_id)
         seen = {} if first else await sheet_rows.seen(scope.db, scope.bundle_id)
         read = await self._read(
             trigger, file_format, data, recorder, seen=seen, limit=0 if baseline else page_rows, every_row=baseline
@@ -383,7 +386,11 @@ class SheetUrlSource:
         if baseline:
             await sheet_rows.remember(scope.db, scope.bundle_id, read.every_row)
         pending = [[k.hex(), r.hex()] for k, r in read.pending]
-        next_cursor = {"pending": pending, "last": {**read.summary(), "baseline": baseline}}
+        next_cursor = {
+            "key_column": trigger.key_column,
+            "pending": pending,
+            "last": {**read.summary(), "baseline": baseline},
+        }
         return Page(items=read.items, next_cursor=next_cursor, more=not baseline and read.new > len(read.items))
 
     async def _read(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.sources import FetchEnv, Page, PermanentSourceError, no_connection
+from bpmlink.sources import FetchEnv, Page, PermanentSourceError, TransientSourceError, no_connection
 from bpmlink.sources import sheet_url as sheet_module
 from bpmlink.sources.sheet_url import SheetUrlSource
 from tests.fixtures.pipeline import bundle_body
@@ -119,6 +119,14 @@ async def test_a_file_over_the_size_limit_fails_without_being_read_whole(setting
     url = published_sheet.publish("/huge.csv", csv_bytes([lead(n) for n in range(40_000)]))  # ~1.6 MB
     error = await failure(settings, url)
     assert error.code == "sheet_too_large" and error.steps
+
+
+async def test_a_site_too_slow_to_answer_fails_as_a_timeout_retried_later(settings, published_sheet, monkeypatch):
+    monkeypatch.setattr(sheet_module, "TOTAL_SECONDS", 0.3)
+    url = published_sheet.answer("/slow.csv", Answer(body=csv_bytes([lead(1)]), delay=2))
+    with pytest.raises(TransientSourceError) as caught:
+        await sample(settings, url)
+    assert caught.value.code == "sheet_timeout" and caught.value.steps
 
 
 async def test_a_broken_xlsx_fails_as_bad_xlsx(settings, published_sheet):

@@ -20,6 +20,7 @@ from bpmlink.sources import FetchEnv, PollScope, no_connection
 from bpmlink.sources import sheet_url as sheet_module
 from bpmlink.sources.sheet_url import SheetUrlSource
 from tests.fixtures.pipeline import job_ctx, sandbox_rows
+from tests.fixtures.published_sheet import Answer
 from tests.polling.conftest import events_of, poll_state
 from tests.polling.sheets import csv_bytes, lead, make_sheet_bundle, sheet_config
 
@@ -114,6 +115,39 @@ async def test_rows_with_an_empty_or_a_repeated_key_are_skipped_and_counted(
     assert json.loads(steps[1].response_body) == counts  # in the stored row's history
     state = await poll_state(sessionmaker, bundle_id)
     assert state.cursor["last"] == {**counts, "baseline": False}  # and with the poll, whatever it stored
+
+
+async def test_a_new_key_column_starts_over_as_a_first_poll(
+    client, connection_id, worker, sessionmaker, published_sheet
+):
+    url = published_sheet.publish("/leads.csv", csv_bytes([lead(1), lead(2)]))
+    bundle_id = await make_sheet_bundle(client, connection_id, url)
+    await run_poll(worker, uuid.UUID(bundle_id))
+    body = (await client.get(f"/api/v1/bundles/{bundle_id}")).json()
+    body["source"]["config"]["key_column"] = "first_name"
+    fields = ("name", "source", "target", "mapping", "dedup", "schedule")
+    saved = await client.put(f"/api/v1/bundles/{bundle_id}", json={k: body[k] for k in fields})
+    assert saved.status_code == 200, saved.text
+    # Every row has a key never seen under the new column: without starting over, all would be sent.
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 0
+    published_sheet.publish("/leads.csv", csv_bytes([lead(1), lead(2), lead(3)]))
+    assert await keys_of(sessionmaker, bundle_id) == []
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 1
+    assert await keys_of(sessionmaker, bundle_id) == ["Lead3"]
+
+
+async def test_a_sheet_that_stops_being_published_fails_the_poll_with_its_code(
+    client, connection_id, worker, sessionmaker, published_sheet
+):
+    url = published_sheet.publish("/leads.csv", csv_bytes([lead(1)]))
+    bundle_id = await make_sheet_bundle(client, connection_id, url)
+    await run_poll(worker, uuid.UUID(bundle_id))
+    published_sheet.answer("/leads.csv", Answer(content_type="text/html", body=b"<!DOCTYPE html><html></html>"))
+    failed = await run_poll(worker, uuid.UUID(bundle_id))
+    assert failed.status == "failed"
+    state = await poll_state(sessionmaker, bundle_id)
+    assert state.failures == 1 and state.last_error.startswith("[sheet_not_csv] the link answers a web page")
+    assert state.last_error.endswith(f"GET {url} → HTTP 200")
 
 
 async def test_a_page_is_marked_seen_only_when_the_next_fetch_starts_from_its_committed_cursor(
