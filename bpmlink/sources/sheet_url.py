@@ -293,10 +293,14 @@ def _record(
     t0: float,
     error: Exception | None,
 ) -> None:
-    # The step keeps the start of the file only: the whole file would be read again to be cut.
+    # The step keeps the start of the file only: the whole file would be read again to be cut. A binary
+    # file (XLSX) is named, not shown: its bytes mean nothing in history, and a text column takes no NUL.
     head = None
     if response is not None:
-        head = httpx.Response(response.status_code, headers=response.headers, content=data[: recorder.body_limit])
+        shown = data[: recorder.body_limit]
+        if b"\x00" in shown:
+            shown = f"({len(data)} bytes of a binary file)".encode()
+        head = httpx.Response(response.status_code, headers=response.headers, content=shown)
     step = recorder.record(
         request,
         head,

@@ -20,9 +20,9 @@ from bpmlink.sources import FetchEnv, PollScope, no_connection
 from bpmlink.sources import sheet_url as sheet_module
 from bpmlink.sources.sheet_url import SheetUrlSource
 from tests.fixtures.pipeline import job_ctx, sandbox_rows
-from tests.fixtures.published_sheet import Answer
+from tests.fixtures.published_sheet import XLSX, Answer
 from tests.polling.conftest import events_of, poll_state
-from tests.polling.sheets import csv_bytes, lead, make_sheet_bundle, sheet_config
+from tests.polling.sheets import csv_bytes, lead, make_sheet_bundle, sheet_config, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("_clean_tables")
 
@@ -81,6 +81,21 @@ async def test_with_all_the_first_poll_stores_the_existing_rows_once(
     assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 3
     assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 0
     assert len(await keys_of(sessionmaker, bundle_id)) == 3
+
+
+async def test_an_xlsx_sheet_is_polled_and_its_request_kept_without_the_binary(
+    client, connection_id, worker, sessionmaker, published_sheet
+):
+    url = published_sheet.publish("/leads.xlsx", xlsx_bytes([lead(1), lead(2, phone=79123456789)]), XLSX)
+    bundle_id = await make_sheet_bundle(client, connection_id, url, first_poll="all")
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 2
+    event = next(e for e in await events_of(sessionmaker, bundle_id) if e.source_item_key == "lead2@sheet.example")
+    assert event.item["phone"] == 79123456789
+    async with sessionmaker() as session:
+        get = await session.scalar(
+            select(Step).join(Operation).where(Operation.event_id == event.id, Step.position == 0)
+        )
+    assert get.status == 200 and get.response_body.endswith("bytes of a binary file)")
 
 
 async def test_changed_rows_are_stored_again_when_asked_for(
