@@ -192,7 +192,7 @@ def read_rows(
             raise PermanentSourceError(
                 f"the sheet has no column {trigger.key_column!r}; its columns are: {', '.join(item)}",
                 code="sheet_key_column_missing",
-                params={"column": trigger.key_column, "columns": list(item)},
+                params={"field": "key_column", "column": trigger.key_column, "columns": list(item)},
             )
         out.rows += 1
         key = _key_text(item[trigger.key_column])
@@ -363,11 +363,12 @@ class SheetUrlSource:
             await sheet_rows.remember(
                 scope.db, scope.bundle_id, [(bytes.fromhex(k), bytes.fromhex(r)) for k, r in cursor["pending"]]
             )
-        data, content_type = await download(trigger.url, env.settings, recorder)
         try:
+            data, content_type = await download(trigger.url, env.settings, recorder)
             file_format = _format_of(trigger, data, content_type)
         except SourceError as exc:
             exc.steps = list(recorder.steps)
+            exc.params.setdefault("field", "url")  # what the link answered is the link's fault
             raise
         page_rows = max(limit, PAGE_ROWS) if scope is not None else limit
         if scope is None:

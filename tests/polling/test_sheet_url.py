@@ -111,7 +111,7 @@ async def test_an_unpublished_google_sheet_answers_html_and_fails_as_not_csv(set
 
 async def test_a_missing_file_fails_as_not_found(settings, published_sheet):
     error = await failure(settings, published_sheet.base_url + "/nothing-here.csv")
-    assert (error.code, error.params) == ("sheet_not_found", {"status": 404})
+    assert (error.code, error.params) == ("sheet_not_found", {"status": 404, "field": "url"})
 
 
 async def test_a_file_over_the_size_limit_fails_without_being_read_whole(settings, published_sheet, monkeypatch):
@@ -138,7 +138,11 @@ async def test_a_missing_key_column_is_named_with_the_columns_there_are(settings
     url = published_sheet.publish("/leads.csv", csv_bytes([lead(1)]))
     error = await failure(settings, url, key_column="E-mail")
     assert error.code == "sheet_key_column_missing"
-    assert error.params == {"column": "E-mail", "columns": ["email", "first_name", "last_name", "phone"]}
+    assert error.params == {
+        "field": "key_column",
+        "column": "E-mail",
+        "columns": ["email", "first_name", "last_name", "phone"],
+    }
 
 
 async def test_saving_a_bundle_checks_the_link_and_the_key_column(client, connection_id, published_sheet):

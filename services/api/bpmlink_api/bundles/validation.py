@@ -96,8 +96,9 @@ async def check_source(ctx: RequestContext, config: BundleConfig) -> None:
     try:
         await source.fetch(no_connection(config.source.app), trigger, None, 1, recorder, FetchEnv(ctx.settings))
     except SourceError as exc:
-        field = str(exc.params.get("field") or ("key_column" if "column" in exc.params else "url"))
-        problem = {"field": f"source.config.{field}", "message": exc.message, "code": exc.code, "params": exc.params}
+        # A source names the trigger field at fault in its error's params, when it knows one.
+        field = "source.config" + (f".{exc.params['field']}" if exc.params.get("field") else "")
+        problem = {"field": field, "message": exc.message, "code": exc.code, "params": exc.params}
         raise InvalidInput(f"{problem['field']}: {exc.message}", details=[problem]) from exc
 
 
