@@ -104,7 +104,6 @@ SHEET_URL = App(
                     type="select",
                     default="auto",
                     options=["auto", ",", ";", "tab", "|"],
-                    show_if={"format": "csv"},
                 ),
                 FormField(
                     name="encoding",
@@ -112,7 +111,6 @@ SHEET_URL = App(
                     type="select",
                     default="auto",
                     options=["auto", "utf-8", "windows-1251"],
-                    show_if={"format": "csv"},
                     help=_l(
                         "auto: UTF-8 (with or without a BOM), else windows-1251",
                         "auto — UTF-8 (с BOM или без), иначе windows-1251",
