@@ -20,6 +20,9 @@ it stores them. A backfill pages through every row by position (`row` in its cur
 touching the seen rows; rows stored before are not stored again. A fetch outside a poll (the
 wizard's sample, the save-time check) reads the first rows only.
 
+A page that leaves more rows keeps its file in the process for a minute, for the next page of the
+same poll or backfill (`more` in the cursor): a first poll of 100,000 rows is one download, not 100.
+
 Rows with an empty key, and rows repeating a key met earlier in the file, are skipped and counted,
 never silently: the counts are the fetch's second step (`PARSE`, stored with each new row's history)
 and kept in the cursor (`last`).
@@ -31,8 +34,9 @@ import asyncio
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -330,6 +334,45 @@ def _download_error(error: Exception, recorder: StepRecorder) -> SourceError:
     return kind(classified.message, code=classified.code, steps=recorder.steps)
 
 
+@dataclass(frozen=True)
+class _Download:
+    data: bytes
+    content_type: str
+    step: Step
+    at: float = field(default_factory=time.monotonic)
+
+
+# The file of a page that left more rows, kept for the next page of the same poll or backfill: else
+# each page is a download (a first poll of 100,000 rows: 100 downloads of the file). Per process, a
+# few files, for a minute; a new poll (the last page had no more) always downloads the file again.
+REUSE_SECONDS = 60.0
+_KEPT_FILES = 2
+_KEPT: dict[tuple[uuid.UUID, str], _Download] = {}
+
+
+async def _file(
+    url: str, settings: Settings, recorder: StepRecorder, kept_as: tuple[uuid.UUID, str] | None
+) -> tuple[bytes, str]:
+    """The file: the one kept as `kept_as` if still fresh (its request is this page's too), else downloaded."""
+    kept = _KEPT.pop(kept_as, None) if kept_as is not None else None
+    if kept is not None and time.monotonic() - kept.at < REUSE_SECONDS:
+        recorder.add(replace(kept.step))
+        return kept.data, kept.content_type
+    return await download(url, settings, recorder)
+
+
+def _keep(kept_as: tuple[uuid.UUID, str] | None, download: _Download | None) -> None:
+    """Keep the page's file for the next page (None: there is none, the bundle's file is let go)."""
+    if kept_as is None:
+        return
+    _KEPT.pop(kept_as, None)
+    if download is None:
+        return
+    while len(_KEPT) >= _KEPT_FILES:
+        _KEPT.pop(next(iter(_KEPT)))  # the oldest
+    _KEPT[kept_as] = download
+
+
 def _note(recorder: StepRecorder, url: str, read: _Read) -> None:
     """The pass's counts as a step of its own: skipped rows are said, never dropped silently."""
     recorder.add(
@@ -363,8 +406,11 @@ class SheetUrlSource:
             await sheet_rows.remember(
                 scope.db, scope.bundle_id, [(bytes.fromhex(k), bytes.fromhex(r)) for k, r in cursor["pending"]]
             )
+        kept_as = None if scope is None else (scope.bundle_id, trigger.url)
+        after = int((cursor or {}).get("row") or 0) if scope is not None and scope.backfill else 0
+        continuing = bool(after or (cursor or {}).get("more"))
         try:
-            data, content_type = await download(trigger.url, env.settings, recorder)
+            data, content_type = await _file(trigger.url, env.settings, recorder, kept_as if continuing else None)
             file_format = _format_of(trigger, data, content_type)
         except SourceError as exc:
             exc.steps = list(recorder.steps)
@@ -375,9 +421,9 @@ class SheetUrlSource:
             read = await self._read(trigger, file_format, data, recorder, seen=None, limit=page_rows)
             return Page(items=read.items, next_cursor=None, more=False)
         if scope.backfill:
-            after = int((cursor or {}).get("row") or 0)
             read = await self._read(trigger, file_format, data, recorder, seen=None, after_row=after, limit=page_rows)
             more = read.new > len(read.items)
+            _keep(kept_as, _Download(data, content_type, recorder.steps[0]) if more else None)
             return Page(items=read.items, next_cursor={"row": read.last_row or after}, more=more)
         # A new key column makes the seen keys meaningless: the bundle starts over as on its first poll.
         first = cursor is None or cursor.get("key_column") != trigger.key_column
@@ -390,13 +436,15 @@ class SheetUrlSource:
         )
         if baseline:
             await sheet_rows.remember(scope.db, scope.bundle_id, read.every_row)
-        pending = [[k.hex(), r.hex()] for k, r in read.pending]
+        more = not baseline and read.new > len(read.items)
+        _keep(kept_as, _Download(data, content_type, recorder.steps[0]) if more else None)
         next_cursor = {
             "key_column": trigger.key_column,
-            "pending": pending,
+            "pending": [[k.hex(), r.hex()] for k, r in read.pending],
+            "more": more,
             "last": {**read.summary(), "baseline": baseline},
         }
-        return Page(items=read.items, next_cursor=next_cursor, more=not baseline and read.new > len(read.items))
+        return Page(items=read.items, next_cursor=next_cursor, more=more)
 
     async def _read(
         self, trigger: _Trigger, file_format: str, data: bytes, recorder: StepRecorder, **kwargs: Any

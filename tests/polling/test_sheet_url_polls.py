@@ -193,12 +193,15 @@ async def test_many_new_rows_are_stored_page_by_page_each_once(
     monkeypatch.setattr(sheet_module, "PAGE_ROWS", 3)
     url = published_sheet.publish("/leads.csv", csv_bytes([lead(n) for n in range(1, 9)]))
     bundle_id = await make_sheet_bundle(client, connection_id, url, first_poll="all")
+    published_sheet.requests.clear()  # the save's check
     first = await run_poll(worker, uuid.UUID(bundle_id), page_size=3, max_pages=2)
     assert (first.status, first.pages, first.stored) == ("more", 2, 6)
     second = await run_poll(worker, uuid.UUID(bundle_id), page_size=3, max_pages=2)
     assert (second.status, second.stored) == ("caught_up", 2)
     assert len(await keys_of(sessionmaker, bundle_id)) == 8
+    assert len(published_sheet.requests) == 1  # its three pages, over two runs, read one download
     assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 0
+    assert len(published_sheet.requests) == 2  # a new poll downloads it again
     assert await seen_count(sessionmaker, bundle_id) == 8
 
 
