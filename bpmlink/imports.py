@@ -81,8 +81,12 @@ def detect_format(filename: str, data: bytes) -> str:
     return "csv"
 
 
-def decode_text(data: bytes) -> str:
-    """BOM first; then strict UTF-8; then windows-1251 (undefined bytes replaced, never an error)."""
+def decode_text(data: bytes, encoding: str | None = None) -> str:
+    """BOM first; then strict UTF-8; then windows-1251 (undefined bytes replaced, never an error).
+    `encoding` (a codec name) is used as given instead, after a UTF-8 BOM."""
+    if encoding:
+        data = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+        return data.decode(encoding, errors="replace")
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -139,10 +143,33 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def _raw_rows(file_format: str, data: bytes) -> Iterator[list[Any]]:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a file is read when its defaults do not fit (the `sheet_url` trigger lets the user say):
+    the CSV delimiter and encoding (None: sniffed), and the row of the header (1: the first row;
+    the rows above it are skipped)."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    header_row: int = 1
+
+
+DEFAULT_OPTIONS = ReadOptions()
+
+
+def _raw_rows(file_format: str, data: bytes, options: ReadOptions) -> Iterator[list[Any]]:
+    rows = _all_raw_rows(file_format, data, options)
+    for _ in range(options.header_row - 1):
+        if next(rows, None) is None:
+            return
+    yield from rows
+
+
+def _all_raw_rows(file_format: str, data: bytes, options: ReadOptions) -> Iterator[list[Any]]:
     if file_format == "csv":
-        text = decode_text(data)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        text = decode_text(data, options.encoding)
+        delimiter = options.delimiter or sniff_delimiter(text)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             yield from reader
         except csv.Error as exc:  # a NUL byte, an over-long field: the file, not the job, is at fault
@@ -168,11 +195,13 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def iter_rows(file_format: str, data: bytes) -> Generator[tuple[int, dict[str, Any]]]:
+def iter_rows(
+    file_format: str, data: bytes, options: ReadOptions = DEFAULT_OPTIONS
+) -> Generator[tuple[int, dict[str, Any]]]:
     """(row number, item) for every non-blank row after the header; ImportFileError when there is none."""
     header: list[str] | None = None
     number = 0
-    for cells in _raw_rows(file_format, data):
+    for cells in _raw_rows(file_format, data, options):
         if _blank(cells):
             continue
         if header is None:

@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.pipeline",
     "tests.fixtures.smtp",
+    "tests.fixtures.published_sheet",
 ]
 
 

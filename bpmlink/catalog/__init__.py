@@ -5,6 +5,7 @@ the wizard renders it, validation, the gateway and the worker read it."""
 from __future__ import annotations
 
 from .chats import CHAT_APPS
+from .files import FILE_APPS
 from .forms import FORM_APPS
 from .generic import BPMONLINE, CSV_IMPORT, GENERIC_APPS, HTTP_POLLING, SQL_POLLING, WEBHOOK
 from .model import Action, App, FormField, Label, SourceField, Trigger, WebhookRules
@@ -27,7 +28,7 @@ __all__ = [
     "get_app",
 ]
 
-APPS: dict[str, App] = {a.key: a for a in (*GENERIC_APPS, *FORM_APPS, *CHAT_APPS, *SHOP_APPS)}
+APPS: dict[str, App] = {a.key: a for a in (*GENERIC_APPS, *FORM_APPS, *CHAT_APPS, *SHOP_APPS, *FILE_APPS)}
 
 
 def get_app(key: str) -> App | None:

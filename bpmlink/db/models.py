@@ -264,6 +264,17 @@ class PollState(Base):
     )
 
 
+class SheetRow(Base):
+    """A row of a `sheet_url` bundle's sheet already seen, by the hashes of its key and of its values
+    (`bpmlink.sources.sheet_rows`): a poll stores only rows whose key (or, when changed rows count, whose
+    values) is not here. A table, not the cursor: a sheet may have 100,000 rows."""
+
+    __tablename__ = "sheet_rows"
+    bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), primary_key=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    row_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
 class Event(IdMixin, Base):
     """One raw source item, stored before anything else happens (invariant 1)."""
 

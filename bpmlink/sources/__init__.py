@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.catalog import get_app
 from bpmlink.connections import get_connection
 from bpmlink.db.models import Bundle
 from bpmlink.kit.security import SecretBox
@@ -20,6 +21,7 @@ from bpmlink.sources.base import (
     FetchEnv,
     Page,
     PermanentSourceError,
+    PollScope,
     Source,
     SourceConnection,
     SourceError,
@@ -27,13 +29,16 @@ from bpmlink.sources.base import (
 )
 from bpmlink.sources.bpmonline import BpmonlineSource
 from bpmlink.sources.http_polling import HttpPollingSource
+from bpmlink.sources.sheet_url import SheetUrlSource
 from bpmlink.sources.sql_polling import SqlPollingSource
 
 # Job names shared by the worker (which runs them) and the api (which queues backfills).
 POLL_JOB = "poll.run"
 BACKFILL_JOB = "poll.backfill"
 
-SOURCES: dict[str, Source] = {s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource())}
+SOURCES: dict[str, Source] = {
+    s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource(), SheetUrlSource())
+}
 
 __all__ = [
     "BACKFILL_JOB",
@@ -43,6 +48,7 @@ __all__ = [
     "FetchEnv",
     "Page",
     "PermanentSourceError",
+    "PollScope",
     "Source",
     "SourceConnection",
     "SourceError",
@@ -50,12 +56,25 @@ __all__ = [
     "backfill_job_id",
     "get_source",
     "load_source",
+    "needs_no_connection",
+    "no_connection",
     "trigger_config",
 ]
 
 
 def get_source(app: str) -> Source | None:
     return SOURCES.get(app)
+
+
+def needs_no_connection(app: str) -> bool:
+    """The catalog says the app's sources take everything from the trigger (`sheet_url`: a public link)."""
+    entry = get_app(app)
+    return entry is not None and not entry.needs_connection
+
+
+def no_connection(app: str) -> SourceConnection:
+    """What a source without a connection is given in its place: nothing."""
+    return SourceConnection(id="", app=app, params={})
 
 
 def trigger_config(bundle: Bundle) -> dict[str, Any]:
@@ -69,6 +88,8 @@ async def load_source(session: AsyncSession, box: SecretBox, bundle: Bundle) -> 
     source = get_source(bundle.source_app)
     if source is None:
         raise PermanentSourceError(f"{bundle.source_app!r} is not a polling source", code="not_polling")
+    if needs_no_connection(bundle.source_app):
+        return source, no_connection(bundle.source_app)
     if bundle.source_connection_id is None:
         raise PermanentSourceError("the bundle has no source connection", code="no_connection")
     row = await get_connection(session, bundle.workspace_id, bundle.source_connection_id)

@@ -8,7 +8,7 @@ after the last item, and `more` when the source has further items right now.
 
 Errors, drawn once::
 
-    SourceError                 message (for the user), code, steps
+    SourceError                 message (for the user), code, params, steps
     ├── TransientSourceError    network failures, timeouts, 5xx, 429: retried at the next interval
     └── PermanentSourceError    bad configuration, 4xx, refused address, SQL errors: repeated ones stop the bundle
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -24,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+import asyncpg
 from redis.asyncio import Redis
 
 from bpmlink.bpmonline.pool import BpmClientPool
@@ -39,11 +41,19 @@ class SourceError(Exception):
     default_code = "source_error"
     transient = False
 
-    def __init__(self, message: str, *, code: str | None = None, steps: list[Step] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        steps: list[Step] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.steps: list[Step] = list(steps or [])
+        self.params: dict[str, Any] = dict(params or {})  # what a translated message names (a column, a status)
 
 
 class TransientSourceError(SourceError):
@@ -65,13 +75,26 @@ class SourceConnection:
     secrets: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PollScope:
+    """The bundle a worker's fetch is for, and the worker's database pool: a source that keeps state of
+    its own beside the cursor (`sheet_url`'s seen rows) reads and writes it there. `backfill`: the fetch
+    pages through the existing data for a backfill rather than polling for new items."""
+
+    db: asyncpg.Pool
+    bundle_id: uuid.UUID
+    backfill: bool = False
+
+
 @dataclass
 class FetchEnv:
-    """What a source may use: settings (the outbound guard), Redis and the bpm'online client pool."""
+    """What a source may use: settings (the outbound guard), Redis and the bpm'online client pool;
+    `poll` in the worker's polls and backfills (None: a one-off fetch, e.g. the wizard's sample)."""
 
     settings: Settings
     redis: Redis | None = None
     bpm_clients: BpmClientPool | None = None
+    poll: PollScope | None = None
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
@@ -17,6 +18,7 @@ from bpmlink.mapping.dedup import DedupMode, check_policy
 from bpmlink.mapping.filters import check_filter
 from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
+from bpmlink.sources import FetchEnv, SourceError, get_source, needs_no_connection, no_connection
 from bpmlink.targets import target_fields
 from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
@@ -66,6 +68,8 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("target.connection_id", "no bpm'online connection with this id"))
     _raise(problems)
     assert target is not None and trigger is not None
+    if trigger.kind == "polling" and needs_no_connection(config.source.app):
+        await check_source(ctx, config)
 
     async with BpmClient(bpm_connection(target, ctx.box), settings=ctx.settings, redis=ctx.redis) as client:
         fields = await entity_fields(client, config.target.entity)
@@ -111,6 +115,23 @@ def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any])
     except ValueError as exc:
         problems.append(_p(field, str(exc)))
     return problems
+
+
+async def check_source(ctx: RequestContext, config: BundleConfig) -> None:
+    """A polling source without a connection has no connection test: its first rows are fetched at
+    save instead (`sheet_url`: the link answers a sheet, and the key column is in it)."""
+    source = get_source(config.source.app)
+    if source is None:
+        return
+    trigger = {**config.source.config, "trigger": config.source.trigger}
+    recorder = StepRecorder(system=config.source.app)
+    try:
+        await source.fetch(no_connection(config.source.app), trigger, None, 1, recorder, FetchEnv(ctx.settings))
+    except SourceError as exc:
+        # A source names the trigger field at fault in its error's params, when it knows one.
+        field = "source.config" + (f".{exc.params['field']}" if exc.params.get("field") else "")
+        problem = {"field": field, "message": exc.message, "code": exc.code, "params": exc.params}
+        raise InvalidInput(f"{problem['field']}: {exc.message}", details=[problem]) from exc
 
 
 async def entity_fields(client: BpmClient, entity: str) -> dict[str, TargetField] | None:

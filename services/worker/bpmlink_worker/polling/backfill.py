@@ -63,7 +63,9 @@ async def run_backfill(
     for _ in range(max_pages):
         recorder = StepRecorder(system=bundle.source_app, body_limit=STEP_BODY_LIMIT)
         try:
-            page = await fetch(context, source, conn, config, cursor, page_size, recorder)
+            page = await fetch(
+                context, source, conn, config, cursor, page_size, recorder, bundle_id=bundle_id, backfill=True
+            )
         except SourceError as exc:
             async with context.transaction() as tx:
                 state = await tx.session.get(PollState, bundle_id, with_for_update=True)

@@ -143,7 +143,7 @@ async def run_poll(
     for _ in range(max_pages):
         recorder = StepRecorder(system=row["source_app"], body_limit=STEP_BODY_LIMIT)
         try:
-            page = await fetch(context, source, conn, config, cursor, page_size, recorder)
+            page = await fetch(context, source, conn, config, cursor, page_size, recorder, bundle_id=bundle_id)
         except SourceError as exc:
             await _record_failure(context, bundle_id, exc)
             result.status, result.error = "failed", exc.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -15,11 +16,14 @@ from bpmlink.sources import (
     Cursor,
     Page,
     PermanentSourceError,
+    PollScope,
     Source,
     SourceConnection,
     SourceError,
     TransientSourceError,
     get_source,
+    needs_no_connection,
+    no_connection,
 )
 from bpmlink.sources.http_polling import HttpPollingSource
 
@@ -40,9 +44,12 @@ async def fetch(
     cursor: Cursor | None,
     limit: int,
     recorder: StepRecorder,
+    *,
+    bundle_id: uuid.UUID,
+    backfill: bool = False,
 ) -> Page:
     try:
-        env = context.fetch_env
+        env = replace(context.fetch_env, poll=PollScope(context.db, bundle_id, backfill))
         if isinstance(source, HttpPollingSource):
             return await source.fetch(conn, config, cursor, limit, recorder, env, http=context.source_http)
         return await source.fetch(conn, config, cursor, limit, recorder, env)
@@ -83,6 +90,8 @@ def connection_of(box: SecretBox, row: asyncpg.Record) -> tuple[Source, SourceCo
     source = get_source(app)
     if source is None:
         raise PermanentSourceError(f"{app!r} is not a polling source", code="not_polling")
+    if needs_no_connection(app):
+        return source, no_connection(app)
     if row["source_connection_id"] is None:
         raise PermanentSourceError("the bundle has no source connection", code="no_connection")
     if row["connection_id"] is None or row["connection_app"] != app:
