@@ -155,6 +155,19 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
           )}
         </Stack>
       )}
+      {/* The polling interval is the bundle's schedule, set on the data step. */}
+      {(trigger?.config_fields ?? []).filter((f) => f.name !== 'interval_minutes').map((f) => (
+        <CatalogField
+          key={f.name}
+          field={f}
+          disabled={ctx.readOnly}
+          inputProps={{
+            value: draft.source.config[f.name] ?? f.default ?? '',
+            onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
+            error: err(`source.config.${f.name}`),
+          }}
+        />
+      ))}
       {asksForSecret(trigger) && (
         <PasswordInput
           label={<SecretLabel label={t('wizard.webhookSecret')} set={!!ctx.bundle?.webhook_secret_set} />}
@@ -169,19 +182,6 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
           data-testid="webhook-secret"
         />
       )}
-      {/* The polling interval is the bundle's schedule, set on the data step. */}
-      {(trigger?.config_fields ?? []).filter((f) => f.name !== 'interval_minutes').map((f) => (
-        <CatalogField
-          key={f.name}
-          field={f}
-          disabled={ctx.readOnly}
-          inputProps={{
-            value: draft.source.config[f.name] ?? f.default ?? '',
-            onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
-            error: err(`source.config.${f.name}`),
-          }}
-        />
-      ))}
     </Stack>
   );
 }

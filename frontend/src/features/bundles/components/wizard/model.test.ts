@@ -236,6 +236,13 @@ describe('the draft across reloads', () => {
   });
 });
 
+describe('the webhook secret', () => {
+  it('goes with the body only when typed', () => {
+    expect(toBundleInput(emptyDraft(), 'tilda-api-key-1')).toHaveProperty('webhook_secret', 'tilda-api-key-1');
+    expect(toBundleInput(emptyDraft())).not.toHaveProperty('webhook_secret');
+  });
+});
+
 describe('source fields for the mapping', () => {
   const declared = [
     { path: 'Name', label: { en: 'Name', ru: 'Имя' }, example: 'Иван Петров' },
