@@ -59,7 +59,10 @@ export const AMOCRM: SchemaApp = {
       key: 'lead_added',
       label: L('New lead', 'Новая сделка'),
       kind: 'webhook',
-      config_fields: [{ name: 'account_secret', label: L('Account secret', 'Секрет аккаунта'), type: 'password', required: false, secret: true }],
+      config_fields: [
+        { name: 'account_secret', label: L('Account secret', 'Секрет аккаунта'), type: 'password', required: false, secret: true },
+        { name: 'networks', label: L('Allowed networks', 'Разрешённые сети'), type: 'text', required: false, secret: false },
+      ],
     },
   ],
 };

@@ -72,6 +72,7 @@ describe('SourceStep', () => {
     expect(screen.queryByRole('option', { name: 'CRM' })).not.toBeInTheDocument();
     expect(screen.getByTestId('create-source-connection')).toHaveAttribute('href', '/connections/new?app=amocrm');
     expect(screen.getByLabelText('Account secret')).toHaveAttribute('type', 'password');
+    expect(screen.getByLabelText('Allowed networks').tagName).toBe('TEXTAREA'); // one per line
     // Back to the gallery, and another app resets the source.
     await user.click(screen.getByTestId('change-app'));
     await user.click(screen.getByTestId('source-app-webhook'));
