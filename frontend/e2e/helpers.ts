@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ADMIN = { email: process.env.E2E_ADMIN_EMAIL ?? '', password: process.env.E2E_ADMIN_PASSWORD ?? '' };
 export const SANDBOX_URL = process.env.E2E_SANDBOX_URL ?? '';
-export const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts', 'screenshots');
+/** Each spec's screenshots, to look at after a run (not committed: see .gitignore). */
+export const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
 
-export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** The whole page, or (`fullPage: false`) what the window shows, e.g. an open dropdown on a long page. */
+export async function shot(page: Page, name: string, { fullPage = true } = {}) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 /** The language a page starts in; a later switch in the UI sticks (it is stored the same way). */

@@ -57,11 +57,26 @@ export interface AppField {
   visible_if?: Record<string, unknown[]> | null;
 }
 
-interface AppTrigger {
+/** A field a source app sends, labelled, as the mapping step offers it before any request arrives. */
+export type SourceField = Schemas['SourceField'];
+export type AppCategory = Schemas['App']['category'];
+
+export interface AppTrigger {
   name: string;
   label?: string | Record<string, string> | null;
-  kind?: 'webhook' | 'polling' | 'manual' | string;
-  fields?: AppField[];
+  description?: string | Record<string, string> | null;
+  kind?: 'webhook' | 'polling' | 'import' | string;
+  /** The trigger's config form (verification secrets, the form's id …). */
+  config_fields?: AppField[];
+  /** The fields its items carry (`path`, label, example). */
+  fields?: SourceField[];
+  /** null: the app's `needs_connection`. */
+  needs_connection?: boolean | null;
+  /** Markdown in ru and en; `{url}` stands for the bundle's webhook URL. */
+  instructions?: Record<string, string> | null;
+  body_template?: string | null;
+  /** How the gateway verifies its requests (informational here: it says whether a secret is asked for). */
+  webhook?: Schemas['WebhookRules'] | null;
 }
 
 interface AppAction {
@@ -74,6 +89,8 @@ export interface App {
   name: string;
   label?: string | Record<string, string> | null;
   description?: string | Record<string, string> | null;
+  category?: AppCategory;
+  keywords?: string[];
   connection_fields?: AppField[];
   needs_connection?: boolean;
   triggers?: AppTrigger[];
@@ -120,6 +137,8 @@ export type Dedup = Schemas['DedupPolicy'];
  */
 export interface BundleInput {
   name: Schemas['BundleIn']['name'];
+  /** Write-only: the webhook's verification secret; sent only when the user types one. */
+  webhook_secret?: Schemas['BundleIn']['webhook_secret'];
   source: Required<Schemas['SourceConfig']>;
   target: Schemas['TargetConfig'];
   mapping: MappingRule[];
@@ -143,7 +162,11 @@ export type SampleInput = Schemas['SampleIn'];
 export type PreviewInput = Schemas['PreviewIn'];
 export type PreviewResult = Schemas['PreviewOut'];
 
-export type OperationStatus = Schemas['OperationStatus'];
+/**
+ * `test`: a sender's test request (Tilda's `test=test`, VK's confirmation …), kept in history and never
+ * pushed (#15). The schema on this branch does not list it yet; once it does, this is the schema's type.
+ */
+export type OperationStatus = Schemas['OperationStatus'] | 'test';
 export const OPERATION_STATUSES = [
   'held',
   'queued',

@@ -1,4 +1,4 @@
-import { Badge, Checkbox, Group, JsonInput, NumberInput, PasswordInput, Select, TextInput } from '@mantine/core';
+import { Badge, Checkbox, Group, JsonInput, NumberInput, PasswordInput, Select, Textarea, TextInput } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppField } from '@/api/types';
@@ -44,6 +44,10 @@ export function CatalogField({ field, inputProps, secretSet, disabled }: { field
   }
   if (field.type === 'integer' || field.type === 'number') {
     return <NumberInput {...common} value={(value as number | string | undefined) ?? ''} onChange={onChange} />;
+  }
+  if (field.type === 'text') {
+    // Several lines (one network per line, a template …).
+    return <Textarea {...common} value={(value as string | undefined) ?? ''} onChange={onChange} autosize minRows={2} maxRows={8} />;
   }
   if (field.type === 'json') {
     return <JsonInput {...common} value={(value as string | undefined) ?? ''} onChange={onChange} autosize minRows={3} formatOnBlur />;

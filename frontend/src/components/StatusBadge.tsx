@@ -1,4 +1,4 @@
-import { Badge } from '@mantine/core';
+import { Badge, Tooltip } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { BundleStatus, OperationStatus } from '@/api/types';
 
@@ -35,9 +35,17 @@ export function BundleStatusBadge({ status }: { status: BundleStatus }) {
 
 export function OperationStatusBadge({ status }: { status: OperationStatus }) {
   const { t } = useTranslation();
-  return (
+  const help = t(`operationStatusHelp.${status}`, { defaultValue: '' });
+  const badge = (
     <Badge color={OPERATION_STATUS_COLOR[status] ?? 'gray'} variant="light" data-status={status} miw="max-content">
       {t(`operationStatus.${status}`, { defaultValue: status })}
     </Badge>
+  );
+  return help ? (
+    <Tooltip label={help} withArrow multiline maw={280}>
+      {badge}
+    </Tooltip>
+  ) : (
+    badge
   );
 }

@@ -19,10 +19,13 @@ import { EmptyState } from '@/components/EmptyState';
 import { errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { BundleStatusBadge, OperationStatusBadge } from '@/components/StatusBadge';
+import { AppIcon } from '@/components/AppIcon';
 import { usePermissions } from '@/features/auth/api';
+import { useApps } from '@/features/connections/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { useBundles, useDeleteBundle, useStartStop } from '../api';
 import { TransferPanel } from './TransferPanel';
+import { appLabel } from './wizard/gallery';
 
 const COUNT_COLORS: Array<[string, string]> = [
   ['created', 'teal'],
@@ -36,6 +39,11 @@ export function BundleListPage() {
   const navigate = useNavigate();
   const { canWrite } = usePermissions();
   const bundles = useBundles({ refetchInterval: 15_000 });
+  const apps = useApps();
+  const appName = (key: string) => {
+    const app = apps.data?.find((a) => a.name === key);
+    return app ? appLabel(app, t) : t(`apps.${key}`, { defaultValue: key });
+  };
   const startStop = useStartStop();
   const del = useDeleteBundle();
   const [transfer, setTransfer] = useState<Bundle | null>(null);
@@ -101,10 +109,15 @@ export function BundleListPage() {
             return (
               <Table.Tr key={b.id} data-testid="bundle-row" data-name={b.name}>
                 <Table.Td>
-                  <Text fw={500}>{b.name}</Text>
-                  <Text size="xs" c="dimmed">
-                    {t(`apps.${b.source.app}`, { defaultValue: b.source.app })} → {b.target.entity}
-                  </Text>
+                  <Group gap="xs" wrap="nowrap">
+                    <AppIcon app={b.source.app} size={24} />
+                    <Stack gap={0}>
+                      <Text fw={500}>{b.name}</Text>
+                      <Text size="xs" c="dimmed">
+                        {appName(b.source.app)} → {b.target.entity}
+                      </Text>
+                    </Stack>
+                  </Group>
                 </Table.Td>
                 <Table.Td>
                   <Stack gap={2} align="flex-start">

@@ -17,13 +17,13 @@ function field(f: Schemas['FormField']): AppField {
   return { ...f, visible_if: f.show_if ? Object.fromEntries(Object.entries(f.show_if).map(([k, v]) => [k, [v]])) : null };
 }
 
-/** The catalog as the SPA uses it (`name` for the key, trigger fields under `fields`). */
+/** The catalog as the SPA uses it (`name` for the key, form fields with `visible_if`). */
 export function normalizeApp(a: Schemas['App']): App {
   return {
     ...a,
     name: a.key,
     connection_fields: (a.connection_fields ?? []).map(field),
-    triggers: (a.triggers ?? []).map((t) => ({ ...t, name: t.key, fields: (t.config_fields ?? []).map(field) })),
+    triggers: (a.triggers ?? []).map((t) => ({ ...t, name: t.key, config_fields: (t.config_fields ?? []).map(field) })),
     actions: (a.actions ?? []).map((x) => ({ ...x, name: x.key })),
   };
 }

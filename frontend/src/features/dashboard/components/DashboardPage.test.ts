@@ -10,12 +10,13 @@ describe('dashboard', () => {
         { bucket: '2026-11-27T21:00:00Z', bundle_id: 'a', status: 'created', count: 2 },
         { bucket: '2026-11-27T21:00:00Z', bundle_id: 'b', status: 'created', count: 3 },
         { bucket: '2026-11-27T20:00:00Z', bundle_id: 'a', status: 'failed', count: 1 },
+        { bucket: '2026-11-27T21:00:00Z', bundle_id: 'a', status: 'test', count: 1 },
       ],
       '24h',
       now,
     );
     expect(rows).toHaveLength(24);
-    expect(rows[23]).toMatchObject({ created: 5, failed: 0 });
+    expect(rows[23]).toMatchObject({ created: 5, failed: 0, test: 1 });
     expect(rows[22]).toMatchObject({ created: 0, failed: 1 });
     expect(rows[0]).toMatchObject({ created: 0, updated: 0 });
   });

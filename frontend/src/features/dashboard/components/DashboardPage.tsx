@@ -1,5 +1,5 @@
 import { BarChart } from '@mantine/charts';
-import { Badge, Card, Group, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, ThemeIcon, Title } from '@mantine/core';
+import { Badge, Card, Group, SegmentedControl, SimpleGrid, Skeleton, Stack, Table, Text, ThemeIcon, Title, Tooltip } from '@mantine/core';
 import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
 import IconCircleCheck from '@tabler/icons-react/icons/IconCircleCheck';
 import IconClockPause from '@tabler/icons-react/icons/IconClockPause';
@@ -23,6 +23,7 @@ const CHART_SERIES = [
   ['skipped_duplicate', 'violet.5'],
   ['filtered', 'dark.3'],
   ['failed', 'red.6'],
+  ['test', 'lime.5'], // senders' test requests: counted, never sent to bpm'online
 ] as const;
 
 /** One row per hour/day (empty ones included), a column per status, summed over bundles. */
@@ -166,6 +167,13 @@ export function DashboardPage() {
                   <Badge color="cyan" variant="light">
                     {t('operationStatus.updated')}: {b.counts?.updated ?? 0}
                   </Badge>
+                  {!!b.counts?.test && (
+                    <Tooltip label={t('operationStatusHelp.test')} withArrow>
+                      <Badge color="lime" variant="light" data-testid="bundle-test-count">
+                        {t('operationStatus.test')}: {b.counts.test}
+                      </Badge>
+                    </Tooltip>
+                  )}
                 </Group>
               </Table.Td>
             </Table.Tr>

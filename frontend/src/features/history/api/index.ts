@@ -1,4 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { components } from '@/api/schema';
 import type { OperationStatus } from '@/api/types';
 import { api } from '@/lib/api-client';
 
@@ -22,7 +23,8 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
       api.get('/api/v1/bundles/{bundle_id}/operations', {
         params: {
           path: { bundle_id: filter.bundleId },
-          query: { status: filter.statuses, since: filter.from, cursor: pageParam, limit: 50 },
+          // `test` is filtered by the api once its schema lists it (see `OperationStatus`).
+          query: { status: filter.statuses as components['schemas']['OperationStatus'][], since: filter.from, cursor: pageParam, limit: 50 },
         },
       }),
     initialPageParam: undefined as string | undefined,
@@ -67,5 +69,22 @@ export function useRetryNow() {
   return useMutation({
     mutationFn: (id: string) => api.post('/api/v1/operations/{operation_id}/retry-now', { params: { path: { operation_id: id } } }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: historyKeys.all }),
+  });
+}
+
+/**
+ * The bundle's latest test request (a sender checking the URL; kept in history, never pushed), polled
+ * while the wizard waits for the first request. Read from the newest operations rather than by a
+ * status filter, so it works before the api's status list names `test`.
+ */
+export function useTestRequest(bundleId: string | undefined, waiting: boolean) {
+  return useQuery({
+    queryKey: [...historyKeys.all, 'test-request', bundleId ?? ''],
+    queryFn: async () => {
+      const page = await api.get('/api/v1/bundles/{bundle_id}/operations', { params: { path: { bundle_id: bundleId! }, query: { limit: 20 } } });
+      return page.items.find((op) => (op.status as OperationStatus) === 'test') ?? null;
+    },
+    enabled: !!bundleId,
+    refetchInterval: (q) => (waiting && !q.state.data ? 1500 : false),
   });
 }

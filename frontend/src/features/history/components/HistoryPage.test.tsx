@@ -56,4 +56,19 @@ describe('HistoryPage', () => {
     await user.hover(next);
     expect(await screen.findByText(/^Следующая попытка: .*2026/)).toBeInTheDocument();
   });
+
+  it('shows a test request with its own badge, explained, and offers it as a filter (ru)', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': { body: ME },
+      'GET /api/v1/bundles': { body: { items: [{ id: 'b1', name: 'Site form', status: 'waiting', config: {} }], next_cursor: null } },
+      'GET /api/v1/bundles/b1/operations': { body: { items: [operation('t1', 'test', null)], next_cursor: null } },
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<HistoryPage />, { route: '/history?bundle=b1', lang: 'ru' });
+    const badge = await screen.findByText('тест', { selector: '[data-status=test] *' });
+    await user.hover(badge);
+    expect(await screen.findByText("Тестовый запрос отправителя; в bpm'online не отправляется")).toBeInTheDocument();
+    await user.click(screen.getByRole('textbox', { name: 'Статус' }));
+    expect(await screen.findByRole('option', { name: 'тест' })).toBeInTheDocument();
+  });
 });

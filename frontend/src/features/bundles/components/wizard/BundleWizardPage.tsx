@@ -34,7 +34,7 @@ import {
 } from './model';
 import { ReviewStep } from './ReviewStep';
 import { SampleStep } from './SampleStep';
-import { SourceStep, sourceApps } from './SourceStep';
+import { SourceStep, needsConnection, sourceApps } from './SourceStep';
 import { TargetStep } from './TargetStep';
 import type { StepProps, WizardContext } from './types';
 
@@ -71,6 +71,8 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   const [draft, setDraft] = useState<Draft>(() => loadDraft(draftKey, bundle?.config_version) ?? (bundle ? draftFromBundle(bundle) : emptyDraft()));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  // Write-only and never in the stored draft: sent with the next save, then forgotten.
+  const [webhookSecret, setWebhookSecret] = useState('');
   const save = useSaveBundle();
   const startStop = useStartStop();
 
@@ -79,8 +81,8 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   const app = sourceApps(apps).find((a) => a.name === draft.source.app);
   const trigger = app?.triggers?.find((tr) => tr.name === draft.source.trigger);
   const isWebhook = draft.source.app === 'webhook' || trigger?.kind === 'webhook';
-  const needsSourceConnection = !!app && app.needs_connection !== false && app.name !== 'webhook';
-  const ctx: WizardContext = { bundle, apps, connections, isWebhook, needsSourceConnection, readOnly: !canWrite };
+  const needsSourceConnection = needsConnection(app, trigger);
+  const ctx: WizardContext = { bundle, apps, sourceApp: app, sourceTrigger: trigger, connections, isWebhook, needsSourceConnection, readOnly: !canWrite, webhookSecret, setWebhookSecret };
   const vctx = { isWebhook, needsSourceConnection };
   const index = STEPS.indexOf(step);
 
@@ -113,10 +115,10 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   };
 
   /** Saves the draft; for a step before review, errors that belong to later steps do not block. */
-  const persist = async (current: StepId): Promise<Bundle | null> => {
+  const send = async (current: StepId): Promise<Bundle | null> => {
     try {
       try {
-        return await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft) });
+        return await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft, webhookSecret) });
       } catch (e) {
         // A new bundle is created at the target step (the webhook URL and the sample need it),
         // before anything is mapped; the api refuses a create that leaves required fields
@@ -124,7 +126,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
         // mapping step replaces them and nothing runs before the user starts the bundle.
         const missing = e instanceof ApiError && !bundle ? placeholderTargets(e) : [];
         if (missing.length === 0) throw e;
-        const body = toBundleInput(draft);
+        const body = toBundleInput(draft, webhookSecret);
         body.mapping = [...body.mapping, ...missing.map((target) => ({ target, source: target }))];
         return await save.mutateAsync({ body });
       }
@@ -140,6 +142,12 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
       showServerErrors(e, current);
       return null;
     }
+  };
+
+  const persist = async (current: StepId): Promise<Bundle | null> => {
+    const saved = await send(current);
+    if (saved && saved !== bundle) setWebhookSecret(''); // saved with it (the same bundle back: nothing was sent)
+    return saved;
   };
 
   const next = async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { EntityField, MappingRule } from '@/api/types';
 import { renderWithProviders } from '@/test/render';
 import { MappingEditor } from './MappingEditor';
-import { flattenSample, localPreview } from './model';
+import { type SampleField, flattenSample, localPreview } from './model';
 
 const FIELDS: EntityField[] = [
   { name: 'MobilePhone', type: 'string', required: false, read_only: false },
@@ -16,7 +16,17 @@ const FIELDS: EntityField[] = [
 ];
 const SAMPLE = { first_name: 'Anna', last_name: 'Petrova', email: 'anna@example.com' };
 
-function Harness({ onChange, initial = [], profileTimeZone }: { onChange?: (m: MappingRule[]) => void; initial?: MappingRule[]; profileTimeZone?: string }) {
+function Harness({
+  onChange,
+  initial = [],
+  profileTimeZone,
+  sampleFields = flattenSample(SAMPLE),
+}: {
+  onChange?: (m: MappingRule[]) => void;
+  initial?: MappingRule[];
+  profileTimeZone?: string;
+  sampleFields?: SampleField[];
+}) {
   const [mapping, setMapping] = useState<MappingRule[]>(initial);
   return (
     <MappingEditor
@@ -26,7 +36,7 @@ function Harness({ onChange, initial = [], profileTimeZone }: { onChange?: (m: M
         setMapping(m);
         onChange?.(m);
       }}
-      sampleFields={flattenSample(SAMPLE)}
+      sampleFields={sampleFields}
       preview={localPreview(mapping, SAMPLE)}
       profileTimeZone={profileTimeZone}
     />
@@ -111,5 +121,30 @@ describe('MappingEditor', () => {
     renderWithProviders(<Harness />, { lang: 'ru' });
     expect(within(screen.getByTestId('mapping-row-Name')).getByText('обязательное')).toBeInTheDocument();
     expect(within(screen.getByTestId('mapping-row-Name')).getByText('Шаблон')).toBeInTheDocument();
+  });
+
+  it('finds a labelled field by its label, shows its example, and marks a field seen only in the sample', async () => {
+    const user = userEvent.setup();
+    const onChange = vi.fn();
+    const fields: SampleField[] = [
+      { path: 'Phone', label: 'Телефон', value: '+7 (912) 345-67-89', example: true },
+      { path: 'Name', label: 'Имя', value: 'Ирина' },
+      { path: 'Comment', value: 'перезвонить', fromSample: true },
+    ];
+    renderWithProviders(<Harness onChange={onChange} sampleFields={fields} />, { lang: 'ru' });
+    const row = screen.getByTestId('mapping-row-MobilePhone');
+    await user.click(within(row).getByText('Поле'));
+    await user.click(within(row).getByTestId('source-field'));
+    const option = (path: string) => document.querySelector(`[data-testid=source-field-option][data-path="${path}"]`);
+    expect(option('Phone')).toHaveTextContent('напр. +7 (912) 345-67-89');
+    expect(option('Name')).toHaveTextContent('Ирина');
+    expect(option('Name')).not.toHaveTextContent('напр.');
+    expect(option('Comment')).toHaveTextContent('из примера');
+    expect(option('Phone')).not.toHaveTextContent('из примера');
+    await user.type(within(row).getByTestId('source-field'), 'телеф');
+    expect(option('Phone')).not.toBeNull();
+    expect(option('Name')).toBeNull();
+    await user.click(option('Phone')!);
+    expect(onChange).toHaveBeenLastCalledWith([{ target: 'MobilePhone', source: 'Phone' }]);
   });
 });

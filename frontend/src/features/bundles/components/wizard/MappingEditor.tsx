@@ -3,6 +3,7 @@ import {
   Autocomplete,
   Badge,
   Checkbox,
+  type ComboboxItem,
   Group,
   Menu,
   MultiSelect,
@@ -178,16 +179,14 @@ function MappingRow(props: {
               value={rule.source ?? ''}
               onChange={(v) => onRule({ ...rule, source: v })}
               data={sampleFields.map((s) => s.path)}
-              renderOption={({ option }) => (
-                <Group justify="space-between" wrap="nowrap" w="100%" gap="md">
-                  <Text size="sm" ff="monospace">
-                    {option.value}
-                  </Text>
-                  <Text size="xs" c="dimmed" truncate>
-                    {short(sampleFields.find((s) => s.path === option.value)?.value)}
-                  </Text>
-                </Group>
-              )}
+              filter={({ options, search }) => {
+                const q = search.trim().toLowerCase();
+                return (options as ComboboxItem[]).filter((o) => {
+                  const s = sampleFields.find((f) => f.path === o.value);
+                  return !q || o.value.toLowerCase().includes(q) || !!s?.label?.toLowerCase().includes(q);
+                });
+              }}
+              renderOption={({ option }) => <SourceFieldOption field={sampleFields.find((s) => s.path === option.value) ?? { path: option.value, value: undefined }} />}
               comboboxProps={{ withinPortal: true }}
               limit={50}
               data-testid="source-field"
@@ -331,6 +330,38 @@ function DateTimeZoneSelect(props: {
   );
 }
 
+/** A source field as the pickers list it: its path, the app's name for it, its value or example. */
+function SourceFieldOption({ field }: { field: SampleField }) {
+  const { t } = useTranslation();
+  const value = short(field.value);
+  return (
+    <Group justify="space-between" wrap="nowrap" w="100%" gap="md" data-testid="source-field-option" data-path={field.path}>
+      <Stack gap={0} miw={0}>
+        <Text size="sm" ff="monospace">
+          {field.path}
+        </Text>
+        {field.label && (
+          <Text size="xs" c="dimmed">
+            {field.label}
+          </Text>
+        )}
+      </Stack>
+      <Group gap={6} wrap="nowrap" miw={0}>
+        {field.fromSample && (
+          <Badge size="xs" variant="light" color="grape">
+            {t('wizard.fromSample')}
+          </Badge>
+        )}
+        {value && (
+          <Text size="xs" c="dimmed" truncate>
+            {field.example ? t('wizard.exampleValue', { value }) : value}
+          </Text>
+        )}
+      </Group>
+    </Group>
+  );
+}
+
 /** A template box with an "insert field" menu that puts `{{ path }}` at the cursor. */
 export function TemplateInput(props: {
   label: string;
@@ -367,14 +398,7 @@ export function TemplateInput(props: {
         {props.sampleFields.length === 0 && <Menu.Label>{t('wizard.noSampleFields')}</Menu.Label>}
         {props.sampleFields.map((s) => (
           <Menu.Item key={s.path} onClick={() => insert(s.path)}>
-            <Group justify="space-between" gap="md" wrap="nowrap">
-              <Text size="sm" ff="monospace">
-                {s.path}
-              </Text>
-              <Text size="xs" c="dimmed">
-                {short(s.value)}
-              </Text>
-            </Group>
+            <SourceFieldOption field={s} />
           </Menu.Item>
         ))}
       </Menu.Dropdown>

@@ -11,7 +11,7 @@ import { useEntityFields } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
 import { usePreview, useSample, useSaveBundle } from '../../api';
 import { MappingEditor } from './MappingEditor';
-import { type SampleField, errorKeyForPath, flattenSample, localPreview, toBundleInput } from './model';
+import { type SampleField, errorKeyForPath, flattenSample, localPreview, mergeSourceFields, toBundleInput } from './model';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
 
@@ -22,12 +22,14 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
   const me = useMe();
   const sample = useSample(ctx.bundle?.id, false);
   const sampleData = sample.data?.sample ?? null;
+  const declared = useMemo(() => ctx.sourceTrigger?.fields ?? [], [ctx.sourceTrigger]);
   const sampleFields = useMemo<SampleField[]>(
     () =>
-      sample.data?.fields?.length
-        ? sample.data.fields.map((f) => ({ path: String(f.path), value: f.value }))
-        : flattenSample(sampleData),
-    [sample.data, sampleData],
+      mergeSourceFields(
+        declared,
+        sample.data?.fields?.length ? sample.data.fields.map((f) => ({ path: String(f.path), value: f.value })) : flattenSample(sampleData),
+      ),
+    [declared, sample.data, sampleData],
   );
   // Live, in the browser; the server check below runs the real engine on the saved mapping.
   const local = useMemo(() => localPreview(draft.mapping, sampleData ?? {}), [draft.mapping, sampleData]);
@@ -74,8 +76,8 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
             {t('wizard.mappingIntro', { entity: draft.target.entity })}
           </Text>
           {!sampleData && (
-            <Alert icon={<IconInfoCircle size={18} />} color="yellow">
-              {t('wizard.mappingNoSample')}
+            <Alert icon={<IconInfoCircle size={18} />} color={declared.length ? 'blue' : 'yellow'} data-testid="mapping-no-sample">
+              {declared.length ? t('wizard.mappingDeclaredFields') : t('wizard.mappingNoSample')}
             </Alert>
           )}
           {err('mapping') && (

@@ -28,7 +28,7 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
             {t('wizard.step.source')}
           </Title>
           <Text fw={600}>{localized(app?.label, t(`apps.${draft.source.app}`, { defaultValue: draft.source.app }))}</Text>
-          <Text size="sm">{t(`triggers.${draft.source.trigger}`, { defaultValue: draft.source.trigger })}</Text>
+          <Text size="sm">{localized(ctx.sourceTrigger?.label, t(`triggers.${draft.source.trigger}`, { defaultValue: draft.source.trigger }))}</Text>
           {draft.source.connection_id && <Text size="sm" c="dimmed">{conn(draft.source.connection_id)}</Text>}
           {!ctx.isWebhook && (
             <Text size="sm" c="dimmed">

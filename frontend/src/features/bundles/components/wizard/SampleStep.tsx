@@ -6,7 +6,11 @@ import { useTranslation } from 'react-i18next';
 import { CopyField } from '@/components/CopyField';
 import { errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
+import { useTestRequest } from '@/features/history/api';
+import { dateTimeFormat } from '@/lib/format';
 import { useSample, useSetSample } from '../../api';
+import { AppInstructions } from './AppInstructions';
+import { appLabel } from './gallery';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
 
@@ -20,6 +24,9 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
   const capturing = !!sample.data?.capture;
   const url = ctx.bundle?.webhook_url ?? '';
   const [pasted, setPasted] = useState('');
+  // A sender's test request counts as the first request too (it may carry no fields to sample).
+  const testRequest = useTestRequest(id, ctx.isWebhook && !data).data ?? null;
+  const arrived = !!data || !!testRequest;
 
   // A webhook bundle without a sample waits for the next request: arm capture mode once.
   const armed = useRef(false);
@@ -49,6 +56,14 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
             {t('wizard.webhookIntro')}
           </Text>
           <CopyField value={url} label={t('wizard.webhookUrl')} testId="webhook-url" />
+          {ctx.sourceTrigger && ctx.sourceApp && (ctx.sourceTrigger.instructions || ctx.sourceTrigger.body_template) && (
+            <Card padding="md" withBorder>
+              <Title order={5} mb="xs">
+                {t('wizard.instructionsTitle', { app: appLabel(ctx.sourceApp, t) })}
+              </Title>
+              <AppInstructions trigger={ctx.sourceTrigger} url={url} />
+            </Card>
+          )}
           <Text size="xs" c="dimmed">
             {t('wizard.curlHint')}
           </Text>
@@ -94,6 +109,15 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
         </Group>
         {data ? (
           <JsonView value={data} />
+        ) : testRequest ? (
+          <Group gap="sm" py="md" justify="center" role="status" aria-live="polite">
+            <Badge color="lime" variant="light" data-testid="test-request-received">
+              {t('wizard.testRequestReceived')}
+            </Badge>
+            <Text size="sm" c="dimmed">
+              {t('wizard.testRequestHelp', { at: dateTimeFormat({ dateStyle: 'short', timeStyle: 'medium' }).format(new Date(testRequest.created_at)) })}
+            </Text>
+          </Group>
         ) : ctx.isWebhook ? (
           <Group gap="sm" py="md" justify="center" role="status" aria-live="polite">
             <Loader size="sm" type="dots" />
@@ -135,7 +159,7 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
           </Group>
         </Stack>
       )}
-      {!data && (
+      {!arrived && (
         <Text size="xs" c="dimmed">
           {t('wizard.sampleOptional')}
         </Text>

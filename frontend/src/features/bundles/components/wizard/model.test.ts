@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bundle, MappingRule } from '@/api/types';
+import i18n from '@/i18n';
 import {
   STEPS,
   loadDraft,
@@ -11,6 +12,7 @@ import {
   errorKeyForPath,
   flattenSample,
   localPreview,
+  mergeSourceFields,
   matchFieldOptions,
   normalizeDedup,
   orderFields,
@@ -35,7 +37,7 @@ describe('wizard steps', () => {
   });
 
   it('the source step needs a name and a trigger', () => {
-    const d = { ...emptyDraft(), source: { ...emptyDraft().source, trigger: '' } };
+    const d = { ...emptyDraft(), source: { ...emptyDraft().source, app: 'webhook' } };
     expect(validateStep('source', d, ctx)).toEqual({ name: 'common.required', 'source.trigger': 'common.required' });
   });
 
@@ -65,6 +67,9 @@ describe('wizard steps', () => {
     expect(stepForPath('target.entity')).toBe('target');
     expect(stepForPath('name')).toBe('source');
     expect(stepForPath('schedule.interval_minutes')).toBe('sample');
+    expect(stepForPath('source.config.interval_minutes')).toBe('sample');
+    expect(stepForPath('source.config.api_key_header')).toBe('source');
+    expect(stepForPath('webhook_secret')).toBe('source');
     expect(errorKeyForPath('mapping.1.source', d)).toBe('mapping.Email');
     expect(errorKeyForPath('mapping.0', d)).toBe('mapping.Name');
     expect(errorKeyForPath('dedup.match_fields', d)).toBe('dedup.match_fields');
@@ -228,5 +233,49 @@ describe('the draft across reloads', () => {
     expect(loadDraft('b1', 4)).toBeNull();
     saveDraft('new', d);
     expect(loadDraft('new')?.name).toBe('Draft');
+  });
+});
+
+describe('the webhook secret', () => {
+  it('goes with the body only when typed', () => {
+    expect(toBundleInput(emptyDraft(), 'tilda-api-key-1')).toHaveProperty('webhook_secret', 'tilda-api-key-1');
+    expect(toBundleInput(emptyDraft())).not.toHaveProperty('webhook_secret');
+  });
+});
+
+describe('source fields for the mapping', () => {
+  const declared = [
+    { path: 'Name', label: { en: 'Name', ru: 'Имя' }, example: 'Иван Петров' },
+    { path: 'Phone', label: { en: 'Phone', ru: 'Телефон' }, example: '+7 (912) 345-67-89' },
+    { path: 'items.0.sku', label: { en: 'SKU', ru: 'Артикул' }, example: 'A-1' },
+  ];
+
+  it('offers the declared fields with their examples before any request', async () => {
+    await i18n.changeLanguage('ru');
+    expect(mergeSourceFields(declared, [])).toEqual([
+      { path: 'Name', label: 'Имя', value: 'Иван Петров', example: true },
+      { path: 'Phone', label: 'Телефон', value: '+7 (912) 345-67-89', example: true },
+      { path: 'items.0.sku', label: 'Артикул', value: 'A-1', example: true },
+    ]);
+  });
+
+  it('takes the sample value for a declared field and keeps undeclared ones, marked as from the sample', async () => {
+    await i18n.changeLanguage('en');
+    const sample = [
+      { path: 'Phone', value: '+79001112233' },
+      { path: 'items[0].sku', value: 'B-2' },
+      { path: 'Comment_for_manager', value: 'call after 6' },
+    ];
+    expect(mergeSourceFields(declared, sample)).toEqual([
+      { path: 'Name', label: 'Name', value: 'Иван Петров', example: true },
+      { path: 'Phone', label: 'Phone', value: '+79001112233' },
+      { path: 'items.0.sku', label: 'SKU', value: 'B-2' },
+      { path: 'Comment_for_manager', value: 'call after 6', fromSample: true },
+    ]);
+  });
+
+  it('leaves the sample as it is when the trigger declares nothing', () => {
+    const sample = [{ path: 'email', value: 'a@example.com' }];
+    expect(mergeSourceFields([], sample)).toEqual(sample);
   });
 });

@@ -3,7 +3,8 @@
  * helpers the steps share (sample flattening, local preview, dedup rules).
  */
 import { z } from 'zod';
-import type { Bundle, BundleInput, ConversionStep, Dedup, DedupMode, EntityField, MappingRule, UpdateRule } from '@/api/types';
+import type { Bundle, BundleInput, ConversionStep, Dedup, DedupMode, EntityField, MappingRule, SourceField, UpdateRule } from '@/api/types';
+import { localized } from '@/i18n';
 
 export const STEPS = ['source', 'target', 'sample', 'mapping', 'dedup', 'review'] as const;
 export type StepId = (typeof STEPS)[number];
@@ -83,7 +84,7 @@ export type Draft = Omit<BundleInput, 'mapping'> & { mapping: MappingRule[] };
 export function emptyDraft(): Draft {
   return {
     name: '',
-    source: { app: 'webhook', connection_id: null, trigger: 'incoming_request', config: {} },
+    source: { app: '', connection_id: null, trigger: '', config: {} },
     target: { connection_id: '', action: 'create_record', entity: '' },
     mapping: [],
     dedup: { mode: 'always_create', match_fields: [], update_rules: {} },
@@ -181,9 +182,10 @@ export function stepForPath(path: string): StepId {
   const p = path.replace(/^body\./, '');
   if (p.startsWith('mapping')) return 'mapping';
   if (p.startsWith('dedup')) return 'dedup';
-  if (p.startsWith('schedule') || p.startsWith('source.config')) return 'sample';
+  // The polling interval is set with the schedule; the other trigger fields on the source step.
+  if (p.startsWith('schedule') || p.startsWith('source.config.interval_minutes')) return 'sample';
   if (p.startsWith('target')) return 'target';
-  if (p.startsWith('name') || p.startsWith('source')) return 'source';
+  if (p.startsWith('name') || p.startsWith('source') || p.startsWith('webhook_secret')) return 'source';
   return 'review';
 }
 
@@ -242,6 +244,31 @@ export function putRule(mapping: MappingRule[], target: string, rule: MappingRul
 export interface SampleField {
   path: string;
   value: unknown;
+  /** The app's name for it (declared by the trigger), in the interface language. */
+  label?: string;
+  /** `value` is the catalog's example, not a value received. */
+  example?: boolean;
+  /** Received in the sample but not declared by the trigger (a form's own variable). */
+  fromSample?: boolean;
+}
+
+/** `items[0].sku` and `items.0.sku` name the same field. */
+const samePath = (p: string) => p.replace(/\[(\d+)\]/g, '.$1');
+
+/**
+ * The source fields the mapping offers: the trigger's labelled fields first (with the sample's
+ * value when it has one, else the example), then the sample's other fields, marked as found only
+ * there — so the step is usable before any request arrives, and nothing received is hidden.
+ */
+export function mergeSourceFields(declared: SourceField[], sample: SampleField[]): SampleField[] {
+  const received = new Map(sample.map((s) => [samePath(s.path), s]));
+  const out: SampleField[] = declared.map((f) => {
+    const s = received.get(samePath(f.path));
+    return s ? { path: f.path, label: localized(f.label), value: s.value } : { path: f.path, label: localized(f.label), value: f.example, example: true };
+  });
+  const known = new Set(declared.map((f) => samePath(f.path)));
+  for (const s of sample) if (!known.has(samePath(s.path))) out.push(declared.length ? { ...s, fromSample: true } : s);
+  return out;
 }
 
 /** Flattens a sample item into paths as the api writes them (`contact.email`, `items[0].sku`) with their values. */
@@ -354,9 +381,13 @@ export function normalizeDedup(dedup: Dedup, mapping: MappingRule[]): Dedup {
   };
 }
 
-/** The body sent to the API for the draft. */
-export function toBundleInput(draft: Draft): BundleInput {
+/**
+ * The body sent to the API for the draft; a webhook secret typed in this visit goes with it (it is
+ * write-only, and never kept in the stored draft).
+ */
+export function toBundleInput(draft: Draft, webhookSecret = ''): BundleInput {
   return {
+    ...(webhookSecret ? { webhook_secret: webhookSecret } : {}),
     name: draft.name.trim(),
     source: { ...draft.source, connection_id: draft.source.connection_id || null },
     target: draft.target,

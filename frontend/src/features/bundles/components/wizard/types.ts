@@ -1,4 +1,4 @@
-import type { App, Bundle, Connection } from '@/api/types';
+import type { App, AppTrigger, Bundle, Connection } from '@/api/types';
 import type { Draft } from './model';
 
 export interface StepProps {
@@ -12,8 +12,14 @@ export interface StepProps {
 export interface WizardContext {
   bundle?: Bundle;
   apps: App[];
+  /** The chosen source app and trigger, as the catalog declares them. */
+  sourceApp?: App;
+  sourceTrigger?: AppTrigger;
   connections: Connection[];
   isWebhook: boolean;
   needsSourceConnection: boolean;
   readOnly: boolean;
+  /** The webhook secret typed in this visit (write-only; see `toBundleInput`). */
+  webhookSecret: string;
+  setWebhookSecret: (v: string) => void;
 }
