@@ -26,7 +26,7 @@ JIVO_OK = Answer(status=200, content_type="application/json", body="text", text=
 JIVO = App(
     key="jivo",
     label=_l("Jivo", "Jivo"),
-    category="chats",
+    category="crm",
     description=_l(
         "Chats, offline messages and calls of the Jivo chat on your site",
         "Чаты, офлайн-сообщения и звонки онлайн-чата Jivo на сайте",
@@ -90,7 +90,7 @@ JIVO = App(
 VK = App(
     key="vk",
     label=_l("VK lead forms", "ВКонтакте: формы сбора заявок"),
-    category="chats",
+    category="crm",
     description=_l(
         "Leads from the lead forms of a VK community (Callback API)",
         "Заявки из форм сбора заявок сообщества ВКонтакте (Callback API)",
@@ -183,7 +183,7 @@ TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a head
 TELEGRAM = App(
     key="telegram",
     label=_l("Telegram bot", "Telegram-бот"),
-    category="chats",
+    category="crm",
     description=_l("Messages sent to your Telegram bot", "Сообщения, которые пишут вашему Telegram-боту"),
     keywords=["telegram", "телеграм", "телеграмм", "tg", "тг", "бот", "bot", "мессенджер"],
     is_source=True,

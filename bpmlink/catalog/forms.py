@@ -64,13 +64,13 @@ TILDA = App(
                 "1. In Tilda open **Site settings → Forms → Webhook**.\n"
                 "2. Paste the URL `{url}` and save: Tilda sends a test request, and bpmlink keeps it as the sample.\n"
                 "3. In each form block open **Content → Receiving data** and tick **Webhook**.\n"
-                "4. Republish the pages.\n"
+                "4. Republish the pages.\n\n"
                 "The fields arrive under the variable names you gave them in the form (Name, Phone, Email…).",
                 "1. В Tilda откройте **Настройки сайта → Формы → Webhook**.\n"
                 "2. Вставьте адрес `{url}` и сохраните: Tilda отправит тестовый запрос,\n"
                 "   bpmlink сохранит его как пример.\n"
                 "3. В каждом блоке формы откройте **Контент → Приём данных** и отметьте **Webhook**.\n"
-                "4. Переопубликуйте страницы.\n"
+                "4. Переопубликуйте страницы.\n\n"
                 "Поля приходят под именами переменных, заданными в форме (Name, Phone, Email…).",
             ),
         )

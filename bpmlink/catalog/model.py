@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FieldType = Literal["string", "url", "password", "integer", "select", "boolean", "text", "json"]
-Category = Literal["forms", "chats", "crm", "shops", "files", "generic"]
+Category = Literal["forms", "crm", "shops", "files", "generic"]  # crm: «CRM и чаты»
 
 
 class Rule(BaseModel):

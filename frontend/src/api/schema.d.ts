@@ -931,7 +931,7 @@ export interface components {
              * @default generic
              * @enum {string}
              */
-            category: "forms" | "chats" | "crm" | "shops" | "files" | "generic";
+            category: "forms" | "crm" | "shops" | "files" | "generic";
             /** Connection Fields */
             connection_fields?: components["schemas"]["FormField"][];
             description?: components["schemas"]["Label"] | null;

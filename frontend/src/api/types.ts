@@ -162,11 +162,8 @@ export type SampleInput = Schemas['SampleIn'];
 export type PreviewInput = Schemas['PreviewIn'];
 export type PreviewResult = Schemas['PreviewOut'];
 
-/**
- * `test`: a sender's test request (Tilda's `test=test`, VK's confirmation …), kept in history and never
- * pushed (#15). The schema on this branch does not list it yet; once it does, this is the schema's type.
- */
-export type OperationStatus = Schemas['OperationStatus'] | 'test';
+/** `test`: a sender's test request (Tilda's `test=test`, VK's confirmation …), kept in history, never pushed. */
+export type OperationStatus = Schemas['OperationStatus'];
 export const OPERATION_STATUSES = [
   'held',
   'queued',

@@ -1,5 +1,4 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { components } from '@/api/schema';
 import type { OperationStatus } from '@/api/types';
 import { api } from '@/lib/api-client';
 
@@ -23,8 +22,7 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
       api.get('/api/v1/bundles/{bundle_id}/operations', {
         params: {
           path: { bundle_id: filter.bundleId },
-          // `test` is filtered by the api once its schema lists it (see `OperationStatus`).
-          query: { status: filter.statuses as components['schemas']['OperationStatus'][], since: filter.from, cursor: pageParam, limit: 50 },
+          query: { status: filter.statuses, since: filter.from, cursor: pageParam, limit: 50 },
         },
       }),
     initialPageParam: undefined as string | undefined,
@@ -82,7 +80,7 @@ export function useTestRequest(bundleId: string | undefined, waiting: boolean) {
     queryKey: [...historyKeys.all, 'test-request', bundleId ?? ''],
     queryFn: async () => {
       const page = await api.get('/api/v1/bundles/{bundle_id}/operations', { params: { path: { bundle_id: bundleId! }, query: { limit: 20 } } });
-      return page.items.find((op) => (op.status as OperationStatus) === 'test') ?? null;
+      return page.items.find((op) => op.status === 'test') ?? null;
     },
     enabled: !!bundleId,
     refetchInterval: (q) => (waiting && !q.state.data ? 1500 : false),
