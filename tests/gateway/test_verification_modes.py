@@ -175,6 +175,8 @@ async def test_query_token_compares_the_query_parameter(
         bundle_id,
     )
     assert reasons == ["secret_mismatch", "secret_missing", "secret_missing"]
+    wrong = await hook.post(f"/hooks/{token}", params={"key": "wrong"}, json={})
+    assert wrong.json()["error"]["details"] == {"reason": "secret_mismatch", "where": "query", "name": "key"}
     assert (await hook.post(f"/hooks/{token}", params={"key": SECRET, "b": "2"}, json={"a": 1})).status_code == 202
     [event] = await events_of(sm, bundle_id)
     assert event.item == {"key": "***", "b": "2", "a": 1}
