@@ -1,7 +1,8 @@
 """The webhook gateway under an ASGI client, on the migrated test database and a real Redis.
 
 `hook` posts through the full ASGI stack (body size limit included); `make_bundle` creates
-a webhook bundle straight through the ORM (the api's bundle endpoints are not needed here).
+a webhook bundle straight through the ORM (the api's bundle endpoints are not needed here), of any
+catalog app; `test_apps` adds the test-only catalog entries of `apps.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bpmlink_gateway.app import create_app
 from bpmlink_gateway.service import Gateway
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bpmlink import catalog
 from bpmlink.db.models import Bundle, BundleStatus, Workspace
 from bpmlink.db.session import create_engine, create_sessionmaker
 from bpmlink.kit.queue import create_arq_pool
@@ -27,6 +29,8 @@ from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import BodySizeLimit
 from bpmlink.webhooks import encrypt_webhook_secret, new_webhook_token, webhook_token_columns
 from tests.fixtures.app import truncate_all
+
+from .apps import TEST_APPS
 
 
 class GatewayClient(httpx.AsyncClient):
@@ -139,9 +143,5 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
 @pytest.fixture
 def test_apps(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test-only catalog entries of `apps.py`, in the catalog for this test."""
-    from bpmlink import catalog
-
-    from .apps import TEST_APPS
-
     for app in TEST_APPS:
         monkeypatch.setitem(catalog.APPS, app.key, app)

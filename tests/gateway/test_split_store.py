@@ -82,6 +82,19 @@ async def test_a_request_with_nothing_to_split_is_400_and_stores_nothing(
     assert await events_of(sm, bundle_id) == []
 
 
+async def test_a_test_request_is_never_split(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    bundle_id, token = await split_bundle(make_bundle)
+    response = await hook.post(f"/hooks/{token}", content=b"webhook_id=5", headers=FORM)
+    assert response.status_code == 202, response.text
+    assert set(response.json()) == {"event_id"}
+    [operation] = await operations_of(sm, bundle_id)
+    assert (operation.status, operation.source_data) == (OperationStatus.test, {"webhook_id": "5"})
+    # the same field beside others is no ping: split as usual, and here there is nothing to split
+    assert (await hook.post(f"/hooks/{token}", content=b"webhook_id=5&x=1", headers=FORM)).status_code == 400
+
+
 async def test_thousands_of_items_are_refused_whole_413_too_many_items(
     hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -25,7 +25,7 @@ from bpmlink.kit.web import BodySizeLimit
 from tests.fixtures.app import make_settings
 
 from .conftest import GatewayClient, MakeBundle
-from .support import events_of
+from .support import events_of, operations_of
 
 SECRET = "whsec-0123456789abcdef"
 BODY = json.dumps({"name": "Иван", "amount": 10}).encode()
@@ -154,7 +154,9 @@ async def test_body_secret_compares_the_field_of_the_parsed_body(
     ok = await hook.post(url, content=b"event=ONCRMLEADADD&auth[application_token]=" + SECRET.encode(), headers=form)
     assert ok.status_code == 202
     [event] = await events_of(sm, bundle_id)
-    assert event.item["event"] == "ONCRMLEADADD"
+    assert event.item == {"event": "ONCRMLEADADD", "auth": {"application_token": "***"}}  # history never shows it
+    [operation] = await operations_of(sm, bundle_id)
+    assert SECRET not in json.dumps(operation.source_data)
 
 
 async def test_query_token_compares_the_query_parameter(
@@ -173,7 +175,12 @@ async def test_query_token_compares_the_query_parameter(
         bundle_id,
     )
     assert reasons == ["secret_mismatch", "secret_missing", "secret_missing"]
-    assert (await hook.post(f"/hooks/{token}", params={"key": SECRET}, json={"a": 1})).status_code == 202
+    wrong = await hook.post(f"/hooks/{token}", params={"key": "wrong"}, json={})
+    assert wrong.json()["error"]["details"] == {"reason": "secret_mismatch", "where": "query", "name": "key"}
+    assert (await hook.post(f"/hooks/{token}", params={"key": SECRET, "b": "2"}, json={"a": 1})).status_code == 202
+    [event] = await events_of(sm, bundle_id)
+    assert event.item == {"key": "***", "b": "2", "a": 1}
+    assert event.request["query"] == "key=***&b=2"
 
 
 async def test_a_mode_that_needs_a_secret_refuses_everything_while_none_is_set(
