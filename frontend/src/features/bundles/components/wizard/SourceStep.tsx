@@ -161,6 +161,7 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
           key={f.name}
           field={f}
           disabled={ctx.readOnly}
+          secretSet={f.secret ? (ctx.bundle?.config_secrets_set ?? []).includes(f.name) : undefined}
           inputProps={{
             value: draft.source.config[f.name] ?? f.default ?? '',
             onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
