@@ -4,9 +4,12 @@ the wizard renders it, validation, the gateway and the worker read it."""
 
 from __future__ import annotations
 
+from .crm import CRM_APPS
 from .forms import FORM_APPS
 from .generic import BPMONLINE, CSV_IMPORT, GENERIC_APPS, HTTP_POLLING, SQL_POLLING, WEBHOOK
+from .leads_ads import LEAD_AD_APPS
 from .model import Action, App, FormField, Label, SourceField, Trigger, WebhookRules
+from .payments import PAYMENT_APPS
 
 __all__ = [
     "APPS",
@@ -25,7 +28,16 @@ __all__ = [
     "get_app",
 ]
 
-APPS: dict[str, App] = {a.key: a for a in (*GENERIC_APPS, *FORM_APPS)}
+APPS: dict[str, App] = {
+    a.key: a
+    for a in (
+        *GENERIC_APPS,
+        *FORM_APPS,
+        *CRM_APPS,
+        *LEAD_AD_APPS,
+        *PAYMENT_APPS,
+    )
+}
 
 
 def get_app(key: str) -> App | None:

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.catalog import APPS
 from bpmlink.connections import get_connection
 from bpmlink.db.models import Bundle
 from bpmlink.kit.security import SecretBox
+from bpmlink.sources.app_http import app_sources
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,
@@ -33,7 +35,10 @@ from bpmlink.sources.sql_polling import SqlPollingSource
 POLL_JOB = "poll.run"
 BACKFILL_JOB = "poll.backfill"
 
-SOURCES: dict[str, Source] = {s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource())}
+# The generic sources, and one per catalog app polled over its HTTP API (amoCRM, Bitrix24…).
+SOURCES: dict[str, Source] = {
+    s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource(), *app_sources(APPS.values()))
+}
 
 __all__ = [
     "BACKFILL_JOB",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bundle_config import BundleConfig
-from bpmlink.catalog import BPMONLINE, Trigger, get_app
+from bpmlink.catalog import BPMONLINE, App, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.budget import MAX_RULES, too_many
@@ -36,6 +36,15 @@ def check_user_code(config: BundleConfig) -> None:
     _raise(problems)
 
 
+def needs_connection(app: App, trigger: Trigger | None) -> bool:
+    """A trigger that reads its source (read-back, polling) needs the source connection; else as declared."""
+    if trigger is not None and (trigger.readback is not None or trigger.kind == "polling"):
+        return True
+    if trigger is not None and trigger.needs_connection is not None:
+        return trigger.needs_connection
+    return app.needs_connection
+
+
 async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     """Raise InvalidInput naming every bad field; return the source trigger."""
     check_user_code(config)
@@ -46,7 +55,7 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("source.app", f"no source app {config.source.app!r}"))
     elif trigger is None:
         problems.append(_p("source.trigger", f"{app.key} has no trigger {config.source.trigger!r}"))
-    if app is not None and app.needs_connection:
+    if app is not None and needs_connection(app, trigger):
         if config.source.connection_id is None:
             problems.append(_p("source.connection_id", "this source needs a connection"))
         else:
