@@ -133,7 +133,7 @@ async def call(
 
 class AppPollingSource(HttpPollingSource):
     """A polling trigger of a catalog app: http_polling over the app's connection, with the trigger's
-    preset config (templates over the trigger's own config fields)."""
+    preset config (templates over the trigger's own config fields, their defaults where not set)."""
 
     def __init__(self, app: App) -> None:
         self.app = app.key
@@ -153,8 +153,9 @@ class AppPollingSource(HttpPollingSource):
         if trigger is None or trigger.polling is None:
             name = config.get("trigger")
             raise PermanentSourceError(f"{self.app} has no polling trigger {name!r}", code="bad_config")
+        values = {**{f.name: f.default for f in trigger.config_fields if f.default is not None}, **config}
         preset = {
-            key: render(value, config) if isinstance(value, str) else value
+            key: render(value, values) if isinstance(value, str) else value
             for key, value in trigger.polling.config.items()
         }
         access = http_connection(self.catalog_app, conn)

@@ -1,0 +1,94 @@
+"""Polling triggers of source apps (http_polling with the app's preset) against the stand-ins: new
+and changed records stored once each, the cursor sent as the vendor filters by it."""
+
+from __future__ import annotations
+
+import uuid
+
+from bpmlink_worker.polling import run_poll
+
+from tests.fixtures.bitrix24_api import BITRIX_CODE
+from tests.polling.conftest import events_of, make_polling_bundle
+
+
+async def test_amocrm_leads_changed_since_the_cursor_are_stored_once_per_version(
+    client, connection_id, amocrm_connection, amocrm_api, sessionmaker, worker
+):
+    for i in range(1, 4):
+        amocrm_api.add_lead(i, f"Lead {i}", 1764600000 + i)
+    source = {"app": "amocrm", "connection_id": amocrm_connection, "trigger": "changed_leads", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+
+    first = await run_poll(worker, uuid.UUID(bundle_id))
+    assert (first.status, first.stored) == ("caught_up", 3)
+    assert amocrm_api.requests[0]["params"] == {"order[updated_at]": "asc", "with": "contacts", "limit": "100"}
+
+    again = await run_poll(worker, uuid.UUID(bundle_id))  # the inclusive filter answers lead 3 again: stored once
+    assert again.stored == 0
+    assert amocrm_api.requests[-1]["params"]["filter[updated_at][from]"] == "1764600003"
+
+    amocrm_api.add_lead(2, "Lead 2 renamed", 1764600100)  # changed in amoCRM
+    changed = await run_poll(worker, uuid.UUID(bundle_id))
+    assert changed.stored == 1
+    events = await events_of(sessionmaker, bundle_id)
+    assert sorted((e.source_item_key, e.item["name"]) for e in events) == [
+        ("1@1764600001", "Lead 1"),
+        ("2@1764600002", "Lead 2"),
+        ("2@1764600100", "Lead 2 renamed"),
+        ("3@1764600003", "Lead 3"),
+    ]
+
+
+async def test_amocrm_answering_204_for_nothing_new_is_an_empty_page(
+    client, connection_id, amocrm_connection, amocrm_api, sessionmaker, worker
+):
+    source = {"app": "amocrm", "connection_id": amocrm_connection, "trigger": "changed_leads", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+    result = await run_poll(worker, uuid.UUID(bundle_id))
+    assert (result.status, result.stored, result.error) == ("caught_up", 0, None)
+
+
+async def test_bitrix24_records_are_paged_50_at_a_time_by_date_modify_and_each_stored_once(
+    client, connection_id, bitrix24_connection, bitrix24_api, sessionmaker, worker
+):
+    for i in range(1, 61):
+        bitrix24_api.add("contact", i, f"2026-12-01T10:{i // 60:02d}:{i % 60:02d}+03:00", NAME=f"Анна{i}")
+    bitrix24_api.add("lead", 500, "2026-12-01T09:00:00+03:00")  # another entity: not polled
+    source = {
+        "app": "bitrix24",
+        "connection_id": bitrix24_connection,
+        "trigger": "changed_records",
+        "config": {"entity": "contact"},
+    }
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+
+    result = await run_poll(worker, uuid.UUID(bundle_id))
+    assert (result.pages, result.stored) == (2, 60)
+    first, second = bitrix24_api.requests
+    assert first["path"] == f"/rest/1/{BITRIX_CODE}/crm.contact.list"
+    assert "filter[>=DATE_MODIFY]" not in first["params"]
+    assert second["params"]["filter[>=DATE_MODIFY]"] == "2026-12-01T10:00:50+03:00"
+    assert "select%5B%5D=UF_%2A" in second["query"] and "select%5B%5D=EMAIL" in second["query"]
+
+    bitrix24_api.add("contact", 7, "2026-12-01T11:00:00+03:00", NAME="Анна7 changed")
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 1
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 0
+    events = await events_of(sessionmaker, bundle_id)
+    assert len(events) == 61 and len({e.source_item_key for e in events}) == 61
+    assert [e.item["NAME"] for e in events if e.item["ID"] == "7"].count("Анна7 changed") == 1
+
+
+async def test_a_polled_source_apps_steps_hide_the_secret_inside_the_webhook_url(
+    client, connection_id, bitrix24_connection, bitrix24_api, sessionmaker, worker
+):
+    bitrix24_api.add("lead", 1, "2026-12-01T10:00:00+03:00")
+    source = {"app": "bitrix24", "connection_id": bitrix24_connection, "trigger": "changed_records", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+    assert (await run_poll(worker, uuid.UUID(bundle_id))).stored == 1
+    [event] = await events_of(sessionmaker, bundle_id)
+    ops = (await client.get(f"/api/v1/bundles/{bundle_id}/operations")).json()["items"]
+    detail = (await client.get(f"/api/v1/operations/{ops[0]['id']}")).json()
+    urls = [s["url"] for s in detail["steps"]]
+    assert urls and all(BITRIX_CODE not in u for u in urls)
+    assert urls[0].startswith(f"{bitrix24_api.base_url}/[redacted]/crm.lead.list?")
+    assert event.item["ID"] == "1"
