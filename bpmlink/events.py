@@ -97,10 +97,10 @@ _STORE = text(
         RETURNING id
     ), operation AS (
         INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
-                                source_data, search_terms)
+                                source_data, search_terms, finished_at)
         SELECT CAST(:operation_id AS uuid), CAST(:workspace_id AS uuid), CAST(:bundle_id AS uuid), inserted.id,
-               CAST(:config_version AS integer), :operation_status, 0, CAST(:item AS jsonb),
-               CAST(:search_terms AS text[])
+               CAST(:config_version AS integer), CAST(:operation_status AS text), 0, CAST(:item AS jsonb),
+               CAST(:search_terms AS text[]), CASE WHEN CAST(:operation_status AS text) = 'test' THEN now() END
         FROM inserted
     )
     SELECT id FROM inserted
@@ -154,16 +154,22 @@ def event_row(
     body: bytes | None = None,
     idempotency_key: str | None = None,
     source_item_key: str | None = None,
+    test: bool = False,
 ) -> EventRow:
-    held = is_held(bundle.status)
+    """`test`: a request that only checks the URL, stored `done` with an operation `test` (final: never
+    queued, whatever the bundle's status)."""
+    held = not test and is_held(bundle.status)
+    state, status = (EventState.held, OperationStatus.held) if held else (EventState.pending, OperationStatus.queued)
+    if test:
+        state, status = EventState.done, OperationStatus.test
     params = {
         "id": new_id(),
         "operation_id": new_id(),
         "workspace_id": bundle.workspace_id,
         "bundle_id": bundle.id,
         "origin": origin,
-        "state": str(EventState.held if held else EventState.pending),
-        "operation_status": str(OperationStatus.held if held else OperationStatus.queued),
+        "state": str(state),
+        "operation_status": str(status),
         "config_version": bundle.config_version,
         "idempotency_key": idempotency_key,
         "source_item_key": source_item_key,
@@ -196,9 +202,10 @@ WITH rows AS (
     RETURNING id
 ), operation AS (
     INSERT INTO operations (id, workspace_id, bundle_id, event_id, config_version, status, attempts,
-                            source_data, search_terms)
+                            source_data, search_terms, finished_at)
     SELECT r.operation_id, r.workspace_id, r.bundle_id, r.id, r.config_version, r.operation_status, 0,
-           r.item::jsonb, ARRAY(SELECT jsonb_array_elements_text(r.search_terms::jsonb))
+           r.item::jsonb, ARRAY(SELECT jsonb_array_elements_text(r.search_terms::jsonb)),
+           CASE WHEN r.operation_status = 'test' THEN now() END
     FROM rows r JOIN inserted USING (id)
 )
 SELECT id FROM inserted

@@ -7,20 +7,21 @@ need no slow hash) and, so the bundle read can keep showing the URL, the token e
 connection secret (`Bundle.webhook_token_encrypted`, which only the api decrypts). A database dump
 alone opens no webhook. Regenerating the token makes the old URL answer 404.
 
-The optional verification secret (trigger config `verification` = `header_secret` or
-`hmac_sha256`) is stored encrypted in `Bundle.webhook_secret_encrypted` and only the gateway
-decrypts it.
+The optional verification secret (the trigger's `Verification`: the catalog's rules, or the
+universal webhook's config `verification`, one of VERIFICATION_MODES) is stored encrypted in
+`Bundle.webhook_secret_encrypted` and only the gateway decrypts it.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, get_args
 
+from bpmlink.catalog.model import Verification
 from bpmlink.kit.security import SecretBox, hash_token
 from bpmlink.kit.settings import Settings
 
-VERIFICATION_MODES = ("none", "header_secret", "hmac_sha256")
+VERIFICATION_MODES: tuple[str, ...] = get_args(Verification.model_fields["mode"].annotation)
 DEFAULT_SIGNATURE_HEADER = "X-Signature"
 
 

@@ -120,9 +120,52 @@ WEBHOOK = App(
                     label=_l("Verification", "Проверка подписи"),
                     type="select",
                     default="none",
-                    options=["none", "header_secret", "hmac_sha256"],
+                    # bpmlink.webhooks.VERIFICATION_MODES, spelled here (the catalog imports nothing above it)
+                    options=[
+                        "none",
+                        "header_secret",
+                        "hmac_sha256",
+                        "timestamped_hmac",
+                        "body_secret",
+                        "address",
+                        "query_token",
+                    ],
+                    help=_l(
+                        "the secret goes into the bundle's secret field; `address` needs no secret",
+                        "секрет — в поле секрета связки; для `address` секрет не нужен",
+                    ),
                 ),
-                FormField(name="signature_header", label=_l("Header", "Заголовок"), default="X-Signature"),
+                FormField(
+                    name="signature_header",
+                    label=_l("Header", "Заголовок"),
+                    default="X-Signature",
+                    help=_l(
+                        "the header with the secret or the signature (header_secret, hmac_sha256, timestamped_hmac)",
+                        "заголовок с секретом или подписью (header_secret, hmac_sha256, timestamped_hmac)",
+                    ),
+                ),
+                FormField(
+                    name="secret_path",
+                    label=_l("Body field with the secret", "Поле тела с секретом"),
+                    default="secret",
+                    show_if={"verification": "body_secret"},
+                ),
+                FormField(
+                    name="query_param",
+                    label=_l("Query parameter with the secret", "Параметр адреса с секретом"),
+                    default="token",
+                    show_if={"verification": "query_token"},
+                ),
+                FormField(
+                    name="networks",
+                    label=_l("Allowed networks", "Разрешённые сети"),
+                    type="text",
+                    show_if={"verification": "address"},
+                    help=_l(
+                        "one IPv4 or IPv6 network per line, e.g. 203.0.113.0/24 or 2a02:6b8:c00::/40",
+                        "по одной сети IPv4 или IPv6 в строке, например 203.0.113.0/24 или 2a02:6b8:c00::/40",
+                    ),
+                ),
             ],
         )
     ],

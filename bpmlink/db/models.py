@@ -63,7 +63,11 @@ class OperationStatus(enum.StrEnum):
     not_found = "not_found"
     filtered = "filtered"
     failed = "failed"
+    test = "test"  # a request that only checked the URL (a source app's test): kept, never pushed
 
+
+# The column's check constraint (migration 0012 spells the same list): a status the code does not know is refused.
+OPERATION_STATUSES_SQL = ",".join(f"'{s}'" for s in OperationStatus)
 
 FINAL_STATUSES = frozenset(
     {
@@ -74,6 +78,7 @@ FINAL_STATUSES = frozenset(
         OperationStatus.not_found,
         OperationStatus.filtered,
         OperationStatus.failed,
+        OperationStatus.test,
     }
 )
 
@@ -321,6 +326,7 @@ class Operation(IdMixin, Base):
         ),
         # Parked operations by when they are due (the worker's parking jobs).
         Index("ix_operations_parked_due", "next_attempt_at", postgresql_where=text("next_attempt_at IS NOT NULL")),
+        CheckConstraint(f"status in ({OPERATION_STATUSES_SQL})", name="status"),
     )
 
 

@@ -100,6 +100,8 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
         capture_sample: bool = False,
         deleted: bool = False,
         source_app: str = "webhook",
+        trigger_key: str = "incoming_request",
+        sample: dict[str, Any] | None = None,
     ) -> tuple[uuid.UUID, str]:
         token = new_webhook_token()
         config = {
@@ -107,7 +109,7 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
             "source": {
                 "app": source_app,
                 "connection_id": None,
-                "trigger": "incoming_request",
+                "trigger": trigger_key,
                 "config": trigger or {},
             },
             "target": {"connection_id": None, "action": "create_record", "entity": "Contact"},
@@ -124,6 +126,7 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
                 **webhook_token_columns(SecretBox(settings), token),
                 webhook_secret_encrypted=encrypt_webhook_secret(SecretBox(settings), secret) if secret else None,
                 capture_sample=capture_sample,
+                sample=sample,
                 deleted_at=datetime.now(UTC) if deleted else None,
             )
             session.add(bundle)
@@ -131,3 +134,14 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
             return bundle.id, token
 
     return make
+
+
+@pytest.fixture
+def test_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test-only catalog entries of `apps.py`, in the catalog for this test."""
+    from bpmlink import catalog
+
+    from .apps import TEST_APPS
+
+    for app in TEST_APPS:
+        monkeypatch.setitem(catalog.APPS, app.key, app)

@@ -1,4 +1,5 @@
-"""`/hooks/{token}`: read the request, let the service decide, answer 202 with the event id.
+"""`/hooks/{token}`: read the request, let the service decide, send the answer it rendered (by default 202
+with the event id).
 
 Two ways in, one behaviour. `HookEndpoint` is the hot path: the gateway app (`app.GatewayApp`) hands it
 `GET|POST|PUT /hooks/{token}` straight from the ASGI call, under the same `ObservabilityMiddleware`
@@ -11,19 +12,19 @@ reaches that path (HEAD, a mounted app with a root path) and keeps the route tem
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from bpmlink.kit import metrics
 from bpmlink.kit.web import AppError, NotFound, error_body
 
+from .answers import json_bytes
 from .service import Accepted, Gateway, IncomingRequest
 
 router = APIRouter()
@@ -47,14 +48,15 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 @router.api_route(HOOK_TEMPLATE, methods=sorted(HOOK_METHODS), status_code=202)
-async def receive_hook(token: str, request: Request, gateway: GatewayDep) -> JSONResponse:
+async def receive_hook(token: str, request: Request, gateway: GatewayDep) -> Response:
     try:
         accepted = await _receive(token, request, gateway)
     except AppError as exc:
         metrics.observe_webhook("rejected", exc.code)
         raise
     metrics.observe_webhook(accepted.outcome, accepted.reason)
-    return JSONResponse({"event_id": str(accepted.event_id)}, status_code=202)
+    reply = accepted.reply
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
 
 async def _receive(token: str, request: Request, gateway: Gateway) -> Accepted:
@@ -99,21 +101,23 @@ async def _read_body(receive: Receive) -> bytes:
             raise ClientGone
 
 
-def _json_bytes(content: Any) -> bytes:
-    """The bytes JSONResponse renders."""
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
-
-
-async def _send_json(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-    """What JSONResponse sends: the caller's headers, then content-length and content-type."""
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    content_type: bytes = b"application/json",
+) -> None:
+    """What Starlette's Response sends: the caller's headers, then content-length (not on a 204 or 304) and
+    content-type."""
     raw: list[tuple[bytes, bytes]] = []
     if headers:
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     names: Iterable[bytes] = [name for name, _ in raw]
-    if b"content-length" not in names:
+    if b"content-length" not in names and status not in (204, 304):
         raw.append((b"content-length", str(len(body)).encode("latin-1")))
     if b"content-type" not in names:
-        raw.append((b"content-type", b"application/json"))
+        raw.append((b"content-type", content_type))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -134,13 +138,14 @@ class HookEndpoint:
             accepted = await gateway.receive(scope["path_params"]["token"], _incoming(scope, body))
         except AppError as exc:
             metrics.observe_webhook("rejected", exc.code)
-            payload = _json_bytes(error_body(exc.code, exc.message, exc.details))
-            await _send_json(send, exc.status_code, payload, exc.headers)
+            payload = json_bytes(error_body(exc.code, exc.message, exc.details))
+            await _send(send, exc.status_code, payload, exc.headers)
             return
         except Exception:
             # As the FastAPI app's handler of unexpected errors: a 500 in the error shape, then raised to the
             # server, which logs it.
-            await _send_json(send, 500, _json_bytes(error_body("internal_error", "Internal server error")))
+            await _send(send, 500, json_bytes(error_body("internal_error", "Internal server error")))
             raise
         metrics.observe_webhook(accepted.outcome, accepted.reason)
-        await _send_json(send, 202, b'{"event_id":"%s"}' % str(accepted.event_id).encode())
+        reply = accepted.reply
+        await _send(send, reply.status, reply.body, content_type=reply.content_type.encode("latin-1"))

@@ -8,14 +8,20 @@ operation and is never processed, is inserted here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.catalog.model import WebhookRules
 from bpmlink.db.models import Bundle, Event, EventState
-from bpmlink.webhooks import DEFAULT_SIGNATURE_HEADER, hash_webhook_token, trigger_config
+from bpmlink.events import EventRow, StoredEvent, store_events
+from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
+from bpmlink.webhooks import hash_webhook_token, trigger_config
+
+from .verification import header_name
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,9 @@ class HookTarget:
     deleted: bool
     capture_sample: bool
     idempotency_field: str | None
-    verification: str
-    signature_header: str
+    rules: WebhookRules | None  # None: a stored config that names no verification we know (refuse all)
+    config: Mapping[str, Any]  # the trigger's config (header names, networks, a confirmation string)
+    secret_header: str | None  # the header holding the secret, left out of the stored request
     secret_encrypted: bytes | None
 
 
@@ -49,11 +56,21 @@ _TARGET_COLUMNS = (
 
 
 async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
+    """The token's bundle when its trigger is a webhook (of any app of the catalog), else None."""
     statement = select(*_TARGET_COLUMNS).where(Bundle.webhook_token_hash == hash_webhook_token(token))
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         return None
     config = trigger_config(row.config)
+    source = row.config.get("source") if isinstance(row.config, dict) else None
+    trigger_key = str(source.get("trigger") or "") if isinstance(source, dict) else ""
+    rules: WebhookRules | None
+    try:
+        rules = webhook_rules(row.source_app, trigger_key, config)
+    except NotAWebhook:
+        return None
+    except UnknownVerification:
+        rules = None
     idempotency_field = config.get("idempotency_field")
     return HookTarget(
         id=row.id,
@@ -64,10 +81,30 @@ async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
         deleted=row.deleted_at is not None,
         capture_sample=row.capture_sample,
         idempotency_field=idempotency_field if isinstance(idempotency_field, str) and idempotency_field else None,
-        verification=str(config.get("verification") or "none"),
-        signature_header=str(config.get("signature_header") or DEFAULT_SIGNATURE_HEADER),
+        rules=rules,
+        config=config,
+        secret_header=header_name(rules.verification, config) if rules is not None else None,
         secret_encrypted=row.webhook_secret_encrypted,
     )
+
+
+async def store_test(
+    session: AsyncSession, bundle_id: uuid.UUID, row: EventRow, sample: dict[str, Any]
+) -> StoredEvent | None:
+    """A test request's event (status `test`), and the bundle's sample when it waits for one or has none:
+    one transaction (the caller commits)."""
+    await session.execute(
+        update(Bundle)
+        # No sample: SQL NULL, or JSON null (what the ORM writes for None).
+        .where(
+            Bundle.id == bundle_id,
+            or_(Bundle.capture_sample.is_(True), func.coalesce(func.jsonb_typeof(Bundle.sample), "null") == "null"),
+        )
+        .values(capture_sample=False, sample=sample, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    [stored] = await store_events(session, [row])
+    return stored
 
 
 async def claim_sample(session: AsyncSession, bundle_id: uuid.UUID, item: dict[str, Any]) -> bool:

@@ -1,19 +1,21 @@
-"""The gateway's decisions: token → bundle, rate, verification, parse, store, enqueue.
+"""The gateway's decisions: token → bundle, rate, the trigger's rules (method, test request, verification,
+parse, split, idempotency), store, enqueue, answer.
 
-Order matters for invariant 1 (DESIGN.md): the event and its operation are committed in one
-transaction before the caller answers 202; only then is the job handed to Redis (handoff.py,
-in the background, batched), and a Redis failure is logged, not returned (the event waits as
-`pending` for the sweeper). A failure to store answers 503 so the sender retries.
+Any catalog app whose trigger is a webhook is served here by its `WebhookRules` (bpmlink.intake): no
+branch on an app's key. Order matters for invariant 1 (DESIGN.md): every event of a request and its
+operation are committed in one statement before the caller is answered; only then are the jobs handed
+to Redis (handoff.py, in the background, batched), and a Redis failure is logged, not returned (the
+events wait as `pending` for the sweeper). A failure to store answers 503 so the sender retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import hmac
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,20 +24,26 @@ from arq.connections import ArqRedis
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmlink.events import event_row
+from bpmlink.catalog.model import TestRequest, WebhookRules
+from bpmlink.events import EventRow, StoredEvent, event_row
+from bpmlink.intake.keys import item_keys
+from bpmlink.intake.paths import get, text
+from bpmlink.intake.shape import ShapeError, apply_parse, matches
+from bpmlink.intake.split import TooManyItems, split_items
 from bpmlink.kit.logs import bind_log_context
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
 from bpmlink.webhooks import decrypt_webhook_secret
 
 from . import repository
+from .answers import Reply, reply
 from .breaker import RedisBreaker
 from .committer import GroupCommitter, NotStored
 from .handoff import DB_ERRORS, Handoff
 from .parsing import BodyError, parse_request
 from .ratelimit import RateLimiter
 from .repository import HookTarget
-from .verification import VerificationFailed, verify_request
+from .verification import Presented, VerificationFailed, verify
 
 log = logging.getLogger("bpmlink.gateway")
 
@@ -45,7 +53,6 @@ TARGET_CACHE_MAX = 10_000
 # An unreachable PostgreSQL must answer 503 quickly, not hang the sender until its own timeout.
 STORE_TIMEOUT_SECONDS = 10.0
 RETRY_LATER = {"Retry-After": "5"}
-MAX_KEY_LENGTH = 200  # events.idempotency_key is String(200)
 
 # Never stored with the raw request: credentials and signatures (the verification header too).
 _REDACTED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token"})
@@ -67,6 +74,30 @@ class BadBody(AppError):
     code = "bad_request"
 
 
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
+class NothingToSplit(AppError):
+    status_code = 400
+    code = "nothing_to_split"
+
+
+class TooManyItemsError(AppError):
+    status_code = 413
+    code = "too_many_items"
+
+
+class VerificationRefused(Unauthorized):
+    """401 with the reason's code and params in `details` (the code stays `unauthorized`, as senders know it)."""
+
+    def __init__(self, failure: VerificationFailed) -> None:
+        super().__init__(
+            f"request verification failed: {failure.message}", details={"reason": failure.reason, **failure.params}
+        )
+
+
 @dataclass(frozen=True)
 class IncomingRequest:
     method: str
@@ -78,10 +109,23 @@ class IncomingRequest:
 
 @dataclass(frozen=True)
 class Accepted:
-    event_id: uuid.UUID
-    should_enqueue: bool  # a new event for a running bundle (not a resend, a held event or a sample)
-    outcome: str = "accepted"  # for bpmlink_webhooks_total: accepted | held | duplicate
+    event_ids: tuple[uuid.UUID, ...]  # one per item of the request, in order (a resend's: the first events)
+    reply: Reply
+    outcome: str = "accepted"  # for bpmlink_webhooks_total: accepted | held | duplicate | test | sample
     reason: str = "new"
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return self.event_ids[0]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    event_ids: tuple[uuid.UUID, ...]
+    to_enqueue: list[uuid.UUID]  # new events of a running bundle (not resends, held events or a sample)
+    outcome: str
+    reason: str
+    sampled: bool = False  # the bundle's sample flag changed: its cached target is stale
 
 
 class TargetCache:
@@ -142,7 +186,7 @@ class Gateway:
 
     async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
         target = await self._target(token)
-        if target is None or target.source_app != "webhook":
+        if target is None:
             raise NotFound("no webhook at this URL")
         bind_log_context(workspace_id=target.workspace_id, bundle_id=target.id)
         if target.deleted:
@@ -154,34 +198,71 @@ class Gateway:
                 details={"retry_after": retry_after},
                 headers={"Retry-After": str(retry_after)},
             )
-        try:
-            verify_request(
-                target.verification,
-                target.signature_header,
-                self._secret(target),
-                incoming.headers,
-                incoming.body,
+        rules = target.rules
+        if rules is None:
+            raise Unauthorized("request verification failed: the bundle's verification mode is not known")
+        if incoming.method not in rules.methods:
+            allowed = ", ".join(rules.methods)
+            raise MethodNotAllowed(
+                f"this webhook takes {allowed}, not {incoming.method}",
+                details={"method": incoming.method, "allowed": list(rules.methods)},
+                headers={"Allow": allowed},
             )
-        except VerificationFailed as exc:
-            raise Unauthorized(f"request verification failed: {exc}") from None
-        encoding = incoming.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            # Decompressing would open a zip-bomb door and blur what an HMAC signature covers.
-            raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send the body uncompressed")
-        try:
-            item = parse_request(incoming.headers.get("content-type"), incoming.body, incoming.query_string)
-        except BodyError as exc:
-            error = UnsupportedMediaType if exc.status_code == 415 else BadBody
-            raise error(exc.message) from None
-        key = idempotency_key(incoming.headers, item, target.idempotency_field)
-        record = request_record(incoming, target.signature_header)
-        accepted, sampled = await self._store(target, item=item, record=record, body=incoming.body, key=key)
-        bind_log_context(event_id=accepted.event_id)
-        if sampled:
+        item = _parse(incoming)
+        test = _recognised_test(rules, incoming, item)
+        if test is None or test.verified:
+            self._verify(target, rules, incoming, item)
+        if test is not None:
+            _check_test_token(test, target.config, item)
+            stored = await self._store_test(
+                target, item=item, record=request_record(incoming, target.secret_header), body=incoming.body
+            )
+            answer = test.answer or rules.answer
+        else:
+            stored = await self._store_items(target, rules, incoming, item)
+            answer = rules.answer
+        bind_log_context(event_id=stored.event_ids[0])
+        if stored.sampled:
             self.cache.forget(token)  # the flag is off now; let the next request see it
-        elif accepted.should_enqueue:
-            self.handoff.add(accepted.event_id)  # committed already: queued right after the 202
-        return accepted
+        for event_id in stored.to_enqueue:
+            self.handoff.add(event_id)  # committed already: queued right after the answer
+        answered = reply(answer, stored.event_ids, config=target.config, query_string=incoming.query_string)
+        return Accepted(stored.event_ids, answered, outcome=stored.outcome, reason=stored.reason)
+
+    def _verify(self, target: HookTarget, rules: WebhookRules, incoming: IncomingRequest, item: dict[str, Any]) -> None:
+        presented = Presented(incoming.headers, incoming.body, incoming.query_string, incoming.client, item)
+        try:
+            verify(rules.verification, secret=self._secret(target), config=target.config, request=presented)
+        except VerificationFailed as exc:
+            raise VerificationRefused(exc) from None
+
+    async def _store_items(
+        self, target: HookTarget, rules: WebhookRules, incoming: IncomingRequest, item: dict[str, Any]
+    ) -> _Stored:
+        try:
+            items = split_items(apply_parse(item, rules.parse), rules.split)
+        except ShapeError as exc:
+            raise BadBody(str(exc), details={"field": exc.field}) from None
+        except TooManyItems as exc:
+            raise TooManyItemsError(str(exc), details={"limit": exc.limit}) from None
+        if not items:
+            path = rules.split.path if rules.split else ""
+            raise NothingToSplit(f"the request holds no item at {path}", details={"path": path})
+        keys = item_keys(items, rules.idempotency, headers=incoming.headers, field=target.idempotency_field)
+        record = request_record(incoming, target.secret_header)
+        if target.capture_sample:
+            sample = await self._store_sample(target, item=items[0], record=record, body=incoming.body)
+            if sample is not None:
+                return _Stored((sample,), [], "accepted", "sample", sampled=True)
+        rows = _rows(target, items, keys, record, incoming.body)
+        stored = await self._commit(target, rows)
+        created = [s for s in stored if s.created]
+        ids = tuple(s.id for s in stored)
+        if not created:
+            return _Stored(ids, [], "duplicate", "idempotency_key")
+        if rows[0].held:  # a held event (bundle stopped) waits for the user's decision: not queued
+            return _Stored(ids, [], "held", "bundle_stopped")
+        return _Stored(ids, [s.id for s in created], "accepted", "new")
 
     async def _target(self, token: str) -> HookTarget | None:
         hit, target = self.cache.get(token)
@@ -209,7 +290,7 @@ class Gateway:
     def _secret(self, target: HookTarget) -> str | None:
         # Fernet decryption per request would be wasted work; the ciphertext is the cache key.
         encrypted = target.secret_encrypted
-        if not encrypted or target.verification in ("", "none"):
+        if not encrypted or target.rules is None or target.rules.verification.mode in ("none", "address"):
             return None
         if encrypted not in self._secrets:
             if len(self._secrets) >= TARGET_CACHE_MAX:
@@ -221,61 +302,109 @@ class Gateway:
                 self._secrets[encrypted] = None
         return self._secrets[encrypted]
 
-    async def _store(
-        self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes, key: str | None
-    ) -> tuple[Accepted, bool]:
-        """Committed before it returns: a sample (bundle update + event) or the event + its operation."""
+    async def _commit(self, target: HookTarget, rows: list[EventRow]) -> list[StoredEvent]:
         try:
-            if target.capture_sample:
-                async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
-                    event_id = await self._store_sample(target, item=item, record=record, body=body)
-                if event_id is not None:
-                    return Accepted(event_id, should_enqueue=False, reason="sample"), True
-            row = event_row(target, origin="webhook", item=item, request=record, body=body, idempotency_key=key)
             # Bounded by the committer itself (STORE_TIMEOUT_SECONDS): one timer, not a timeout scope per request.
-            stored = await self.committer.store(row)
+            return await self.committer.store_request(rows)
         except (SQLAlchemyError, NotStored, *DB_ERRORS) as exc:
-            log.error("webhook event for bundle %s not stored, answering 503: %s", target.id, exc)
+            log.error("webhook events for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
-        # A held event (bundle stopped) waits for the user's decision: not queued.
-        if not stored.created:
-            return Accepted(stored.id, should_enqueue=False, outcome="duplicate", reason="idempotency_key"), False
-        if stored.held:
-            return Accepted(stored.id, should_enqueue=False, outcome="held", reason="bundle_stopped"), False
-        return Accepted(stored.id, should_enqueue=True), False
+
+    async def _store_test(
+        self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes
+    ) -> _Stored:
+        """A test request: its event (operation `test`, never queued) and, where wanted, the bundle's sample."""
+        rules = target.rules
+        try:
+            sample = apply_parse(item, rules.parse) if rules is not None else item
+        except ShapeError:
+            sample = item
+        row = event_row(target, origin="webhook", item=item, request=record, body=body, test=True)
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
+                stored = await repository.store_test(session, target.id, row, sample)
+                await session.commit()
+        except (SQLAlchemyError, *DB_ERRORS) as exc:
+            log.error("test request for bundle %s not stored, answering 503: %s", target.id, exc)
+            raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
+        if stored is None:
+            raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER)
+        return _Stored((stored.id,), [], "test", "test_request", sampled=True)
 
     async def _store_sample(
         self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes
     ) -> uuid.UUID | None:
         """Keep the item as the bundle's sample if it still waits for one; None when another request won."""
-        async with self.sessionmaker() as session:
-            if not await repository.claim_sample(session, target.id, item):
-                return None
-            event_id = await repository.insert_sample_event(session, target, item=item, request=record, body=body)
-            await session.commit()
-            return event_id
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
+                if not await repository.claim_sample(session, target.id, item):
+                    return None
+                event_id = await repository.insert_sample_event(session, target, item=item, request=record, body=body)
+                await session.commit()
+                return event_id
+        except (SQLAlchemyError, *DB_ERRORS) as exc:
+            log.error("webhook sample for bundle %s not stored, answering 503: %s", target.id, exc)
+            raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
 
 
-def idempotency_key(headers: Mapping[str, str], item: dict[str, Any], field: str | None) -> str | None:
-    """The Idempotency-Key header, else the configured body field (a dotted path), else None."""
-    value: Any = headers.get("idempotency-key")
-    if not value and field:
-        value = item
-        for part in field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, list | dict):
-            value = None
-    if value is None or value == "":
-        return None
-    key = str(value)
-    if len(key) > MAX_KEY_LENGTH:
-        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
+def _parse(incoming: IncomingRequest) -> dict[str, Any]:
+    encoding = incoming.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # Decompressing would open a zip-bomb door and blur what an HMAC signature covers.
+        raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send the body uncompressed")
+    try:
+        return parse_request(incoming.headers.get("content-type"), incoming.body, incoming.query_string)
+    except BodyError as exc:
+        error = UnsupportedMediaType if exc.status_code == 415 else BadBody
+        raise error(exc.message) from None
 
 
-def request_record(incoming: IncomingRequest, signature_header: str) -> dict[str, Any]:
+def _recognised_test(rules: WebhookRules, incoming: IncomingRequest, item: dict[str, Any]) -> TestRequest | None:
+    return next(
+        (t for t in rules.tests if matches(t.when, method=incoming.method, headers=incoming.headers, item=item)), None
+    )
+
+
+def _check_test_token(test: TestRequest, config: Mapping[str, Any], item: dict[str, Any]) -> None:
+    """A test that proves itself with a token the user configured (Facebook's `hub.verify_token`)."""
+    if test.token is None:
+        return
+    expected = config.get(test.token_field or "")
+    failure = None
+    given = text(get(item, test.token))
+    if not isinstance(expected, str) or not expected:
+        failure = VerificationFailed("secret_not_set", "the verification token is not set")
+    elif not given:
+        failure = VerificationFailed("secret_missing", f"the {test.token} field is missing", name=test.token)
+    elif not hmac.compare_digest(given.encode(), expected.encode()):
+        failure = VerificationFailed("secret_mismatch", f"the {test.token} field does not match", name=test.token)
+    if failure is not None:
+        raise VerificationRefused(failure)
+
+
+def _rows(
+    target: HookTarget, items: Sequence[dict[str, Any]], keys: Sequence[str | None], record: dict[str, Any], body: bytes
+) -> list[EventRow]:
+    """One row per item. The raw body is kept once, with the first item's event; the others' requests say
+    which item of the request they are."""
+    if len(items) == 1:
+        return [event_row(target, origin="webhook", item=items[0], request=record, body=body, idempotency_key=keys[0])]
+    return [
+        event_row(
+            target,
+            origin="webhook",
+            item=item,
+            request={**record, "item": {"index": index, "count": len(items)}},
+            body=body if index == 0 else None,
+            idempotency_key=key,
+        )
+        for index, (item, key) in enumerate(zip(items, keys, strict=True))
+    ]
+
+
+def request_record(incoming: IncomingRequest, secret_header: str | None) -> dict[str, Any]:
     """The raw request as stored with the event: method, redacted headers, query, client."""
-    secret_header = signature_header.lower()
+    secret_header = (secret_header or "").lower()
     headers = {
         name: value
         for name, value in incoming.headers.items()

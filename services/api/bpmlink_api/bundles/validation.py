@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, App, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.intake.networks import parse_networks
+from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
 from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.budget import MAX_RULES, too_many
 from bpmlink.mapping.dedup import DedupMode, check_policy
@@ -55,6 +59,8 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("source.app", f"no source app {config.source.app!r}"))
     elif trigger is None:
         problems.append(_p("source.trigger", f"{app.key} has no trigger {config.source.trigger!r}"))
+    else:
+        problems += check_trigger_config(app.key, trigger, config.source.config)
     if app is not None and needs_connection(app, trigger):
         if config.source.connection_id is None:
             problems.append(_p("source.connection_id", "this source needs a connection"))
@@ -88,6 +94,32 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("dedup.mode", "updating existing records needs update_only or update_if_found"))
     _raise(problems)
     return trigger
+
+
+def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, str]]:
+    """A choice among the field's options, and for a webhook the networks its verification reads."""
+    problems = []
+    for spec in trigger.config_fields:
+        value = config.get(spec.name)
+        if spec.type == "select" and spec.options and value not in (None, "") and str(value) not in spec.options:
+            options = ", ".join(map(repr, spec.options))
+            problems.append(_p(f"source.config.{spec.name}", f"must be one of {options}"))
+    if trigger.kind != "webhook":
+        return problems
+    try:
+        verification = webhook_rules(app_key, trigger.key, config).verification
+    except (NotAWebhook, UnknownVerification):
+        return problems  # named above: the select's options
+    if verification.mode != "address" or not verification.networks_field:
+        return problems
+    field = f"source.config.{verification.networks_field}"
+    networks = config.get(verification.networks_field)
+    try:
+        if not parse_networks(networks if isinstance(networks, str) else "") and not verification.networks:
+            problems.append(_p(field, "at least one network is required for address verification"))
+    except ValueError as exc:
+        problems.append(_p(field, str(exc)))
+    return problems
 
 
 async def entity_fields(client: BpmClient, entity: str) -> dict[str, TargetField] | None:
