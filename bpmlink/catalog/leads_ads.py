@@ -85,7 +85,7 @@ FACEBOOK_LEADS = App(
                 ),
                 tests=[
                     TestRequest(
-                        when=Match(method="GET"),
+                        when=Match(method="GET", field="hub.mode", equals="subscribe"),
                         answer=Answer(
                             status=200, content_type="text/plain; charset=utf-8", body="query", field="hub.challenge"
                         ),

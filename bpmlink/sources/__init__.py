@@ -36,9 +36,8 @@ POLL_JOB = "poll.run"
 BACKFILL_JOB = "poll.backfill"
 
 # The generic sources, and one per catalog app polled over its HTTP API (amoCRM, Bitrix24…).
-SOURCES: dict[str, Source] = {
-    s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource(), *app_sources(APPS.values()))
-}
+_GENERIC: tuple[Source, ...] = (HttpPollingSource(), SqlPollingSource(), BpmonlineSource())
+SOURCES: dict[str, Source] = {s.app: s for s in (*_GENERIC, *app_sources(APPS.values()))}
 
 __all__ = [
     "BACKFILL_JOB",
