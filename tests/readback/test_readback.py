@@ -248,3 +248,22 @@ async def test_yookassa_unknown_payment_fails_with_yookassas_description(
         "source_not_found: YooKassa answered HTTP 404 to GET /v3/payments/nope-0000: Incorrect payment_id. "
         "Payment doesn't exist or access denied. Specify the payment ID created in your store."
     )
+
+
+async def test_a_yookassa_refund_is_read_back_as_a_refund(
+    client, connection_id, yookassa_connection, yookassa_api, sandbox, sessionmaker, worker_ctx
+):
+    yookassa_api.add_refund("216749f7-0016-50be-b000-078d43a63ae4", "2ab1-paid", "succeeded", value="1.00")
+    mapping = [{"target": "Name", "template": "Возврат {{ payment.amount.value }}"}]
+    bundle = await source_bundle(
+        client, connection_id, {**YOOKASSA_SOURCE, "connection_id": yookassa_connection}, mapping
+    )
+    item = {
+        "type": "notification",
+        "event": "refund.succeeded",
+        "object": {"id": "216749f7-0016-50be-b000-078d43a63ae4", "payment_id": "2ab1-paid", "status": "succeeded"},
+    }
+    event_id = await post_event(sessionmaker, bundle["id"], item)
+    assert await process_event(worker_ctx, str(event_id)) == "created"
+    assert len(sandbox_rows(sandbox, "Contact", "Name eq 'Возврат 1.00'")) == 1
+    assert [r["path"] for r in yookassa_api.requests] == ["/v3/refunds/216749f7-0016-50be-b000-078d43a63ae4"]
