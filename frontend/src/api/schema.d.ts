@@ -820,6 +820,63 @@ export interface components {
             key: string;
             label: components["schemas"]["Label"];
         };
+        /**
+         * Answer
+         * @description What the sender gets back once the request's events are committed (or it was a handshake).
+         *
+         *     body: `event_id` is `{"event_id": "…"}` (the first item's; `{"event_ids": […]}` beside it when
+         *     there are several), `text` is `text` as given, `config` is the trigger config field `field`
+         *     (VK's confirmation string), `query` echoes the query parameter `field` (`hub.challenge`),
+         *     `empty` is no body.
+         */
+        Answer: {
+            /**
+             * Body
+             * @default event_id
+             * @enum {string}
+             */
+            body: "event_id" | "text" | "config" | "query" | "empty";
+            /**
+             * Content Type
+             * @default application/json
+             */
+            content_type: string;
+            /** Field */
+            field?: string | null;
+            /**
+             * Status
+             * @default 202
+             */
+            status: number;
+            /** Text */
+            text?: string | null;
+        };
+        /**
+         * Answers
+         * @description An array of question/answer pairs turned into fields: `into.<key>` = the element's value.
+         *
+         *     value: a path in the element (`answer`); `by_type`: the element's `type` names the key that
+         *     holds the value (Typeform: `{"type": "email", "email": "…"}`; a dict value such as a choice
+         *     takes its `label`); a list value is joined with ", " (Facebook's `values`).
+         */
+        Answers: {
+            /**
+             * By Type
+             * @default false
+             */
+            by_type: boolean;
+            /**
+             * Into
+             * @default fields
+             */
+            into: string;
+            /** Key */
+            key: string;
+            /** Path */
+            path: string;
+            /** Value */
+            value?: string | null;
+        };
         /** ApiKeyCreated */
         ApiKeyCreated: {
             /**
@@ -869,8 +926,16 @@ export interface components {
         App: {
             /** Actions */
             actions?: components["schemas"]["Action"][];
+            /**
+             * Category
+             * @default generic
+             * @enum {string}
+             */
+            category: "forms" | "crm" | "shops" | "files" | "generic";
             /** Connection Fields */
             connection_fields?: components["schemas"]["FormField"][];
+            description?: components["schemas"]["Label"] | null;
+            http?: components["schemas"]["HttpAccess"] | null;
             /**
              * Is Source
              * @default false
@@ -883,6 +948,8 @@ export interface components {
             is_target: boolean;
             /** Key */
             key: string;
+            /** Keywords */
+            keywords?: string[];
             label: components["schemas"]["Label"];
             /**
              * Needs Connection
@@ -1020,6 +1087,39 @@ export interface components {
              * @default 0
              */
             stored: number;
+        };
+        /**
+         * Split
+         * @description One request → one item per element at `path`.
+         *
+         *     Segments: a name, `*` (any key or index), `{name}` (any key, captured) or `{name:a|b}` (one of
+         *     these keys, captured). Each item is the element (a dict; scalars are skipped) with the captures
+         *     under `_split` (`{"entity": "leads", "action": "add"}`) and each `keep` path of the envelope
+         *     copied in under its own name (`account`, `object`). No element: 400, nothing stored — except a
+         *     test request, which is never split.
+         */
+        bpmlink__catalog__model__Split: {
+            /** Keep */
+            keep?: string[];
+            /** Path */
+            path: string;
+        };
+        /**
+         * Split
+         * @description Text to a list at ``sep``; parts are trimmed and empty parts dropped.
+         */
+        bpmlink__mapping__conversions__Split: {
+            /**
+             * Name
+             * @default split
+             * @constant
+             */
+            name: "split";
+            /**
+             * Sep
+             * @default ,
+             */
+            sep: string;
         };
         /** BundleIn */
         BundleIn: {
@@ -1339,10 +1439,39 @@ export interface components {
              */
             type: "string" | "url" | "password" | "integer" | "select" | "boolean" | "text" | "json";
         };
+        /**
+         * HttpAccess
+         * @description How a source connection of this app is called, in terms of the http_polling connection's
+         *     fields: each value is a template over the connection's own fields (`https://{subdomain}.amocrm.ru`).
+         *     Keys as `sources.http_polling`: base_url, auth, username, password, auth_header, auth_value,
+         *     auth_query_param. A template naming a missing field renders empty. `test_path`: a cheap call
+         *     (appended to the base URL) the connection test makes, whose answer must be a success.
+         */
+        HttpAccess: {
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+            /** Test Path */
+            test_path?: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Idempotency
+         * @description The sender's own id for an item, so a resend returns the first event and stores nothing.
+         *
+         *     `parts`: paths into the item or `header:<name>`, joined with ":"; a part starting with `?` may be
+         *     missing (left out), any other missing part means no key (the user's idempotency field, or the
+         *     Idempotency-Key header, still apply). When every part is a header and the request has several
+         *     items, `#<index>` is appended.
+         */
+        Idempotency: {
+            /** Parts */
+            parts: string[];
         };
         /** ImportAccepted */
         ImportAccepted: {
@@ -1596,7 +1725,7 @@ export interface components {
              * Convert
              * @default []
              */
-            convert: (components["schemas"]["Trim"] | components["schemas"]["Lower"] | components["schemas"]["Upper"] | components["schemas"]["ToNumber"] | components["schemas"]["ToBoolean"] | components["schemas"]["ToDate"] | components["schemas"]["PhoneE164"] | components["schemas"]["Default"] | components["schemas"]["FirstNonEmpty"] | components["schemas"]["Split"] | components["schemas"]["Join"] | components["schemas"]["ValueMap-Input"] | components["schemas"]["Truncate"])[];
+            convert: (components["schemas"]["Trim"] | components["schemas"]["Lower"] | components["schemas"]["Upper"] | components["schemas"]["ToNumber"] | components["schemas"]["ToBoolean"] | components["schemas"]["ToDate"] | components["schemas"]["PhoneE164"] | components["schemas"]["Default"] | components["schemas"]["FirstNonEmpty"] | components["schemas"]["Split-Input"] | components["schemas"]["Join"] | components["schemas"]["ValueMap-Input"] | components["schemas"]["Truncate"])[];
             lookup?: components["schemas"]["LookupSpec"] | null;
             /** Source */
             source?: string | null;
@@ -1607,6 +1736,24 @@ export interface components {
         };
         "MappingRule-Output": {
             [key: string]: unknown;
+        };
+        /**
+         * Match
+         * @description A condition on a request; every given part must hold.
+         *
+         *     `field` is a dotted path into the parsed item (query fields merged) or `header:<name>`;
+         *     `equals` compares its text (absent: the field is present and not empty). `only_fields`:
+         *     the item's top-level keys are exactly these (WooCommerce's ping is the form `webhook_id=…`).
+         */
+        Match: {
+            /** Equals */
+            equals?: string | null;
+            /** Field */
+            field?: string | null;
+            /** Method */
+            method?: string | null;
+            /** Only Fields */
+            only_fields?: string[] | null;
         };
         /** MemberList */
         MemberList: {
@@ -1782,7 +1929,17 @@ export interface components {
          * OperationStatus
          * @enum {string}
          */
-        OperationStatus: "held" | "queued" | "processing" | "retrying" | "created" | "updated" | "unchanged" | "skipped_duplicate" | "not_found" | "filtered" | "failed";
+        OperationStatus: "held" | "queued" | "processing" | "retrying" | "created" | "updated" | "unchanged" | "skipped_duplicate" | "not_found" | "filtered" | "failed" | "test";
+        /**
+         * Parse
+         * @description Shaping a parsed body (bracketed form keys are always nested by the gateway's parser).
+         */
+        Parse: {
+            /** Answers */
+            answers?: components["schemas"]["Answers"][];
+            /** Json Fields */
+            json_fields?: string[];
+        };
         /** PasswordChangeIn */
         PasswordChangeIn: {
             /** Current Password */
@@ -1847,6 +2004,17 @@ export interface components {
             /** Next Due At */
             next_due_at: string | null;
         };
+        /**
+         * PollingPreset
+         * @description A polling trigger over `http_polling`: its trigger config, fixed by the app (templates over
+         *     the trigger's own config fields allowed).
+         */
+        PollingPreset: {
+            /** Config */
+            config: {
+                [key: string]: string | number;
+            };
+        };
         /** PreviewIn */
         PreviewIn: {
             filter?: components["schemas"]["FilterGroup-Input"] | null;
@@ -1880,6 +2048,48 @@ export interface components {
             name?: string | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /**
+         * ReadBack
+         * @description A thin item completed by the worker with one call through the bundle's source connection
+         *     (an app of this catalog with `http`): the answer (at `answer_path`) goes into the item under
+         *     `into`, and the call is in the operation's history as a source request. 404 fails the operation
+         *     with the source's message; transient errors are retried like bpm'online's.
+         *     `require`: paths of the answer that must equal the given text (YooKassa: the payment's status
+         *     read back must be the one notified: `{"status": "{object.status}"}`), else the operation fails.
+         */
+        ReadBack: {
+            /** Answer Path */
+            answer_path?: string | null;
+            /** Answers */
+            answers?: components["schemas"]["Answers"][];
+            /**
+             * Into
+             * @default record
+             */
+            into: string;
+            /** Requests */
+            requests: components["schemas"]["ReadBackRequest"][];
+            /** Require */
+            require?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ReadBackRequest
+         * @description One call to the source: `path` is a template over the item (`crm.lead.get?id={data.FIELDS.ID}`),
+         *     appended to the source connection's base URL; the first request whose `when` holds is made.
+         */
+        ReadBackRequest: {
+            /**
+             * Method
+             * @default GET
+             * @enum {string}
+             */
+            method: "GET" | "POST";
+            /** Path */
+            path: string;
+            when?: components["schemas"]["Match"] | null;
         };
         /** ReplayOut */
         ReplayOut: {
@@ -2011,10 +2221,21 @@ export interface components {
             trigger: string;
         };
         /**
+         * SourceField
+         * @description A field the app sends, as the mapping step shows it before any request has arrived.
+         */
+        SourceField: {
+            /** Example */
+            example?: string | number | boolean | null;
+            label: components["schemas"]["Label"];
+            /** Path */
+            path: string;
+        };
+        /**
          * Split
          * @description Text to a list at ``sep``; parts are trimmed and empty parts dropped.
          */
-        Split: {
+        "Split-Input": {
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -2120,6 +2341,29 @@ export interface components {
             /** Entity */
             entity: string;
         };
+        /**
+         * TestRequest
+         * @description A request that only checks the URL (Tilda's `test=test`, VK's `confirmation`, WooCommerce's
+         *     ping, Facebook's `hub.challenge`): answered as `answer` says (else the trigger's answer), kept
+         *     as the bundle's sample and in history with status `test`, never pushed to bpm'online.
+         *
+         *     `verified`: the trigger's verification applies to it (False when the sender does not sign its
+         *     test). `token`: a query or body path whose value must equal the trigger config field
+         *     `token_field` (Facebook's `hub.verify_token`), checked in constant time.
+         */
+        TestRequest: {
+            answer?: components["schemas"]["Answer"] | null;
+            /** Token */
+            token?: string | null;
+            /** Token Field */
+            token_field?: string | null;
+            /**
+             * Verified
+             * @default true
+             */
+            verified: boolean;
+            when: components["schemas"]["Match"];
+        };
         /** TestResult */
         TestResult: {
             /** Code */
@@ -2184,8 +2428,14 @@ export interface components {
         };
         /** Trigger */
         Trigger: {
+            /** Body Template */
+            body_template?: string | null;
             /** Config Fields */
             config_fields?: components["schemas"]["FormField"][];
+            description?: components["schemas"]["Label"] | null;
+            /** Fields */
+            fields?: components["schemas"]["SourceField"][];
+            instructions?: components["schemas"]["Label"] | null;
             /** Key */
             key: string;
             /**
@@ -2194,6 +2444,11 @@ export interface components {
              */
             kind: "webhook" | "polling" | "import";
             label: components["schemas"]["Label"];
+            /** Needs Connection */
+            needs_connection?: boolean | null;
+            polling?: components["schemas"]["PollingPreset"] | null;
+            readback?: components["schemas"]["ReadBack"] | null;
+            webhook?: components["schemas"]["WebhookRules"] | null;
         };
         /**
          * Trim
@@ -2295,6 +2550,80 @@ export interface components {
         };
         "ValueMap-Output": {
             [key: string]: unknown;
+        };
+        /**
+         * Verification
+         * @description How a request is proven to come from the sender; the secret is the bundle's webhook secret.
+         *
+         *     - `header_secret`: header `header` equals the secret.
+         *     - `hmac_sha256`: header `header` holds HMAC-SHA256(secret, raw body) in `encoding`, after
+         *       `prefix` (`sha256=`); `auto` takes hex or base64.
+         *     - `timestamped_hmac`: header `header` is `t=<unix>,v1=<hex>` of HMAC-SHA256(secret, "<t>.<body>"),
+         *       `t` within `tolerance_seconds` of now (Calendly, Stripe).
+         *     - `body_secret`: the item's `path` equals the secret (VK `secret`, Bitrix24 `auth.application_token`).
+         *     - `address`: the client address is in `networks` (IPv4 and IPv6 CIDRs) or in the trigger config
+         *       field `networks_field` (one CIDR per line), no secret needed.
+         *     - `query_token`: the query parameter `query_param` equals the secret.
+         *     A missing or wrong value is 401 and nothing is stored; every comparison is constant-time.
+         */
+        Verification: {
+            /**
+             * Encoding
+             * @default auto
+             * @enum {string}
+             */
+            encoding: "hex" | "base64" | "auto";
+            /** Header */
+            header?: string | null;
+            /** Header Field */
+            header_field?: string | null;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "none" | "header_secret" | "hmac_sha256" | "timestamped_hmac" | "body_secret" | "address" | "query_token";
+            /** Networks */
+            networks?: string[];
+            /** Networks Field */
+            networks_field?: string | null;
+            /**
+             * Optional
+             * @default false
+             */
+            optional: boolean;
+            /** Path */
+            path?: string | null;
+            /**
+             * Prefix
+             * @default
+             */
+            prefix: string;
+            /** Query Param */
+            query_param?: string | null;
+            /**
+             * Tolerance Seconds
+             * @default 300
+             */
+            tolerance_seconds: number;
+        };
+        /** WebhookRules */
+        WebhookRules: {
+            /**
+             * @default {
+             *       "status": 202,
+             *       "content_type": "application/json",
+             *       "body": "event_id"
+             *     }
+             */
+            answer: components["schemas"]["Answer"];
+            idempotency?: components["schemas"]["Idempotency"] | null;
+            /** Methods */
+            methods?: string[];
+            parse?: components["schemas"]["Parse"];
+            split?: components["schemas"]["bpmlink__catalog__model__Split"] | null;
+            /** Tests */
+            tests?: components["schemas"]["TestRequest"][];
+            verification?: components["schemas"]["Verification"];
         };
         /** WorkspaceIn */
         WorkspaceIn: {
