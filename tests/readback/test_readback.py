@@ -60,6 +60,7 @@ async def test_an_unknown_record_fails_the_operation_with_the_sources_answer(
 
     op = await operation_of(sessionmaker, event_id)
     assert op.error == "source_not_found: amoCRM has no record at GET /api/v4/leads/31"
+    assert (await client.get(f"/api/v1/bundles/{bundle['id']}")).json()["status"] == "waiting"  # one record: still on
     assert sandbox_rows(sandbox, "Contact", "Name eq 'Заявка'") == []
     assert [s.status for s in await steps_of(sessionmaker, op.id) if s.system == "amocrm"] == [204]
 
@@ -113,6 +114,9 @@ async def test_a_refused_token_fails_the_operation_and_keeps_the_token_out_of_hi
     steps = await steps_of(sessionmaker, op.id)
     assert wrong not in str([(s.url, s.request_headers, s.response_body) for s in steps])
     assert sandbox_rows(sandbox, "Contact", "Name eq 'Anna Refused'") == []
+    # Every next event would be refused the same way: the bundle is stopped with the reason.
+    stopped = (await client.get(f"/api/v1/bundles/{bundle['id']}")).json()
+    assert stopped["status"] == "error" and stopped["status_reason"] == op.error
 
 
 BITRIX_SOURCE = {"app": "bitrix24", "trigger": "crm_event"}

@@ -92,3 +92,16 @@ async def test_a_polled_source_apps_steps_hide_the_secret_inside_the_webhook_url
     assert urls and all(BITRIX_CODE not in u for u in urls)
     assert urls[0].startswith(f"{bitrix24_api.base_url}/[redacted]/crm.lead.list?")
     assert event.item["ID"] == "1"
+
+
+async def test_a_sample_is_fetched_through_the_apps_preset(
+    client, connection_id, amocrm_connection, amocrm_api, sessionmaker
+):
+    amocrm_api.add_lead(5, "Sample lead", 1764600005)
+    source = {"app": "amocrm", "connection_id": amocrm_connection, "trigger": "changed_leads", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source, start=False)
+    response = await client.post(f"/api/v1/bundles/{bundle_id}/sample", json={"fetch": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["sample"]["name"] == "Sample lead"
+    assert amocrm_api.requests[0]["params"]["limit"] == "1"
+    assert await events_of(sessionmaker, bundle_id) == []

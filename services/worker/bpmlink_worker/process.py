@@ -311,7 +311,11 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
     for claimed in runs:
         if (error := errors.get(claimed.event_id)) is not None:
             message = f"{error.code}: {error.message}"
-            _fail(claimed, TransientError(message, code=error.code) if error.transient else _Failed(message))
+            refused = error.code == "source_refused"  # a refused token fails every next event: stop, tell once
+            _fail(
+                claimed,
+                TransientError(message, code=error.code) if error.transient else _Failed(message, stop_bundle=refused),
+            )
     ready = [claimed for claimed in runs if claimed.event_id not in errors]
     mapped = await asyncio.gather(*(_map(client, fields, claimed) for claimed in ready))
     items = {
