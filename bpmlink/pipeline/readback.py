@@ -74,7 +74,7 @@ async def read_back(
         path = render(request.path, item, url_part=True, strict=True)
     except MissingValue as exc:
         raise PermanentSourceError(
-            f"the item has no {exc.path!r} to read the record back with", code="readback_no_value"
+            f"the item has no usable {exc.path!r} to read the record back with", code="readback_no_value"
         ) from exc
     answer = await call(app, conn, request.method, path, client, recorder)
     where = f"{request.method} {path.split('?', 1)[0]}"

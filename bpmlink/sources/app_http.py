@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -35,6 +34,7 @@ from bpmlink.sources.http_polling import (
 # Where the common APIs put their error text: Graph, Bitrix24, YooKassa, amoCRM (problem+json), others.
 _MESSAGE_PATHS = ("error.message", "error_description", "description", "detail", "title", "message", "error")
 _PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
+_ID = re.compile(r"[A-Za-z0-9_.~-]{1,200}")  # what a value may be inside a URL: ids are plain tokens
 _SECRET_ACCESS = ("password", "auth_value")  # HttpAccess keys that are secrets of an http_polling connection
 
 
@@ -45,8 +45,10 @@ class MissingValue(Exception):
 
 
 def render(template: str, values: Mapping[str, Any], *, url_part: bool = False, strict: bool = False) -> str:
-    """`{name}` / `{a.b}` replaced by the dotted value; `url_part` quotes each value for a URL;
-    `strict` raises MissingValue for a missing or empty value (else it renders empty)."""
+    """`{name}` / `{a.b}` replaced by the dotted value. `url_part`: each value must be a plain token
+    (letters, digits, `_.~-`; not `.` or `..`), so a sender's value cannot step out of the segment
+    the app wrote (no `/`, `?`, `#`, `%`); `strict`: a missing, empty or refused value raises
+    MissingValue (else it renders empty)."""
 
     def value(match: re.Match[str]) -> str:
         found = dotted(values, match.group(1))
@@ -55,7 +57,9 @@ def render(template: str, values: Mapping[str, Any], *, url_part: bool = False, 
                 raise MissingValue(match.group(1))
             return ""
         text = str(found).lower() if isinstance(found, bool) else str(found)
-        return quote(text, safe="") if url_part else text
+        if url_part and (text in (".", "..") or not _ID.fullmatch(text)):
+            raise MissingValue(match.group(1))  # it would step out of the segment the app wrote
+        return text
 
     return _PLACEHOLDER.sub(value, template)
 
