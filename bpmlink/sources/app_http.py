@@ -163,7 +163,12 @@ class AppPollingSource(HttpPollingSource):
             for key, value in trigger.polling.config.items()
         }
         access = http_connection(self.catalog_app, conn)
-        return await super().fetch(access, preset, cursor, limit, recorder, env, http=http)
+        try:
+            return await super().fetch(access, preset, cursor, limit, recorder, env, http=http)
+        except PermanentSourceError as exc:
+            raise _refusal(
+                self.catalog_app, str(preset.get("method") or "GET"), str(preset.get("path") or ""), exc
+            ) from exc
 
 
 def app_sources(apps: Iterable[App]) -> list[AppPollingSource]:

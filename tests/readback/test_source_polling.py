@@ -8,7 +8,7 @@ import uuid
 from bpmlink_worker.polling import run_poll
 
 from tests.fixtures.bitrix24_api import BITRIX_CODE
-from tests.polling.conftest import events_of, make_polling_bundle
+from tests.polling.conftest import events_of, make_connection, make_polling_bundle, poll_state
 
 
 async def test_amocrm_leads_changed_since_the_cursor_are_stored_once_per_version(
@@ -105,3 +105,16 @@ async def test_a_sample_is_fetched_through_the_apps_preset(
     assert response.json()["sample"]["name"] == "Sample lead"
     assert amocrm_api.requests[0]["params"]["limit"] == "1"
     assert await events_of(sessionmaker, bundle_id) == []
+
+
+async def test_a_refused_token_is_told_in_the_apps_words(
+    client, connection_id, owner, amocrm_api, sessionmaker, worker
+):
+    conn = await make_connection(client, "amocrm", {"domain": amocrm_api.base_url}, {"token": "amo-revoked-0123456789"})
+    source = {"app": "amocrm", "connection_id": conn, "trigger": "changed_leads", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+    result = await run_poll(worker, uuid.UUID(bundle_id))
+    assert result.status == "failed"
+    state = await poll_state(sessionmaker, bundle_id)
+    assert state.last_error.startswith("[source_refused] amoCRM answered HTTP 401 to GET /api/v4/leads: Unauthorized")
+    assert "amo-revoked-0123456789" not in state.last_error
