@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 HEADER = "header:"
@@ -38,3 +38,25 @@ def text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def masked(item: dict[str, Any], paths: Sequence[str], mask: str) -> dict[str, Any]:
+    """The item with the value at each path that holds one replaced by `mask` (copied on the way: the
+    caller's item is not changed)."""
+    result = item
+    for path in paths:
+        if get(result, path) is None:
+            continue
+        result = dict(result)
+        if path in result:
+            result[path] = mask
+            continue
+        node: Any = result
+        for part in path.split(".")[:-1]:
+            key: Any = part if isinstance(node, dict) else int(part)
+            child = node[key]
+            node[key] = child = dict(child) if isinstance(child, dict) else list(child)
+            node = child
+        last = path.rsplit(".", 1)[-1]
+        node[last if isinstance(node, dict) else int(last)] = mask
+    return result

@@ -25,11 +25,13 @@ def _app(key: str, rules: WebhookRules, config_fields: list[FormField] | None = 
     return App(key=key, label=_l(key, key), is_source=True, needs_connection=False, triggers=[trigger])
 
 
-# amoCRM-like: one form request, one item per entity element, the account kept beside each.
+# amoCRM-like: one form request, one item per entity element, the account kept beside each; a
+# WooCommerce-like ping (the form `webhook_id=…` alone) checks the URL.
 SPLIT = _app(
     "test_split",
     WebhookRules(
         split=Split(path="{entity:leads|contacts}.{action}.*", keep=["account"]),
+        tests=[TestRequest(when=Match(only_fields=["webhook_id"]), verified=False)],
         idempotency=Idempotency(parts=["account.id", "_split.entity", "_split.action", "id", "?last_modified"]),
     ),
 )

@@ -143,6 +143,8 @@ async def test_a_get_challenge_is_echoed_only_with_the_right_verify_token(
     assert (echoed.status_code, echoed.text) == (200, "1158201444")
     [operation] = await operations_of(sm, bundle_id)
     assert operation.status == OperationStatus.test
+    [event] = await events_of(sm, bundle_id)  # the verify token is not kept where history shows it
+    assert event.item["hub.verify_token"] == "***" and "vt-9" not in event.request["query"]
 
 
 @pytest.mark.usefixtures("test_apps")

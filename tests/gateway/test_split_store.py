@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 from arq.connections import ArqRedis
+from bpmlink_gateway.committer import GroupCommitter
+from bpmlink_gateway.service import MAX_ITEMS_BYTES
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.db.models import OperationStatus
@@ -80,6 +82,19 @@ async def test_a_request_with_nothing_to_split_is_400_and_stores_nothing(
     assert await events_of(sm, bundle_id) == []
 
 
+async def test_a_test_request_is_never_split(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    bundle_id, token = await split_bundle(make_bundle)
+    response = await hook.post(f"/hooks/{token}", content=b"webhook_id=5", headers=FORM)
+    assert response.status_code == 202, response.text
+    assert set(response.json()) == {"event_id"}
+    [operation] = await operations_of(sm, bundle_id)
+    assert (operation.status, operation.source_data) == (OperationStatus.test, {"webhook_id": "5"})
+    # the same field beside others is no ping: split as usual, and here there is nothing to split
+    assert (await hook.post(f"/hooks/{token}", content=b"webhook_id=5&x=1", headers=FORM)).status_code == 400
+
+
 async def test_thousands_of_items_are_refused_whole_413_too_many_items(
     hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -94,6 +109,19 @@ async def test_thousands_of_items_are_refused_whole_413_too_many_items(
     assert at_limit.status_code == 202
     assert len(at_limit.json()["event_ids"]) == MAX_ITEMS
     assert len(await events_of(sm, bundle_id)) == MAX_ITEMS
+
+
+async def test_an_envelope_copied_into_hundreds_of_items_is_refused_413_items_too_large(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    """A 60 KB `account` kept beside each of 400 leads would be 24 MB of events from one small request."""
+    bundle_id, token = await split_bundle(make_bundle)
+    body = {"account": {"id": 1, "blob": "x" * 60_000}, "leads": {"add": [{"id": n} for n in range(400)]}}
+    response = await hook.post(f"/hooks/{token}", json=body)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert (error["code"], error["details"]) == ("items_too_large", {"items": 400, "limit_bytes": MAX_ITEMS_BYTES})
+    assert await events_of(sm, bundle_id) == []
 
 
 async def test_a_requests_rows_are_never_split_across_group_statements(
@@ -145,3 +173,21 @@ async def test_a_header_idempotency_key_of_a_split_request_keys_each_item_apart(
     again = await hook.post(f"/hooks/{token}", content=body, headers=headers)
     assert first.json() == again.json()
     assert sorted(e.idempotency_key for e in await events_of(sm, bundle_id)) == ["delivery-1#0", "delivery-1#1"]
+
+
+async def test_a_request_bigger_than_a_batch_is_still_one_statement_all_or_nothing(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    """Batches of two rows; a request of three whose last row PostgreSQL refuses stores none of them."""
+    bundle_id, token = await split_bundle(make_bundle)
+    target = await hook.gateway._target(token)
+    assert target is not None
+    committer = GroupCommitter(hook.gateway.db, max_batch=2)
+    rows = [event_row(target, origin="webhook", item={"n": n}, idempotency_key=f"k{n}") for n in range(2)]
+    rows.append(event_row(target, origin="webhook", item={"n": 2}, idempotency_key="k2\x00"))
+    with pytest.raises(Exception, match="0x00"):
+        await committer.store_request(rows)
+    assert committer.batches == 1
+    assert await events_of(sm, bundle_id) == []
+    stored = await committer.store_request(rows[:2] + [event_row(target, origin="webhook", item={"n": 3})])
+    assert len(stored) == 3 and committer.batches == 2

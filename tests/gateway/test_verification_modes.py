@@ -25,7 +25,7 @@ from bpmlink.kit.web import BodySizeLimit
 from tests.fixtures.app import make_settings
 
 from .conftest import GatewayClient, MakeBundle
-from .support import events_of
+from .support import events_of, operations_of
 
 SECRET = "whsec-0123456789abcdef"
 BODY = json.dumps({"name": "Иван", "amount": 10}).encode()
@@ -98,7 +98,10 @@ async def test_timestamped_hmac_takes_any_of_several_signatures_within_its_toler
 ) -> None:
     bundle_id, token = await make_bundle(source_app="test_stamped", trigger_key="event", secret=SECRET)
     url, now = f"/hooks/{token}", time.time()
-    rotated = stamped(BODY, now, "old-secret") + "," + stamped(BODY, now).split(",")[1]  # t=…,v1=old,v1=new
+    # t=…,v1=old,v1=new,v1=older: the right one neither first nor last
+    rotated = ",".join(
+        [stamped(BODY, now, "old"), stamped(BODY, now).split(",")[1], stamped(BODY, now, "older").split(",")[1]]
+    )
     assert (await hook.post(url, content=BODY, headers={**JSON, "Stripe-Signature": rotated})).status_code == 202
     late = stamped(BODY, now - 90)  # the app's tolerance is 60 s
     [reason] = await refused_all(
@@ -151,7 +154,9 @@ async def test_body_secret_compares_the_field_of_the_parsed_body(
     ok = await hook.post(url, content=b"event=ONCRMLEADADD&auth[application_token]=" + SECRET.encode(), headers=form)
     assert ok.status_code == 202
     [event] = await events_of(sm, bundle_id)
-    assert event.item["event"] == "ONCRMLEADADD"
+    assert event.item == {"event": "ONCRMLEADADD", "auth": {"application_token": "***"}}  # history never shows it
+    [operation] = await operations_of(sm, bundle_id)
+    assert SECRET not in json.dumps(operation.source_data)
 
 
 async def test_query_token_compares_the_query_parameter(
@@ -170,7 +175,12 @@ async def test_query_token_compares_the_query_parameter(
         bundle_id,
     )
     assert reasons == ["secret_mismatch", "secret_missing", "secret_missing"]
-    assert (await hook.post(f"/hooks/{token}", params={"key": SECRET}, json={"a": 1})).status_code == 202
+    wrong = await hook.post(f"/hooks/{token}", params={"key": "wrong"}, json={})
+    assert wrong.json()["error"]["details"] == {"reason": "secret_mismatch", "where": "query", "name": "key"}
+    assert (await hook.post(f"/hooks/{token}", params={"key": SECRET, "b": "2"}, json={"a": 1})).status_code == 202
+    [event] = await events_of(sm, bundle_id)
+    assert event.item == {"key": "***", "b": "2", "a": 1}
+    assert event.request["query"] == "key=***&b=2"
 
 
 async def test_a_mode_that_needs_a_secret_refuses_everything_while_none_is_set(
@@ -251,3 +261,12 @@ async def test_address_without_any_network_refuses_everything(
     assert response.status_code == 401
     assert response.json()["error"]["details"]["reason"] == "networks_not_set"
     assert await events_of(sm, bundle_id) == []
+
+
+async def test_a_stored_config_naming_an_unknown_mode_refuses_every_request(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession]
+) -> None:
+    """The API refuses such a config (422); one written before, or by hand, fails closed rather than open."""
+    bundle_id, token = await make_bundle(trigger={"verification": "md5"}, secret=SECRET)
+    [reason] = await refused_all(hook, f"/hooks/{token}", [{"json": {"a": 1}}], sm, bundle_id)
+    assert reason == "verification_unknown"

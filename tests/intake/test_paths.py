@@ -1,4 +1,4 @@
-from bpmlink.intake.paths import get, read, text
+from bpmlink.intake.paths import get, masked, read, text
 
 
 def test_dotted_paths_walk_objects_and_list_indexes() -> None:
@@ -31,3 +31,15 @@ def test_text_of_scalars_only() -> None:
 def test_a_top_level_key_with_dots_is_read_as_itself() -> None:
     assert get({"hub.mode": "subscribe", "hub": {"mode": "other"}}, "hub.mode") == "subscribe"
     assert get({"hub": {"mode": "other"}}, "hub.mode") == "other"
+
+
+def test_masked_replaces_values_at_paths_without_changing_the_item() -> None:
+    item = {"auth": {"application_token": "s3", "domain": "x"}, "hub.verify_token": "t", "list": [{"k": "v"}]}
+    hidden = masked(item, ["auth.application_token", "hub.verify_token", "list.0.k", "missing.path"], "***")
+    assert hidden == {
+        "auth": {"application_token": "***", "domain": "x"},
+        "hub.verify_token": "***",
+        "list": [{"k": "***"}],
+    }
+    assert item["auth"]["application_token"] == "s3" and item["list"][0]["k"] == "v"
+    assert masked(item, [], "***") is item

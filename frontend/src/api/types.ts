@@ -156,6 +156,7 @@ export const OPERATION_STATUSES = [
   'not_found',
   'filtered',
   'failed',
+  'test',
 ] as const satisfies readonly OperationStatus[];
 
 export type Operation = Schemas['OperationOut'] & { steps?: Step[] };

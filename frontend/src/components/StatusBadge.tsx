@@ -21,6 +21,7 @@ export const OPERATION_STATUS_COLOR: Record<OperationStatus, string> = {
   not_found: 'grape',
   filtered: 'dark',
   failed: 'red',
+  test: 'lime',
 };
 
 export function BundleStatusBadge({ status }: { status: BundleStatus }) {

@@ -40,8 +40,8 @@ def _body(answer: Answer, event_ids: Sequence[uuid.UUID], config: Mapping[str, A
     if answer.body == "event_id":
         if len(event_ids) == 1:
             return b'{"event_id":"%s"}' % str(event_ids[0]).encode()
-        ids = [str(i) for i in event_ids]
-        return json_bytes({"event_id": ids[0] if ids else None, "event_ids": ids})
+        ids = [str(i) for i in event_ids]  # a request stores one event at least
+        return json_bytes({"event_id": ids[0], "event_ids": ids})
     if answer.body == "text":
         return (answer.text or "").encode()
     if answer.body == "config":

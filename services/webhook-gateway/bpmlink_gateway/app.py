@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ from bpmlink.kit.web import BodySizeLimit, health_router, install_error_handlers
 from .endpoints import HOOK_METHODS, HOOK_PATH, HOOK_TEMPLATE, HookEndpoint
 from .endpoints import router as hooks_router
 from .limits import ClientLimits
+from .reach import ipv4_only_warning
 from .service import Gateway
 
 
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rate_per_minute=settings.hook_rate_per_minute,
         )
         gateway.handoff.start()
+        if warning := ipv4_only_warning(settings):
+            logging.getLogger("bpmlink.gateway").warning(warning)
         # Everything built at start-up lives as long as the process: out of the collector's way, so a full
         # collection under load does not walk it (those pauses are what a p99 sees).
         gc.freeze()

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
 import asyncpg
 from arq.connections import ArqRedis
@@ -27,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bpmlink.catalog.model import TestRequest, WebhookRules
 from bpmlink.events import EventRow, StoredEvent, event_row
 from bpmlink.intake.keys import item_keys
-from bpmlink.intake.paths import get, text
+from bpmlink.intake.paths import get, masked, text
 from bpmlink.intake.shape import ShapeError, apply_parse, matches
 from bpmlink.intake.split import TooManyItems, split_items
-from bpmlink.kit.logs import bind_log_context
+from bpmlink.kit.logs import REDACTED, bind_log_context
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.web import AppError, NotFound, TooManyRequests, Unauthorized, Unavailable
 from bpmlink.webhooks import decrypt_webhook_secret
@@ -53,6 +54,9 @@ TARGET_CACHE_MAX = 10_000
 # An unreachable PostgreSQL must answer 503 quickly, not hang the sender until its own timeout.
 STORE_TIMEOUT_SECONDS = 10.0
 RETRY_LATER = {"Retry-After": "5"}
+# What one request may store once split: each item carries the envelope's `keep` fields, so a body under
+# the size limit could otherwise become hundreds of copies of itself.
+MAX_ITEMS_BYTES = 8 * 1024 * 1024
 
 # Never stored with the raw request: credentials and signatures (the verification header too).
 _REDACTED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token"})
@@ -87,6 +91,11 @@ class NothingToSplit(AppError):
 class TooManyItemsError(AppError):
     status_code = 413
     code = "too_many_items"
+
+
+class ItemsTooLarge(AppError):
+    status_code = 413
+    code = "items_too_large"
 
 
 class VerificationRefused(Unauthorized):
@@ -185,6 +194,8 @@ class Gateway:
         self.committer.db = pool
 
     async def receive(self, token: str, incoming: IncomingRequest) -> Accepted:
+        """The body is parsed before a test is recognised or the request verified: a test is told by its
+        fields (Tilda's `test=test`) and a body secret read from them; nothing is stored before both."""
         target = await self._target(token)
         if target is None:
             raise NotFound("no webhook at this URL")
@@ -200,7 +211,10 @@ class Gateway:
             )
         rules = target.rules
         if rules is None:
-            raise Unauthorized("request verification failed: the bundle's verification mode is not known")
+            raise Unauthorized(
+                "request verification failed: the bundle's verification mode is not known",
+                details={"reason": "verification_unknown"},
+            )
         if incoming.method not in rules.methods:
             allowed = ", ".join(rules.methods)
             raise MethodNotAllowed(
@@ -214,12 +228,15 @@ class Gateway:
             self._verify(target, rules, incoming, item)
         if test is not None:
             _check_test_token(test, target.config, item)
-            stored = await self._store_test(
-                target, item=item, record=request_record(incoming, target.secret_header), body=incoming.body
-            )
+        # A secret the request carried in its body or query is not kept where history shows it.
+        hidden = _secret_fields(rules, test)
+        item = masked(item, hidden, REDACTED)
+        record = request_record(incoming, target.secret_header, hidden)
+        if test is not None:
+            stored = await self._store_test(target, item=item, record=record, body=incoming.body)
             answer = test.answer or rules.answer
         else:
-            stored = await self._store_items(target, rules, incoming, item)
+            stored = await self._store_items(target, rules, incoming, item, record)
             answer = rules.answer
         bind_log_context(event_id=stored.event_ids[0])
         if stored.sampled:
@@ -237,7 +254,12 @@ class Gateway:
             raise VerificationRefused(exc) from None
 
     async def _store_items(
-        self, target: HookTarget, rules: WebhookRules, incoming: IncomingRequest, item: dict[str, Any]
+        self,
+        target: HookTarget,
+        rules: WebhookRules,
+        incoming: IncomingRequest,
+        item: dict[str, Any],
+        record: dict[str, Any],
     ) -> _Stored:
         try:
             items = split_items(apply_parse(item, rules.parse), rules.split)
@@ -249,12 +271,17 @@ class Gateway:
             path = rules.split.path if rules.split else ""
             raise NothingToSplit(f"the request holds no item at {path}", details={"path": path})
         keys = item_keys(items, rules.idempotency, headers=incoming.headers, field=target.idempotency_field)
-        record = request_record(incoming, target.secret_header)
-        if target.capture_sample:
+        if target.capture_sample:  # the request becomes the sample (its raw body kept with it), not processed
             sample = await self._store_sample(target, item=items[0], record=record, body=incoming.body)
             if sample is not None:
                 return _Stored((sample,), [], "accepted", "sample", sampled=True)
         rows = _rows(target, items, keys, record, incoming.body)
+        size = sum(len(row.params["item"]) for row in rows)
+        if size > MAX_ITEMS_BYTES:
+            raise ItemsTooLarge(
+                f"the request's {len(rows)} items take {size} bytes, over {MAX_ITEMS_BYTES}",
+                details={"items": len(rows), "limit_bytes": MAX_ITEMS_BYTES},
+            )
         stored = await self._commit(target, rows)
         created = [s for s in stored if s.created]
         ids = tuple(s.id for s in stored)
@@ -402,8 +429,34 @@ def _rows(
     ]
 
 
-def request_record(incoming: IncomingRequest, secret_header: str | None) -> dict[str, Any]:
-    """The raw request as stored with the event: method, redacted headers, query, client."""
+def _secret_fields(rules: WebhookRules, test: TestRequest | None) -> list[str]:
+    """The body paths and query parameters that held a secret this request was checked by."""
+    fields = []
+    verification = rules.verification
+    if test is None or test.verified:
+        if verification.mode == "body_secret" and verification.path:
+            fields.append(verification.path)
+        if verification.mode == "query_token" and verification.query_param:
+            fields.append(verification.query_param)  # also an item field: query fields are merged into it
+    if test is not None and test.token:
+        fields.append(test.token)
+    return fields
+
+
+def _masked_query(query: str, params: Sequence[str]) -> str:
+    if not params:
+        return query
+    pairs = [chunk.partition("=") for chunk in query.split("&")]
+    return "&".join(
+        f"{name}={REDACTED}" if unquote_plus(name) in params else f"{name}{eq}{value}" for name, eq, value in pairs
+    )
+
+
+def request_record(
+    incoming: IncomingRequest, secret_header: str | None, secret_params: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The raw request as stored with the event: method, redacted headers, query (a secret parameter's value
+    masked), client."""
     secret_header = (secret_header or "").lower()
     headers = {
         name: value
@@ -413,6 +466,6 @@ def request_record(incoming: IncomingRequest, secret_header: str | None) -> dict
     return {
         "method": incoming.method,
         "headers": headers,
-        "query": incoming.query_string.decode("latin-1").replace("\x00", ""),
+        "query": _masked_query(incoming.query_string.decode("latin-1").replace("\x00", ""), secret_params),
         "client": incoming.client,
     }

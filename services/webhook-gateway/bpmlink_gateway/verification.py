@@ -79,11 +79,11 @@ def verify(
             return
         raise VerificationFailed("secret_not_set", "verification is configured but no secret is set")
     if rule.mode == "body_secret":
-        _equal(text(get(request.item, rule.path or "")), secret, "body field", rule.path or "")
+        _equal(text(get(request.item, rule.path or "")), secret, "body", rule.path or "")
     elif rule.mode == "query_token":
         param = rule.query_param or ""
         given = next((v for k, v in parse_qsl(request.query_string.decode("latin-1")) if k == param), None)
-        _equal(given, secret, "query parameter", param)
+        _equal(given, secret, "query", param)
     else:
         name = header_name(rule, config)
         if not name:
@@ -97,13 +97,16 @@ def verify(
             _check_timestamped(rule, name, given, secret, request.body, time.time() if now is None else now)
 
 
+_SPELLED = {"body": "body field", "query": "query parameter", "header": "header"}
+
+
 def _equal(given: str | None, secret: str, where: str, name: str) -> None:
+    """`where` (a param of the refusal): body, query or header."""
+    spelled = f"the {_SPELLED[where]} {name}"
     if not given:
-        raise VerificationFailed("secret_missing", f"the {where} {name} is missing", where=where, name=name)
+        raise VerificationFailed("secret_missing", f"{spelled} is missing", where=where, name=name)
     if not hmac.compare_digest(given.encode(), secret.encode()):
-        raise VerificationFailed(
-            "secret_mismatch", f"the {where} {name} does not match the secret", where=where, name=name
-        )
+        raise VerificationFailed("secret_mismatch", f"{spelled} does not match the secret", where=where, name=name)
 
 
 def _check_hmac(rule: Verification, name: str, given: str, secret: str, body: bytes) -> None:

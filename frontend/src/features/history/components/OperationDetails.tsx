@@ -7,7 +7,7 @@ import { JsonView } from '@/components/JsonView';
 import { formatDateTime } from '@/lib/format';
 import { useOperation } from '../api';
 
-const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held']);
+const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held', 'test']);
 
 export function OperationDetails({ id }: { id: string }) {
   const { t } = useTranslation();
