@@ -129,6 +129,8 @@ AMOCRM = App(
                     "version_field": "updated_at",
                     "limit_param": "limit",
                     "page_size": 250,
+                    "tie_param": "page",  # a full page of one second (a bulk change): its next pages
+                    "tie_by": "page",
                 }
             ),
             fields=[
@@ -250,7 +252,7 @@ BITRIX24 = App(
             ],
             polling=PollingPreset(
                 config={
-                    "path": "crm.{entity}.list?order[DATE_MODIFY]=ASC&select[]=*&select[]=UF_*"
+                    "path": "crm.{entity}.list?order[DATE_MODIFY]=ASC&order[ID]=ASC&select[]=*&select[]=UF_*"
                     "&select[]=PHONE&select[]=EMAIL",
                     "items_path": "result",
                     "id_field": "ID",
@@ -258,6 +260,7 @@ BITRIX24 = App(
                     "cursor_param": "filter[>=DATE_MODIFY]",  # inclusive: the same second again, once per key
                     "version_field": "DATE_MODIFY",
                     "page_size": 50,  # Bitrix24's fixed page
+                    "tie_param": "start",  # a full page of one second (an import): its next 50 by position
                 }
             ),
             fields=[

@@ -21,15 +21,8 @@ import httpx
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.catalog.model import App
 from bpmlink.sources.base import Cursor, FetchEnv, Page, PermanentSourceError, SourceConnection
-from bpmlink.sources.http_polling import (
-    HttpPollingSource,
-    Redaction,
-    apply_auth,
-    dotted,
-    extra_headers,
-    request_json,
-    secret_values,
-)
+from bpmlink.sources.http_polling import HttpPollingSource, apply_auth, dotted, extra_headers
+from bpmlink.sources.http_request import Redaction, request_json, secret_values
 
 # Where the common APIs put their error text: Graph, Bitrix24, YooKassa, amoCRM (problem+json), others.
 _MESSAGE_PATHS = ("error.message", "error_description", "description", "detail", "title", "message", "error")

@@ -12,7 +12,10 @@ parameter. A `next_field` (dotted path to a next-page URL in the answer) is foll
 instead when the API paginates by links; `page_param` / `offset_param` page by position through
 a list in ascending order (new items at its end). A `version_field` keys each item by id and
 version, so a changed item is stored again (once per version); `page_size` is the API's own fixed
-page size (a shorter page means caught up); an answer of 204 No Content is an empty page. A
+page size (a shorter page means caught up); `tie_param` steps by position (`tie_by` offset or
+page) through a full page of one cursor value, which an inclusive cursor would answer forever
+(the walk ends at the first page that is not full or moves the cursor); an answer of 204 No
+Content is an empty page. A
 fixed query (`order[updated_at]=asc`) may be written into `path`. Every request is a redacted
 step, the custom auth header, an auth query parameter and a secret inside the base URL included;
 the outbound guard (`bpmlink.kit.net`) refuses private addresses unless allow-listed; answers are
@@ -22,35 +25,30 @@ capped in size and time.
 from __future__ import annotations
 
 import base64
-import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import jmespath
 import jmespath.exceptions
 
-from bpmlink.bpmonline._http import classify_exception
-from bpmlink.bpmonline.steps import REDACTED, StepRecorder
-from bpmlink.kit.net import BlockedAddressError, GuardedTransport
+from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.kit.net import GuardedTransport
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,
     Page,
     PermanentSourceError,
     SourceConnection,
-    TransientSourceError,
     item_key,
     jsonable,
 )
+from bpmlink.sources.http_request import Redaction, request_json, secret_values
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
-MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def dotted(data: Any, path: str) -> Any:
@@ -65,14 +63,6 @@ def dotted(data: Any, path: str) -> Any:
         else:
             return None
     return data
-
-
-def _redact_query(url: str, names: set[str]) -> str:
-    parts = urlsplit(url)
-    if not parts.query or not names:
-        return url
-    pairs = [(k, REDACTED if k.lower() in names else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(pairs)))
 
 
 def _same_origin(a: str, b: str) -> bool:
@@ -207,6 +197,9 @@ class _Trigger:
     offset: int
     version_field: str
     page_size: int
+    tie_param: str
+    tie_by: str
+    tie: int
 
     @classmethod
     def read(cls, config: Mapping[str, Any], cursor: Cursor | None) -> _Trigger:
@@ -230,6 +223,9 @@ class _Trigger:
             offset=int(position.get("offset") or 0),
             version_field=text("version_field"),
             page_size=int(config.get("page_size") or 0),
+            tie_param=text("tie_param"),
+            tie_by=text("tie_by") or "offset",
+            tie=int(position.get("tie") or 0),
         )
         if trigger.method not in ("GET", "POST"):
             raise PermanentSourceError(f"the method must be GET or POST, not {trigger.method!r}", code="bad_config")
@@ -248,6 +244,8 @@ class _Trigger:
             params[self.offset_param] = self.offset
         elif self.cursor_param and cursor and cursor.get("value") is not None:
             params[self.cursor_param] = cursor["value"]
+            if self.tie_param and self.tie:
+                params[self.tie_param] = self.tie if self.tie_by == "offset" else self.tie // limit + 1
         if self.limit_param:
             params[self.limit_param] = limit
         return params
@@ -321,10 +319,16 @@ class _Trigger:
     ) -> Page:
         """Cursor paging: the next fetch starts after the last item of this one."""
         if next_cursor is not None:
-            next_cursor = {k: v for k, v in next_cursor.items() if k != "next"}
+            next_cursor = {k: v for k, v in next_cursor.items() if k not in ("next", "tie")}
+        start = (cursor or {}).get("value")
+        full = answered > 0 and answered >= limit
+        if self.tie_param and full and next_cursor is not None and start is not None and next_cursor["value"] == start:
+            # A full page of one cursor value (a bulk import stamps many records in one second): step
+            # through that value's items by position, else the same page would be answered forever.
+            return Page(items=items, next_cursor={**next_cursor, "tie": self.tie + answered}, more=True)
         # A full page that moved the cursor means there may be more; a full page that did not
         # would be answered again forever.
-        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k != "next"} or None)
+        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k not in ("next", "tie")} or None)
         more = answered > 0 and answered >= limit and moved and not self.next_field
         return Page(items=items, next_cursor=next_cursor, more=more)
 
@@ -389,101 +393,3 @@ class HttpPollingSource:
         if next_link:
             return _link_page(urljoin(url, str(next_link)), base_url, items, next_cursor, recorder)
         return trigger.cursor_page(items, len(raw_items), limit, cursor, next_cursor)
-
-
-def redact_values(text: str, values: set[str]) -> str:
-    """`text` with each secret value replaced (a secret URL keeps its origin: the Bitrix24 webhook's host)."""
-    for value in sorted(values, key=len, reverse=True):
-        if value not in text:
-            continue
-        parts = urlsplit(value)
-        shown = f"{parts.scheme}://{parts.netloc}/{REDACTED}/" if parts.scheme in ("http", "https") else REDACTED
-        text = text.replace(value.rstrip("/") + "/", shown).replace(value, shown)
-    return text
-
-
-def secret_values(conn: SourceConnection) -> set[str]:
-    """The connection's secret texts, redacted wherever a step shows them (a token inside the base URL)."""
-    return {str(v) for v in conn.secrets.values() if isinstance(v, str) and len(v) >= 4}
-
-
-@dataclass(frozen=True)
-class Redaction:
-    """What a step must not show: query parameters and headers by name, and secret values anywhere in its URL."""
-
-    params: frozenset[str] = frozenset()
-    headers: frozenset[str] = frozenset()
-    values: frozenset[str] = frozenset()
-
-
-async def request_json(
-    client: httpx.AsyncClient,
-    method: str,
-    url: str,
-    params: dict[str, str],
-    json_body: dict[str, Any] | None,
-    headers: dict[str, str],
-    recorder: StepRecorder,
-    redaction: Redaction,
-) -> Any:
-    """One request to the source, recorded as a redacted step; the JSON answer (None: 204 No Content).
-    TransientSourceError for network failures, timeouts, 408, 429 and 5xx; PermanentSourceError else."""
-    # Merged, not replaced: a next-page link carries its own query.
-    request = client.build_request(method, httpx.URL(url).copy_merge_params(params), headers=headers, json=json_body)
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    response: httpx.Response | None = None
-    error: Exception | None = None
-    try:
-        streamed = await client.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in streamed.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise PermanentSourceError(
-                        f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", code="too_large"
-                    )
-                chunks.append(chunk)
-        finally:
-            await streamed.aclose()
-        response = httpx.Response(
-            streamed.status_code, headers=streamed.headers, content=b"".join(chunks), request=request
-        )
-    except (httpx.HTTPError, BlockedAddressError, PermanentSourceError) as exc:
-        error = exc
-    step = recorder.record(
-        request,
-        response,
-        started_at=started,
-        duration_ms=(time.perf_counter() - t0) * 1000,
-        error=None if error is None else str(error),
-    )
-    step.url = redact_values(_redact_query(step.url, set(redaction.params)), set(redaction.values))
-    for name in redaction.headers & set(step.request_headers):
-        step.request_headers[name] = REDACTED
-    if isinstance(error, PermanentSourceError):
-        error.steps = list(recorder.steps)
-        raise error
-    if error is not None:
-        classified = classify_exception(error)
-        step.error = redact_values(classified.message, set(redaction.values))
-        kind = TransientSourceError if classified.transient else PermanentSourceError
-        raise kind(step.error, code=classified.code, steps=recorder.steps) from error
-    assert response is not None
-    status = response.status_code
-    if status == 429 or status >= 500 or status == 408:
-        raise TransientSourceError(f"the source answered HTTP {status}", code=f"http_{status}", steps=recorder.steps)
-    if status >= 300:
-        raise PermanentSourceError(
-            f"the source answered HTTP {status}: {response.text[:300]}",
-            code=f"http_{status}",
-            steps=recorder.steps,
-        )
-    if status == 204 or not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError as exc:
-        raise PermanentSourceError("the answer is not JSON", code="not_json", steps=recorder.steps) from exc

@@ -118,3 +118,41 @@ async def test_a_refused_token_is_told_in_the_apps_words(
     state = await poll_state(sessionmaker, bundle_id)
     assert state.last_error.startswith("[source_refused] amoCRM answered HTTP 401 to GET /api/v4/leads: Unauthorized")
     assert "amo-revoked-0123456789" not in state.last_error
+
+
+async def test_bitrix24_records_of_one_second_beyond_a_page_are_all_taken(
+    client, connection_id, bitrix24_connection, bitrix24_api, sessionmaker, worker
+):
+    """An import stamps 120 contacts with one DATE_MODIFY: an inclusive cursor alone would answer the
+    same 50 forever; the walk by `start` takes them all, then the cursor moves on."""
+    for i in range(1, 121):
+        bitrix24_api.add("contact", i, "2026-12-01T10:00:00+03:00", NAME=f"Импорт{i}")
+    source = {
+        "app": "bitrix24",
+        "connection_id": bitrix24_connection,
+        "trigger": "changed_records",
+        "config": {"entity": "contact"},
+    }
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+    result = await run_poll(worker, uuid.UUID(bundle_id))
+    assert (result.status, result.stored) == ("caught_up", 120)
+    # The first page moved the cursor from nothing; the second (from that second, inclusive) did not: the walk.
+    assert [r["params"].get("start") for r in bitrix24_api.requests] == [None, None, "50", "100"]
+
+    bitrix24_api.add("contact", 121, "2026-12-01T10:00:01+03:00", NAME="После")
+    later = await run_poll(worker, uuid.UUID(bundle_id))
+    assert later.stored == 1
+    events = await events_of(sessionmaker, bundle_id)
+    assert len(events) == 121 and len({e.item["ID"] for e in events}) == 121
+
+
+async def test_amocrm_leads_of_one_second_beyond_a_page_are_all_taken(
+    client, connection_id, amocrm_connection, amocrm_api, sessionmaker, worker
+):
+    for i in range(1, 8):
+        amocrm_api.add_lead(i, f"Bulk {i}", 1764600000)
+    source = {"app": "amocrm", "connection_id": amocrm_connection, "trigger": "changed_leads", "config": {}}
+    bundle_id = await make_polling_bundle(client, connection_id, source)
+    result = await run_poll(worker, uuid.UUID(bundle_id), page_size=3)
+    assert (result.status, result.stored) == ("caught_up", 7)
+    assert [r["params"].get("page") for r in amocrm_api.requests] == [None, None, "2", "3"]
