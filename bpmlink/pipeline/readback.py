@@ -14,7 +14,7 @@ own message:
     source_refused     401, 403: the token or key was refused
     source_rejected    another 4xx (Bitrix24 answers 400 "Not found"; Graph 400 for a bad id)
     source_mismatch    the record read back does not hold what the notification said (`require`)
-    readback_no_value  the item has no value for the path's template
+    readback_no_value  the item has no value for the path's template, or one that is not a plain token
 
 A read-back is a GET (or a read-only POST) and is repeated harmlessly when the operation is retried:
 each try reads the source's current state and records its own step.
