@@ -219,9 +219,11 @@ class HttpAccess(Rule):
     """How a source connection of this app is called, in terms of the http_polling connection's
     fields: each value is a template over the connection's own fields (`https://{subdomain}.amocrm.ru`).
     Keys as `sources.http_polling`: base_url, auth, username, password, auth_header, auth_value,
-    auth_query_param."""
+    auth_query_param. A template naming a missing field renders empty. `test_path`: a cheap call
+    (appended to the base URL) the connection test makes, whose answer must be a success."""
 
     fields: dict[str, str]
+    test_path: str | None = None
 
 
 class PollingPreset(Rule):

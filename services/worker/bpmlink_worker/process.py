@@ -63,6 +63,7 @@ from bpmlink.targets import target_fields
 from .incidents import request_delivery
 from .jobs import JobRun, job
 from .parking import park_and_resolve
+from .readback import complete_items
 
 if TYPE_CHECKING:
     from .context import WorkerContext
@@ -306,10 +307,20 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
             _fail(claimed, exc)
         return
     fields = target_fields(entity)
-    mapped = await asyncio.gather(*(_map(client, fields, claimed) for claimed in runs))
+    errors = await complete_items(context, runs)  # thin items read back from their source (readback.py)
+    for claimed in runs:
+        if (error := errors.get(claimed.event_id)) is not None:
+            message = f"{error.code}: {error.message}"
+            refused = error.code == "source_refused"  # a refused token fails every next event: stop, tell once
+            _fail(
+                claimed,
+                TransientError(message, code=error.code) if error.transient else _Failed(message, stop_bundle=refused),
+            )
+    ready = [claimed for claimed in runs if claimed.event_id not in errors]
+    mapped = await asyncio.gather(*(_map(client, fields, claimed) for claimed in ready))
     items = {
         claimed.event_id: PushItem(claimed.event_id, values, retry=claimed.attempts > 1, recorder=claimed.recorder)
-        for claimed, values in zip(runs, mapped, strict=True)
+        for claimed, values in zip(ready, mapped, strict=True)
         if values is not None
     }
     if not items:
