@@ -249,6 +249,8 @@ class Trigger(BaseModel):
     needs_connection: bool | None = None  # None: the app's `needs_connection`
     instructions: Label | None = None  # Markdown; `{url}` is the bundle's webhook URL
     body_template: str | None = None  # a ready request body for the user to paste (Yandex Forms)
+    # What the api does on the sender's side when the bundle starts (Telegram: register the URL with setWebhook).
+    on_start: Literal["telegram_set_webhook"] | None = None
 
 
 class Action(BaseModel):
