@@ -49,7 +49,7 @@ async def test_a_connection_of_another_app_is_refused(client, owner, connection_
     assert response.json()["error"]["details"][0]["message"] == "no bitrix24 connection with this id"
 
 
-def test_reading_the_source_overrides_what_the_app_or_trigger_says() -> None:
+def test_reading_the_source_back_overrides_what_the_app_or_trigger_says() -> None:
     from bpmlink_api.bundles.validation import needs_connection
 
     from bpmlink.catalog.model import App, ReadBack, ReadBackRequest, Trigger
@@ -59,7 +59,8 @@ def test_reading_the_source_overrides_what_the_app_or_trigger_says() -> None:
     polls = Trigger(key="p", label={"en": "p", "ru": "p"}, kind="polling", needs_connection=False)
     plain = Trigger(key="w", label={"en": "w", "ru": "w"}, kind="webhook", needs_connection=False)
     app = App(key="x", label={"en": "x", "ru": "x"}, needs_connection=False, triggers=[reads, polls, plain])
-    assert needs_connection(app, reads) and needs_connection(app, polls)
+    assert needs_connection(app, reads)
+    assert not needs_connection(app, polls)  # a poll of a public link (sheet_url) needs none
     assert not needs_connection(app, plain)
     assert needs_connection(app.model_copy(update={"needs_connection": True}), plain) is False
     assert needs_connection(app.model_copy(update={"needs_connection": True}), None) is True

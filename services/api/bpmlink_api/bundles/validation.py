@@ -43,8 +43,10 @@ def check_user_code(config: BundleConfig) -> None:
 
 
 def needs_connection(app: App, trigger: Trigger | None) -> bool:
-    """A trigger that reads its source (read-back, polling) needs the source connection; else as declared."""
-    if trigger is not None and (trigger.readback is not None or trigger.kind == "polling"):
+    """A trigger that reads its source back needs the source connection, whatever else is declared;
+    otherwise as the trigger, else the app declares (a polled app may need none: sheet_url fetches a
+    public link)."""
+    if trigger is not None and trigger.readback is not None:
         return True
     if trigger is not None and trigger.needs_connection is not None:
         return trigger.needs_connection
