@@ -17,7 +17,9 @@ them under one `Budget`:
 while it works, and stops waiting for it shortly after the budget is spent: the
 abandoned thread stops by itself at its next budget check. Each owner (workspace) has
 one lane in the pool, so one tenant's slow code queues behind itself, not before the
-others; time spent queueing is not taken from the budget.
+others; time spent queueing is not taken from the budget. An owner whose call spent its
+budget is quarantined (`quarantine`): for a while its calls run in other processes, off
+this process's GIL.
 
 Every limit raises `LimitExceeded`, a `MappingError` with a stable `code` and its
 `params` beside the readable message.
@@ -31,11 +33,14 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Final, ParamSpec, TypeVar
 
+from bpmlink.mapping import quarantine as quarantine_module
 from bpmlink.mapping.errors import MappingError
+from bpmlink.mapping.quarantine import is_quarantined, quarantine, ready_pool, run_in_child
 
 EVENT_BUDGET: Final = 1.0  # seconds of filter + mapping + templates per event
 MAX_CONDITIONS: Final = 100
@@ -100,6 +105,10 @@ class Budget:
     def remaining(self) -> float:
         running = time.monotonic() - self._since if self._since is not None else 0.0
         return self.seconds - self._used - running
+
+    def spend(self, seconds: float) -> None:
+        """Count `seconds` run elsewhere (in a process of the quarantine pool)."""
+        self._used += seconds
 
     def check(self, field: str | None = None) -> None:
         """Raise LimitExceeded when the budget is spent (`field`: the rule or condition at work)."""
@@ -204,12 +213,45 @@ async def off_loop(budget: Budget, fn: Callable[P, T], /, *args: P.args, **kwarg
     await lane.lock.acquire()
     try:
         if lane.used() - queued > LANE_WAIT:
+            quarantine(budget.owner)
             raise Busy()
+        pool = ready_pool() if is_quarantined(budget.owner) else None
+        if pool is not None:
+            try:
+                return await _in_process(pool, lane, budget, fn, args, kwargs)
+            except BrokenProcessPool:  # a process died (killed): a new pool for the next calls, this one in a thread
+                quarantine_module.discard_pool(pool)
         future: asyncio.Future[T] = loop.run_in_executor(_POOL, call)
         await asyncio.wait((future, started), return_when=asyncio.FIRST_COMPLETED)  # waiting is free
         try:
             return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0.0) + _GRACE)
         except TimeoutError:
             raise spent(budget, None) from None
+    except LimitExceeded as exc:
+        if exc.code == "mapping.budget_exceeded":
+            quarantine(budget.owner)
+        raise
     finally:
         lane.lock.release()
+
+
+async def _in_process(
+    pool: ProcessPoolExecutor, lane: _Lane, budget: Budget, fn: Callable[..., T], args: Any, kwargs: Any
+) -> T:
+    """`off_loop`'s call in a process of the quarantine pool; its time in the pool (queueing included:
+    the child cannot say when it started) is counted in the lane, its running time in `budget`."""
+    start = lane.since = time.monotonic()
+    try:
+        future = asyncio.wrap_future(pool.submit(run_in_child, fn, budget, tuple(args), dict(kwargs)))
+        try:
+            outcome, value, used = await asyncio.wait_for(future, timeout=max(budget.remaining(), 0.0) + _GRACE)
+        except TimeoutError:
+            raise spent(budget, None) from None
+    finally:
+        lane.ran += time.monotonic() - start
+        if lane.since == start:
+            lane.since = None
+    budget.spend(used)
+    if outcome == "raised":
+        raise value
+    return value

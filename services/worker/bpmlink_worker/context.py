@@ -35,7 +35,8 @@ from bpmlink.sources import FetchEnv
 from bpmlink.sources.http_polling import make_client
 
 from .batcher import Batcher
-from .process import BATCH_SIZE, BATCHES_RUNNING, Claimed, process_events
+from .claims import Claimed
+from .process import BATCH_SIZE, BATCHES_RUNNING, process_events
 
 POLL_POOL_SIZE = 10  # polls hold a connection for one statement at a time, never while the source answers
 
