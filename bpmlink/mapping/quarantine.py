@@ -7,10 +7,13 @@ is quarantined for QUARANTINE_SECONDS, renewed at each such call. Meanwhile its 
 of worker processes (niced, so they leave the CPU to the event loop's process first), and the worker's
 batches do not wait for its events (`bpmlink_worker.process`).
 
-Arguments and results cross by pickle (the functions are module-level: the filter's `explain`, the
-engine's `build_values`). The pool starts at an owner's first quarantine and takes the calls once its
-processes are up (until then they stay in threads). An abandoned call stops at its next budget check, as
-a thread does, its process then free again.
+Only functions marked `movable` go there (module-level, pure, arguments and results picklable: the
+filter's `explain`, the engine's `build_values`). A movable call that runs SLOW_CALL in its thread
+quarantines its owner and is moved: the thread stops at its next check and the call starts over in the
+pool, under what is left of its budget, so a hostile tenant's first event takes the GIL for a tenth of a
+second, not its whole budget. The worker starts the pool with its context (`start_pool`); elsewhere it
+starts at the first quarantine, and calls stay in threads until its processes are up. An abandoned call
+stops at its next budget check, as a thread does, its process then free again.
 """
 
 from __future__ import annotations
@@ -21,11 +24,26 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 QUARANTINE_SECONDS: Final = 60.0
+SLOW_CALL: Final = 0.1  # seconds a movable call runs in a thread before its owner is quarantined
 PROCESSES: Final = 2
 _NICENESS: Final = 10
+
+_MOVABLE: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def movable(fn: F) -> F:
+    """Mark `fn` as fit to run in a pool process (module-level, pure, picklable arguments and result)."""
+    _MOVABLE.add(fn)
+    return fn
+
+
+def is_movable(fn: Callable[..., Any]) -> bool:
+    return fn in _MOVABLE
+
 
 _until: dict[Hashable, float] = {}  # owner → monotonic end of its quarantine
 _lock = threading.Lock()  # the pool is made once, whichever loop or thread asks first
@@ -42,7 +60,7 @@ def quarantine(owner: Hashable) -> None:
         for key in [k for k, end in _until.items() if end <= now]:
             del _until[key]
     _until[owner] = now + QUARANTINE_SECONDS
-    _start_pool()
+    start_pool()
 
 
 def is_quarantined(owner: Hashable) -> bool:
@@ -51,7 +69,7 @@ def is_quarantined(owner: Hashable) -> bool:
 
 
 def release(owner: Hashable) -> None:
-    """End `owner`'s quarantine now (tests; an owner whose code was fixed)."""
+    """End `owner`'s quarantine now (the tests: one quarantine per test)."""
     _until.pop(owner, None)
 
 
@@ -60,7 +78,8 @@ def ready_pool() -> ProcessPoolExecutor | None:
     return _pool if _ready.is_set() else None
 
 
-def _start_pool() -> None:
+def start_pool() -> None:
+    """Start the pool's processes (once per process; they are up shortly after, see `ready_pool`)."""
     global _pool
     with _lock:
         if _pool is not None:

@@ -3,13 +3,16 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from arq.jobs import Job
+from bpmlink_worker.parked_retries import retry_in_order
 from bpmlink_worker.parking import enqueue_due, probe_connections, retry_connection
 from bpmlink_worker.process import MAX_TRIES, process_event
 from bpmlink_worker.sweeper import requeue_lost
 from sqlalchemy import select, update
 
 from bpmlink.db.models import Event, EventState, Incident, Operation, OperationStatus, Workspace
-from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, parked_job_id
+from bpmlink.kit.queue import job_deserializer
+from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, in_order_job_id
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -61,12 +64,12 @@ async def test_past_the_fast_tries_operations_park_then_run_in_order_when_the_co
     assert await probe_connections(worker) == []  # still down
     sandbox.clear_faults()
     assert await probe_connections(worker) == [uuid.UUID(connection_id)]
-    queued = await worker.queue.zrange("arq:queue", 0, -1)  # by score: the order arq starts them in
-    expected = [parked_job_id(op.event_id, op.attempts).encode() for op in ops]
-    assert [j for j in queued if j in expected] == expected  # both at once, oldest first
+    job = await Job(in_order_job_id(uuid.UUID(bundle["id"])), worker.queue, _deserializer=job_deserializer).info()
+    assert job is not None and list(job.args) == [bundle["id"], [str(first), str(second)]]  # at once, oldest first
 
-    worker_ctx["job_try"] = 1  # a slow try's own arq try; PARKED says it is past the fast tries
-    assert [await process_event(worker_ctx, str(e), PARKED) for e in (first, second)] == ["created", "updated"]
+    worker_ctx["job_try"] = 1  # the job's own arq try; its runs are slow tries, past the fast ones
+    assert await retry_in_order(worker_ctx, *job.args) == 2
+    assert [(await operation_of(sessionmaker, e)).status for e in (first, second)] == ["created", "updated"]
     for event_id in (first, second):
         op = await operation_of(sessionmaker, event_id)
         assert op.next_attempt_at is None and op.finished_at is not None
@@ -126,4 +129,4 @@ async def test_a_successful_connection_test_queues_its_parked_operations_at_once
     asked = [j for j in queued if j.startswith(f"{RETRY_CONNECTION}:{connection_id}:".encode())]
     assert len(asked) == 1  # the api asked, after its commit, for this connection's parked operations
     assert await retry_connection(worker_ctx, connection_id) == 1  # the job the api asked for
-    assert parked_job_id(op.event_id, op.attempts).encode() in await worker.queue.zrange("arq:queue", 0, -1)
+    assert in_order_job_id(op.bundle_id).encode() in await worker.queue.zrange("arq:queue", 0, -1)

@@ -103,7 +103,7 @@ _CONFIGS: dict[_Version, BundleConfig] = {}
 _CONFIGS_MAX = 1000
 
 
-async def _configs(session: AsyncSession, keys: set[_Version]) -> dict[_Version, BundleConfig]:
+async def bundle_configs(session: AsyncSession, keys: set[_Version]) -> dict[_Version, BundleConfig]:
     """The parsed configuration of each (bundle, version), read only for those not cached yet."""
     missing = keys - _CONFIGS.keys()
     if missing:
@@ -122,7 +122,7 @@ async def _configs(session: AsyncSession, keys: set[_Version]) -> dict[_Version,
 async def claim(session: AsyncSession, jobs: dict[uuid.UUID, int]) -> list[Claimed]:
     """Mark the operations of these events (event id → job try) processing; the rest are settled."""
     rows = (await session.execute(_CLAIM, {"event_ids": list(jobs), "unfinished": _UNFINISHED})).all()
-    configs = await _configs(session, {(row.bundle_id, row.config_version) for row in rows})
+    configs = await bundle_configs(session, {(row.bundle_id, row.config_version) for row in rows})
     claimed = [
         Claimed(
             event_id=row.event_id,

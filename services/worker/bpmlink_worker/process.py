@@ -239,20 +239,27 @@ async def _finish_alone(context: WorkerContext, run: Claimed) -> None:
     await write(context, [run])
 
 
+async def run_event(context: WorkerContext, event_id: uuid.UUID, job_try: int) -> Claimed | None:
+    """One event's run to its end, in the worker's next batch (None: nothing to do)."""
+    run = await context.event_batcher.submit((event_id, job_try))
+    if run is not None and (run.push_alone is not None or run.late is not None):
+        if run.alone_task is None:
+            run.alone_task = asyncio.ensure_future(_finish_alone(context, run))
+        await run.alone_task
+    return run
+
+
 # Counted in the job metrics (its answers are the operation statuses). No transaction of its own: a
 # batch's claim and its write are one transaction each, shared by the batch's jobs.
 @job(PROCESS_EVENT, max_tries=MAX_TRIES, transaction=False, counted=True)
 async def process_event(job_run: JobRun, event_id: str, mode: str = "") -> str:
-    """arq job `event.process`; `mode` PARKED for a slow try (parking.py), which counts as past the fast tries."""
+    """arq job `event.process`; `mode` PARKED for a slow try (one asked for in the api; the crons' go
+    through parked_retries.py), which counts as past the fast tries."""
     context = job_run.context
     job_try = MAX_TRIES if mode == PARKED else job_run.job_try
-    run = await context.event_batcher.submit((uuid.UUID(event_id), job_try))
+    run = await run_event(context, uuid.UUID(event_id), job_try)
     if run is None:
         return "nothing to do"
-    if run.push_alone is not None or run.late is not None:
-        if run.alone_task is None:
-            run.alone_task = asyncio.ensure_future(_finish_alone(context, run))
-        await run.alone_task
     # Logged here, in the job's own log context (job and event ids).
     bind_log_context(workspace_id=run.workspace_id, bundle_id=run.bundle_id, operation_id=run.operation_id)
     retry = "" if run.retry_in is None else f", again in {run.retry_in:.1f} s"
