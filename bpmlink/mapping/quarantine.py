@@ -4,8 +4,8 @@ A thread of `budget.off_loop` shares its process's GIL: paced to half a CPU, it 
 event loop, and a tenant whose every event spent its whole budget slowed every other tenant's events (issue
 #19: the neighbour's p99 went 2.5×). An owner whose call spent its budget, or waited its lane out (`Busy`),
 is quarantined for QUARANTINE_SECONDS, renewed at each such call. Meanwhile its calls run in a small pool
-of worker processes (niced, so they leave the CPU to the event loop's process first), and the worker's
-batches do not wait for its events (`bpmlink_worker.process`).
+of worker processes (niced, and paced as threads are, so they leave the machine's cores to the others),
+and the worker's batches do not wait for its events (`bpmlink_worker.process`).
 
 Only functions marked `movable` go there (module-level, pure, arguments and results picklable: the
 filter's `explain`, the engine's `build_values`). A movable call that runs SLOW_CALL in its thread
@@ -108,19 +108,6 @@ def _lower_priority() -> None:
 def _started() -> int:
     time.sleep(0.05)  # held a moment, so each warm-up call starts a process of its own
     return os.getpid()
-
-
-def run_in_child(fn: Callable[..., Any], budget: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """In a pool process: `fn(*args, **kwargs)` with its time counted in (the child's copy of) `budget`.
-    Returns ("ok", value, seconds used) or ("raised", exception, seconds used): the parent adds the seconds
-    to its own budget, then returns or raises."""
-    started = time.monotonic()
-    try:
-        with budget.running():
-            value = fn(*args, **kwargs)
-    except Exception as exc:
-        return ("raised", exc, time.monotonic() - started)
-    return ("ok", value, time.monotonic() - started)
 
 
 def discard_pool(pool: ProcessPoolExecutor) -> None:
