@@ -7,7 +7,7 @@ deterministic record Id, so every run converges on one record.
 Jobs running at the same time in one worker are processed together (`Batcher`): one claim
 statement, the events of each bundle pushed with two `$batch` requests (`push_many`), one
 transaction writing every operation and its steps. Each job still ends on its own: its own
-status, its own retry with its own backoff.
+status, its own retry with its own backoff. The claim is `claims.py`'s, the write `writes.py`'s.
 """
 
 from __future__ import annotations
