@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bpmlink.db.models import Event, EventState, Incident, Operation, OperationStatus, Workspace
 from bpmlink.kit.queue import job_deserializer
 from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, in_order_job_id
-from tests.fixtures.pipeline import make_bundle, operation_of, post_event
+from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -130,3 +130,28 @@ async def test_a_successful_connection_test_queues_its_parked_operations_at_once
     assert len(asked) == 1  # the api asked, after its commit, for this connection's parked operations
     assert await retry_connection(worker_ctx, connection_id) == 1  # the job the api asked for
     assert in_order_job_id(op.bundle_id).encode() in await worker.queue.zrange("arq:queue", 0, -1)
+
+
+async def test_a_keys_turn_stops_at_an_operation_parked_again_and_the_later_ones_wait(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    items = [{"first_name": "K", "last_name": str(i), "email": "k@x.io"} for i in range(2)]
+    first, second = [await post_event(sessionmaker, bundle["id"], item) for item in items]
+    other = await post_event(sessionmaker, bundle["id"], {"first_name": "L", "last_name": "1", "email": "l@x.io"})
+    sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+    worker_ctx["job_try"] = MAX_TRIES
+    for event_id in (first, second, other):
+        assert await process_event(worker_ctx, str(event_id)) == "retrying"  # parked
+    before = {e: (await operation_of(sessionmaker, e)).attempts for e in (first, second, other)}
+
+    worker_ctx["job_try"] = 1
+    ids = [str(e) for e in (first, second, other)]
+    assert await retry_in_order(worker_ctx, bundle["id"], ids) == 0  # still down: every turn stops at once
+    after = {e: (await operation_of(sessionmaker, e)).attempts for e in (first, second, other)}
+    assert after == {first: before[first] + 1, second: before[second], other: before[other] + 1}  # second waits
+
+    sandbox.clear_faults()
+    assert await retry_in_order(worker_ctx, bundle["id"], ids) == 3
+    [row] = sandbox_rows(sandbox, "Contact", "Email eq 'k@x.io'")
+    assert row["Name"] == "K 1"  # the key's last event, pushed after its first
