@@ -17,7 +17,7 @@ from bpmlink.sources.base import PermanentSourceError, SourceConnection, SourceE
 
 if TYPE_CHECKING:
     from .context import WorkerContext
-    from .process import Claimed
+    from .claims import Claimed
 
 log = logging.getLogger("bpmlink.worker.readback")
 
