@@ -36,6 +36,7 @@ import jmespath
 import jmespath.exceptions
 
 from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.kit.json_values import jsonable
 from bpmlink.kit.net import GuardedTransport
 from bpmlink.sources.base import (
     Cursor,
@@ -44,7 +45,6 @@ from bpmlink.sources.base import (
     PermanentSourceError,
     SourceConnection,
     item_key,
-    jsonable,
 )
 from bpmlink.sources.http_request import Redaction, request_json, secret_values
 

@@ -16,8 +16,8 @@ from bpmlink.pipeline.readback import read_back
 from bpmlink.sources.base import PermanentSourceError, SourceConnection, SourceError
 
 if TYPE_CHECKING:
-    from .context import WorkerContext
     from .claims import Claimed
+    from .context import WorkerContext
 
 log = logging.getLogger("bpmlink.worker.readback")
 
