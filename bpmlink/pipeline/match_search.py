@@ -21,6 +21,7 @@ from typing import Any
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.metadata import Metadata
+from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.mapping.dedup import DedupPolicy, group_values
 from bpmlink.mapping.matching import CompareAs, same, search_prefix, text_fragment
 from bpmlink.mapping.types import TargetField
@@ -150,4 +151,22 @@ def first_found(
         records = confirmed(policy, query, rows)
         if records:
             return GroupFound(query.index, query.values, records)
+    return None
+
+
+async def search(
+    client: BpmClient,
+    entity: str,
+    policy: DedupPolicy,
+    values: dict[str, Any],
+    fields: dict[str, TargetField],
+    comm_entity: str | None,
+    recorder: StepRecorder,
+) -> GroupFound | None:
+    """Every group's search, one request each, in order until one finds (read-only)."""
+    for query in group_queries(client, entity, policy, values, fields, comm_entity):
+        rows = await client.query_with_params(query.entity, query.params, recorder=recorder)
+        found = first_found(policy, [query], [rows])
+        if found is not None:
+            return found
     return None

@@ -37,6 +37,7 @@ from bpmlink.pipeline.match_search import (
     first_found,
     group_queries,
     phone_search_of,
+    search,
 )
 
 _RECORD_NAMESPACE = uuid.UUID("b9d6f0a2-41c3-4e0e-9a5b-6d1f8e2c7a30")
@@ -143,24 +144,6 @@ def _decide(
     return _Write(existing_id, patch, note, others)
 
 
-async def _search(
-    client: BpmClient,
-    entity: str,
-    policy: DedupPolicy,
-    values: dict[str, Any],
-    fields: dict[str, TargetField],
-    comm_entity: str | None,
-    recorder: StepRecorder,
-) -> GroupFound | None:
-    """Every group's search, one request each, in order until one finds."""
-    for query in group_queries(client, entity, policy, values, fields, comm_entity):
-        rows = await client.query_with_params(query.entity, query.params, recorder=recorder)
-        found = first_found(policy, [query], [rows])
-        if found is not None:
-            return found
-    return None
-
-
 async def push(
     client: BpmClient,
     redis: aioredis.Redis,
@@ -193,7 +176,7 @@ async def push(
             lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
             await stack.enter_async_context(lock)
             await stack.enter_async_context(_renewed(redis, [name], lock.local.token.decode()))
-        found = await _search(client, entity, policy, values, fields, comm_entity, recorder)
+        found = await search(client, entity, policy, values, fields, comm_entity, recorder)
         decision = _decide(policy, values, record_id, found, phone_search_of(policy, comm_entity))
         if isinstance(decision, PushResult):
             return decision

@@ -59,16 +59,20 @@ def on_write(ent: Entity, row: dict[str, Any]) -> None:
         row[SEARCH_COLUMN] = search_number(row.get("Number"))
 
 
-async def sync_twins(store: Store, ent: Entity, row: dict[str, Any], changed: set[str], stamp: str,
-                     tx: Tx | None) -> None:
+async def sync_twins(
+    store: Store, ent: Entity, row: dict[str, Any], changed: set[str], stamp: str, tx: Tx | None
+) -> None:
     """After a contact (account) write: its communication rows match its phone/e-mail columns."""
     twins = TWINS.get(ent.name)
     comm = store.schema.get(f"{ent.name}Communication")
     if not twins or comm is None:
         return
     owner_prop = f"{ent.name}Id"
-    mine = {r["CommunicationTypeId"]: r for key in store.lookup(comm.name, owner_prop, row["Id"])
-            if (r := store.get(comm.name, key)) is not None}
+    mine = {
+        r["CommunicationTypeId"]: r
+        for key in store.lookup(comm.name, owner_prop, row["Id"])
+        if (r := store.get(comm.name, key)) is not None
+    }
     for column, type_id in twins.items():
         if column not in changed:
             continue
@@ -87,8 +91,16 @@ async def sync_twins(store: Store, ent: Entity, row: dict[str, Any], changed: se
 
 def _new_twin(comm: Entity, owner_prop: str, owner_id: str, type_id: str, stamp: str) -> dict[str, Any]:
     row = {p: c.empty() for p, c in comm.columns.items() if c.kind != "stream"}
-    row.update({"Id": str(uuid.uuid4()), owner_prop: owner_id, "CommunicationTypeId": type_id,
-                "CreatedOn": stamp, "ModifiedOn": stamp, "Primary": True})
+    row.update(
+        {
+            "Id": str(uuid.uuid4()),
+            owner_prop: owner_id,
+            "CommunicationTypeId": type_id,
+            "CreatedOn": stamp,
+            "ModifiedOn": stamp,
+            "Primary": True,
+        }
+    )
     return row
 
 
