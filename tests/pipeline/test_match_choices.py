@@ -3,6 +3,8 @@
 import pytest
 from bpmlink_worker.process import process_event
 
+from bpmlink.db.models import Role
+from tests.fixtures.accounts import add_member, login
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 from tests.pipeline.test_match_groups import MAPPING, PHONE_ELSE_EMAIL, bundle_of, stored_contact
 
@@ -124,3 +126,12 @@ async def test_a_bad_policy_is_refused_naming_the_problem(client, owner, connect
     assert response.status_code == 422, response.text
     details = response.json()["error"]["details"]
     assert code in [d.get("code") for d in details]
+
+
+async def test_a_viewer_cannot_run_the_dedup_preview(client, owner, connection_id, sandbox, sessionmaker):
+    bundle = await bundle_of(client, connection_id)
+    viewer = await add_member(sessionmaker, owner.workspace_id, Role.viewer)
+    client.cookies.clear()
+    await login(client, viewer)
+    response = await client.post(f"/api/v1/bundles/{bundle['id']}/dedup-preview", json={"item": {"email": "a@b.c"}})
+    assert response.status_code == 403, response.text
