@@ -22,7 +22,7 @@ from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.metadata import Metadata
 from bpmlink.bpmonline.steps import StepRecorder
-from bpmlink.mapping.dedup import DedupPolicy, group_values
+from bpmlink.mapping.dedup import DedupPolicy, OnSeveral, group_values
 from bpmlink.mapping.matching import CompareAs, same, search_prefix, text_fragment
 from bpmlink.mapping.types import TargetField
 
@@ -102,7 +102,8 @@ def group_queries(
             entity,
             filter=F.and_(*(_condition(policy, name, value, fields) for name, value in found.items())),
             select=select,
-            orderby=["ModifiedOn desc", "Id"],
+            # The MATCH_LIMIT read are the newest, or for on_several=oldest the oldest, of all that match.
+            orderby=["ModifiedOn asc" if policy.on_several == OnSeveral.OLDEST else "ModifiedOn desc", "Id"],
             top=MATCH_LIMIT,
         )
         queries.append(GroupQuery(index, found, entity, params))

@@ -24,9 +24,15 @@ def test_search_number_is_the_numbers_digits_reversed_on_every_write(api):
 def test_a_contacts_phone_columns_have_communication_twins_that_follow_them(api):
     contact = api.post("/0/odata/Contact", json={"Name": "Twin", "MobilePhone": "+7 912 000-11-22"}).json()
     [twin] = comms_of(api, contact["Id"])
-    assert (twin["CommunicationTypeId"], twin["Number"], twin["SearchNumber"]) == (MOBILE, "+7 912 000-11-22", "22110002197")
-    found = api.get("/0/odata/ContactCommunication", params={"$filter": "startswith(SearchNumber,'2211000219')",
-                                                             "$expand": "Contact"}).json()["value"]
+    assert (twin["CommunicationTypeId"], twin["Number"], twin["SearchNumber"]) == (
+        MOBILE,
+        "+7 912 000-11-22",
+        "22110002197",
+    )
+    found = api.get(
+        "/0/odata/ContactCommunication",
+        params={"$filter": "startswith(SearchNumber,'2211000219')", "$expand": "Contact"},
+    ).json()["value"]
     assert [r["Contact"]["Id"] for r in found] == [contact["Id"]]
     api.patch(f"/0/odata/Contact({contact['Id']})", json={"MobilePhone": "8 (912) 999-88-77", "Email": "t@w.example"})
     numbers = sorted(r["Number"] for r in comms_of(api, contact["Id"]))
