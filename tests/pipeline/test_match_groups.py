@@ -132,3 +132,18 @@ async def test_races_on_a_shared_phone_only_and_a_shared_email_only_each_make_on
     assert results.count("created") == 2  # one per pair
     assert len(contacts_with_phone(sandbox)) == 1
     assert len(sandbox_rows(sandbox, "Contact", "tolower(Email) eq 'b@race.example'")) == 1
+
+
+async def test_a_name_matches_trimmed_and_case_and_yo_insensitive_when_asked(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    stored = stored_contact(sandbox, Name="  Алёна   Петрова ")
+    stored_contact(sandbox, Name="Алина Петрова")  # one letter apart: never a match
+    dedup = {
+        "match": [{"fields": ["Name"]}],
+        "compare": {"Name": {"as": "text", "ignore_case": True, "ignore_yo": True}},
+    }
+    bundle = await bundle_of(client, connection_id, **dedup)
+    event = await post_event(sessionmaker, bundle["id"], {"name": "алена петрова", "email": "alena@yo.example"})
+    assert await process_event(worker_ctx, str(event)) == "updated"
+    assert str((await operation_of(sessionmaker, event)).record_id) == stored["Id"]
