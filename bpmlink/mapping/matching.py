@@ -72,6 +72,15 @@ def email_key(value: Any, gmail: bool = False) -> str:
     return text
 
 
+def gmail_forms(value: Any) -> list[str]:
+    """A Gmail address's canonical forms at both of Gmail's domains (none for another address)."""
+    key = email_key(value, gmail=True)
+    if not key.endswith("@gmail.com") or key.count("@") != 1:
+        return []
+    name = key.removesuffix("@gmail.com")
+    return [f"{name}@{domain}" for domain in sorted(_GMAIL_DOMAINS)]
+
+
 def text_key(value: Any, compare: Compare) -> str:
     text = " ".join(to_text(value).split())  # trimmed, inner runs of spaces as one
     if compare.ignore_case:

@@ -23,7 +23,7 @@ from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.metadata import Metadata
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.mapping.dedup import DedupPolicy, OnSeveral, group_values
-from bpmlink.mapping.matching import CompareAs, same, search_prefix, text_fragment
+from bpmlink.mapping.matching import CompareAs, gmail_forms, same, search_prefix, text_fragment
 from bpmlink.mapping.types import TargetField
 
 MATCH_LIMIT = 20  # records read per group; several matches are reported by count
@@ -115,12 +115,13 @@ def _condition(policy: DedupPolicy, name: str, value: Any, fields: dict[str, Tar
     if field is not None and field.lookup_entity:
         return F.eq_lookup(name, value)  # lookups filter through the navigation path
     text_column = isinstance(value, str) and (field is None or field.type == "Edm.String")
-    if text_column and compare.as_ == CompareAs.EMAIL and not compare.gmail:
-        return F.eq_ignore_case(name, value.strip())
-    if text_column and compare.as_ in (CompareAs.EMAIL, CompareAs.TEXT):
-        # Narrowed here, confirmed by `matching` (spaces, ё/е, Gmail's dots).
-        piece = value.strip().split("@")[-1] if compare.as_ == CompareAs.EMAIL else text_fragment(value, compare)
-        return F.contains_ignore_case(name, piece)
+    if text_column and compare.as_ == CompareAs.EMAIL:
+        # Gmail: the address as sent and its canonical forms at both domains (a stored form with
+        # other dots is not found by bpm'online's filter: docs/creatio-phone-search.md).
+        forms = {value.strip().lower(), *gmail_forms(value)} if compare.gmail else {value.strip().lower()}
+        return F.or_(*(F.eq_ignore_case(name, form) for form in sorted(forms)))
+    if text_column and compare.as_ == CompareAs.TEXT:
+        return F.contains_ignore_case(name, text_fragment(value, compare))  # narrowed; `matching` confirms
     if text_column and "@" in value and compare.as_ == CompareAs.EXACT:
         return F.eq_ignore_case(name, value)  # e-mails match whatever their case (round 1)
     return F.eq(name, value)

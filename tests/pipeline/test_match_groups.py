@@ -147,3 +147,23 @@ async def test_a_name_matches_trimmed_and_case_and_yo_insensitive_when_asked(
     event = await post_event(sessionmaker, bundle["id"], {"name": "алена петрова", "email": "alena@yo.example"})
     assert await process_event(worker_ctx, str(event)) == "updated"
     assert str((await operation_of(sessionmaker, event)).record_id) == stored["Id"]
+
+
+async def test_gmail_aliases_find_the_contact_only_when_switched_on(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    stored = stored_contact(sandbox, Name="G", Email="ivanpetrov@gmail.com")
+    results = []
+    for gmail in (True, False):
+        dedup = {
+            "mode": "skip_if_found",
+            "match": [{"fields": ["Email"]}],
+            "compare": {"Email": {"as": "email", "gmail": gmail}},
+        }
+        bundle = await make_bundle(client, connection_id, name=f"gmail {gmail}", mapping=MAPPING, dedup=dedup)
+        event = await post_event(sessionmaker, bundle["id"], {"name": "G", "email": "Ivan.Petrov@googlemail.com"})
+        results.append(
+            (await process_event(worker_ctx, str(event)), (await operation_of(sessionmaker, event)).record_id)
+        )
+    assert [status for status, _ in results] == ["skipped_duplicate", "created"]  # off by default: another address
+    assert str(results[0][1]) == stored["Id"]
