@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from bpmlink.sources.base import jsonable
+
 IMPORT_JOB = "import.run"
 CSV_DELIMITERS = (",", ";", "\t")
 _CSV_EXTENSIONS = {"", ".csv", ".txt", ".tsv"}
@@ -114,9 +116,6 @@ def _cell(value: Any) -> Any:
         return value.strip()
     if isinstance(value, float) and value.is_integer():
         return int(value)  # Excel stores every number as a float: 42.0 is the 42 typed in
-    # Here, not at the top: bpmlink.sources (its package) imports sheet_url, which imports this module.
-    from bpmlink.sources.base import jsonable
-
     return jsonable(value)
 
 
