@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from bpmlink.sources.base import jsonable
+from bpmlink.kit.json_values import jsonable
 
 IMPORT_JOB = "import.run"
 CSV_DELIMITERS = (",", ";", "\t")

@@ -23,6 +23,8 @@ DEFAULT_GIVE_UP_AFTER_SECONDS = 72 * 3600
 PARKED = "parked"
 # The job the api queues when a connection test succeeds: that connection's parked operations, now.
 RETRY_CONNECTION = "connection.retry_parked"
+# The job of one bundle's due parked operations, one match key's after the other (the worker's parked_retries.py).
+RETRY_IN_ORDER = "operation.retry_parked_in_order"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class RetrySchedule:
         last = self.delays_seconds[-1]
         repeats = int((elapsed - due) // last) + 1  # the last delay, repeated past the list
         return min(parked_at + timedelta(seconds=due + repeats * last), end)
+
+
+def in_order_job_id(bundle_id: uuid.UUID) -> str:
+    """One RETRY_IN_ORDER job per bundle: a second enqueue while it waits or runs is a no-op."""
+    return f"{RETRY_IN_ORDER}:{bundle_id}"
 
 
 def parked_job_id(event_id: uuid.UUID, attempts: int) -> str:

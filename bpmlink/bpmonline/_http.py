@@ -109,7 +109,10 @@ async def send(
     elapsed = time.perf_counter() - t0
     metrics.observe_bpm_request(http, request.method, response.status_code, elapsed)
     recorder.record(
-        request, response, started_at=started, duration_ms=elapsed * 1000,
+        request,
+        response,
+        started_at=started,
+        duration_ms=elapsed * 1000,
         secret_body=secret_body,
     )
     return response

@@ -160,8 +160,7 @@ class BpmClient:
                     )
                 if self._session_dead(response):
                     raise AuthError(
-                        "bpm'online refused the session right after a fresh login "
-                        f"({self._dead_reason(response)})",
+                        f"bpm'online refused the session right after a fresh login ({self._dead_reason(response)})",
                         status=response.status_code,
                         code="session_rejected",
                         steps=rec.steps,
@@ -181,9 +180,7 @@ class BpmClient:
                 body = decode_json(response)
                 if isinstance(body, dict) and _ROUTING_404 in str(body.get("MessageDetail", "")).lower():
                     # Seen with HTTP 200 on an entity set that does not exist (yet).
-                    raise NotFoundError(
-                        response_message(response), status=404, code="unknown_entity", steps=rec.steps
-                    )
+                    raise NotFoundError(response_message(response), status=404, code="unknown_entity", steps=rec.steps)
             return response
         except BpmError as exc:
             exc.steps = list(rec.steps)
@@ -268,9 +265,7 @@ class BpmClient:
         """One record by key; `NotFoundError` (code `record_not_found`) if it does not exist."""
         params = {"$select": self._select(entity, select)} if select else None
         try:
-            response = await self.request(
-                "GET", self.dialect.key_path(entity, id), params=params, recorder=recorder
-            )
+            response = await self.request("GET", self.dialect.key_path(entity, id), params=params, recorder=recorder)
         except NotFoundError as exc:
             if exc.code == "not_found":
                 exc.code = "record_not_found"
@@ -299,8 +294,9 @@ class BpmClient:
         recorder: StepRecorder | None = None,
     ) -> list[dict[str, Any]]:
         """Records of `entity`. Filters are typed by `types`, or by cached `$metadata`."""
-        params = self.query_params(entity, filter=filter, select=select, orderby=orderby, top=top, skip=skip,
-                                   expand=expand, types=types)
+        params = self.query_params(
+            entity, filter=filter, select=select, orderby=orderby, top=top, skip=skip, expand=expand, types=types
+        )
         return await self.query_with_params(entity, params, recorder=recorder)
 
     async def query_with_params(
@@ -387,9 +383,7 @@ class BpmClient:
         body = dict(data)
         record_id = as_uuid(id or body.get("Id") or uuid.uuid4())
         body["Id"] = str(record_id)
-        response = await self.request(
-            "POST", self.dialect.collection_path(entity), json=body, recorder=recorder
-        )
+        response = await self.request("POST", self.dialect.collection_path(entity), json=body, recorder=recorder)
         if response.content:
             return self._decode(response, self.dialect.unwrap_entity, recorder)
         return {"Id": str(record_id)}
@@ -436,9 +430,7 @@ class BpmClient:
     ) -> None:
         """PATCH the given fields (the key is taken from `id`, never from `data`)."""
         body = {k: v for k, v in data.items() if k != "Id"}
-        await self.request(
-            "PATCH", self.dialect.key_path(entity, id), json=body, expect="none", recorder=recorder
-        )
+        await self.request("PATCH", self.dialect.key_path(entity, id), json=body, expect="none", recorder=recorder)
 
     async def delete(self, entity: str, id: uuid.UUID | str, *, recorder: StepRecorder | None = None) -> None:
         await self.request("DELETE", self.dialect.key_path(entity, id), expect="none", recorder=recorder)

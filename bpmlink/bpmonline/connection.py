@@ -51,9 +51,7 @@ class BpmConnection:
             raise ValueError("odata_version must be 3 or 4")
 
     @classmethod
-    def from_params(
-        cls, connection_id: str, params: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> BpmConnection:
+    def from_params(cls, connection_id: str, params: Mapping[str, Any], secrets: Mapping[str, Any]) -> BpmConnection:
         """Build from a stored connection's `params` and decrypted `secrets`."""
         version = params.get("odata_version") or 4
         prefix = params.get("path_prefix")

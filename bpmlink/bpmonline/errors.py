@@ -274,9 +274,7 @@ def error_for_status(
     if status == 429:
         return RateLimitedError(message, status=status, retry_after=retry_after, steps=steps)
     if status == 503:
-        return RateLimitedError(
-            message, status=status, code="unavailable", retry_after=retry_after, steps=steps
-        )
+        return RateLimitedError(message, status=status, code="unavailable", retry_after=retry_after, steps=steps)
     if status >= 500:
         if not is_html and is_permanent_500(message):
             return ValidationError(message, status=status, code="data_error", steps=steps)

@@ -171,17 +171,15 @@ def _v3_associations(schemas: list[Element]) -> _Assocs:
                     ref = next(iter(_children(dependent, "PropertyRef")), None)
                     if ref is not None:
                         dependent_cols[principal.get("Role", "")] = ref.get("Name", "")
-            out[assoc.get("Name", "")] = {
-                role: (target, dependent_cols.get(role)) for role, target in ends.items()
-            }
+            out[assoc.get("Name", "")] = {role: (target, dependent_cols.get(role)) for role, target in ends.items()}
     return out
 
 
 def _entity(et: Element, associations: _Assocs) -> EntityInfo:
     name = et.get("Name", "")
-    keys = tuple(
-        ref.get("Name", "") for key in _children(et, "Key") for ref in _children(key, "PropertyRef")
-    ) or ("Id",)
+    keys = tuple(ref.get("Name", "") for key in _children(et, "Key") for ref in _children(key, "PropertyRef")) or (
+        "Id",
+    )
     fields: dict[str, FieldInfo] = {}
     for prop in _children(et, "Property"):
         pname = prop.get("Name", "")
@@ -253,9 +251,7 @@ class MetadataCache:
             return item[1]
         return None
 
-    async def get(
-        self, key: Any, fetch: Callable[[], Awaitable[Metadata]], *, refresh: bool = False
-    ) -> Metadata:
+    async def get(self, key: Any, fetch: Callable[[], Awaitable[Metadata]], *, refresh: bool = False) -> Metadata:
         cached = None if refresh else self.peek(key)
         if cached is not None:
             return cached

@@ -349,8 +349,7 @@ class BpmSession:
         _raise_for_login_answer(response, recorder, what="token")
         if not isinstance(body, dict) or not body.get("access_token"):
             raise ConfigurationError(
-                f"the token URL {conn.oauth_token_url} did not return an access token "
-                f"({response_message(response)})",
+                f"the token URL {conn.oauth_token_url} did not return an access token ({response_message(response)})",
                 status=response.status_code,
                 code="bad_token_response",
                 steps=recorder.steps,

@@ -24,9 +24,7 @@ _SECRET_HEADERS = frozenset(
     {"cookie", "set-cookie", "authorization", "proxy-authorization", "bpmcsrf", "crt_csrf", "x-csrf-token"}
 )
 # Keys (lower-case) redacted inside login/token bodies.
-_SECRET_KEYS = frozenset(
-    {"userpassword", "password", "client_secret", "access_token", "refresh_token", "id_token"}
-)
+_SECRET_KEYS = frozenset({"userpassword", "password", "client_secret", "access_token", "refresh_token", "id_token"})
 
 
 @dataclass

@@ -190,6 +190,7 @@ TELEGRAM = App(
     needs_connection=False,
     triggers=[
         Trigger(
+            on_start="telegram_set_webhook",
             key="bot_update",
             label=_l("New message to the bot", "Новое сообщение боту"),
             kind="webhook",

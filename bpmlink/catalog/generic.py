@@ -264,6 +264,41 @@ HTTP_POLLING = App(
                     label=_l("Offset parameter (optional)", "Параметр смещения (необязательно)"),
                     help=_l("for APIs that page by offset, oldest first", "для API со смещением, старые первыми"),
                 ),
+                FormField(
+                    name="version_field",
+                    label=_l("Version field (optional)", "Поле версии (необязательно)"),
+                    help=_l(
+                        "e.g. updated_at: a changed item is taken again, once per version",
+                        "например, updated_at: изменённый элемент берётся снова, один раз на версию",
+                    ),
+                ),
+                FormField(
+                    name="page_size",
+                    label=_l("The API's own page size (optional)", "Размер страницы API (необязательно)"),
+                    type="integer",
+                    help=_l("for APIs with a fixed page, e.g. 50", "для API с постоянной страницей, например 50"),
+                ),
+                FormField(
+                    name="tie_param",
+                    label=_l(
+                        "Parameter for items of one cursor value (optional)", "Параметр для записей с одним курсором"
+                    ),
+                    help=_l(
+                        "offset or page parameter used when a whole page has one cursor value (e.g. start)",
+                        "параметр смещения или страницы, когда у всей страницы одно значение курсора (например, start)",
+                    ),
+                ),
+                FormField(
+                    name="tie_by",
+                    label=_l("That parameter counts", "Этот параметр считает"),
+                    type="select",
+                    options=["offset", "page"],
+                    default="offset",
+                    help=_l(
+                        "offset: items skipped; page: page numbers",
+                        "offset — пропущенные записи; page — номер страницы",
+                    ),
+                ),
                 _INTERVAL,
             ],
         )

@@ -219,9 +219,11 @@ class HttpAccess(Rule):
     """How a source connection of this app is called, in terms of the http_polling connection's
     fields: each value is a template over the connection's own fields (`https://{subdomain}.amocrm.ru`).
     Keys as `sources.http_polling`: base_url, auth, username, password, auth_header, auth_value,
-    auth_query_param."""
+    auth_query_param. A template naming a missing field renders empty. `test_path`: a cheap call
+    (appended to the base URL) the connection test makes, whose answer must be a success."""
 
     fields: dict[str, str]
+    test_path: str | None = None
 
 
 class PollingPreset(Rule):
@@ -247,6 +249,8 @@ class Trigger(BaseModel):
     needs_connection: bool | None = None  # None: the app's `needs_connection`
     instructions: Label | None = None  # Markdown; `{url}` is the bundle's webhook URL
     body_template: str | None = None  # a ready request body for the user to paste (Yandex Forms)
+    # What the api does on the sender's side when the bundle starts (Telegram: register the URL with setWebhook).
+    on_start: Literal["telegram_set_webhook"] | None = None
 
 
 class Action(BaseModel):

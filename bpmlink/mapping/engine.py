@@ -16,6 +16,7 @@ from bpmlink.mapping.coerce import coerce_value, to_json_value
 from bpmlink.mapping.conversions import ConversionContext, run_conversions
 from bpmlink.mapping.errors import ConversionError, FieldError, MappingError
 from bpmlink.mapping.paths import get_path
+from bpmlink.mapping.quarantine import movable
 from bpmlink.mapping.rules import MappingRule
 from bpmlink.mapping.templates import DEFAULT_TIME_LIMIT, TemplateTimeout, render_template
 from bpmlink.mapping.types import TargetField
@@ -92,6 +93,7 @@ def _raw_value(rule: MappingRule, item: Any, default_phone_region: str | None, t
     return raw
 
 
+@movable  # runs in a quarantine process for a workspace whose code spent its budget
 def build_values(
     rules: Sequence[MappingRule],
     item: Any,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 
@@ -16,6 +18,17 @@ class MappingError(Exception):
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Whatever the subclass's __init__ takes: an error raised in a quarantine process crosses by pickle.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[MappingError], args: tuple[Any, ...], state: dict[str, Any]) -> MappingError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConversionError(MappingError, ValueError):

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from bpmlink.mapping.budget import MAX_CONDITIONS, MAX_LIST_ELEMENTS, Budget, too_many
 from bpmlink.mapping.errors import ConversionError, MappingError
 from bpmlink.mapping.paths import get_path, parse_path
+from bpmlink.mapping.quarantine import movable
 from bpmlink.mapping.values import (
     as_utc_datetime,
     is_blank,
@@ -143,6 +144,7 @@ def evaluate(filter: FilterGroup | None, item: Any, *, budget: Budget | None = N
     return explain(filter, item, budget=budget).passed
 
 
+@movable  # runs in a quarantine process for a workspace whose code spent its budget
 def explain(filter: FilterGroup | None, item: Any, *, budget: Budget | None = None) -> FilterResult:
     """Like `evaluate`, with the reason an item was filtered out (the first failing condition).
 

@@ -100,7 +100,7 @@ def _parse_bracket(path: str, i: int) -> tuple[int, Segment]:
         return end + 1, int(inner)
     except ValueError:
         raise PathSyntaxError(
-            f"[{inner}] in {path!r} is neither an index nor a quoted key (write [\"{inner}\"])"
+            f'[{inner}] in {path!r} is neither an index nor a quoted key (write ["{inner}"])'
         ) from None
 
 

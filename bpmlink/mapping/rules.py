@@ -184,9 +184,7 @@ def check_rules(rules: Sequence[MappingRule], fields: Mapping[str, TargetField])
             errors.append(FieldError(field=rule.target, message="the entity has no such field"))
             continue
         if rule.lookup is not None and field.lookup_entity and field.lookup_entity != rule.lookup.entity:
-            message = (
-                f"the field refers to {field.lookup_entity}, but the lookup searches {rule.lookup.entity}"
-            )
+            message = f"the field refers to {field.lookup_entity}, but the lookup searches {rule.lookup.entity}"
             errors.append(FieldError(field=rule.target, message=message))
     return errors
 

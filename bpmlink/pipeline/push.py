@@ -3,7 +3,8 @@
 - A create sends an `Id` derived from the event id, and a retry checks it first, so a
   worker that dies after bpm'online wrote the row never causes a second one.
 - Events of one bundle with the same match key are serialised by a Redis lock on that key,
-  so two workers cannot both miss the search and both create.
+  so two workers cannot both miss the search and both create. The lock keeps them apart, not in
+  order: waiters take it in no fixed order (parked retries keep theirs: the worker's parked_retries).
 - `push_many` does the same for many events of one bundle with two `$batch` requests (all
   searches, then all writes). What cannot go in a batch (a retry, a key another event holds,
   the same key twice) it hands back, to take `push`'s path one at a time after the batch's

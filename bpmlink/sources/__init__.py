@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.catalog import get_app
+from bpmlink.catalog import APPS, get_app
 from bpmlink.connections import get_connection
 from bpmlink.db.models import Bundle
 from bpmlink.kit.security import SecretBox
+from bpmlink.sources.app_http import app_sources
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,
@@ -36,9 +37,10 @@ from bpmlink.sources.sql_polling import SqlPollingSource
 POLL_JOB = "poll.run"
 BACKFILL_JOB = "poll.backfill"
 
-SOURCES: dict[str, Source] = {
-    s.app: s for s in (HttpPollingSource(), SqlPollingSource(), BpmonlineSource(), SheetUrlSource())
-}
+# The generic sources (sheet_url among them: a link, no connection), and one per catalog app
+# polled over its HTTP API (amoCRM, Bitrix24…).
+_GENERIC: tuple[Source, ...] = (HttpPollingSource(), SqlPollingSource(), BpmonlineSource(), SheetUrlSource())
+SOURCES: dict[str, Source] = {s.app: s for s in (*_GENERIC, *app_sources(APPS.values()))}
 
 __all__ = [
     "BACKFILL_JOB",

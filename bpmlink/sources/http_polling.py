@@ -10,43 +10,45 @@ each keyed by `id_field`; the cursor is the largest `cursor_field` seen (the id 
 field is set), so the API must answer in ascending cursor order when it pages by the cursor
 parameter. A `next_field` (dotted path to a next-page URL in the answer) is followed
 instead when the API paginates by links; `page_param` / `offset_param` page by position through
-a list in ascending order (new items at its end). Every request is a redacted step, the custom auth
-header and an auth query parameter included; the outbound guard (`bpmlink.kit.net`) refuses
-private addresses unless allow-listed; answers are capped in size and time.
+a list in ascending order (new items at its end). A `version_field` keys each item by id and
+version, so a changed item is stored again (once per version); `page_size` is the API's own fixed
+page size (a shorter page means caught up); `tie_param` steps by position (`tie_by` offset or
+page) through a full page of one cursor value, which an inclusive cursor would answer forever
+(the walk ends at the first page that is not full or moves the cursor); an answer of 204 No
+Content is an empty page. A
+fixed query (`order[updated_at]=asc`) may be written into `path`. Every request is a redacted
+step, the custom auth header, an auth query parameter and a secret inside the base URL included;
+the outbound guard (`bpmlink.kit.net`) refuses private addresses unless allow-listed; answers are
+capped in size and time.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import jmespath
 import jmespath.exceptions
 
-from bpmlink.bpmonline._http import classify_exception
-from bpmlink.bpmonline.steps import REDACTED, StepRecorder
-from bpmlink.kit.net import BlockedAddressError, GuardedTransport
+from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.kit.json_values import jsonable
+from bpmlink.kit.net import GuardedTransport
 from bpmlink.sources.base import (
     Cursor,
     FetchEnv,
     Page,
     PermanentSourceError,
     SourceConnection,
-    TransientSourceError,
     item_key,
-    jsonable,
 )
+from bpmlink.sources.http_request import Redaction, request_json, secret_values
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
-MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def dotted(data: Any, path: str) -> Any:
@@ -61,14 +63,6 @@ def dotted(data: Any, path: str) -> Any:
         else:
             return None
     return data
-
-
-def _redact_query(url: str, names: set[str]) -> str:
-    parts = urlsplit(url)
-    if not parts.query or not names:
-        return url
-    pairs = [(k, REDACTED if k.lower() in names else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(pairs)))
 
 
 def _same_origin(a: str, b: str) -> bool:
@@ -201,6 +195,11 @@ class _Trigger:
     offset_param: str
     page_no: int
     offset: int
+    version_field: str
+    page_size: int
+    tie_param: str
+    tie_by: str
+    tie: int
 
     @classmethod
     def read(cls, config: Mapping[str, Any], cursor: Cursor | None) -> _Trigger:
@@ -222,10 +221,19 @@ class _Trigger:
             offset_param=text("offset_param"),
             page_no=int(position.get("page") or config.get("first_page") or 1),
             offset=int(position.get("offset") or 0),
+            version_field=text("version_field"),
+            page_size=int(config.get("page_size") or 0),
+            tie_param=text("tie_param"),
+            tie_by=text("tie_by") or "offset",
+            tie=int(position.get("tie") or 0),
         )
         if trigger.method not in ("GET", "POST"):
             raise PermanentSourceError(f"the method must be GET or POST, not {trigger.method!r}", code="bad_config")
         return trigger
+
+    def page_limit(self, limit: int) -> int:
+        """The page size asked for: the API's own fixed size (`page_size`, Bitrix24's 50) when smaller."""
+        return min(limit, self.page_size) if self.page_size > 0 else limit
 
     def paging_params(self, cursor: Cursor | None, limit: int) -> dict[str, Any]:
         """Where to start and how many: the query of a GET, merged into the JSON body of a POST."""
@@ -236,6 +244,8 @@ class _Trigger:
             params[self.offset_param] = self.offset
         elif self.cursor_param and cursor and cursor.get("value") is not None:
             params[self.cursor_param] = cursor["value"]
+            if self.tie_param and self.tie:
+                params[self.tie_param] = self.tie if self.tie_by == "offset" else self.tie // limit + 1
         if self.limit_param:
             params[self.limit_param] = limit
         return params
@@ -284,7 +294,9 @@ class _Trigger:
             # (equal values pass, the unique source item key makes them harmless).
             if start_value is not None and value is not None and not following_link and _before(value, start_value):
                 continue
-            items.append((item_key(key), item))
+            # With a version field a changed item is new again (id@version); without, each id is stored once.
+            version = dotted(item, self.version_field) if self.version_field else None
+            items.append((item_key(key, version) if version is not None else item_key(key), item))
             if value is not None and (last_value is None or _later(value, last_value) or value == last_value):
                 last_value, last_id = value, key
         return items, last_value, last_id
@@ -307,10 +319,16 @@ class _Trigger:
     ) -> Page:
         """Cursor paging: the next fetch starts after the last item of this one."""
         if next_cursor is not None:
-            next_cursor = {k: v for k, v in next_cursor.items() if k != "next"}
+            next_cursor = {k: v for k, v in next_cursor.items() if k not in ("next", "tie")}
+        start = (cursor or {}).get("value")
+        full = answered > 0 and answered >= limit
+        if self.tie_param and full and next_cursor is not None and start is not None and next_cursor["value"] == start:
+            # A full page of one cursor value (a bulk import stamps many records in one second): step
+            # through that value's items by position, else the same page would be answered forever.
+            return Page(items=items, next_cursor={**next_cursor, "tie": self.tie + answered}, more=True)
         # A full page that moved the cursor means there may be more; a full page that did not
         # would be answered again forever.
-        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k != "next"} or None)
+        moved = next_cursor != ({k: v for k, v in (cursor or {}).items() if k not in ("next", "tie")} or None)
         more = answered > 0 and answered >= limit and moved and not self.next_field
         return Page(items=items, next_cursor=next_cursor, more=more)
 
@@ -350,22 +368,23 @@ class HttpPollingSource:
         if not base_url:
             raise PermanentSourceError("the connection has no base URL", code="bad_config")
         trigger = _Trigger.read(config, cursor)
+        limit = trigger.page_limit(limit)
         headers = {"Accept": "application/json", "User-Agent": "bpmlink", **extra_headers(conn.params, config)}
         auth_params, secret_headers = apply_auth(conn, headers)
         secret_params = {k.lower() for k in auth_params}
         url, query, json_body = trigger.request(base_url, config, cursor, limit, auth_params)
 
+        redaction = Redaction(frozenset(secret_params), frozenset(secret_headers), frozenset(secret_values(conn)))
         own = http is None
         client = http or make_client(env.settings)
         try:
-            body = await self._get(
-                client, trigger.method, url, query, json_body, headers, recorder, secret_params, secret_headers
-            )
+            body = await request_json(client, trigger.method, url, query, json_body, headers, recorder, redaction)
         finally:
             if own:
                 await client.aclose()
 
-        raw_items = find_items(body, trigger.items_path, recorder)
+        # 204 No Content is an empty page (amoCRM answers so when nothing is newer than the cursor).
+        raw_items = [] if body is None else find_items(body, trigger.items_path, recorder)
         items, last_value, last_id = trigger.new_items(raw_items, cursor, recorder)
         if (trigger.page_param or trigger.offset_param) and not (cursor or {}).get("next"):
             return trigger.position_page(items, len(raw_items), limit)
@@ -374,77 +393,3 @@ class HttpPollingSource:
         if next_link:
             return _link_page(urljoin(url, str(next_link)), base_url, items, next_cursor, recorder)
         return trigger.cursor_page(items, len(raw_items), limit, cursor, next_cursor)
-
-    async def _get(
-        self,
-        client: httpx.AsyncClient,
-        method: str,
-        url: str,
-        params: dict[str, str],
-        json_body: dict[str, Any] | None,
-        headers: dict[str, str],
-        recorder: StepRecorder,
-        secret_params: set[str],
-        secret_headers: set[str],
-    ) -> Any:
-        # Merged, not replaced: a next-page link carries its own query.
-        request = client.build_request(
-            method, httpx.URL(url).copy_merge_params(params), headers=headers, json=json_body
-        )
-        started = datetime.now(UTC)
-        t0 = time.perf_counter()
-        response: httpx.Response | None = None
-        error: Exception | None = None
-        try:
-            streamed = await client.send(request, stream=True)
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in streamed.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise PermanentSourceError(
-                            f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB", code="too_large"
-                        )
-                    chunks.append(chunk)
-            finally:
-                await streamed.aclose()
-            response = httpx.Response(
-                streamed.status_code, headers=streamed.headers, content=b"".join(chunks), request=request
-            )
-        except (httpx.HTTPError, BlockedAddressError, PermanentSourceError) as exc:
-            error = exc
-        step = recorder.record(
-            request,
-            response,
-            started_at=started,
-            duration_ms=(time.perf_counter() - t0) * 1000,
-            error=None if error is None else str(error),
-        )
-        step.url = _redact_query(step.url, secret_params)
-        for name in secret_headers & set(step.request_headers):
-            step.request_headers[name] = REDACTED
-        if isinstance(error, PermanentSourceError):
-            error.steps = list(recorder.steps)
-            raise error
-        if error is not None:
-            classified = classify_exception(error)
-            step.error = classified.message
-            kind = TransientSourceError if classified.transient else PermanentSourceError
-            raise kind(classified.message, code=classified.code, steps=recorder.steps) from error
-        assert response is not None
-        status = response.status_code
-        if status == 429 or status >= 500 or status == 408:
-            raise TransientSourceError(
-                f"the source answered HTTP {status}", code=f"http_{status}", steps=recorder.steps
-            )
-        if status >= 300:
-            raise PermanentSourceError(
-                f"the source answered HTTP {status}: {response.text[:300]}",
-                code=f"http_{status}",
-                steps=recorder.steps,
-            )
-        try:
-            return json.loads(response.content)
-        except ValueError as exc:
-            raise PermanentSourceError("the answer is not JSON", code="not_json", steps=recorder.steps) from exc

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import asyncpg
 
 from bpmlink.bpmonline.steps import Step, StepRecorder
+from bpmlink.kit.json_values import jsonable
 from bpmlink.kit.net import BlockedAddressError, DNSResolutionError, check_addresses, resolve
 from bpmlink.sources.base import (
     Cursor,
@@ -42,7 +43,6 @@ from bpmlink.sources.base import (
     SourceError,
     TransientSourceError,
     item_key,
-    jsonable,
 )
 
 STATEMENT_TIMEOUT_MS = 30_000

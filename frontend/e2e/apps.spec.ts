@@ -80,6 +80,11 @@ test('Tilda bundle: the app’s instructions with the bundle’s URL, its labell
   await expect(instructions).not.toContainText('{url}');
   await expect(page.getByText('Ждём тестовый запрос…')).toBeVisible();
   await shot(page, 'apps-tilda-2-instructions');
+  // What Tilda sends when the webhook is connected, to the gateway itself: answered `ok`, shown as a test.
+  const answer = await page.request.post(url, { form: { test: 'test' } });
+  expect(answer.status()).toBe(200);
+  expect(await answer.text()).toBe('ok');
+  await expect(page.getByTestId('test-request-received')).toBeVisible();
   // The secret was saved with the bundle and is not shown back: only that it is set.
   await page.getByTestId('step-source').click();
   await expect(page.getByTestId('secret-set')).toBeVisible();
@@ -102,8 +107,7 @@ test('Tilda bundle: the app’s instructions with the bundle’s URL, its labell
   await option('Phone').click();
   await expect(phoneRow.getByTestId('source-field')).toHaveValue('Phone');
 
-  // A submission's fields as Tilda sends them, with a variable of the form's own, given as the
-  // sample (the gateway on this branch takes requests for the generic webhook only).
+  // A submission's fields as Tilda sends them, with a variable of the form's own, given as the sample.
   await page.getByTestId('step-sample').click();
   const submission = { Name: 'Ирина Смирнова', Phone: '+7 (900) 111-22-33', Email: 'irina@example.ru', Comment: 'перезвонить после 18:00', tranid: '1111111:42' };
   await page.getByRole('textbox', { name: 'Или вставьте пример данных (JSON)' }).fill(JSON.stringify(submission));

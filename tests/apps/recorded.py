@@ -58,6 +58,8 @@ class Recorded:
         elif scheme == "hmac_sha256_base64":
             digest = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
             value = self.signature.get("prefix", "") + base64.b64encode(digest).decode()
+        elif scheme == "hmac_sha256_hex":
+            value = self.signature.get("prefix", "") + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
         elif scheme == "timestamped_hmac_sha256_hex":
             t = int(time.time() if now is None else now)
             value = f"t={t},v1=" + hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()

@@ -108,3 +108,11 @@ def test_app_has_recorded_requests(key: str) -> None:
     signing = {t.webhook.verification.mode for t in _webhook_triggers(APPS[key]) if t.webhook} & SIGNED_MODES
     if signing:
         assert any(load(key, name).signature for name in recorded), "say how the vendor signs (`signature`)"
+
+
+def test_every_start_hook_a_trigger_names_exists() -> None:
+    from bpmlink_api.bundles.lifecycle import START_HOOKS
+
+    named = {t.on_start for app in APPS.values() for t in app.triggers if t.on_start}
+    assert named, "Telegram registers its URL on start"
+    assert named <= set(START_HOOKS)

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from bpmlink_worker.process import process_event
+from bpmlink_worker.process import process_event, process_events
 from sqlalchemy import update
 
 from bpmlink.db.models import BundleVersion, OperationStatus
+from bpmlink.mapping import quarantine
 from tests.fixtures.accounts import login, make_workspace
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
@@ -94,12 +95,8 @@ async def test_an_error_in_one_events_filter_fails_that_operation_alone(
         assert (await operation_of(sessionmaker, event_id)).status == OperationStatus.created
 
 
-async def test_a_slow_bundle_of_the_batch_does_not_hold_the_others_writes(
-    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, other_client
-):
-    """The hostile template spends its event's whole budget: the neighbours' records and history are
-    written meanwhile, and the hostile operation then fails naming the field."""
-    neighbour = await make_bundle(client, connection_id)
+async def _looping_bundle(other_client, sessionmaker, sandbox) -> dict:
+    """The other workspace's bundle whose template loops until its event's budget stops it."""
     hostile = await _hostile_bundle(other_client, sessionmaker, sandbox, {"conditions": []})
     async with sessionmaker() as session:
         await session.execute(
@@ -108,6 +105,16 @@ async def test_a_slow_bundle_of_the_batch_does_not_hold_the_others_writes(
             .values(config=BundleVersion.config.op("||")({"mapping": [{"target": "Name", "template": LOOPS}]}))
         )
         await session.commit()
+    return hostile
+
+
+async def test_a_slow_bundle_of_the_batch_does_not_hold_the_others_writes(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, other_client
+):
+    """The hostile template spends its event's whole budget: the neighbours' records and history are
+    written meanwhile, and the hostile operation then fails naming the field."""
+    neighbour = await make_bundle(client, connection_id)
+    hostile = await _looping_bundle(other_client, sessionmaker, sandbox)
     ordinary = [await post_event(sessionmaker, neighbour["id"], _ordinary(i)) for i in range(3)]
     bad = await post_event(sessionmaker, hostile["id"], HOSTILE_ITEM)
 
@@ -123,3 +130,25 @@ async def test_a_slow_bundle_of_the_batch_does_not_hold_the_others_writes(
     assert results == ["failed", "created", "created", "created"]
     op = await operation_of(sessionmaker, bad)
     assert op.error == "Name: the filter, mapping and templates took longer than 1 s for this event"
+
+
+async def test_a_quarantined_workspaces_events_do_not_hold_their_batch(
+    client, owner, connection_id, sandbox, sessionmaker, worker, worker_ctx, other_client
+):
+    """Its code spent a whole budget: from then on a batch hands that workspace's runs to their jobs at
+    once, so even a batch of its events alone ends while their code still runs (its slot free for the
+    others), and the neighbour's events in the next batch are written meanwhile."""
+    neighbour = await make_bundle(client, connection_id)
+    hostile = await _looping_bundle(other_client, sessionmaker, sandbox)
+    first, second = [await post_event(sessionmaker, hostile["id"], HOSTILE_ITEM) for _ in range(2)]
+    assert await process_event(worker_ctx, str(first)) == "failed"  # its budget spent: quarantined
+
+    [run] = await process_events(worker, [(second, 1)])
+    assert run is not None and quarantine.is_quarantined(run.workspace_id)
+    assert run.late is not None and not run.late.done()  # the batch did not wait
+    ordinary = [await post_event(sessionmaker, neighbour["id"], _ordinary(i)) for i in range(2)]
+    assert await _run_one_batch(worker_ctx, ordinary) == ["created", "created"]
+    assert not run.late.done()  # the neighbours' batch ran to its end while the hostile code still ran
+
+    await run.late
+    assert run.status == OperationStatus.failed and run.error.endswith("took longer than 1 s for this event")

@@ -3,14 +3,17 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from arq.jobs import Job
+from bpmlink_worker.parked_retries import key_turns, retry_in_order
 from bpmlink_worker.parking import enqueue_due, probe_connections, retry_connection
 from bpmlink_worker.process import MAX_TRIES, process_event
 from bpmlink_worker.sweeper import requeue_lost
 from sqlalchemy import select, update
 
 from bpmlink.db.models import Event, EventState, Incident, Operation, OperationStatus, Workspace
-from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, parked_job_id
-from tests.fixtures.pipeline import make_bundle, operation_of, post_event
+from bpmlink.kit.queue import job_deserializer
+from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, in_order_job_id
+from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -61,12 +64,12 @@ async def test_past_the_fast_tries_operations_park_then_run_in_order_when_the_co
     assert await probe_connections(worker) == []  # still down
     sandbox.clear_faults()
     assert await probe_connections(worker) == [uuid.UUID(connection_id)]
-    queued = await worker.queue.zrange("arq:queue", 0, -1)  # by score: the order arq starts them in
-    expected = [parked_job_id(op.event_id, op.attempts).encode() for op in ops]
-    assert [j for j in queued if j in expected] == expected  # both at once, oldest first
+    job = await Job(in_order_job_id(uuid.UUID(bundle["id"])), worker.queue, _deserializer=job_deserializer).info()
+    assert job is not None and list(job.args) == [bundle["id"], [str(first), str(second)]]  # at once, oldest first
 
-    worker_ctx["job_try"] = 1  # a slow try's own arq try; PARKED says it is past the fast tries
-    assert [await process_event(worker_ctx, str(e), PARKED) for e in (first, second)] == ["created", "updated"]
+    worker_ctx["job_try"] = 1  # the job's own arq try; its runs are slow tries, past the fast ones
+    assert await retry_in_order(worker_ctx, *job.args) == 2
+    assert [(await operation_of(sessionmaker, e)).status for e in (first, second)] == ["created", "updated"]
     for event_id in (first, second):
         op = await operation_of(sessionmaker, event_id)
         assert op.next_attempt_at is None and op.finished_at is not None
@@ -126,4 +129,52 @@ async def test_a_successful_connection_test_queues_its_parked_operations_at_once
     asked = [j for j in queued if j.startswith(f"{RETRY_CONNECTION}:{connection_id}:".encode())]
     assert len(asked) == 1  # the api asked, after its commit, for this connection's parked operations
     assert await retry_connection(worker_ctx, connection_id) == 1  # the job the api asked for
-    assert parked_job_id(op.event_id, op.attempts).encode() in await worker.queue.zrange("arq:queue", 0, -1)
+    assert in_order_job_id(op.bundle_id).encode() in await worker.queue.zrange("arq:queue", 0, -1)
+
+
+async def test_a_keys_turn_stops_at_an_operation_parked_again_and_the_later_ones_wait(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id)
+    items = [{"first_name": "K", "last_name": str(i), "email": "k@x.io"} for i in range(2)]
+    first, second = [await post_event(sessionmaker, bundle["id"], item) for item in items]
+    other = await post_event(sessionmaker, bundle["id"], {"first_name": "L", "last_name": "1", "email": "l@x.io"})
+    sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+    worker_ctx["job_try"] = MAX_TRIES
+    for event_id in (first, second, other):
+        assert await process_event(worker_ctx, str(event_id)) == "retrying"  # parked
+    before = {e: (await operation_of(sessionmaker, e)).attempts for e in (first, second, other)}
+
+    worker_ctx["job_try"] = 1
+    ids = [str(e) for e in (first, second, other)]
+    assert await retry_in_order(worker_ctx, bundle["id"], ids) == 0  # still down: every turn stops at once
+    after = {e: (await operation_of(sessionmaker, e)).attempts for e in (first, second, other)}
+    assert after == {first: before[first] + 1, second: before[second], other: before[other] + 1}  # second waits
+
+    sandbox.clear_faults()
+    assert await retry_in_order(worker_ctx, bundle["id"], ids) == 3
+    [row] = sandbox_rows(sandbox, "Contact", "Email eq 'k@x.io'")
+    assert row["Name"] == "K 1"  # the key's last event, pushed after its first
+
+
+async def test_parked_events_that_share_any_groups_key_take_one_turn(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    """Phone, else e-mail: A and B share a phone, C shares A's e-mail, D shares nothing."""
+    dedup = {"mode": "update_if_found", "match": [{"fields": ["MobilePhone"]}, {"fields": ["Email"]}]}
+    bundle = await make_bundle(client, connection_id, dedup=dedup)
+    items = [
+        {"first_name": "A", "email": "a@turn.io", "phone": "+7 912 345-67-89"},
+        {"first_name": "B", "email": "b@turn.io", "phone": "8 912 345 67 89"},
+        {"first_name": "C", "email": "a@turn.io"},
+        {"first_name": "D", "email": "d@turn.io", "phone": "+7 912 000-00-00"},
+    ]
+    a, b, c, d = [await post_event(sessionmaker, bundle["id"], item) for item in items]
+    sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+    worker_ctx["job_try"] = MAX_TRIES
+    for event_id in (a, b, c, d):
+        assert await process_event(worker_ctx, str(event_id)) == "retrying"  # parked, its values mapped
+    sandbox.clear_faults()
+    async with sessionmaker() as session:
+        turns = await key_turns(session, uuid.UUID(bundle["id"]), [a, b, c, d])
+    assert sorted(turns, key=len) == [[d], [a, b, c]]

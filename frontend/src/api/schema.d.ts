@@ -1551,13 +1551,16 @@ export interface components {
          * @description How a source connection of this app is called, in terms of the http_polling connection's
          *     fields: each value is a template over the connection's own fields (`https://{subdomain}.amocrm.ru`).
          *     Keys as `sources.http_polling`: base_url, auth, username, password, auth_header, auth_value,
-         *     auth_query_param.
+         *     auth_query_param. A template naming a missing field renders empty. `test_path`: a cheap call
+         *     (appended to the base URL) the connection test makes, whose answer must be a success.
          */
         HttpAccess: {
             /** Fields */
             fields: {
                 [key: string]: string;
             };
+            /** Test Path */
+            test_path?: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -2564,6 +2567,8 @@ export interface components {
             label: components["schemas"]["Label"];
             /** Needs Connection */
             needs_connection?: boolean | null;
+            /** On Start */
+            on_start?: "telegram_set_webhook" | null;
             polling?: components["schemas"]["PollingPreset"] | null;
             readback?: components["schemas"]["ReadBack"] | null;
             webhook?: components["schemas"]["WebhookRules"] | null;

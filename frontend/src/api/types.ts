@@ -77,6 +77,8 @@ export interface AppTrigger {
   body_template?: string | null;
   /** How the gateway verifies its requests (informational here: it says whether a secret is asked for). */
   webhook?: Schemas['WebhookRules'] | null;
+  /** A call back to the source for each item (Bitrix24, amoCRM…): it needs the source connection. */
+  readback?: Schemas['ReadBack'] | null;
 }
 
 interface AppAction {

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.catalog.model import WebhookRules
@@ -91,16 +91,18 @@ async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
 async def store_test(
     session: AsyncSession, bundle_id: uuid.UUID, row: EventRow, sample: dict[str, Any]
 ) -> StoredEvent | None:
-    """A test request's event (status `test`), and the bundle's sample when it waits for one or has none:
-    one transaction (the caller commits)."""
+    """A test request's event (status `test`), and the bundle's sample when it has none and is not waiting
+    for one: one transaction (the caller commits). While the wizard waits for a sample it shows the test
+    as received and goes on waiting for a real request (a test's `test=test` is no sample to map from)."""
     await session.execute(
         update(Bundle)
         # No sample: SQL NULL, or JSON null (what the ORM writes for None).
         .where(
             Bundle.id == bundle_id,
-            or_(Bundle.capture_sample.is_(True), func.coalesce(func.jsonb_typeof(Bundle.sample), "null") == "null"),
+            Bundle.capture_sample.is_(False),
+            func.coalesce(func.jsonb_typeof(Bundle.sample), "null") == "null",
         )
-        .values(capture_sample=False, sample=sample, updated_at=func.now())
+        .values(sample=sample, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )
     [stored] = await store_events(session, [row])

@@ -31,11 +31,13 @@ from bpmlink.events import enqueue_committed
 from bpmlink.kit.queue import create_redis
 from bpmlink.kit.security import SecretBox
 from bpmlink.kit.settings import Settings
+from bpmlink.mapping import quarantine
 from bpmlink.sources import FetchEnv
 from bpmlink.sources.http_polling import make_client
 
 from .batcher import Batcher
-from .process import BATCH_SIZE, BATCHES_RUNNING, Claimed, process_events
+from .claims import Claimed
+from .process import BATCH_SIZE, BATCHES_RUNNING, process_events
 
 POLL_POOL_SIZE = 10  # polls hold a connection for one statement at a time, never while the source answers
 
@@ -105,6 +107,7 @@ async def open_context(settings: Settings, queue: ArqRedis) -> WorkerContext:
     async def process(jobs: list[tuple[uuid.UUID, int]]) -> list[Claimed | None]:
         return await process_events(context, jobs)  # `context` exists before any job is submitted
 
+    quarantine.start_pool()  # up before a hostile bundle needs it (bpmlink/mapping/quarantine.py)
     context = WorkerContext(
         settings=settings,
         engine=engine,

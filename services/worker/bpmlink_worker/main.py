@@ -25,7 +25,7 @@ from bpmlink.kit.settings import Settings, settings_or_exit
 from bpmlink.kit.web import health_router
 
 # The job modules register their jobs with `jobs` when imported.
-from . import imports, incidents, parking, polling, process, retention, sweeper  # noqa: F401
+from . import imports, incidents, parked_retries, parking, polling, process, retention, sweeper  # noqa: F401
 from .arq_worker import Worker
 from .context import close_context, open_context
 from .jobs import CONTEXT_KEY, CRON_JOBS, FUNCTIONS
@@ -43,7 +43,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
-        "functions": list(FUNCTIONS),  # event.process, incident.deliver, poll.run, poll.backfill, import.run
+        "functions": list(FUNCTIONS),  # event.process, incident.deliver, poll.run, poll.backfill, import.run, …
         "cron_jobs": list(CRON_JOBS),  # event.sweep, poll.schedule, retention, failure check, parking (2)
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -8,12 +8,13 @@ operation instead of failing it (`bpmlink/retry_schedule.py` draws the schedule)
   event done; a slow try that ended otherwise leaves parking (`next_attempt_at` cleared). Per bundle, under
   a transaction lock, one incident when its first operation parks and one when its last leaves.
 - `operation.retry_parked` (cron, every 15 s): enqueues the parked operations that are due, oldest first,
-  each as a slow try (`PARKED`: the run counts as past its fast tries, so a failure parks it again rather
-  than starting fast tries over). The schedule lives in PostgreSQL, so a Redis that lost its jobs loses no
-  slow try; the job id (per attempt count) keeps a try from being queued twice.
+  as slow tries (the run counts as past its fast tries, so a failure parks it again rather than starting
+  fast tries over): one job per bundle, which runs one match key's operations after the other, in the
+  order of their events (`parked_retries.py`). The schedule lives in PostgreSQL, so a Redis that lost its
+  jobs loses no slow try; the job id (per bundle) keeps a bundle's tries from being queued twice.
 - `connection.probe` (cron, every minute): tests each bpm'online connection that has operations parked
-  and not yet due; when it answers, they are all made due and queued at once, in order. They then run as
-  any event does, under the same rate limits and match-key locks.
+  and not yet due; when it answers, they are all made due and queued at once, the same way. They then run
+  as any event does, under the same rate limits and match-key locks.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import Bundle, Event, EventState, Operation, OperationStatus, Workspace
-from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit.queue import Job, enqueue_jobs
 from bpmlink.notifications import open_incident
-from bpmlink.retry_schedule import PARKED, RETRY_CONNECTION, RetrySchedule, parked_job_id
+from bpmlink.retry_schedule import RETRY_CONNECTION, RETRY_IN_ORDER, RetrySchedule, in_order_job_id
 
 from .incidents import request_delivery
 from .jobs import JobRun, cron_job, job
@@ -150,9 +150,10 @@ async def park_and_resolve(
 
 
 async def enqueue_due(session: AsyncSession, queue: ArqRedis, *, connection_id: uuid.UUID | None = None) -> int:
-    """Queue the slow try of every parked operation that is due (of one connection: all of them), oldest first."""
+    """Queue the slow tries of the parked operations that are due (of one connection: all of them), oldest
+    first, one job per bundle (`parked_retries.retry_in_order`); returns how many jobs were new."""
     statement = (
-        select(Operation.event_id, Operation.attempts).where(_PARKED).order_by(Operation.created_at).limit(DUE_BATCH)
+        select(Operation.bundle_id, Operation.event_id).where(_PARKED).order_by(Operation.created_at).limit(DUE_BATCH)
     )
     if connection_id is None:
         statement = statement.where(Operation.next_attempt_at <= func.now())
@@ -160,11 +161,13 @@ async def enqueue_due(session: AsyncSession, queue: ArqRedis, *, connection_id: 
         statement = statement.join(Bundle, Bundle.id == Operation.bundle_id).where(
             Bundle.target_connection_id == connection_id
         )
-    rows = (await session.execute(statement)).all()
+    by_bundle: dict[uuid.UUID, list[str]] = {}
+    for bundle_id, event_id in (await session.execute(statement)).all():
+        by_bundle.setdefault(bundle_id, []).append(str(event_id))
     now_ms = int(time.time() * 1000)
-    jobs = [  # a millisecond apart: arq takes due jobs by score, so they start in this order
-        Job(PROCESS_EVENT, (str(event_id), PARKED), parked_job_id(event_id, attempts), now_ms + i)
-        for i, (event_id, attempts) in enumerate(rows)
+    jobs = [  # a millisecond apart: arq takes due jobs by score, so the oldest bundle's starts first
+        Job(RETRY_IN_ORDER, (str(bundle_id), event_ids), in_order_job_id(bundle_id), now_ms + i)
+        for i, (bundle_id, event_ids) in enumerate(by_bundle.items())
     ]
     return await enqueue_jobs(queue, jobs) if jobs else 0
 
@@ -207,7 +210,7 @@ async def probe_connections(context: WorkerContext) -> list[uuid.UUID]:
             if ok:
                 green.append(row.id)
                 queued = await enqueue_due(session, context.queue, connection_id=row.id)
-                log.info("connection %s answers again: %d parked operations queued", row.id, queued)
+                log.info("connection %s answers again: its parked operations queued (%d bundles)", row.id, queued)
     return green
 
 

@@ -19,9 +19,9 @@ from .service import get_bundle, refreshed_out
 
 DISCARDED = "discarded by the user when the bundle was started"
 
-# What a source app does on its side when its bundle starts (Telegram: register the URL with the bot).
+# What a trigger's `on_start` (catalog) does on the sender's side when its bundle starts.
 START_HOOKS: dict[str, Callable[[RequestContext, Bundle], Awaitable[None]]] = {
-    "telegram": telegram.register_webhook,
+    "telegram_set_webhook": telegram.register_webhook,
 }
 
 
@@ -39,7 +39,7 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
     previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None
-    if previous_status != bundle.status and (hook := START_HOOKS.get(bundle.source_app)) is not None:
+    if previous_status != bundle.status and trigger.on_start and (hook := START_HOOKS.get(trigger.on_start)):
         await hook(ctx, bundle)
     if trigger.kind == "polling":
         await repository.poll_now(ctx.session, bundle.id)

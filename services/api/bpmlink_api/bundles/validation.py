@@ -9,7 +9,7 @@ from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
-from bpmlink.catalog import BPMONLINE, Trigger, get_app
+from bpmlink.catalog import BPMONLINE, App, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.intake.networks import parse_networks
 from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
@@ -43,6 +43,17 @@ def check_user_code(config: BundleConfig) -> None:
     _raise(problems)
 
 
+def needs_connection(app: App, trigger: Trigger | None) -> bool:
+    """A trigger that reads its source back needs the source connection, whatever else is declared;
+    otherwise as the trigger, else the app declares (a polled app may need none: sheet_url fetches a
+    public link)."""
+    if trigger is not None and trigger.readback is not None:
+        return True
+    if trigger is not None and trigger.needs_connection is not None:
+        return trigger.needs_connection
+    return app.needs_connection
+
+
 async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     """Raise InvalidInput naming every bad field; return the source trigger."""
     check_user_code(config)
@@ -55,7 +66,7 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("source.trigger", f"{app.key} has no trigger {config.source.trigger!r}"))
     else:
         problems += check_trigger_config(app.key, trigger, config.source.config)
-    if app is not None and app.needs_connection:
+    if app is not None and needs_connection(app, trigger):
         if config.source.connection_id is None:
             problems.append(_p("source.connection_id", "this source needs a connection"))
         else:

@@ -9,11 +9,15 @@ from typing import Any
 from bpmlink.audit import changed_fields
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.catalog import App, get_app
 from bpmlink.connections import bpm_connection
 from bpmlink.db.models import Connection
 from bpmlink.kit.web import Conflict, InvalidInput, NotFound
 from bpmlink.retry_schedule import RETRY_CONNECTION
+from bpmlink.sources.app_http import call
+from bpmlink.sources.base import SourceConnection, SourceError
+from bpmlink.sources.http_polling import make_client
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
@@ -141,8 +145,24 @@ def _client(ctx: RequestContext, row: Connection) -> BpmClient:
     return BpmClient(bpm_connection(row, ctx.box), settings=ctx.settings, redis=ctx.redis)
 
 
+async def _test_source(ctx: RequestContext, app: App, row: Connection, path: str) -> TestResult:
+    """One cheap call of a source app's API through the connection (its HttpAccess `test_path`)."""
+    conn = SourceConnection(
+        id=str(row.id), app=row.app, params=dict(row.params), secrets=ctx.box.decrypt(row.secrets_encrypted)
+    )
+    async with make_client(ctx.settings) as http:
+        try:
+            await call(app, conn, "GET", path, http, StepRecorder(system=app.key))
+        except SourceError as exc:
+            return TestResult(ok=False, stage="source", message=exc.message, code=exc.code)
+    return TestResult(ok=True, stage="done", message=f"{app.label.en} answered", code="source_answered")
+
+
 async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
     row = await _get(ctx, connection_id)
+    app = get_app(row.app)
+    if app is not None and app.http is not None and app.http.test_path:
+        return await _test_source(ctx, app, row, app.http.test_path)
     if row.app != "bpmonline":
         return TestResult(ok=True, stage="done", message="saved; this app is checked on its first poll")
     async with _client(ctx, row) as client:

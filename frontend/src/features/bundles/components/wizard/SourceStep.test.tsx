@@ -16,8 +16,8 @@ const connections = [
   { id: 'c-bpm', name: 'CRM', app: 'bpmonline' },
 ] as unknown as Connection[];
 
-function Harness({ secret = { value: '' } }: { secret?: { value: string } }) {
-  const [draft, setDraft] = useState<Draft>(emptyDraft());
+function Harness({ secret = { value: '' }, start, bundle }: { secret?: { value: string }; start?: Draft; bundle?: WizardContext['bundle'] }) {
+  const [draft, setDraft] = useState<Draft>(start ?? emptyDraft());
   const [webhookSecret, setWebhookSecret] = useState('');
   secret.value = webhookSecret;
   const app = apps.find((a) => a.name === draft.source.app);
@@ -30,6 +30,7 @@ function Harness({ secret = { value: '' } }: { secret?: { value: string } }) {
     isWebhook: true,
     needsSourceConnection: needsConnection(app, trigger),
     readOnly: false,
+    bundle,
     webhookSecret,
     setWebhookSecret,
   };
@@ -77,5 +78,16 @@ describe('SourceStep', () => {
     await user.click(screen.getByTestId('change-app'));
     await user.click(screen.getByTestId('source-app-webhook'));
     expect(JSON.parse(screen.getByTestId('draft').textContent!)).toMatchObject({ app: 'webhook', trigger: 'incoming_request', config: {} });
+  });
+
+  it('a secret config field already stored says so and may stay empty', () => {
+    const start = { ...emptyDraft(), source: { app: 'amocrm', trigger: 'lead_added', connection_id: null, config: {} } } as Draft;
+    const bundle = { config_secrets_set: ['account_secret'] } as unknown as WizardContext['bundle'];
+    const { unmount } = renderWithProviders(<Harness start={start} bundle={bundle} />);
+    const stored = screen.getByLabelText(/Account secret/);
+    expect(stored).toHaveAttribute('placeholder', 'Leave empty to keep the stored value');
+    unmount();
+    renderWithProviders(<Harness start={start} />);
+    expect(screen.getByLabelText(/Account secret/)).not.toHaveAttribute('placeholder');
   });
 });

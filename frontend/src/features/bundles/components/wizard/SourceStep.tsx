@@ -30,6 +30,8 @@ function asksForSecret(trigger: AppTrigger | undefined): boolean {
 /** A trigger says whether it needs a source connection; else its app does. */
 export function needsConnection(app: App | undefined, trigger: AppTrigger | undefined): boolean {
   if (!app) return false;
+  // As the api's `needs_connection`: a read-back needs one, else the trigger's word, else the app's.
+  if (trigger?.readback) return true;
   return trigger?.needs_connection ?? app.needs_connection !== false;
 }
 
@@ -161,6 +163,7 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
           key={f.name}
           field={f}
           disabled={ctx.readOnly}
+          secretSet={f.secret ? (ctx.bundle?.config_secrets_set ?? []).includes(f.name) : undefined}
           inputProps={{
             value: draft.source.config[f.name] ?? f.default ?? '',
             onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
