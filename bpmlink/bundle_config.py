@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bpmlink.mapping.dedup import DedupPolicy
+from bpmlink.mapping.dedup import DedupPolicy, with_phone_defaults
 from bpmlink.mapping.filters import FilterGroup
 from bpmlink.mapping.rules import MappingRule, MappingSpec
 
@@ -54,6 +54,12 @@ class BundleConfig(BaseModel):
     @classmethod
     def _unique_targets(cls, rules: list[MappingRule]) -> list[MappingRule]:
         return MappingSpec(rules=rules).rules
+
+    @model_validator(mode="after")
+    def _phone_matches(self) -> BundleConfig:
+        """A match field the mapping converts with phone_e164 compares as a phone (stored so)."""
+        object.__setattr__(self, "dedup", with_phone_defaults(self.dedup, self.mapping))
+        return self
 
     def stored(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

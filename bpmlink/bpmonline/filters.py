@@ -190,6 +190,21 @@ class _EqualsIgnoringCase(Expr):
 
 
 @dataclass(frozen=True)
+class _ContainsIgnoringCase(Expr):
+    """`contains(tolower(Field),'value')`: a piece of text in any case."""
+
+    field: str
+    value: str
+
+    def render(self, dialect: Dialect, types: FieldTypes | None = None) -> str:
+        path, _ = _resolve(self.field, types)
+        lit = string_literal(self.value.lower())
+        if dialect.version == 3:
+            return f"substringof({lit},tolower({path}))"
+        return f"contains(tolower({path}),{lit})"
+
+
+@dataclass(frozen=True)
 class _Bool(Expr):
     op: str
     parts: tuple[Expr, ...]
@@ -264,6 +279,12 @@ class F:
         if not isinstance(value, str):
             raise FilterError("eq_ignore_case takes a text value")
         return _EqualsIgnoringCase(check_field(field), value)
+
+    @staticmethod
+    def contains_ignore_case(field: str, value: str) -> Expr:
+        if not isinstance(value, str):
+            raise FilterError("contains_ignore_case takes a text value")
+        return _ContainsIgnoringCase(check_field(field), value)
 
     @staticmethod
     def is_null(field: str) -> Expr:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -86,6 +86,16 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+def _detail(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One validation problem; where pydantic's context is plain values, its type and context as
+    the stable `code` and `params` (e.g. a PydanticCustomError such as dedup_group_empty)."""
+    detail: dict[str, Any] = {"field": _field_path(tuple(error["loc"])), "message": error["msg"]}
+    ctx = error.get("ctx")
+    if isinstance(ctx, Mapping) and all(isinstance(v, str | int | float) for v in ctx.values()):
+        detail["code"], detail["params"] = error["type"], dict(ctx)
+    return detail
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
@@ -95,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        details = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        details = [_detail(e) for e in exc.errors()]
         first = details[0] if details else {"field": "", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         return JSONResponse(error_body("validation_error", message, details), status_code=422)

@@ -19,7 +19,7 @@ from bpmlink.mapping.dedup import (
     UpdateRule,
     check_policy,
     is_creatio_empty,
-    match_key,
+    match_keys,
     merge_for_update,
     values_equal,
 )
@@ -66,7 +66,7 @@ __all__ = [
     "get_path",
     "is_blank",
     "is_creatio_empty",
-    "match_key",
+    "match_keys",
     "merge_for_update",
     "parse_mapping",
     "parse_path",

@@ -27,11 +27,19 @@ import redis.asyncio as aioredis
 from bpmlink.bpmonline.batch import MAX_BATCH, BatchOp, BatchResult, sub_step
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError, is_duplicate_key
-from bpmlink.bpmonline.filters import Expr, F
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import OperationStatus
-from bpmlink.mapping.dedup import DedupMode, DedupPolicy, match_key, merge_for_update
+from bpmlink.mapping.dedup import UPDATE_ALL_CAP, DedupMode, DedupPolicy, OnSeveral, match_keys, merge_for_update
 from bpmlink.mapping.types import TargetField
+from bpmlink.pipeline.match_search import (
+    MATCH_LIMIT,
+    GroupFound,
+    PhoneSearch,
+    first_found,
+    group_queries,
+    phone_search_of,
+    search,
+)
 
 _RECORD_NAMESPACE = uuid.UUID("b9d6f0a2-41c3-4e0e-9a5b-6d1f8e2c7a30")
 LOCK_TTL = 15  # a key lock lives this long unless its holder renews it: a dead worker's keys free up soon
@@ -50,38 +58,13 @@ class PushResult:
     note: str | None = None
 
 
-MATCH_LIMIT = 20  # records read when several match; the operation reports the count
-
-
-def _match_filter(policy: DedupPolicy, values: dict[str, Any], fields: dict[str, TargetField]) -> Expr:
-    parts = []
-    for name in policy.match_fields:
-        field = fields.get(name)
-        value = values[name]
-        if field is not None and field.lookup_entity:
-            parts.append(F.eq_lookup(name, value))  # lookups filter through the navigation path
-        elif isinstance(value, str) and "@" in value and (field is None or field.type == "Edm.String"):
-            parts.append(F.eq_ignore_case(name, value))  # e-mails match whatever their case
-        else:
-            parts.append(F.eq(name, value))
-    return F.and_(*parts)
-
-
 def _lock_name(bundle_id: uuid.UUID, key: tuple[tuple[str, str], ...]) -> str:
     return f"bpmlink:match:{bundle_id}:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
 
 
-def _search_params(
-    client: BpmClient, entity: str, policy: DedupPolicy, values: dict[str, Any], fields: dict[str, TargetField]
-) -> dict[str, str]:
-    """The duplicate search of one record: its match fields, newest first."""
-    return client.query_params(
-        entity,
-        filter=_match_filter(policy, values, fields),
-        select=sorted({"Id", "ModifiedOn", *policy.match_fields, *values}),
-        orderby=["ModifiedOn desc", "Id"],
-        top=MATCH_LIMIT,
-    )
+def _lock_names(bundle_id: uuid.UUID, policy: DedupPolicy, values: dict[str, Any]) -> list[str]:
+    """A lock for each group's key of the record, in a fixed order (no deadlock between events)."""
+    return sorted({_lock_name(bundle_id, key) for key in match_keys(policy, values)})
 
 
 _NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
@@ -89,36 +72,77 @@ _NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, "a match field is em
 
 @dataclass(frozen=True)
 class _Write:
-    """What to send after the search: a create (patch None) or a PATCH of `existing_id`."""
+    """What to send after the search: a create (patch None) or a PATCH of `existing_id`, and for
+    on_several=update_all the PATCHes of the other records found (`others`)."""
 
     existing_id: str | None = None
     patch: dict[str, Any] | None = None
     note: str | None = None
+    others: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+def _found_note(
+    policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str
+) -> str | None:
+    """History's account of the match: how many, by which group with which values, their ids.
+    None for the round-1 case (one group, one record, nothing to flag)."""
+    values = ", ".join(f"{name} = {value}" for name, value in found.values.items())
+    ids = [str(r.get("Id")) for r in found.records]
+    fallback = phone_search == PhoneSearch.EXACT_FALLBACK
+    if len(ids) == 1 and len(policy.match) == 1 and not fallback:
+        return None
+    count = f"{len(ids)}+" if len(ids) >= MATCH_LIMIT else str(len(ids))
+    plural = "record matches" if len(ids) == 1 else "records match"
+    note = f"{count} {plural} by group {found.index + 1} ({values}): {', '.join(ids)}"
+    note += f"; {what}" if what else ""
+    if fallback:
+        note += "; phones compared exactly (this bpm'online has no SearchNumber column)"
+    return note
 
 
 def _decide(
-    policy: DedupPolicy, values: dict[str, Any], record_id: uuid.UUID, found: list[dict[str, Any]]
+    policy: DedupPolicy,
+    values: dict[str, Any],
+    record_id: uuid.UUID,
+    found: GroupFound | None,
+    phone_search: PhoneSearch | None = None,
 ) -> PushResult | _Write:
-    """The policy applied to what the search found: a final result, or the write to make."""
-    if not found:
+    """The policy applied to what the search found: a final result, or the write(s) to make."""
+    if found is None:
         if policy.mode == DedupMode.UPDATE_ONLY:
             return PushResult(OperationStatus.not_found, None, "no record matches")
         return _Write()
-    if any(str(r.get("Id")) == str(record_id) for r in found):
+    records = found.records
+    if any(str(r.get("Id")) == str(record_id) for r in records):
         # Our own create from an earlier attempt of this event (the worker died after it).
         return PushResult(OperationStatus.created, str(record_id))
-    existing = found[0]  # the most recently modified
+    several = len(records) > 1
+    if several and policy.on_several == OnSeveral.SKIP:
+        note = _found_note(policy, found, phone_search, "several match, so none was changed (on_several: skip)")
+        return PushResult(OperationStatus.skipped_duplicate, None, note)
+    if several and policy.on_several == OnSeveral.UPDATE_ALL and len(records) > UPDATE_ALL_CAP:
+        what = f"more than {UPDATE_ALL_CAP} match, too many to update all: skipped as ambiguous"
+        return PushResult(OperationStatus.skipped_duplicate, None, _found_note(policy, found, phone_search, what))
+    existing = records[-1] if policy.on_several == OnSeveral.OLDEST else records[0]
     existing_id = str(existing.get("Id"))
-    note = None
-    if len(found) > 1:
-        count = f"{len(found)}+" if len(found) == MATCH_LIMIT else str(len(found))
-        note = f"{count} records match; the most recently modified one was used"
+    what = {
+        OnSeveral.NEWEST: "the most recently modified one was used",
+        OnSeveral.OLDEST: "the least recently modified one was used",
+        OnSeveral.UPDATE_ALL: "each was used",
+    }.get(policy.on_several, "")
+    note = _found_note(policy, found, phone_search, what if several else "")
     if policy.mode == DedupMode.SKIP_IF_FOUND:
         return PushResult(OperationStatus.skipped_duplicate, existing_id, note)
+    others: tuple[tuple[str, dict[str, Any]], ...] = ()
+    if several and policy.on_several == OnSeveral.UPDATE_ALL:
+        patches = ((str(r.get("Id")), merge_for_update(r, values, policy.update_rules)) for r in records[1:])
+        others = tuple((rid, patch) for rid, patch in patches if patch)
     patch = merge_for_update(existing, values, policy.update_rules)
-    if not patch:
+    if not patch and not others:
         return PushResult(OperationStatus.unchanged, existing_id, note)
-    return _Write(existing_id, patch, note)
+    if not patch:  # update_all: the first record needs nothing, another does
+        (existing_id, patch), others = others[0], others[1:]
+    return _Write(existing_id, patch, note, others)
 
 
 async def push(
@@ -133,6 +157,7 @@ async def push(
     policy: DedupPolicy,
     retry: bool,
     recorder: StepRecorder,
+    comm_entity: str | None = None,
 ) -> PushResult:
     record_id = record_id_for(event_id)
 
@@ -142,24 +167,28 @@ async def push(
 
     if policy.mode == DedupMode.ALWAYS_CREATE:
         return await create()
-    key = match_key(policy, values)
-    if key is None:
+    names = _lock_names(bundle_id, policy, values)
+    if not names:
         if policy.mode == DedupMode.UPDATE_ONLY:
             return _NO_MATCH_KEY
         return await create()
-    name = _lock_name(bundle_id, key)
-    lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
-    async with lock, _renewed(redis, [name], lock.local.token.decode()):  # redis-py's token: hex bytes
-        params = _search_params(client, entity, policy, values, fields)
-        found = await client.query_with_params(entity, params, recorder=recorder)
-        decision = _decide(policy, values, record_id, found)
+    async with contextlib.AsyncExitStack() as stack:
+        for name in names:  # sorted: two events that share keys take them in one order
+            lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
+            await stack.enter_async_context(lock)
+            await stack.enter_async_context(_renewed(redis, [name], lock.local.token.decode()))
+        found = await search(client, entity, policy, values, fields, comm_entity, recorder)
+        decision = _decide(policy, values, record_id, found, phone_search_of(policy, comm_entity))
         if isinstance(decision, PushResult):
             return decision
         if decision.patch is None:
             return await create()
         assert decision.existing_id is not None
         await client.update(entity, decision.existing_id, decision.patch, recorder=recorder)
+        for other_id, patch in decision.others:
+            await client.update(entity, other_id, patch, recorder=recorder)
         return PushResult(OperationStatus.updated, decision.existing_id, decision.note)
+    raise AssertionError("unreachable")  # pragma: no cover - the block returns
 
 
 @dataclass
@@ -206,35 +235,40 @@ async def push_many(
     fields: dict[str, TargetField],
     policy: DedupPolicy,
     items: Sequence[PushItem],
+    comm_entity: str | None = None,
 ) -> list[PushItem]:
     """Dedup and push many events of one bundle; every item gets its `outcome`, except those it
     returns: they are for `push_alone`."""
     batched: list[PushItem] = []
     alone: list[PushItem] = []
     keyed: dict[str, PushItem] = {}
+    wanted: list[tuple[PushItem, list[str]]] = []
     for item in items:
-        key = None if policy.mode == DedupMode.ALWAYS_CREATE else match_key(policy, item.values)
+        names = [] if policy.mode == DedupMode.ALWAYS_CREATE else _lock_names(bundle_id, policy, item.values)
         if item.retry:
             alone.append(item)  # a retry checks for its own earlier create first: `push` does that
-        elif key is None and policy.mode == DedupMode.UPDATE_ONLY:
+        elif not names and policy.mode == DedupMode.UPDATE_ONLY:
             item.outcome = _NO_MATCH_KEY
-        elif key is None:
+        elif not names:
             item.write = _Write()
             batched.append(item)
-        elif (name := _lock_name(bundle_id, key)) in keyed:
-            alone.append(item)  # the same key twice: after the first, so it sees the first's record
+        elif any(name in keyed for name in names):
+            alone.append(item)  # a key twice: after the first, so it sees the first's record
         else:
-            keyed[name] = item
+            keyed.update(dict.fromkeys(names, item))
+            wanted.append((item, names))
     token = uuid.uuid4().hex
     names = list(keyed)
     if names:
-        taken = await redis.eval(_TAKE_LOCKS, len(names), *names, token, str(LOCK_TTL * 1000))  # type: ignore[misc]
-        for name, ok in zip(names, taken, strict=True):
-            (batched if ok else alone).append(keyed[name])
-        names = [name for name, ok in zip(names, taken, strict=True) if ok]
+        result = await redis.eval(_TAKE_LOCKS, len(names), *names, token, str(LOCK_TTL * 1000))  # type: ignore[misc]
+        taken = {name for name, ok in zip(names, result, strict=True) if ok}
+        for item, item_names in wanted:
+            # All of its keys or the lone path (which waits for them); keys it took are freed below.
+            (batched if taken.issuperset(item_names) else alone).append(item)
+        names = [name for name in names if name in taken]
     try:
         async with _renewed(redis, names, token):
-            await _search_and_write(client, entity, fields, policy, batched)
+            await _search_and_write(client, entity, fields, policy, batched, comm_entity)
     finally:
         if names:
             await redis.eval(_RELEASE_LOCKS, len(names), *names, token)  # type: ignore[misc]
@@ -249,15 +283,29 @@ async def push_many(
 
 
 async def _search_and_write(
-    client: BpmClient, entity: str, fields: dict[str, TargetField], policy: DedupPolicy, batched: list[PushItem]
+    client: BpmClient,
+    entity: str,
+    fields: dict[str, TargetField],
+    policy: DedupPolicy,
+    batched: list[PushItem],
+    comm_entity: str | None,
 ) -> None:
-    """One `$batch` of searches (for the items without a write yet), then one of creates and updates."""
+    """One `$batch` of searches (every group of the items without a write yet), then one of
+    creates and updates."""
     searching = [item for item in batched if item.write is None]
-    ops = [BatchOp.query(entity, _search_params(client, entity, policy, item.values, fields)) for item in searching]
-    for item, result in zip(searching, await _run_batch(client, ops, searching), strict=True):
-        if result is None:
-            continue
-        decision = _decide(policy, item.values, record_id_for(item.event_id), result.rows or [])
+    queries = [group_queries(client, entity, policy, item.values, fields, comm_entity) for item in searching]
+    flat = [(item, query) for item, item_queries in zip(searching, queries, strict=True) for query in item_queries]
+    ops = [BatchOp.query(query.entity, query.params) for _, query in flat]
+    results = await _run_batch(client, ops, [item for item, _ in flat])
+    answers: dict[int, list[list[dict[str, Any]]]] = {id(item): [] for item in searching}
+    for (item, _), result in zip(flat, results, strict=True):
+        answers[id(item)].append([] if result is None else result.rows or [])
+    phone_search = phone_search_of(policy, comm_entity)
+    for item, item_queries in zip(searching, queries, strict=True):
+        if item.outcome is not None:
+            continue  # a search of it failed: that error is its outcome
+        found = first_found(policy, item_queries, answers[id(item)])
+        decision = _decide(policy, item.values, record_id_for(item.event_id), found, phone_search)
         if isinstance(decision, PushResult):
             item.outcome = decision
         else:
@@ -274,6 +322,19 @@ async def _search_and_write(
         else:
             record = result.body or {}
             item.outcome = PushResult(OperationStatus.created, str(record.get("Id", record_id_for(item.event_id))))
+    await _update_others(client, entity, writing)
+
+
+async def _update_others(client: BpmClient, entity: str, items: list[PushItem]) -> None:
+    """on_several=update_all: the other records found, after the first (rare, so one by one)."""
+    for item in items:
+        if item.write is None or not item.write.others or not isinstance(item.outcome, PushResult):
+            continue
+        try:
+            for other_id, patch in item.write.others:
+                await client.update(entity, other_id, patch, recorder=item.recorder)
+        except BpmError as exc:
+            item.outcome = exc
 
 
 @contextlib.asynccontextmanager
@@ -354,6 +415,7 @@ async def push_alone(
     fields: dict[str, TargetField],
     policy: DedupPolicy,
     item: PushItem,
+    comm_entity: str | None = None,
 ) -> None:
     """`push` for an item `push_many` handed back; its `outcome` is set."""
     try:
@@ -368,6 +430,7 @@ async def push_alone(
             policy=policy,
             retry=item.retry,
             recorder=item.recorder,
+            comm_entity=comm_entity,
         )
     except BpmError as exc:
         item.outcome = exc

@@ -72,3 +72,14 @@ async def test_previews_are_rate_limited_per_user(client, owner, connection_id):
     refused = next(a for a in answers if a.status_code == 429)
     assert refused.json()["error"]["code"] == "preview_rate_limited"
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+async def test_the_dedup_preview_counts_in_the_preview_window(client, owner, connection_id):
+    """It runs the same user code (the mapping) and searches bpm'online: one window for both previews."""
+    bundle = await make_bundle(client, connection_id, start=False)
+    for _ in range(PREVIEWS_PER_WINDOW):
+        response = await client.post(f"/api/v1/bundles/{bundle['id']}/preview", json={"item": SAMPLE})
+        assert response.status_code == 200, response.text
+    refused = await client.post(f"/api/v1/bundles/{bundle['id']}/dedup-preview", json={"item": SAMPLE})
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["code"] == "preview_rate_limited"

@@ -9,7 +9,7 @@ from bpmlink.mapping.dedup import (
     UpdateRule,
     check_policy,
     is_creatio_empty,
-    match_key,
+    match_keys,
     merge_for_update,
     values_equal,
 )
@@ -145,9 +145,9 @@ def test_values_equal_boolean_is_not_number():
 
 def test_match_key_normalises_and_refuses_empty():
     policy = DedupPolicy(mode="update_if_found", match_fields=["Email", "MobilePhone"])
-    assert match_key(policy, {"Email": " Ivan@Example.COM", "MobilePhone": "+79161234567"}) == (
-        ("Email", "ivan@example.com"),
-        ("MobilePhone", "+79161234567"),
-    )
-    assert match_key(policy, {"Email": "", "MobilePhone": "+79161234567"}) is None
-    assert match_key(policy, {"MobilePhone": "+79161234567"}) is None
+    # A phone's key is its last ten digits: every written form of the number takes one lock.
+    assert match_keys(policy, {"Email": " Ivan@Example.COM", "MobilePhone": "+79161234567"}) == [
+        (("Email", "ivan@example.com"), ("MobilePhone", "9161234567")),
+    ]
+    assert match_keys(policy, {"Email": "", "MobilePhone": "+79161234567"}) == []
+    assert match_keys(policy, {"MobilePhone": "+79161234567"}) == []

@@ -9,7 +9,7 @@ from bpmlink_worker.batcher import Batcher
 from bpmlink_worker.jobs import CONTEXT_KEY
 from bpmlink_worker.process import process_event
 
-from bpmlink.mapping.dedup import DedupPolicy, match_key
+from bpmlink.mapping.dedup import DedupPolicy, match_keys
 from bpmlink.pipeline import push as push_module
 from bpmlink.pipeline.push import LOCK_TTL, _lock_name
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event, sandbox_rows
@@ -99,8 +99,7 @@ async def test_a_key_locked_elsewhere_waits_for_the_lock(
     bundle = await make_bundle(client, connection_id)
     event = await post_event(sessionmaker, bundle["id"], person(7))
     other = await post_event(sessionmaker, bundle["id"], person(8))
-    key = match_key(DedupPolicy(mode="update_if_found", match_fields=["Email"]), {"Email": "lea.7@batch.example"})
-    assert key is not None
+    [key] = match_keys(DedupPolicy(mode="update_if_found", match_fields=["Email"]), {"Email": "lea.7@batch.example"})
     lock = worker_ctx[CONTEXT_KEY].redis.lock(_lock_name(uuid.UUID(bundle["id"]), key), timeout=LOCK_TTL)
     assert await lock.acquire()
     waiting, free = (asyncio.ensure_future(process_event(worker_ctx, str(e))) for e in (event, other))

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from arq.jobs import Job
-from bpmlink_worker.parked_retries import retry_in_order
+from bpmlink_worker.parked_retries import key_turns, retry_in_order
 from bpmlink_worker.parking import enqueue_due, probe_connections, retry_connection
 from bpmlink_worker.process import MAX_TRIES, process_event
 from bpmlink_worker.sweeper import requeue_lost
@@ -155,3 +155,26 @@ async def test_a_keys_turn_stops_at_an_operation_parked_again_and_the_later_ones
     assert await retry_in_order(worker_ctx, bundle["id"], ids) == 3
     [row] = sandbox_rows(sandbox, "Contact", "Email eq 'k@x.io'")
     assert row["Name"] == "K 1"  # the key's last event, pushed after its first
+
+
+async def test_parked_events_that_share_any_groups_key_take_one_turn(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    """Phone, else e-mail: A and B share a phone, C shares A's e-mail, D shares nothing."""
+    dedup = {"mode": "update_if_found", "match": [{"fields": ["MobilePhone"]}, {"fields": ["Email"]}]}
+    bundle = await make_bundle(client, connection_id, dedup=dedup)
+    items = [
+        {"first_name": "A", "email": "a@turn.io", "phone": "+7 912 345-67-89"},
+        {"first_name": "B", "email": "b@turn.io", "phone": "8 912 345 67 89"},
+        {"first_name": "C", "email": "a@turn.io"},
+        {"first_name": "D", "email": "d@turn.io", "phone": "+7 912 000-00-00"},
+    ]
+    a, b, c, d = [await post_event(sessionmaker, bundle["id"], item) for item in items]
+    sandbox.set_faults(unavailable_rate=1.0, fault_scope="data")
+    worker_ctx["job_try"] = MAX_TRIES
+    for event_id in (a, b, c, d):
+        assert await process_event(worker_ctx, str(event_id)) == "retrying"  # parked, its values mapped
+    sandbox.clear_faults()
+    async with sessionmaker() as session:
+        turns = await key_turns(session, uuid.UUID(bundle["id"]), [a, b, c, d])
+    assert sorted(turns, key=len) == [[d], [a, b, c]]

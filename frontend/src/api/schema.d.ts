@@ -355,6 +355,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bundles/{bundle_id}/dedup-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Bundle Dedup
+         * @description Map the item (default: the sample) and search bpm'online for its duplicate now; writes nothing.
+         */
+        post: operations["previewBundleDedup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bundles/{bundle_id}/import": {
         parameters: {
             query?: never;
@@ -1194,6 +1214,36 @@ export interface components {
             webhook_url: string | null;
         };
         /**
+         * Compare
+         * @description One field's `compare` entry: ``{"as": "email", "gmail": false}``.
+         */
+        Compare: {
+            /** @default exact */
+            as: components["schemas"]["CompareAs"];
+            /**
+             * Gmail
+             * @default false
+             */
+            gmail: boolean;
+            /**
+             * Ignore Case
+             * @default false
+             */
+            ignore_case: boolean;
+            /**
+             * Ignore Yo
+             * @default false
+             */
+            ignore_yo: boolean;
+            /** Region */
+            region?: string | null;
+        };
+        /**
+         * CompareAs
+         * @enum {string}
+         */
+        CompareAs: "exact" | "phone" | "email" | "text";
+        /**
          * Condition
          * @description One test of a source field (a path, see `paths`).
          */
@@ -1276,6 +1326,13 @@ export interface components {
                 [key: string]: string | null;
             } | null;
         };
+        /** DedupCandidate */
+        DedupCandidate: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+        };
         /**
          * DedupMode
          * @enum {string}
@@ -1283,14 +1340,26 @@ export interface components {
         DedupMode: "always_create" | "skip_if_found" | "update_if_found" | "update_only";
         /**
          * DedupPolicy
-         * @description The bundle's ``dedup`` JSON.
+         * @description The ``dedup`` JSON of a bundle (or, later, of one step): it names no bundle.
          *
-         *     Validated on its own: modes other than ``always_create`` need match fields.
-         *     Pass ``context={"mapped_targets": [...]}`` to `model_validate` (or call
-         *     `check_policy`) to also require that match fields and update rules name
-         *     mapped fields.
+         *     ``match`` is an ordered list of groups; the round-1 ``match_fields`` is read as one group and
+         *     written back for a one-group policy, so scripts that use it keep working. Pass
+         *     ``context={"mapped_targets": [...]}`` to `model_validate` (or call `check_policy`) to also
+         *     require that match fields and update rules name mapped fields.
          */
         DedupPolicy: {
+            /**
+             * Compare
+             * @default {}
+             */
+            compare: {
+                [key: string]: components["schemas"]["Compare"];
+            };
+            /**
+             * Match
+             * @default []
+             */
+            match: components["schemas"]["MatchGroup"][];
             /**
              * Match Fields
              * @default []
@@ -1298,12 +1367,48 @@ export interface components {
             match_fields: string[];
             /** @default always_create */
             mode: components["schemas"]["DedupMode"];
+            /** @default newest */
+            on_several: components["schemas"]["OnSeveral"];
             /**
              * Update Rules
              * @default {}
              */
             update_rules: {
                 [key: string]: components["schemas"]["UpdateRule"];
+            };
+        };
+        /** DedupPreviewIn */
+        DedupPreviewIn: {
+            dedup?: components["schemas"]["DedupPolicy"] | null;
+            /** Item */
+            item?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * DedupPreviewOut
+         * @description What the duplicate search finds for the item now: the first group that found (its index),
+         *     with which values, the records, how phones were searched, and what the worker would do.
+         */
+        DedupPreviewOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update" | "skip";
+            /** Candidates */
+            candidates: components["schemas"]["DedupCandidate"][];
+            /** Errors */
+            errors: components["schemas"]["FieldProblem"][];
+            /** Fields */
+            fields: string[];
+            /** Group */
+            group: number | null;
+            /** Phone Search */
+            phone_search: ("search_column" | "exact_fallback") | null;
+            /** Values */
+            values: {
+                [key: string]: unknown;
             };
         };
         /**
@@ -1757,6 +1862,14 @@ export interface components {
             /** Only Fields */
             only_fields?: string[] | null;
         };
+        /**
+         * MatchGroup
+         * @description Fields that must all match (AND). Groups are tried in order; the first that finds wins.
+         */
+        MatchGroup: {
+            /** Fields */
+            fields: string[];
+        };
         /** MemberList */
         MemberList: {
             /** Items */
@@ -1816,6 +1929,12 @@ export interface components {
             /** Webhook Url */
             webhook_url?: string | null;
         };
+        /**
+         * OnSeveral
+         * @description What to do when a group finds several records.
+         * @enum {string}
+         */
+        OnSeveral: "newest" | "oldest" | "skip" | "update_all";
         /** OperationDetail */
         OperationDetail: {
             /** Attempts */
@@ -2448,6 +2567,8 @@ export interface components {
             label: components["schemas"]["Label"];
             /** Needs Connection */
             needs_connection?: boolean | null;
+            /** On Start */
+            on_start?: "telegram_set_webhook" | null;
             polling?: components["schemas"]["PollingPreset"] | null;
             readback?: components["schemas"]["ReadBack"] | null;
             webhook?: components["schemas"]["WebhookRules"] | null;
@@ -3373,6 +3494,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BackfillOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    previewBundleDedup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bundle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DedupPreviewIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DedupPreviewOut"];
                 };
             };
             /** @description Validation Error */

@@ -45,9 +45,11 @@ async def handle(state: State, req: Request) -> Response:
                 state.faults.update(body)
             except (ValueError, TypeError) as exc:
                 return _err(400, str(exc))
+            state.apply_schema_switches()
             return json_response(state.faults.as_dict())
         if method == "DELETE":
             state.faults = type(state.faults).from_settings(state.settings)
+            state.apply_schema_switches()
             return json_response(state.faults.as_dict())
         if method == "GET":
             return json_response(state.faults.as_dict())

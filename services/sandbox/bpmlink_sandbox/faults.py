@@ -50,6 +50,7 @@ class Faults:
     lockout_attempts: int = 5
     lockout_seconds: int = 900
     patch_missing: str = "404"  # PATCH of a missing key: 404, or 204 like the docs' batch example
+    search_number: bool = True  # False: ContactCommunication/AccountCommunication lack SearchNumber
     max_rows: int = 20_000  # rows per response (Creatio's cap); lowered only to test the cap cheaply
 
     @classmethod

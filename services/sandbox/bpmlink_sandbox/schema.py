@@ -86,6 +86,13 @@ ENTITY_SPECS: dict[str, str] = {
         "Job >Job, FullJobTitle text, CareerStartDate date, CareerDueDate date, ProbationDueDate date, "
         "ReasonForDismissal >ReasonForDismissal, Account >Account, Manager >Employee"
     ),
+    # Communication records (a contact's phones and e-mails); SearchNumber: Number's digits reversed.
+    "ContactCommunication": (
+        "Contact >Contact, CommunicationType >CommunicationType, Number text, SearchNumber text, Primary bool"
+    ),
+    "AccountCommunication": (
+        "Account >Account, CommunicationType >CommunicationType, Number text, SearchNumber text, Primary bool"
+    ),
     "Country": "Name text, Description text, Code text",
     "Region": "Name text, Description text, Country >Country",
     "City": "Name text, Description text, Country >Country, Region >Region, TimeZone >TimeZone",
@@ -99,7 +106,7 @@ LOOKUP_TABLES = (
     "AccountOwnership AccountIndustry AccountCategory AccountEmployeesNumber AccountAnnualRevenue "
     "Pricelist CaseStatus CasePriority CaseOrigin CaseCategory OpportunityType OpportunityStage "
     "OpportunityCategory OpportunitySource OpportunityCloseReason OrgStructureUnit ReasonForDismissal "
-    "TimeZone"
+    "TimeZone CommunicationType"
 ).split()
 for _name in LOOKUP_TABLES:
     ENTITY_SPECS.setdefault(_name, _LOOKUP)

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .communications import TWINS, search_number
+from .communications import TYPES as COMMUNICATION_TYPES
 from .records import (
     ENGLISH,
     MEDIUM_PRIORITY,
@@ -31,9 +33,11 @@ KNOWN_IDS = {
     ("ActivityStatus", "Not started"): NOT_STARTED,
     ("ActivityPriority", "Medium"): MEDIUM_PRIORITY,
     ("SysLanguage", "English (United States)"): ENGLISH,
+    **{("CommunicationType", name): key for key, name in COMMUNICATION_TYPES.items()},
 }
 
 LOOKUPS: dict[str, list[str]] = {
+    "CommunicationType": list(COMMUNICATION_TYPES.values()),
     "ActivityType": ["Task", "Email", "Call", "Visit"],
     "ActivityCategory": ["To do", "Meeting", "Call", "Email", "Paperwork"],
     "ActivityStatus": ["Not started", "In progress", "Completed", "Canceled"],
@@ -203,6 +207,13 @@ def build_seed(scale: int = 1) -> dict[str, list[dict[str, Any]]]:
                         "TypeId": stable_id("ContactType", rng.choice(["Customer", "Contact person", "Partner"])),
                         "LanguageId": ENGLISH if not russian else stable_id("SysLanguage", "Русский"),
                         **place()})
+    for contact in out["Contact"]:  # each phone and e-mail column has its communication row
+        for column, type_id in TWINS["Contact"].items():
+            if contact.get(column):
+                number = contact[column]
+                add("ContactCommunication", {"ContactId": contact["Id"], "CommunicationTypeId": type_id,
+                                             "Number": number, "SearchNumber": search_number(number),
+                                             "Primary": True})
     contacts = ids("Contact")
 
     for i in range(8 * scale):

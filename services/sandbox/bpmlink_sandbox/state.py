@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from .auth import Auth
+from .communications import set_search_column
 from .faults import Counts, Faults
 from .metadata import csdl3, csdl4
 from .schema import Schema
@@ -43,8 +44,13 @@ class State:
 
     def reset_runtime(self) -> None:
         self.faults = Faults.from_settings(self.settings)
+        self.apply_schema_switches()
         self.auth.reset()
         self.counts.reset()
+
+    def apply_schema_switches(self) -> None:
+        """Knobs that change the schema (`search_number`)."""
+        set_search_column(self.store.schema, self.faults.search_number)
 
     def metadata(self, version: int) -> str:
         schema = self.store.schema

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from .communications import delete_twins, is_twin_of, on_write, sync_twins
 from .records import apply_rules, new_row
 from .schema import Entity
 from .store import DuplicateKey, Store, Tx
@@ -85,10 +86,12 @@ async def create(store: Store, ent: Entity, body: Any, caller: str, version: int
     check_references(ent, values, store, "insert or update")
     now = _now()
     row = new_row(ent, values, stamp=fmt_dt(now), caller=caller, today=now)
+    on_write(ent, row)
     try:
         await store.insert(ent.name, row, tx)
     except DuplicateKey:
         raise _duplicate(ent) from None
+    await sync_twins(store, ent, row, set(values), row["ModifiedOn"], tx)
     echo = dict(row)
     echo["CreatedOn"] = echo["ModifiedOn"] = fmt_dt7(now, random.randint(0, 9))
     return row, echo
@@ -138,7 +141,9 @@ async def update(store: Store, ent: Entity, key: str, body: Any, caller: str, ve
     row["ModifiedOn"] = fmt_dt(now)
     row["ModifiedById"] = caller
     apply_rules(ent, row, set(values), now)
+    on_write(ent, row)
     await store.replace(ent.name, row, tx)
+    await sync_twins(store, ent, row, set(values), row["ModifiedOn"], tx)
     return True
 
 
@@ -146,10 +151,13 @@ async def delete(store: Store, ent: Entity, key: str, tx: Tx | None = None) -> b
     if store.get(ent.name, key) is None:
         return False
     for other, col in store.schema.referencing(ent.name):
+        if is_twin_of(other, ent):
+            continue  # deleted with it (a detail that cascades)
         refs = store.lookup(other.name, col.prop, key)
         if refs and not (other.name == ent.name and refs == {key}):
             raise WriteError(500, f'23503: update or delete on table "{ent.name}" violates foreign key constraint '
                                   f'"FK{other.name}{col.name}" on table "{other.name}"', PG_EXC)
+    await delete_twins(store, ent, key, tx)
     await store.delete(ent.name, key, tx)
     return True
 

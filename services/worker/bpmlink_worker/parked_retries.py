@@ -4,7 +4,8 @@ When a connection answers again, every operation parked behind it is due at once
 two events of one match key could be pushed in either order (a CI run ended with the sixth event's values
 instead of the tenth's): the match-key lock keeps them from both creating, not from changing places. So
 `parking.enqueue_due` queues one job per bundle with its due events, oldest first, and this job groups
-them by match key (the values mapped at their last try, under the bundle's dedup policy) and runs each
+them by match key (the values mapped at their last try, under the bundle's dedup policy; events that
+share any group's key are one key here) and runs each
 key's events in turn, the keys side by side (their runs still share the worker's batches). A key's turn
 stops at the first event that does not end (parked again): the ones after it stay parked for a later slow
 try, so none overtakes it. An event never mapped (its connection was down from the start) has no key to
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink.db.models import FINAL_STATUSES, Operation
-from bpmlink.mapping.dedup import DedupMode, match_key
+from bpmlink.mapping.dedup import DedupMode, match_keys
 from bpmlink.retry_schedule import RETRY_IN_ORDER
 
 from .claims import MAX_TRIES, bundle_configs
@@ -43,16 +44,29 @@ async def key_turns(session: AsyncSession, bundle_id: uuid.UUID, event_ids: list
         )
     ).all()
     configs = await bundle_configs(session, {(bundle_id, row.config_version) for row in rows})
-    turns: dict[Hashable, list[uuid.UUID]] = {}
+    # Events that share any group's key share a turn (they could find one record): a union-find.
+    turn_of: dict[Hashable, Hashable] = {}
+
+    def root(key: Hashable) -> Hashable:
+        while turn_of.setdefault(key, key) != key:
+            key = turn_of[key]
+        return key
+
+    keys_of: dict[uuid.UUID, list[Hashable]] = {}
     for event_id, mapped, version in rows:
         policy = configs[(bundle_id, version)].dedup
         if policy.mode == DedupMode.ALWAYS_CREATE:
-            key: Hashable = event_id  # a record of its own: no order to keep
+            keys: list[Hashable] = [event_id]  # a record of its own: no order to keep
         elif mapped is None:
             return [[row.event_id for row in rows]]  # a key unknown: every event in one turn
         else:
-            key = match_key(policy, mapped) or event_id  # an empty match value matches nothing
-        turns.setdefault(key, []).append(event_id)
+            keys = [*match_keys(policy, mapped)] or [event_id]  # an empty match value matches nothing
+        keys_of[event_id] = keys
+        for key in keys[1:]:
+            turn_of[root(key)] = root(keys[0])
+    turns: dict[Hashable, list[uuid.UUID]] = {}
+    for event_id, _, _ in rows:
+        turns.setdefault(root(keys_of[event_id][0]), []).append(event_id)
     return list(turns.values())
 
 

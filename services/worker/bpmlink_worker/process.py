@@ -35,6 +35,7 @@ from bpmlink.mapping.filters import explain
 from bpmlink.mapping.quarantine import is_quarantined
 from bpmlink.mapping.types import TargetField
 from bpmlink.pipeline.lookups import make_resolver
+from bpmlink.pipeline.match_search import communication_entity
 from bpmlink.pipeline.push import PushItem, PushResult, push_alone, push_many
 from bpmlink.retry_schedule import PARKED
 from bpmlink.targets import target_fields
@@ -167,6 +168,7 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
     if not items:
         return
     bundle_id, entity_name, policy = first.bundle_id, config.target.entity, config.dedup
+    comm_entity = communication_entity(metadata, entity_name)  # phones searched as Creatio's telephony does
     handed_back = await push_many(
         client,
         context.redis,
@@ -175,6 +177,7 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
         fields=fields,
         policy=policy,
         items=list(items.values()),
+        comm_entity=comm_entity,
     )
     later = {item.event_id for item in handed_back}
     for claimed in runs:
@@ -184,7 +187,7 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
         if item.event_id in later:
 
             async def alone(item: PushItem = item) -> PushItem:
-                await push_alone(client, context.redis, bundle_id, entity_name, fields, policy, item)
+                await push_alone(client, context.redis, bundle_id, entity_name, fields, policy, item, comm_entity)
                 return item
 
             claimed.push_alone = alone

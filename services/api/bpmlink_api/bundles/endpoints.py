@@ -8,13 +8,15 @@ from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.sources import BACKFILL_JOB
 from bpmlink_api.deps import Context, EditorContext
 
-from . import backfill, lifecycle, sample, service
+from . import backfill, dedup_preview, lifecycle, sample, service
 from .schemas import (
     BackfillIn,
     BackfillOut,
     BundleIn,
     BundleList,
     BundleOut,
+    DedupPreviewIn,
+    DedupPreviewOut,
     PreviewIn,
     PreviewOut,
     SampleIn,
@@ -91,3 +93,11 @@ async def start_backfill(bundle_id: uuid.UUID, ctx: EditorContext, body: Backfil
 @router.post("/{bundle_id}/preview", operation_id="previewBundle")
 async def preview_bundle(bundle_id: uuid.UUID, ctx: Context, body: PreviewIn | None = None) -> PreviewOut:
     return await sample.preview(ctx, bundle_id, body or PreviewIn())
+
+
+@router.post("/{bundle_id}/dedup-preview", operation_id="previewBundleDedup")
+async def preview_bundle_dedup(
+    bundle_id: uuid.UUID, ctx: EditorContext, body: DedupPreviewIn | None = None
+) -> DedupPreviewOut:
+    """Map the item (default: the sample) and search bpm'online for its duplicate now; writes nothing."""
+    return await dedup_preview.dedup_preview(ctx, bundle_id, body or DedupPreviewIn())

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bpmlink.bundle_config import BundleConfig
+from bpmlink.mapping.dedup import DedupPolicy
 from bpmlink.mapping.filters import FilterGroup
 from bpmlink.mapping.rules import MappingRule
 from bpmlink_api.schemas import Input
@@ -114,3 +115,26 @@ class PreviewOut(BaseModel):
     values: dict[str, Any]
     errors: list[FieldProblem]
     warnings: list[FieldProblem]
+
+
+class DedupPreviewIn(Input):
+    item: dict[str, Any] | None = None  # default: the bundle's sample
+    dedup: DedupPolicy | None = None  # an unsaved policy to try (default: the saved one)
+
+
+class DedupCandidate(BaseModel):
+    id: str
+    name: str | None
+
+
+class DedupPreviewOut(BaseModel):
+    """What the duplicate search finds for the item now: the first group that found (its index),
+    with which values, the records, how phones were searched, and what the worker would do."""
+
+    group: int | None
+    fields: list[str]
+    values: dict[str, Any]
+    candidates: list[DedupCandidate]
+    phone_search: Literal["search_column", "exact_fallback"] | None
+    action: Literal["create", "update", "skip"]
+    errors: list[FieldProblem]

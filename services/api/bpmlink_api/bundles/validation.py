@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bpmlink.bpmonline.client import BpmClient
@@ -28,7 +29,7 @@ def _p(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
-def _raise(problems: list[dict[str, str]]) -> None:
+def _raise(problems: Sequence[Mapping[str, Any]]) -> None:
     if problems:
         raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
 
@@ -56,7 +57,7 @@ def needs_connection(app: App, trigger: Trigger | None) -> bool:
 async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     """Raise InvalidInput naming every bad field; return the source trigger."""
     check_user_code(config)
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
     app = get_app(config.source.app)
     trigger = app.trigger(config.source.trigger) if app else None
     if app is None or not app.is_source:
@@ -92,7 +93,7 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     creates = config.target.action == "create_record" and config.dedup.mode != DedupMode.UPDATE_ONLY
     if creates:
         problems += [_p(f"mapping.{e.field}", e.message) for e in unmapped_required(config.mapping, fields)]
-    problems += [_p(f"dedup.{e.field}", e.message) for e in check_policy(config.dedup, config.mapping)]
+    problems += dedup_problems(config, fields)
     if config.target.action == "update_record" and config.dedup.mode in (
         DedupMode.ALWAYS_CREATE,
         DedupMode.SKIP_IF_FOUND,
@@ -100,6 +101,26 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         problems.append(_p("dedup.mode", "updating existing records needs update_only or update_if_found"))
     _raise(problems)
     return trigger
+
+
+def dedup_problems(config: BundleConfig, fields: dict[str, TargetField]) -> list[dict[str, Any]]:
+    """Match fields the mapping or the entity lacks, with stable codes (the wizard shows them)."""
+    problems: list[dict[str, Any]] = [
+        {"field": f"dedup.{p.field}", "message": p.message, "code": p.code, "params": p.params}
+        for p in check_policy(config.dedup, config.mapping)
+    ]
+    for i, group in enumerate(config.dedup.match):
+        for name in group.fields:
+            if name not in fields:
+                problems.append(
+                    {
+                        "field": f"dedup.{name}",
+                        "message": f"{config.target.entity} has no field {name!r}",
+                        "code": "dedup_match_field_unknown",
+                        "params": {"field": name, "group": i + 1, "entity": config.target.entity},
+                    }
+                )
+    return problems
 
 
 def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, str]]:

@@ -25,11 +25,14 @@ function Harness({ initial, onChange }: { initial: Dedup; onChange: (d: Dedup) =
   );
 }
 
+// The policy's groups, comparisons and choice among several matches, as the api answers them by default.
+const GROUPS = { match: [], compare: {}, on_several: 'newest' as const };
+
 describe('DedupEditor', () => {
   it('offers the modes, and match fields only after choosing a search mode', async () => {
     const user = userEvent.setup();
     const onChange = vi.fn();
-    renderWithProviders(<Harness initial={{ mode: 'always_create', match_fields: [], update_rules: {} }} onChange={onChange} />);
+    renderWithProviders(<Harness initial={{ ...GROUPS, mode: 'always_create', match_fields: [], update_rules: {} }} onChange={onChange} />);
     expect(screen.getAllByRole('radio')).toHaveLength(4);
     expect(screen.queryByText('Search by')).toBeNull();
     await user.click(screen.getByLabelText('Update if found, otherwise create'));
@@ -37,7 +40,7 @@ describe('DedupEditor', () => {
   });
 
   it('match field checkboxes are exactly the mapped fields', () => {
-    renderWithProviders(<Harness initial={{ mode: 'skip_if_found', match_fields: ['Phone'], update_rules: {} }} onChange={vi.fn()} />);
+    renderWithProviders(<Harness initial={{ ...GROUPS, mode: 'skip_if_found', match_fields: ['Phone'], update_rules: {} }} onChange={vi.fn()} />);
     const boxes = screen.getAllByRole('checkbox').map((b) => b.getAttribute('value'));
     expect(boxes).toEqual(['Name', 'Email']);
     // A stored match field that is not mapped any more is not shown as chosen.
@@ -47,15 +50,17 @@ describe('DedupEditor', () => {
   it('update_if_found: choose Email and a rule per field', async () => {
     const user = userEvent.setup();
     const onChange = vi.fn();
-    renderWithProviders(<Harness initial={{ mode: 'update_if_found', match_fields: [], update_rules: {} }} onChange={onChange} />);
+    renderWithProviders(<Harness initial={{ ...GROUPS, mode: 'update_if_found', match_fields: [], update_rules: {} }} onChange={onChange} />);
     await user.click(screen.getByLabelText('Email'));
     expect(onChange).toHaveBeenLastCalledWith({
+      ...GROUPS,
       mode: 'update_if_found',
       match_fields: ['Email'],
       update_rules: { Name: 'overwrite', Email: 'overwrite' },
     });
     await user.click(within(screen.getByTestId('rule-Name')).getByText('Fill if empty'));
     expect(onChange).toHaveBeenLastCalledWith({
+      ...GROUPS,
       mode: 'update_if_found',
       match_fields: ['Email'],
       update_rules: { Name: 'fill_if_empty', Email: 'overwrite' },
@@ -63,7 +68,7 @@ describe('DedupEditor', () => {
   });
 
   it('skip_if_found has no update rules', () => {
-    renderWithProviders(<Harness initial={{ mode: 'skip_if_found', match_fields: ['Email'], update_rules: {} }} onChange={vi.fn()} />);
+    renderWithProviders(<Harness initial={{ ...GROUPS, mode: 'skip_if_found', match_fields: ['Email'], update_rules: {} }} onChange={vi.fn()} />);
     expect(screen.queryByText('When updating')).toBeNull();
   });
 });

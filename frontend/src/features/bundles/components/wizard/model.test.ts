@@ -30,6 +30,8 @@ import {
 
 const ctx = { isWebhook: true, needsSourceConnection: false };
 const sample = { first_name: 'Anna', last_name: 'Petrova', email: ' Anna@Example.COM ', phone: '8 (912) 345-67-89', company: { name: 'Acme' } };
+// The policy's groups, comparisons and choice among several matches, as the api answers them by default.
+const GROUPS = { match: [], compare: {}, on_several: 'newest' as const };
 
 describe('wizard steps', () => {
   it('are the six steps of the issue, in order', () => {
@@ -148,26 +150,27 @@ describe('dedup rules', () => {
   });
 
   it('drops match fields and rules of fields no longer mapped', () => {
-    const d = normalizeDedup({ mode: 'update_if_found', match_fields: ['Email', 'Phone'], update_rules: { Phone: 'keep', Name: 'fill_if_empty' } }, mapping);
-    expect(d).toEqual({ mode: 'update_if_found', match_fields: ['Email'], update_rules: { Email: 'overwrite', Name: 'fill_if_empty' } });
+    const d = normalizeDedup({ ...GROUPS, mode: 'update_if_found', match_fields: ['Email', 'Phone'], update_rules: { Phone: 'keep', Name: 'fill_if_empty' } }, mapping);
+    expect(d).toEqual({ ...GROUPS, mode: 'update_if_found', match_fields: ['Email'], update_rules: { Email: 'overwrite', Name: 'fill_if_empty' } });
   });
 
   it('always_create has no match fields; skip has no update rules', () => {
-    expect(normalizeDedup({ mode: 'always_create', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping)).toEqual({
+    expect(normalizeDedup({ ...GROUPS, mode: 'always_create', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping)).toEqual({
+      ...GROUPS,
       mode: 'always_create',
       match_fields: [],
       update_rules: {},
     });
-    expect(normalizeDedup({ mode: 'skip_if_found', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping).update_rules).toEqual({});
+    expect(normalizeDedup({ ...GROUPS, mode: 'skip_if_found', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping).update_rules).toEqual({});
   });
 
   it('the dedup step requires a match field unless always_create', () => {
-    const d = { ...emptyDraft(), mapping, dedup: { mode: 'update_if_found' as const, match_fields: [], update_rules: {} } };
+    const d = { ...emptyDraft(), mapping, dedup: { ...GROUPS, mode: 'update_if_found' as const, match_fields: [], update_rules: {} } };
     expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match_fields': 'wizard.matchFieldsRequired' });
   });
 
   it('the body sent has a normalized policy and the default schedule', () => {
-    const d = { ...emptyDraft(), name: ' Site ', mapping, dedup: { mode: 'update_if_found' as const, match_fields: ['Email', 'Gone'], update_rules: {} } };
+    const d = { ...emptyDraft(), name: ' Site ', mapping, dedup: { ...GROUPS, mode: 'update_if_found' as const, match_fields: ['Email', 'Gone'], update_rules: {} } };
     const body = toBundleInput(d);
     expect(body.name).toBe('Site');
     expect(body.schedule).toEqual({ interval_minutes: 5 });

@@ -87,7 +87,7 @@ export function emptyDraft(): Draft {
     source: { app: '', connection_id: null, trigger: '', config: {} },
     target: { connection_id: '', action: 'create_record', entity: '' },
     mapping: [],
-    dedup: { mode: 'always_create', match_fields: [], update_rules: {} },
+    dedup: { mode: 'always_create', match: [], match_fields: [], compare: {}, on_several: 'newest', update_rules: {} },
     schedule: { interval_minutes: 5 },
   };
 }
@@ -102,7 +102,14 @@ export function draftFromBundle(b: Bundle): Draft {
       ...r,
       convert: (r.convert ?? []).map(conversionFromApi),
     })),
-    dedup: { mode: b.dedup?.mode ?? 'always_create', match_fields: b.dedup?.match_fields ?? [], update_rules: b.dedup?.update_rules ?? {} },
+    dedup: {
+      mode: b.dedup?.mode ?? 'always_create',
+      match: b.dedup?.match ?? [],
+      match_fields: b.dedup?.match_fields ?? [],
+      compare: b.dedup?.compare ?? {},
+      on_several: b.dedup?.on_several ?? 'newest',
+      update_rules: b.dedup?.update_rules ?? {},
+    },
     schedule: b.schedule ?? { interval_minutes: 5 },
   };
 }
@@ -373,6 +380,7 @@ export function normalizeDedup(dedup: Dedup, mapping: MappingRule[]): Dedup {
   const mapped = new Set(matchFieldOptions(mapping));
   const updates = dedup.mode === 'update_if_found' || dedup.mode === 'update_only';
   return {
+    ...dedup, // match groups, compare and on_several as the api gave them (the api reads match_fields as one group)
     mode: dedup.mode,
     match_fields: dedup.mode === 'always_create' ? [] : dedup.match_fields.filter((f) => mapped.has(f)),
     update_rules: updates
