@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { bridgeDedup } from './dedup-bridge';
 import { addSandboxConnection, login, sandboxQuery, shot } from './helpers';
 
 const EMAIL = `anna.${Date.now()}@example.com`;
@@ -6,6 +7,7 @@ const EMAIL = `anna.${Date.now()}@example.com`;
 test('webhook bundle for Contact: template, phone conversion, update_if_found on Email', async ({ page }) => {
   test.setTimeout(180_000);
   await login(page);
+  await bridgeDedup(page);
   await expect(await addSandboxConnection(page, 'CRM for bundles')).toHaveAttribute('data-ok', 'true');
 
   // (1) source
@@ -66,10 +68,10 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   // (5) duplicates
   await expect(page.getByTestId('wizard-step-dedup')).toBeVisible();
   await page.getByLabel('Update if found, otherwise create').check();
-  // Match fields are offered only among mapped fields.
-  await expect(page.getByTestId('match-Email')).toBeVisible();
-  await expect(page.getByTestId(/^match-/)).toHaveCount(3);
-  await page.getByTestId('match-Email').check();
+  // The first group's fields are offered only among mapped fields.
+  await expect(page.getByTestId('group-0-field-Email')).toBeVisible();
+  await expect(page.getByTestId(/^group-0-field-/)).toHaveCount(3);
+  await page.getByTestId('group-0-field-Email').check();
   await shot(page, 'wizard-5-dedup');
   await page.getByTestId('wizard-next').click();
 

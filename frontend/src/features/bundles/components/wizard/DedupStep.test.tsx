@@ -1,5 +1,6 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Bundle } from '@/api/types';
 import { apiError, mockApi } from '@/test/api';
@@ -68,6 +69,20 @@ describe('DedupStep: the check on the sample', () => {
     expect(sent).toEqual(['PUT /api/v1/bundles/b1', 'POST /api/v1/bundles/b1/dedup-preview']);
     expect((calls.find((c) => c.method === 'PUT')!.body as { dedup: unknown }).dedup).toMatchObject({ match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }] });
     expect(calls.at(-1)!.body).toEqual({});
+  });
+
+  it('an edit of the policy clears a result shown for the one before', async () => {
+    const user = userEvent.setup();
+    api({ body: FOUND });
+    function Harness() {
+      const [d, setD] = useState(draft);
+      return <DedupStep draft={d} update={(fn) => setD(fn)} errors={{}} ctx={ctx} />;
+    }
+    renderWithProviders(<Harness />, { lang: 'ru' });
+    await user.click(await screen.findByRole('button', { name: 'Проверить на примере' }));
+    expect(await screen.findByTestId('dedup-check-result')).toBeInTheDocument();
+    await user.click(screen.getByLabelText('Обновить самую старую'));
+    expect(screen.queryByTestId('dedup-check-result')).toBeNull();
   });
 
   it('nothing found: a new record will be created', async () => {

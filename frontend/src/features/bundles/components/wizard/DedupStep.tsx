@@ -28,6 +28,12 @@ export function DedupStep({ draft, update, errors, ctx }: StepProps) {
     return preview.mutateAsync({});
   };
 
+  // Keyed by the policy: a result shown for another policy would mislead, so an edit clears it.
+  const check =
+    ctx.bundle && !ctx.readOnly ? (
+      <DedupCheck key={JSON.stringify(draft.dedup)} run={run} label={label} entity={entityLabel} disabled={Object.keys(validateDedup(draft.dedup)).length > 0} />
+    ) : undefined;
+
   return (
     <DedupEditor
       dedup={draft.dedup}
@@ -35,7 +41,7 @@ export function DedupStep({ draft, update, errors, ctx }: StepProps) {
       onChange={(dedup) => update((d) => ({ ...d, dedup }))}
       errors={shown}
       label={label}
-      check={ctx.bundle && !ctx.readOnly ? <DedupCheck run={run} label={label} entity={entityLabel} disabled={Object.keys(validateDedup(draft.dedup)).length > 0} /> : undefined}
+      check={check}
       readOnly={ctx.readOnly}
     />
   );
