@@ -34,6 +34,7 @@ test('duplicates: search by phone, otherwise by e-mail, otherwise create; check 
   await expect(page.getByTestId('wizard-step-sample')).toBeVisible();
   const bundleId = /\/bundles\/([0-9a-f-]{36})\//.exec(page.url())![1];
   const url = await page.getByTestId('webhook-url').inputValue();
+  await expect(page.getByText('Waiting for a test request…')).toBeVisible(); // capture is armed
   const sample = await page.request.post(url, { data: { name: 'Иван Петров', email: EMAIL, phone: '8 (912) 345-67-89' } });
   expect(sample.status()).toBe(202);
   await expect(page.getByTestId('sample-received')).toBeVisible({ timeout: 20_000 });

@@ -81,12 +81,16 @@ describe('DedupEditor: search groups', () => {
     screen.getByRole('button', { name: 'Move group 2 up' }).focus();
     await user.keyboard('{Enter}');
     expect(last(onChange).match).toEqual([{ fields: ['MobilePhone'] }, { fields: ['Email'] }, { fields: ['Name'] }]);
-    screen.getByRole('button', { name: 'Move group 2 down' }).focus();
+    // The focus went with the group, to the button that still works at the top: its "down".
+    expect(screen.getByRole('button', { name: 'Move group 1 down' })).toHaveFocus();
+    await user.keyboard('{Enter}');
+    expect(last(onChange).match).toEqual([{ fields: ['Email'] }, { fields: ['MobilePhone'] }, { fields: ['Name'] }]);
+    expect(screen.getByRole('button', { name: 'Move group 2 down' })).toHaveFocus();
     await user.keyboard(' ');
-    expect(last(onChange).match).toEqual([{ fields: ['MobilePhone'] }, { fields: ['Name'] }, { fields: ['Email'] }]);
+    expect(last(onChange).match).toEqual([{ fields: ['Email'] }, { fields: ['Name'] }, { fields: ['MobilePhone'] }]);
     await user.click(screen.getByRole('button', { name: 'Delete group 2' }));
-    expect(last(onChange).match).toEqual([{ fields: ['MobilePhone'] }, { fields: ['Email'] }]);
-    expect(titles()).toEqual(['Group 1: Search by Мобильный телефон', 'Group 2: otherwise by Email']);
+    expect(last(onChange).match).toEqual([{ fields: ['Email'] }, { fields: ['MobilePhone'] }]);
+    expect(titles()).toEqual(['Group 1: Search by Email', 'Group 2: otherwise by Мобильный телефон']);
   });
 
   it('says when a group is empty or repeats an earlier one, and stops saying it once fixed', async () => {

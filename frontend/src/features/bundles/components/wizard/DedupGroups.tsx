@@ -3,6 +3,7 @@ import IconArrowDown from '@tabler/icons-react/icons/IconArrowDown';
 import IconArrowUp from '@tabler/icons-react/icons/IconArrowUp';
 import IconPlus from '@tabler/icons-react/icons/IconPlus';
 import IconTrash from '@tabler/icons-react/icons/IconTrash';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { DedupMode } from '@/api/types';
 import type { MatchGroup } from '../../api/dedup';
@@ -27,6 +28,22 @@ export function DedupGroups({ match, mode, options, label, onChange, errors, rea
   const fieldsText = (g: MatchGroup) => (g.fields.length ? g.fields.map(label).join(t('dedup.and')) : t('dedup.groupNoFields'));
   const setGroup = (i: number, fields: string[]) => onChange(match.map((g, j) => (j === i ? { fields } : g)));
 
+  // The keyboard focus follows a moved group (to its button that still works at the new place).
+  const buttons = useRef(new Map<string, HTMLButtonElement | null>());
+  const [moved, setMoved] = useState<{ to: number; dir: 'up' | 'down' } | null>(null);
+  useEffect(() => {
+    if (!moved) return;
+    const same = buttons.current.get(`${moved.dir}-${moved.to}`);
+    const other = buttons.current.get(`${moved.dir === 'up' ? 'down' : 'up'}-${moved.to}`);
+    (same && !same.disabled ? same : other)?.focus();
+    setMoved(null);
+  }, [moved]);
+  const move = (i: number, dir: 'up' | 'down') => {
+    const delta = dir === 'up' ? -1 : 1;
+    onChange(moveGroup(match, i, delta));
+    setMoved({ to: i + delta, dir });
+  };
+
   return (
     <Stack gap="xs">
       <div>
@@ -49,14 +66,22 @@ export function DedupGroups({ match, mode, options, label, onChange, errors, rea
               </Text>
               {!readOnly && (
                 <Group gap={4} wrap="nowrap">
-                  <ActionIcon variant="subtle" color="gray" disabled={i === 0} onClick={() => onChange(moveGroup(match, i, -1))} aria-label={t('dedup.moveUp', { n })}>
+                  <ActionIcon
+                    ref={(el) => void buttons.current.set(`up-${i}`, el)}
+                    variant="subtle"
+                    color="gray"
+                    disabled={i === 0}
+                    onClick={() => move(i, 'up')}
+                    aria-label={t('dedup.moveUp', { n })}
+                  >
                     <IconArrowUp size={16} />
                   </ActionIcon>
                   <ActionIcon
+                    ref={(el) => void buttons.current.set(`down-${i}`, el)}
                     variant="subtle"
                     color="gray"
                     disabled={i === match.length - 1}
-                    onClick={() => onChange(moveGroup(match, i, 1))}
+                    onClick={() => move(i, 'down')}
                     aria-label={t('dedup.moveDown', { n })}
                   >
                     <IconArrowDown size={16} />

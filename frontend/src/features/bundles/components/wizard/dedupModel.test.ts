@@ -56,6 +56,7 @@ describe('comparisons per field', () => {
     expect(fieldKind('UsrHomePhone')).toBe('phone');
     expect(fieldKind('Email')).toBe('email');
     expect(fieldKind('Name')).toBe('text');
+    expect(fieldKind('UsrMailingAddress')).toBe('text');
     expect(fieldKind('UsrTel', { as: 'phone' })).toBe('phone');
   });
 

@@ -40,7 +40,7 @@ export type FieldKind = 'phone' | 'email' | 'text';
  */
 export function fieldKind(field: string, stored?: Compare): FieldKind {
   if (stored?.as === 'phone' || stored?.as === 'email') return stored.as;
-  if (/mail/i.test(field)) return 'email';
+  if (/e-?mail/i.test(field)) return 'email';
   if (/phone/i.test(field)) return 'phone';
   return 'text';
 }

@@ -1,6 +1,6 @@
 /**
  * The bundle wizard's model: its steps, the draft, each step's schema, and the pure
- * helpers the steps share (sample flattening, local preview, dedup rules).
+ * helpers the steps share (sample flattening, local preview); the duplicate policy is `dedupModel`.
  */
 import { z } from 'zod';
 import type { Bundle, ConversionStep, EntityField, MappingRule, SourceField } from '@/api/types';
