@@ -66,10 +66,10 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   // (5) duplicates
   await expect(page.getByTestId('wizard-step-dedup')).toBeVisible();
   await page.getByLabel('Update if found, otherwise create').check();
-  // Match fields are offered only among mapped fields.
-  await expect(page.getByTestId('match-Email')).toBeVisible();
-  await expect(page.getByTestId(/^match-/)).toHaveCount(3);
-  await page.getByTestId('match-Email').check();
+  // The first group's fields are offered only among mapped fields.
+  await expect(page.getByTestId('group-0-field-Email')).toBeVisible();
+  await expect(page.getByTestId(/^group-0-field-/)).toHaveCount(3);
+  await page.getByTestId('group-0-field-Email').check();
   await shot(page, 'wizard-5-dedup');
   await page.getByTestId('wizard-next').click();
 

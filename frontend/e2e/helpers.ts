@@ -64,3 +64,16 @@ export async function sandboxQuery(entity: string, filter: string): Promise<Arra
   await ctx.dispose();
   return body.value;
 }
+
+/** Creates a record straight in the sandbox's OData (as if a person had entered it in bpm'online). */
+export async function sandboxCreate(entity: string, record: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const ctx = await request.newContext({ baseURL: SANDBOX_URL });
+  const login = await ctx.post('/ServiceModel/AuthService.svc/Login', { data: { UserName: 'Supervisor', UserPassword: 'Supervisor' } });
+  expect(login.ok()).toBeTruthy();
+  const csrf = (await ctx.storageState()).cookies.find((c) => c.name === 'BPMCSRF')?.value ?? '';
+  const res = await ctx.post(`/0/odata/${entity}`, { data: record, headers: { BPMCSRF: csrf } });
+  expect(res.ok()).toBeTruthy();
+  const body = (await res.json()) as Record<string, unknown>;
+  await ctx.dispose();
+  return body;
+}

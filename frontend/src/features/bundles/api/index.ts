@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
-import type { Bundle, BundleInput, PreviewInput, SampleInput } from '@/api/types';
+import type { Bundle, PreviewInput, SampleInput } from '@/api/types';
 import { api } from '@/lib/api-client';
+import type { BundleBody } from './dedup';
 
 export const bundleKeys = {
   all: ['bundles'] as const,
@@ -17,9 +18,9 @@ const asBundle = (b: Schemas['BundleOut']): Bundle => b as unknown as Bundle;
 
 /**
  * The wizard's body as the schema's: the api takes a conversion step as a bare name with default
- * arguments, which the schema does not say (see `BundleInput`).
+ * arguments, which the schema does not say (see `BundleInput`); and its `dedup` is round 2's (see `./dedup`).
  */
-const asBundleIn = (body: BundleInput): Schemas['BundleIn'] => body as unknown as Schemas['BundleIn'];
+const asBundleIn = (body: BundleBody): Schemas['BundleIn'] => body as unknown as Schemas['BundleIn'];
 
 export function useBundles(options: { refetchInterval?: number } = {}) {
   return useQuery({
@@ -41,7 +42,7 @@ export function useBundle(id: string | undefined, refetchInterval?: (b: Bundle |
 export function useSaveBundle() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, body }: { id?: string; body: BundleInput }) =>
+    mutationFn: ({ id, body }: { id?: string; body: BundleBody }) =>
       (id
         ? api.put('/api/v1/bundles/{bundle_id}', { params: { path: { bundle_id: id } }, body: asBundleIn(body) })
         : api.post('/api/v1/bundles', { body: asBundleIn(body) })

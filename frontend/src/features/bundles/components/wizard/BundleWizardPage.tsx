@@ -4,7 +4,7 @@ import IconArrowLeft from '@tabler/icons-react/icons/IconArrowLeft';
 import IconArrowRight from '@tabler/icons-react/icons/IconArrowRight';
 import IconDeviceFloppy from '@tabler/icons-react/icons/IconDeviceFloppy';
 import IconPlayerPlay from '@tabler/icons-react/icons/IconPlayerPlay';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useNavigate, useParams } from 'react-router-dom';
 import type { Bundle } from '@/api/types';
@@ -24,6 +24,7 @@ import {
   draftFromBundle,
   emptyDraft,
   errorKeyForPath,
+  errorsAfterEdit,
   isStep,
   loadDraft,
   placeholderTargets,
@@ -90,6 +91,14 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
     setDraft(fn);
     setFormError(null);
   }, []);
+
+  // A message shown at the last check goes once the edit fixes it (issue #20: none stays stale).
+  const checked = useRef(draft);
+  useEffect(() => {
+    const before = checked.current;
+    checked.current = draft;
+    if (before !== draft) setErrors((e) => (Object.keys(e).length ? errorsAfterEdit(e, before, draft, step, { isWebhook, needsSourceConnection }) : e));
+  }, [draft, step, isWebhook, needsSourceConnection]);
 
   const goto = (s: StepId, id = bundle?.id) => navigate(id ? `/bundles/${id}/edit/${s}` : `/bundles/new/${s}`);
 

@@ -1,31 +1,44 @@
-import { Alert, Checkbox, Group, Paper, Radio, SegmentedControl, Stack, Table, Text } from '@mantine/core';
+import { Alert, Paper, Radio, SegmentedControl, Stack, Table, Text } from '@mantine/core';
 import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Dedup, DedupMode, MappingRule, UpdateRule } from '@/api/types';
-import { DEDUP_MODES, UPDATE_RULES, matchFieldOptions, normalizeDedup } from './model';
+import type { DedupMode, MappingRule, UpdateRule } from '@/api/types';
+import type { DedupPolicy, OnSeveral } from '../../api/dedup';
+import { DedupCompare } from './DedupCompare';
+import { DedupGroups } from './DedupGroups';
+import { DEDUP_MODES, ON_SEVERAL, UPDATE_RULES, matchFieldOptions, normalizeDedup } from './dedupModel';
 
 export interface DedupEditorProps {
-  dedup: Dedup;
+  dedup: DedupPolicy;
   mapping: MappingRule[];
-  onChange: (dedup: Dedup) => void;
+  onChange: (dedup: DedupPolicy) => void;
+  /** Messages by path (`dedup.match`, `dedup.match.1`, `dedup.update_rules.Name`). */
   errors?: Record<string, string | undefined>;
+  /** A field's caption, when known (`Мобильный телефон`); its name otherwise. */
+  label?: (field: string) => string;
+  /** The check against the sample, shown under the search settings. */
+  check?: ReactNode;
   readOnly?: boolean;
 }
 
-/** The duplicate policy: a mode, match fields among the mapped ones, and update rules per field. */
-export function DedupEditor({ dedup, mapping, onChange, errors = {}, readOnly }: DedupEditorProps) {
+/**
+ * The duplicate policy: a mode; search groups among the mapped fields, tried in order; how each
+ * field is compared; what to do with several matches; and update rules per field.
+ */
+export function DedupEditor({ dedup, mapping, onChange, errors = {}, label = (f) => f, check, readOnly }: DedupEditorProps) {
   const { t } = useTranslation();
   const options = matchFieldOptions(mapping);
   const value = normalizeDedup(dedup, mapping);
   const updates = value.mode === 'update_if_found' || value.mode === 'update_only';
-  const set = (patch: Partial<Dedup>) => onChange(normalizeDedup({ ...value, ...patch }, mapping));
+  const set = (patch: Partial<DedupPolicy>) => onChange(normalizeDedup({ ...value, ...patch }, mapping));
+  const groupErrors = Object.fromEntries(value.match.map((_, i) => [i, errors[`dedup.match.${i}`]]));
 
   return (
     <Stack>
       <Radio.Group
         label={t('dedup.modeLabel')}
         value={value.mode}
-        onChange={(m) => set({ mode: m as DedupMode })}
+        onChange={(m) => set({ mode: m as DedupMode, match: value.match.length ? value.match : [{ fields: [] }] })}
         error={errors['dedup.mode']}
       >
         <Stack gap="xs" mt="xs">
@@ -37,28 +50,40 @@ export function DedupEditor({ dedup, mapping, onChange, errors = {}, readOnly }:
         </Stack>
       </Radio.Group>
 
-      {value.mode !== 'always_create' && (
-        <Checkbox.Group
-          label={t('dedup.matchFields')}
-          description={t('dedup.matchFieldsHelp')}
-          value={value.match_fields}
-          onChange={(match_fields) => set({ match_fields })}
-          error={errors['dedup.match_fields']}
-          withAsterisk
-        >
-          {options.length === 0 ? (
-            <Alert mt="xs" icon={<IconInfoCircle size={18} />} color="yellow">
-              {t('dedup.noMappedFields')}
-            </Alert>
-          ) : (
-            <Group mt="xs" gap="md">
-              {options.map((f) => (
-                <Checkbox key={f} value={f} label={f} disabled={readOnly} data-testid={`match-${f}`} />
-              ))}
-            </Group>
-          )}
-        </Checkbox.Group>
-      )}
+      {value.mode !== 'always_create' &&
+        (options.length === 0 ? (
+          <Alert icon={<IconInfoCircle size={18} />} color="yellow">
+            {t('dedup.noMappedFields')}
+          </Alert>
+        ) : (
+          <Stack gap="md">
+            <DedupGroups
+              match={value.match}
+              mode={value.mode}
+              options={options}
+              label={label}
+              onChange={(match) => set({ match })}
+              errors={groupErrors}
+              readOnly={readOnly}
+            />
+            {errors['dedup.match'] && (
+              <Text size="sm" c="red" role="alert" data-testid="dedup-match-error">
+                {errors['dedup.match']}
+              </Text>
+            )}
+            <DedupCompare compare={value.compare} label={label} onChange={(compare) => set({ compare })} readOnly={readOnly} />
+            {updates && (
+              <Radio.Group label={t('dedup.severalLabel')} value={value.on_several} onChange={(v) => set({ on_several: v as OnSeveral })}>
+                <Stack gap={6} mt="xs">
+                  {ON_SEVERAL.map((v) => (
+                    <Radio key={v} value={v} disabled={readOnly} label={t(`dedup.several.${v}`)} data-testid={`several-${v}`} />
+                  ))}
+                </Stack>
+              </Radio.Group>
+            )}
+            {check}
+          </Stack>
+        ))}
 
       {updates && options.length > 0 && (
         <Stack gap={4}>
@@ -73,14 +98,12 @@ export function DedupEditor({ dedup, mapping, onChange, errors = {}, readOnly }:
               <Table.Tbody>
                 {options.map((f) => (
                   <Table.Tr key={f} data-testid={`rule-${f}`}>
-                    <Table.Td ff="monospace" fz="sm">
-                      {f}
-                    </Table.Td>
+                    <Table.Td fz="sm">{label(f)}</Table.Td>
                     <Table.Td>
                       <SegmentedControl
                         size="xs"
                         disabled={readOnly}
-                        aria-label={t('dedup.ruleFor', { field: f })}
+                        aria-label={t('dedup.ruleFor', { field: label(f) })}
                         value={value.update_rules[f] ?? 'overwrite'}
                         onChange={(r) => set({ update_rules: { ...value.update_rules, [f]: r as UpdateRule } })}
                         data={UPDATE_RULES.map((r) => ({ value: r, label: t(`dedup.rule.${r}`) }))}

@@ -81,7 +81,7 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
         <Text fw={600}>{t(`dedup.mode.${draft.dedup.mode}`)}</Text>
         {draft.dedup.mode !== 'always_create' && (
           <Text size="sm">
-            {t('dedup.matchFields')}: {draft.dedup.match_fields.join(', ') || '—'}
+            {t('dedup.matchFields')}: {draft.dedup.match.map((g) => g.fields.join(' + ')).join(' → ') || '—'}
           </Text>
         )}
         {Object.entries(draft.dedup.update_rules).length > 0 && (

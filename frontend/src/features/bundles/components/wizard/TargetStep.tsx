@@ -64,7 +64,7 @@ export function TargetStep({ draft, update, errors, ctx }: StepProps) {
             ...d,
             target: { ...d.target, entity: v ?? '' },
             mapping: v === d.target.entity ? d.mapping : [],
-            dedup: v === d.target.entity ? d.dedup : { ...d.dedup, match_fields: [], update_rules: {} },
+            dedup: v === d.target.entity ? d.dedup : { ...d.dedup, match: [], compare: {}, update_rules: {} },
           }))
         }
         error={err('target.entity') ?? (entities.isError ? entities.error.message : undefined)}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bundle, MappingRule } from '@/api/types';
 import i18n from '@/i18n';
 import {
+  type Draft,
   STEPS,
   loadDraft,
   saveDraft,
@@ -12,9 +13,8 @@ import {
   errorKeyForPath,
   flattenSample,
   localPreview,
+  errorsAfterEdit,
   mergeSourceFields,
-  matchFieldOptions,
-  normalizeDedup,
   orderFields,
   placeholderTargets,
   putRule,
@@ -30,8 +30,6 @@ import {
 
 const ctx = { isWebhook: true, needsSourceConnection: false };
 const sample = { first_name: 'Anna', last_name: 'Petrova', email: ' Anna@Example.COM ', phone: '8 (912) 345-67-89', company: { name: 'Acme' } };
-// The policy's groups, comparisons and choice among several matches, as the api answers them by default.
-const GROUPS = { match: [], compare: {}, on_several: 'newest' as const };
 
 describe('wizard steps', () => {
   it('are the six steps of the issue, in order', () => {
@@ -74,7 +72,10 @@ describe('wizard steps', () => {
     expect(stepForPath('webhook_secret')).toBe('source');
     expect(errorKeyForPath('mapping.1.source', d)).toBe('mapping.Email');
     expect(errorKeyForPath('mapping.0', d)).toBe('mapping.Name');
-    expect(errorKeyForPath('dedup.match_fields', d)).toBe('dedup.match_fields');
+    // A round-1 path is the one group; a group's inner paths show on the group.
+    expect(errorKeyForPath('dedup.match_fields', d)).toBe('dedup.match.0');
+    expect(errorKeyForPath('body.dedup.match.1.fields.0', d)).toBe('dedup.match.1');
+    expect(errorKeyForPath('dedup.update_rules.Email', d)).toBe('dedup.update_rules.Email');
   });
 });
 
@@ -139,42 +140,78 @@ describe('mapping helpers', () => {
   });
 });
 
-describe('dedup rules', () => {
+describe('the dedup policy in the draft', () => {
   const mapping: MappingRule[] = [
     { target: 'Email', source: 'email' },
+    { target: 'MobilePhone', source: 'phone' },
     { target: 'Name', template: '{{ first_name }}' },
   ];
+  const policy = (over: Partial<Draft['dedup']>): Draft['dedup'] => ({ mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {}, ...over });
 
-  it('offers match fields only among mapped fields', () => {
-    expect(matchFieldOptions(mapping)).toEqual(['Email', 'Name']);
+  it('the dedup step requires a group unless always_create, and filled, distinct groups', () => {
+    const d = { ...emptyDraft(), mapping, dedup: policy({}) };
+    expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match': 'wizard.matchFieldsRequired' });
+    const groups = policy({ match: [{ fields: ['Email'] }, { fields: [] }, { fields: ['Email'] }] });
+    expect(validateStep('dedup', { ...d, dedup: groups }, ctx)).toEqual({ 'dedup.match.1': 'dedup.groupEmpty', 'dedup.match.2': 'dedup.groupRepeats' });
+    expect(validateStep('dedup', { ...d, dedup: policy({ mode: 'always_create' }) }, ctx)).toEqual({});
   });
 
-  it('drops match fields and rules of fields no longer mapped', () => {
-    const d = normalizeDedup({ ...GROUPS, mode: 'update_if_found', match_fields: ['Email', 'Phone'], update_rules: { Phone: 'keep', Name: 'fill_if_empty' } }, mapping);
-    expect(d).toEqual({ ...GROUPS, mode: 'update_if_found', match_fields: ['Email'], update_rules: { Email: 'overwrite', Name: 'fill_if_empty' } });
-  });
-
-  it('always_create has no match fields; skip has no update rules', () => {
-    expect(normalizeDedup({ ...GROUPS, mode: 'always_create', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping)).toEqual({
-      ...GROUPS,
-      mode: 'always_create',
-      match_fields: [],
-      update_rules: {},
-    });
-    expect(normalizeDedup({ ...GROUPS, mode: 'skip_if_found', match_fields: ['Email'], update_rules: { Email: 'keep' } }, mapping).update_rules).toEqual({});
-  });
-
-  it('the dedup step requires a match field unless always_create', () => {
-    const d = { ...emptyDraft(), mapping, dedup: { ...GROUPS, mode: 'update_if_found' as const, match_fields: [], update_rules: {} } };
-    expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match_fields': 'wizard.matchFieldsRequired' });
-  });
-
-  it('the body sent has a normalized policy and the default schedule', () => {
-    const d = { ...emptyDraft(), name: ' Site ', mapping, dedup: { ...GROUPS, mode: 'update_if_found' as const, match_fields: ['Email', 'Gone'], update_rules: {} } };
+  it('the body sent has the round-2 policy exactly: groups in order, comparisons, on_several, rules', () => {
+    const d: Draft = {
+      ...emptyDraft(),
+      name: ' Site ',
+      mapping,
+      dedup: policy({
+        match: [{ fields: ['MobilePhone', 'Gone'] }, { fields: [] }, { fields: ['Email'] }],
+        compare: { Email: { as: 'email', gmail: true } },
+        on_several: 'skip',
+        update_rules: { Email: 'fill_if_empty' },
+      }),
+    };
     const body = toBundleInput(d);
     expect(body.name).toBe('Site');
     expect(body.schedule).toEqual({ interval_minutes: 5 });
-    expect(body.dedup.match_fields).toEqual(['Email']);
+    expect(body.dedup).toEqual({
+      mode: 'update_if_found',
+      match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }],
+      compare: { MobilePhone: { as: 'phone' }, Email: { as: 'email', gmail: true } },
+      on_several: 'skip',
+      update_rules: { Email: 'fill_if_empty', MobilePhone: 'overwrite', Name: 'overwrite' },
+    });
+    expect(body.dedup).not.toHaveProperty('match_fields');
+  });
+
+  it('a round-1 bundle loads as one group', () => {
+    const b = { name: 'B', source: emptyDraft().source, target: emptyDraft().target, mapping, dedup: { mode: 'skip_if_found', match_fields: ['Email', 'Name'], update_rules: {} } } as unknown as Bundle;
+    expect(draftFromBundle(b).dedup).toEqual(policy({ mode: 'skip_if_found', match: [{ fields: ['Email', 'Name'] }] }));
+  });
+
+  it("a draft kept in round 1's shape is read as one group", () => {
+    localStorage.setItem('bpmlink.bundle-draft.old', JSON.stringify({ draft: { ...emptyDraft(), dedup: { mode: 'update_if_found', match_fields: ['Email'], update_rules: {} } }, version: null }));
+    expect(loadDraft('old')?.dedup.match).toEqual([{ fields: ['Email'] }]);
+  });
+});
+
+describe('messages after an edit', () => {
+  const mapping: MappingRule[] = [{ target: 'Email', source: 'email' }];
+  const base: Draft = { ...emptyDraft(), mapping, dedup: { mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {} } };
+
+  it('a message of the step goes once its problem is fixed, and stays while it is not', () => {
+    const errors = validateStep('dedup', base, ctx);
+    expect(errors).toEqual({ 'dedup.match': 'wizard.matchFieldsRequired' });
+    const other: Draft = { ...base, dedup: { ...base.dedup, on_several: 'oldest' } };
+    expect(errorsAfterEdit(errors, base, other, 'dedup', ctx)).toEqual(errors);
+    const fixed: Draft = { ...base, dedup: { ...base.dedup, match: [{ fields: ['Email'] }] } };
+    expect(errorsAfterEdit(errors, base, fixed, 'dedup', ctx)).toEqual({});
+  });
+
+  it("a server's message goes when the part it was about changes, not before", () => {
+    const withRule: Draft = { ...base, dedup: { ...base.dedup, match: [{ fields: ['Email'] }], update_rules: { Email: 'keep' } } };
+    const errors = { 'dedup.update_rules.Email': 'not allowed here', 'mapping.Email': 'bad value' };
+    const sameRule: Draft = { ...withRule, dedup: { ...withRule.dedup, on_several: 'skip' } };
+    expect(errorsAfterEdit(errors, withRule, sameRule, 'dedup', ctx)).toEqual(errors);
+    const changed: Draft = { ...withRule, dedup: { ...withRule.dedup, update_rules: { Email: 'overwrite' } } };
+    expect(errorsAfterEdit(errors, withRule, changed, 'dedup', ctx)).toEqual({ 'mapping.Email': 'bad value' });
   });
 });
 

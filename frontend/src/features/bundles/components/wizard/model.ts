@@ -1,10 +1,12 @@
 /**
  * The bundle wizard's model: its steps, the draft, each step's schema, and the pure
- * helpers the steps share (sample flattening, local preview, dedup rules).
+ * helpers the steps share (sample flattening, local preview); the duplicate policy is `dedupModel`.
  */
 import { z } from 'zod';
-import type { Bundle, BundleInput, ConversionStep, Dedup, DedupMode, EntityField, MappingRule, SourceField, UpdateRule } from '@/api/types';
+import type { Bundle, ConversionStep, EntityField, MappingRule, SourceField } from '@/api/types';
 import { localized } from '@/i18n';
+import type { BundleBody, StoredDedup } from '../../api/dedup';
+import { dedupBody, dedupFromStored, emptyDedup, validateDedup } from './dedupModel';
 
 export const STEPS = ['source', 'target', 'sample', 'mapping', 'dedup', 'review'] as const;
 export type StepId = (typeof STEPS)[number];
@@ -13,8 +15,6 @@ export function isStep(s: string | undefined): s is StepId {
   return (STEPS as readonly string[]).includes(s ?? '');
 }
 
-export const DEDUP_MODES = ['always_create', 'skip_if_found', 'update_if_found', 'update_only'] as const satisfies readonly DedupMode[];
-export const UPDATE_RULES = ['overwrite', 'fill_if_empty', 'keep'] as const satisfies readonly UpdateRule[];
 /** The conversions offered in the editor (the api knows more, with parameters). */
 export const CONVERSIONS = ['trim', 'lower', 'upper', 'phone_e164_ru', 'phone_e164', 'number', 'boolean', 'date'] as const;
 
@@ -79,7 +79,7 @@ export function withTimeZone(step: ConversionStep, timezone: string | null): Con
 export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
 
 /** The wizard's working copy: conversions by editor name, or with their arguments (see `conversionFromApi`). */
-export type Draft = Omit<BundleInput, 'mapping'> & { mapping: MappingRule[] };
+export type Draft = Omit<BundleBody, 'mapping'> & { mapping: MappingRule[] };
 
 export function emptyDraft(): Draft {
   return {
@@ -87,7 +87,7 @@ export function emptyDraft(): Draft {
     source: { app: '', connection_id: null, trigger: '', config: {} },
     target: { connection_id: '', action: 'create_record', entity: '' },
     mapping: [],
-    dedup: { mode: 'always_create', match: [], match_fields: [], compare: {}, on_several: 'newest', update_rules: {} },
+    dedup: emptyDedup(),
     schedule: { interval_minutes: 5 },
   };
 }
@@ -102,14 +102,8 @@ export function draftFromBundle(b: Bundle): Draft {
       ...r,
       convert: (r.convert ?? []).map(conversionFromApi),
     })),
-    dedup: {
-      mode: b.dedup?.mode ?? 'always_create',
-      match: b.dedup?.match ?? [],
-      match_fields: b.dedup?.match_fields ?? [],
-      compare: b.dedup?.compare ?? {},
-      on_several: b.dedup?.on_several ?? 'newest',
-      update_rules: b.dedup?.update_rules ?? {},
-    },
+    // Until the generated types know round 2's policy, `Bundle.dedup` says only round 1's fields.
+    dedup: dedupFromStored(b.dedup as StoredDedup | undefined),
     schedule: b.schedule ?? { interval_minutes: 5 },
   };
 }
@@ -146,11 +140,7 @@ export function stepSchema(step: StepId, ctx: { isWebhook: boolean; needsSourceC
     case 'mapping':
       return z.object({ mapping: z.array(z.any()).min(1, 'wizard.mappingEmpty') });
     case 'dedup':
-      return z.object({
-        dedup: z
-          .object({ mode: z.enum(DEDUP_MODES), match_fields: z.array(z.string()) })
-          .refine((d) => d.mode === 'always_create' || d.match_fields.length > 0, { message: 'wizard.matchFieldsRequired', path: ['match_fields'] }),
-      });
+      return z.object({});
     case 'review':
       return z.object({});
   }
@@ -162,6 +152,7 @@ export function validateStep(step: StepId, draft: Draft, ctx: { isWebhook: boole
   const errors: Record<string, string> = {};
   if (res.success) {
     if (step === 'mapping') Object.assign(errors, validateMapping(draft.mapping));
+    if (step === 'dedup') Object.assign(errors, validateDedup(draft.dedup));
     return errors;
   }
   for (const issue of res.error.issues) {
@@ -169,6 +160,41 @@ export function validateStep(step: StepId, draft: Draft, ctx: { isWebhook: boole
     if (!errors[path]) errors[path] = issue.message;
   }
   return errors;
+}
+
+/** The part of the draft an error path is about: a rule by its target, else the nearest value on the path. */
+function valueAt(draft: Draft, path: string): unknown {
+  const rule = /^mapping\.(.+)$/.exec(path);
+  if (rule) return draft.mapping.find((r) => r.target === rule[1]) ?? draft.mapping;
+  const parts = path.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const v = getPath(draft, parts.slice(0, n).join('.'));
+    if (v !== undefined) return v;
+  }
+  return draft;
+}
+
+/**
+ * The messages still true after an edit of `step`: the wizard's own checks run again, so one goes
+ * as soon as its problem is fixed (and stays while it is not); a server's message goes once the
+ * part of the draft it was about changes (the next save checks that again).
+ */
+export function errorsAfterEdit(
+  errors: Record<string, string>,
+  before: Draft,
+  after: Draft,
+  step: StepId,
+  ctx: { isWebhook: boolean; needsSourceConnection: boolean },
+): Record<string, string> {
+  const was = validateStep(step, before, ctx);
+  const now = validateStep(step, after, ctx);
+  const out: Record<string, string> = {};
+  for (const [path, message] of Object.entries(errors)) {
+    if (was[path] === message) {
+      if (now[path]) out[path] = now[path];
+    } else if (JSON.stringify(valueAt(before, path)) === JSON.stringify(valueAt(after, path))) out[path] = message;
+  }
+  return out;
 }
 
 /** Rule-level checks: every rule has something to take its value from. */
@@ -206,6 +232,10 @@ export function errorKeyForPath(path: string, draft: Draft): string {
   }
   const u = /^dedup\.update_rules\.(.+)$/.exec(p);
   if (u) return `dedup.update_rules.${u[1]}`;
+  // A round-1 path means the one group; a group's parts (`dedup.match.1.fields.0`) show on the group.
+  if (p.startsWith('dedup.match_fields')) return 'dedup.match.0';
+  const g = /^dedup\.match\.(\d+)\b/.exec(p);
+  if (g) return `dedup.match.${g[1]}`;
   return p;
 }
 
@@ -368,39 +398,18 @@ export function localPreview(mapping: MappingRule[], sample: unknown): Record<st
   return out;
 }
 
-// ---- dedup helpers ------------------------------------------------------------------
-
-/** Match fields may only be chosen among mapped target fields. */
-export function matchFieldOptions(mapping: MappingRule[]): string[] {
-  return mapping.map((r) => r.target);
-}
-
-/** Drops match fields and update rules whose target is no longer mapped. */
-export function normalizeDedup(dedup: Dedup, mapping: MappingRule[]): Dedup {
-  const mapped = new Set(matchFieldOptions(mapping));
-  const updates = dedup.mode === 'update_if_found' || dedup.mode === 'update_only';
-  return {
-    ...dedup, // match groups, compare and on_several as the api gave them (the api reads match_fields as one group)
-    mode: dedup.mode,
-    match_fields: dedup.mode === 'always_create' ? [] : dedup.match_fields.filter((f) => mapped.has(f)),
-    update_rules: updates
-      ? Object.fromEntries([...mapped].map((f) => [f, dedup.update_rules[f] ?? 'overwrite'] as const))
-      : {},
-  };
-}
-
 /**
  * The body sent to the API for the draft; a webhook secret typed in this visit goes with it (it is
  * write-only, and never kept in the stored draft).
  */
-export function toBundleInput(draft: Draft, webhookSecret = ''): BundleInput {
+export function toBundleInput(draft: Draft, webhookSecret = ''): BundleBody {
   return {
     ...(webhookSecret ? { webhook_secret: webhookSecret } : {}),
     name: draft.name.trim(),
     source: { ...draft.source, connection_id: draft.source.connection_id || null },
     target: draft.target,
     mapping: draft.mapping.map((r) => (r.convert?.length ? { ...r, convert: r.convert.map(conversionToApi) } : r)),
-    dedup: normalizeDedup(draft.dedup, draft.mapping),
+    dedup: dedupBody(draft.dedup, draft.mapping),
     schedule: draft.schedule ?? { interval_minutes: 5 },
   };
 }
@@ -421,7 +430,8 @@ export function loadDraft(key: string, version?: number): Draft | null {
     const stored = JSON.parse(raw) as { draft?: Draft; version?: number | null };
     if (!stored.draft) return null;
     if (version !== undefined && stored.version !== version) return null;
-    return stored.draft;
+    // A draft kept before round 2 has its policy in round 1's shape.
+    return { ...stored.draft, dedup: dedupFromStored(stored.draft.dedup as StoredDedup) };
   } catch {
     return null;
   }
