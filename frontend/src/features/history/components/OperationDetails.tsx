@@ -9,6 +9,9 @@ import { useOperation } from '../api';
 
 const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held', 'test']);
 
+
+/** Statuses whose `error` is a problem; on any other it is a note on how the operation was decided. */
+const PROBLEM_STATUSES = new Set<string>(['failed', 'retrying', 'processing', 'queued', 'held']);
 export function OperationDetails({ id }: { id: string }) {
   const { t } = useTranslation();
   const op = useOperation(id, true);
@@ -19,7 +22,15 @@ export function OperationDetails({ id }: { id: string }) {
   return (
     <Stack gap="sm" data-testid="operation-details">
       {o.error && (
-        <Alert color="red" icon={<IconAlertTriangle size={18} />} title={t('history.error')}>
+        // The same column says why an operation failed or waits, and how a finished one was decided
+        // (which duplicate group matched, with which values and records): only the first is an error.
+        <Alert
+          color={PROBLEM_STATUSES.has(o.status) ? 'red' : 'blue'}
+          icon={<IconAlertTriangle size={18} />}
+          title={t(PROBLEM_STATUSES.has(o.status) ? 'history.error' : 'history.note')}
+          data-testid="operation-note"
+          data-kind={PROBLEM_STATUSES.has(o.status) ? 'error' : 'note'}
+        >
           <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
             {o.error}
           </Text>
