@@ -32,12 +32,13 @@ class Recorded:
     app: str
     name: str
     method: str
-    content_type: str
+    content_type: str | None  # None: a request without a body (Facebook's subscription check)
     body: str
     note: str
     headers: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] | str = field(default_factory=dict)  # as sent, when the order or spelling matters
     signature: dict[str, str] = field(default_factory=dict)  # how the vendor signs: scheme, header, prefix
+    client: str | None = None  # the sender's address, where the app is verified by it (YooKassa)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -69,12 +70,10 @@ class Recorded:
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `httpx.AsyncClient.request(url=…, **kwargs)`."""
-        return {
-            "method": self.method,
-            "params": self.query,
-            "headers": {**self.headers, "Content-Type": self.content_type},
-            "content": self.body.encode(),
-        }
+        headers = dict(self.headers)
+        if self.content_type and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = self.content_type
+        return {"method": self.method, "params": self.query, "headers": headers, "content": self.body.encode()}
 
 
 def load(app: str, name: str) -> Recorded:
@@ -89,6 +88,7 @@ def load(app: str, name: str) -> Recorded:
         headers=data.get("headers", {}),
         query=data.get("query", {}),
         signature=data.get("signature") or {},
+        client=data.get("client"),
     )
 
 

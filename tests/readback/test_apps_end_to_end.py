@@ -5,12 +5,9 @@ that fails verification is refused with nothing stored."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,40 +18,31 @@ from bpmlink_worker.process import process_event
 from bpmlink.db.models import EventState, OperationStatus
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import BodySizeLimit
+from tests.apps.recorded import Recorded
+from tests.apps.recorded import load as payload
 from tests.fixtures.bitrix24_api import APPLICATION_TOKEN
 from tests.fixtures.graph_api import APP_SECRET, VERIFY_TOKEN
 from tests.fixtures.pipeline import job_ctx, sandbox_rows
 from tests.polling.conftest import events_of
 from tests.readback.conftest import operations_of, source_bundle
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "apps" / "payloads"
 Send = Callable[..., Awaitable[httpx.Response]]
-
-
-def payload(app: str, name: str) -> dict[str, Any]:
-    return json.loads((PAYLOADS / app / f"{name}.json").read_text())
 
 
 @pytest.fixture
 async def gateway(settings: Settings) -> AsyncIterator[Send]:
     """The gateway app in this process; `send(bundle, recorded, secret=…)` replays a recorded request
-    from its sender's address (signing it with `secret` where it carries no signature of its own)."""
+    from its sender's address (signed with `secret` by the vendor's scheme, where the file names one)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         guarded = BodySizeLimit(app, settings.max_request_bytes)
 
-        async def send(
-            bundle: dict[str, Any], recorded: dict[str, Any], *, secret: str | None = None
-        ) -> httpx.Response:
+        async def send(bundle: dict[str, Any], recorded: Recorded, *, secret: str | None = None) -> httpx.Response:
             path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
-            body = recorded["body"].encode()
-            headers = dict(recorded["headers"])
-            if secret is not None and "x-hub-signature-256" not in headers and body:
-                headers["x-hub-signature-256"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            transport = httpx.ASGITransport(app=guarded, client=(recorded.get("client", "127.0.0.1"), 44321))
+            sent = recorded.signed(secret) if secret is not None else recorded
+            transport = httpx.ASGITransport(app=guarded, client=(sent.client or "127.0.0.1", 44321))
             async with httpx.AsyncClient(transport=transport, base_url="https://hooks.test") as http:
-                query = f"?{recorded['query']}" if recorded["query"] else ""
-                return await http.request(recorded["method"], path + query, content=body, headers=headers)
+                return await http.request(url=path, **sent.send_kwargs())
 
         yield send
 
@@ -168,7 +156,8 @@ async def test_facebook_subscription_check_echoes_the_challenge_for_the_right_ve
     check = payload("facebook_leads", "subscribe")
     response = await gateway(bundle, check)
     assert (response.status_code, response.text) == (200, "1158201444")
-    wrong = {**check, "query": check["query"].replace(VERIFY_TOKEN, "guessed-phrase")}
+    assert isinstance(check.query, str)
+    wrong = replace(check, query=check.query.replace(VERIFY_TOKEN, "guessed-phrase"))
     assert (await gateway(bundle, wrong)).status_code in (401, 403)
     [operation] = await operations_of(sessionmaker, bundle["id"])
     assert operation.status == OperationStatus.test  # kept as a test, never pushed
