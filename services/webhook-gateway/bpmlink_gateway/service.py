@@ -340,7 +340,8 @@ class Gateway:
     async def _store_test(
         self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes
     ) -> _Stored:
-        """A test request: its event (operation `test`, never queued) and, where wanted, the bundle's sample."""
+        """A test request: its event (operation `test`, never queued) and the bundle's sample if it has none
+        and waits for none (`repository.store_test`)."""
         rules = target.rules
         try:
             sample = apply_parse(item, rules.parse) if rules is not None else item
@@ -356,7 +357,7 @@ class Gateway:
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
         if stored is None:
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER)
-        return _Stored((stored.id,), [], "test", "test_request", sampled=True)
+        return _Stored((stored.id,), [], "test", "test_request")  # the sample flag is left as it was
 
     async def _store_sample(
         self, target: HookTarget, *, item: dict[str, Any], record: dict[str, Any], body: bytes

@@ -11,7 +11,7 @@ from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import BPMONLINE, App, Trigger, get_app
 from bpmlink.connections import bpm_connection, get_connection
-from bpmlink.intake.networks import parse_networks
+from bpmlink.intake.networks import NetworkListError, parse_networks
 from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
 from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.budget import MAX_RULES, too_many
@@ -25,8 +25,10 @@ from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
 
 
-def _p(field: str, message: str) -> dict[str, str]:
-    return {"field": field, "message": message}
+def _p(field: str, message: str, code: str | None = None, **params: Any) -> dict[str, Any]:
+    """A field's problem: the English message, and for newer checks the `code` and `params` the SPA renders."""
+    problem: dict[str, Any] = {"field": field, "message": message}
+    return problem if code is None else {**problem, "code": code, "params": params}
 
 
 def _raise(problems: Sequence[Mapping[str, Any]]) -> None:
@@ -123,14 +125,16 @@ def dedup_problems(config: BundleConfig, fields: dict[str, TargetField]) -> list
     return problems
 
 
-def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, str]]:
+def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, Any]]:
     """A choice among the field's options, and for a webhook the networks its verification reads."""
     problems = []
     for spec in trigger.config_fields:
         value = config.get(spec.name)
         if spec.type == "select" and spec.options and value not in (None, "") and str(value) not in spec.options:
             options = ", ".join(map(repr, spec.options))
-            problems.append(_p(f"source.config.{spec.name}", f"must be one of {options}"))
+            problems.append(
+                _p(f"source.config.{spec.name}", f"must be one of {options}", "not_an_option", options=spec.options)
+            )
     if trigger.kind != "webhook":
         return problems
     try:
@@ -143,9 +147,9 @@ def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any])
     networks = config.get(verification.networks_field)
     try:
         if not parse_networks(networks if isinstance(networks, str) else "") and not verification.networks:
-            problems.append(_p(field, "at least one network is required for address verification"))
-    except ValueError as exc:
-        problems.append(_p(field, str(exc)))
+            problems.append(_p(field, "at least one network is required for address verification", "networks_required"))
+    except NetworkListError as exc:
+        problems.append(_p(field, str(exc), exc.code, **exc.params))
     return problems
 
 
