@@ -103,9 +103,7 @@ class DedupPolicy(BaseModel):
         if self.mode != DedupMode.ALWAYS_CREATE and not self.match:
             raise ValueError(f"the mode {self.mode.value} needs at least one match field")
         if len(self.match) > MAX_GROUPS:
-            raise PydanticCustomError(
-                "dedup_too_many_groups", "at most {limit} match groups", {"limit": MAX_GROUPS}
-            )
+            raise PydanticCustomError("dedup_too_many_groups", "at most {limit} match groups", {"limit": MAX_GROUPS})
         seen: set[frozenset[str]] = set()
         for i, group in enumerate(self.match, 1):
             if not group.fields:

@@ -354,6 +354,10 @@ def _compile(source: str) -> Any:
         raise TemplateError("the template is nested too deeply") from None
 
 
+class ElementScope(dict[str, Any]):
+    """The scope of a for_each step's element: `item` in it is the element, not the whole scope."""
+
+
 def check_template(source: str) -> None:
     """Raise TemplateError when `source` is not a valid template (used when saving a bundle)."""
     _compile(source)
@@ -371,7 +375,8 @@ def render_template(
     context: dict[str, Any] = {}
     if isinstance(item, Mapping):
         context.update((str(k), v) for k, v in item.items())
-    context["item"] = item
+    if not isinstance(item, ElementScope):  # a for_each step's `item` is its element (in the scope)
+        context["item"] = item
     deadline_token = _deadline.set(time.monotonic() + time_limit)
     region_token = _phone_region.set(default_phone_region)
     try:

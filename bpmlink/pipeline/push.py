@@ -81,9 +81,7 @@ class _Write:
     others: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-def _found_note(
-    policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str
-) -> str | None:
+def _found_note(policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str) -> str | None:
     """History's account of the match: how many, by which group with which values, their ids.
     None for the round-1 case (one group, one record, nothing to flag)."""
     values = ", ".join(f"{name} = {value}" for name, value in found.values.items())
