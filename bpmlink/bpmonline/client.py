@@ -17,6 +17,7 @@ import httpx
 from redis.asyncio import Redis
 
 from bpmlink.bpmonline import batch as batch_mod
+from bpmlink.bpmonline import processes
 from bpmlink.bpmonline._http import (
     decode_json,
     dump_json,
@@ -122,8 +123,9 @@ class BpmClient:
     def service_root(self) -> str:
         return self.dialect.service_root(self.connection.domain, self.connection.path_prefix)
 
-    def url(self, path: str) -> str:
-        return f"{self.service_root}/{path}"
+    def url(self, path: str, root: str | None = None) -> str:
+        """`path` under the OData service root, or under `root` (another service of the site)."""
+        return f"{root or self.service_root}/{path}"
 
     # -- the request path (relogin once) -------------------------------------------------
 
@@ -136,20 +138,22 @@ class BpmClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         expect: str = "json",
+        root: str | None = None,
         recorder: StepRecorder | None = None,
     ) -> httpx.Response:
         """Send one OData request with the session; returns a 2xx answer or raises `BpmError`.
 
         `expect` is "json", "xml" or "none" (for 204 answers); a 2xx HTML page is never
         expected: it is the login page of a dead session (relogin once), or a wrong address.
+        `root` sends it to another service of the site (ProcessEngineService) instead of OData.
         """
         rec = recorder if recorder is not None else StepRecorder(body_limit=self.body_limit)
         try:
             state = await self.session.current(rec)
-            response = await self._send(method, path, params, json, headers, rec)
+            response = await self._send(method, self.url(path, root), params, json, headers, rec)
             if self._session_dead(response):
                 await self.session.renew(state.generation, rec)
-                response = await self._send(method, path, params, json, headers, rec)
+                response = await self._send(method, self.url(path, root), params, json, headers, rec)
                 if self._session_dead(response) and 200 <= response.status_code < 300:
                     raise ConfigurationError(
                         f"{response.request.url} answers with a web page instead of data, even right "
@@ -189,7 +193,7 @@ class BpmClient:
     async def _send(
         self,
         method: str,
-        path: str,
+        url: str,
         params: Mapping[str, str] | None,
         json: Any,
         headers: Mapping[str, str] | None,
@@ -201,7 +205,7 @@ class BpmClient:
             hdrs.update(headers)
         request = self._http.build_request(
             method,
-            self.url(path),
+            url,
             params=dict(params) if params else None,
             content=dump_json(json) if json is not None else None,
             headers=hdrs,
@@ -458,6 +462,22 @@ class BpmClient:
         headers = {"Prefer": "continue-on-error"} if continue_on_error else None
         response = await self.request("POST", "$batch", json=body, headers=headers, recorder=recorder)
         return self._decode(response, lambda body: batch_mod.parse_response(self.dialect, ops, body), recorder)
+
+    # -- business processes ------------------------------------------------------------
+
+    async def run_process(
+        self,
+        schema: str,
+        parameters: Mapping[str, str],
+        *,
+        result_parameter: str | None = None,
+        recorder: StepRecorder | None = None,
+    ) -> str | None:
+        """Run the business process `schema` with `parameters` (by their codes) and return the
+        value of `result_parameter` (None without one, or when it is empty); see `processes`."""
+        return await processes.run_process(
+            self, schema, parameters, result_parameter=result_parameter, recorder=recorder
+        )
 
     # -- metadata ----------------------------------------------------------------------
 
