@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import Any
 
-from . import admin, odata3, odata4
+from . import admin, files, odata3, odata4
 from .auth import Principal
 from .batch import handle_batch
 from .http import JSON_UTF8, Request, Response, html_response, json_response, read_body, send_response
@@ -69,6 +69,8 @@ class SandboxApp:
         for prefix in ("/0/ServiceModel/EntityDataService.svc", "/ServiceModel/EntityDataService.svc"):
             if path.startswith(prefix) and (netcore or prefix.startswith("/0")):
                 return "odata3", prefix, path[len(prefix):]
+        if path in ("/0" + files.UPLOAD_PATH, files.UPLOAD_PATH) and (netcore or path.startswith("/0")):
+            return "files", "", ""
         for prefix in AUTH_SVC:
             if path.startswith(prefix):
                 return "auth", prefix, path[len(prefix):]
@@ -116,6 +118,11 @@ class SandboxApp:
             if rest and not rest.startswith("/"):
                 return not_found_html(path)
             return await self.odata4(req, who, prefix, rel)
+        if kind == "files":
+            who = state.auth.authenticate(req, faults)
+            if isinstance(who, Response):
+                return who
+            return await files.upload(state, who, req)
         if kind == "auth":
             if rest == "Login" and req.method == "POST":
                 return state.auth.login(req, faults)

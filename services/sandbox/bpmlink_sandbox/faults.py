@@ -52,6 +52,7 @@ class Faults:
     patch_missing: str = "404"  # PATCH of a missing key: 404, or 204 like the docs' batch example
     search_number: bool = True  # False: ContactCommunication/AccountCommunication lack SearchNumber
     max_rows: int = 20_000  # rows per response (Creatio's cap); lowered only to test the cap cheaply
+    max_file_size: int = 10 * 1024 * 1024  # the MaxFileSize system setting ("Attachment max size"), bytes
 
     @classmethod
     def from_settings(cls, s: SandboxSettings) -> Faults:
