@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from bpmlink.bpmonline._http import decode_json
 from bpmlink.bpmonline.dialects import as_uuid, check_entity_name
 from bpmlink.bpmonline.errors import BpmError, ValidationError, extract_message
-from bpmlink.bpmonline.names import check_field_name
 from bpmlink.bpmonline.steps import StepRecorder
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ async def attach_file(
     """Upload `data` as the file `file_id` of `entity` (ContactFile…) attached to the record
     `parent_id` through the lookup `parent_column` (Contact…)."""
     check_entity_name(entity)
-    check_field_name(parent_column)
+    check_entity_name(parent_column)  # a lookup column of the file object: an identifier
     rec = recorder if recorder is not None else StepRecorder(body_limit=client.body_limit)
     if not data:
         raise ValidationError("an empty file cannot be attached", code="file_empty", steps=rec.steps)
