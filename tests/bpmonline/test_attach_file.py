@@ -1,5 +1,5 @@
 """`BpmClient.attach_file` against the sandbox: the bytes round-trip, chunks, one file per id, the size
-refusal, relogin mid-upload, and a history that shows the requests without the bytes."""
+refusal, relogin, and a history that shows the requests without the bytes."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ async def test_the_instance_limit_is_what_counts(make_client, sandbox):
     assert caught.value.code == "file_too_large"
 
 
-async def test_an_expired_session_mid_upload_relogs_in_and_finishes(make_client, sbx, sandbox):
+async def test_an_expired_session_relogs_in_and_the_upload_finishes(make_client, sbx, sandbox):
     bpm = make_client()
     await bpm.query("Contact", top=1)
     await sbx.expire_sessions()
