@@ -6,6 +6,7 @@ import secrets
 import time
 from typing import Any
 
+from . import files
 from .auth import Client, User
 from .http import Request, Response, json_response
 from .records import SUPERVISOR_CONTACT
@@ -90,6 +91,8 @@ async def handle(state: State, req: Request) -> Response:
         if method == "DELETE":
             state.process_runs.clear()
             return json_response([])
+    if route == "/files" and method == "GET":
+        return json_response(files.listing(state, dict(req.query).get("entity")))
     if route == "/users" and method == "POST":
         name, password = body.get("name"), body.get("password")
         contact = str(body.get("contact_id") or SUPERVISOR_CONTACT).lower()

@@ -59,6 +59,7 @@ class Faults:
     process_error_body: str = "json"  # an unknown process / bad value: WCF JSON fault, or the ASP.NET HTML page
     process_failure_mode: str = "200"  # a process that throws: 200 with the result as it stood, or a 500 fault
     process_bad_parameter: str = "fault"  # a value that does not convert: a 500 fault, or dropped silently
+    max_file_size: int = 10 * 1024 * 1024  # the MaxFileSize system setting ("Attachment max size"), bytes
 
     @classmethod
     def from_settings(cls, s: SandboxSettings) -> Faults:

@@ -132,6 +132,16 @@ ENTITY_SPECS: dict[str, str] = {
     "Tax": "Name text, Description text, Percent decimal",
     # --- end of products, orders, participants
 }
+# Attachments (§3.10): one `<Parent>File` object per parent, as in Creatio's base packages.
+# `Type` is File or Link (FileType); the body is the `Data` stream, written by FileApiService/UploadFile.
+FILE_PARENTS = ("Contact", "Account", "Activity", "Lead", "Opportunity", "Case")
+for _parent in FILE_PARENTS:
+    ENTITY_SPECS[f"{_parent}File"] = (
+        f"Name text, Notes text, {_parent} >{_parent}, Type >FileType, Version int, Size int, TotalSize int, "
+        "Data stream"
+    )
+ENTITY_SPECS["FileType"] = _LOOKUP
+
 LOOKUP_TABLES = (
     "ContactType AccountType LeadType LeadSource LeadMedium LeadStatus QualifyStatus LeadRegisterMethod "
     "ActivityCategory ActivityStatus ActivityPriority ActivityType ActivityResult ContactSalutationType "

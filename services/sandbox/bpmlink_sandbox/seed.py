@@ -12,6 +12,8 @@ from .communications import TWINS, search_number
 from .communications import TYPES as COMMUNICATION_TYPES
 from .records import (
     ENGLISH,
+    FILE_TYPE,
+    LINK_TYPE,
     MEDIUM_PRIORITY,
     NOT_STARTED,
     OUR_COMPANY,
@@ -33,11 +35,14 @@ KNOWN_IDS = {
     ("ActivityStatus", "Not started"): NOT_STARTED,
     ("ActivityPriority", "Medium"): MEDIUM_PRIORITY,
     ("SysLanguage", "English (United States)"): ENGLISH,
+    ("FileType", "File"): FILE_TYPE,
+    ("FileType", "Link"): LINK_TYPE,
     **{("CommunicationType", name): key for key, name in COMMUNICATION_TYPES.items()},
 }
 
 LOOKUPS: dict[str, list[str]] = {
     "CommunicationType": list(COMMUNICATION_TYPES.values()),
+    "FileType": ["File", "Link"],
     "ActivityType": ["Task", "Email", "Call", "Visit"],
     "ActivityCategory": ["To do", "Meeting", "Call", "Email", "Paperwork"],
     "ActivityStatus": ["Not started", "In progress", "Completed", "Canceled"],
