@@ -42,7 +42,9 @@ class BundleIn(BundleConfig):
     @model_validator(mode="after")
     def _has_steps(self) -> BundleIn:
         if not self.steps:
-            raise PydanticCustomError("steps_empty", "a bundle needs at least one step (steps, or round 1's target)")
+            raise PydanticCustomError(
+                "steps_empty", "a bundle needs at least {min} step (or round 1's target)", {"min": 1}
+            )
         return self
 
 

@@ -32,7 +32,9 @@ _PARAMETER = re.compile(ENTITY_NAME)
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
 
 
-def step_problem(i: int, where: str, message: str, code: str | None, **params: Any) -> dict[str, Any]:
+def step_problem(
+    i: int, where: str, message: str, code: str | None, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A problem of step `i` at `where` (`mapping.LeadName`, `activity.participants[0]`)."""
     loc: list[str | int] = ["body", "steps", i]
     for part in where.split(".") if where else ():
@@ -41,11 +43,11 @@ def step_problem(i: int, where: str, message: str, code: str | None, **params: A
         else:
             loc.append(part)
     problem: dict[str, Any] = {"field": ".".join(map(str, loc[1:])), "message": message, "loc": loc}
-    return problem if code is None else {**problem, "code": code, "params": params}
+    return problem if code is None else {**problem, "code": code, "params": params or {}}
 
 
 def _field_problem(i: int, prefix: str, error: FieldError) -> dict[str, Any]:
-    return step_problem(i, f"{prefix}.{error.field}", error.message, error.code, **error.params)
+    return step_problem(i, f"{prefix}.{error.field}", error.message, error.code, error.params)
 
 
 def structure_problems(steps: Sequence[BundleStep]) -> list[dict[str, Any]]:
@@ -54,7 +56,7 @@ def structure_problems(steps: Sequence[BundleStep]) -> list[dict[str, Any]]:
     problems: list[dict[str, Any]] = []
     for p in check_steps(steps):
         if p.step in first:
-            problems.append(step_problem(first[p.step], p.where, p.text, p.code, **p.params))
+            problems.append(step_problem(first[p.step], p.where, p.text, p.code, p.params))
         else:
             problems.append(
                 {"field": "steps", "message": p.text, "loc": ["body", "steps"], "code": p.code, "params": p.params}
@@ -64,7 +66,7 @@ def structure_problems(steps: Sequence[BundleStep]) -> list[dict[str, Any]]:
     for i, step in enumerate(steps):
         if len(step.mapping) > MAX_RULES:
             limit = too_many("rules", len(step.mapping), MAX_RULES)
-            problems.append(step_problem(i, "mapping", limit.message, limit.code, **limit.params))
+            problems.append(step_problem(i, "mapping", limit.message, limit.code, limit.params))
         if step.condition is not None:
             problems += [step_problem(i, f"condition.{f}", m, None) for f, m in check_filter(step.condition)]
     return problems
@@ -82,7 +84,7 @@ async def connections_of(
             row = await get_connection(ctx.session, ctx.workspace_id, cid)
             if row is None or row.app != "bpmonline":
                 message = "no bpm'online connection with this id"
-                problems.append(step_problem(i, "connection_id", message, "connection_unknown", step=step.key))
+                problems.append(step_problem(i, "connection_id", message, "connection_unknown", {"step": step.key}))
                 continue
             found[cid] = row
     return found, problems
@@ -110,7 +112,7 @@ def step_problems(i: int, step: BundleStep, metadata: Metadata) -> list[dict[str
         targets = {r.target for r in step.mapping}
         for name in sorted(targets - set(FILE_FIELDS)):
             message = "a file step maps only Url and Name"
-            problems.append(step_problem(i, f"mapping.{name}", message, "file_field_unknown", field=name))
+            problems.append(step_problem(i, f"mapping.{name}", message, "file_field_unknown", {"field": name}))
         if "Url" not in targets:
             problems.append(step_problem(i, "mapping.Url", "the file's URL must be mapped", "file_url_required"))
         if step.entity is None:
@@ -119,7 +121,7 @@ def step_problems(i: int, step: BundleStep, metadata: Metadata) -> list[dict[str
     info = metadata.entities.get(step.entity)
     if info is None:
         message = f"bpm'online has no entity {step.entity!r}"
-        return [*problems, step_problem(i, "entity", message, "entity_unknown", entity=step.entity)]
+        return [*problems, step_problem(i, "entity", message, "entity_unknown", {"entity": step.entity})]
     if step.action == StepAction.attach_file:
         return problems
     fields = target_fields(info)
@@ -145,11 +147,11 @@ def _dedup_problems(i: int, step: BundleStep, fields: set[str]) -> list[dict[str
             if name not in fields:
                 message = f"{step.entity} has no field {name!r}"
                 params = {"field": name, "group": n + 1, "entity": step.entity}
-                problems.append(step_problem(i, f"dedup.{name}", message, "dedup_match_field_unknown", **params))
+                problems.append(step_problem(i, f"dedup.{name}", message, "dedup_match_field_unknown", params))
     if step.action == StepAction.update_record and step.dedup.mode in (
         DedupMode.ALWAYS_CREATE,
         DedupMode.SKIP_IF_FOUND,
     ):
         message = "updating existing records needs update_only or update_if_found"
-        problems.append(step_problem(i, "dedup.mode", message, "dedup_mode_never_updates", mode=step.dedup.mode))
+        problems.append(step_problem(i, "dedup.mode", message, "dedup_mode_never_updates", {"mode": step.dedup.mode}))
     return problems
