@@ -139,7 +139,7 @@ def step_problems(i: int, step: BundleStep, metadata: Metadata) -> list[dict[str
 def _dedup_problems(i: int, step: BundleStep, fields: set[str]) -> list[dict[str, Any]]:
     """Match fields the mapping or the entity lacks; an update with a policy that never updates."""
     problems = [
-        step_problem(i, f"dedup.{p.field}", p.message, p.code, **p.params)
+        step_problem(i, f"dedup.{p.field}", p.message, p.code, p.params)
         for p in check_policy(step.dedup, step.mapping)
     ]
     for n, group in enumerate(step.dedup.match):
