@@ -5,28 +5,35 @@ find_record, create_record, update_record and create_activity go through `push_m
 and `$batch` path of round 1, per step: each created record's Id is derived from (event, step,
 element), its match keys locked per step). A task gets Creatio's defaults for what the mapping
 leaves out, and its participants as ActivityParticipant rows with derived Ids.
+
+run_process starts the process once per element (a process cannot be looked up afterwards: a
+worker that dies while bpm'online runs it runs it again on the retry — at least once); attach_file
+downloads the file through the outbound guard and uploads it under a derived Id (a retry replaces
+the same file, never adds one).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bpmlink.bpmonline.client import BpmClient
-from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.errors import BpmError, TransientError
 from bpmlink.bundle_steps import PARTICIPANT, BundleStep, StepAction, record_id_for
 from bpmlink.db.models import OperationStatus
 from bpmlink.kit.messages import Message
 from bpmlink.mapping.dedup import DedupPolicy
 from bpmlink.mapping.types import TargetField
-from bpmlink.mapping.values import format_datetime_utc
+from bpmlink.mapping.values import format_datetime_utc, to_text
+from bpmlink.pipeline.file_download import DownloadError, download
 from bpmlink.pipeline.push import PushItem, PushResult, PushTarget, push_alone, push_many
 from bpmlink.step_results import ElementResult, StepOutcome, StepResult, elements_result
 
 from .claims import Claimed
-from .failures import message_of
+from .failures import Failed, message_of
 
 if TYPE_CHECKING:
     from .context import WorkerContext
@@ -53,6 +60,10 @@ class Element:
     values: dict[str, Any]
     participants: list[str] = field(default_factory=list)
     item: PushItem | None = None
+    outcome: PushResult | Exception | None = None  # run_process / attach_file: their end
+
+    def end(self) -> PushResult | Exception | None:
+        return self.item.outcome if self.item is not None else self.outcome
 
 
 _OUTCOME = {
@@ -70,11 +81,50 @@ async def act(context: WorkerContext, target: StepTarget, work: Work, *, alone: 
     step = target.step
     if step.action not in (StepAction.run_process, StepAction.attach_file):
         return await _push(context, target, work, alone=alone)
-    for run, elements in work:
-        for element in elements:
-            unavailable = BpmError(f"the action {step.action} is not available yet", code="action_unavailable")
-            element.item = PushItem(run.event_id, element.values, False, run.recorder, outcome=unavailable)
+    each = _run_process if step.action == StepAction.run_process else _attach_file
+    todo = [(run, element) for run, elements in work for element in elements if element.outcome is None]
+    await asyncio.gather(*(each(context, target, run, element) for run, element in todo))
     return {}
+
+
+async def _run_process(context: WorkerContext, target: StepTarget, run: Claimed, element: Element) -> None:
+    options = target.step.process
+    assert options is not None
+    parameters = {name: to_text(value) for name, value in element.values.items()}
+    try:
+        result = await target.client.run_process(
+            options.schema_name, parameters, result_parameter=options.result_parameter, recorder=run.recorder
+        )
+    except BpmError as exc:
+        element.outcome = exc
+        return
+    element.outcome = PushResult(OperationStatus.created, None, record={"result": result})
+
+
+async def _attach_file(context: WorkerContext, target: StepTarget, run: Claimed, element: Element) -> None:
+    """The file at the mapped Url, attached to the record of the step `file.attach_to`."""
+    step, options = target.step, target.step.file
+    assert options is not None
+    parent = run.step_results[options.attach_to]  # it ran and has a record: unmet_reference checked
+    parent_entity = parent.entity or ""
+    entity = step.entity or f"{parent_entity}File"
+    try:
+        got = await download(str(element.values.get("Url", "")), max_bytes=options.max_bytes, settings=context.settings)
+    except DownloadError as exc:
+        element.outcome = (
+            TransientError(exc.text, code=exc.code) if exc.transient else Failed(exc.text, code=exc.code, **exc.params)
+        )
+        return
+    name = str(element.values.get("Name") or got.name)
+    file_id = record_id_for(run.event_id, step.key, element.index)
+    try:
+        await target.client.attach_file(
+            entity, parent_entity, str(parent.record_id), file_id, name, got.data, got.mime, recorder=run.recorder
+        )
+    except BpmError as exc:
+        element.outcome = exc
+        return
+    element.outcome = PushResult(OperationStatus.created, str(file_id), record={"Name": name, "Size": len(got.data)})
 
 
 async def _push(context: WorkerContext, target: StepTarget, work: Work, *, alone: bool) -> dict[Claimed, list[Element]]:
@@ -163,11 +213,13 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
     errors: list[Exception] = []
     first: PushResult | None = None
     for element in elements:
-        outcome = element.item.outcome if element.item is not None else None
+        outcome = element.end()
         if isinstance(outcome, PushResult):
             end = _OUTCOME.get(outcome.status, StepOutcome.unchanged)
             if step.action == StepAction.find_record and end == StepOutcome.unchanged:
                 end = StepOutcome.found
+            elif step.action == StepAction.run_process:
+                end = StepOutcome.ran
             ends.append(ElementResult(index=element.index or 0, result=end, record_id=outcome.record_id))
             first = first or outcome
         else:
@@ -179,6 +231,8 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
     if step.for_each is None:
         only = ends[0]
         record = _kept(first.record if first else None, target.select)
+        if step.action == StepAction.run_process and first is not None and first.record:
+            record = {"result": first.record.get("result")}  # what `steps.<key>.result` reads
         note = Message(code="dedup_note", params={}, text=first.note) if first and first.note else None
         result = StepResult(
             key=step.key,
