@@ -86,7 +86,7 @@ async def test_a_key_used_twice_is_refused_at_the_second_step(client, owner, con
     steps = [contact_step(connection_id), contact_step(connection_id, name="again")]
     (detail,) = _details(await client.post("/api/v1/bundles", json=steps_body(steps)))
     assert (detail["code"], detail["params"]) == ("step_key_twice", {"step": "contact"})
-    assert detail["loc"] == ["body", "steps", 0, "key"]
+    assert detail["loc"] == ["body", "steps", 1, "key"]  # the second of the two
 
 
 async def test_more_than_twenty_steps_is_422(client, owner, connection_id, sandbox):

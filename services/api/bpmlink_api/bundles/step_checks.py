@@ -53,9 +53,12 @@ def _field_problem(i: int, prefix: str, error: FieldError) -> dict[str, Any]:
 def structure_problems(steps: Sequence[BundleStep]) -> list[dict[str, Any]]:
     """Order and references (`check_steps`) and each step's caps: nothing here asks bpm'online."""
     first = {step.key: i for i, step in reversed(list(enumerate(steps)))}
+    again = iter([i for i, step in enumerate(steps) if first[step.key] != i])  # where a key is used twice
     problems: list[dict[str, Any]] = []
     for p in check_steps(steps):
-        if p.step in first:
+        if p.code == "step_key_twice":
+            problems.append(step_problem(next(again), p.where, p.text, p.code, p.params))
+        elif p.step in first:
             problems.append(step_problem(first[p.step], p.where, p.text, p.code, p.params))
         else:
             problems.append(
@@ -139,8 +142,7 @@ def step_problems(i: int, step: BundleStep, metadata: Metadata) -> list[dict[str
 def _dedup_problems(i: int, step: BundleStep, fields: set[str]) -> list[dict[str, Any]]:
     """Match fields the mapping or the entity lacks; an update with a policy that never updates."""
     problems = [
-        step_problem(i, f"dedup.{p.field}", p.message, p.code, p.params)
-        for p in check_policy(step.dedup, step.mapping)
+        step_problem(i, f"dedup.{p.field}", p.message, p.code, p.params) for p in check_policy(step.dedup, step.mapping)
     ]
     for n, group in enumerate(step.dedup.match):
         for name in group.fields:

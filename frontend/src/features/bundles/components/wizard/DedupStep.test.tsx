@@ -33,6 +33,7 @@ const draft: Draft = {
   dedup: { mode: 'update_if_found', match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }], compare: {}, on_several: 'newest', update_rules: {} },
 };
 const FOUND: DedupPreview = {
+  step: 'main',
   group: 0,
   fields: ['MobilePhone'],
   values: { MobilePhone: '+7 912 345-67-89' },
