@@ -14,6 +14,9 @@ BENCH_E2E_WORKER_CONCURRENCY (default 400).
 
     .venv/bin/python -m bench.e2e [--events 2000] [--slow-events 300]
 
+A phase of issue 16's three-step bundle (contact → lead → task: a search and three creates per event) runs
+after the instant one, beside it.
+
 Target (issue 7): ≥ 500 events/s with an instant sandbox on this 2-core machine; with 200 ms latency the
 rate grows with the configured concurrency.
 """
@@ -57,9 +60,9 @@ def direct_rate(stack: Stack, connections: int, seconds: float, total: int | Non
 
 
 def pipeline_run(stack: Stack, http: httpx.Client, *, concurrency: int, events: int, senders: int = 16,
-                 wait_seconds: float = 180) -> dict[str, Any]:
+                 wait_seconds: float = 180, steps: bool = False) -> dict[str, Any]:
     connection = stack.sandbox_connection(http, max_concurrency=concurrency, max_rps=0)
-    bundle = stack.webhook_bundle(http, connection, name=f"Bench c{concurrency} {time.time()}")
+    bundle = stack.webhook_bundle(http, connection, name=f"Bench c{concurrency} {time.time()}", steps=steps)
     path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
     sent = http_load("127.0.0.1", stack.ports["gateway"], [{"method": "POST", "path": path, "body": BODY}],
                      connections=senders, seconds=wait_seconds, total=events)
@@ -112,6 +115,12 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
             ref = direct_rate(stack, 64, 8.0)
             phases.append({"sandbox_latency_ms": 0, "bpmlink": instant, "direct": ref})
             _print(phases[-1])
+            # Issue 16: contact → lead → task, each event three records (the reference: the one-step phase).
+            three = pipeline_run(stack, http, concurrency=64, events=events, steps=True)
+            print(f"three steps (contact → lead → task): {three.get('events_per_second')} events/s "
+                  f"({three.get('finished')}/{three.get('events')} finished, {three.get('statuses')}), latency p50 "
+                  f"{three.get('latency', {}).get('p50_ms')} ms p99 {three.get('latency', {}).get('p99_ms')} ms "
+                  f"| one step: {instant.get('events_per_second')} events/s")
             admin.put("/_sandbox/faults", json={"latency_ms": 200}).raise_for_status()
             for concurrency in (8, 32):
                 slow = pipeline_run(stack, http, concurrency=concurrency, events=slow_events)
@@ -125,7 +134,7 @@ def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:
     print(f"targets {targets}")
     report = {"what": "webhook → gateway → worker (map, $filter search, POST create, history) → sandbox record",
               "workers": WORKERS, "worker_concurrency": int(WORKER_CONCURRENCY), "max_requests_per_second": 0,
-              "phases": phases,
+              "phases": phases, "three_steps": three,
               "targets": targets}
     write_result("e2e", report)
     return report

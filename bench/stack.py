@@ -376,7 +376,8 @@ class Stack:
         return str(r.json()["id"])
 
     def webhook_bundle(self, http: httpx.Client, connection_id: str | None, *, dedup: str = "update_if_found",
-                       name: str = "Bench leads") -> dict[str, Any]:
+                       name: str = "Bench leads", steps: bool = False) -> dict[str, Any]:
+        """A webhook bundle of one step (round 1's shape), or with `steps` the three of lead_flow_steps."""
         body: dict[str, Any] = {
             "name": name,
             "source": {"app": "webhook", "trigger": "incoming_request"},
@@ -385,11 +386,30 @@ class Stack:
                         {"target": "Email", "source": "email", "convert": ["trim", "lower"]}],
             "dedup": {"mode": dedup, "match_fields": ["Email"]} if dedup != "always_create" else {"mode": dedup},
         }
+        if steps:
+            body = {"name": name, "source": body["source"], "steps": lead_flow_steps(connection_id)}
         r = http.post("/api/v1/bundles", json=body)
         r.raise_for_status()
         started = http.post(f"/api/v1/bundles/{r.json()['id']}/start")
         started.raise_for_status()
         return dict(started.json())
+
+
+def lead_flow_steps(connection_id: str | None) -> list[dict[str, Any]]:
+    """Issue 16's three steps: contact (update_if_found on Email) → lead linked to it → task linked to both."""
+    return [
+        {"key": "contact", "connection_id": connection_id, "entity": "Contact",
+         "mapping": [{"target": "Name", "template": "{{ first_name }} {{ last_name }}"},
+                     {"target": "Email", "source": "email", "convert": ["trim", "lower"]}],
+         "dedup": {"mode": "update_if_found", "match_fields": ["Email"]}},
+        {"key": "lead", "connection_id": connection_id, "entity": "Lead",
+         "mapping": [{"target": "QualifiedContactId", "source": "steps.contact.Id"},
+                     {"target": "Contact", "template": "{{ first_name }} {{ last_name }}"}]},
+        {"key": "task", "connection_id": connection_id, "action": "create_activity",
+         "mapping": [{"target": "Title", "template": "Call {{ first_name }} back"},
+                     {"target": "ContactId", "source": "steps.contact.Id"},
+                     {"target": "LeadId", "source": "steps.lead.Id"}]},
+    ]
 
 
 def sql(database_url: str, statement: str, *args: Any) -> list[Any]:
