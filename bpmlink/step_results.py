@@ -29,10 +29,11 @@ class StepOutcome(StrEnum):
     ran = "ran"  # run_process: bpm'online ran the process
     not_run = "not_run"  # its condition did not hold (or for_each had no elements)
     failed = "failed"
+    started = "started"  # run_process: sent, its answer not written yet (a worker that died meanwhile)
 
 
 # A step with one of these never runs again for the event (a replay takes its result as it is).
-FINISHED = frozenset(StepOutcome) - {StepOutcome.failed}
+FINISHED = frozenset(StepOutcome) - {StepOutcome.failed, StepOutcome.started}
 _FOUND = frozenset({StepOutcome.found, StepOutcome.updated, StepOutcome.unchanged, StepOutcome.skipped})
 
 
@@ -68,6 +69,14 @@ class StepResult(BaseModel):
     @property
     def finished(self) -> bool:
         return self.result in FINISHED
+
+
+def for_replay(stored: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The results a replay keeps: all but a process whose outcome is unknown (a person who replays
+    asks for it to run again; the worker alone never runs it twice)."""
+    if stored is None:
+        return None
+    return [r for r in stored if r.get("result") != StepOutcome.started]
 
 
 def scope_entry(result: StepResult | None) -> dict[str, Any]:

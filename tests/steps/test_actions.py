@@ -8,6 +8,7 @@ from urllib.parse import quote
 from bpmlink_worker.process import process_event
 
 from bpmlink.bundle_steps import MAX_ELEMENTS, record_id_for
+from bpmlink.db.models import Operation, OperationStatus
 from bpmlink.step_results import StepResult
 from tests.fixtures.pipeline import CONTACT_MAPPING, operation_of, post_event, sandbox_rows
 
@@ -147,3 +148,38 @@ async def test_a_for_each_step_writes_one_record_per_element_and_never_twice(
     assert await process_event(worker_ctx, str(too_many)) == "failed"
     result = _results(await operation_of(sessionmaker, too_many))["phones"]
     assert result.error is not None and result.error.code == "too_many_elements"
+
+
+async def test_a_process_whose_worker_died_is_not_run_again_until_a_person_replays_it(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    """The `started` mark written before the process was sent, and no answer after it (the worker
+    died): the next run fails the step as unknown and runs nothing; a replay runs it, once."""
+    process = {
+        "key": "echo",
+        "connection_id": connection_id,
+        "action": "run_process",
+        "process": {"schema_name": "UsrBpmlinkEcho", "result_parameter": "Result"},
+        "mapping": [{"target": "Email", "source": "email"}],
+    }
+    bundle = await _bundle(client, [_contact_step(connection_id), process])
+    event_id = await post_event(sessionmaker, bundle["id"], ANNA)
+    assert await process_event(worker_ctx, str(event_id)) == "created"
+    assert len(sandbox.process_runs()) == 1
+    async with sessionmaker() as session:  # as a worker that died right after sending leaves it
+        op = await session.get(Operation, (await operation_of(sessionmaker, event_id)).id)
+        contact, _ = op.step_results
+        op.step_results = [contact, {"key": "echo", "action": "run_process", "result": "started"}]
+        op.status, op.finished_at = OperationStatus.processing, None
+        await session.commit()
+
+    assert await process_event(worker_ctx, str(event_id)) == "failed"
+    op = await operation_of(sessionmaker, event_id)
+    assert _results(op)["echo"].error.code == "process_outcome_unknown"
+    assert len(sandbox.process_runs()) == 1  # not started again
+
+    replay = await client.post(f"/api/v1/operations/{op.id}/replay")
+    assert replay.status_code in (200, 202), replay.text
+    assert await process_event(worker_ctx, str(event_id)) == "created"
+    assert len(sandbox.process_runs()) == 2
+    assert _results(await operation_of(sessionmaker, event_id))["echo"].result == "ran"

@@ -6,8 +6,10 @@ and `$batch` path of round 1, per step: each created record's Id is derived from
 element), its match keys locked per step). A task gets Creatio's defaults for what the mapping
 leaves out, and its participants as ActivityParticipant rows with derived Ids.
 
-run_process starts the process once per element (a process cannot be looked up afterwards: a
-worker that dies while bpm'online runs it runs it again on the retry — at least once); attach_file
+run_process starts the process once per element, at most once: a process cannot be looked up
+afterwards, so the step is marked `started` in the operation before it is sent, and a run that finds
+that mark (its worker died meanwhile) fails the step as unknown instead of starting it again — a
+replay, asked for by a person, runs it (for_replay drops the mark); attach_file
 downloads the file through the outbound guard and uploads it under a derived Id (a retry replaces
 the same file, never adds one).
 """
@@ -34,6 +36,7 @@ from bpmlink.step_results import ElementResult, StepOutcome, StepResult, element
 
 from .claims import Claimed
 from .failures import Failed, message_of
+from .writes import save_step_results
 
 if TYPE_CHECKING:
     from .context import WorkerContext
@@ -82,9 +85,33 @@ async def act(context: WorkerContext, target: StepTarget, work: Work, *, alone: 
     if step.action not in (StepAction.run_process, StepAction.attach_file):
         return await _push(context, target, work, alone=alone)
     each = _run_process if step.action == StepAction.run_process else _attach_file
+    if step.action == StepAction.run_process:
+        await _mark_started(context, step, work)
     todo = [(run, element) for run, elements in work for element in elements if element.outcome is None]
     await asyncio.gather(*(each(context, target, run, element) for run, element in todo))
     return {}
+
+
+async def _mark_started(context: WorkerContext, step: BundleStep, work: Work) -> None:
+    """Before a process is sent: a run that finds the `started` mark of an earlier attempt fails the
+    step (it may have run); the others write the mark."""
+    for run, elements in work:
+        earlier = run.step_results.get(step.key)
+        if earlier is not None and earlier.result == StepOutcome.started:
+            process = step.process.schema_name if step.process else ""
+            unknown = Failed(
+                f"the worker stopped while bpm'online was running the process {process}; it is not started "
+                "again on its own, so that it never runs twice: check it in bpm'online, and replay the operation "
+                "to run it again",
+                code="process_outcome_unknown",
+                step=step.key,
+                process=process,
+            )
+            for element in elements:
+                element.outcome = unknown
+            continue
+        run.step_results[step.key] = StepResult(key=step.key, action=step.action, result=StepOutcome.started)
+        await save_step_results(context, run)
 
 
 async def _run_process(context: WorkerContext, target: StepTarget, run: Claimed, element: Element) -> None:

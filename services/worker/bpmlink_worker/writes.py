@@ -10,6 +10,8 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit
+from bpmlink.bundle_config import BundleConfig
+from bpmlink.bundle_steps import StepAction
 from bpmlink.db.models import FINAL_STATUSES, Bundle, BundleStatus, Event, EventState, Operation, OperationStatus, Step
 from bpmlink.notifications import open_incident
 from bpmlink.search_terms import search_terms
@@ -63,14 +65,30 @@ _FINISH = (
 )
 
 
+def keeps_results(config: BundleConfig) -> bool:
+    """A bundle of several steps keeps what each did (a replay resumes from it), and so does one
+    that runs a process (its `started` mark); the one step of round 1 is its operation."""
+    return len(config.steps) > 1 or any(step.action == StepAction.run_process for step in config.steps)
+
+
 def _step_results(claimed: Claimed) -> list[dict[str, Any]] | None:
-    """What each step did, in the bundle's order (kept for a bundle of several steps: a replay
-    resumes from it; a bundle of one step is its operation)."""
-    steps = claimed.config.steps
-    if len(steps) == 1:
+    """What each step did, in the bundle's order."""
+    if not keeps_results(claimed.config):
         return None
     results = claimed.step_results
+    steps = claimed.config.steps
     return [results[step.key].model_dump(mode="json", exclude_defaults=True) for step in steps if step.key in results]
+
+
+_SAVE_RESULTS = (
+    update(OPERATIONS).where(OPERATIONS.c.id == bindparam("op_id")).values(step_results=bindparam("results"))
+)
+
+
+async def save_step_results(context: WorkerContext, claimed: Claimed) -> None:
+    """Write the steps' results now, before a request whose sending cannot be undone (run_process)."""
+    async with context.transaction() as tx:
+        await tx.session.execute(_SAVE_RESULTS, {"op_id": claimed.operation_id, "results": _step_results(claimed)})
 
 
 def _step_terms(claimed: Claimed) -> list[Any]:

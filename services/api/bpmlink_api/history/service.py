@@ -9,6 +9,7 @@ from bpmlink.db.models import Bundle, Operation, OperationStatus
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit.web import Conflict, NotFound
 from bpmlink.retry_schedule import PARKED, parked_job_id
+from bpmlink.step_results import for_replay
 from bpmlink_api.deps import RequestContext
 
 from . import repository
@@ -75,6 +76,7 @@ async def _requeue(ctx: RequestContext, ops: list[Operation]) -> None:
         op.error = None
         op.finished_at = None
         op.config_version = versions[op.bundle_id]
+        op.step_results = for_replay(op.step_results)  # the finished steps stay finished
         ctx.jobs.enqueue_event(op.event_id, job_suffix=f"replay{op.attempts}")
     await repository.mark_pending(ctx.session, [o.event_id for o in ops])
     await ctx.session.flush()
