@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,11 @@ async def run_steps(
             finish(prepared, run)  # its steps all ran, or a find that found nothing stopped it
 
 
-def _continuation(context: WorkerContext, prepared: Prepared, run: Claimed, index: int, elements: list[Element]) -> Any:
+def _continuation(
+    context: WorkerContext, prepared: Prepared, run: Claimed, index: int, elements: list[Element]
+) -> Callable[[], Awaitable[None]]:
+    """The rest of a run push_many handed back: that step's push alone, then the later steps alone."""
+
     async def rest() -> None:
         run.rest = None
         step = prepared.steps[index]
@@ -207,9 +211,9 @@ def _end_step(prepared: Prepared, step: BundleStep, run: Claimed, elements: list
 
 def finish(prepared: Prepared, run: Claimed) -> None:
     """The operation's end from its steps' results (round 1's words for a bundle of one step)."""
-    summary = summarize(prepared.steps, run.step_results, run.stopped)
     if run.status != OperationStatus.processing:
         return  # a step failed: fail() set it
+    summary = summarize(prepared.steps, run.step_results, run.stopped)
     run.status = summary.status
     run.record_id = None if summary.record_id is None else _uuid(summary.record_id)
     note = summary.note or summary.error
