@@ -841,6 +841,50 @@ export interface components {
             label: components["schemas"]["Label"];
         };
         /**
+         * ActivityOptions
+         * @description A task's lookups (Creatio's defaults unless the user picks others from the instance), when it
+         *     starts and is due relative to the run (a mapped StartDate/DueDate wins), and its participants:
+         *     templates that render to Contact ids (`{{ steps.contact.Id }}`), one ActivityParticipant row each.
+         */
+        ActivityOptions: {
+            /**
+             * Category Id
+             * Format: uuid
+             * @default f2c0ce0e-cfc1-df11-b00f-001d60e938c6
+             */
+            category_id: string;
+            /**
+             * Due In Minutes
+             * @default 120
+             */
+            due_in_minutes: number;
+            /** Participants */
+            participants?: string[];
+            /**
+             * Priority Id
+             * Format: uuid
+             * @default ab96fa02-7fe6-df11-971b-001d60e938c6
+             */
+            priority_id: string;
+            /**
+             * Start In Minutes
+             * @default 0
+             */
+            start_in_minutes: number;
+            /**
+             * Status Id
+             * Format: uuid
+             * @default 384d4b84-58e6-df11-971b-001d60e938c6
+             */
+            status_id: string;
+            /**
+             * Type Id
+             * Format: uuid
+             * @default fbe0acdc-cfc0-df11-b00f-001d60e938c6
+             */
+            type_id: string;
+        };
+        /**
          * Answer
          * @description What the sender gets back once the request's events are committed (or it was a handshake).
          *
@@ -1143,15 +1187,32 @@ export interface components {
         };
         /** BundleIn */
         BundleIn: {
-            dedup?: components["schemas"]["DedupPolicy"];
+            /**
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the step's duplicate policy. Given, it is the one step `main` (beside `steps`: only for a bundle of one step, and it wins).
+             */
+            dedup?: components["schemas"]["DedupPolicy"] | null;
             filter?: components["schemas"]["FilterGroup-Input"] | null;
-            /** Mapping */
-            mapping?: components["schemas"]["MappingRule-Input"][];
+            /**
+             * Mapping
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the step's mapping. Given, it is the one step `main` (beside `steps`: only for a bundle of one step, and it wins).
+             */
+            mapping?: components["schemas"]["MappingRule-Input"][] | null;
             /** Name */
             name: string;
             schedule?: components["schemas"]["Schedule"];
             source: components["schemas"]["SourceConfig"];
-            target: components["schemas"]["TargetConfig"];
+            /**
+             * Steps
+             * @description The steps, run in order for each event (1 to 20); or give round 1's target + mapping + dedup.
+             */
+            steps?: components["schemas"]["BundleStep-Input"][];
+            /**
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the connection, action and entity. Given, it is the one step `main` (beside `steps`: only for a bundle of one step, and it wins).
+             */
+            target?: components["schemas"]["TargetConfig"] | null;
             /** Webhook Secret */
             webhook_secret?: string | null;
         };
@@ -1179,7 +1240,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            dedup?: components["schemas"]["DedupPolicy"];
+            /**
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the one step's duplicate policy. Filled in only for a bundle of one create/update step, else null.
+             */
+            dedup?: components["schemas"]["DedupPolicy"] | null;
             filter?: components["schemas"]["FilterGroup-Output"] | null;
             /** Has Sample */
             has_sample: boolean;
@@ -1191,8 +1256,12 @@ export interface components {
              */
             id: string;
             last_run: components["schemas"]["LastRun"] | null;
-            /** Mapping */
-            mapping?: components["schemas"]["MappingRule-Output"][];
+            /**
+             * Mapping
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the one step's mapping. Filled in only for a bundle of one create/update step, else null.
+             */
+            mapping?: components["schemas"]["MappingRule-Output"][] | null;
             /** Name */
             name: string;
             polling?: components["schemas"]["PollingOut"] | null;
@@ -1202,7 +1271,16 @@ export interface components {
             status: string;
             /** Status Reason */
             status_reason: string | null;
-            target: components["schemas"]["TargetConfig"];
+            /**
+             * Steps
+             * @description The steps, run in order for each event.
+             */
+            steps: components["schemas"]["BundleStep-Output"][];
+            /**
+             * @deprecated
+             * @description Deprecated (round 1), use `steps`: the one step's connection, action and entity. Filled in only for a bundle of one create/update step, else null.
+             */
+            target?: components["schemas"]["TargetConfig"] | null;
             /**
              * Updated At
              * Format: date-time
@@ -1212,6 +1290,80 @@ export interface components {
             webhook_secret_set: boolean;
             /** Webhook Url */
             webhook_url: string | null;
+        };
+        /**
+         * BundleStep
+         * @description One step of a bundle.
+         */
+        "BundleStep-Input": {
+            /** @default create_record */
+            action: components["schemas"]["StepAction"];
+            activity?: components["schemas"]["ActivityOptions"] | null;
+            condition?: components["schemas"]["FilterGroup-Input"] | null;
+            /**
+             * Connection Id
+             * Format: uuid
+             */
+            connection_id: string;
+            dedup?: components["schemas"]["DedupPolicy"];
+            /** Entity */
+            entity?: string | null;
+            file?: components["schemas"]["FileOptions"] | null;
+            /** For Each */
+            for_each?: string | null;
+            /** Key */
+            key: string;
+            /** Mapping */
+            mapping?: components["schemas"]["MappingRule-Input"][];
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Not Found
+             * @default stop
+             * @enum {string}
+             */
+            not_found: "stop" | "continue";
+            process?: components["schemas"]["ProcessOptions"] | null;
+        };
+        /**
+         * BundleStep
+         * @description One step of a bundle.
+         */
+        "BundleStep-Output": {
+            /** @default create_record */
+            action: components["schemas"]["StepAction"];
+            activity?: components["schemas"]["ActivityOptions"] | null;
+            condition?: components["schemas"]["FilterGroup-Output"] | null;
+            /**
+             * Connection Id
+             * Format: uuid
+             */
+            connection_id: string;
+            dedup?: components["schemas"]["DedupPolicy"];
+            /** Entity */
+            entity?: string | null;
+            file?: components["schemas"]["FileOptions"] | null;
+            /** For Each */
+            for_each?: string | null;
+            /** Key */
+            key: string;
+            /** Mapping */
+            mapping?: components["schemas"]["MappingRule-Output"][];
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Not Found
+             * @default stop
+             * @enum {string}
+             */
+            not_found: "stop" | "continue";
+            process?: components["schemas"]["ProcessOptions"] | null;
         };
         /**
          * Compare
@@ -1384,6 +1536,11 @@ export interface components {
             item?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Step
+             * @description The key of the step to search for (default: the first that searches).
+             */
+            step?: string | null;
         };
         /**
          * DedupPreviewOut
@@ -1406,6 +1563,8 @@ export interface components {
             group: number | null;
             /** Phone Search */
             phone_search: ("search_column" | "exact_fallback") | null;
+            /** Step */
+            step: string;
             /** Values */
             values: {
                 [key: string]: unknown;
@@ -1423,6 +1582,32 @@ export interface components {
             name: "default";
             /** Value */
             value: unknown;
+        };
+        /**
+         * ElementPreview
+         * @description One element of a for_each step: its position in the array and what it maps to.
+         */
+        ElementPreview: {
+            /** Errors */
+            errors: components["schemas"]["FieldProblem"][];
+            /** Index */
+            index: number;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * ElementResultOut
+         * @description One for_each element's end.
+         */
+        ElementResultOut: {
+            error?: components["schemas"]["Message"] | null;
+            /** Index */
+            index: number;
+            /** Record Id */
+            record_id?: string | null;
+            result: components["schemas"]["StepOutcome"];
         };
         /** EntityList */
         EntityList: {
@@ -1461,12 +1646,36 @@ export interface components {
             /** Type */
             type: string;
         };
-        /** FieldProblem */
+        /**
+         * FieldProblem
+         * @description A field's problem: the English `message`, and where known a stable `code` with `params`.
+         */
         FieldProblem: {
+            /** Code */
+            code?: string | null;
             /** Field */
             field: string;
             /** Message */
             message: string;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * FileOptions
+         * @description A file downloaded from a URL and attached to the record of an earlier step. The step's
+         *     mapping builds `Url` (required) and `Name` (optional: else the URL's or the answer's name);
+         *     the step's `entity` is the file entity (default `<Entity of attach_to>File`: ContactFile…).
+         */
+        FileOptions: {
+            /** Attach To */
+            attach_to: string;
+            /**
+             * Max Bytes
+             * @default 10485760
+             */
+            max_bytes: number;
         };
         /**
          * FilterGroup
@@ -1899,6 +2108,22 @@ export interface components {
             /** Workspaces */
             workspaces: components["schemas"]["WorkspaceOut"][];
         };
+        /** Message */
+        Message: {
+            /** Code */
+            code: string;
+            /**
+             * Params
+             * @default {}
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Remote */
+            remote?: string | null;
+            /** Text */
+            text: string;
+        };
         /**
          * NotificationSettings
          * @description A workspace's `notifications` JSON.
@@ -1975,12 +2200,23 @@ export interface components {
             parked_at?: string | null;
             /** Record Id */
             record_id: string | null;
+            /**
+             * Requests
+             * @description The HTTP requests the operation made, in order.
+             */
+            requests: components["schemas"]["StepOut"][];
             /** Source Data */
             source_data: {
                 [key: string]: unknown;
             } | null;
             status: components["schemas"]["OperationStatus"];
-            /** Steps */
+            /** Step Results */
+            step_results?: components["schemas"]["StepResultOut"][];
+            /**
+             * Steps
+             * @deprecated
+             * @description Deprecated: the same list as `requests` (its round-1 name), kept for one release.
+             */
             steps: components["schemas"]["StepOut"][];
             /**
              * Updated At
@@ -2040,6 +2276,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             status: components["schemas"]["OperationStatus"];
+            /** Step Results */
+            step_results?: components["schemas"]["StepResultSummary"][];
             /**
              * Updated At
              * Format: date-time
@@ -2143,10 +2381,22 @@ export interface components {
             item?: {
                 [key: string]: unknown;
             } | null;
-            /** Mapping */
+            /**
+             * Mapping
+             * @description Deprecated (round 1): an unsaved mapping of the first step (ignored beside `steps`).
+             */
             mapping?: components["schemas"]["MappingRule-Input"][] | null;
+            /**
+             * Steps
+             * @description Unsaved steps to try (default: the saved ones).
+             */
+            steps?: components["schemas"]["BundleStep-Input"][] | null;
         };
-        /** PreviewOut */
+        /**
+         * PreviewOut
+         * @description The bundle's filter and each step applied to the item. The top-level values, errors and
+         *     warnings are the first step's (as in round 1).
+         */
         PreviewOut: {
             /** Errors */
             errors: components["schemas"]["FieldProblem"][];
@@ -2154,12 +2404,26 @@ export interface components {
             filter_reason: string | null;
             /** Passed Filter */
             passed_filter: boolean;
+            /** Steps */
+            steps?: components["schemas"]["StepPreview"][];
             /** Values */
             values: {
                 [key: string]: unknown;
             };
             /** Warnings */
             warnings: components["schemas"]["FieldProblem"][];
+        };
+        /**
+         * ProcessOptions
+         * @description A business process started by its code (`ProcessEngineService.svc/{schema}/Execute`): the
+         *     step's mapping targets are the process's parameter codes; `result_parameter` names the one
+         *     output parameter to read back (`steps.<key>.result`).
+         */
+        ProcessOptions: {
+            /** Result Parameter */
+            result_parameter?: string | null;
+            /** Schema Name */
+            schema_name: string;
         };
         /** ProfileIn */
         ProfileIn: {
@@ -2406,7 +2670,15 @@ export interface components {
              */
             since: string;
         };
-        /** StepOut */
+        /**
+         * StepAction
+         * @enum {string}
+         */
+        StepAction: "find_record" | "create_record" | "update_record" | "create_activity" | "run_process" | "attach_file";
+        /**
+         * StepOut
+         * @description One HTTP request the operation made (an item of `requests`).
+         */
         StepOut: {
             /** Attempt */
             attempt: number;
@@ -2438,6 +2710,77 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * StepOutcome
+         * @enum {string}
+         */
+        StepOutcome: "found" | "created" | "updated" | "unchanged" | "skipped" | "not_found" | "ran" | "not_run" | "failed";
+        /**
+         * StepPreview
+         * @description What one step would do with the item. Earlier steps' records are stand-ins (nothing is written):
+         *     `stand_ins` names the ones this step reads, `steps.<key>.Id` → the stand-in GUID.
+         */
+        StepPreview: {
+            action: components["schemas"]["StepAction"];
+            /** Condition Reason */
+            condition_reason: string | null;
+            /** Elements */
+            elements?: components["schemas"]["ElementPreview"][];
+            /** Entity */
+            entity: string | null;
+            /** Errors */
+            errors: components["schemas"]["FieldProblem"][];
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Runs */
+            runs: boolean;
+            /** Stand Ins */
+            stand_ins?: {
+                [key: string]: string;
+            };
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+            /** Warnings */
+            warnings: components["schemas"]["FieldProblem"][];
+        };
+        /**
+         * StepResultOut
+         * @description What one bundle step did for the event (`operations.step_results`).
+         */
+        StepResultOut: {
+            action: components["schemas"]["StepAction"];
+            /** Elements */
+            elements?: components["schemas"]["ElementResultOut"][];
+            /** Entity */
+            entity?: string | null;
+            error?: components["schemas"]["Message"] | null;
+            /** Key */
+            key: string;
+            note?: components["schemas"]["Message"] | null;
+            /** Record Id */
+            record_id?: string | null;
+            result: components["schemas"]["StepOutcome"];
+            /** Values */
+            values?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * StepResultSummary
+         * @description A step's end in a list of operations: its key, action, result and record.
+         */
+        StepResultSummary: {
+            action: components["schemas"]["StepAction"];
+            /** Key */
+            key: string;
+            /** Record Id */
+            record_id?: string | null;
+            result: components["schemas"]["StepOutcome"];
+        };
         /** SwitchIn */
         SwitchIn: {
             /**
@@ -2446,7 +2789,10 @@ export interface components {
              */
             workspace_id: string;
         };
-        /** TargetConfig */
+        /**
+         * TargetConfig
+         * @description Round 1's one action (a bundle of one step reads back with it).
+         */
         TargetConfig: {
             /**
              * Action

@@ -6,7 +6,7 @@
 import type { TFunction } from 'i18next';
 import type { CodedMessage } from '@/api/types';
 
-export const isMessage = (v: unknown): v is CodedMessage => !!v && typeof v === 'object' && typeof (v as CodedMessage).code === 'string';
+const isMessage = (v: unknown): v is CodedMessage => !!v && typeof v === 'object' && typeof (v as CodedMessage).code === 'string';
 
 /** The message in the interface language; a param that is itself a message is rendered first. */
 export function messageText(t: TFunction, m: CodedMessage | string | null | undefined): string {

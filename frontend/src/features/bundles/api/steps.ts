@@ -14,6 +14,8 @@ export function stepPreview(result: StepsPreviewResult, key: string, only: boole
   if (result.steps?.length || !only) return null;
   return {
     key,
+    name: '',
+    entity: null,
     action: 'create_record',
     runs: result.passed_filter,
     condition_reason: result.filter_reason,

@@ -44,13 +44,7 @@ describe('OperationDetails', () => {
 
 describe('OperationDetails with bundle steps', () => {
   const stepped = {
-    ...operation('failed', ''),
-    error: {
-      code: 'step_failed',
-      params: { step: 'task', name: 'Задача', error: { code: 'bpm_refused', params: {}, text: 'bpm refused the record', remote: 'Поле «Тема» должно быть заполнено' } },
-      text: 'step «Задача»: bpm refused the record',
-      remote: 'Поле «Тема» должно быть заполнено',
-    },
+    ...operation('failed', 'step «task»: bpm refused the record'),
     step_results: [
       { key: 'contact', action: 'create_record', entity: 'Contact', result: 'created', record_id: 'c-1', elements: [], error: null, note: null, values: {} },
       { key: 'lead', action: 'create_record', entity: 'Lead', result: 'found', record_id: 'l-1', elements: [], error: null, note: { code: 'dedup_matched', params: {}, text: 'matched by Email' }, values: {} },
@@ -90,6 +84,8 @@ describe('OperationDetails with bundle steps', () => {
   it("the operation's error names the failed step in the user's language", async () => {
     mockApi({ 'GET /api/v1/operations/o1': { body: stepped }, 'GET /api/v1/bundles/b1': { body: bundle } });
     renderWithProviders(<OperationDetails id="o1" />, { lang: 'ru' });
-    expect(await screen.findByTestId('operation-error-text')).toHaveTextContent('Шаг «Задача»: bpm refused the record');
+    await screen.findByTestId('operation-error-text');
+    await vi.waitFor(() => expect(screen.getByTestId('operation-error-text')).toHaveTextContent('Шаг «Задача»: bpm refused the record'));
+    expect(screen.getByTestId('operation-note')).toHaveAttribute('data-kind', 'error');
   });
 });

@@ -1,12 +1,12 @@
 import { Alert, Badge, Code, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text, Title } from '@mantine/core';
 import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
 import { useTranslation } from 'react-i18next';
-import type { Operation, Step } from '@/api/types';
+import type { OperationDetail, Step } from '@/api/types';
 import { ErrorState } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useBundle } from '@/features/bundles/api';
 import { formatDateTime } from '@/lib/format';
-import { isMessage, messageText } from '@/lib/messages';
+import { messageText } from '@/lib/messages';
 import { useOperation } from '../api';
 import { RemoteText, StepResults } from './StepResults';
 
@@ -18,17 +18,20 @@ const PROBLEM_STATUSES = new Set<string>(['failed', 'retrying', 'processing', 'q
 export function OperationDetails({ id }: { id: string }) {
   const { t } = useTranslation();
   const op = useOperation(id, true);
-  const o = op.data as Operation | undefined;
+  const o = op.data as OperationDetail | undefined;
   // The steps' names are the bundle's (the operation keeps their keys).
   const bundle = useBundle(o?.step_results?.length ? o.bundle_id : undefined);
   if (op.isPending) return <Skeleton h={120} />;
   if (op.isError || !o) return <ErrorState error={op.error} />;
   const steps = o.requests ?? o.steps ?? [];
   const results = o.step_results ?? [];
-  const names = Object.fromEntries(((bundle.data as { steps?: Array<{ key: string; name?: string }> } | undefined)?.steps ?? []).map((s) => [s.key, s.name || s.key]));
+  const names = Object.fromEntries((bundle.data?.steps ?? []).map((s) => [s.key, s.name || s.key]));
+  // A failed step says why the operation failed, in the reader's language (`error` is the English sentence).
+  const failed = results.find((r) => r.result === 'failed' && r.error);
+  const errorText = failed ? t('messages.step_failed', { name: names[failed.key] || failed.key, error: messageText(t, failed.error), interpolation: { escapeValue: false } }) : o.error;
   return (
     <Stack gap="sm" data-testid="operation-details">
-      {o.error && (
+      {errorText && (
         // The same column says why an operation failed or waits, and how a finished one was decided
         // (which duplicate group matched, with which values and records): only the first is an error.
         <Alert
@@ -39,9 +42,9 @@ export function OperationDetails({ id }: { id: string }) {
           data-kind={PROBLEM_STATUSES.has(o.status) ? 'error' : 'note'}
         >
           <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="operation-error-text">
-            {messageText(t, o.error)}
+            {errorText}
           </Text>
-          {isMessage(o.error) && <RemoteText text={o.error.remote} />}
+          <RemoteText text={failed?.error?.remote} />
         </Alert>
       )}
       <Group gap="lg">

@@ -35,6 +35,7 @@ const step = {
 };
 const draft: Draft = { ...emptyDraft(), name: 'Site → Contacts', steps: [step] };
 const FOUND: DedupPreview = {
+  step: 'contact',
   group: 0,
   fields: ['MobilePhone'],
   values: { MobilePhone: '+7 912 345-67-89' },

@@ -56,6 +56,8 @@ describe('the steps page', () => {
 describe('a step preview', () => {
   const preview: StepPreview = {
     key: 'lead',
+    name: 'Лид',
+    condition_reason: null,
     action: 'create_record',
     entity: 'Lead',
     runs: true,

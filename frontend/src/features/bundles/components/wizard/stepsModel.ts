@@ -287,18 +287,23 @@ export function stepBody(s: DraftStep, convert: (rules: MappingRule[]) => Mappin
 
 /** The api's stored step (or a round-1 bundle's target + mapping + dedup, the step `main`) for the draft. */
 export function draftStepsFromBundle(b: Bundle, convert: (rules: MappingRule[]) => MappingRule[]): DraftStep[] {
-  const stored = (b as Bundle & { steps?: StepBody[] | null }).steps;
+  const stored = b.steps;
   if (stored?.length) {
     return stored.map((s) => ({
-      ...s,
+      key: s.key,
       name: s.name ?? '',
+      action: s.action,
+      connection_id: s.connection_id,
       entity: s.entity ?? '',
-      mapping: convert(s.mapping ?? []),
+      // The stored rules are the api's (free objects in the schema); conversions become editor names.
+      mapping: convert((s.mapping ?? []) as unknown as MappingRule[]),
       dedup: dedupFromStored(s.dedup as StoredDedup | undefined),
-      condition: s.condition ?? null,
+      condition: (s.condition as FilterGroup | null | undefined) ?? null,
       for_each: s.for_each ?? null,
       not_found: s.not_found ?? 'stop',
-      ...(s.process ? { process: { ...s.process } } : {}),
+      ...(s.activity ? { activity: { ...s.activity, participants: s.activity.participants ?? [] } } : {}),
+      ...(s.process ? { process: { schema_name: s.process.schema_name, result_parameter: s.process.result_parameter ?? null } } : {}),
+      ...(s.file ? { file: { ...s.file } } : {}),
     }));
   }
   if (!b.target) return [];
