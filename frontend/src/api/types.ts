@@ -181,9 +181,128 @@ export const OPERATION_STATUSES = [
   'test',
 ] as const satisfies readonly OperationStatus[];
 
-export type Operation = Schemas['OperationOut'] & { steps?: Step[] };
+/**
+ * An operation's read: its HTTP requests are `requests` (`steps` is their deprecated alias), its
+ * bundle steps' results `step_results`; `error` is a coded message once the api sends one (a string before).
+ */
+export type Operation = Omit<Schemas['OperationOut'], 'error'> & {
+  error: string | CodedMessage | null;
+  steps?: Step[];
+  requests?: Step[];
+  step_results?: StepResult[] | null;
+};
 export type Step = Schemas['StepOut'];
 export type StatsBucket = Schemas['StatsBucket'];
 
 export type BackfillProgress = Schemas['BackfillProgress'];
 export type ImportProgress = Schemas['ImportOut'];
+
+// ---- Bundle steps (issue 16) -----------------------------------------------------------
+// Typed here from `bpmlink/bundle_steps.py` until the regenerated schema has them.
+
+export const STEP_ACTIONS = ['find_record', 'create_record', 'update_record', 'create_activity', 'run_process', 'attach_file'] as const;
+export type StepAction = (typeof STEP_ACTIONS)[number];
+
+export type FilterOperator =
+  | 'equals'
+  | 'not_equals'
+  | 'contains'
+  | 'not_contains'
+  | 'starts_with'
+  | 'ends_with'
+  | 'is_empty'
+  | 'not_empty'
+  | 'matches'
+  | 'gt'
+  | 'ge'
+  | 'lt'
+  | 'le'
+  | 'before'
+  | 'after';
+
+export interface FilterCondition {
+  field: string;
+  op: FilterOperator;
+  value?: unknown;
+  case_sensitive?: boolean;
+}
+
+export interface FilterGroup {
+  join: 'and' | 'or';
+  conditions: Array<FilterCondition | FilterGroup>;
+}
+
+export interface ActivityOptions {
+  type_id: string;
+  category_id: string;
+  status_id: string;
+  priority_id: string;
+  start_in_minutes: number;
+  due_in_minutes: number;
+  /** Templates that render to Contact ids (`{{ steps.contact.Id }}`). */
+  participants: string[];
+}
+
+export interface ProcessOptions {
+  schema_name: string;
+  result_parameter: string | null;
+}
+
+export interface FileOptions {
+  /** The key of the earlier step whose record gets the file. */
+  attach_to: string;
+  max_bytes: number;
+}
+
+/** A message a person reads: a stable code with params (English `text` beside it); `remote`: bpm'online's own words. */
+export interface CodedMessage {
+  code: string;
+  params?: Record<string, unknown>;
+  text?: string;
+  remote?: string | null;
+}
+
+export type StepResultKind = 'found' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'not_found' | 'ran' | 'not_run' | 'failed';
+
+export interface StepElementResult {
+  index: number;
+  result: StepResultKind;
+  record_id?: string | null;
+  error?: CodedMessage | null;
+}
+
+/** One bundle step's result in an operation's read. */
+export interface StepResult {
+  key: string;
+  action: StepAction;
+  entity?: string | null;
+  result: StepResultKind;
+  record_id?: string | null;
+  elements?: StepElementResult[];
+  error?: CodedMessage | null;
+  note?: CodedMessage | null;
+  values?: Record<string, unknown> | null;
+}
+
+export interface StepPreviewProblem {
+  field: string;
+  message: string;
+  code?: string;
+  params?: Record<string, unknown>;
+}
+
+/** One step of `POST /bundles/{id}/preview`'s `steps`. */
+export interface StepPreview {
+  key: string;
+  name?: string;
+  action: StepAction;
+  entity?: string | null;
+  runs: boolean;
+  condition_reason?: string | CodedMessage | null;
+  values: Record<string, unknown>;
+  errors: StepPreviewProblem[];
+  warnings: StepPreviewProblem[];
+  elements?: Array<{ index: number; values: Record<string, unknown>; errors: StepPreviewProblem[] }>;
+  /** What an earlier step's result will be, shown by a placeholder: `{"steps.contact.Id": "<guid>"}`. */
+  stand_ins?: Record<string, string>;
+}

@@ -1,11 +1,14 @@
 import { Alert, Badge, Code, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text, Title } from '@mantine/core';
 import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
 import { useTranslation } from 'react-i18next';
-import type { Step } from '@/api/types';
+import type { Operation, Step } from '@/api/types';
 import { ErrorState } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
+import { useBundle } from '@/features/bundles/api';
 import { formatDateTime } from '@/lib/format';
+import { isMessage, messageText } from '@/lib/messages';
 import { useOperation } from '../api';
+import { RemoteText, StepResults } from './StepResults';
 
 const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held', 'test']);
 
@@ -15,10 +18,14 @@ const PROBLEM_STATUSES = new Set<string>(['failed', 'retrying', 'processing', 'q
 export function OperationDetails({ id }: { id: string }) {
   const { t } = useTranslation();
   const op = useOperation(id, true);
+  const o = op.data as Operation | undefined;
+  // The steps' names are the bundle's (the operation keeps their keys).
+  const bundle = useBundle(o?.step_results?.length ? o.bundle_id : undefined);
   if (op.isPending) return <Skeleton h={120} />;
-  if (op.isError) return <ErrorState error={op.error} />;
-  const o = op.data;
-  const steps = o.steps ?? [];
+  if (op.isError || !o) return <ErrorState error={op.error} />;
+  const steps = o.requests ?? o.steps ?? [];
+  const results = o.step_results ?? [];
+  const names = Object.fromEntries(((bundle.data as { steps?: Array<{ key: string; name?: string }> } | undefined)?.steps ?? []).map((s) => [s.key, s.name || s.key]));
   return (
     <Stack gap="sm" data-testid="operation-details">
       {o.error && (
@@ -31,9 +38,10 @@ export function OperationDetails({ id }: { id: string }) {
           data-testid="operation-note"
           data-kind={PROBLEM_STATUSES.has(o.status) ? 'error' : 'note'}
         >
-          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-            {o.error}
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="operation-error-text">
+            {messageText(t, o.error)}
           </Text>
+          {isMessage(o.error) && <RemoteText text={o.error.remote} />}
         </Alert>
       )}
       <Group gap="lg">
@@ -68,6 +76,12 @@ export function OperationDetails({ id }: { id: string }) {
           <JsonView value={o.mapped_data} maxHeight={240} />
         </Stack>
       </SimpleGrid>
+      {results.length > 0 && (
+        <>
+          <Title order={6}>{t('history.stepResults', { count: results.length })}</Title>
+          <StepResults results={results} names={names} />
+        </>
+      )}
       <Title order={6}>{t('history.steps', { count: steps.length })}</Title>
       {steps.length === 0 && (
         <Text size="sm" c="dimmed">

@@ -136,7 +136,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
         const missing = e instanceof ApiError && !bundle ? placeholderTargets(e) : [];
         if (missing.length === 0) throw e;
         const body = toBundleInput(draft, webhookSecret);
-        body.mapping = [...body.mapping, ...missing.map((target) => ({ target, source: target }))];
+        for (const { step, target } of missing) body.steps[step]?.mapping.push({ target, source: target });
         return await save.mutateAsync({ body });
       }
     } catch (e) {
