@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.pipeline",
     "tests.fixtures.smtp",
     "tests.fixtures.published_sheet",
+    "tests.fixtures.file_server",
 ]
 
 

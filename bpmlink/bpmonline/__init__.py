@@ -18,6 +18,8 @@ How the pipeline uses it:
   `create_idempotent(..., check_first=attempt > 1)`: a retry never makes a second record.
 * Call `await bpm.metadata()` once to type filter values by `$metadata` and to turn flat
   lookup columns (`AccountId`) into navigation paths (`Account/Id`) in filters.
+* Run a business process with `await bpm.run_process("UsrX", {"ContactId": id}, result_parameter="Out")`
+  (`processes`: the result decoded, codes `process_unknown`/`process_failed`).
 """
 
 from bpmlink.bpmonline.batch import BatchOp, BatchResult

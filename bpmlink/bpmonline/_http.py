@@ -86,6 +86,7 @@ async def send(
     recorder: StepRecorder,
     *,
     secret_body: bool = False,
+    body_note: str | None = None,
 ) -> httpx.Response:
     """Send without following redirects, record the step, map transport failures."""
     started = datetime.now(UTC)
@@ -103,6 +104,7 @@ async def send(
             duration_ms=elapsed * 1000,
             error=err.message,
             secret_body=secret_body,
+            body_note=body_note,
         )
         err.steps = list(recorder.steps)
         raise err from exc
@@ -114,6 +116,7 @@ async def send(
         started_at=started,
         duration_ms=elapsed * 1000,
         secret_body=secret_body,
+        body_note=body_note,
     )
     return response
 

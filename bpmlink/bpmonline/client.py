@@ -17,6 +17,8 @@ import httpx
 from redis.asyncio import Redis
 
 from bpmlink.bpmonline import batch as batch_mod
+from bpmlink.bpmonline import files as files_mod
+from bpmlink.bpmonline import processes
 from bpmlink.bpmonline._http import (
     decode_json,
     dump_json,
@@ -51,6 +53,15 @@ from bpmlink.kit.settings import Settings, get_settings
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 _ROUTING_404 = "no type was found that matches the controller"
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Body:
+    """What a request sends: JSON, or raw bytes shown in the history as `note`."""
+
+    json: Any = None
+    content: bytes | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +133,13 @@ class BpmClient:
     def service_root(self) -> str:
         return self.dialect.service_root(self.connection.domain, self.connection.path_prefix)
 
-    def url(self, path: str) -> str:
-        return f"{self.service_root}/{path}"
+    def url(self, path: str, root: str | None = None) -> str:
+        """`path` under the OData service root, or under `root` (another service of the site)."""
+        return f"{root or self.service_root}/{path}"
+
+    def site_url(self, path: str) -> str:
+        """A service of the instance beside OData: `{domain}{prefix}/{path}` (`/0/rest/FileApiService/…`)."""
+        return f"{self.connection.domain.rstrip('/')}{self.connection.path_prefix}/{path}"
 
     # -- the request path (relogin once) -------------------------------------------------
 
@@ -136,20 +152,28 @@ class BpmClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         expect: str = "json",
+        root: str | None = None,
+        content: bytes | None = None,
+        body_note: str | None = None,
         recorder: StepRecorder | None = None,
     ) -> httpx.Response:
         """Send one OData request with the session; returns a 2xx answer or raises `BpmError`.
 
         `expect` is "json", "xml" or "none" (for 204 answers); a 2xx HTML page is never
         expected: it is the login page of a dead session (relogin once), or a wrong address.
+        `path` is below the OData root, or below `root` (ProcessEngineService), or a full URL from
+        `site_url` (the instance's services); `content` is a raw body (a file chunk), recorded as
+        `body_note` instead of its bytes.
         """
         rec = recorder if recorder is not None else StepRecorder(body_limit=self.body_limit)
+        body = _Body(json, content, body_note)
         try:
             state = await self.session.current(rec)
-            response = await self._send(method, path, params, json, headers, rec)
+            url = path if path.startswith(("https://", "http://")) else self.url(path, root)
+            response = await self._send(method, url, params, body, headers, rec)
             if self._session_dead(response):
                 await self.session.renew(state.generation, rec)
-                response = await self._send(method, path, params, json, headers, rec)
+                response = await self._send(method, url, params, body, headers, rec)
                 if self._session_dead(response) and 200 <= response.status_code < 300:
                     raise ConfigurationError(
                         f"{response.request.url} answers with a web page instead of data, even right "
@@ -189,25 +213,25 @@ class BpmClient:
     async def _send(
         self,
         method: str,
-        path: str,
+        url: str,
         params: Mapping[str, str] | None,
-        json: Any,
+        body: _Body,
         headers: Mapping[str, str] | None,
         rec: StepRecorder,
     ) -> httpx.Response:
-        hdrs = self.dialect.headers(write=json is not None)
+        hdrs = self.dialect.headers(write=body.json is not None)
         hdrs.update(self.session.auth_headers())
         if headers:
             hdrs.update(headers)
         request = self._http.build_request(
             method,
-            self.url(path),
+            url,
             params=dict(params) if params else None,
-            content=dump_json(json) if json is not None else None,
+            content=dump_json(body.json) if body.json is not None else body.content,
             headers=hdrs,
         )
         async with self.limits.slot():
-            return await send(self._http, request, rec)
+            return await send(self._http, request, rec, body_note=body.note)
 
     def _decode(self, response: httpx.Response, unwrap: Callable[[Any], _T], rec: StepRecorder | None) -> _T:
         """Parse and unwrap a JSON answer; a wrong shape usually means a wrong OData version."""
@@ -459,6 +483,22 @@ class BpmClient:
         response = await self.request("POST", "$batch", json=body, headers=headers, recorder=recorder)
         return self._decode(response, lambda body: batch_mod.parse_response(self.dialect, ops, body), recorder)
 
+    # -- business processes ------------------------------------------------------------
+
+    async def run_process(
+        self,
+        schema: str,
+        parameters: Mapping[str, str],
+        *,
+        result_parameter: str | None = None,
+        recorder: StepRecorder | None = None,
+    ) -> str | None:
+        """Run the business process `schema` with `parameters` (by their codes) and return the
+        value of `result_parameter` (None without one, or when it is empty); see `processes`."""
+        return await processes.run_process(
+            self, schema, parameters, result_parameter=result_parameter, recorder=recorder
+        )
+
     # -- metadata ----------------------------------------------------------------------
 
     async def metadata(self, *, refresh: bool = False, recorder: StepRecorder | None = None) -> Metadata:
@@ -471,6 +511,23 @@ class BpmClient:
             return parse_metadata(response.content)
 
         return await self._metadata_cache.get(self._metadata_key, fetch, refresh=refresh)
+
+    # -- files -------------------------------------------------------------------------
+
+    async def attach_file(
+        self,
+        entity: str,
+        parent_column: str,
+        parent_id: str,
+        file_id: uuid.UUID,
+        name: str,
+        data: bytes,
+        mime: str,
+        *,
+        recorder: StepRecorder | None = None,
+    ) -> None:
+        """Attach `data` to a record as the file `file_id` of `entity` (ContactFile…); see `files`."""
+        await files_mod.attach_file(self, entity, parent_column, parent_id, file_id, name, data, mime, recorder)
 
     # -- connection test ---------------------------------------------------------------
 

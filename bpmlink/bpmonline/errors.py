@@ -182,8 +182,8 @@ def extract_message(body: Any) -> str | None:
 
     Handles the OData error (`error.innererror[.internalexception].message`, else
     `error.message`), OData 3 verbose (`error.message.value`), the WCF fault and the
-    ASP.NET routing error (`Message` + `MessageDetail`), AuthService (`Message`) and the
-    OAuth error (`error` + `error_description`).
+    ASP.NET routing error (`Message` + `MessageDetail`), AuthService (`Message`), the
+    OAuth error (`error` + `error_description`) and a service's `errorInfo.message`.
     """
     if not isinstance(body, dict):
         return None
@@ -209,6 +209,9 @@ def extract_message(body: Any) -> str | None:
     exc = body.get("Exception")
     if isinstance(exc, dict) and isinstance(exc.get("Message"), str):
         return str(exc["Message"])
+    info = body.get("errorInfo")  # a configuration service's BaseResponse (FileApiService, …)
+    if isinstance(info, dict) and isinstance(info.get("message"), str) and info["message"].strip():
+        return str(info["message"]).strip()
     return None
 
 

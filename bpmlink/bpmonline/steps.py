@@ -78,13 +78,18 @@ class StepRecorder:
         duration_ms: float,
         error: str | None = None,
         secret_body: bool = False,
+        body_note: str | None = None,
     ) -> Step:
         """Build a redacted step from a request and (if any) its answer.
 
         `secret_body` marks login/token exchanges: their bodies are parsed and the password,
-        client secret and tokens replaced before truncation.
+        client secret and tokens replaced before truncation. `body_note` is shown instead of a
+        binary request body (a file chunk: its size, not its bytes).
         """
-        req_body = _body_text(request.content, request.headers.get("content-type", ""), secret_body)
+        if body_note is not None:
+            req_body: str | None = body_note
+        else:
+            req_body = _body_text(request.content, request.headers.get("content-type", ""), secret_body)
         req_text, req_cut = truncate(req_body, self.body_limit)
         resp_text: str | None = None
         resp_cut = False

@@ -45,7 +45,10 @@ class ConversionError(MappingError, ValueError):
 
 
 class FieldError(BaseModel):
-    """One per-field problem, as returned to the pipeline and the wizard preview."""
+    """One per-field problem, as returned to the pipeline and the wizard preview; the save checks
+    give a stable `code` and `params` beside the English message."""
 
     field: str
     message: str
+    code: str | None = None
+    params: dict[str, Any] = {}

@@ -181,11 +181,17 @@ def check_rules(rules: Sequence[MappingRule], fields: Mapping[str, TargetField])
     for rule in rules:
         field = fields.get(rule.target)
         if field is None:
-            errors.append(FieldError(field=rule.target, message="the entity has no such field"))
+            params = {"field": rule.target}
+            errors.append(
+                FieldError(
+                    field=rule.target, message="the entity has no such field", code="field_unknown", params=params
+                )
+            )
             continue
         if rule.lookup is not None and field.lookup_entity and field.lookup_entity != rule.lookup.entity:
             message = f"the field refers to {field.lookup_entity}, but the lookup searches {rule.lookup.entity}"
-            errors.append(FieldError(field=rule.target, message=message))
+            params = {"field": rule.target, "lookup_entity": field.lookup_entity, "searched": rule.lookup.entity}
+            errors.append(FieldError(field=rule.target, message=message, code="lookup_entity_mismatch", params=params))
     return errors
 
 
@@ -193,7 +199,9 @@ def unmapped_required(rules: Sequence[MappingRule], fields: Mapping[str, TargetF
     """Required fields no rule fills (a create needs them; an update does not)."""
     mapped = {rule.target for rule in rules}
     return [
-        FieldError(field=name, message="the field is required but not mapped")
+        FieldError(
+            field=name, message="the field is required but not mapped", code="field_required", params={"field": name}
+        )
         for name, field in fields.items()
         if field.required and name not in mapped
     ]

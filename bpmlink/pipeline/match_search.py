@@ -14,6 +14,7 @@ wrote (the normalised E.164), and the answer says so (`phone_search`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -79,10 +80,12 @@ def group_queries(
     values: dict[str, Any],
     fields: dict[str, TargetField],
     comm_entity: str | None,
+    extra: Sequence[str] = (),
 ) -> list[GroupQuery]:
-    """A query for each group whose values are all there (an empty value never matches)."""
+    """A query for each group whose values are all there (an empty value never matches); `extra`:
+    columns later bundle steps read of the record found."""
     queries = []
-    select = sorted({"Id", "ModifiedOn", *policy.fields, *values})
+    select = sorted({"Id", "ModifiedOn", *policy.fields, *values, *(c for c in extra if c in fields)})
     for index in range(len(policy.match)):
         found = group_values(policy, index, values)
         if found is None:
@@ -164,9 +167,10 @@ async def search(
     fields: dict[str, TargetField],
     comm_entity: str | None,
     recorder: StepRecorder,
+    extra: Sequence[str] = (),
 ) -> GroupFound | None:
     """Every group's search, one request each, in order until one finds (read-only)."""
-    for query in group_queries(client, entity, policy, values, fields, comm_entity):
+    for query in group_queries(client, entity, policy, values, fields, comm_entity, extra):
         rows = await client.query_with_params(query.entity, query.params, recorder=recorder)
         found = first_found(policy, [query], [rows])
         if found is not None:

@@ -5,7 +5,7 @@
 - Events of one bundle with the same match key are serialised by a Redis lock on that key,
   so two workers cannot both miss the search and both create. The lock keeps them apart, not in
   order: waiters take it in no fixed order (parked retries keep theirs: the worker's parked_retries).
-- `push_many` does the same for many events of one bundle with two `$batch` requests (all
+- `push_many` does the same for many events of one bundle step with two `$batch` requests (all
   searches, then all writes). What cannot go in a batch (a retry, a key another event holds,
   the same key twice) it hands back, to take `push`'s path one at a time after the batch's
   locks are released — in the caller's own time, so a key held elsewhere for long never
@@ -28,6 +28,7 @@ from bpmlink.bpmonline.batch import MAX_BATCH, BatchOp, BatchResult, sub_step
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError, is_duplicate_key
 from bpmlink.bpmonline.steps import StepRecorder
+from bpmlink.bundle_steps import MAIN, record_id_for
 from bpmlink.db.models import OperationStatus
 from bpmlink.mapping.dedup import UPDATE_ALL_CAP, DedupMode, DedupPolicy, OnSeveral, match_keys, merge_for_update
 from bpmlink.mapping.types import TargetField
@@ -41,30 +42,53 @@ from bpmlink.pipeline.match_search import (
     search,
 )
 
-_RECORD_NAMESPACE = uuid.UUID("b9d6f0a2-41c3-4e0e-9a5b-6d1f8e2c7a30")
 LOCK_TTL = 15  # a key lock lives this long unless its holder renews it: a dead worker's keys free up soon
 LOCK_WAIT = 120  # the longest an event waits for a key another event holds
 
 
-def record_id_for(event_id: uuid.UUID) -> uuid.UUID:
-    """The Id a create for this event sends: the same on every attempt and every worker."""
-    return uuid.uuid5(_RECORD_NAMESPACE, str(event_id))
+__all__ = ["PushItem", "PushResult", "PushTarget", "push", "push_alone", "push_many", "record_id_for"]
 
 
 @dataclass(frozen=True)
 class PushResult:
+    """`record`: the record as found or created (its columns as bpm'online gave them), for later steps."""
+
     status: OperationStatus
     record_id: str | None
     note: str | None = None
+    record: dict[str, Any] | None = field(default=None, compare=False)
 
 
-def _lock_name(bundle_id: uuid.UUID, key: tuple[tuple[str, str], ...]) -> str:
-    return f"bpmlink:match:{bundle_id}:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
+@dataclass(frozen=True)
+class PushTarget:
+    """What one bundle step pushes to: its entity and fields, its dedup policy, the communication
+    entity its phones are searched in, the columns later steps read of the record (`select`), and
+    for find_record `find_only` (search, never write)."""
+
+    bundle_id: uuid.UUID
+    entity: str
+    fields: dict[str, TargetField]
+    policy: DedupPolicy
+    comm_entity: str | None = None
+    step: str = MAIN
+    select: tuple[str, ...] = ()
+    find_only: bool = False
+
+    @property
+    def lock_scope(self) -> str:
+        """Match keys are locked per step (round 1's names for the step main)."""
+        return str(self.bundle_id) if self.step == MAIN else f"{self.bundle_id}:{self.step}"
 
 
-def _lock_names(bundle_id: uuid.UUID, policy: DedupPolicy, values: dict[str, Any]) -> list[str]:
+def _lock_name(scope: str, key: tuple[tuple[str, str], ...]) -> str:
+    return f"bpmlink:match:{scope}:{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"
+
+
+def _lock_names(target: PushTarget, values: dict[str, Any]) -> list[str]:
     """A lock for each group's key of the record, in a fixed order (no deadlock between events)."""
-    return sorted({_lock_name(bundle_id, key) for key in match_keys(policy, values)})
+    if target.policy.mode == DedupMode.ALWAYS_CREATE and not target.find_only:
+        return []
+    return sorted({_lock_name(target.lock_scope, key) for key in match_keys(target.policy, values)})
 
 
 _NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
@@ -79,6 +103,12 @@ class _Write:
     patch: dict[str, Any] | None = None
     note: str | None = None
     others: tuple[tuple[str, dict[str, Any]], ...] = ()
+    existing: dict[str, Any] | None = None
+
+    def updated(self) -> PushResult:
+        """The result of this write once sent: the record as it is now (found, then patched)."""
+        record = {**(self.existing or {}), **(self.patch or {})}
+        return PushResult(OperationStatus.updated, self.existing_id, self.note, record)
 
 
 def _found_note(policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str) -> str | None:
@@ -104,16 +134,19 @@ def _decide(
     record_id: uuid.UUID,
     found: GroupFound | None,
     phone_search: PhoneSearch | None = None,
+    find_only: bool = False,
 ) -> PushResult | _Write:
-    """The policy applied to what the search found: a final result, or the write(s) to make."""
+    """The policy applied to what the search found: a final result, or the write(s) to make.
+    `find_only` (find_record): found is `unchanged` with the record, never a write."""
     if found is None:
-        if policy.mode == DedupMode.UPDATE_ONLY:
+        if policy.mode == DedupMode.UPDATE_ONLY or find_only:
             return PushResult(OperationStatus.not_found, None, "no record matches")
         return _Write()
     records = found.records
-    if any(str(r.get("Id")) == str(record_id) for r in records):
+    own = next((r for r in records if str(r.get("Id")) == str(record_id)), None)
+    if own is not None and not find_only:
         # Our own create from an earlier attempt of this event (the worker died after it).
-        return PushResult(OperationStatus.created, str(record_id))
+        return PushResult(OperationStatus.created, str(record_id), record=own)
     several = len(records) > 1
     if several and policy.on_several == OnSeveral.SKIP:
         note = _found_note(policy, found, phone_search, "several match, so none was changed (on_several: skip)")
@@ -123,6 +156,10 @@ def _decide(
         return PushResult(OperationStatus.skipped_duplicate, None, _found_note(policy, found, phone_search, what))
     existing = records[-1] if policy.on_several == OnSeveral.OLDEST else records[0]
     existing_id = str(existing.get("Id"))
+    if find_only:
+        return PushResult(
+            OperationStatus.unchanged, existing_id, _found_note(policy, found, phone_search, ""), existing
+        )
     what = {
         OnSeveral.NEWEST: "the most recently modified one was used",
         OnSeveral.OLDEST: "the least recently modified one was used",
@@ -130,44 +167,35 @@ def _decide(
     }.get(policy.on_several, "")
     note = _found_note(policy, found, phone_search, what if several else "")
     if policy.mode == DedupMode.SKIP_IF_FOUND:
-        return PushResult(OperationStatus.skipped_duplicate, existing_id, note)
+        return PushResult(OperationStatus.skipped_duplicate, existing_id, note, existing)
     others: tuple[tuple[str, dict[str, Any]], ...] = ()
     if several and policy.on_several == OnSeveral.UPDATE_ALL:
         patches = ((str(r.get("Id")), merge_for_update(r, values, policy.update_rules)) for r in records[1:])
         others = tuple((rid, patch) for rid, patch in patches if patch)
     patch = merge_for_update(existing, values, policy.update_rules)
     if not patch and not others:
-        return PushResult(OperationStatus.unchanged, existing_id, note)
+        return PushResult(OperationStatus.unchanged, existing_id, note, existing)
     if not patch:  # update_all: the first record needs nothing, another does
         (existing_id, patch), others = others[0], others[1:]
-    return _Write(existing_id, patch, note, others)
+    return _Write(existing_id, patch, note, others, existing)
 
 
-async def push(
-    client: BpmClient,
-    redis: aioredis.Redis,
-    *,
-    bundle_id: uuid.UUID,
-    event_id: uuid.UUID,
-    entity: str,
-    values: dict[str, Any],
-    fields: dict[str, TargetField],
-    policy: DedupPolicy,
-    retry: bool,
-    recorder: StepRecorder,
-    comm_entity: str | None = None,
-) -> PushResult:
-    record_id = record_id_for(event_id)
+async def push(client: BpmClient, redis: aioredis.Redis, target: PushTarget, item: PushItem) -> PushResult:
+    """One record's dedup and write, waiting for its match keys' locks (the lone path)."""
+    record_id, values, recorder = item.create_id, item.values, item.recorder
 
     async def create() -> PushResult:
-        result = await client.create_idempotent(entity, values, record_id, check_first=retry, recorder=recorder)
-        return PushResult(OperationStatus.created, str(result.record.get("Id", record_id)))
+        result = await client.create_idempotent(
+            target.entity, values, record_id, check_first=item.retry, recorder=recorder
+        )
+        return PushResult(OperationStatus.created, str(result.record.get("Id", record_id)), record=result.record)
 
-    if policy.mode == DedupMode.ALWAYS_CREATE:
+    policy = target.policy
+    if policy.mode == DedupMode.ALWAYS_CREATE and not target.find_only:
         return await create()
-    names = _lock_names(bundle_id, policy, values)
+    names = _lock_names(target, values)
     if not names:
-        if policy.mode == DedupMode.UPDATE_ONLY:
+        if policy.mode == DedupMode.UPDATE_ONLY or target.find_only:
             return _NO_MATCH_KEY
         return await create()
     async with contextlib.AsyncExitStack() as stack:
@@ -175,23 +203,28 @@ async def push(
             lock = redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
             await stack.enter_async_context(lock)
             await stack.enter_async_context(_renewed(redis, [name], lock.local.token.decode()))
-        found = await search(client, entity, policy, values, fields, comm_entity, recorder)
-        decision = _decide(policy, values, record_id, found, phone_search_of(policy, comm_entity))
+        found = await search(
+            client, target.entity, policy, values, target.fields, target.comm_entity, recorder, target.select
+        )
+        phone_search = phone_search_of(policy, target.comm_entity)
+        decision = _decide(policy, values, record_id, found, phone_search, target.find_only)
         if isinstance(decision, PushResult):
             return decision
         if decision.patch is None:
             return await create()
         assert decision.existing_id is not None
-        await client.update(entity, decision.existing_id, decision.patch, recorder=recorder)
+        await client.update(target.entity, decision.existing_id, decision.patch, recorder=recorder)
         for other_id, patch in decision.others:
-            await client.update(entity, other_id, patch, recorder=recorder)
-        return PushResult(OperationStatus.updated, decision.existing_id, decision.note)
+            await client.update(target.entity, other_id, patch, recorder=recorder)
+        return decision.updated()
     raise AssertionError("unreachable")  # pragma: no cover - the block returns
 
 
 @dataclass
 class PushItem:
-    """One mapped event for `push_many`; `outcome` is filled in: a result or the error that ended it."""
+    """One mapped record (of an event, or of one for_each element) for `push_many`; `outcome` is
+    filled in: a result or the error that ended it. `record_id`: the Id a create sends (default:
+    round 1's, from the event id)."""
 
     event_id: uuid.UUID
     values: dict[str, Any]
@@ -199,6 +232,11 @@ class PushItem:
     recorder: StepRecorder
     outcome: PushResult | BpmError | None = None
     write: _Write | None = field(default=None, repr=False)
+    record_id: uuid.UUID | None = None
+
+    @property
+    def create_id(self) -> uuid.UUID:
+        return self.record_id or record_id_for(self.event_id)
 
 
 # Takes each free lock (SET NX PX, like redis-py's Lock) and says which it took; never waits,
@@ -225,27 +263,20 @@ return 0
 
 
 async def push_many(
-    client: BpmClient,
-    redis: aioredis.Redis,
-    *,
-    bundle_id: uuid.UUID,
-    entity: str,
-    fields: dict[str, TargetField],
-    policy: DedupPolicy,
-    items: Sequence[PushItem],
-    comm_entity: str | None = None,
+    client: BpmClient, redis: aioredis.Redis, target: PushTarget, items: Sequence[PushItem]
 ) -> list[PushItem]:
-    """Dedup and push many events of one bundle; every item gets its `outcome`, except those it
-    returns: they are for `push_alone`."""
+    """Dedup and push many records of one bundle step; every item gets its `outcome`, except those
+    it returns: they are for `push_alone`."""
+    policy = target.policy
     batched: list[PushItem] = []
     alone: list[PushItem] = []
     keyed: dict[str, PushItem] = {}
     wanted: list[tuple[PushItem, list[str]]] = []
     for item in items:
-        names = [] if policy.mode == DedupMode.ALWAYS_CREATE else _lock_names(bundle_id, policy, item.values)
+        names = _lock_names(target, item.values)
         if item.retry:
             alone.append(item)  # a retry checks for its own earlier create first: `push` does that
-        elif not names and policy.mode == DedupMode.UPDATE_ONLY:
+        elif not names and (policy.mode == DedupMode.UPDATE_ONLY or target.find_only):
             item.outcome = _NO_MATCH_KEY
         elif not names:
             item.write = _Write()
@@ -266,7 +297,7 @@ async def push_many(
         names = [name for name in names if name in taken]
     try:
         async with _renewed(redis, names, token):
-            await _search_and_write(client, entity, fields, policy, batched, comm_entity)
+            await _search_and_write(client, target, batched)
     finally:
         if names:
             await redis.eval(_RELEASE_LOCKS, len(names), *names, token)  # type: ignore[misc]
@@ -280,18 +311,15 @@ async def push_many(
     return alone
 
 
-async def _search_and_write(
-    client: BpmClient,
-    entity: str,
-    fields: dict[str, TargetField],
-    policy: DedupPolicy,
-    batched: list[PushItem],
-    comm_entity: str | None,
-) -> None:
+async def _search_and_write(client: BpmClient, target: PushTarget, batched: list[PushItem]) -> None:
     """One `$batch` of searches (every group of the items without a write yet), then one of
     creates and updates."""
+    entity, policy, comm_entity = target.entity, target.policy, target.comm_entity
     searching = [item for item in batched if item.write is None]
-    queries = [group_queries(client, entity, policy, item.values, fields, comm_entity) for item in searching]
+    queries = [
+        group_queries(client, entity, policy, item.values, target.fields, comm_entity, target.select)
+        for item in searching
+    ]
     flat = [(item, query) for item, item_queries in zip(searching, queries, strict=True) for query in item_queries]
     ops = [BatchOp.query(query.entity, query.params) for _, query in flat]
     results = await _run_batch(client, ops, [item for item, _ in flat])
@@ -303,7 +331,7 @@ async def _search_and_write(
         if item.outcome is not None:
             continue  # a search of it failed: that error is its outcome
         found = first_found(policy, item_queries, answers[id(item)])
-        decision = _decide(policy, item.values, record_id_for(item.event_id), found, phone_search)
+        decision = _decide(policy, item.values, item.create_id, found, phone_search, target.find_only)
         if isinstance(decision, PushResult):
             item.outcome = decision
         else:
@@ -316,10 +344,10 @@ async def _search_and_write(
         write = item.write
         assert write is not None
         if write.patch is not None:
-            item.outcome = PushResult(OperationStatus.updated, write.existing_id, write.note)
+            item.outcome = write.updated()
         else:
             record = result.body or {}
-            item.outcome = PushResult(OperationStatus.created, str(record.get("Id", record_id_for(item.event_id))))
+            item.outcome = PushResult(OperationStatus.created, str(record.get("Id", item.create_id)), record=record)
     await _update_others(client, entity, writing)
 
 
@@ -360,7 +388,7 @@ def _write_op(entity: str, item: PushItem) -> BatchOp:
     if write.patch is not None:
         assert write.existing_id is not None
         return BatchOp.update(entity, write.existing_id, write.patch)
-    return BatchOp.create(entity, item.values, record_id_for(item.event_id))
+    return BatchOp.create(entity, item.values, item.create_id)
 
 
 async def _run_batch(client: BpmClient, ops: list[BatchOp], items: list[PushItem]) -> list[BatchResult | None]:
@@ -405,30 +433,9 @@ def _result_of(item: PushItem, result: BatchResult) -> BatchResult | None:
     return None
 
 
-async def push_alone(
-    client: BpmClient,
-    redis: aioredis.Redis,
-    bundle_id: uuid.UUID,
-    entity: str,
-    fields: dict[str, TargetField],
-    policy: DedupPolicy,
-    item: PushItem,
-    comm_entity: str | None = None,
-) -> None:
+async def push_alone(client: BpmClient, redis: aioredis.Redis, target: PushTarget, item: PushItem) -> None:
     """`push` for an item `push_many` handed back; its `outcome` is set."""
     try:
-        item.outcome = await push(
-            client,
-            redis,
-            bundle_id=bundle_id,
-            event_id=item.event_id,
-            entity=entity,
-            values=item.values,
-            fields=fields,
-            policy=policy,
-            retry=item.retry,
-            recorder=item.recorder,
-            comm_entity=comm_entity,
-        )
+        item.outcome = await push(client, redis, target, item)
     except BpmError as exc:
         item.outcome = exc

@@ -28,8 +28,14 @@ async def test_validation_names_each_bad_field(client, owner, connection_id):
     )
     response = await client.post("/api/v1/bundles", json=body)
     assert response.status_code == 422, response.text
-    fields = {d["field"] for d in response.json()["error"]["details"]}
-    assert fields == {"mapping.Emial", "mapping.Name", "dedup.Phone"}
+    details = response.json()["error"]["details"]
+    # a round-1 body is the step `main`: its problems are named in the step (steps.0)
+    assert {d["field"] for d in details} == {"steps.0.mapping.Emial", "steps.0.mapping.Name", "steps.0.dedup.Phone"}
+    codes = {d["field"]: (d["code"], d["loc"]) for d in details if d["field"] != "steps.0.dedup.Phone"}
+    assert codes == {
+        "steps.0.mapping.Emial": ("field_unknown", ["body", "steps", 0, "mapping", "Emial"]),
+        "steps.0.mapping.Name": ("field_required", ["body", "steps", 0, "mapping", "Name"]),
+    }
 
 
 async def test_source_and_entity_must_exist(client, owner, connection_id):
@@ -38,7 +44,8 @@ async def test_source_and_entity_must_exist(client, owner, connection_id):
     assert response.json()["error"]["details"][0]["field"] == "source.trigger"
     bad_entity = bundle_body(connection_id, target={"connection_id": connection_id, "entity": "Nope"})
     response = await client.post("/api/v1/bundles", json=bad_entity)
-    assert response.json()["error"]["details"][0]["field"] == "target.entity"
+    assert response.json()["error"]["details"][0]["field"] == "steps.0.entity"
+    assert response.json()["error"]["details"][0]["code"] == "entity_unknown"
 
 
 async def test_editing_creates_a_new_config_version(client, owner, connection_id):
@@ -85,7 +92,8 @@ async def test_bundles_are_walled_between_workspaces(client, owner, connection_i
         assert response.status_code == 404, (method, path)
     # and a bundle of B cannot point at A's connection
     response = await client.post("/api/v1/bundles", json=bundle_body(connection_id))
-    assert response.json()["error"]["details"][0]["field"] == "target.connection_id"
+    detail = response.json()["error"]["details"][0]
+    assert (detail["field"], detail["code"]) == ("steps.0.connection_id", "connection_unknown")
 
 
 async def test_viewer_reads_bundles_but_cannot_start_them(client, owner, connection_id, sessionmaker):

@@ -31,8 +31,11 @@ async def test_a_mapping_over_the_rule_cap_is_refused_at_save(client, owner, con
     response = await client.post("/api/v1/bundles", json=bundle_body(connection_id, mapping=rules))
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"][0] == {
-        "field": "mapping",
+        "field": "steps.0.mapping",
+        "loc": ["body", "steps", 0, "mapping"],
         "message": f"{MAX_RULES + 1} rules is more than the {MAX_RULES} allowed",
+        "code": "mapping.too_many_rules",
+        "params": {"count": MAX_RULES + 1, "max": MAX_RULES},
     }
 
 
@@ -58,7 +61,12 @@ async def test_a_hostile_unsaved_template_leaves_the_api_answering(client, owner
     response = await preview
     assert response.status_code == 200, response.text
     assert response.json()["errors"] == [
-        {"field": "Name", "message": "the filter, mapping and templates took longer than 1 s for this event"}
+        {
+            "field": "Name",
+            "message": "the filter, mapping and templates took longer than 1 s for this event",
+            "code": "mapping.budget_exceeded",
+            "params": {"seconds": 1.0, "field": "Name"},
+        }
     ]
     assert answered >= 3  # on the event loop the render would have held every request for its second
 

@@ -1,6 +1,7 @@
 """One workspace's hostile bundle in a batch: its events end alone, the other workspace's are created."""
 
 import asyncio
+import copy
 import uuid
 from collections.abc import AsyncIterator
 
@@ -98,12 +99,11 @@ async def test_an_error_in_one_events_filter_fails_that_operation_alone(
 async def _looping_bundle(other_client, sessionmaker, sandbox) -> dict:
     """The other workspace's bundle whose template loops until its event's budget stops it."""
     hostile = await _hostile_bundle(other_client, sessionmaker, sandbox, {"conditions": []})
-    async with sessionmaker() as session:
-        await session.execute(
-            update(BundleVersion)
-            .where(BundleVersion.bundle_id == uuid.UUID(hostile["id"]))
-            .values(config=BundleVersion.config.op("||")({"mapping": [{"target": "Name", "template": LOOPS}]}))
-        )
+    async with sessionmaker() as session:  # the template a save would refuse, in its one step
+        version = await session.get(BundleVersion, (uuid.UUID(hostile["id"]), hostile["config_version"]))
+        config = copy.deepcopy(version.config)
+        config["steps"][0]["mapping"] = [{"target": "Name", "template": LOOPS}]
+        version.config = config
         await session.commit()
     return hostile
 

@@ -6,6 +6,7 @@ import secrets
 import time
 from typing import Any
 
+from . import files
 from .auth import Client, User
 from .http import Request, Response, json_response
 from .records import SUPERVISOR_CONTACT
@@ -84,6 +85,14 @@ async def handle(state: State, req: Request) -> Response:
             for entity_name in set(state.store.schema.entities) - before:
                 state.available_at[entity_name] = ready
             return json_response({"ok": True, "entities": sorted(state.store.schema.entities)})
+    if route == "/process-runs":
+        if method == "GET":
+            return json_response(state.process_runs)
+        if method == "DELETE":
+            state.process_runs.clear()
+            return json_response([])
+    if route == "/files" and method == "GET":
+        return json_response(files.listing(state, dict(req.query).get("entity")))
     if route == "/users" and method == "POST":
         name, password = body.get("name"), body.get("password")
         contact = str(body.get("contact_id") or SUPERVISOR_CONTACT).lower()

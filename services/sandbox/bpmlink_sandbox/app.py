@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import Any
 
-from . import admin, odata3, odata4
+from . import admin, files, odata3, odata4, processes
 from .auth import Principal
 from .batch import handle_batch
 from .http import JSON_UTF8, Request, Response, html_response, json_response, read_body, send_response
@@ -21,6 +21,7 @@ AUTH_SVC = ("/ServiceModel/AuthService.svc/", "/0/ServiceModel/AuthService.svc/"
 TOKEN_PATHS = ("/connect/token", "/0/connect/token")
 LOGIN_PAGES = ("/0/Login/NuiLogin.aspx", "/Login/NuiLogin.aspx", "/Login/Login.html")
 DISCOVERY = ("/.well-known/openid-configuration", "/0/.well-known/openid-configuration")
+PROCESS_SVC = ("/0/ServiceModel/ProcessEngineService.svc/", "/ServiceModel/ProcessEngineService.svc/")
 
 
 class SandboxApp:
@@ -69,6 +70,11 @@ class SandboxApp:
         for prefix in ("/0/ServiceModel/EntityDataService.svc", "/ServiceModel/EntityDataService.svc"):
             if path.startswith(prefix) and (netcore or prefix.startswith("/0")):
                 return "odata3", prefix, path[len(prefix):]
+        for prefix in PROCESS_SVC:  # beside EntityDataService.svc: /0 only on .NET Framework
+            if path.startswith(prefix) and (netcore or prefix.startswith("/0")):
+                return "process", prefix, path[len(prefix):]
+        if path in ("/0" + files.UPLOAD_PATH, files.UPLOAD_PATH) and (netcore or path.startswith("/0")):
+            return "files", "", ""
         for prefix in AUTH_SVC:
             if path.startswith(prefix):
                 return "auth", prefix, path[len(prefix):]
@@ -94,7 +100,7 @@ class SandboxApp:
             return json_response({"status": "ok" if ok else "unavailable"}, 200 if ok else 503)
 
         kind, prefix, rest = self.classify(path)
-        is_data = kind in ("odata4", "odata3")
+        is_data = kind in ("odata4", "odata3", "process")
         sub = _subkind(kind, rest)
         state.counts.add(req.method, sub)
         faults = state.faults
@@ -116,6 +122,16 @@ class SandboxApp:
             if rest and not rest.startswith("/"):
                 return not_found_html(path)
             return await self.odata4(req, who, prefix, rel)
+        if kind == "process":
+            who = state.auth.authenticate(req, faults)
+            if isinstance(who, Response):
+                return who
+            return await processes.handle(state, who, req, rest)
+        if kind == "files":
+            who = state.auth.authenticate(req, faults)
+            if isinstance(who, Response):
+                return who
+            return await files.upload(state, who, req)
         if kind == "auth":
             if rest == "Login" and req.method == "POST":
                 return state.auth.login(req, faults)

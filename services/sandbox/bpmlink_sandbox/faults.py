@@ -20,6 +20,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "patch_missing": ("404", "204"),
     "fail_next_kind": ("500", "html", "503", "429"),
     "fault_scope": ("all", "data"),
+    "process_error_body": ("json", "html"),
+    "process_failure_mode": ("200", "500"),
+    "process_bad_parameter": ("fault", "ignore"),
 }
 
 
@@ -34,7 +37,7 @@ class Faults:
     throttle_retry_after: int = 1
     fail_next: int = 0  # the next N requests fail deterministically ...
     fail_next_kind: str = "500"  # ... with this: 500 | html | 503 | 429
-    fault_scope: str = "all"  # all emulated endpoints, or only OData ("data")
+    fault_scope: str = "all"  # all emulated endpoints, or only data calls: OData and process runs ("data")
     outage_until: float = 0.0  # monotonic deadline of a full outage (set via outage_seconds)
     write_then_fail: bool = False  # writes persist, then the answer is a 500
     write_then_fail_next: int = 0  # ... only for the next N writes
@@ -52,6 +55,11 @@ class Faults:
     patch_missing: str = "404"  # PATCH of a missing key: 404, or 204 like the docs' batch example
     search_number: bool = True  # False: ContactCommunication/AccountCommunication lack SearchNumber
     max_rows: int = 20_000  # rows per response (Creatio's cap); lowered only to test the cap cheaply
+    # ProcessEngineService (docs/creatio-process-engine.md): where the real answer is not known for sure.
+    process_error_body: str = "json"  # an unknown process / bad value: WCF JSON fault, or the ASP.NET HTML page
+    process_failure_mode: str = "200"  # a process that throws: 200 with the result as it stood, or a 500 fault
+    process_bad_parameter: str = "fault"  # a value that does not convert: a 500 fault, or dropped silently
+    max_file_size: int = 10 * 1024 * 1024  # the MaxFileSize system setting ("Attachment max size"), bytes
 
     @classmethod
     def from_settings(cls, s: SandboxSettings) -> Faults:

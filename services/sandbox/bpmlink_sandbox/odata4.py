@@ -12,7 +12,7 @@ from typing import Any
 from .auth import Principal
 from .filter_parser import PathNotFound, QueryError
 from .http import ODATA_JSON, TEXT, Response, dumps
-from .pages import RAM_LIMIT_MESSAGE, odata_error, query_error, routing_404, server_error
+from .pages import RAM_LIMIT_MESSAGE, odata_error, query_error, routing_404, server_error, too_large_text
 from .query import Expand, Query, StreamSelected, parse_query, run
 from .records import empties
 from .schema import EMPTY_GUID, Entity
@@ -338,8 +338,8 @@ async def stream(ctx: Ctx, ent: Entity, row: dict[str, Any], name: str, method: 
     if method in ("PUT", "DELETE"):
         new = dict(row)
         if method == "PUT":
-            if len(body) > 10 * 1024 * 1024:
-                return odata_error(413, "The file size exceeds the MaxFileSize system setting (10 MB).")
+            if len(body) > ctx.state.faults.max_file_size:
+                return odata_error(413, too_large_text(ctx.state.faults.max_file_size))
             new[hidden] = {"ct": headers.get("content-type", "application/octet-stream"),
                            "b64": base64.b64encode(body).decode()}
         else:

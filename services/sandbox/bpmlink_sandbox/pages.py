@@ -91,6 +91,11 @@ def odata_error(status: int, message: str, inner: str | None = None, inner_type:
                     ODATA_JSON, [("OData-Version", "4.0")])
 
 
+def too_large_text(limit: int) -> str:
+    """The refusal of a body over the MaxFileSize system setting."""
+    return f"The file size exceeds the MaxFileSize system setting ({limit / (1024 * 1024):g} MB)."
+
+
 def query_error(message: str) -> Response:
     """400 for an invalid URI query, in the captured shape."""
     return odata_error(400, "The query specified in the URI is not valid. " + message, message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .schema import MIN_DATE, Entity
+from .schema import FILE_PARENTS, MIN_DATE, Entity
 from .values import parse_dt
 
 SUPERVISOR_CONTACT = "410006e1-ca4e-4502-a9ec-e54d922d2c00"
@@ -15,6 +15,9 @@ TASK_TYPE = "fbe0acdc-cfc0-df11-b00f-001d60e938c6"
 TODO_CATEGORY = "f2c0ce0e-cfc1-df11-b00f-001d60e938c6"
 NOT_STARTED = "384d4b84-58e6-df11-971b-001d60e938c6"
 MEDIUM_PRIORITY = "ab96fa02-7fe6-df11-971b-001d60e938c6"
+FILE_TYPE = "529bc2f8-0ee0-df11-971b-001d60e938c6"  # FileType "File" (an uploaded body)
+LINK_TYPE = "539bc2f8-0ee0-df11-971b-001d60e938c6"  # FileType "Link" (a URL, no body)
+FILE_ENTITIES = tuple(f"{p}File" for p in FILE_PARENTS)
 
 # Schema defaults applied when a POST omits the column (the lookup columns' default values).
 SCHEMA_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -23,6 +26,7 @@ SCHEMA_DEFAULTS: dict[str, dict[str, Any]] = {
         "TypeId": TASK_TYPE, "ActivityCategoryId": TODO_CATEGORY, "StatusId": NOT_STARTED,
         "PriorityId": MEDIUM_PRIORITY, "ShowInScheduler": True,
     },
+    **{name: {"TypeId": FILE_TYPE, "Version": 1} for name in FILE_ENTITIES},
 }
 
 

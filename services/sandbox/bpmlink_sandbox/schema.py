@@ -98,7 +98,50 @@ ENTITY_SPECS: dict[str, str] = {
     "City": "Name text, Description text, Country >Country, Region >Region, TimeZone >TimeZone",
     "SysImage": "Name text, MimeType text, Data stream",
     "SysLanguage": "Name text, Code text",
+    # --- Products, orders, participants: what the bundle steps write besides files. Column names as
+    # a real instance's generated models show them; the opportunity's product detail is
+    # OpportunityProductInterest (Creatio has no OpportunityProduct entity).
+    "Product": (
+        "Name text, Owner >Contact, Code text, Description text, Notes text, Price decimal, "
+        "Currency >Currency, Unit >Unit, Type >ProductType, Category >ProductCategory, "
+        "TradeMark >TradeMark, Tax >Tax, IsArchive bool, URL text, Picture >SysImage"
+    ),
+    "OpportunityProductInterest": (
+        "Opportunity >Opportunity, Product >Product, Quantity decimal, Price decimal, Amount decimal, "
+        "Comment text, OfferDate date, OfferResult >PropositionResult"
+    ),
+    "Order": (
+        "Number text, Owner >Contact, Account >Account, Contact >Contact, Opportunity >Opportunity, "
+        "Status >OrderStatus, Date datetime, DueDate datetime, ActualDate datetime, Amount decimal, "
+        "PaymentAmount decimal, PrimaryAmount decimal, Currency >Currency, CurrencyRate decimal, "
+        "PaymentStatus >OrderPaymentStatus, DeliveryStatus >OrderDeliveryStatus, DeliveryType >DeliveryType, "
+        "PaymentType >PaymentType, DeliveryAddress text, ReceiverName text, ContactNumber text, "
+        "Comment text, Notes text"
+    ),
+    "OrderProduct": (
+        "Order >Order, Product >Product, Name text, Quantity decimal, BaseQuantity decimal, Unit >Unit, "
+        "Price decimal, Amount decimal, DiscountPercent decimal, DiscountAmount decimal, Tax >Tax, "
+        "TaxAmount decimal, TotalAmount decimal, Currency >Currency, PrimaryPrice decimal, "
+        "PrimaryAmount decimal, PriceList >Pricelist, DeliveryDate datetime, Notes text"
+    ),
+    "ActivityParticipant": (
+        "Activity >Activity, Participant >Contact, Role >ActivityParticipantRole, InviteParticipant bool, "
+        "InviteResponse >ParticipantResponse, ReadMark bool"
+    ),
+    "Currency": "Name text, Description text, Code text, ShortName text, Symbol text, Division int",
+    "Tax": "Name text, Description text, Percent decimal",
+    # --- end of products, orders, participants
 }
+# Attachments (§3.10): one `<Parent>File` object per parent, as in Creatio's base packages.
+# `Type` is File or Link (FileType); the body is the `Data` stream, written by FileApiService/UploadFile.
+FILE_PARENTS = ("Contact", "Account", "Activity", "Lead", "Opportunity", "Case")
+for _parent in FILE_PARENTS:
+    ENTITY_SPECS[f"{_parent}File"] = (
+        f"Name text, Notes text, {_parent} >{_parent}, Type >FileType, Version int, Size int, TotalSize int, "
+        "Data stream"
+    )
+ENTITY_SPECS["FileType"] = _LOOKUP
+
 LOOKUP_TABLES = (
     "ContactType AccountType LeadType LeadSource LeadMedium LeadStatus QualifyStatus LeadRegisterMethod "
     "ActivityCategory ActivityStatus ActivityPriority ActivityType ActivityResult ContactSalutationType "
@@ -106,7 +149,10 @@ LOOKUP_TABLES = (
     "AccountOwnership AccountIndustry AccountCategory AccountEmployeesNumber AccountAnnualRevenue "
     "Pricelist CaseStatus CasePriority CaseOrigin CaseCategory OpportunityType OpportunityStage "
     "OpportunityCategory OpportunitySource OpportunityCloseReason OrgStructureUnit ReasonForDismissal "
-    "TimeZone CommunicationType"
+    "TimeZone CommunicationType "
+    # products, orders, participants
+    "Unit ProductType ProductCategory TradeMark PropositionResult OrderStatus OrderPaymentStatus "
+    "OrderDeliveryStatus DeliveryType PaymentType ActivityParticipantRole ParticipantResponse"
 ).split()
 for _name in LOOKUP_TABLES:
     ENTITY_SPECS.setdefault(_name, _LOOKUP)

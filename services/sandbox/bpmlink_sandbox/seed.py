@@ -12,6 +12,8 @@ from .communications import TWINS, search_number
 from .communications import TYPES as COMMUNICATION_TYPES
 from .records import (
     ENGLISH,
+    FILE_TYPE,
+    LINK_TYPE,
     MEDIUM_PRIORITY,
     NOT_STARTED,
     OUR_COMPANY,
@@ -33,11 +35,14 @@ KNOWN_IDS = {
     ("ActivityStatus", "Not started"): NOT_STARTED,
     ("ActivityPriority", "Medium"): MEDIUM_PRIORITY,
     ("SysLanguage", "English (United States)"): ENGLISH,
+    ("FileType", "File"): FILE_TYPE,
+    ("FileType", "Link"): LINK_TYPE,
     **{("CommunicationType", name): key for key, name in COMMUNICATION_TYPES.items()},
 }
 
 LOOKUPS: dict[str, list[str]] = {
     "CommunicationType": list(COMMUNICATION_TYPES.values()),
+    "FileType": ["File", "Link"],
     "ActivityType": ["Task", "Email", "Call", "Visit"],
     "ActivityCategory": ["To do", "Meeting", "Call", "Email", "Paperwork"],
     "ActivityStatus": ["Not started", "In progress", "Completed", "Canceled"],
@@ -80,6 +85,27 @@ LOOKUPS: dict[str, list[str]] = {
     "ReasonForDismissal": ["Own will"],
     "TimeZone": ["Moscow (UTC+03:00)", "London (UTC+00:00)", "New York (UTC-05:00)", "Berlin (UTC+01:00)"],
 }
+# Products, orders, participants (seeded after everything else).
+ORDER_LOOKUPS: dict[str, list[str]] = {
+    "Unit": ["Piece", "Hour", "Month", "Kilogram", "License"],
+    "ProductType": ["Goods", "Services", "Software"],
+    "ProductCategory": ["Hardware", "Software", "Consulting"],
+    "TradeMark": ["Acme", "Вектор"],
+    "PropositionResult": ["Accepted", "Declined"],
+    "OrderStatus": ["1. Draft", "2. Confirmation", "3. In progress", "4. Completed", "5. Canceled"],
+    "OrderPaymentStatus": ["Planned", "Partially paid", "Paid"],
+    "OrderDeliveryStatus": ["Planned", "Shipped", "Delivered"],
+    "DeliveryType": ["Courier", "Pickup", "Post"],
+    "PaymentType": ["Bank transfer", "Cash", "Card"],
+    "ActivityParticipantRole": ["Responsible", "Participant", "Organizer"],
+    "ParticipantResponse": ["Accepted", "Tentative", "Declined"],
+}
+CURRENCIES = [("Ruble", "RUB", "₽"), ("US dollar", "USD", "$"), ("Euro", "EUR", "€")]
+TAXES = [("VAT 20%", 20), ("VAT 10%", 10), ("No VAT", 0)]
+PRODUCTS = [("CRM license", "CRM-LIC", 1200, "License", "Software"), ("Implementation hour", "IMPL-H", 45, "Hour",
+            "Services"), ("Support, month", "SUP-M", 300, "Month", "Services"), ("Сервер Т-100", "SRV-100", 2500,
+            "Piece", "Goods"), ("Обучение пользователей", "TRAIN", 800, "Hour", "Services"),
+            ("Barcode scanner", "SCAN-2", 150, "Piece", "Goods")]
 
 COUNTRIES = [("Russian Federation", "RU"), ("United States", "US"), ("United Kingdom", "GB"),
              ("Germany", "DE"), ("Kazakhstan", "KZ")]
@@ -264,4 +290,17 @@ def build_seed(scale: int = 1) -> dict[str, list[dict[str, Any]]]:
                          "StatusId": stable_id("ActivityStatus", rng.choice(LOOKUPS["ActivityStatus"])),
                          "PriorityId": stable_id("ActivityPriority", rng.choice(LOOKUPS["ActivityPriority"])),
                          "TypeId": stable_id("ActivityType", rng.choice(LOOKUPS["ActivityType"]))})
+    # Added last, so the random ids and stamps of everything above stay as they were.
+    for entity, names in ORDER_LOOKUPS.items():
+        for name in names:
+            add(entity, {"Name": name}, stable_id(entity, name))
+    for name, code, symbol in CURRENCIES:
+        add("Currency", {"Name": name, "Code": code, "ShortName": code, "Symbol": symbol, "Division": 100},
+            stable_id("Currency", name))
+    for name, percent in TAXES:
+        add("Tax", {"Name": name, "Percent": percent}, stable_id("Tax", name))
+    for name, code, price, unit, kind in PRODUCTS:
+        add("Product", {"Name": name, "Code": code, "Price": price, "CurrencyId": stable_id("Currency", "US dollar"),
+                        "UnitId": stable_id("Unit", unit), "TypeId": stable_id("ProductType", kind),
+                        "TaxId": stable_id("Tax", "VAT 20%")}, stable_id("Product", code))
     return out

@@ -26,6 +26,7 @@ class State:
         self.reset_lock = asyncio.Lock()
         self._docs: dict[tuple[int, int, int], str] = {}
         self.available_at: dict[str, float] = {}  # custom entity → when the "OData rebuild" finishes
+        self.process_runs: list[dict[str, Any]] = []  # ProcessEngineService runs, for /_sandbox/process-runs
 
     def base_extensions(self) -> list[dict[str, Any]]:
         return [self.settings.custom_schema] if self.settings.custom_schema else []
@@ -47,6 +48,7 @@ class State:
         self.apply_schema_switches()
         self.auth.reset()
         self.counts.reset()
+        self.process_runs.clear()
 
     def apply_schema_switches(self) -> None:
         """Knobs that change the schema (`search_number`)."""

@@ -27,12 +27,12 @@ from bpmlink.db.models import (
     Operation,
     OperationStatus,
 )
-from bpmlink.pipeline.push import PushItem
+from bpmlink.step_results import StepResult
 
 MAX_TRIES = 8  # runs of one job (arq's job_try) before the operation fails for good
 
 
-@dataclass
+@dataclass(eq=False)  # runs are told apart by identity (dict keys in the step runner)
 class Claimed:
     """What one run needs of its event, operation and bundle, read by the claiming statement."""
 
@@ -46,7 +46,12 @@ class Claimed:
     config: BundleConfig
     config_version: int
     job_try: int = 1
-    target: Connection | None = None  # the bundle's bpm'online connection, read with the claim
+    # The steps' bpm'online connections (None: deleted), read with the claim.
+    connections: dict[uuid.UUID, Connection | None] = field(default_factory=dict)
+    # What each step did: read with the claim (a replay resumes after the finished steps), then
+    # filled in by this run.
+    step_results: dict[str, StepResult] = field(default_factory=dict)
+    stopped: str | None = None  # the step whose find found nothing and ended the run
     mapped_data: dict[str, Any] | None = None
     recorder: StepRecorder = field(default_factory=StepRecorder)
     # The end of this run, set by _end_push / _fail:
@@ -56,9 +61,9 @@ class Claimed:
     retry_in: float | None = None
     parked: bool = False  # past its fast tries, still failing transiently: parking.park_and_resolve decides
     stop_reason: str | None = None
-    # Set when push_many handed the event back: the push still to make, in the job's own task
-    # (once, whichever job of this event gets there first: alone_task).
-    push_alone: Callable[[], Awaitable[PushItem]] | None = None
+    # Set when push_many handed the event back: the rest of its run (that push, then the later
+    # steps), in the job's own task (once, whichever job of this event gets there first: alone_task).
+    rest: Callable[[], Awaitable[None]] | None = None
     alone_task: asyncio.Task[None] | None = None
     # Set when its bundle's run was still under way as the batch ended (see _run_bundles): the
     # job awaits it, then finishes as above.
@@ -80,7 +85,8 @@ _CLAIM = (
       AND e.state NOT IN ('held', 'discarded', 'sample')
       AND o.status IN :unfinished
       AND b.deleted_at IS NULL
-    RETURNING o.event_id, o.id, o.attempts, e.item, e.workspace_id, e.bundle_id, b.name, b.config_version
+    RETURNING o.event_id, o.id, o.attempts, o.step_results, e.item, e.workspace_id, e.bundle_id, b.name,
+      b.config_version
     """
     )
     .bindparams(bindparam("unfinished", expanding=True), bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))))
@@ -88,6 +94,7 @@ _CLAIM = (
         event_id=UUID(as_uuid=True),
         id=UUID(as_uuid=True),
         attempts=Integer,
+        step_results=JSONB,
         item=JSONB,
         workspace_id=UUID(as_uuid=True),
         bundle_id=UUID(as_uuid=True),
@@ -135,17 +142,19 @@ async def claim(session: AsyncSession, jobs: dict[uuid.UUID, int]) -> list[Claim
             config=configs[(row.bundle_id, row.config_version)],
             config_version=row.config_version,
             job_try=jobs[row.event_id],
+            step_results={r["key"]: StepResult.model_validate(r) for r in row.step_results or ()},
         )
         for row in rows
     ]
     for event_id in set(jobs) - {c.event_id for c in claimed}:
         await settle(session, event_id)
-    targets: dict[tuple[uuid.UUID, uuid.UUID], Connection | None] = {}
+    connections: dict[tuple[uuid.UUID, uuid.UUID], Connection | None] = {}
     for c in claimed:
-        key = (c.workspace_id, c.config.target.connection_id)
-        if key not in targets:
-            targets[key] = await get_connection(session, *key)
-        c.target = targets[key]
+        for connection_id in c.config.connection_ids:
+            key = (c.workspace_id, connection_id)
+            if key not in connections:
+                connections[key] = await get_connection(session, *key)
+            c.connections[connection_id] = connections[key]
     return claimed
 
 

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bpmlink.bundle_config import BundleConfig
 from bpmlink.db.models import FINAL_STATUSES, Operation
-from bpmlink.mapping.dedup import DedupMode, match_keys
+from bpmlink.mapping.dedup import DedupMode, DedupPolicy, match_keys
 from bpmlink.retry_schedule import RETRY_IN_ORDER
 
 from .claims import MAX_TRIES, bundle_configs
@@ -54,7 +55,7 @@ async def key_turns(session: AsyncSession, bundle_id: uuid.UUID, event_ids: list
 
     keys_of: dict[uuid.UUID, list[Hashable]] = {}
     for event_id, mapped, version in rows:
-        policy = configs[(bundle_id, version)].dedup
+        policy = _first_policy(configs[(bundle_id, version)])
         if policy.mode == DedupMode.ALWAYS_CREATE:
             keys: list[Hashable] = [event_id]  # a record of its own: no order to keep
         elif mapped is None:
@@ -85,3 +86,8 @@ async def retry_in_order(run: JobRun, bundle_id: str, event_ids: list[str]) -> i
     async with run.context.sessionmaker() as session:
         turns = await key_turns(session, uuid.UUID(bundle_id), [uuid.UUID(e) for e in event_ids])
     return sum(await asyncio.gather(*(_take_turn(run.context, turn) for turn in turns)))
+
+
+def _first_policy(config: BundleConfig) -> DedupPolicy:
+    """The dedup policy of the first step that searches: the values an operation keeps are its."""
+    return next((step.dedup for step in config.steps if step.searches), DedupPolicy())

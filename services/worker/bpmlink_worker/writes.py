@@ -56,10 +56,28 @@ _FINISH = (
         error=bindparam("error"),
         record_id=bindparam("record_id"),
         mapped_data=bindparam("mapped_data"),
+        step_results=bindparam("step_results"),
         search_terms=bindparam("search_terms"),
         finished_at=bindparam("finished_at"),
     )
 )
+
+
+def _step_results(claimed: Claimed) -> list[dict[str, Any]] | None:
+    """What each step did, in the bundle's order (kept for a bundle of several steps: a replay
+    resumes from it; a bundle of one step is its operation)."""
+    steps = claimed.config.steps
+    if len(steps) == 1:
+        return None
+    results = claimed.step_results
+    return [results[step.key].model_dump(mode="json", exclude_defaults=True) for step in steps if step.key in results]
+
+
+def _step_terms(claimed: Claimed) -> list[Any]:
+    """Every step's record ids and values, so history finds the operation by any of them."""
+    if len(claimed.config.steps) == 1:
+        return []
+    return [[r.record_id, r.values, [e.record_id for e in r.elements]] for r in claimed.step_results.values()]
 
 
 async def write(context: WorkerContext, runs: list[Claimed]) -> None:
@@ -76,7 +94,8 @@ async def write(context: WorkerContext, runs: list[Claimed]) -> None:
                     "error": c.error,
                     "record_id": c.record_id,
                     "mapped_data": c.mapped_data,
-                    "search_terms": search_terms(c.item, c.mapped_data, c.record_id),
+                    "step_results": _step_results(c),
+                    "search_terms": search_terms(c.item, c.mapped_data, c.record_id, *_step_terms(c)),
                     "finished_at": now if c.status in FINAL_STATUSES else None,
                 }
                 for c in runs

@@ -8,7 +8,7 @@ from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.sources import BACKFILL_JOB
 from bpmlink_api.deps import Context, EditorContext
 
-from . import backfill, dedup_preview, lifecycle, sample, service
+from . import backfill, dedup_preview, lifecycle, preview, sample, service
 from .schemas import (
     BackfillIn,
     BackfillOut,
@@ -92,7 +92,7 @@ async def start_backfill(bundle_id: uuid.UUID, ctx: EditorContext, body: Backfil
 
 @router.post("/{bundle_id}/preview", operation_id="previewBundle")
 async def preview_bundle(bundle_id: uuid.UUID, ctx: Context, body: PreviewIn | None = None) -> PreviewOut:
-    return await sample.preview(ctx, bundle_id, body or PreviewIn())
+    return await preview.preview(ctx, bundle_id, body or PreviewIn())
 
 
 @router.post("/{bundle_id}/dedup-preview", operation_id="previewBundleDedup")

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import get_app
 from bpmlink.db.models import Bundle, BundleStatus
 from bpmlink.kit.web import InvalidInput
@@ -16,6 +17,7 @@ from bpmlink_api.deps import RequestContext
 from . import repository, telegram
 from .schemas import BundleOut
 from .service import get_bundle, refreshed_out
+from .step_checks import connections_of
 
 DISCARDED = "discarded by the user when the bundle was started"
 
@@ -31,11 +33,10 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
     trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
     if trigger is None:
         raise InvalidInput("the bundle's source no longer exists in the catalog")
-    if bundle.target_connection_id is None:
-        raise InvalidInput(
-            "the bundle has no bpm'online connection",
-            details=[{"field": "target.connection_id", "message": "required"}],
-        )
+    _, unknown = await connections_of(ctx, BundleConfig.model_validate(bundle.config).steps)
+    if bundle.target_connection_id is None or unknown:
+        problems = unknown or [{"field": "steps.0.connection_id", "message": "required", "loc": ["body", "steps", 0]}]
+        raise InvalidInput("a step of the bundle has no bpm'online connection", details=problems)
     previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None

@@ -4,18 +4,48 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from bpmlink.bundle_config import BundleConfig
+from bpmlink.bundle_config import BundleConfig, TargetConfig
+from bpmlink.bundle_steps import BundleStep, StepAction
 from bpmlink.mapping.dedup import DedupPolicy
 from bpmlink.mapping.filters import FilterGroup
 from bpmlink.mapping.rules import MappingRule
 from bpmlink_api.schemas import Input
 
 
+def _round_one(what: str, reads: str) -> Any:
+    """A round-1 field: documented as deprecated in OpenAPI (no runtime warning: the model fills it)."""
+    return Field(
+        None,
+        description=f"Deprecated (round 1), use `steps`: {what}. {reads}",
+        json_schema_extra={"deprecated": True},
+    )
+
+
+_IN = "Given, it is the one step `main` (beside `steps`: only for a bundle of one step, and it wins)."
+_OUT = "Filled in only for a bundle of one create/update step, else null."
+
+
 class BundleIn(BundleConfig):
+    steps: list[BundleStep] = Field(
+        default_factory=list,
+        description="The steps, run in order for each event (1 to 20); or give round 1's target + mapping + dedup.",
+    )
+    target: TargetConfig | None = _round_one("the connection, action and entity", _IN)
+    mapping: list[MappingRule] | None = _round_one("the step's mapping", _IN)
+    dedup: DedupPolicy | None = _round_one("the step's duplicate policy", _IN)
     # Write-only: the webhook verification secret (stored encrypted, never returned).
     webhook_secret: str | None = Field(None, min_length=8, max_length=500)
+
+    @model_validator(mode="after")
+    def _has_steps(self) -> BundleIn:
+        if not self.steps:
+            raise PydanticCustomError(
+                "steps_empty", "a bundle needs at least {min} step (or round 1's target)", {"min": 1}
+            )
+        return self
 
 
 class LastRun(BaseModel):
@@ -50,6 +80,10 @@ class PollingOut(BaseModel):
 
 
 class BundleOut(BundleConfig):
+    steps: list[BundleStep] = Field(description="The steps, run in order for each event.")
+    target: TargetConfig | None = _round_one("the one step's connection, action and entity", _OUT)
+    mapping: list[MappingRule] | None = _round_one("the one step's mapping", _OUT)
+    dedup: DedupPolicy | None = _round_one("the one step's duplicate policy", _OUT)
     id: uuid.UUID
     status: str
     status_reason: str | None
@@ -100,26 +134,63 @@ class SampleOut(BaseModel):
 class PreviewIn(Input):
     item: dict[str, Any] | None = None  # default: the bundle's sample
     # Unsaved edits to try (default: the saved ones), so the wizard previews before it saves.
-    mapping: list[MappingRule] | None = None
+    steps: list[BundleStep] | None = Field(None, description="Unsaved steps to try (default: the saved ones).")
+    mapping: list[MappingRule] | None = Field(
+        None, description="Deprecated (round 1): an unsaved mapping of the first step (ignored beside `steps`)."
+    )
     filter: FilterGroup | None = None
 
 
 class FieldProblem(BaseModel):
+    """A field's problem: the English `message`, and where known a stable `code` with `params`."""
+
     field: str
     message: str
+    code: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ElementPreview(BaseModel):
+    """One element of a for_each step: its position in the array and what it maps to."""
+
+    index: int
+    values: dict[str, Any]
+    errors: list[FieldProblem]
+
+
+class StepPreview(BaseModel):
+    """What one step would do with the item. Earlier steps' records are stand-ins (nothing is written):
+    `stand_ins` names the ones this step reads, `steps.<key>.Id` → the stand-in GUID."""
+
+    key: str
+    name: str
+    action: StepAction
+    entity: str | None
+    runs: bool  # its condition holds (a step without one always runs)
+    condition_reason: str | None  # why it does not run
+    values: dict[str, Any]  # for a for_each step: the first element's
+    errors: list[FieldProblem]
+    warnings: list[FieldProblem]
+    elements: list[ElementPreview] = Field(default_factory=list)  # for_each steps only
+    stand_ins: dict[str, str] = Field(default_factory=dict)
 
 
 class PreviewOut(BaseModel):
+    """The bundle's filter and each step applied to the item. The top-level values, errors and
+    warnings are the first step's (as in round 1)."""
+
     passed_filter: bool
     filter_reason: str | None
     values: dict[str, Any]
     errors: list[FieldProblem]
     warnings: list[FieldProblem]
+    steps: list[StepPreview] = Field(default_factory=list)
 
 
 class DedupPreviewIn(Input):
     item: dict[str, Any] | None = None  # default: the bundle's sample
-    dedup: DedupPolicy | None = None  # an unsaved policy to try (default: the saved one)
+    step: str | None = Field(None, description="The key of the step to search for (default: the first that searches).")
+    dedup: DedupPolicy | None = None  # an unsaved policy of that step to try (default: the saved one)
 
 
 class DedupCandidate(BaseModel):
@@ -131,6 +202,7 @@ class DedupPreviewOut(BaseModel):
     """What the duplicate search finds for the item now: the first group that found (its index),
     with which values, the records, how phones were searched, and what the worker would do."""
 
+    step: str  # the key of the step searched for
     group: int | None
     fields: list[str]
     values: dict[str, Any]

@@ -147,8 +147,8 @@ async def _config(ctx: RequestContext, body: BundleIn) -> BundleConfig:
     zone when the body names none, "UTC" included), so a later profile change or another editor's
     save never changes what a saved bundle does."""
     config = BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret"}))
-    config.mapping = await with_profile_timezone(ctx, config.mapping)
-    return config
+    zoned = [{**step.model_dump(), "mapping": await with_profile_timezone(ctx, step.mapping)} for step in config.steps]
+    return BundleConfig.model_validate({**config.model_dump(exclude={"target", "mapping", "dedup"}), "steps": zoned})
 
 
 async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
@@ -165,7 +165,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         config_version=1,
         source_app=config.source.app,
         source_connection_id=config.source.connection_id,
-        target_connection_id=config.target.connection_id,
+        target_connection_id=config.steps[0].connection_id,
         **(webhook_token_columns(ctx.box, new_webhook_token()) if trigger.kind == "webhook" else {}),
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
         config_secrets_encrypted=merged_config_secrets(ctx.box, None, secrets),
@@ -179,7 +179,12 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
                 bundle_id=bundle.id, workspace_id=actor.workspace_id, interval_minutes=config.schedule.interval_minutes
             )
         )
-    details = {"source_app": config.source.app, "trigger": config.source.trigger, "entity": config.target.entity}
+    entities = [step.entity for step in config.steps if step.entity]
+    details = {
+        "source_app": config.source.app,
+        "trigger": config.source.trigger,
+        "entity": entities[0] if entities else None,
+    }
     await record_audit(session, actor, "created", "bundle", bundle.id, bundle.name, details)
     return await refreshed_out(ctx, bundle)
 
@@ -207,7 +212,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
         bundle.config = stored
         bundle.name = config.name
         bundle.source_connection_id = config.source.connection_id
-        bundle.target_connection_id = config.target.connection_id
+        bundle.target_connection_id = config.steps[0].connection_id
         ctx.session.add(BundleVersion(bundle_id=bundle.id, version=bundle.config_version, config=stored))
         await repository.set_poll_interval(ctx.session, bundle.id, config.schedule.interval_minutes)
     if body.webhook_secret:

@@ -9,20 +9,19 @@ from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
-from bpmlink.catalog import BPMONLINE, App, Trigger, get_app
-from bpmlink.connections import bpm_connection, get_connection
+from bpmlink.catalog import App, Trigger, get_app
+from bpmlink.connections import get_connection
 from bpmlink.intake.networks import NetworkListError, parse_networks
 from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
 from bpmlink.kit.web import InvalidInput
-from bpmlink.mapping.budget import MAX_RULES, too_many
-from bpmlink.mapping.dedup import DedupMode, check_policy
 from bpmlink.mapping.filters import check_filter
-from bpmlink.mapping.rules import check_rules, unmapped_required
 from bpmlink.mapping.types import TargetField
 from bpmlink.sources import FetchEnv, SourceError, get_source, needs_no_connection, no_connection
 from bpmlink.targets import target_fields
 from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
+
+from .step_checks import connections_of, metadata_of, step_problems, structure_problems
 
 
 def _p(field: str, message: str, code: str | None = None, **params: Any) -> dict[str, Any]:
@@ -37,12 +36,11 @@ def _raise(problems: Sequence[Mapping[str, Any]]) -> None:
 
 
 def check_user_code(config: BundleConfig) -> None:
-    """Raise InvalidInput for the filter's patterns RE2 refuses and for filters or mappings over
-    their caps (the bounds of `bpmlink.mapping.budget`)."""
+    """Raise InvalidInput for the filter's and the conditions' patterns RE2 refuses, filters or
+    mappings over their caps (the bounds of `bpmlink.mapping.budget`), and steps that read a later
+    or unknown step: the checks that need no bpm'online."""
     problems = [_p(field, message) for field, message in check_filter(config.filter)] if config.filter else []
-    if len(config.mapping) > MAX_RULES:
-        problems.append(_p("mapping", too_many("rules", len(config.mapping), MAX_RULES).message))
-    _raise(problems)
+    _raise(problems + structure_problems(config.steps))
 
 
 def needs_connection(app: App, trigger: Trigger | None) -> bool:
@@ -75,54 +73,19 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
             source = await get_connection(ctx.session, ctx.workspace_id, config.source.connection_id)
             if source is None or source.app != app.key:
                 problems.append(_p("source.connection_id", f"no {app.key} connection with this id"))
-    if BPMONLINE.action(config.target.action) is None:
-        problems.append(_p("target.action", f"no action {config.target.action!r}"))
-    target = await get_connection(ctx.session, ctx.workspace_id, config.target.connection_id)
-    if target is None or target.app != "bpmonline":
-        problems.append(_p("target.connection_id", "no bpm'online connection with this id"))
-    _raise(problems)
-    assert target is not None and trigger is not None
+    connections, unknown = await connections_of(ctx, config.steps)
+    _raise(problems + unknown)
+    assert trigger is not None
     if trigger.kind == "polling" and needs_no_connection(config.source.app):
         await check_source(ctx, config)
-
-    async with BpmClient(bpm_connection(target, ctx.box), settings=ctx.settings, redis=ctx.redis) as client:
-        fields = await entity_fields(client, config.target.entity)
-    if fields is None:
-        _raise([_p("target.entity", f"bpm'online has no entity {config.target.entity!r}")])
-    assert fields is not None
-    for error in check_rules(config.mapping, fields):
-        problems.append(_p(f"mapping.{error.field}", error.message))
-    creates = config.target.action == "create_record" and config.dedup.mode != DedupMode.UPDATE_ONLY
-    if creates:
-        problems += [_p(f"mapping.{e.field}", e.message) for e in unmapped_required(config.mapping, fields)]
-    problems += dedup_problems(config, fields)
-    if config.target.action == "update_record" and config.dedup.mode in (
-        DedupMode.ALWAYS_CREATE,
-        DedupMode.SKIP_IF_FOUND,
-    ):
-        problems.append(_p("dedup.mode", "updating existing records needs update_only or update_if_found"))
+    try:
+        metadata = await metadata_of(ctx, connections)
+    except BpmError as exc:
+        raise UpstreamError(f"could not read the fields from bpm'online: {exc}") from exc
+    for i, step in enumerate(config.steps):
+        problems += step_problems(i, step, metadata[step.connection_id])
     _raise(problems)
     return trigger
-
-
-def dedup_problems(config: BundleConfig, fields: dict[str, TargetField]) -> list[dict[str, Any]]:
-    """Match fields the mapping or the entity lacks, with stable codes (the wizard shows them)."""
-    problems: list[dict[str, Any]] = [
-        {"field": f"dedup.{p.field}", "message": p.message, "code": p.code, "params": p.params}
-        for p in check_policy(config.dedup, config.mapping)
-    ]
-    for i, group in enumerate(config.dedup.match):
-        for name in group.fields:
-            if name not in fields:
-                problems.append(
-                    {
-                        "field": f"dedup.{name}",
-                        "message": f"{config.target.entity} has no field {name!r}",
-                        "code": "dedup_match_field_unknown",
-                        "params": {"field": name, "group": i + 1, "entity": config.target.entity},
-                    }
-                )
-    return problems
 
 
 def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, Any]]:

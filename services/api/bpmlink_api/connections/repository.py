@@ -23,13 +23,16 @@ async def list_page(
 
 
 async def bundle_using(session: AsyncSession, workspace_id: uuid.UUID, connection_id: uuid.UUID) -> str | None:
-    """The name of a (not deleted) bundle that reads from or writes to the connection, if any."""
+    """The name of a (not deleted) bundle that reads from the connection or writes to it in any of
+    its steps, if any. The first step's is `target_connection_id` (a foreign key); the others are
+    only in the configuration: a containment test on its steps, over the workspace's few bundles."""
+    in_a_step = Bundle.config["steps"].contains([{"connection_id": str(connection_id)}])
     return await session.scalar(
         select(Bundle.name)
         .where(
             in_workspace(Bundle, workspace_id),
             Bundle.deleted_at.is_(None),
-            (Bundle.source_connection_id == connection_id) | (Bundle.target_connection_id == connection_id),
+            (Bundle.source_connection_id == connection_id) | (Bundle.target_connection_id == connection_id) | in_a_step,
         )
         .limit(1)
     )

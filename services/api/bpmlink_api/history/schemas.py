@@ -4,12 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
+from bpmlink.bundle_steps import StepAction
 from bpmlink.db.models import OperationStatus
+from bpmlink.kit.messages import Message
+from bpmlink.step_results import StepOutcome
 
 
 class StepOut(BaseModel):
+    """One HTTP request the operation made (an item of `requests`)."""
+
     attempt: int
     position: int
     system: str
@@ -22,6 +27,34 @@ class StepOut(BaseModel):
     duration_ms: int | None
     error: str | None
     started_at: datetime
+
+
+class ElementResultOut(BaseModel):
+    """One for_each element's end."""
+
+    index: int
+    result: StepOutcome
+    record_id: str | None = None
+    error: Message | None = None
+
+
+class StepResultSummary(BaseModel):
+    """A step's end in a list of operations: its key, action, result and record."""
+
+    key: str
+    action: StepAction
+    result: StepOutcome
+    record_id: str | None = None
+
+
+class StepResultOut(StepResultSummary):
+    """What one bundle step did for the event (`operations.step_results`)."""
+
+    entity: str | None = None
+    elements: list[ElementResultOut] = Field(default_factory=list)
+    error: Message | None = None
+    note: Message | None = None
+    values: dict[str, Any] | None = None  # what was sent (for for_each: the first element's)
 
 
 class OperationOut(BaseModel):
@@ -41,10 +74,22 @@ class OperationOut(BaseModel):
     # Parked after its fast tries (status `retrying`): since when, and when the next slow try is due.
     parked_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    # Each bundle step's end, in step order (empty before the worker ran a step, and for round-1 rows).
+    step_results: list[StepResultSummary] = Field(default_factory=list)
+
+    @field_validator("step_results", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return value or []
 
 
 class OperationDetail(OperationOut):
-    steps: list[StepOut]
+    step_results: list[StepResultOut] = Field(default_factory=list)  # type: ignore[assignment]
+    requests: list[StepOut] = Field(description="The HTTP requests the operation made, in order.")
+    steps: list[StepOut] = Field(
+        description="Deprecated: the same list as `requests` (its round-1 name), kept for one release.",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class OperationList(BaseModel):

@@ -62,11 +62,9 @@ async def _operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operation:
 
 async def get_operation(ctx: RequestContext, operation_id: uuid.UUID) -> OperationDetail:
     op = await _operation(ctx, operation_id)
-    steps = await repository.steps(ctx.session, op.id)
-    return OperationDetail(
-        **OperationOut.model_validate(op, from_attributes=True).model_dump(),
-        steps=[StepOut.model_validate(s, from_attributes=True) for s in steps],
-    )
+    requests = [StepOut.model_validate(s, from_attributes=True) for s in await repository.steps(ctx.session, op.id)]
+    fields = OperationOut.model_validate(op, from_attributes=True).model_dump(exclude={"step_results"})
+    return OperationDetail(**fields, step_results=op.step_results or [], requests=requests, steps=requests)
 
 
 async def _requeue(ctx: RequestContext, ops: list[Operation]) -> None:
