@@ -76,6 +76,10 @@ test('a bundle of steps from the template: website request → contact + lead + 
   await shot(page, 'steps-5-review');
   await page.getByTestId('save-and-start').click();
   await expect(page).toHaveURL(/\/bundles$/);
+  // The list names the steps' entities (a bundle of several steps has no round-1 target).
+  const bundleRow = page.locator('[data-testid=bundle-row][data-name="Заявка с сайта → Контакт + Лид + Задача"]');
+  await expect(bundleRow).toContainText('Contact → Lead → Activity');
+  await expect(bundleRow.getByTestId('bundle-status')).toHaveAttribute('data-status', /waiting|running/);
 
   // A webhook runs the three steps.
   await page.goto(`/history?bundle=${bundleId}`);

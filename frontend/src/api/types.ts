@@ -153,7 +153,9 @@ export interface BundleInput {
  * (`status` any string, the stored `mapping` free objects) narrowed to what the api sends.
  */
 export type Bundle = Omit<Schemas['BundleOut'], 'mapping' | 'dedup' | 'source' | 'target' | 'status' | 'schedule'> &
-  Pick<BundleInput, 'source' | 'target' | 'dedup'> & {
+  Pick<BundleInput, 'source' | 'dedup'> & {
+    /** Round 1's shape, mirrored only for a bundle of one create/update step (null otherwise). */
+    target?: BundleInput['target'] | null;
     status: BundleStatus;
     /** As stored: conversions may come back as `{name, ...}` objects. */
     mapping: MappingRule[];
