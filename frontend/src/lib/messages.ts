@@ -9,6 +9,11 @@ import type { CodedMessage } from '@/api/types';
 const isMessage = (v: unknown): v is CodedMessage => !!v && typeof v === 'object' && typeof (v as CodedMessage).code === 'string';
 
 /** The message in the interface language; a param that is itself a message is rendered first. */
+/** A field problem of the api in the interface language: its code when it has one, else its message. */
+export function fieldErrorText(t: TFunction, e: { message: string; code?: string | null; params?: Record<string, unknown> }): string {
+  return e.code ? messageText(t, { code: e.code, params: e.params, text: e.message }) : e.message;
+}
+
 export function messageText(t: TFunction, m: CodedMessage | string | null | undefined): string {
   if (!m) return '';
   if (typeof m === 'string') return m;

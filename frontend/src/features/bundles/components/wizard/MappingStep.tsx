@@ -8,6 +8,7 @@ import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useMe } from '@/features/auth/api';
 import { ApiError } from '@/lib/api-client';
+import { fieldErrorText } from '@/lib/messages';
 import { usePreview, useSaveBundle } from '../../api';
 import { type StepsPreviewResult, stepPreview } from '../../api/steps';
 import { MappingEditor } from './MappingEditor';
@@ -50,12 +51,12 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
       const result = stepPreview((await preview.mutateAsync({})) as StepsPreviewResult, step.key, draft.steps.length === 1);
       setServer({ result, mapping: step.mapping });
       const errs: Record<string, string> = {};
-      for (const e of result?.errors ?? []) errs[`mapping.${e.field}`] = e.code ? t(`messages.${e.code}`, { ...e.params, defaultValue: e.message }) : e.message;
+      for (const e of result?.errors ?? []) errs[`mapping.${e.field}`] = fieldErrorText(t, e);
       setServerErrors(errs);
     } catch (e) {
       if (e instanceof ApiError && e.fieldErrors.length) {
         const errs: Record<string, string> = {};
-        for (const fe of e.fieldErrors) errs[errorKeyForPath(fe.field, draft).replace(prefix, '')] = fe.message;
+        for (const fe of e.fieldErrors) errs[errorKeyForPath(fe.field, draft).replace(prefix, '')] = fieldErrorText(t, fe);
         setServerErrors(errs);
       }
       setCheckError(errorMessage(e));
@@ -129,7 +130,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
               <List size="xs">
                 {[...fresh.errors, ...fresh.warnings].map((e, i) => (
                   <List.Item key={i}>
-                    <b>{e.field}</b>: {e.code ? t(`messages.${e.code}`, { ...e.params, defaultValue: e.message }) : e.message}
+                    <b>{e.field}</b>: {fieldErrorText(t, e)}
                   </List.Item>
                 ))}
               </List>

@@ -16,17 +16,24 @@ export interface StepEditorProps {
   fields: SampleField[];
   /** The sample's arrays (for_each candidates). */
   arrays: string[];
+  /** The message at a path (`steps.1.entity`); `keys`: every path that has one (the api's may be deeper: `steps.1.file.attach_to`). */
   errors: (path: string) => string | undefined;
+  errorKeys: string[];
   readOnly?: boolean;
 }
 
 /** One step's settings: name and key, action, connection and entity, the action's own options, condition, for_each. */
-export function StepEditor({ steps, index, onChange, connections, fields, arrays, errors, readOnly }: StepEditorProps) {
+export function StepEditor({ steps, index, onChange, connections, fields, arrays, errors, errorKeys, readOnly }: StepEditorProps) {
   const { t } = useTranslation();
   const step = steps[index]!;
   const entities = useEntities(step.connection_id || null);
   const put = (patch: Partial<DraftStep>) => onChange(steps.map((s, j) => (j === index ? { ...s, ...patch } : s)));
-  const err = (part: string) => errors(`steps.${index}.${part}`);
+  // A part's own message, else the first of a path inside it (the api names the exact field).
+  const err = (part: string) => {
+    const path = `steps.${index}.${part}`;
+    const inner = errorKeys.find((k) => k.startsWith(`${path}.`));
+    return errors(path) ?? (inner ? errors(inner) : undefined);
+  };
   const contacts = steps
     .slice(0, index)
     .filter((s) => s.entity === 'Contact')
@@ -123,6 +130,11 @@ export function StepEditor({ steps, index, onChange, connections, fields, arrays
       {step.action === 'create_activity' && step.activity && (
         <ActivityOptionsEditor value={step.activity} onChange={(activity) => put({ activity })} contacts={contacts} readOnly={readOnly} />
       )}
+      {err('activity') && (
+        <Text size="xs" c="red" role="alert">
+          {err('activity')}
+        </Text>
+      )}
       {step.action === 'run_process' && step.process && (
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput
@@ -161,6 +173,11 @@ export function StepEditor({ steps, index, onChange, connections, fields, arrays
 
       <Divider label={t('steps.condition.title')} labelPosition="left" mt="xs" />
       <ConditionEditor condition={step.condition} onChange={(condition) => put({ condition })} fields={fields} readOnly={readOnly} />
+      {err('condition') && (
+        <Text size="xs" c="red" role="alert">
+          {err('condition')}
+        </Text>
+      )}
 
       <Divider label={t('steps.forEach.title')} labelPosition="left" mt="xs" />
       <Autocomplete
@@ -171,6 +188,7 @@ export function StepEditor({ steps, index, onChange, connections, fields, arrays
         value={step.for_each ?? ''}
         disabled={readOnly}
         onChange={(v) => put({ for_each: v.trim() || null })}
+        error={err('for_each')}
         data-testid="for-each"
       />
     </Stack>

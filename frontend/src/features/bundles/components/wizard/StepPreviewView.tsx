@@ -1,16 +1,12 @@
 import { Alert, Group, List, Stack, Table, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import type { StepPreview, StepPreviewProblem } from '@/api/types';
-import { messageText } from '@/lib/messages';
+import type { StepPreview } from '@/api/types';
+import { fieldErrorText, messageText } from '@/lib/messages';
 
 /** A stand-in's words: `steps.contact.Id` → «будет Id шага «Контакт»». */
 function standInText(path: string, names: Record<string, string>, t: (k: string, o?: Record<string, unknown>) => string): string {
   const [, key = '', column = 'Id'] = path.split('.');
   return t('steps.preview.standIn', { column, name: names[key] || key });
-}
-
-function problemText(p: StepPreviewProblem, t: Parameters<typeof messageText>[0]): string {
-  return p.code ? messageText(t, { code: p.code, params: p.params, text: p.message }) : p.message;
 }
 
 /** One step's server preview: whether it runs, the values it would send (earlier steps' results as stand-ins), its problems. */
@@ -58,7 +54,7 @@ export function StepPreviewView({ preview, names }: { preview: StepPreview; name
             {[...preview.errors, ...preview.warnings].map((e, i) => (
               <List.Item key={i}>
                 <Group gap={4} wrap="nowrap" component="span">
-                  <b>{e.field}</b>: {problemText(e, t)}
+                  <b>{e.field}</b>: {fieldErrorText(t, e)}
                 </Group>
               </List.Item>
             ))}

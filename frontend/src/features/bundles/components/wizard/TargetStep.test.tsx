@@ -53,6 +53,19 @@ describe('the steps page', () => {
   });
 });
 
+describe('the api refusals on the steps page', () => {
+  it('a message at a path inside a part (the api names the exact field) shows on that part', () => {
+    mockApi({});
+    const draft = emptyDraft();
+    const errors = { 'steps.0.for_each': 'steps.errors.refForward', 'steps.0.process.schema_name': 'bad' };
+    renderWithProviders(<TargetStep draft={{ ...draft, steps: [{ ...draft.steps[0]!, action: 'run_process', process: { schema_name: 'x y', result_parameter: null } }] }} update={vi.fn()} errors={errors} ctx={ctx} />, {
+      lang: 'ru',
+    });
+    expect(screen.getByTestId('step-editor')).toHaveTextContent('Шаг читает результат шага, который идёт позже');
+    expect(screen.getByTestId('process-schema').closest('.mantine-InputWrapper-root')).toHaveTextContent('bad');
+  });
+});
+
 describe('a step preview', () => {
   const preview: StepPreview = {
     key: 'lead',

@@ -80,6 +80,7 @@ export function TargetStep({ draft, update, errors, ctx }: StepProps) {
             fields={fields}
             arrays={arrays}
             errors={err}
+            errorKeys={Object.keys(errors)}
             readOnly={ctx.readOnly}
           />
         </Grid.Col>
