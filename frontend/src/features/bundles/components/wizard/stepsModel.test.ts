@@ -153,7 +153,7 @@ describe('templates', () => {
 
   it('the order runs its products for each line of the order', () => {
     const products = templateSteps('order', t).at(-1)!;
-    expect(products).toMatchObject({ entity: 'OpportunityProduct', for_each: 'items' });
+    expect(products).toMatchObject({ entity: 'OpportunityProductInterest', for_each: 'items' });
     expect(products.mapping).toContainEqual({ target: 'OpportunityId', source: 'steps.opportunity.Id' });
   });
 });

@@ -70,7 +70,7 @@ export function templateSteps(id: TemplateId, t: T, connectionId = ''): DraftSte
         step(
           'products',
           t('steps.templates.names.products'),
-          'OpportunityProduct',
+          'OpportunityProductInterest',
           [
             src('OpportunityId', 'steps.opportunity.Id'),
             { target: 'ProductId', lookup: { entity: 'Product', by: 'Code', value: '{{ item.sku }}', create_if_missing: false } },
