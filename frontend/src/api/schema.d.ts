@@ -1991,8 +1991,12 @@ export interface components {
         LoginIn: {
             /** Email */
             email: string;
+            /** Language */
+            language?: ("ru" | "en") | null;
             /** Password */
             password: string;
+            /** Timezone */
+            timezone?: string | null;
             /** Workspace Id */
             workspace_id?: string | null;
         };
@@ -2714,7 +2718,7 @@ export interface components {
          * StepOutcome
          * @enum {string}
          */
-        StepOutcome: "found" | "created" | "updated" | "unchanged" | "skipped" | "not_found" | "ran" | "not_run" | "failed";
+        StepOutcome: "found" | "created" | "updated" | "unchanged" | "skipped" | "not_found" | "ran" | "not_run" | "failed" | "started";
         /**
          * StepPreview
          * @description What one step would do with the item. Earlier steps' records are stand-ins (nothing is written):
