@@ -63,6 +63,26 @@ async def create_user(
     return user
 
 
+def adopt_browser_locale(user: User, language: str | None, timezone: str | None) -> None:
+    """At login: what the browser says replaces what the profile was never set to (a choice is never overridden).
+
+    `timezone` is trusted as a known IANA name (the caller checks); a missing value leaves the field waiting
+    for a later login.
+    """
+    if language and not user.language_set:
+        user.language, user.language_set = language, True
+    if timezone and not user.timezone_set:
+        user.timezone, user.timezone_set = timezone, True
+
+
+def choose_locale(user: User, language: str | None, timezone: str | None) -> None:
+    """The person's own choice (the profile): it wins over every browser from now on."""
+    if language is not None:
+        user.language, user.language_set = language, True
+    if timezone is not None:
+        user.timezone, user.timezone_set = timezone, True
+
+
 def confirm_email(user: User) -> None:
     """The user proved the address (a link sent to it was used): an unconfirmed sign-up may log in."""
     if user.email_confirmed_at is None:
@@ -79,13 +99,20 @@ async def create_workspace(session: AsyncSession, name: str, owner: User) -> Wor
     return workspace
 
 
-async def ensure_admin(session: AsyncSession, email: str, password: str, workspace_name: str = "Demo") -> Workspace:
-    """The first admin: created with a workspace if missing; the password is reset to the given one."""
+async def ensure_admin(
+    session: AsyncSession, email: str, password: str, workspace_name: str = "Demo", *, language: str = "en"
+) -> Workspace:
+    """The first admin: created with a workspace if missing; the password is reset to the given one.
+
+    `language` is where the profile starts (the demo's language) until its owner or their browser sets it.
+    """
     user = await find_user(session, email)
     if user is None:
-        user = await create_user(session, email, password, name="Admin")
+        user = await create_user(session, email, password, name="Admin", language=language)
     else:
         user.password_hash = hash_password(password)
+        if not user.language_set:
+            user.language = language
     workspace = await session.scalar(
         select(Workspace)
         .join(Membership, Membership.workspace_id == Workspace.id)

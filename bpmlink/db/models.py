@@ -113,6 +113,10 @@ class User(IdMixin, TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(2), nullable=False, default="en", server_default="en")
     # IANA name: how history times are shown, and the default zone of date conversions in mappings.
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
+    # False until the person chooses (profile) or the first login brings the browser's: until then the
+    # value above is a placeholder that login replaces (bpmlink.accounts.adopt_browser_locale).
+    language_set: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=text("false"))
+    timezone_set: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=text("false"))
     __table_args__ = (CheckConstraint("language in ('ru','en')", name="language"),)
 
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     admin_email: str = Field("admin@bpmlink.local", alias="BPMLINK_ADMIN_EMAIL")
     admin_password: str = Field("", alias="BPMLINK_ADMIN_PASSWORD")
+    # The language of the demo `make up` seeds (names, the admin's first language); unset: the operator's
+    # locale, else Russian (bpmlink/seed.py).
+    demo_language: str | None = Field(None, alias="BPMLINK_DEMO_LANGUAGE", pattern="^(ru|en)$")
 
     session_ttl_hours: int = Field(12, alias="BPMLINK_SESSION_TTL_HOURS", ge=1, le=24 * 30)
     cookie_secure: bool = Field(False, alias="BPMLINK_COOKIE_SECURE")

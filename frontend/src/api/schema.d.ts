@@ -1991,8 +1991,12 @@ export interface components {
         LoginIn: {
             /** Email */
             email: string;
+            /** Language */
+            language?: ("ru" | "en") | null;
             /** Password */
             password: string;
+            /** Timezone */
+            timezone?: string | null;
             /** Workspace Id */
             workspace_id?: string | null;
         };

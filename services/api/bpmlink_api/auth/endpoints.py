@@ -59,6 +59,8 @@ async def login(
         password=body.password,
         workspace_id=body.workspace_id,
         client_ip=_client_ip(request),
+        browser_language=body.language,
+        browser_timezone=body.timezone,
     )
     _set_session_cookies(response, settings, token, user_session)
     return await service.me(session, user_session.user_id, user_session.workspace_id)

@@ -23,10 +23,19 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def known_zone(name: str | None) -> bool:
+    return name is not None and name in _zones()
+
+
 class LoginIn(Input):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
     workspace_id: uuid.UUID | None = None
+    # The browser's, for a profile that never had them set: its language (the login page's) and its IANA
+    # zone (Intl.DateTimeFormat().resolvedOptions().timeZone). A zone this server does not know is ignored:
+    # it must not stop anyone signing in.
+    language: Language | None = None
+    timezone: str | None = Field(None, max_length=64)
 
 
 class UserOut(BaseModel):
@@ -104,7 +113,7 @@ class ProfileIn(Input):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str | None) -> str | None:
-        if v is not None and v not in _zones():
+        if v is not None and not known_zone(v):
             raise ValueError("not an IANA time zone name (e.g. Europe/Moscow, UTC)")
         return v
 

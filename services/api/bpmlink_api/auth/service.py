@@ -32,6 +32,7 @@ from .schemas import (
     SignupOut,
     UserOut,
     WorkspaceOut,
+    known_zone,
 )
 
 log = logging.getLogger("bpmlink.api.auth")
@@ -84,8 +85,13 @@ async def login(
     password: str,
     workspace_id: uuid.UUID | None,
     client_ip: str,
+    browser_language: str | None = None,
+    browser_timezone: str | None = None,
 ) -> tuple[str, UserSession]:
-    """Check the password and open a session; returns (cookie token, session row)."""
+    """Check the password and open a session; returns (cookie token, session row).
+
+    The browser's language and time zone fill a profile that never had them set (the first login).
+    """
     email = accounts.normalize_email(email)
     limits = ratelimit.login_limits(settings, email, client_ip)
     # Counted before the hash runs, so concurrent guesses cannot exceed the limit.
@@ -106,6 +112,7 @@ async def login(
         workspace_id = await repository.first_workspace(session, user.id)
         if workspace_id is None:
             raise Unauthorized("you are not a member of any workspace")
+    accounts.adopt_browser_locale(user, browser_language, browser_timezone if known_zone(browser_timezone) else None)
     return await open_session(session, settings, user.id, workspace_id)
 
 
@@ -266,10 +273,7 @@ async def update_profile(ctx: RequestContext, body: ProfileIn) -> MeOut:
     assert user is not None
     if body.name is not None:
         user.name = body.name.strip()
-    if body.language is not None:
-        user.language = body.language
-    if body.timezone is not None:
-        user.timezone = body.timezone
+    accounts.choose_locale(user, body.language, body.timezone)
     await session.flush()
     return await me(session, actor.user_id, actor.workspace_id)
 

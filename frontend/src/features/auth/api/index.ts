@@ -51,8 +51,18 @@ async function startSession(qc: QueryClient, me: Me) {
 }
 
 /**
- * A new account's first session: its profile takes the language it was created in and
- * the browser's time zone (the server's default is UTC). Best effort.
+ * What a login brings along: the interface's language (the browser's, or one picked on the login page)
+ * and the browser's IANA zone. The api stores them only in a profile that never had them set (the first
+ * login); a profile's own choice wins, and is applied once signed in.
+ */
+function withBrowserLocale(body: LoginInput): LoginInput {
+  return { ...body, language: currentLanguage(), timezone: browserTimeZone() };
+}
+
+/**
+ * A new account's first session opened without a login (e-mail confirmation, accepted invitation): its
+ * profile takes the language it was created in and the browser's time zone (the server's default is UTC).
+ * Best effort.
  */
 async function adoptBrowserDefaults(me: Me): Promise<Me> {
   const patch: ProfileInput = {};
@@ -70,7 +80,7 @@ async function adoptBrowserDefaults(me: Me): Promise<Me> {
 export function useLogin() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: LoginInput) => api.post('/api/v1/auth/login', { body }),
+    mutationFn: (body: LoginInput) => api.post('/api/v1/auth/login', { body: withBrowserLocale(body) }),
     onSuccess: async () => {
       qc.clear();
       const me = await qc.fetchQuery({ queryKey: meKey, queryFn: () => api.get('/api/v1/auth/me').then(asMe) });
@@ -101,8 +111,8 @@ export function useSignup() {
     mutationFn: async (body: SignupInput): Promise<SignupResult> => {
       const result = await api.post('/api/v1/auth/signup', { body: { ...body, language: currentLanguage() } });
       if (result.confirmation_required) return result;
-      await api.post('/api/v1/auth/login', { body: { email: body.email, password: body.password } });
-      const me = await adoptBrowserDefaults(await api.get('/api/v1/auth/me').then(asMe));
+      // The first login brings the browser's time zone (and language) into the new profile.
+      const me = asMe(await api.post('/api/v1/auth/login', { body: withBrowserLocale({ email: body.email, password: body.password }) }));
       await startSession(qc, me);
       return result;
     },

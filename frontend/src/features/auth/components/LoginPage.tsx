@@ -74,6 +74,12 @@ export function LoginPage() {
           </Anchor>
         </Text>
       )}
+      {/* Without open sign-up an account comes from the administrator: an invitation, or (closed) made by them. */}
+      {(config.data?.signup === 'invite' || config.data?.signup === 'closed') && (
+        <Text size="sm" ta="center" data-testid="login-ask-admin">
+          {t(config.data.signup === 'invite' ? 'loginAccess.askAdmin' : 'loginAccess.signupClosed')}
+        </Text>
+      )}
       <Text size="xs" c="dimmed" ta="center">
         {t('login.hint')}{' '}
         <Anchor href="/api/docs" size="xs" target="_blank">

@@ -56,7 +56,12 @@ describe('SignupPage', () => {
     expect(await screen.findByText('dashboard')).toBeInTheDocument();
     const signup = calls.find((c) => c.path === '/api/v1/auth/signup');
     expect(signup?.body).toEqual({ email: 'anna@example.com', password: 'correct horse battery', name: 'Anna', workspace_name: 'Acme', language: 'en' });
-    expect(calls.find((c) => c.path === '/api/v1/auth/login')?.body).toEqual({ email: 'anna@example.com', password: 'correct horse battery' });
+    expect(calls.find((c) => c.path === '/api/v1/auth/login')?.body).toEqual({
+      email: 'anna@example.com',
+      password: 'correct horse battery',
+      language: 'en',
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
   });
 
   it('with e-mail confirmation asks to check the mailbox', async () => {
