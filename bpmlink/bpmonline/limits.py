@@ -19,14 +19,18 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("bpmlink.bpmonline.limits")
 
-# Requests of this process waiting for a rate window right now (any connection): the worker's batcher
-# lets its batches grow while some do, as a request saved is worth more then than latency.
+# Requests of this process waiting for a rate window right now (any connection), and when the last
+# wait ended: the worker's batcher lets its batches grow while the limit binds, as a request saved
+# is worth more then than latency.
 _rate_waiting = 0
+_last_wait_end = float("-inf")
+RATE_BINDS_FOR = 2.0  # seconds after a wait that the limit still counts as binding
 
 
 def rate_waiting() -> bool:
-    """Whether some request of this process is waiting for its connection's rate window."""
-    return _rate_waiting > 0
+    """Whether a request of this process is waiting for its connection's rate window, or did within
+    RATE_BINDS_FOR seconds (between two waits the next batch would otherwise start small again)."""
+    return _rate_waiting > 0 or time.monotonic() - _last_wait_end < RATE_BINDS_FOR
 
 
 class RequestLimits:
@@ -59,9 +63,10 @@ class RequestLimits:
                 return
             if int(count) <= self.max_rps:
                 return
-            global _rate_waiting
+            global _rate_waiting, _last_wait_end
             _rate_waiting += 1
             try:
                 await asyncio.sleep(window + 1 - now + random.uniform(0, 0.02))
             finally:
                 _rate_waiting -= 1
+                _last_wait_end = time.monotonic()

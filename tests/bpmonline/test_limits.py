@@ -4,6 +4,7 @@ from collections import Counter
 
 import redis.asyncio as aioredis
 
+from bpmlink.bpmonline import limits as limits_module
 from bpmlink.bpmonline.limits import RequestLimits, rate_waiting
 
 
@@ -63,8 +64,11 @@ async def test_the_http_pool_never_caps_below_the_connections_concurrency():
             assert pool._max_connections > concurrency  # one spare for a login, which takes no slot
 
 
-async def test_a_request_over_the_rate_says_so_while_it_waits(redis_url):
-    """`rate_waiting` (what lets the worker's batches grow) is true exactly while a request waits."""
+async def test_a_request_over_the_rate_says_so_while_it_waits(redis_url, monkeypatch):
+    """`rate_waiting` (what lets the worker's batches grow) is true while a request waits for its
+    window, and for RATE_BINDS_FOR after the last wait, then false."""
+    monkeypatch.setattr(limits_module, "RATE_BINDS_FOR", 0.3)
+    await asyncio.sleep(0.4)  # an earlier test's waits are over
     redis = aioredis.Redis.from_url(redis_url)
     limit = RequestLimits("conn-3", max_concurrency=10, max_rps=1, redis=redis)
     assert not rate_waiting()
@@ -75,6 +79,8 @@ async def test_a_request_over_the_rate_says_so_while_it_waits(redis_url):
     await asyncio.sleep(0.05)
     assert rate_waiting()
     await more
+    assert rate_waiting()  # the limit still binds just after a wait
+    await asyncio.sleep(0.4)
     assert not rate_waiting()
     await redis.aclose()
 
