@@ -233,8 +233,14 @@ class Bundle(IdMixin, TimestampMixin, Base):
     config_secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The webhook URL's own limit, requests per minute; null: the setting's (bpmlink.hook_limits). Not in
+    # `config`: changing how fast a URL takes requests is no new version of what the bundle does.
+    webhook_rate_per_minute: Mapped[int | None] = mapped_column(Integer)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (CheckConstraint("status in ('stopped','running','waiting','error')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status in ('stopped','running','waiting','error')", name="status"),
+        CheckConstraint("webhook_rate_per_minute between 60 and 600000", name="webhook_rate"),
+    )
 
 
 class BundleVersion(Base):

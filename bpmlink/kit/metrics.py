@@ -17,7 +17,9 @@ job ended with, or `retry`, `error`, `cancelled`, `noop`), `bpmlink_worker_job_d
 `bpmlink_queue_ready` (those due now) and `bpmlink_queue_oldest_ready_age_seconds`.
 
 Pipeline: `bpmlink_webhooks_total{outcome,reason}` (gateway: accepted/held/duplicate/rejected,
-the reason being the error code for a rejection), `bpmlink_bpmonline_request_duration_seconds`
+the reason being the error code for a rejection), `bpmlink_webhook_rate_limited_total{limit}` (requests
+refused as over a webhook URL's limit, by where the limit came from: `default` or `bundle`; per bundle they
+are counted in Redis, bpmlink.hook_limits), `bpmlink_bpmonline_request_duration_seconds`
 `{connection,method,status}` (each request the bpm'online client sends; status is a class such as
 `2xx`, or `error` when no answer came), `bpmlink_operation_retries_total{reason}` (an operation put
 back for another attempt) and `bpmlink_poll_lag_seconds` (a poll's start minus its due time).
@@ -73,6 +75,11 @@ WEBHOOKS = Counter(
     "bpmlink_webhooks_total",
     "Webhook requests at the gateway: accepted, held (bundle stopped), duplicate or rejected, and why",
     ["outcome", "reason"],
+)
+HOOK_RATE_LIMITED = Counter(
+    "bpmlink_webhook_rate_limited_total",
+    "Webhook requests refused (429) as over the URL's limit, by the limit's source: default or bundle",
+    ["limit"],
 )
 BPM_REQUEST_LATENCY = Histogram(
     "bpmlink_bpmonline_request_duration_seconds",
@@ -154,6 +161,11 @@ def observe_bpm_request(http: object, method: str, status: int | None, seconds: 
 
 def observe_webhook(outcome: str, reason: str) -> None:
     WEBHOOKS.labels(outcome, reason).inc()
+
+
+def observe_hook_rate_limited(limit: str) -> None:
+    """`limit`: "default" (the setting) or "bundle" (its own); never a bundle id (bounded labels)."""
+    HOOK_RATE_LIMITED.labels(limit).inc()
 
 
 class WebhookSizeRejections:

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # CSV/XLSX uploads (POST /api/v1/bundles/{id}/import) may be this large; the file is kept in PostgreSQL.
     max_import_bytes: int = Field(50 * 1_048_576, alias="BPMLINK_MAX_IMPORT_BYTES", ge=1024)
     # Requests per minute accepted per webhook token (the gateway answers 429 above it); 0 turns the limit off.
+    # The default of every bundle without a limit of its own (Bundle.webhook_rate_per_minute, bpmlink.hook_limits).
     hook_rate_per_minute: int = Field(6000, alias="BPMLINK_HOOK_RATE_PER_MINUTE", ge=0)
     # The gateway answers 408 to a body not received in this many seconds, 429 to an address's request over
     # this many open at once (bpmlink_gateway/limits.py): slow senders cannot hold its connections.

@@ -106,6 +106,7 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
         source_app: str = "webhook",
         trigger_key: str = "incoming_request",
         sample: dict[str, Any] | None = None,
+        rate_per_minute: int | None = None,
     ) -> tuple[uuid.UUID, str]:
         token = new_webhook_token()
         config = {
@@ -131,6 +132,7 @@ def make_bundle(sm: async_sessionmaker[AsyncSession], workspace_id: uuid.UUID, s
                 webhook_secret_encrypted=encrypt_webhook_secret(SecretBox(settings), secret) if secret else None,
                 capture_sample=capture_sample,
                 sample=sample,
+                webhook_rate_per_minute=rate_per_minute,
                 deleted_at=datetime.now(UTC) if deleted else None,
             )
             session.add(bundle)

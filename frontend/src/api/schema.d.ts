@@ -1213,6 +1213,11 @@ export interface components {
              * @description Deprecated (round 1), use `steps`: the connection, action and entity. Given, it is the one step `main` (beside `steps`: only for a bundle of one step, and it wins).
              */
             target?: components["schemas"]["TargetConfig"] | null;
+            /**
+             * Webhook Rate Per Minute
+             * @description The webhook URL's own limit, requests per minute (60 to 600000); null: the default (`webhook_rate_default_per_minute`). Left out of an update: unchanged.
+             */
+            webhook_rate_per_minute?: number | null;
             /** Webhook Secret */
             webhook_secret?: string | null;
         };
@@ -1265,6 +1270,11 @@ export interface components {
             /** Name */
             name: string;
             polling?: components["schemas"]["PollingOut"] | null;
+            /**
+             * Rate Limited 24H
+             * @description Webhook requests refused as over the limit in the last 24 hours.
+             */
+            rate_limited_24h: number;
             schedule?: components["schemas"]["Schedule"];
             source: components["schemas"]["SourceConfig"];
             /** Status */
@@ -1286,6 +1296,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Webhook Rate Default Per Minute
+             * @description Requests per minute a webhook URL takes without a limit of its own (0: no limit); null for a bundle without a webhook URL.
+             */
+            webhook_rate_default_per_minute: number | null;
+            /**
+             * Webhook Rate Per Minute
+             * @description The webhook URL's own limit; null: the default.
+             */
+            webhook_rate_per_minute: number | null;
             /** Webhook Secret Set */
             webhook_secret_set: boolean;
             /** Webhook Url */

@@ -40,6 +40,7 @@ class HookTarget:
     config: Mapping[str, Any]  # the trigger's config (header names, networks, a confirmation string)
     secret_header: str | None  # the header holding the secret, left out of the stored request
     secret_encrypted: bytes | None
+    rate_per_minute: int | None  # the URL's own limit; None: the setting's (bpmlink.hook_limits)
 
 
 _TARGET_COLUMNS = (
@@ -52,6 +53,7 @@ _TARGET_COLUMNS = (
     Bundle.capture_sample,
     Bundle.config,
     Bundle.webhook_secret_encrypted,
+    Bundle.webhook_rate_per_minute,
 )
 
 
@@ -85,6 +87,7 @@ async def find_target(session: AsyncSession, token: str) -> HookTarget | None:
         config=config,
         secret_header=header_name(rules.verification, config) if rules is not None else None,
         secret_encrypted=row.webhook_secret_encrypted,
+        rate_per_minute=row.webhook_rate_per_minute,
     )
 
 

@@ -202,11 +202,14 @@ class Gateway:
         bind_log_context(workspace_id=target.workspace_id, bundle_id=target.id)
         if target.deleted:
             raise Gone("the bundle of this webhook was deleted")
-        retry_after = await self.limiter.retry_after(token)
-        if retry_after is not None:
+        over = await self.limiter.retry_after(token, target.id, target.rate_per_minute)
+        if over is not None:
+            limit, retry_after = over
+            # The code stays `rate_limited` (what senders know); `reason` + params are the message's
+            # (bpmlink/kit/locales/*/limits.json).
             raise TooManyRequests(
-                "too many requests to this webhook; retry later",
-                details={"retry_after": retry_after},
+                f"over this webhook's limit of {limit} requests a minute; retry in {retry_after} s",
+                details={"reason": "hook_rate_limit", "limit": limit, "retry_after": retry_after},
                 headers={"Retry-After": str(retry_after)},
             )
         rules = target.rules

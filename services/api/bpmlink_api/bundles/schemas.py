@@ -4,11 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bpmlink.bundle_config import BundleConfig, TargetConfig
 from bpmlink.bundle_steps import BundleStep, StepAction
+from bpmlink.hook_limits import HOOK_RATE_MAX, HOOK_RATE_MIN
 from bpmlink.mapping.dedup import DedupPolicy
 from bpmlink.mapping.filters import FilterGroup
 from bpmlink.mapping.rules import MappingRule
@@ -38,6 +39,22 @@ class BundleIn(BundleConfig):
     dedup: DedupPolicy | None = _round_one("the step's duplicate policy", _IN)
     # Write-only: the webhook verification secret (stored encrypted, never returned).
     webhook_secret: str | None = Field(None, min_length=8, max_length=500)
+    webhook_rate_per_minute: int | None = Field(
+        None,
+        description=f"The webhook URL's own limit, requests per minute ({HOOK_RATE_MIN} to {HOOK_RATE_MAX}); null: "
+        "the default (`webhook_rate_default_per_minute`). Left out of an update: unchanged.",
+    )
+
+    @field_validator("webhook_rate_per_minute")
+    @classmethod
+    def _rate_in_range(cls, value: int | None) -> int | None:
+        if value is not None and not HOOK_RATE_MIN <= value <= HOOK_RATE_MAX:
+            raise PydanticCustomError(
+                "hook_rate_out_of_range",
+                "a webhook's limit is from {min} to {max} requests a minute",
+                {"min": HOOK_RATE_MIN, "max": HOOK_RATE_MAX},
+            )
+        return value
 
     @model_validator(mode="after")
     def _has_steps(self) -> BundleIn:
@@ -90,6 +107,12 @@ class BundleOut(BundleConfig):
     config_version: int
     webhook_url: str | None
     webhook_secret_set: bool
+    webhook_rate_per_minute: int | None = Field(description="The webhook URL's own limit; null: the default.")
+    webhook_rate_default_per_minute: int | None = Field(
+        description="Requests per minute a webhook URL takes without a limit of its own (0: no limit); "
+        "null for a bundle without a webhook URL."
+    )
+    rate_limited_24h: int = Field(description="Webhook requests refused as over the limit in the last 24 hours.")
     config_secrets_set: list[str] = Field(default_factory=list)  # the trigger's secret config fields that are set
     capture_sample: bool
     has_sample: bool

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from bpmlink.webhooks import (
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
 
-from . import repository, validation
+from . import rate_limit, repository, validation
 from .schemas import BackfillProgress, BundleIn, BundleOut, LastRun, PollingOut
 
 
@@ -38,42 +39,46 @@ async def get_bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
     return bundle
 
 
-async def _summaries(
-    ctx: RequestContext, bundle_ids: Sequence[uuid.UUID]
-) -> tuple[dict[uuid.UUID, LastRun], dict[uuid.UUID, dict[str, int]], dict[uuid.UUID, int]]:
-    """Last run, 24-hour counts per status, and held events, for a page of bundles (3 indexed queries)."""
+@dataclass(frozen=True)
+class _Summaries:
+    """Last run, 24-hour counts per status, held events and refused webhook requests, per bundle of a page."""
+
+    last: dict[uuid.UUID, LastRun]
+    counts: dict[uuid.UUID, dict[str, int]]
+    held: dict[uuid.UUID, int]
+    refused: dict[uuid.UUID, int]
+
+
+async def _summaries(ctx: RequestContext, bundle_ids: Sequence[uuid.UUID]) -> _Summaries:
+    """3 indexed queries and one Redis MGET for a page of bundles."""
     if not bundle_ids:
-        return {}, {}, {}
+        return _Summaries({}, {}, {}, {})
     last = {b: LastRun(at=at, status=s) for b, (at, s) in (await repository.last_runs(ctx.session, bundle_ids)).items()}
     counts = await repository.status_counts(ctx.session, bundle_ids, datetime.now(UTC) - timedelta(hours=24))
     held = await repository.held_counts(ctx.session, bundle_ids)
-    return last, counts, held
+    return _Summaries(last, counts, held, await rate_limit.refusals(ctx, bundle_ids))
 
 
-def _out(
-    bundle: Bundle,
-    ctx: RequestContext,
-    last: LastRun | None,
-    counts: dict[str, int],
-    held: int,
-    polling: PollingOut | None = None,
-) -> BundleOut:
+def _out(bundle: Bundle, ctx: RequestContext, summaries: _Summaries, polling: PollingOut | None = None) -> BundleOut:
+    token = stored_webhook_token(ctx.box, bundle.webhook_token_encrypted)
+    url = webhook_url(ctx.settings, token) if token else None
     return BundleOut(
         **bundle.config,
         id=bundle.id,
         status=bundle.status,
         status_reason=bundle.status_reason,
         config_version=bundle.config_version,
-        webhook_url=webhook_url(ctx.settings, token)
-        if (token := stored_webhook_token(ctx.box, bundle.webhook_token_encrypted))
-        else None,
+        webhook_url=url,
         webhook_secret_set=bundle.webhook_secret_encrypted is not None,
+        webhook_rate_per_minute=bundle.webhook_rate_per_minute,
+        webhook_rate_default_per_minute=ctx.settings.hook_rate_per_minute if url else None,
+        rate_limited_24h=summaries.refused.get(bundle.id, 0),
         config_secrets_set=sorted(read_config_secrets(ctx.box, bundle.config_secrets_encrypted)),
         capture_sample=bundle.capture_sample,
         has_sample=bundle.sample is not None,
-        held_count=held,
-        last_run=last,
-        counts=counts,
+        held_count=summaries.held.get(bundle.id, 0),
+        last_run=summaries.last.get(bundle.id),
+        counts=summaries.counts.get(bundle.id, {}),
         polling=polling,
         created_at=bundle.created_at,
         updated_at=bundle.updated_at,
@@ -108,7 +113,7 @@ async def _poll_states(ctx: RequestContext, bundle_ids: Sequence[uuid.UUID]) -> 
 
 
 async def to_out(ctx: RequestContext, bundle: Bundle) -> BundleOut:
-    last, counts, held = await _summaries(ctx, [bundle.id])
+    summaries = await _summaries(ctx, [bundle.id])
     polling = None
     state = await repository.poll_state(ctx.session, bundle.id)
     if state is not None:
@@ -119,7 +124,7 @@ async def to_out(ctx: RequestContext, bundle: Bundle) -> BundleOut:
             else None
         )
         polling = polling_out(state, outcome)
-    return _out(bundle, ctx, last.get(bundle.id), counts.get(bundle.id, {}), held.get(bundle.id, 0), polling)
+    return _out(bundle, ctx, summaries, polling)
 
 
 async def refreshed_out(ctx: RequestContext, bundle: Bundle) -> BundleOut:
@@ -131,9 +136,9 @@ async def refreshed_out(ctx: RequestContext, bundle: Bundle) -> BundleOut:
 
 async def list_bundles(ctx: RequestContext, cursor: str | None, limit: int) -> tuple[list[BundleOut], str | None]:
     rows, next_cursor = await repository.list_page(ctx.session, ctx.workspace_id, cursor, limit)
-    last, counts, held = await _summaries(ctx, [b.id for b in rows])
+    summaries = await _summaries(ctx, [b.id for b in rows])
     polling = await _poll_states(ctx, [b.id for b in rows])
-    items = [_out(b, ctx, last.get(b.id), counts.get(b.id, {}), held.get(b.id, 0), polling.get(b.id)) for b in rows]
+    items = [_out(b, ctx, summaries, polling.get(b.id)) for b in rows]
     return items, next_cursor
 
 
@@ -146,7 +151,7 @@ async def _config(ctx: RequestContext, body: BundleIn) -> BundleConfig:
     """The configuration to store. Date steps are saved with an explicit zone (the saver's profile
     zone when the body names none, "UTC" included), so a later profile change or another editor's
     save never changes what a saved bundle does."""
-    config = BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret"}))
+    config = BundleConfig.model_validate(body.model_dump(exclude={"webhook_secret", rate_limit.FIELD}))
     zoned = [{**step.model_dump(), "mapping": await with_profile_timezone(ctx, step.mapping)} for step in config.steps]
     return BundleConfig.model_validate({**config.model_dump(exclude={"target", "mapping", "dedup"}), "steps": zoned})
 
@@ -170,6 +175,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
         config_secrets_encrypted=merged_config_secrets(ctx.box, None, secrets),
     )
+    rate_limit.apply_rate_limit(bundle, trigger, body)
     session.add(bundle)
     await session.flush()
     session.add(BundleVersion(bundle_id=bundle.id, version=1, config=stored))
@@ -204,6 +210,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
     # The parts of the configuration that changed, by name; the secrets only as "set".
     changed = changed_fields(bundle.config, stored) + (["webhook_secret"] if body.webhook_secret else [])
     changed += [f"source.config.{name}" for name in sorted(secrets)]
+    changed += [rate_limit.FIELD] if rate_limit.apply_rate_limit(bundle, trigger, body) else []
     details: dict[str, Any] = {"changed": changed}
     if config.name != bundle.name:
         details["previous_name"] = bundle.name

@@ -54,6 +54,27 @@ export function useSaveBundle() {
   });
 }
 
+/**
+ * A webhook URL's own limit (null: the default), saved through the bundle update with the bundle's
+ * stored configuration as it reads (nothing else changes: no new version; secrets left out are kept).
+ */
+export function useSetWebhookLimit(bundle: Bundle) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (limit: number | null) => {
+      const { name, source, steps, filter, schedule } = bundle;
+      const body = { name, source, steps, filter, ...(schedule ? { schedule } : {}), webhook_rate_per_minute: limit };
+      return api
+        .put('/api/v1/bundles/{bundle_id}', { params: { path: { bundle_id: bundle.id } }, body: body as Schemas['BundleIn'] })
+        .then(asBundle);
+    },
+    onSuccess: (b) => {
+      qc.setQueryData(bundleKeys.one(b.id), b);
+      void qc.invalidateQueries({ queryKey: bundleKeys.list() });
+    },
+  });
+}
+
 export function useDeleteBundle() {
   const qc = useQueryClient();
   return useMutation({

@@ -25,6 +25,7 @@ import { useApps } from '@/features/connections/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { useBundles, useDeleteBundle, useStartStop } from '../api';
 import { TransferPanel } from './TransferPanel';
+import { RateLimitedWarning } from './WebhookLimit';
 import { appLabel } from './wizard/gallery';
 
 const COUNT_COLORS: Array<[string, string]> = [
@@ -152,6 +153,7 @@ export function BundleListPage() {
                       </Tooltip>
                     ))}
                   </Group>
+                  <RateLimitedWarning count={b.rate_limited_24h ?? 0} compact />
                 </Table.Td>
                 <Table.Td>
                   <Group gap={4} justify="flex-end" wrap="nowrap">

@@ -9,6 +9,7 @@ import { JsonView } from '@/components/JsonView';
 import { useTestRequest } from '@/features/history/api';
 import { dateTimeFormat } from '@/lib/format';
 import { useSample, useSetSample } from '../../api';
+import { WebhookLimitField } from '../WebhookLimit';
 import { AppInstructions } from './AppInstructions';
 import { appLabel } from './gallery';
 import type { StepProps } from './types';
@@ -56,6 +57,7 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
             {t('wizard.webhookIntro')}
           </Text>
           <CopyField value={url} label={t('wizard.webhookUrl')} testId="webhook-url" />
+          {ctx.bundle?.webhook_url && <WebhookLimitField bundle={ctx.bundle} readOnly={ctx.readOnly} />}
           {ctx.sourceTrigger && ctx.sourceApp && (ctx.sourceTrigger.instructions || ctx.sourceTrigger.body_template) && (
             <Card padding="md" withBorder>
               <Title order={5} mb="xs">

@@ -1,0 +1,64 @@
+"""A webhook URL's request limit: the bundle's own or the default, its 429 naming the limit, and every
+refusal counted (the metric by the limit's source, the bundle's count in Redis for its read)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from arq.connections import ArqRedis
+from bpmlink_gateway import ratelimit
+from prometheus_client import REGISTRY
+
+from bpmlink.hook_limits import refusals_last_day
+from bpmlink.kit.settings import Settings
+from tests.fixtures.app import make_settings
+
+from .conftest import MakeBundle, running_gateway
+
+
+def refused(limit: str) -> float:
+    return REGISTRY.get_sample_value("bpmlink_webhook_rate_limited_total", {"limit": limit}) or 0.0
+
+
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One fixed minute throughout: a minute that turned between requests would reset the count.
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+
+
+async def test_a_bundles_own_limit_refuses_past_it_with_the_limit_named(
+    settings: Settings, make_bundle: MakeBundle, queue: ArqRedis
+) -> None:
+    limited, token = await make_bundle(rate_per_minute=60)
+    other, other_token = await make_bundle()  # the default, 6,000 a minute
+    before = (refused("bundle"), refused("default"))
+    async with running_gateway(settings) as hook:
+        answers = {(await hook.post(f"/hooks/{token}", json={"n": n})).status_code for n in range(60)}
+        assert answers == {202}
+        response = await hook.post(f"/hooks/{token}", json={"n": 61})
+        assert response.status_code == 429
+        error = response.json()["error"]
+        assert error["code"] == "rate_limited"
+        assert error["details"] == {"reason": "hook_rate_limit", "limit": 60, "retry_after": 30}
+        assert response.headers["Retry-After"] == "30"  # to the window's end
+        assert (await hook.post(f"/hooks/{other_token}", json={})).status_code == 202
+    assert (refused("bundle"), refused("default")) == (before[0] + 1, before[1])
+    assert await refusals_last_day(queue, [limited, other], now=1_800_000_030.0) == {limited: 1}
+
+
+async def test_the_default_limit_counts_as_default_and_an_own_limit_above_it_wins(
+    settings: Settings, make_bundle: MakeBundle, queue: ArqRedis
+) -> None:
+    plain, token = await make_bundle()
+    roomy, roomy_token = await make_bundle(rate_per_minute=600)
+    strict = make_settings(settings.database_url, settings.redis_url, BPMLINK_HOOK_RATE_PER_MINUTE=2)
+    before = (refused("bundle"), refused("default"))
+    async with running_gateway(strict) as hook:
+        answers = [(await hook.post(f"/hooks/{token}", json={"n": n})).status_code for n in range(4)]
+        assert answers == [202, 202, 429, 429]
+        assert (await hook.post(f"/hooks/{token}", json={})).json()["error"]["details"]["limit"] == 2
+        roomy_answers = {(await hook.post(f"/hooks/{roomy_token}", json={"n": n})).status_code for n in range(4)}
+        assert roomy_answers == {202}
+    assert (refused("bundle"), refused("default")) == (before[0], before[1] + 3)
+    assert await refusals_last_day(queue, [plain, roomy], now=1_800_000_030.0) == {plain: 3}
