@@ -19,18 +19,24 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("bpmlink.bpmonline.limits")
 
-# Requests of this process waiting for a rate window right now (any connection), and when the last
-# wait ended: the worker's batcher lets its batches grow while the limit binds, as a request saved
-# is worth more then than latency.
+# Requests of this process waiting for a rate window right now (any connection), and when a window
+# last was more than half spent or a wait ended: the worker's batcher lets its batches grow while a
+# limit binds or nearly does, as a request saved is worth more then than latency. (Only "waiting"
+# flapped: full batches relieved the limit, the next batches started small and spent it again.)
 _rate_waiting = 0
-_last_wait_end = float("-inf")
-RATE_BINDS_FOR = 2.0  # seconds after a wait that the limit still counts as binding
+_last_pressed = float("-inf")
+RATE_BINDS_FOR = 2.0  # seconds after a pressed window that the limit still counts as binding
 
 
-def rate_waiting() -> bool:
-    """Whether a request of this process is waiting for its connection's rate window, or did within
-    RATE_BINDS_FOR seconds (between two waits the next batch would otherwise start small again)."""
-    return _rate_waiting > 0 or time.monotonic() - _last_wait_end < RATE_BINDS_FOR
+def rate_binding() -> bool:
+    """Whether a request of this process waits for its connection's rate window, or a window of one
+    of its connections was more than half spent within RATE_BINDS_FOR seconds."""
+    return _rate_waiting > 0 or time.monotonic() - _last_pressed < RATE_BINDS_FOR
+
+
+def _pressed() -> None:
+    global _last_pressed
+    _last_pressed = time.monotonic()
 
 
 class RequestLimits:
@@ -61,12 +67,14 @@ class RequestLimits:
             except RedisError:  # without Redis the per-process concurrency limit still holds
                 log.warning("rate limit unavailable (Redis); sending without it", exc_info=True)
                 return
+            if int(count) * 2 > self.max_rps:
+                _pressed()
             if int(count) <= self.max_rps:
                 return
-            global _rate_waiting, _last_wait_end
+            global _rate_waiting
             _rate_waiting += 1
             try:
                 await asyncio.sleep(window + 1 - now + random.uniform(0, 0.02))
             finally:
                 _rate_waiting -= 1
-                _last_wait_end = time.monotonic()
+                _pressed()

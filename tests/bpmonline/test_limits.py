@@ -5,7 +5,7 @@ from collections import Counter
 import redis.asyncio as aioredis
 
 from bpmlink.bpmonline import limits as limits_module
-from bpmlink.bpmonline.limits import RequestLimits, rate_waiting
+from bpmlink.bpmonline.limits import RequestLimits, rate_binding
 
 
 async def test_requests_per_second_are_capped_across_clients(redis_url):
@@ -65,23 +65,26 @@ async def test_the_http_pool_never_caps_below_the_connections_concurrency():
 
 
 async def test_a_request_over_the_rate_says_so_while_it_waits(redis_url, monkeypatch):
-    """`rate_waiting` (what lets the worker's batches grow) is true while a request waits for its
-    window, and for RATE_BINDS_FOR after the last wait, then false."""
+    """`rate_binding` (what lets the worker's batches grow) is true while a request waits for its
+    window, and for RATE_BINDS_FOR after the last wait or a window more than half spent, then false."""
     monkeypatch.setattr(limits_module, "RATE_BINDS_FOR", 0.3)
     await asyncio.sleep(0.4)  # an earlier test's waits are over
     redis = aioredis.Redis.from_url(redis_url)
+    relaxed = RequestLimits("conn-4", max_concurrency=10, max_rps=3, redis=redis)
+    async with relaxed.slot():  # a third of its window: not pressed
+        pass
+    assert not rate_binding()
     limit = RequestLimits("conn-3", max_concurrency=10, max_rps=1, redis=redis)
-    assert not rate_waiting()
     async with limit.slot():
         pass
     # The window's one request is spent: of two more, at least one waits (even across a window's end).
     more = asyncio.gather(_one(limit), _one(limit))
     await asyncio.sleep(0.05)
-    assert rate_waiting()
+    assert rate_binding()
     await more
-    assert rate_waiting()  # the limit still binds just after a wait
+    assert rate_binding()  # the limit still binds just after a wait
     await asyncio.sleep(0.4)
-    assert not rate_waiting()
+    assert not rate_binding()
     await redis.aclose()
 
 

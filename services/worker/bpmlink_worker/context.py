@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bpmlink.bpmonline.limits import rate_waiting
+from bpmlink.bpmonline.limits import rate_binding
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker, driver_url, rollback_if_open
 from bpmlink.events import enqueue_committed
@@ -121,7 +121,7 @@ async def open_context(settings: Settings, queue: ArqRedis) -> WorkerContext:
         fetch_env=FetchEnv(settings=settings, redis=redis, bpm_clients=bpm_clients),
         db=db,
         event_batcher=Batcher(
-            process, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING, held=rate_waiting, held_size=HELD_BATCH_SIZE
+            process, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING, held=rate_binding, held_size=HELD_BATCH_SIZE
         ),
     )
     return context
