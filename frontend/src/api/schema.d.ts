@@ -603,6 +603,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/{connection_id}/entities/{entity}/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Lookup Values
+         * @description A lookup table's records (Id, Name) for a picker: activity types, statuses, owners…
+         */
+        get: operations["listLookupValues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections/{connection_id}/test": {
         parameters: {
             query?: never;
@@ -2042,6 +2062,20 @@ export interface components {
              * @description a template over the item, e.g. {{ company }}
              */
             value: string;
+        };
+        /** LookupValue */
+        LookupValue: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** LookupValues */
+        LookupValues: {
+            /** Items */
+            items: components["schemas"]["LookupValue"][];
+            /** More */
+            more: boolean;
         };
         /**
          * Lower
@@ -4464,6 +4498,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EntityOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listLookupValues: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description part of the name, any case */
+                q?: string | null;
+            };
+            header?: never;
+            path: {
+                connection_id: string;
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookupValues"];
                 };
             };
             /** @description Validation Error */

@@ -8,6 +8,7 @@ from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink_api.deps import Context, EditorContext
 
 from . import service
+from .lookup_values import MAX_VALUES, LookupValues, lookup_values
 from .schemas import (
     ConnectionIn,
     ConnectionList,
@@ -57,6 +58,18 @@ async def test_connection(connection_id: uuid.UUID, ctx: EditorContext) -> TestR
 @router.get("/{connection_id}/entities", operation_id="listEntities")
 async def list_entities(connection_id: uuid.UUID, ctx: Context, refresh: bool = False) -> EntityList:
     return EntityList(items=await service.entities(ctx, connection_id, refresh))
+
+
+@router.get("/{connection_id}/entities/{entity}/values", operation_id="listLookupValues")
+async def list_lookup_values(
+    connection_id: uuid.UUID,
+    entity: str,
+    ctx: Context,
+    q: str | None = Query(None, max_length=200, description="part of the name, any case"),
+    limit: int = Query(50, ge=1, le=MAX_VALUES),
+) -> LookupValues:
+    """A lookup table's records (Id, Name) for a picker: activity types, statuses, owners…"""
+    return await lookup_values(ctx, connection_id, entity, q, limit)
 
 
 @router.get("/{connection_id}/entities/{entity}", operation_id="getEntity")

@@ -206,3 +206,8 @@ async def entity(ctx: RequestContext, connection_id: uuid.UUID, name: str) -> En
     ]
     fields.sort(key=lambda f: (not f.required, f.read_only, f.name))
     return EntityOut(name=name, fields=fields)
+
+
+async def connection_client(ctx: RequestContext, connection_id: uuid.UUID) -> BpmClient:
+    """A client of this workspace's bpm'online connection (use `async with`)."""
+    return _client(ctx, await _get(ctx, connection_id))

@@ -9,6 +9,7 @@ export const connectionKeys = {
   one: (id: string) => [...connectionKeys.all, 'one', id] as const,
   entities: (id: string) => [...connectionKeys.all, 'entities', id] as const,
   entity: (id: string, entity: string) => [...connectionKeys.all, 'entity', id, entity] as const,
+  values: (id: string, entity: string) => [...connectionKeys.all, 'values', id, entity] as const,
 };
 
 type Schemas = components['schemas'];
@@ -76,6 +77,24 @@ export function useDeleteConnection() {
 export function useTestConnection() {
   return useMutation({
     mutationFn: (id: string) => api.post('/api/v1/connections/{connection_id}/test', { params: { path: { connection_id: id } } }),
+  });
+}
+
+export type LookupValue = components['schemas']['LookupValue'];
+
+/** A lookup table's records (Id, Name) on a connection, for a picker: they come in the instance's language. */
+export function useLookupValues(connectionId: string | null | undefined, entity: string) {
+  return useQuery({
+    queryKey: connectionKeys.values(connectionId ?? '', entity),
+    queryFn: async (): Promise<LookupValue[]> =>
+      (
+        await api.get('/api/v1/connections/{connection_id}/entities/{entity}/values', {
+          params: { path: { connection_id: connectionId!, entity }, query: { limit: 200 } },
+        })
+      ).items,
+    enabled: !!connectionId,
+    staleTime: 5 * 60_000,
+    retry: false,
   });
 }
 

@@ -128,7 +128,7 @@ export function StepEditor({ steps, index, onChange, connections, fields, arrays
         </Stack>
       )}
       {step.action === 'create_activity' && step.activity && (
-        <ActivityOptionsEditor value={step.activity} onChange={(activity) => put({ activity })} contacts={contacts} readOnly={readOnly} />
+        <ActivityOptionsEditor value={step.activity} onChange={(activity) => put({ activity })} contacts={contacts} connectionId={step.connection_id || null} readOnly={readOnly} />
       )}
       {err('activity') && (
         <Text size="xs" c="red" role="alert">
