@@ -1,4 +1,4 @@
-"""`make bench`: the seven benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
+"""`make bench`: the eight benchmarks in sequence (each also runs alone: `python -m bench.<name>`).
 
 Sizes are trimmed so the whole run stays within 15 minutes on a 2-core machine: the history table gets
 BENCH_HISTORY_ROWS operations (default here 500,000; `python -m bench.history` alone uses 5,000,000).
@@ -25,6 +25,7 @@ def _call(module: str, **kw: Any) -> Callable[[], object]:
 BENCHMARKS = [
     ("ingest", _call("ingest", seconds=5.0)),
     ("e2e", _call("e2e", events=2000, slow_events=500)),
+    ("defaults", _call("defaults", events=3000)),
     ("polling", _call("polling")),
     ("history", _call("history", rows=int(os.environ["BENCH_HISTORY_ROWS"]))),
     ("sandbox_capacity", _call("sandbox_capacity")),
