@@ -2,13 +2,15 @@
 
 - concurrency: at most `max_concurrency` requests in flight per connection per process;
 - rate: at most `max_requests_per_second` per connection across all processes, counted in
-  one-second windows in Redis (a request over the budget waits for the next window).
+  one-second windows in Redis and spread over each second's tenths (a request over the budget
+  waits for the next tenth or the next second).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator
@@ -55,26 +57,44 @@ class RequestLimits:
     async def _within_rate(self) -> None:
         if self.max_rps <= 0 or self._redis is None:
             return
+        slice_budget = math.ceil(self.max_rps / SLICES)
         while True:
             now = time.time()
-            window = int(now)
-            key = f"bpmlink:rps:{self.connection_id}:{window}"
+            window, part = int(now), int(now * SLICES)
+            keys = (f"bpmlink:rps:{self.connection_id}:{window}", f"bpmlink:rps:{self.connection_id}:s{part}")
             try:
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.incr(key)
-                    pipe.expire(key, 2)
-                    count, _ = await pipe.execute()
+                verdict, count = await self._redis.eval(  # type: ignore[misc]
+                    _TAKE, 2, *keys, str(self.max_rps), str(slice_budget)
+                )
             except RedisError:  # without Redis the per-process concurrency limit still holds
                 log.warning("rate limit unavailable (Redis); sending without it", exc_info=True)
                 return
             if int(count) * 2 > self.max_rps:
                 _pressed()
-            if int(count) <= self.max_rps:
+            if int(verdict) == 0:
                 return
+            # The second's budget spent: its end; only this slice's: the next slice's start.
+            until = window + 1 if int(verdict) == 1 else (part + 1) / SLICES
             global _rate_waiting
             _rate_waiting += 1
             try:
-                await asyncio.sleep(window + 1 - now + random.uniform(0, 0.02))
+                await asyncio.sleep(until - now + random.uniform(0, 0.01))
             finally:
                 _rate_waiting -= 1
                 _pressed()
+
+
+# A request's place in its second's budget (at most max_rps) and in its tenth of a second's (at most
+# ceil(max_rps / SLICES)), taken only when both have room: the budget is spread over the second
+# instead of spent in a burst at its start (every waiter woke on the second and the batches' two
+# requests waited up to a second each). Returns (0 taken | 1 second full | 2 slice full, second's count).
+SLICES = 10
+_TAKE = """
+local second = tonumber(redis.call('GET', KEYS[1]) or '0')
+if second >= tonumber(ARGV[1]) then return {1, second} end
+local slice = tonumber(redis.call('GET', KEYS[2]) or '0')
+if slice >= tonumber(ARGV[2]) then return {2, second} end
+redis.call('INCR', KEYS[1]); redis.call('EXPIRE', KEYS[1], 2)
+redis.call('INCR', KEYS[2]); redis.call('PEXPIRE', KEYS[2], 1000)
+return {0, second + 1}
+"""

@@ -25,6 +25,22 @@ async def test_requests_per_second_are_capped_across_clients(redis_url):
     assert max(per_second.values()) <= 4
 
 
+async def test_a_seconds_budget_is_spread_over_its_tenths(redis_url):
+    """20 requests/s: at most 2 start in any tenth of a second (not all 20 at the second's start)."""
+    redis = aioredis.Redis.from_url(redis_url)
+    limit = RequestLimits("conn-5", max_concurrency=50, max_rps=20, redis=redis)
+    tenths: list[int] = []
+
+    async def request() -> None:
+        async with limit.slot():
+            tenths.append(int(time.time() * 10))
+
+    await asyncio.gather(*(request() for _ in range(12)))
+    await redis.aclose()
+    assert len(tenths) == 12 and max(Counter(tenths).values()) <= 2
+    assert max(Counter(t // 10 for t in tenths).values()) <= 20
+
+
 async def test_concurrency_is_capped_per_process(redis_url):
     limit = RequestLimits("conn-2", max_concurrency=3, max_rps=0, redis=None)
     in_flight = 0
