@@ -37,7 +37,8 @@ async def test_a_seconds_budget_is_spread_over_its_tenths(redis_url):
 
     await asyncio.gather(*(request() for _ in range(12)))
     await redis.aclose()
-    assert len(tenths) == 12 and max(Counter(tenths).values()) <= 2
+    # ≤ 3: one request may cross into the next tenth between its grant and its timestamp.
+    assert len(tenths) == 12 and max(Counter(tenths).values()) <= 3
     assert max(Counter(t // 10 for t in tenths).values()) <= 20
 
 
