@@ -51,7 +51,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("BPMLINK_GATEWAY_PORT", 8001)))
     parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("BPMLINK_SANDBOX_PORT", 8002)))
     parser.add_argument("--worker-port", type=int, default=int(os.environ.get("BPMLINK_WORKER_PORT", 8003)))
-    parser.add_argument("--workers", type=int, default=1, help="number of worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BPMLINK_WORKERS") or os.cpu_count() or 1),
+        help="number of worker processes (BPMLINK_WORKERS; default: one per core)",
+    )
     parser.add_argument("--e2e", action="store_true", help="quiet services, for the browser tests")
     parser.add_argument("--ready-timeout", type=float, default=120)
     return parser.parse_args(argv)

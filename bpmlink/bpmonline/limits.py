@@ -19,6 +19,15 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("bpmlink.bpmonline.limits")
 
+# Requests of this process waiting for a rate window right now (any connection): the worker's batcher
+# lets its batches grow while some do, as a request saved is worth more then than latency.
+_rate_waiting = 0
+
+
+def rate_waiting() -> bool:
+    """Whether some request of this process is waiting for its connection's rate window."""
+    return _rate_waiting > 0
+
 
 class RequestLimits:
     def __init__(self, connection_id: str, *, max_concurrency: int, max_rps: int, redis: Redis | None) -> None:
@@ -50,4 +59,9 @@ class RequestLimits:
                 return
             if int(count) <= self.max_rps:
                 return
-            await asyncio.sleep(window + 1 - now + random.uniform(0, 0.02))
+            global _rate_waiting
+            _rate_waiting += 1
+            try:
+                await asyncio.sleep(window + 1 - now + random.uniform(0, 0.02))
+            finally:
+                _rate_waiting -= 1

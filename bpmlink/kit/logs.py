@@ -212,8 +212,26 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-def logging_config(settings: Settings) -> dict[str, Any]:
-    """A dictConfig for the root logger and uvicorn's loggers, in the configured format."""
+class QuietPathsFilter(logging.Filter):
+    """uvicorn's access lines of answered requests to `paths` count as DEBUG: a webhook gateway's
+    line per accepted request cost more CPU than storing the request (refusals and errors stay)."""
+
+    def __init__(self, paths: tuple[str, ...] = (), level: str = "INFO") -> None:
+        super().__init__()
+        self.paths = tuple(paths)
+        self.debug = logging.getLevelName(level) == logging.DEBUG
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.debug or not self.paths or not isinstance(record.args, tuple) or len(record.args) < 5:
+            return True
+        path, status = record.args[2], record.args[4]
+        quiet = isinstance(path, str) and path.startswith(self.paths) and isinstance(status, int) and status < 400
+        return not quiet
+
+
+def logging_config(settings: Settings, quiet_paths: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dictConfig for the root logger and uvicorn's loggers, in the configured format; the access
+    lines of answered requests to `quiet_paths` only at DEBUG."""
     json_format = settings.log_format == "json"
     formatter: dict[str, Any] = {"()": JsonFormatter} if json_format else {"()": TextFormatter, "fmt": TEXT_FORMAT}
     return {
@@ -222,6 +240,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         "filters": {
             "context": {"()": ContextFilter},
             "redact": {"()": RedactingFilter, "secrets": known_secrets(settings)},
+            "quiet": {"()": QuietPathsFilter, "paths": quiet_paths, "level": settings.log_level},
         },
         "formatters": {"default": formatter},
         "handlers": {
@@ -237,7 +256,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             # uvicorn's own handlers are replaced by the root one, so its lines get the same format.
             "uvicorn": {"handlers": [], "propagate": True, "level": settings.log_level},
             "uvicorn.error": {"handlers": [], "propagate": True},
-            "uvicorn.access": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": True, "filters": ["quiet"]},
             # One INFO line per outgoing request with its full URL (query keys included): warnings only.
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
@@ -251,9 +270,9 @@ def configure_logging(settings: Settings) -> None:
     logging.config.dictConfig(logging_config(settings))
 
 
-def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+def uvicorn_log_config(settings: Settings, quiet_paths: tuple[str, ...] = ()) -> dict[str, Any]:
     """Pass as `uvicorn.run(log_config=…)`: uvicorn applies it at start, so it wins over its defaults."""
-    return logging_config(settings)
+    return logging_config(settings, quiet_paths)
 
 
 __all__ = [

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     worker_port: int = Field(8003, alias="BPMLINK_WORKER_PORT", ge=1, le=65535)
     # Jobs held at once; event jobs mostly wait in a batch, so many cost little (bench.e2e: 100 → 400 per
     # process raised 200 ms-latency throughput 130 → 324 events/s).
-    worker_concurrency: int = Field(200, alias="BPMLINK_WORKER_CONCURRENCY", ge=1, le=1000)
+    worker_concurrency: int = Field(400, alias="BPMLINK_WORKER_CONCURRENCY", ge=1, le=1000)
     # arq's job_timeout: a job running longer is cut (and retried).
     job_timeout_seconds: int = Field(300, alias="BPMLINK_JOB_TIMEOUT_SECONDS", ge=1, le=86400)
     # A running job's lease, renewed by its worker: the jobs of a worker that died are taken over after it.

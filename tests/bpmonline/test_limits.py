@@ -4,7 +4,7 @@ from collections import Counter
 
 import redis.asyncio as aioredis
 
-from bpmlink.bpmonline.limits import RequestLimits
+from bpmlink.bpmonline.limits import RequestLimits, rate_waiting
 
 
 async def test_requests_per_second_are_capped_across_clients(redis_url):
@@ -61,3 +61,24 @@ async def test_the_http_pool_never_caps_below_the_connections_concurrency():
         async with BpmClient(conn) as client:
             pool = client._http._transport._pool  # type: ignore[attr-defined]
             assert pool._max_connections > concurrency  # one spare for a login, which takes no slot
+
+
+async def test_a_request_over_the_rate_says_so_while_it_waits(redis_url):
+    """`rate_waiting` (what lets the worker's batches grow) is true exactly while a request waits."""
+    redis = aioredis.Redis.from_url(redis_url)
+    limit = RequestLimits("conn-3", max_concurrency=10, max_rps=1, redis=redis)
+    assert not rate_waiting()
+    async with limit.slot():
+        pass
+    # The window's one request is spent: of two more, at least one waits (even across a window's end).
+    more = asyncio.gather(_one(limit), _one(limit))
+    await asyncio.sleep(0.05)
+    assert rate_waiting()
+    await more
+    assert not rate_waiting()
+    await redis.aclose()
+
+
+async def _one(limit: RequestLimits) -> None:
+    async with limit.slot():
+        pass

@@ -19,6 +19,7 @@ from bpmlink.kit.logs import (
     TEXT_FORMAT,
     ContextFilter,
     JsonFormatter,
+    QuietPathsFilter,
     RedactingFilter,
     TextFormatter,
     known_secrets,
@@ -178,6 +179,22 @@ def test_logging_config_routes_uvicorn_through_the_redacting_handler() -> None:
     assert text["formatters"]["default"] == {"()": TextFormatter, "fmt": TEXT_FORMAT}
     with pytest.raises(ValueError, match="BPMLINK_LOG_FORMAT"):
         _settings(BPMLINK_LOG_FORMAT="yaml")
+
+
+def test_accepted_webhooks_access_lines_are_debug_and_refusals_stay() -> None:
+    """The gateway's access line per accepted webhook is dropped at INFO (it cost more CPU than the
+    storing); refusals, errors and other paths keep theirs; at DEBUG every line is there."""
+    quiet = QuietPathsFilter(("/hooks/",), "INFO")
+
+    def line(path: str, status: int) -> logging.LogRecord:
+        args = ("127.0.0.1:5000", "POST", path, "1.1", status)
+        return logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', args, None)
+
+    assert not quiet.filter(line("/hooks/abc", 202))
+    assert quiet.filter(line("/hooks/abc", 429)) and quiet.filter(line("/hooks/abc", 500))
+    assert quiet.filter(line("/readyz", 200))
+    assert QuietPathsFilter(("/hooks/",), "DEBUG").filter(line("/hooks/abc", 202))
+    assert logging_config(_settings())["loggers"]["uvicorn.access"]["filters"] == ["quiet"]
 
 
 # -- a small run: webhooks at the gateway, a poll and its events on a worker, a retried operation ----------

@@ -264,3 +264,26 @@ async def test_batcher_overlaps_a_batch_that_runs_long() -> None:
     assert started == [[1], [2, 3]]
     release.set()
     assert [await c for c in calls] == [1, 2, 3]
+
+
+async def test_batcher_lets_batches_grow_while_a_rate_limit_waits() -> None:
+    """Held (a connection's rate window is what waits): no batch alongside before `held_overlap_after`
+    unless a held-size batch waits, and the next batch takes up to `held_size`."""
+    run = Gated()
+    started, release = run.started, run.release
+    limited = {"now": False}
+    batcher: Batcher[int, int] = Batcher(
+        run, max_size=2, max_running=2, overlap_after=0, held=lambda: limited["now"], held_size=4,
+        held_overlap_after=60,
+    )
+    calls = [asyncio.ensure_future(batcher.submit(1))]
+    await asyncio.sleep(0.01)
+    limited["now"] = True
+    calls += [asyncio.ensure_future(batcher.submit(i)) for i in (2, 3, 4)]
+    await asyncio.sleep(0.01)
+    assert started == [[1]]  # not held, [2, 3] would have started alongside at once (overlap_after 0)
+    calls.append(asyncio.ensure_future(batcher.submit(5)))
+    await asyncio.sleep(0.01)
+    assert started == [[1], [2, 3, 4, 5]]  # a held-size batch waits: it runs alongside, all four
+    release.set()
+    assert [await c for c in calls] == [1, 2, 3, 4, 5]

@@ -2714,7 +2714,7 @@ export interface components {
          * StepOutcome
          * @enum {string}
          */
-        StepOutcome: "found" | "created" | "updated" | "unchanged" | "skipped" | "not_found" | "ran" | "not_run" | "failed";
+        StepOutcome: "found" | "created" | "updated" | "unchanged" | "skipped" | "not_found" | "ran" | "not_run" | "failed" | "started";
         /**
          * StepPreview
          * @description What one step would do with the item. Earlier steps' records are stand-ins (nothing is written):

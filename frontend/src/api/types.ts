@@ -153,7 +153,9 @@ export interface BundleInput {
  * (`status` any string, the stored `mapping` free objects) narrowed to what the api sends.
  */
 export type Bundle = Omit<Schemas['BundleOut'], 'mapping' | 'dedup' | 'source' | 'target' | 'status' | 'schedule'> &
-  Pick<BundleInput, 'source' | 'target' | 'dedup'> & {
+  Pick<BundleInput, 'source' | 'dedup'> & {
+    /** Round 1's shape, mirrored only for a bundle of one create/update step (null otherwise). */
+    target?: BundleInput['target'] | null;
     status: BundleStatus;
     /** As stored: conversions may come back as `{name, ...}` objects. */
     mapping: MappingRule[];
@@ -187,3 +189,31 @@ export type StatsBucket = Schemas['StatsBucket'];
 
 export type BackfillProgress = Schemas['BackfillProgress'];
 export type ImportProgress = Schemas['ImportOut'];
+
+// ---- Bundle steps (issue 16) -----------------------------------------------------------
+
+export const STEP_ACTIONS = ['find_record', 'create_record', 'update_record', 'create_activity', 'run_process', 'attach_file'] as const satisfies readonly Schemas['StepAction'][];
+export type StepAction = Schemas['StepAction'];
+
+export type FilterOperator = Schemas['Condition']['op'];
+/** A condition as the editor makes it (`case_sensitive` left to the api's default). */
+export type FilterCondition = Omit<Schemas['Condition'], 'case_sensitive'> & { case_sensitive?: boolean };
+export interface FilterGroup {
+  join: 'and' | 'or';
+  conditions: Array<FilterCondition | FilterGroup>;
+}
+
+/** A task's options, every part present (the api defaults the participants). */
+export type ActivityOptions = Required<Schemas['ActivityOptions']>;
+
+/** A message a person reads: a stable code with params (English `text` beside it); `remote`: bpm'online's own words. */
+export type CodedMessage = Pick<Schemas['Message'], 'code'> & Partial<Omit<Schemas['Message'], 'code'>>;
+
+export type StepResultKind = Schemas['StepOutcome'];
+/** One bundle step's result in an operation's read (the list has only key, action, result and record). */
+export type StepResult = Schemas['StepResultOut'];
+export type StepPreviewProblem = Schemas['FieldProblem'];
+/** One step of `POST /bundles/{id}/preview`'s `steps`; `stand_ins`: what an earlier step's result will be (`{"steps.contact.Id": "<guid>"}`). */
+export type StepPreview = Schemas['StepPreview'];
+/** An operation's read: its HTTP requests are `requests` (`steps` their deprecated alias), its bundle steps' results `step_results`. */
+export type OperationDetail = Schemas['OperationDetail'];

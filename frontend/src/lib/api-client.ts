@@ -16,6 +16,9 @@ import type { paths } from '@/api/schema';
 export interface FieldError {
   field: string;
   message: string;
+  /** A stable code with params for the user's language (`step_ref_forward`), when the api gives one. */
+  code?: string | null;
+  params?: Record<string, unknown>;
 }
 
 export interface ErrorBody {

@@ -17,7 +17,8 @@ def main() -> None:
         port=settings.gateway_port,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,  # not uvicorn's default 127.0.0.1
-        log_config=uvicorn_log_config(settings),  # text or JSON, secrets redacted
+        # Text or JSON, secrets redacted; an accepted webhook's access line only at DEBUG (metrics count them).
+        log_config=uvicorn_log_config(settings, quiet_paths=("/hooks/",)),
     )
 
 

@@ -5,6 +5,10 @@ While a batch runs, calls pile up; the next batch starts when it ends, or sooner
 `max_running` at once — when a full batch (`max_size`) is waiting or the newest running batch
 has run for `overlap_after` seconds: batches stay large while the work is CPU-bound (they end
 sooner) and overlap while they wait on a slow server.
+
+While `held()` says so (a connection's rate limit is what waits), batches grow to `held_size` and
+another starts alongside only when a full one waits or the newest has run `held_overlap_after`:
+under a request budget, a batch of 100 events costs the requests a batch of 10 does.
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ class Batcher(Generic[T, R]):
         max_size: int,
         max_running: int,
         overlap_after: float = 0.1,
+        held: Callable[[], bool] | None = None,
+        held_size: int | None = None,
+        held_overlap_after: float = 0.5,
     ) -> None:
         self._run = run
         self.max_size = max_size
         self.max_running = max_running
         self.overlap_after = overlap_after
+        self._held = held
+        self.held_size = held_size or max_size
+        self.held_overlap_after = held_overlap_after
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._newest_start = 0.0
@@ -54,12 +64,14 @@ class Batcher(Generic[T, R]):
             self._timer.cancel()
             self._timer = None
         while self._waiting and len(self._running) < self.max_running:
-            wait = self._newest_start + self.overlap_after - time.monotonic()
-            if self._running and len(self._waiting) < self.max_size and wait > 0:
+            held = self._held is not None and self._held()
+            size, overlap = (self.held_size, self.held_overlap_after) if held else (self.max_size, self.overlap_after)
+            wait = self._newest_start + overlap - time.monotonic()
+            if self._running and len(self._waiting) < size and wait > 0:
                 self._timer = asyncio.get_running_loop().call_later(wait, self._start)
                 return
             self._newest_start = time.monotonic()
-            batch, self._waiting = self._waiting[: self.max_size], self._waiting[self.max_size :]
+            batch, self._waiting = self._waiting[:size], self._waiting[size:]
             batch = [(item, future) for item, future in batch if not future.done()]  # a cancelled caller
             if not batch:
                 continue

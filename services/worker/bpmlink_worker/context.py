@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bpmlink.bpmonline.limits import rate_waiting
 from bpmlink.bpmonline.pool import BpmClientPool
 from bpmlink.db.session import create_engine, create_sessionmaker, driver_url, rollback_if_open
 from bpmlink.events import enqueue_committed
@@ -37,7 +38,7 @@ from bpmlink.sources.http_polling import make_client
 
 from .batcher import Batcher
 from .claims import Claimed
-from .process import BATCH_SIZE, BATCHES_RUNNING, process_events
+from .process import BATCH_SIZE, BATCHES_RUNNING, HELD_BATCH_SIZE, process_events
 
 POLL_POOL_SIZE = 10  # polls hold a connection for one statement at a time, never while the source answers
 
@@ -119,7 +120,9 @@ async def open_context(settings: Settings, queue: ArqRedis) -> WorkerContext:
         source_http=make_client(settings),
         fetch_env=FetchEnv(settings=settings, redis=redis, bpm_clients=bpm_clients),
         db=db,
-        event_batcher=Batcher(process, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING),
+        event_batcher=Batcher(
+            process, max_size=BATCH_SIZE, max_running=BATCHES_RUNNING, held=rate_waiting, held_size=HELD_BATCH_SIZE
+        ),
     )
     return context
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from arq import Retry
 
+from bpmlink.bpmonline.batch import MAX_BATCH
 from bpmlink.bpmonline.errors import BpmError, TransientError
 from bpmlink.bundle_steps import StepAction
 from bpmlink.connections import bpm_connection
@@ -52,6 +53,7 @@ __all__ = ["MAX_TRIES", "process_event", "process_events", "run_event"]
 log = logging.getLogger("bpmlink.worker.process")
 
 BATCH_SIZE = 50  # events per batch: a $batch of searches and one of writes stay under its 100
+HELD_BATCH_SIZE = MAX_BATCH  # … while a connection's rate limit waits: fewer, fuller $batch requests
 BATCHES_RUNNING = 4  # per worker process, alongside when a full batch waits or the running one is slow
 LATE_AFTER = 0.05  # seconds a batch waits for its other bundles' runs once one bundle's has ended
 

@@ -8,6 +8,7 @@ import { useMutation } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import type { BundleInput, DedupMode, UpdateRule } from '@/api/types';
 import { api } from '@/lib/api-client';
+import type { StepBody } from '../components/wizard/stepsModel';
 
 /** How a field's values are compared: as written, as phone numbers, as e-mails, as text. */
 export type CompareAs = 'exact' | 'phone' | 'email' | 'text';
@@ -40,12 +41,17 @@ export interface DedupPolicy {
 /** A `dedup` as the api may answer it: a round-1 bundle has only `match_fields` (one group). */
 export type StoredDedup = Partial<DedupPolicy> & { match_fields?: string[] | null };
 
-/** The bundle body with the round-2 policy. */
-export type BundleBody = Omit<BundleInput, 'dedup'> & { dedup: DedupPolicy };
+/**
+ * The bundle body the wizard sends: its steps (issue 16), each with the round-2 policy; round 1's
+ * `target`, `mapping` and `dedup` are no longer sent (the api still reads them as the step `main`).
+ */
+export type BundleBody = Pick<BundleInput, 'webhook_secret' | 'name' | 'source' | 'schedule'> & { steps: StepBody[] };
 
 export interface DedupPreviewInput {
   /** A source item; without it the bundle's sample. */
   item?: Record<string, unknown>;
+  /** The key of the step whose policy is checked (a bundle of steps); without it the first searching one. */
+  step?: string;
 }
 
 /** `group`: the index of the group that found a record (null: none did); `phone_search` `exact_fallback`:
@@ -56,6 +62,7 @@ export type DedupPreview = components['schemas']['DedupPreviewOut'];
 export function useDedupPreview(bundleId: string | undefined) {
   return useMutation({
     mutationFn: async (body: DedupPreviewInput = {}): Promise<DedupPreview> =>
-      api.post('/api/v1/bundles/{bundle_id}/dedup-preview', { params: { path: { bundle_id: bundleId! } }, body }),
+      // `step` is not in the generated schema yet (the api helper adds it).
+      api.post('/api/v1/bundles/{bundle_id}/dedup-preview', { params: { path: { bundle_id: bundleId! } }, body: body as { item?: Record<string, unknown> } }),
   });
 }

@@ -114,7 +114,7 @@ export function BundleListPage() {
                     <Stack gap={0}>
                       <Text fw={500}>{b.name}</Text>
                       <Text size="xs" c="dimmed">
-                        {appName(b.source.app)} → {b.target.entity}
+                        {appName(b.source.app)} → {(b.steps ?? []).map((s) => s.entity ?? s.process?.schema_name ?? s.key).join(' → ')}
                       </Text>
                     </Stack>
                   </Group>

@@ -89,13 +89,18 @@ export function useEntities(connectionId: string | null | undefined) {
   });
 }
 
-export function useEntityFields(connectionId: string | null | undefined, entity: string | null | undefined) {
-  return useQuery({
+/** An entity's columns on a connection, as a query (`useQueries` reads several: the columns of earlier bundle steps). */
+export function entityFieldsQuery(connectionId: string | null | undefined, entity: string | null | undefined) {
+  return {
     queryKey: connectionKeys.entity(connectionId ?? '', entity ?? ''),
     queryFn: async (): Promise<EntityField[]> =>
       (await api.get('/api/v1/connections/{connection_id}/entities/{entity}', { params: { path: { connection_id: connectionId!, entity: entity! } } }))
         .fields,
     enabled: !!connectionId && !!entity,
     staleTime: 5 * 60_000,
-  });
+  };
+}
+
+export function useEntityFields(connectionId: string | null | undefined, entity: string | null | undefined) {
+  return useQuery(entityFieldsQuery(connectionId, entity));
 }

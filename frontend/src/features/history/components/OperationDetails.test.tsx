@@ -41,3 +41,51 @@ describe('OperationDetails', () => {
     expect(error).toHaveTextContent('Ошибка');
   });
 });
+
+describe('OperationDetails with bundle steps', () => {
+  const stepped = {
+    ...operation('failed', 'step «task»: bpm refused the record'),
+    step_results: [
+      { key: 'contact', action: 'create_record', entity: 'Contact', result: 'created', record_id: 'c-1', elements: [], error: null, note: null, values: {} },
+      { key: 'lead', action: 'create_record', entity: 'Lead', result: 'found', record_id: 'l-1', elements: [], error: null, note: { code: 'dedup_matched', params: {}, text: 'matched by Email' }, values: {} },
+      {
+        key: 'task',
+        action: 'create_activity',
+        entity: 'Activity',
+        result: 'failed',
+        record_id: null,
+        elements: [],
+        error: { code: 'bpm_refused', params: {}, text: 'bpm refused the record', remote: 'Поле «Тема» должно быть заполнено' },
+        note: null,
+        values: {},
+      },
+    ],
+    requests: [{ attempt: 1, position: 1, method: 'POST', url: 'https://crm/0/odata/Contact', status: 201 }],
+    steps: [{ attempt: 1, position: 1, method: 'POST', url: 'https://crm/0/odata/Contact', status: 201 }],
+  };
+  const bundle = { id: 'b1', name: 'Сайт', source: {}, steps: [{ key: 'contact', name: 'Контакт' }, { key: 'lead', name: 'Лид' }, { key: 'task', name: 'Задача' }] };
+
+  it('shows each step: its result in words, its record with the entity, its error with bpm\'online\'s words labelled', async () => {
+    mockApi({ 'GET /api/v1/operations/o1': { body: stepped }, 'GET /api/v1/bundles/b1': { body: bundle } });
+    renderWithProviders(<OperationDetails id="o1" />, { lang: 'ru' });
+    const results = await screen.findAllByTestId('step-result');
+    expect(results.map((r) => r.getAttribute('data-key'))).toEqual(['contact', 'lead', 'task']);
+    expect(results[0]).toHaveTextContent('создана');
+    expect(results[0]).toHaveTextContent('Запись Contact: c-1');
+    expect(await screen.findByText('Контакт')).toBeInTheDocument();
+    expect(results[1]).toHaveTextContent('найдена');
+    expect(results[1]).toHaveTextContent('matched by Email');
+    expect(results[2]).toHaveTextContent('ошибка');
+    expect(results[2]).toHaveTextContent('Ответ bpm\'online: Поле «Тема» должно быть заполнено');
+    // The requests are shown as before, once (not twice through the deprecated alias).
+    expect(screen.getAllByTestId('operation-step')).toHaveLength(1);
+  });
+
+  it("the operation's error names the failed step in the user's language", async () => {
+    mockApi({ 'GET /api/v1/operations/o1': { body: stepped }, 'GET /api/v1/bundles/b1': { body: bundle } });
+    renderWithProviders(<OperationDetails id="o1" />, { lang: 'ru' });
+    await screen.findByTestId('operation-error-text');
+    await vi.waitFor(() => expect(screen.getByTestId('operation-error-text')).toHaveTextContent('Шаг «Задача»: bpm refused the record'));
+    expect(screen.getByTestId('operation-note')).toHaveAttribute('data-kind', 'error');
+  });
+});

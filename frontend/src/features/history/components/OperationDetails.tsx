@@ -1,11 +1,14 @@
 import { Alert, Badge, Code, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text, Title } from '@mantine/core';
 import IconAlertTriangle from '@tabler/icons-react/icons/IconAlertTriangle';
 import { useTranslation } from 'react-i18next';
-import type { Step } from '@/api/types';
+import type { OperationDetail, Step } from '@/api/types';
 import { ErrorState } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
+import { useBundle } from '@/features/bundles/api';
 import { formatDateTime } from '@/lib/format';
+import { messageText } from '@/lib/messages';
 import { useOperation } from '../api';
+import { RemoteText, StepResults } from './StepResults';
 
 const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held', 'test']);
 
@@ -15,13 +18,20 @@ const PROBLEM_STATUSES = new Set<string>(['failed', 'retrying', 'processing', 'q
 export function OperationDetails({ id }: { id: string }) {
   const { t } = useTranslation();
   const op = useOperation(id, true);
+  const o = op.data as OperationDetail | undefined;
+  // The steps' names are the bundle's (the operation keeps their keys).
+  const bundle = useBundle(o?.step_results?.length ? o.bundle_id : undefined);
   if (op.isPending) return <Skeleton h={120} />;
-  if (op.isError) return <ErrorState error={op.error} />;
-  const o = op.data;
-  const steps = o.steps ?? [];
+  if (op.isError || !o) return <ErrorState error={op.error} />;
+  const steps = o.requests ?? o.steps ?? [];
+  const results = o.step_results ?? [];
+  const names = Object.fromEntries((bundle.data?.steps ?? []).map((s) => [s.key, s.name || s.key]));
+  // A failed step says why the operation failed, in the reader's language (`error` is the English sentence).
+  const failed = results.find((r) => r.result === 'failed' && r.error);
+  const errorText = failed ? t('messages.step_failed', { name: names[failed.key] || failed.key, error: messageText(t, failed.error), interpolation: { escapeValue: false } }) : o.error;
   return (
     <Stack gap="sm" data-testid="operation-details">
-      {o.error && (
+      {errorText && (
         // The same column says why an operation failed or waits, and how a finished one was decided
         // (which duplicate group matched, with which values and records): only the first is an error.
         <Alert
@@ -31,9 +41,10 @@ export function OperationDetails({ id }: { id: string }) {
           data-testid="operation-note"
           data-kind={PROBLEM_STATUSES.has(o.status) ? 'error' : 'note'}
         >
-          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-            {o.error}
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="operation-error-text">
+            {errorText}
           </Text>
+          <RemoteText text={failed?.error?.remote} />
         </Alert>
       )}
       <Group gap="lg">
@@ -68,6 +79,12 @@ export function OperationDetails({ id }: { id: string }) {
           <JsonView value={o.mapped_data} maxHeight={240} />
         </Stack>
       </SimpleGrid>
+      {results.length > 0 && (
+        <>
+          <Title order={6}>{t('history.stepResults', { count: results.length })}</Title>
+          <StepResults results={results} names={names} />
+        </>
+      )}
       <Title order={6}>{t('history.steps', { count: steps.length })}</Title>
       {steps.length === 0 && (
         <Text size="sm" c="dimmed">

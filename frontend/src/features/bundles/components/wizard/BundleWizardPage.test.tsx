@@ -58,7 +58,7 @@ describe('the wizard on the duplicates step', () => {
     expect(screen.queryByTestId('group-1')).toBeNull();
     await user.click(screen.getByTestId('wizard-next'));
     await vi.waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true));
-    expect((calls.find((c) => c.method === 'PUT')!.body as { dedup: unknown }).dedup).toEqual({
+    expect((calls.find((c) => c.method === 'PUT')!.body as { steps: Array<{ dedup: unknown }> }).steps[0]!.dedup).toEqual({
       mode: 'update_if_found',
       match: [{ fields: ['Email'] }],
       compare: { Email: { as: 'email', gmail: false } },

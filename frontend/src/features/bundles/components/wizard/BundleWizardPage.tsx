@@ -13,6 +13,7 @@ import { PageHeader } from '@/components/PageHeader';
 import { useMe, usePermissions } from '@/features/auth/api';
 import { useApps, useConnections } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
+import { fieldErrorText } from '@/lib/messages';
 import { useBundle, useSaveBundle, useStartStop } from '../../api';
 import { DedupStep } from './DedupStep';
 import { MappingStep } from './MappingStep';
@@ -111,7 +112,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
     const next: Record<string, string> = {};
     let first: StepId | null = null;
     for (const fe of e.fieldErrors) {
-      next[errorKeyForPath(fe.field, draft)] = fe.message;
+      next[errorKeyForPath(fe.field, draft)] = fieldErrorText(t, fe);
       const s = stepForPath(fe.field);
       if (first === null || STEPS.indexOf(s) < STEPS.indexOf(first)) first = s;
     }
@@ -136,7 +137,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
         const missing = e instanceof ApiError && !bundle ? placeholderTargets(e) : [];
         if (missing.length === 0) throw e;
         const body = toBundleInput(draft, webhookSecret);
-        body.mapping = [...body.mapping, ...missing.map((target) => ({ target, source: target }))];
+        for (const { step, target } of missing) body.steps[step]?.mapping.push({ target, source: target });
         return await save.mutateAsync({ body });
       }
     } catch (e) {

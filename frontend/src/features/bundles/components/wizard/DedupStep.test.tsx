@@ -22,18 +22,20 @@ const ctx: WizardContext = {
   webhookSecret: '',
   setWebhookSecret: vi.fn(),
 };
-const draft: Draft = {
-  ...emptyDraft(),
-  name: 'Site → Contacts',
-  target: { connection_id: 'c1', action: 'create_record', entity: 'Contact' },
+const step = {
+  ...emptyDraft().steps[0]!,
+  key: 'contact',
+  connection_id: 'c1',
+  entity: 'Contact',
   mapping: [
     { target: 'MobilePhone', source: 'phone' },
     { target: 'Email', source: 'email' },
   ],
-  dedup: { mode: 'update_if_found', match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }], compare: {}, on_several: 'newest', update_rules: {} },
+  dedup: { mode: 'update_if_found' as const, match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }], compare: {}, on_several: 'newest' as const, update_rules: {} },
 };
+const draft: Draft = { ...emptyDraft(), name: 'Site → Contacts', steps: [step] };
 const FOUND: DedupPreview = {
-  step: 'main',
+  step: 'contact',
   group: 0,
   fields: ['MobilePhone'],
   values: { MobilePhone: '+7 912 345-67-89' },
@@ -69,7 +71,7 @@ describe('DedupStep: the check on the sample', () => {
     expect(screen.queryByTestId('dedup-exact-fallback')).toBeNull();
     const sent = calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
     expect(sent).toEqual(['PUT /api/v1/bundles/b1', 'POST /api/v1/bundles/b1/dedup-preview']);
-    expect((calls.find((c) => c.method === 'PUT')!.body as { dedup: unknown }).dedup).toMatchObject({ match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }] });
+    expect((calls.find((c) => c.method === 'PUT')!.body as { steps: Array<{ dedup: unknown }> }).steps[0]!.dedup).toMatchObject({ match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }] });
     expect(calls.at(-1)!.body).toEqual({});
   });
 
@@ -134,7 +136,7 @@ describe('DedupStep: the check on the sample', () => {
 
   it('cannot check while a group is empty', async () => {
     api({ body: FOUND });
-    renderWithProviders(<DedupStep draft={{ ...draft, dedup: { ...draft.dedup, match: [{ fields: [] }] } }} update={vi.fn()} errors={{}} ctx={ctx} />);
+    renderWithProviders(<DedupStep draft={{ ...draft, steps: [{ ...step, dedup: { ...step.dedup, match: [{ fields: [] }] } }] }} update={vi.fn()} errors={{}} ctx={ctx} />);
     expect(screen.getByRole('button', { name: 'Check on the sample' })).toBeDisabled();
   });
 });

@@ -3,40 +3,42 @@ import IconInfoCircle from '@tabler/icons-react/icons/IconInfoCircle';
 import IconServerBolt from '@tabler/icons-react/icons/IconServerBolt';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { PreviewResult } from '@/api/types';
+import type { MappingRule, StepPreview } from '@/api/types';
 import { ErrorState, errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useMe } from '@/features/auth/api';
-import { useEntityFields } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
-import { usePreview, useSample, useSaveBundle } from '../../api';
+import { fieldErrorText } from '@/lib/messages';
+import { usePreview, useSaveBundle } from '../../api';
+import { type StepsPreviewResult, stepPreview } from '../../api/steps';
 import { MappingEditor } from './MappingEditor';
-import { type SampleField, errorKeyForPath, flattenSample, localPreview, mergeSourceFields, toBundleInput } from './model';
+import { currentIndex, currentStep, errorKeyForPath, localPreview, toBundleInput, updateCurrent } from './model';
+import { StepPicker } from './StepPicker';
+import { stepTitle } from './stepsModel';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
+import { ParameterAdder, useStepTargets } from './useStepTargets';
+import { itemFields, useEarlierFields, useSourceFields } from './useStepFields';
 
 export function MappingStep({ draft, update, errors, ctx }: StepProps) {
   const { t } = useTranslation();
   const err = useErrorText(errors);
-  const fields = useEntityFields(draft.target.connection_id, draft.target.entity);
+  const index = currentIndex(draft);
+  const step = currentStep(draft);
+  const prefix = `steps.${index}.`;
+  const fields = useStepTargets(step);
   const me = useMe();
-  const sample = useSample(ctx.bundle?.id, false);
-  const sampleData = sample.data?.sample ?? null;
-  const declared = useMemo(() => ctx.sourceTrigger?.fields ?? [], [ctx.sourceTrigger]);
-  const sampleFields = useMemo<SampleField[]>(
-    () =>
-      mergeSourceFields(
-        declared,
-        sample.data?.fields?.length ? sample.data.fields.map((f) => ({ path: String(f.path), value: f.value })) : flattenSample(sampleData),
-      ),
-    [declared, sample.data, sampleData],
-  );
+  const { sampleFields: source, sampleData } = useSourceFields(ctx);
+  const earlier = useEarlierFields(draft.steps, index);
+  const declared = ctx.sourceTrigger?.fields ?? [];
+  // The source's fields, then (in a for_each step) the element's, then what the earlier steps give.
+  const sampleFields = useMemo(() => [...source, ...itemFields(step, sampleData, t), ...earlier], [source, step, sampleData, t, earlier]);
   // Live, in the browser; the server check below runs the real engine on the saved mapping.
-  const local = useMemo(() => localPreview(draft.mapping, sampleData ?? {}), [draft.mapping, sampleData]);
+  const local = useMemo(() => localPreview(step.mapping, sampleData ?? {}), [step.mapping, sampleData]);
 
   const save = useSaveBundle();
   const preview = usePreview(ctx.bundle?.id);
-  const [server, setServer] = useState<{ result: PreviewResult; mapping: typeof draft.mapping } | null>(null);
+  const [server, setServer] = useState<{ result: StepPreview | null; mapping: MappingRule[] } | null>(null);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [checkError, setCheckError] = useState<string | null>(null);
 
@@ -46,25 +48,26 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
     setServerErrors({});
     try {
       await save.mutateAsync({ id: ctx.bundle.id, body: toBundleInput(draft) });
-      const result = await preview.mutateAsync({});
-      setServer({ result, mapping: draft.mapping });
+      const result = stepPreview((await preview.mutateAsync({})) as StepsPreviewResult, step.key, draft.steps.length === 1);
+      setServer({ result, mapping: step.mapping });
       const errs: Record<string, string> = {};
-      for (const e of result.errors) errs[`mapping.${e.field}`] = e.message;
+      for (const e of result?.errors ?? []) errs[`mapping.${e.field}`] = fieldErrorText(t, e);
       setServerErrors(errs);
     } catch (e) {
       if (e instanceof ApiError && e.fieldErrors.length) {
         const errs: Record<string, string> = {};
-        for (const fe of e.fieldErrors) errs[errorKeyForPath(fe.field, draft)] = fe.message;
+        for (const fe of e.fieldErrors) errs[errorKeyForPath(fe.field, draft).replace(prefix, '')] = fieldErrorText(t, fe);
         setServerErrors(errs);
       }
       setCheckError(errorMessage(e));
     }
   };
 
-  const fresh = server && server.mapping === draft.mapping ? server.result : null;
+  const fresh = server && server.mapping === step.mapping ? server.result : null;
   const shown = fresh ? fresh.values : local;
   const rowErrors: Record<string, string | undefined> = {};
-  for (const f of fields.data ?? []) rowErrors[`mapping.${f.name}`] = err(`mapping.${f.name}`) ?? serverErrors[`mapping.${f.name}`];
+  for (const f of fields.data ?? []) rowErrors[`mapping.${f.name}`] = err(`${prefix}mapping.${f.name}`) ?? serverErrors[`mapping.${f.name}`];
+  const entity = step.entity || step.process?.schema_name || stepTitle(step, t);
 
   if (fields.isError) return <ErrorState error={fields.error} onRetry={() => void fields.refetch()} />;
 
@@ -72,17 +75,24 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
     <Grid gutter="lg">
       <Grid.Col span={{ base: 12, md: 7, lg: 8 }}>
         <Stack gap="sm">
+          <StepPicker steps={draft.steps} current={index} onSelect={(current) => update((d) => ({ ...d, current }))} />
           <Text size="sm" c="dimmed">
-            {t('wizard.mappingIntro', { entity: draft.target.entity })}
+            {t(step.action === 'run_process' ? 'steps.process.mappingIntro' : 'wizard.mappingIntro', { entity })}
           </Text>
+          {step.action === 'run_process' && !ctx.readOnly && (
+            <ParameterAdder
+              taken={step.mapping.map((r) => r.target)}
+              onAdd={(target) => update((d) => updateCurrent(d, (s) => ({ ...s, mapping: [...s.mapping, { target, source: '' }] })))}
+            />
+          )}
           {!sampleData && (
             <Alert icon={<IconInfoCircle size={18} />} color={declared.length ? 'blue' : 'yellow'} data-testid="mapping-no-sample">
               {declared.length ? t('wizard.mappingDeclaredFields') : t('wizard.mappingNoSample')}
             </Alert>
           )}
-          {err('mapping') && (
+          {err(`${prefix}mapping`) && (
             <Alert color="red" role="alert">
-              {err('mapping')}
+              {err(`${prefix}mapping`)}
             </Alert>
           )}
           {fields.isPending ? (
@@ -90,8 +100,8 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
           ) : (
             <MappingEditor
               fields={fields.data ?? []}
-              mapping={draft.mapping}
-              onChange={(mapping) => update((d) => ({ ...d, mapping }))}
+              mapping={step.mapping}
+              onChange={(mapping) => update((d) => updateCurrent(d, (s) => ({ ...s, mapping })))}
               sampleFields={sampleFields}
               preview={shown}
               errors={rowErrors}
@@ -110,7 +120,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
             </Badge>
           </Group>
           <Text size="xs" c="dimmed" mb="xs">
-            {t('wizard.previewHelp', { entity: draft.target.entity })}
+            {t('wizard.previewHelp', { entity })}
           </Text>
           <div data-testid="mapping-preview">
             <JsonView value={shown} maxHeight={420} />
@@ -120,7 +130,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
               <List size="xs">
                 {[...fresh.errors, ...fresh.warnings].map((e, i) => (
                   <List.Item key={i}>
-                    <b>{e.field}</b>: {e.message}
+                    <b>{e.field}</b>: {fieldErrorText(t, e)}
                   </List.Item>
                 ))}
               </List>
@@ -138,7 +148,7 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
               variant="light"
               leftSection={<IconServerBolt size={16} />}
               loading={save.isPending || preview.isPending}
-              disabled={draft.mapping.length === 0 || !sampleData}
+              disabled={step.mapping.length === 0 || !sampleData}
               onClick={() => void check()}
               data-testid="check-preview"
             >

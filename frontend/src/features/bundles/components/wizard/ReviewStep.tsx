@@ -1,14 +1,97 @@
-import { Alert, Badge, Card, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import IconServerBolt from '@tabler/icons-react/icons/IconServerBolt';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { errorMessage } from '@/components/ErrorState';
 import { localized } from '@/i18n';
-import { conversionName, ruleMode } from './model';
+import { usePreview, useSaveBundle } from '../../api';
+import type { StepsPreviewResult } from '../../api/steps';
+import { stepPreview } from '../../api/steps';
+import { conversionName, ruleMode, toBundleInput } from './model';
+import { StepPreviewView } from './StepPreviewView';
+import { SEARCHING, type DraftStep, stepTitle } from './stepsModel';
 import type { StepProps } from './types';
+
+function StepCard({ step, index, conn, children }: { step: DraftStep; index: number; conn: string; children?: React.ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <Card withBorder data-testid={`review-step-${index}`}>
+      <Group gap="xs" mb={6}>
+        <Badge size="sm" variant="outline" circle>
+          {index + 1}
+        </Badge>
+        <Text fw={600}>{stepTitle(step, t)}</Text>
+        <Text size="sm" c="dimmed">
+          {t(`steps.action.${step.action}.title`)} · {step.entity || step.process?.schema_name} · {conn}
+        </Text>
+      </Group>
+      {step.condition?.conditions.length ? (
+        <Text size="xs" c="dimmed">
+          {t('steps.review.condition', { count: step.condition.conditions.length })}
+        </Text>
+      ) : null}
+      {step.for_each && (
+        <Text size="xs" c="dimmed">
+          {t('steps.review.forEach', { path: step.for_each })}
+        </Text>
+      )}
+      <Stack gap={4} mt={4}>
+        {step.mapping.map((r) => (
+          <Group key={r.target} gap="xs" wrap="nowrap">
+            <Text size="sm" ff="monospace" fw={600} miw={140}>
+              {r.target}
+            </Text>
+            <Text size="sm" c="dimmed">
+              ←
+            </Text>
+            <Text size="sm" ff="monospace" truncate>
+              {ruleMode(r) === 'source' && r.source}
+              {ruleMode(r) === 'template' && r.template}
+              {ruleMode(r) === 'constant' && JSON.stringify(r.constant)}
+              {ruleMode(r) === 'lookup' && `${r.lookup?.entity}.${r.lookup?.by} = ${r.lookup?.value}`}
+            </Text>
+            {(r.convert ?? []).map(conversionName).map((c, i) => (
+              <Badge key={i} size="xs" variant="outline" tt="none">
+                {t(`conversions.${c}`, { defaultValue: c })}
+              </Badge>
+            ))}
+          </Group>
+        ))}
+      </Stack>
+      {SEARCHING.has(step.action) && (
+        <Text size="sm" mt={6}>
+          {t(`dedup.mode.${step.dedup.mode}`)}
+          {step.dedup.mode !== 'always_create' && `: ${step.dedup.match.map((g) => g.fields.join(' + ')).join(' → ') || '—'}`}
+        </Text>
+      )}
+      {children}
+    </Card>
+  );
+}
 
 export function ReviewStep({ draft, errors, ctx }: StepProps) {
   const { t } = useTranslation();
   const conn = (id: string | null) => ctx.connections.find((c) => c.id === id)?.name ?? '—';
   const app = ctx.apps.find((a) => a.name === draft.source.app);
   const rest = Object.entries(errors);
+  const save = useSaveBundle();
+  const preview = usePreview(ctx.bundle?.id);
+  const [result, setResult] = useState<{ data: StepsPreviewResult; steps: DraftStep[] } | null>(null);
+  const [checkError, setCheckError] = useState<string | null>(null);
+  const names = Object.fromEntries(draft.steps.map((s) => [s.key, stepTitle(s, t)]));
+  const fresh = result && result.steps === draft.steps ? result.data : null;
+
+  const check = async () => {
+    if (!ctx.bundle) return;
+    setCheckError(null);
+    try {
+      await save.mutateAsync({ id: ctx.bundle.id, body: toBundleInput(draft) });
+      setResult({ data: (await preview.mutateAsync({})) as StepsPreviewResult, steps: draft.steps });
+    } catch (e) {
+      setCheckError(errorMessage(e));
+    }
+  };
+
   return (
     <Stack>
       {rest.length > 0 && (
@@ -36,64 +119,34 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
             </Text>
           )}
         </Card>
-        <Card>
-          <Title order={6} c="dimmed" tt="uppercase" mb={6}>
-            {t('wizard.step.target')}
-          </Title>
-          <Text fw={600}>{conn(draft.target.connection_id)}</Text>
-          <Text size="sm">
-            {t(`actions.${draft.target.action}`, { defaultValue: draft.target.action })} · {draft.target.entity}
-          </Text>
-        </Card>
       </SimpleGrid>
-      <Card>
-        <Title order={6} c="dimmed" tt="uppercase" mb={6}>
-          {t('wizard.step.mapping')}
+      <Group justify="space-between">
+        <Title order={6} c="dimmed" tt="uppercase">
+          {t('steps.title')}
         </Title>
-        <Stack gap={4}>
-          {draft.mapping.map((r) => (
-            <Group key={r.target} gap="xs" wrap="nowrap">
-              <Text size="sm" ff="monospace" fw={600} miw={140}>
-                {r.target}
-              </Text>
-              <Text size="sm" c="dimmed">
-                ←
-              </Text>
-              <Text size="sm" ff="monospace" truncate>
-                {ruleMode(r) === 'source' && r.source}
-                {ruleMode(r) === 'template' && r.template}
-                {ruleMode(r) === 'constant' && JSON.stringify(r.constant)}
-                {ruleMode(r) === 'lookup' && `${r.lookup?.entity}.${r.lookup?.by} = ${r.lookup?.value}`}
-              </Text>
-              {(r.convert ?? []).map(conversionName).map((c, i) => (
-                <Badge key={i} size="xs" variant="outline" tt="none">
-                  {t(`conversions.${c}`, { defaultValue: c })}
-                </Badge>
-              ))}
-            </Group>
-          ))}
-        </Stack>
-      </Card>
-      <Card>
-        <Title order={6} c="dimmed" tt="uppercase" mb={6}>
-          {t('wizard.step.dedup')}
-        </Title>
-        <Text fw={600}>{t(`dedup.mode.${draft.dedup.mode}`)}</Text>
-        {draft.dedup.mode !== 'always_create' && (
-          <Text size="sm">
-            {t('dedup.matchFields')}: {draft.dedup.match.map((g) => g.fields.join(' + ')).join(' → ') || '—'}
-          </Text>
+        {ctx.bundle && !ctx.readOnly && (
+          <Button size="xs" variant="light" leftSection={<IconServerBolt size={16} />} loading={save.isPending || preview.isPending} onClick={() => void check()} data-testid="check-steps">
+            {t('steps.review.check')}
+          </Button>
         )}
-        {Object.entries(draft.dedup.update_rules).length > 0 && (
-          <Group gap={6} mt={4}>
-            {Object.entries(draft.dedup.update_rules).map(([f, r]) => (
-              <Badge key={f} variant="light" size="sm" tt="none">
-                {f}: {t(`dedup.rule.${r}`)}
-              </Badge>
-            ))}
-          </Group>
-        )}
-      </Card>
+      </Group>
+      {checkError && (
+        <Alert color="red" p="xs" style={{ whiteSpace: 'pre-line' }}>
+          {checkError}
+        </Alert>
+      )}
+      {draft.steps.map((s, i) => {
+        const p = fresh ? stepPreview(fresh, s.key, draft.steps.length === 1) : null;
+        return (
+          <StepCard key={`${s.key}-${i}`} step={s} index={i} conn={conn(s.connection_id)}>
+            {p && (
+              <Stack mt="sm">
+                <StepPreviewView preview={p} names={names} />
+              </Stack>
+            )}
+          </StepCard>
+        );
+      })}
     </Stack>
   );
 }

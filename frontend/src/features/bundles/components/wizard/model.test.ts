@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Bundle, MappingRule } from '@/api/types';
 import i18n from '@/i18n';
+import type { DraftStep } from './stepsModel';
 import {
   type Draft,
   STEPS,
@@ -29,6 +30,12 @@ import {
 } from './model';
 
 const ctx = { isWebhook: true, needsSourceConnection: false };
+
+/** A draft whose one step has `patch`. */
+function withStep(patch: Partial<DraftStep>, over: Partial<Draft> = {}): Draft {
+  const d = emptyDraft();
+  return { ...d, ...over, steps: [{ ...d.steps[0]!, ...patch }] };
+}
 const sample = { first_name: 'Anna', last_name: 'Petrova', email: ' Anna@Example.COM ', phone: '8 (912) 345-67-89', company: { name: 'Acme' } };
 
 describe('wizard steps', () => {
@@ -41,10 +48,10 @@ describe('wizard steps', () => {
     expect(validateStep('source', d, ctx)).toEqual({ name: 'common.required', 'source.trigger': 'common.required' });
   });
 
-  it('the target step needs a connection and an entity', () => {
+  it('the steps page needs each step to have a connection and an entity', () => {
     const errors = validateStep('target', emptyDraft(), ctx);
-    expect(errors['target.connection_id']).toBe('wizard.pickConnection');
-    expect(errors['target.entity']).toBe('wizard.pickEntity');
+    expect(errors['steps.0.connection_id']).toBe('wizard.pickConnection');
+    expect(errors['steps.0.entity']).toBe('wizard.pickEntity');
   });
 
   it('a polling source needs an interval', () => {
@@ -55,14 +62,17 @@ describe('wizard steps', () => {
   });
 
   it('the mapping step needs one rule and each rule a value', () => {
-    expect(validateStep('mapping', emptyDraft(), ctx)).toEqual({ mapping: 'wizard.mappingEmpty' });
-    const d = { ...emptyDraft(), mapping: [{ target: 'Email', source: '' }, { target: 'Name', template: ' ' }] };
-    expect(validateStep('mapping', d, ctx)).toEqual({ 'mapping.Email': 'wizard.pickSourceField', 'mapping.Name': 'wizard.templateEmpty' });
+    expect(validateStep('mapping', emptyDraft(), ctx)).toEqual({ 'steps.0.mapping': 'wizard.mappingEmpty' });
+    const d = withStep({ mapping: [{ target: 'Email', source: '' }, { target: 'Name', template: ' ' }] });
+    expect(validateStep('mapping', d, ctx)).toEqual({ 'steps.0.mapping.Email': 'wizard.pickSourceField', 'steps.0.mapping.Name': 'wizard.templateEmpty' });
   });
 
   it('server error paths land on their step and field', () => {
-    const d = { ...emptyDraft(), mapping: [{ target: 'Name', template: '{{' }, { target: 'Email', source: 'email' }] };
+    const d = withStep({ mapping: [{ target: 'Name', template: '{{' }, { target: 'Email', source: 'email' }] });
     expect(stepForPath('body.mapping.1.source')).toBe('mapping');
+    expect(stepForPath('steps.1.mapping.0.source')).toBe('mapping');
+    expect(stepForPath('steps.1.dedup.match.0')).toBe('dedup');
+    expect(stepForPath('steps.1.entity')).toBe('target');
     expect(stepForPath('dedup.match_fields')).toBe('dedup');
     expect(stepForPath('target.entity')).toBe('target');
     expect(stepForPath('name')).toBe('source');
@@ -70,12 +80,15 @@ describe('wizard steps', () => {
     expect(stepForPath('source.config.interval_minutes')).toBe('sample');
     expect(stepForPath('source.config.api_key_header')).toBe('source');
     expect(stepForPath('webhook_secret')).toBe('source');
-    expect(errorKeyForPath('mapping.1.source', d)).toBe('mapping.Email');
-    expect(errorKeyForPath('mapping.0', d)).toBe('mapping.Name');
+    // A round-1 path is about the step `main`, the first.
+    expect(errorKeyForPath('mapping.1.source', d)).toBe('steps.0.mapping.Email');
+    expect(errorKeyForPath('mapping.0', d)).toBe('steps.0.mapping.Name');
+    expect(errorKeyForPath('target.entity', d)).toBe('steps.0.entity');
+    expect(errorKeyForPath('body.steps.0.mapping.1', d)).toBe('steps.0.mapping.Email');
     // A round-1 path is the one group; a group's inner paths show on the group.
-    expect(errorKeyForPath('dedup.match_fields', d)).toBe('dedup.match.0');
-    expect(errorKeyForPath('body.dedup.match.1.fields.0', d)).toBe('dedup.match.1');
-    expect(errorKeyForPath('dedup.update_rules.Email', d)).toBe('dedup.update_rules.Email');
+    expect(errorKeyForPath('dedup.match_fields', d)).toBe('steps.0.dedup.match.0');
+    expect(errorKeyForPath('body.dedup.match.1.fields.0', d)).toBe('steps.0.dedup.match.1');
+    expect(errorKeyForPath('steps.0.dedup.update_rules.Email', d)).toBe('steps.0.dedup.update_rules.Email');
   });
 });
 
@@ -146,78 +159,87 @@ describe('the dedup policy in the draft', () => {
     { target: 'MobilePhone', source: 'phone' },
     { target: 'Name', template: '{{ first_name }}' },
   ];
-  const policy = (over: Partial<Draft['dedup']>): Draft['dedup'] => ({ mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {}, ...over });
+  const policy = (over: Partial<DraftStep['dedup']>): DraftStep['dedup'] => ({ mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {}, ...over });
 
   it('the dedup step requires a group unless always_create, and filled, distinct groups', () => {
-    const d = { ...emptyDraft(), mapping, dedup: policy({}) };
-    expect(validateStep('dedup', d, ctx)).toEqual({ 'dedup.match': 'wizard.matchFieldsRequired' });
+    const d = withStep({ mapping, dedup: policy({}) });
+    expect(validateStep('dedup', d, ctx)).toEqual({ 'steps.0.dedup.match': 'wizard.matchFieldsRequired' });
     const groups = policy({ match: [{ fields: ['Email'] }, { fields: [] }, { fields: ['Email'] }] });
-    expect(validateStep('dedup', { ...d, dedup: groups }, ctx)).toEqual({ 'dedup.match.1': 'dedup.groupEmpty', 'dedup.match.2': 'dedup.groupRepeats' });
-    expect(validateStep('dedup', { ...d, dedup: policy({ mode: 'always_create' }) }, ctx)).toEqual({});
+    expect(validateStep('dedup', withStep({ mapping, dedup: groups }), ctx)).toEqual({ 'steps.0.dedup.match.1': 'dedup.groupEmpty', 'steps.0.dedup.match.2': 'dedup.groupRepeats' });
+    expect(validateStep('dedup', withStep({ mapping, dedup: policy({ mode: 'always_create' }) }), ctx)).toEqual({});
   });
 
   it('the body sent has the round-2 policy exactly: groups in order, comparisons, on_several, rules', () => {
-    const d: Draft = {
-      ...emptyDraft(),
-      name: ' Site ',
-      mapping,
-      dedup: policy({
-        match: [{ fields: ['MobilePhone', 'Gone'] }, { fields: [] }, { fields: ['Email'] }],
-        compare: { Email: { as: 'email', gmail: true } },
-        on_several: 'skip',
-        update_rules: { Email: 'fill_if_empty' },
-      }),
-    };
+    const d = withStep(
+      {
+        mapping,
+        dedup: policy({
+          match: [{ fields: ['MobilePhone', 'Gone'] }, { fields: [] }, { fields: ['Email'] }],
+          compare: { Email: { as: 'email', gmail: true } },
+          on_several: 'skip',
+          update_rules: { Email: 'fill_if_empty' },
+        }),
+      },
+      { name: ' Site ' },
+    );
     const body = toBundleInput(d);
     expect(body.name).toBe('Site');
     expect(body.schedule).toEqual({ interval_minutes: 5 });
-    expect(body.dedup).toEqual({
+    expect(body.steps[0]!.dedup).toEqual({
       mode: 'update_if_found',
       match: [{ fields: ['MobilePhone'] }, { fields: ['Email'] }],
       compare: { MobilePhone: { as: 'phone' }, Email: { as: 'email', gmail: true } },
       on_several: 'skip',
       update_rules: { Email: 'fill_if_empty', MobilePhone: 'overwrite', Name: 'overwrite' },
     });
-    expect(body.dedup).not.toHaveProperty('match_fields');
+    expect(body.steps[0]!.dedup).not.toHaveProperty('match_fields');
   });
 
   it('a round-1 bundle loads as one group', () => {
-    const b = { name: 'B', source: emptyDraft().source, target: emptyDraft().target, mapping, dedup: { mode: 'skip_if_found', match_fields: ['Email', 'Name'], update_rules: {} } } as unknown as Bundle;
-    expect(draftFromBundle(b).dedup).toEqual(policy({ mode: 'skip_if_found', match: [{ fields: ['Email', 'Name'] }] }));
+    const target = { connection_id: 'c1', action: 'create_record', entity: 'Contact' };
+    const b = { name: 'B', source: emptyDraft().source, target, mapping, dedup: { mode: 'skip_if_found', match_fields: ['Email', 'Name'], update_rules: {} } } as unknown as Bundle;
+    const [main, ...rest] = draftFromBundle(b).steps;
+    expect(rest).toEqual([]);
+    expect(main).toMatchObject({ key: 'main', connection_id: 'c1', entity: 'Contact', mapping });
+    expect(main!.dedup).toEqual(policy({ mode: 'skip_if_found', match: [{ fields: ['Email', 'Name'] }] }));
   });
 
-  it("a draft kept in round 1's shape is read as one group", () => {
-    localStorage.setItem('bpmlink.bundle-draft.old', JSON.stringify({ draft: { ...emptyDraft(), dedup: { mode: 'update_if_found', match_fields: ['Email'], update_rules: {} } }, version: null }));
-    expect(loadDraft('old')?.dedup.match).toEqual([{ fields: ['Email'] }]);
+  it("a draft kept in round 1's shape (before the steps) is not resumed", () => {
+    const old = { name: 'Old', source: emptyDraft().source, target: {}, mapping: [], dedup: { mode: 'update_if_found', match_fields: ['Email'] } };
+    localStorage.setItem('bpmlink.bundle-draft.old', JSON.stringify({ draft: old, version: null }));
+    expect(loadDraft('old')).toBeNull();
   });
 });
 
 describe('messages after an edit', () => {
   const mapping: MappingRule[] = [{ target: 'Email', source: 'email' }];
-  const base: Draft = { ...emptyDraft(), mapping, dedup: { mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {} } };
+  const dedup: DraftStep['dedup'] = { mode: 'update_if_found', match: [], compare: {}, on_several: 'newest', update_rules: {} };
+  const base = withStep({ mapping, dedup });
 
   it('a message of the step goes once its problem is fixed, and stays while it is not', () => {
     const errors = validateStep('dedup', base, ctx);
-    expect(errors).toEqual({ 'dedup.match': 'wizard.matchFieldsRequired' });
-    const other: Draft = { ...base, dedup: { ...base.dedup, on_several: 'oldest' } };
+    expect(errors).toEqual({ 'steps.0.dedup.match': 'wizard.matchFieldsRequired' });
+    const other = withStep({ mapping, dedup: { ...dedup, on_several: 'oldest' } });
     expect(errorsAfterEdit(errors, base, other, 'dedup', ctx)).toEqual(errors);
-    const fixed: Draft = { ...base, dedup: { ...base.dedup, match: [{ fields: ['Email'] }] } };
+    const fixed = withStep({ mapping, dedup: { ...dedup, match: [{ fields: ['Email'] }] } });
     expect(errorsAfterEdit(errors, base, fixed, 'dedup', ctx)).toEqual({});
   });
 
   it("a server's message goes when the part it was about changes, not before", () => {
-    const withRule: Draft = { ...base, dedup: { ...base.dedup, match: [{ fields: ['Email'] }], update_rules: { Email: 'keep' } } };
-    const errors = { 'dedup.update_rules.Email': 'not allowed here', 'mapping.Email': 'bad value' };
-    const sameRule: Draft = { ...withRule, dedup: { ...withRule.dedup, on_several: 'skip' } };
+    const ruled = { ...dedup, match: [{ fields: ['Email'] }], update_rules: { Email: 'keep' as const } };
+    const withRule = withStep({ mapping, dedup: ruled });
+    const errors = { 'steps.0.dedup.update_rules.Email': 'not allowed here', 'steps.0.mapping.Email': 'bad value' };
+    const sameRule = withStep({ mapping, dedup: { ...ruled, on_several: 'skip' } });
     expect(errorsAfterEdit(errors, withRule, sameRule, 'dedup', ctx)).toEqual(errors);
-    const changed: Draft = { ...withRule, dedup: { ...withRule.dedup, update_rules: { Email: 'overwrite' } } };
-    expect(errorsAfterEdit(errors, withRule, changed, 'dedup', ctx)).toEqual({ 'mapping.Email': 'bad value' });
+    const changed = withStep({ mapping, dedup: { ...ruled, update_rules: { Email: 'overwrite' } } });
+    expect(errorsAfterEdit(errors, withRule, changed, 'dedup', ctx)).toEqual({ 'steps.0.mapping.Email': 'bad value' });
   });
 });
 
 describe('creating a bundle before its mapping', () => {
   it('names the required fields when they are the only complaint', () => {
-    expect(placeholderTargets({ fieldErrors: [{ field: 'mapping.Name', message: 'the field is required but not mapped' }] })).toEqual(['Name']);
+    expect(placeholderTargets({ fieldErrors: [{ field: 'mapping.Name', message: 'the field is required but not mapped' }] })).toEqual([{ step: 0, target: 'Name' }]);
+    expect(placeholderTargets({ fieldErrors: [{ field: 'body.steps.2.mapping.LeadName', message: 'required' }] })).toEqual([{ step: 2, target: 'LeadName' }]);
     expect(
       placeholderTargets({
         fieldErrors: [
@@ -231,8 +253,8 @@ describe('creating a bundle before its mapping', () => {
 
 describe('conversions with parameters', () => {
   it('the Russian phone preset is stored as phone_e164 with region RU and read back', () => {
-    const d = { ...emptyDraft(), mapping: [{ target: 'MobilePhone', source: 'phone', convert: ['trim', 'phone_e164_ru'] }] };
-    expect(toBundleInput(d).mapping[0]!.convert).toEqual(['trim', { name: 'phone_e164', region: 'RU' }]);
+    const d = withStep({ mapping: [{ target: 'MobilePhone', source: 'phone', convert: ['trim', 'phone_e164_ru'] }] });
+    expect(toBundleInput(d).steps[0]!.mapping[0]!.convert).toEqual(['trim', { name: 'phone_e164', region: 'RU' }]);
     expect(conversionFromApi({ name: 'phone_e164', region: 'RU' })).toBe('phone_e164_ru');
     expect(conversionFromApi({ name: 'phone_e164' })).toBe('phone_e164');
     expect(conversionFromApi({ name: 'trim' })).toBe('trim');
@@ -241,10 +263,11 @@ describe('conversions with parameters', () => {
   it('a saved step with arguments the editor does not show keeps them through an edit', () => {
     const date = { name: 'date', format: '%d.%m.%Y %H:%M', timezone: 'Europe/Moscow' };
     const phone = { name: 'phone_e164', region: 'RU', strict: true };
-    const bundle = { ...emptyDraft(), mapping: [{ target: 'MeetingDate', source: 'when', convert: ['trim', date, phone] }] } as unknown as Bundle;
+    const target = { connection_id: 'c1', action: 'create_record', entity: 'Lead' };
+    const bundle = { name: 'B', source: emptyDraft().source, target, mapping: [{ target: 'MeetingDate', source: 'when', convert: ['trim', date, phone] }] } as unknown as Bundle;
     const draft = draftFromBundle(bundle);
-    expect(draft.mapping[0]!.convert!.map(conversionName)).toEqual(['trim', 'date', 'phone_e164_ru']);
-    expect(toBundleInput(draft).mapping[0]!.convert).toEqual(['trim', date, phone]);
+    expect(draft.steps[0]!.mapping[0]!.convert!.map(conversionName)).toEqual(['trim', 'date', 'phone_e164_ru']);
+    expect(toBundleInput(draft).steps[0]!.mapping[0]!.convert).toEqual(['trim', date, phone]);
     // Unset arguments come back as null: such a step is just its name.
     expect(conversionFromApi({ name: 'date', format: null, timezone: null })).toBe('date');
   });

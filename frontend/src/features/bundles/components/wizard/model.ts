@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import type { Bundle, ConversionStep, EntityField, MappingRule, SourceField } from '@/api/types';
 import { localized } from '@/i18n';
-import type { BundleBody, StoredDedup } from '../../api/dedup';
-import { dedupBody, dedupFromStored, emptyDedup, validateDedup } from './dedupModel';
+import type { BundleBody } from '../../api/dedup';
+import { type DraftStep, draftStepsFromBundle, newStep, stepBody, validateStepDedup, validateSteps } from './stepsModel';
 
 export const STEPS = ['source', 'target', 'sample', 'mapping', 'dedup', 'review'] as const;
 export type StepId = (typeof STEPS)[number];
@@ -78,34 +78,50 @@ export function withTimeZone(step: ConversionStep, timezone: string | null): Con
 
 export type MappingMode = 'source' | 'template' | 'constant' | 'lookup';
 
-/** The wizard's working copy: conversions by editor name, or with their arguments (see `conversionFromApi`). */
-export type Draft = Omit<BundleBody, 'mapping'> & { mapping: MappingRule[] };
+/**
+ * The wizard's working copy: the bundle's steps (conversions by editor name, or with their
+ * arguments, see `conversionFromApi`) and which of them the step pages edit (`current`).
+ */
+export type Draft = Omit<BundleBody, 'steps' | 'webhook_secret'> & { steps: DraftStep[]; current: number };
 
 export function emptyDraft(): Draft {
   return {
     name: '',
     source: { app: '', connection_id: null, trigger: '', config: {} },
-    target: { connection_id: '', action: 'create_record', entity: '' },
-    mapping: [],
-    dedup: emptyDedup(),
+    steps: [newStep('create_record', [])],
+    current: 0,
     schedule: { interval_minutes: 5 },
   };
 }
 
+/** The api stores conversions as `{name, ...}`; the editor works with names where they say it all. */
+const mappingFromApi = (rules: MappingRule[]) => rules.map((r) => ({ ...r, convert: (r.convert ?? []).map(conversionFromApi) }));
+const mappingToApi = (rules: MappingRule[]) => rules.map((r) => (r.convert?.length ? { ...r, convert: r.convert.map(conversionToApi) } : r));
+
 export function draftFromBundle(b: Bundle): Draft {
+  const steps = draftStepsFromBundle(b, mappingFromApi);
   return {
     name: b.name,
     source: { ...b.source, config: b.source.config ?? {} },
-    target: { ...b.target },
-    // The api stores conversions as `{name, ...}`; the editor works with names where they say it all.
-    mapping: (b.mapping ?? []).map((r) => ({
-      ...r,
-      convert: (r.convert ?? []).map(conversionFromApi),
-    })),
-    // Until the generated types know round 2's policy, `Bundle.dedup` says only round 1's fields.
-    dedup: dedupFromStored(b.dedup as StoredDedup | undefined),
+    steps: steps.length ? steps : [newStep('create_record', [])],
+    current: 0,
     schedule: b.schedule ?? { interval_minutes: 5 },
   };
+}
+
+/** The step the step pages edit (the first when `current` is out of range). */
+export function currentStep(draft: Draft): DraftStep {
+  return draft.steps[draft.current] ?? draft.steps[0]!;
+}
+
+export function currentIndex(draft: Draft): number {
+  return draft.steps[draft.current] ? draft.current : 0;
+}
+
+/** The draft with the current step changed by `fn`. */
+export function updateCurrent(draft: Draft, fn: (s: DraftStep) => DraftStep): Draft {
+  const i = currentIndex(draft);
+  return { ...draft, steps: draft.steps.map((s, j) => (j === i ? fn(s) : s)) };
 }
 
 // ---- per-step schemas -------------------------------------------------------------
@@ -124,13 +140,7 @@ export function stepSchema(step: StepId, ctx: { isWebhook: boolean; needsSourceC
         }),
       });
     case 'target':
-      return z.object({
-        target: z.object({
-          connection_id: required('wizard.pickConnection'),
-          action: required('common.required'),
-          entity: required('wizard.pickEntity'),
-        }),
-      });
+      return z.object({});
     case 'sample':
       return ctx.isWebhook
         ? z.object({})
@@ -138,7 +148,7 @@ export function stepSchema(step: StepId, ctx: { isWebhook: boolean; needsSourceC
             schedule: z.object({ interval_minutes: z.number({ error: 'wizard.intervalInvalid' }).int().min(1, 'wizard.intervalInvalid').max(1440, 'wizard.intervalInvalid') }),
           });
     case 'mapping':
-      return z.object({ mapping: z.array(z.any()).min(1, 'wizard.mappingEmpty') });
+      return z.object({});
     case 'dedup':
       return z.object({});
     case 'review':
@@ -151,8 +161,9 @@ export function validateStep(step: StepId, draft: Draft, ctx: { isWebhook: boole
   const res = stepSchema(step, ctx).safeParse(draft);
   const errors: Record<string, string> = {};
   if (res.success) {
-    if (step === 'mapping') Object.assign(errors, validateMapping(draft.mapping));
-    if (step === 'dedup') Object.assign(errors, validateDedup(draft.dedup));
+    if (step === 'target') Object.assign(errors, validateSteps(draft.steps));
+    if (step === 'mapping') draft.steps.forEach((s, i) => Object.assign(errors, validateMapping(s.mapping, `steps.${i}.`)));
+    if (step === 'dedup') Object.assign(errors, validateStepDedup(draft.steps));
     return errors;
   }
   for (const issue of res.error.issues) {
@@ -164,8 +175,11 @@ export function validateStep(step: StepId, draft: Draft, ctx: { isWebhook: boole
 
 /** The part of the draft an error path is about: a rule by its target, else the nearest value on the path. */
 function valueAt(draft: Draft, path: string): unknown {
-  const rule = /^mapping\.(.+)$/.exec(path);
-  if (rule) return draft.mapping.find((r) => r.target === rule[1]) ?? draft.mapping;
+  const rule = /^steps\.(\d+)\.mapping\.(.+)$/.exec(path);
+  if (rule) {
+    const mapping = draft.steps[Number(rule[1])]?.mapping ?? [];
+    return mapping.find((r) => r.target === rule[2]) ?? mapping;
+  }
   const parts = path.split('.');
   for (let n = parts.length; n > 0; n--) {
     const v = getPath(draft, parts.slice(0, n).join('.'));
@@ -197,12 +211,13 @@ export function errorsAfterEdit(
   return out;
 }
 
-/** Rule-level checks: every rule has something to take its value from. */
-export function validateMapping(mapping: MappingRule[]): Record<string, string> {
+/** Rule-level checks: at least one rule, and every rule has something to take its value from. */
+export function validateMapping(mapping: MappingRule[], prefix = ''): Record<string, string> {
   const errors: Record<string, string> = {};
+  if (mapping.length === 0) errors[`${prefix}mapping`] = 'wizard.mappingEmpty';
   for (const rule of mapping) {
     const mode = ruleMode(rule);
-    const key = `mapping.${rule.target}`;
+    const key = `${prefix}mapping.${rule.target}`;
     if (mode === 'source' && !rule.source) errors[key] = 'wizard.pickSourceField';
     if (mode === 'template' && !rule.template?.trim()) errors[key] = 'wizard.templateEmpty';
     if (mode === 'lookup' && (!rule.lookup?.entity || !rule.lookup.by || !rule.lookup.value)) errors[key] = 'wizard.lookupIncomplete';
@@ -212,31 +227,40 @@ export function validateMapping(mapping: MappingRule[]): Record<string, string> 
 
 /** Which step a server error path belongs to (`mapping.2.template` → mapping). */
 export function stepForPath(path: string): StepId {
-  const p = path.replace(/^body\./, '');
+  const p = path.replace(/^body\./, '').replace(/^steps\.\d+\.(?=mapping|dedup)/, '');
   if (p.startsWith('mapping')) return 'mapping';
   if (p.startsWith('dedup')) return 'dedup';
   // The polling interval is set with the schedule; the other trigger fields on the source step.
   if (p.startsWith('schedule') || p.startsWith('source.config.interval_minutes')) return 'sample';
-  if (p.startsWith('target')) return 'target';
+  if (p.startsWith('target') || p.startsWith('steps')) return 'target';
   if (p.startsWith('name') || p.startsWith('source') || p.startsWith('webhook_secret')) return 'source';
   return 'review';
 }
 
 /** Server paths use mapping indexes; the wizard shows errors by target field. */
 export function errorKeyForPath(path: string, draft: Draft): string {
-  const p = path.replace(/^body\./, '');
+  let p = path.replace(/^body\./, '');
+  // A round-1 path (`mapping.2`, `target.entity`) is about the step `main`, the first.
+  let prefix = 'steps.0.';
+  const s = /^steps\.(\d+)\.(.*)$/.exec(p);
+  if (s) {
+    prefix = `steps.${s[1]}.`;
+    p = s[2]!;
+  } else if (p.startsWith('target.')) p = p.slice('target.'.length);
+  else if (!/^(mapping|dedup)\b/.test(p)) return p;
+  const step = draft.steps[Number(prefix.split('.')[1])];
   const m = /^mapping\.(\d+)(\..*)?$/.exec(p);
   if (m) {
-    const rule = draft.mapping[Number(m[1])];
-    return rule ? `mapping.${rule.target}` : 'mapping';
+    const rule = step?.mapping[Number(m[1])];
+    return rule ? `${prefix}mapping.${rule.target}` : `${prefix}mapping`;
   }
   const u = /^dedup\.update_rules\.(.+)$/.exec(p);
-  if (u) return `dedup.update_rules.${u[1]}`;
+  if (u) return `${prefix}dedup.update_rules.${u[1]}`;
   // A round-1 path means the one group; a group's parts (`dedup.match.1.fields.0`) show on the group.
-  if (p.startsWith('dedup.match_fields')) return 'dedup.match.0';
+  if (p.startsWith('dedup.match_fields')) return `${prefix}dedup.match.0`;
   const g = /^dedup\.match\.(\d+)\b/.exec(p);
-  if (g) return `dedup.match.${g[1]}`;
-  return p;
+  if (g) return `${prefix}dedup.match.${g[1]}`;
+  return `${prefix}${p}`;
 }
 
 // ---- mapping helpers ----------------------------------------------------------------
@@ -407,9 +431,7 @@ export function toBundleInput(draft: Draft, webhookSecret = ''): BundleBody {
     ...(webhookSecret ? { webhook_secret: webhookSecret } : {}),
     name: draft.name.trim(),
     source: { ...draft.source, connection_id: draft.source.connection_id || null },
-    target: draft.target,
-    mapping: draft.mapping.map((r) => (r.convert?.length ? { ...r, convert: r.convert.map(conversionToApi) } : r)),
-    dedup: dedupBody(draft.dedup, draft.mapping),
+    steps: draft.steps.map((s) => stepBody(s, mappingToApi)),
     schedule: draft.schedule ?? { interval_minutes: 5 },
   };
 }
@@ -430,8 +452,9 @@ export function loadDraft(key: string, version?: number): Draft | null {
     const stored = JSON.parse(raw) as { draft?: Draft; version?: number | null };
     if (!stored.draft) return null;
     if (version !== undefined && stored.version !== version) return null;
-    // A draft kept before round 2 has its policy in round 1's shape.
-    return { ...stored.draft, dedup: dedupFromStored(stored.draft.dedup as StoredDedup) };
+    // A draft kept before the steps (round 1's target + mapping + dedup) is not resumed.
+    if (!Array.isArray(stored.draft.steps) || stored.draft.steps.length === 0) return null;
+    return stored.draft;
   } catch {
     return null;
   }
@@ -450,17 +473,18 @@ export function clearDraft(key: string): void {
 }
 
 /**
- * The required fields a create was refused for, when that is its only complaint
- * (`mapping.Name: the field is required but not mapped`); empty otherwise.
+ * The required fields a create was refused for, by step index, when that is its only complaint
+ * (`steps.1.mapping.Name: the field is required but not mapped`; a round-1 `mapping.Name` is the
+ * first step's); empty otherwise.
  */
-export function placeholderTargets(error: { fieldErrors: Array<{ field: string; message: string }> }): string[] {
+export function placeholderTargets(error: { fieldErrors: Array<{ field: string; message: string }> }): Array<{ step: number; target: string }> {
   const errs = error.fieldErrors;
   if (errs.length === 0) return [];
-  const names: string[] = [];
+  const out: Array<{ step: number; target: string }> = [];
   for (const { field, message } of errs) {
-    const m = /^(?:body\.)?mapping\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(field);
+    const m = /^(?:body\.)?(?:steps\.(\d+)\.)?mapping\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(field);
     if (!m || !/required/i.test(message)) return [];
-    names.push(m[1]!);
+    out.push({ step: Number(m[1] ?? 0), target: m[2]! });
   }
-  return names;
+  return out;
 }
