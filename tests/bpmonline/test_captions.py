@@ -56,3 +56,13 @@ async def test_an_instance_caption_in_another_culture_loses_to_the_dictionary_bu
     assert captions.column_caption("Contact", "MobilePhone", "ru", columns) == "Мобильный телефон"
     assert captions.column_caption("Contact", "UsrTier", "ru", columns) == "Tier"
     assert captions.column_caption("Contact", "MobilePhone", "en", columns) == "Mobile phone"
+
+
+async def test_the_instances_own_caption_in_the_readers_language_beats_the_dictionary(make_client, sbx):
+    # An administrator renamed a standard column and entity: the instance's words are the ones shown.
+    await sbx.admin("POST", "/schema", {"captions": {"Contact": {"": {"ru-RU": "Клиент"}, "MobilePhone": "Сотовый"}}})
+    await sbx.set_faults(culture="ru-RU")
+    columns = await captions.instance_columns(make_client(), "Contact")
+    assert captions.column_caption("Contact", "MobilePhone", "ru", columns) == "Сотовый"
+    assert captions.entity_caption("Contact", "ru", {"Contact": columns[""]}) == "Клиент"
+    assert captions.column_caption("Contact", "MobilePhone", "en", columns) == "Mobile phone"
