@@ -322,9 +322,9 @@ class Schema:
             self.entities[ename].add(Column(c.name, c.kind, c.target))
         # {"captions": {"Contact": {"": …, "MobilePhone": …}}}: an administrator's own captions
         for ename, cols in (ext.get("captions") or {}).items():
-            ent = self.entities.get(ename)
+            owner = self.entities.get(ename)
             for cname, cap in (cols or {}).items():
-                if ent is None or (cname and cname not in ent.navs and cname not in ent.columns):
+                if owner is None or (cname and cname not in owner.navs and cname not in owner.columns):
                     raise SchemaError(f"no column {ename}.{cname} to caption")
                 captions[(ename, cname)] = _caption(cap)
         self.captions.update(captions)
