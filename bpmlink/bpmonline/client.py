@@ -109,8 +109,10 @@ class BpmClient:
         )
         store = SessionStore(redis, self.settings.fernet_key() if redis is not None else None)
         self.session = BpmSession(connection, self._http, store)
-        self._metadata_cache = metadata_cache if metadata_ttl is None else MetadataCache(metadata_ttl)
-        self._metadata_key = (connection.id, connection.fingerprint(), connection.odata_version)
+        self._metadata_cache: MetadataCache[Metadata] = (
+            metadata_cache if metadata_ttl is None else MetadataCache(metadata_ttl)
+        )
+        self.metadata_key = (connection.id, connection.fingerprint(), connection.odata_version)
         self.limits = RequestLimits(
             connection.id,
             max_concurrency=connection.max_concurrency,
@@ -346,14 +348,14 @@ class BpmClient:
     def _types(self, entity: str, types: FieldTypes | None) -> FieldTypes | None:
         if types is not None:
             return types
-        meta = self._metadata_cache.peek(self._metadata_key)
+        meta = self._metadata_cache.peek(self.metadata_key)
         if meta is not None and entity in meta.entities:
             return meta.types_for(entity)
         return None
 
     def _select(self, entity: str, select: Sequence[str]) -> str:
         names = [check_field_name(s) for s in select]
-        meta = self._metadata_cache.peek(self._metadata_key)
+        meta = self._metadata_cache.peek(self.metadata_key)
         info = meta.entities.get(entity) if meta else None
         if info:
             streams = [n for n in names if n in info.fields and info.fields[n].is_stream]
@@ -510,7 +512,7 @@ class BpmClient:
             )
             return parse_metadata(response.content)
 
-        return await self._metadata_cache.get(self._metadata_key, fetch, refresh=refresh)
+        return await self._metadata_cache.get(self.metadata_key, fetch, refresh=refresh)
 
     # -- files -------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -232,8 +232,11 @@ def _with_lookup(info: FieldInfo, target: str) -> FieldInfo:
     )
 
 
-class MetadataCache:
-    """Parsed `$metadata` per connection, in-process, with a TTL and explicit refresh.
+_V = TypeVar("_V")
+
+
+class MetadataCache(Generic[_V]):
+    """Parsed `$metadata` (or captions) per connection, in-process, with a TTL and explicit refresh.
 
     `$metadata` of a real tenant runs to megabytes; fetching it once per connection and TTL
     keeps entity/field discovery and typed filters cheap.
@@ -242,16 +245,16 @@ class MetadataCache:
     def __init__(self, ttl_seconds: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._items: dict[Any, tuple[float, Metadata]] = {}
+        self._items: dict[Any, tuple[float, _V]] = {}
 
-    def peek(self, key: Any) -> Metadata | None:
+    def peek(self, key: Any) -> _V | None:
         """The cached value if still fresh, without fetching."""
         item = self._items.get(key)
         if item and self._clock() - item[0] < self.ttl_seconds:
             return item[1]
         return None
 
-    async def get(self, key: Any, fetch: Callable[[], Awaitable[Metadata]], *, refresh: bool = False) -> Metadata:
+    async def get(self, key: Any, fetch: Callable[[], Awaitable[_V]], *, refresh: bool = False) -> _V:
         cached = None if refresh else self.peek(key)
         if cached is not None:
             return cached
@@ -261,4 +264,4 @@ class MetadataCache:
 
 
 # One cache per process, shared by every client of a connection.
-metadata_cache = MetadataCache()
+metadata_cache: MetadataCache[Metadata] = MetadataCache()

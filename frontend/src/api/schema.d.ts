@@ -576,7 +576,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Entities */
+        /**
+         * List Entities
+         * @description Entities with their captions in the reader's language (the profile's, else Accept-Language).
+         */
         get: operations["listEntities"];
         put?: never;
         post?: never;
@@ -593,7 +596,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Entity */
+        /**
+         * Get Entity
+         * @description An entity's fields with captions and type words in the reader's language.
+         */
         get: operations["getEntity"];
         put?: never;
         post?: never;
@@ -1658,6 +1664,8 @@ export interface components {
         };
         /** EntityOut */
         EntityOut: {
+            /** Caption */
+            caption: string;
             /** Fields */
             fields: components["schemas"]["FieldOut"][];
             /** Name */
@@ -1665,11 +1673,26 @@ export interface components {
         };
         /** EntitySummary */
         EntitySummary: {
+            /**
+             * Caption
+             * @description the entity's caption in the reader's language (the code name when none is known)
+             */
+            caption: string;
             /** Name */
             name: string;
         };
         /** FieldOut */
         FieldOut: {
+            /**
+             * Caption
+             * @description the column's caption in the reader's language (the code name when none is known)
+             */
+            caption: string;
+            /**
+             * Lookup Caption
+             * @description the caption of the entity a lookup points at
+             */
+            lookup_caption?: string | null;
             /** Lookup Entity */
             lookup_entity?: string | null;
             /** Max Length */
@@ -1685,6 +1708,11 @@ export interface components {
             required: boolean;
             /** Type */
             type: string;
+            /**
+             * Type Caption
+             * @description the type in words: «Строка», «Дата и время», «Справочник: Контрагент»
+             */
+            type_caption: string;
         };
         /**
          * FieldProblem
@@ -4451,7 +4479,9 @@ export interface operations {
             query?: {
                 refresh?: boolean;
             };
-            header?: never;
+            header?: {
+                "accept-language"?: string | null;
+            };
             path: {
                 connection_id: string;
             };
@@ -4482,7 +4512,9 @@ export interface operations {
     getEntity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "accept-language"?: string | null;
+            };
             path: {
                 connection_id: string;
                 entity: string;

@@ -102,9 +102,9 @@ export interface App {
 export type Connection = Schemas['ConnectionOut'];
 export type ConnectionInput = Schemas['ConnectionIn'];
 export type ConnectionTestResult = Schemas['TestResult'];
-// `label`: the caption in the user's language, once the api sends one (DESIGN.md "Captions"; not in the schema yet).
-export type EntitySummary = Schemas['EntitySummary'] & { label?: string | null };
-export type EntityField = Schemas['FieldOut'] & { label?: string | null };
+// `caption`, `type_caption`: in the reader's language (DESIGN.md "Captions").
+export type EntitySummary = Schemas['EntitySummary'];
+export type EntityField = Schemas['FieldOut'];
 
 /** What `BundleOut.status` holds; the schema says only "a string". */
 export type BundleStatus = 'stopped' | 'running' | 'waiting' | 'error';

@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import Any
 
-from . import admin, files, odata3, odata4, processes
+from . import admin, dataservice, files, odata3, odata4, processes
 from .auth import Principal
 from .batch import handle_batch
 from .http import JSON_UTF8, Request, Response, html_response, json_response, read_body, send_response
@@ -73,6 +73,9 @@ class SandboxApp:
         for prefix in PROCESS_SVC:  # beside EntityDataService.svc: /0 only on .NET Framework
             if path.startswith(prefix) and (netcore or prefix.startswith("/0")):
                 return "process", prefix, path[len(prefix):]
+        for prefix in dataservice.PATHS:  # as ProcessEngineService: /0 only on .NET Framework
+            if path.startswith(prefix) and (netcore or prefix.startswith("/0")):
+                return "dataservice", prefix, path[len(prefix):]
         if path in ("/0" + files.UPLOAD_PATH, files.UPLOAD_PATH) and (netcore or path.startswith("/0")):
             return "files", "", ""
         for prefix in AUTH_SVC:
@@ -127,6 +130,11 @@ class SandboxApp:
             if isinstance(who, Response):
                 return who
             return await processes.handle(state, who, req, rest)
+        if kind == "dataservice":
+            who = state.auth.authenticate(req, faults)
+            if isinstance(who, Response):
+                return who
+            return await dataservice.handle(state, who, req, rest)
         if kind == "files":
             who = state.auth.authenticate(req, faults)
             if isinstance(who, Response):

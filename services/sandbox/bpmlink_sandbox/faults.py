@@ -23,6 +23,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "process_error_body": ("json", "html"),
     "process_failure_mode": ("200", "500"),
     "process_bad_parameter": ("fault", "ignore"),
+    "culture": ("en-US", "ru-RU"),
+    "dataservice_bearer": ("allow", "403"),
+    "captions_failure": ("none", "500"),
 }
 
 
@@ -59,6 +62,11 @@ class Faults:
     process_error_body: str = "json"  # an unknown process / bad value: WCF JSON fault, or the ASP.NET HTML page
     process_failure_mode: str = "200"  # a process that throws: 200 with the result as it stood, or a 500 fault
     process_bad_parameter: str = "fault"  # a value that does not convert: a 500 fault, or dropped silently
+    # DataService schema requests (docs/creatio-captions.md): the user's culture the captions come in,
+    # whether an OAuth token reaches the service [L], and a failing service.
+    culture: str = "en-US"
+    dataservice_bearer: str = "allow"
+    captions_failure: str = "none"
     max_file_size: int = 10 * 1024 * 1024  # the MaxFileSize system setting ("Attachment max size"), bytes
 
     @classmethod

@@ -271,6 +271,8 @@ class Schema:
         for name, spec in ENTITY_SPECS.items():
             self.entities[name] = build_entity(name, parse_spec(spec))
         self.extensions: list[dict[str, Any]] = []
+        # Captions given to custom schemas and columns: (entity, column or "") → {culture: caption}
+        self.captions: dict[tuple[str, str], dict[str, str]] = {}
         self.version = 0  # bumped by every extension, so cached $metadata is rebuilt
         for ext in extensions or []:
             self.extend(ext)
@@ -281,14 +283,17 @@ class Schema:
     def extend(self, ext: dict[str, Any]) -> None:
         """Apply `{"entities": {"UsrX": {"UsrName": "text"}}, "columns": {"Contact": {"UsrY": "int"}}}`."""
         new_entities: dict[str, Entity] = {}
+        captions: dict[tuple[str, str], dict[str, str]] = {}
         for ename, cols in (ext.get("entities") or {}).items():
             _check_usr(ename)
             if ename in self.entities:
                 raise SchemaError(f"entity {ename} already exists")
             cols = cols or {}
+            if "caption" in cols:
+                captions[(ename, "")] = _caption(cols.get("caption"))
             if "columns" in cols and isinstance(cols["columns"], dict):
                 cols = cols["columns"]
-            parsed = [parse_kind(c, k) for c, k in cols.items()]
+            parsed = [parse_kind(c, _kind(captions, ename, c, k)) for c, k in cols.items()]
             for c in parsed:
                 _check_usr(c.name)
             if not any(c.name in ("Name", "UsrName") for c in parsed):
@@ -300,7 +305,7 @@ class Schema:
                 raise SchemaError(f"unknown entity {ename}")
             for cname, kind in cols.items():
                 _check_usr(cname)
-                new_cols.append((ename, parse_kind(cname, kind)))
+                new_cols.append((ename, parse_kind(cname, _kind(captions, ename, cname, kind))))
         known = set(self.entities) | set(new_entities)
         for ent in new_entities.values():
             for c in ent.columns.values():
@@ -315,6 +320,14 @@ class Schema:
         self.entities.update(new_entities)
         for ename, c in new_cols:
             self.entities[ename].add(Column(c.name, c.kind, c.target))
+        # {"captions": {"Contact": {"": …, "MobilePhone": …}}}: an administrator's own captions
+        for ename, cols in (ext.get("captions") or {}).items():
+            owner = self.entities.get(ename)
+            for cname, cap in (cols or {}).items():
+                if owner is None or (cname and cname not in owner.navs and cname not in owner.columns):
+                    raise SchemaError(f"no column {ename}.{cname} to caption")
+                captions[(ename, cname)] = _caption(cap)
+        self.captions.update(captions)
         self.extensions.append(ext)
         self.version += 1
 
@@ -332,3 +345,23 @@ def _check_usr(name: str) -> None:
     # Creatio's SchemaNamePrefix: custom schemas and columns must carry it.
     if not name.startswith("Usr") or not name.isidentifier():
         raise SchemaError(f"custom name {name!r} must be an identifier starting with 'Usr'")
+
+
+def _kind(captions: dict[tuple[str, str], dict[str, str]], entity: str, column: str, spec: Any) -> str:
+    """A column spec is its kind (`"text"`) or `{"kind": "text", "caption": …}`; keep the caption."""
+    if isinstance(spec, dict):
+        if "caption" in spec:
+            captions[(entity, column)] = _caption(spec["caption"])
+        spec = spec.get("kind")
+    if not isinstance(spec, str):
+        raise SchemaError(f"column {entity}.{column} needs a kind")
+    return spec
+
+
+def _caption(value: Any) -> dict[str, str]:
+    """`"Caption"` (every culture) or `{"ru-RU": "…", "en-US": "…"}`."""
+    if isinstance(value, str):
+        return {"": value}
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v for k, v in value.items()}
+    raise SchemaError("a caption is a string or an object of culture → string")

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bpmlink.kit.messages import pick_language
 from bpmlink_api.deps import Context, EditorContext
+from bpmlink_api.users import repository as users
 
 from . import service
 from .lookup_values import MAX_VALUES, LookupValues, lookup_values
@@ -21,6 +24,15 @@ from .schemas import (
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+async def _language(ctx: Context, accept_language: Annotated[str | None, Header()] = None) -> str:
+    """The reader's language: their profile's, else Accept-Language's (bpmlink.kit.messages.pick_language)."""
+    user = await users.member(ctx.session, ctx.workspace_id, ctx.actor.user_id)
+    return pick_language(accept_language, user.language if user else None)
+
+
+Language = Annotated[str, Depends(_language)]
 
 
 @router.get("", operation_id="listConnections")
@@ -56,8 +68,11 @@ async def test_connection(connection_id: uuid.UUID, ctx: EditorContext) -> TestR
 
 
 @router.get("/{connection_id}/entities", operation_id="listEntities")
-async def list_entities(connection_id: uuid.UUID, ctx: Context, refresh: bool = False) -> EntityList:
-    return EntityList(items=await service.entities(ctx, connection_id, refresh))
+async def list_entities(
+    connection_id: uuid.UUID, ctx: Context, language: Language, refresh: bool = False
+) -> EntityList:
+    """Entities with their captions in the reader's language (the profile's, else Accept-Language)."""
+    return EntityList(items=await service.entities(ctx, connection_id, language, refresh))
 
 
 @router.get("/{connection_id}/entities/{entity}/values", operation_id="listLookupValues")
@@ -73,5 +88,6 @@ async def list_lookup_values(
 
 
 @router.get("/{connection_id}/entities/{entity}", operation_id="getEntity")
-async def get_entity(connection_id: uuid.UUID, entity: str, ctx: Context) -> EntityOut:
-    return await service.entity(ctx, connection_id, entity)
+async def get_entity(connection_id: uuid.UUID, entity: str, ctx: Context, language: Language) -> EntityOut:
+    """An entity's fields with captions and type words in the reader's language."""
+    return await service.entity(ctx, connection_id, entity, language)

@@ -47,6 +47,7 @@ class TestResult(BaseModel):
 
 class EntitySummary(BaseModel):
     name: str
+    caption: str = Field(description="the entity's caption in the reader's language (the code name when none is known)")
 
 
 class EntityList(BaseModel):
@@ -56,13 +57,17 @@ class EntityList(BaseModel):
 
 class FieldOut(BaseModel):
     name: str
+    caption: str = Field(description="the column's caption in the reader's language (the code name when none is known)")
     type: str
+    type_caption: str = Field(description="the type in words: «Строка», «Дата и время», «Справочник: Контрагент»")
     required: bool
     max_length: int | None = None
     lookup_entity: str | None = None
+    lookup_caption: str | None = Field(None, description="the caption of the entity a lookup points at")
     read_only: bool = False
 
 
 class EntityOut(BaseModel):
     name: str
+    caption: str
     fields: list[FieldOut]

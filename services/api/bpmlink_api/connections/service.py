@@ -7,8 +7,10 @@ import uuid
 from typing import Any
 
 from bpmlink.audit import changed_fields
+from bpmlink.bpmonline import captions
 from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError
+from bpmlink.bpmonline.metadata import Metadata
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.catalog import App, get_app
 from bpmlink.connections import bpm_connection
@@ -172,40 +174,58 @@ async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
     return TestResult(**result.to_dict())
 
 
-async def _metadata(ctx: RequestContext, connection_id: uuid.UUID, refresh: bool) -> Any:
+async def _metadata(client: BpmClient, refresh: bool) -> Metadata:
+    try:
+        return await client.metadata(refresh=refresh)
+    except BpmError as exc:
+        raise UpstreamError(f"bpm'online answered: {exc}") from exc
+
+
+async def entities(
+    ctx: RequestContext, connection_id: uuid.UUID, language: str, refresh: bool = False
+) -> list[EntitySummary]:
+    """The entities with captions in `language` (bpmlink.bpmonline.captions: the instance's, else the
+    built-in dictionary, else the code); the captions service failing never fails this read."""
     row = await _get(ctx, connection_id)
     async with _client(ctx, row) as client:
-        try:
-            return await client.metadata(refresh=refresh)
-        except BpmError as exc:
-            raise UpstreamError(f"bpm'online answered: {exc}") from exc
-
-
-async def entities(ctx: RequestContext, connection_id: uuid.UUID, refresh: bool = False) -> list[EntitySummary]:
-    metadata = await _metadata(ctx, connection_id, refresh)
-    return [EntitySummary(name=name) for name in sorted(metadata.entities)]
-
-
-async def entity(ctx: RequestContext, connection_id: uuid.UUID, name: str) -> EntityOut:
-    metadata = await _metadata(ctx, connection_id, False)
-    info = metadata.entities.get(name)
-    if info is None:
-        raise NotFound(f"bpm'online has no entity {name!r}")
-    required = REQUIRED_FIELDS.get(name, frozenset())
-    fields = [
-        FieldOut(
-            name=f.name,
-            type=f.type,
-            required=f.name in required,
-            max_length=f.max_length,
-            lookup_entity=f.lookup_entity,
-            read_only=f.name in SYSTEM_COLUMNS,
-        )
-        for f in info.fields.values()
-        if not f.is_stream
+        metadata = await _metadata(client, refresh)
+        names = await captions.instance_entities(client, refresh=refresh)
+    return [
+        EntitySummary(name=n, caption=captions.entity_caption(n, language, names)) for n in sorted(metadata.entities)
     ]
+
+
+async def entity(ctx: RequestContext, connection_id: uuid.UUID, name: str, language: str) -> EntityOut:
+    row = await _get(ctx, connection_id)
+    async with _client(ctx, row) as client:
+        info = (await _metadata(client, False)).entities.get(name)
+        if info is None:
+            raise NotFound(f"bpm'online has no entity {name!r}")
+        names = await captions.instance_entities(client)
+        columns = await captions.instance_columns(client, name)
+    required = REQUIRED_FIELDS.get(name, frozenset())
+    fields = []
+    for f in info.fields.values():
+        if f.is_stream:
+            continue
+        target = captions.entity_caption(f.lookup_entity, language, names) if f.lookup_entity else None
+        fields.append(
+            FieldOut(
+                name=f.name,
+                caption=captions.column_caption(name, captions.schema_column(f), language, columns),
+                type=f.type,
+                type_caption=captions.type_caption(f, language, target),
+                required=f.name in required,
+                max_length=f.max_length,
+                lookup_entity=f.lookup_entity,
+                lookup_caption=target,
+                read_only=f.name in SYSTEM_COLUMNS,
+            )
+        )
     fields.sort(key=lambda f: (not f.required, f.read_only, f.name))
-    return EntityOut(name=name, fields=fields)
+    # The schema's own caption (under "") is the entity's; the list's stands in when it has none.
+    own = {name: columns[""]} if columns.get("") else names
+    return EntityOut(name=name, caption=captions.entity_caption(name, language, own), fields=fields)
 
 
 async def connection_client(ctx: RequestContext, connection_id: uuid.UUID) -> BpmClient:

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '@/api/schema';
 import type { App, AppField, ConnectionInput, EntityField, EntitySummary } from '@/api/types';
+import i18n from '@/i18n';
 import { api } from '@/lib/api-client';
 
 export const connectionKeys = {
@@ -100,7 +101,8 @@ export function useLookupValues(connectionId: string | null | undefined, entity:
 
 export function useEntities(connectionId: string | null | undefined) {
   return useQuery({
-    queryKey: connectionKeys.entities(connectionId ?? ''),
+    // The captions are in the reader's language: another language is another answer.
+    queryKey: [...connectionKeys.entities(connectionId ?? ''), i18n.language],
     queryFn: async (): Promise<EntitySummary[]> =>
       (await api.get('/api/v1/connections/{connection_id}/entities', { params: { path: { connection_id: connectionId! } } })).items,
     enabled: !!connectionId,
@@ -111,7 +113,7 @@ export function useEntities(connectionId: string | null | undefined) {
 /** An entity's columns on a connection, as a query (`useQueries` reads several: the columns of earlier bundle steps). */
 export function entityFieldsQuery(connectionId: string | null | undefined, entity: string | null | undefined) {
   return {
-    queryKey: connectionKeys.entity(connectionId ?? '', entity ?? ''),
+    queryKey: [...connectionKeys.entity(connectionId ?? '', entity ?? ''), i18n.language],
     queryFn: async (): Promise<EntityField[]> =>
       (await api.get('/api/v1/connections/{connection_id}/entities/{entity}', { params: { path: { connection_id: connectionId!, entity: entity! } } }))
         .fields,

@@ -47,9 +47,9 @@ const FOUND: DedupPreview = {
 
 function api(preview: Parameters<typeof mockApi>[0][string]) {
   return mockApi({
-    'GET /api/v1/connections/c1/entities': { body: { items: [{ name: 'Contact', label: 'Контакт' }] } },
+    'GET /api/v1/connections/c1/entities': { body: { items: [{ name: 'Contact', caption: 'Контакт' }] } },
     'GET /api/v1/connections/c1/entities/Contact': {
-      body: { name: 'Contact', fields: [{ name: 'MobilePhone', label: 'телефон', type: 'text', required: false, read_only: false }] },
+      body: { name: 'Contact', fields: [{ name: 'MobilePhone', caption: 'телефон', type: 'text', required: false, read_only: false }] },
     },
     'PUT /api/v1/bundles/b1': (body) => ({ body: { id: 'b1', ...(body as object) } }),
     'POST /api/v1/bundles/b1/dedup-preview': preview,
@@ -66,7 +66,7 @@ describe('DedupStep: the check on the sample', () => {
   it('saves the policy, then shows the record found now and by which group', async () => {
     const calls = api({ body: FOUND });
     await check();
-    expect(await screen.findByText('Найдено по группе 1: телефон +7 912 345-67-89 → Контакт Иван Петров')).toBeInTheDocument();
+    expect(await screen.findByText('Найдено по группе 1: телефон (MobilePhone) +7 912 345-67-89 → Контакт Иван Петров')).toBeInTheDocument();
     expect(screen.getByText('Запись будет обновлена.')).toBeInTheDocument();
     expect(screen.queryByTestId('dedup-exact-fallback')).toBeNull();
     const sent = calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);

@@ -11,6 +11,7 @@ import { StepPicker } from './StepPicker';
 import { SEARCHING, stepTitle } from './stepsModel';
 import type { StepProps } from './types';
 import { useErrorText } from './useErrorText';
+import { captionLabel } from '@/lib/captions';
 
 /** The duplicates of the chosen step (the steps that search: find, create, update). */
 export function DedupStep({ draft, update, errors, ctx }: StepProps) {
@@ -25,9 +26,9 @@ export function DedupStep({ draft, update, errors, ctx }: StepProps) {
   const { connection_id, entity } = step;
   const fields = useEntityFields(connection_id, entity);
   const entities = useEntities(connection_id);
-  const captions = new Map((fields.data ?? []).map((f) => [f.name, f.label]));
-  const label = (f: string) => captions.get(f) || f;
-  const entityLabel = (entities.data ?? []).find((e) => e.name === entity)?.label || entity;
+  const captions = new Map((fields.data ?? []).map((f) => [f.name, f.caption]));
+  const label = (f: string) => captionLabel(captions.get(f), f);
+  const entityLabel = (entities.data ?? []).find((e) => e.name === entity)?.caption || entity;
 
   const save = useSaveBundle();
   const preview = useDedupPreview(ctx.bundle?.id);

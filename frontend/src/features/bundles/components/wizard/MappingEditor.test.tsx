@@ -8,11 +8,11 @@ import { MappingEditor } from './MappingEditor';
 import { type SampleField, flattenSample, localPreview } from './model';
 
 const FIELDS: EntityField[] = [
-  { name: 'MobilePhone', type: 'string', required: false, read_only: false },
-  { name: 'Email', type: 'string', required: false, read_only: false },
-  { name: 'Name', type: 'string', required: true, read_only: false },
-  { name: 'AccountId', type: 'guid', required: false, read_only: false, lookup_entity: 'Account' },
-  { name: 'BirthDate', type: 'datetime', required: false, read_only: false },
+  { name: 'MobilePhone', caption: 'Мобильный телефон', type: 'string', type_caption: 'Строка', required: false, read_only: false },
+  { name: 'Email', caption: 'Email', type: 'string', type_caption: 'Строка', required: false, read_only: false },
+  { name: 'Name', caption: 'ФИО', type: 'string', type_caption: 'Строка', required: true, read_only: false },
+  { name: 'AccountId', caption: 'Контрагент', type: 'guid', type_caption: 'Справочник: Контрагент', required: false, read_only: false, lookup_entity: 'Account' },
+  { name: 'BirthDate', caption: 'Дата рождения', type: 'datetime', type_caption: 'Дата', required: false, read_only: false },
 ];
 const SAMPLE = { first_name: 'Anna', last_name: 'Petrova', email: 'anna@example.com' };
 
@@ -115,6 +115,22 @@ describe('MappingEditor', () => {
       'По умолчанию: Europe/Moscow (из профиля)',
     );
     expect(within(screen.getByTestId('mapping-row-Name')).queryByTestId('date-timezone')).toBeNull();
+  });
+
+  it('shows each field as «Caption (Code)» with its type in words', () => {
+    renderWithProviders(<Harness />, { lang: 'ru' });
+    const row = within(screen.getByTestId('mapping-row-AccountId'));
+    expect(row.getByText('Контрагент (AccountId)')).toBeInTheDocument();
+    expect(row.getByText(/Справочник: Контрагент/)).toBeInTheDocument();
+    expect(within(screen.getByTestId('mapping-row-MobilePhone')).getByText('Мобильный телефон (MobilePhone)')).toBeInTheDocument();
+  });
+
+  it.each(['Мобильный', 'mobile', 'МОБИЛЬНЫЙ ТЕЛ'])('finding «%s» finds MobilePhone by its caption or its code', async (query) => {
+    const user = userEvent.setup();
+    renderWithProviders(<Harness />, { lang: 'ru' });
+    await user.type(screen.getByPlaceholderText('Найти поле'), query);
+    const rows = screen.getAllByTestId(/^mapping-row-/).map((r) => r.dataset.testid);
+    expect(rows).toEqual(['mapping-row-MobilePhone']);
   });
 
   it('shows the field labels in Russian', () => {

@@ -23,6 +23,7 @@ import IconSearch from '@tabler/icons-react/icons/IconSearch';
 import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EntityField, MappingRule } from '@/api/types';
+import { captionLabel, matchesQuery } from '@/lib/captions';
 import { timeZones } from '@/lib/format';
 import {
   CONVERSIONS,
@@ -62,10 +63,9 @@ export function MappingEditor({ fields, mapping, onChange, sampleFields, preview
   const [query, setQuery] = useState('');
   const [onlyMapped, setOnlyMapped] = useState(false);
   const mapped = new Set(mapping.map((r) => r.target));
-  const q = query.trim().toLowerCase();
   const ordered = orderFields(fields).filter(
     (f) =>
-      (!q || f.name.toLowerCase().includes(q) || (f.label ?? '').toLowerCase().includes(q)) &&
+      matchesQuery(query, f.caption, f.name) &&
       (!onlyMapped || f.required || mapped.has(f.name)),
   );
   return (
@@ -144,8 +144,8 @@ function MappingRow(props: {
       <Group justify="space-between" align="flex-start" wrap="wrap" gap="xs">
         <Stack gap={2} miw={160}>
           <Group gap={6}>
-            <Text fw={600} size="sm" ff="monospace">
-              {field.name}
+            <Text fw={600} size="sm" data-testid="mapping-field-caption">
+              {captionLabel(field.caption, field.name)}
             </Text>
             {field.required && (
               <Badge size="xs" color="red" variant="light" aria-label={t('wizard.requiredField')}>
@@ -154,9 +154,8 @@ function MappingRow(props: {
             )}
           </Group>
           <Text size="xs" c="dimmed">
-            {field.label && field.label !== field.name ? `${field.label} · ` : ''}
-            {field.type}
-            {field.lookup_entity ? ` → ${field.lookup_entity}` : ''}
+            {field.type_caption || field.type}
+            {field.lookup_entity && field.lookup_caption && field.lookup_caption !== field.lookup_entity ? ` → ${field.lookup_entity}` : ''}
           </Text>
         </Stack>
         <SegmentedControl

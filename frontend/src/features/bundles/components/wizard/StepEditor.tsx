@@ -6,6 +6,7 @@ import { ActivityOptionsEditor } from './ActivityOptionsEditor';
 import { ConditionEditor } from './ConditionEditor';
 import type { SampleField } from './model';
 import { type DraftStep, hasRecord, renameStep, setEntity, stepTitle, withActionParts } from './stepsModel';
+import { captionFilter, captionLabel } from '@/lib/captions';
 
 export interface StepEditorProps {
   steps: DraftStep[];
@@ -91,10 +92,11 @@ export function StepEditor({ steps, index, onChange, connections, fields, arrays
             description={step.action === 'attach_file' ? t('steps.file.entityHelp') : t('wizard.entityHelp')}
             required={step.action !== 'attach_file'}
             searchable
+            filter={captionFilter}
             disabled={readOnly || !step.connection_id}
             placeholder={entities.isFetching ? t('common.loading') : t('wizard.pickEntity')}
             nothingFoundMessage={t('common.nothingFound')}
-            data={(entities.data ?? []).map((e) => ({ value: e.name, label: e.label && e.label !== e.name ? `${e.label} (${e.name})` : e.name }))}
+            data={(entities.data ?? []).map((e) => ({ value: e.name, label: captionLabel(e.caption, e.name) }))}
             value={step.entity || null}
             onChange={(v) => onChange(setEntity(steps, index, v ?? ''))}
             error={err('entity') ?? (entities.isError ? entities.error.message : undefined)}

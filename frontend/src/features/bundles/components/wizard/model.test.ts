@@ -101,11 +101,11 @@ describe('mapping helpers', () => {
 
   it('orders required fields first and hides system fields', () => {
     const fields = [
-      { name: 'Zeta', type: 'string', required: false, read_only: false },
-      { name: 'Id', type: 'guid', required: true, read_only: false },
-      { name: 'Name', type: 'string', required: true, read_only: false },
-      { name: 'Alpha', type: 'string', required: false, read_only: false },
-      { name: 'CreatedOn', type: 'datetime', required: false, read_only: false },
+      { name: 'Zeta', caption: 'Zeta', type_caption: '', type: 'string', required: false, read_only: false },
+      { name: 'Id', caption: 'Id', type_caption: '', type: 'guid', required: true, read_only: false },
+      { name: 'Name', caption: 'Name', type_caption: '', type: 'string', required: true, read_only: false },
+      { name: 'Alpha', caption: 'Alpha', type_caption: '', type: 'string', required: false, read_only: false },
+      { name: 'CreatedOn', caption: 'CreatedOn', type_caption: '', type: 'datetime', required: false, read_only: false },
     ];
     expect(orderFields(fields).map((f) => f.name)).toEqual(['Name', 'Alpha', 'Zeta']);
   });

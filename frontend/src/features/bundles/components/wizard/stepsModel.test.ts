@@ -78,7 +78,7 @@ describe('what a step may read of the others', () => {
     ready('create_record', 'lead', 'Lead', { name: 'Лид' }),
     ready('create_activity', 'task', 'Activity', { name: 'Задача' }),
   ];
-  const columns = { contact: [{ name: 'Id' }, { name: 'OwnerId', label: 'Ответственный' }], lead: [{ name: 'LeadName' }], task: [{ name: 'Title' }] };
+  const columns = { contact: [{ name: 'Id' }, { name: 'OwnerId', caption: 'Ответственный' }], lead: [{ name: 'LeadName' }], task: [{ name: 'Title' }] };
 
   it('offers only earlier steps: their Id, columns and flags, never its own or a later one', () => {
     const forLead = earlierStepFields(steps, 1, columns, t).map((f) => f.path);

@@ -6,6 +6,7 @@
 import type { ActivityOptions, Bundle, FilterGroup, MappingRule, StepAction } from '@/api/types';
 import type { DedupPolicy, StoredDedup } from '../../api/dedup';
 import { dedupBody, dedupFromStored, emptyDedup, validateDedup } from './dedupModel';
+import { captionLabel } from '@/lib/captions';
 
 export const STEP_KEY = /^[a-z][a-z0-9_]*$/;
 export const MAX_STEPS = 20;
@@ -183,7 +184,7 @@ export interface StepField {
 export function earlierStepFields(
   steps: DraftStep[],
   index: number,
-  columns: Record<string, Array<{ name: string; label?: string | null }>>,
+  columns: Record<string, Array<{ name: string; caption?: string | null }>>,
   t: (key: string, opts?: Record<string, unknown>) => string,
 ): StepField[] {
   const out: StepField[] = [];
@@ -196,7 +197,7 @@ export function earlierStepFields(
     out.push({ path: `steps.${s.key}.Id`, label: `${name} → Id` });
     for (const c of columns[s.key] ?? []) {
       if (c.name === 'Id') continue;
-      out.push({ path: `steps.${s.key}.${c.name}`, label: `${name} → ${c.label && c.label !== c.name ? `${c.label} (${c.name})` : c.name}` });
+      out.push({ path: `steps.${s.key}.${c.name}`, label: `${name} → ${captionLabel(c.caption, c.name)}` });
     }
     if (SEARCHING.has(s.action)) out.push({ path: `steps.${s.key}.found`, label: `${name} → ${t('steps.field.found')}` });
     if (s.action !== 'find_record') out.push({ path: `steps.${s.key}.created`, label: `${name} → ${t('steps.field.created')}` });

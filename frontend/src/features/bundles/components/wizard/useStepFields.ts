@@ -28,7 +28,7 @@ export function useEarlierFields(steps: DraftStep[], index: number): SampleField
   const { t } = useTranslation();
   const earlier = steps.slice(0, index).filter(hasRecord);
   const results = useQueries({ queries: earlier.map((s) => entityFieldsQuery(s.connection_id, s.entity)) });
-  const columns: Record<string, Array<{ name: string; label?: string | null }>> = {};
+  const columns: Record<string, Array<{ name: string; caption?: string | null }>> = {};
   earlier.forEach((s, i) => {
     columns[s.key] = results[i]?.data ?? [];
   });

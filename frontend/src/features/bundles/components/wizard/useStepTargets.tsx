@@ -6,7 +6,7 @@ import type { EntityField } from '@/api/types';
 import { useEntityFields } from '@/features/connections/api';
 import type { DraftStep } from './stepsModel';
 
-const field = (name: string, required = false): EntityField => ({ name, type: 'text', required, read_only: false });
+const field = (name: string, required = false): EntityField => ({ name, caption: name, type: 'text', type_caption: '', required, read_only: false });
 
 /**
  * What a step's mapping fills: its entity's columns; a process's parameters (free names: those
