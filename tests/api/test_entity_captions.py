@@ -63,3 +63,22 @@ async def test_the_captions_service_failing_leaves_the_dictionary(client, sessio
     fields = {f["name"]: f for f in response.json()["fields"]}
     assert fields["MobilePhone"]["caption"] == "Мобильный телефон"  # the built-in dictionary
     assert fields["UsrLoyalty"]["caption"] == "UsrLoyalty"  # nothing knows it: the code
+
+
+async def test_accept_language_decides_until_the_profile_language_is_chosen(client, sessionmaker, sandbox):
+    """A profile whose language was never chosen (nor taken from a browser at login) follows the
+    request's Accept-Language; once chosen, the profile wins over the header."""
+    owner = await make_workspace(sessionmaker)
+    await login(client, owner)
+    body = bpm_body(sandbox.base_url)
+    body["secrets"] = {"password": sandbox.password}
+    cid = (await client.post("/api/v1/connections", json=body)).json()["id"]
+
+    async def mobile(language: str) -> str:
+        got = (await client.get(f"/api/v1/connections/{cid}/entities/Contact", headers={"Accept-Language": language}))
+        return next(f["caption"] for f in got.json()["fields"] if f["name"] == "MobilePhone")
+
+    assert await mobile("ru-RU,ru;q=0.9") == "Мобильный телефон"
+    assert await mobile("en-US") == "Mobile phone"
+    assert (await client.patch("/api/v1/auth/profile", json={"language": "en"})).status_code == 200
+    assert await mobile("ru-RU") == "Mobile phone"

@@ -27,9 +27,9 @@ Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 async def _language(ctx: Context, accept_language: Annotated[str | None, Header()] = None) -> str:
-    """The reader's language: their profile's, else Accept-Language's (bpmlink.kit.messages.pick_language)."""
+    """The reader's language: their profile's once chosen (or taken from their browser), else Accept-Language's."""
     user = await users.member(ctx.session, ctx.workspace_id, ctx.actor.user_id)
-    return pick_language(accept_language, user.language if user else None)
+    return pick_language(accept_language, user.language if user and user.language_set else None)
 
 
 Language = Annotated[str, Depends(_language)]
