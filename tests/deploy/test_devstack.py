@@ -53,6 +53,7 @@ def stack(tmp_path: Path, make_database: Callable[[str], str], redis_url: str) -
         DATABASE_URL=make_database("devstack"),
         SANDBOX_DATABASE_URL=make_database("devstack_sandbox"),
         REDIS_URL=redis_url,
+        BPMLINK_WORKERS="1",  # one worker to kill (the default is one per core)
     )
     ports = {name: free_port() for name in ("api", "gateway", "sandbox", "worker")}
     log = tmp_path / "devstack.log"
@@ -131,3 +132,13 @@ def test_compose_restarts_every_long_running_service() -> None:
     restart = {name: service.get("restart") for name, service in compose["services"].items()}
     assert restart.pop("migrate") == "no"
     assert set(restart.values()) <= {"unless-stopped", "always"}, restart
+
+
+def test_make_up_starts_one_worker_per_core_unless_told(monkeypatch) -> None:
+    from bpmlink import devstack
+
+    monkeypatch.delenv("BPMLINK_WORKERS", raising=False)
+    assert devstack._parse_args([]).workers == (os.cpu_count() or 1)
+    monkeypatch.setenv("BPMLINK_WORKERS", "3")
+    assert devstack._parse_args([]).workers == 3
+    assert devstack._parse_args(["--workers", "1"]).workers == 1
