@@ -23,7 +23,7 @@ async def bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid
 async def list_page(
     session: AsyncSession,
     workspace_id: uuid.UUID,
-    bundle_id: uuid.UUID,
+    bundle_id: uuid.UUID | None,
     *,
     statuses: list[OperationStatus],
     since: datetime | None,
@@ -33,7 +33,8 @@ async def list_page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Operation], str | None]:
-    query = scoped(Operation, workspace_id, Operation.bundle_id == bundle_id)
+    # One bundle's pages walk ix_operations_bundle(_status)_newest, the workspace's ix_operations_workspace_newest.
+    query = scoped(Operation, workspace_id, *([Operation.bundle_id == bundle_id] if bundle_id else []))
     if search and normalise(search):
         # Exact value (an e-mail, a phone, a GUID) through the GIN index on search_terms.
         matches = Operation.search_terms.contains([normalise(search)])
@@ -57,6 +58,16 @@ async def list_page(
         query = query.where(Operation.created_at < until)
     rows = list(await session.scalars(newest_first(query, Operation.created_at, Operation.id, cursor, limit)))
     return page(rows, limit)
+
+
+async def bundle_names(
+    session: AsyncSession, workspace_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the workspace's bundles among `ids` (deleted ones too: their history stays)."""
+    rows = await session.execute(
+        select(Bundle.id, Bundle.name).where(in_workspace(Bundle, workspace_id), Bundle.id.in_(set(ids)))
+    )
+    return {bundle_id: name for bundle_id, name in rows.all()}
 
 
 async def operation(session: AsyncSession, workspace_id: uuid.UUID, operation_id: uuid.UUID) -> Operation | None:

@@ -55,11 +55,13 @@ class StepResultOut(StepResultSummary):
     error: Message | None = None
     note: Message | None = None
     values: dict[str, Any] | None = None  # what was sent (for for_each: the first element's)
+    changes: dict[str, list[Any]] | None = None  # an update's {column: [old, new]}
 
 
 class OperationOut(BaseModel):
     id: uuid.UUID
     bundle_id: uuid.UUID
+    bundle_name: str | None = Field(default=None, description="The bundle's name (in a list of operations).")
     event_id: uuid.UUID
     config_version: int
     status: OperationStatus
@@ -68,6 +70,9 @@ class OperationOut(BaseModel):
     error: str | None
     source_data: dict[str, Any] | None
     mapped_data: dict[str, Any] | None
+    changes: dict[str, list[Any]] | None = Field(
+        default=None, description="What an update changed: {column: [old, new]} (the first step that changed one)."
+    )
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None

@@ -29,7 +29,7 @@ async def _bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
 
 async def list_operations(
     ctx: RequestContext,
-    bundle_id: uuid.UUID,
+    bundle_id: uuid.UUID | None,
     *,
     statuses: list[OperationStatus],
     since: datetime | None,
@@ -38,7 +38,9 @@ async def list_operations(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[OperationOut], str | None]:
-    await _bundle(ctx, bundle_id)
+    """A page of one bundle's operations, or (bundle_id None) of the whole workspace's, each naming its bundle."""
+    if bundle_id is not None:
+        await _bundle(ctx, bundle_id)
     items, next_cursor = await repository.list_page(
         ctx.session,
         ctx.workspace_id,
@@ -51,7 +53,9 @@ async def list_operations(
         cursor=cursor,
         limit=limit,
     )
-    return [OperationOut.model_validate(r, from_attributes=True) for r in items], next_cursor
+    names = await repository.bundle_names(ctx.session, ctx.workspace_id, (r.bundle_id for r in items))
+    out = [OperationOut.model_validate(r, from_attributes=True) for r in items]
+    return [o.model_copy(update={"bundle_name": names.get(o.bundle_id)}) for o in out], next_cursor
 
 
 async def _operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operation:
