@@ -66,3 +66,20 @@ async def test_another_workspaces_operations_never_appear(client, owner, connect
     assert (await client.get(URL, params={"bundle_id": mine["id"]})).status_code == 404
     await login(client, owner)
     assert [i["id"] for i in (await client.get(URL)).json()["items"]] == [str(my_op.id)]
+
+
+async def test_a_webhook_operation_shows_its_incoming_request_as_the_gateway_stored_it(
+    client, owner, connection_id, sessionmaker
+):
+    bundle = await make_bundle(client, connection_id)
+    request = {"method": "POST", "headers": {"content-type": "application/json"}, "query": "", "client": "10.1.2.3"}
+    body = b'{"email": "anna@example.com", "name": "\xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0"}'
+    event_id = await post_event(sessionmaker, bundle["id"], _item("anna@example.com"), request=request, body=body)
+    op = await operation_of(sessionmaker, event_id)
+    incoming = (await client.get(f"/api/v1/operations/{op.id}")).json()["incoming"]
+    assert incoming["method"] == "POST" and incoming["client"] == "10.1.2.3"
+    assert incoming["headers"] == {"content-type": "application/json"}
+    assert incoming["body"] == '{"email": "anna@example.com", "name": "Анна"}'
+    imported = await post_event(sessionmaker, bundle["id"], _item("boris@example.com"))
+    plain = await operation_of(sessionmaker, imported)
+    assert (await client.get(f"/api/v1/operations/{plain.id}")).json()["incoming"] is None

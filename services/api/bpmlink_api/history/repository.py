@@ -74,6 +74,11 @@ async def operation(session: AsyncSession, workspace_id: uuid.UUID, operation_id
     return await session.scalar(scoped(Operation, workspace_id, Operation.id == operation_id))
 
 
+async def webhook_event(session: AsyncSession, workspace_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
+    """The operation's event when a webhook brought it (its stored request and body)."""
+    return await session.scalar(scoped(Event, workspace_id, Event.id == event_id, Event.origin == "webhook"))
+
+
 async def steps(session: AsyncSession, operation_id: uuid.UUID) -> list[Step]:
     """The requests of an operation found through its workspace, in the order they were made."""
     return list(

@@ -88,8 +88,23 @@ class OperationOut(BaseModel):
         return value or []
 
 
+class IncomingRequestOut(BaseModel):
+    """The webhook request the operation's event came from, as the gateway stored it: its headers
+    without cookies, authorization and secrets; a secret query parameter's value masked."""
+
+    method: str | None = None
+    headers: dict[str, Any] = Field(default_factory=dict)
+    query: str | None = None
+    client: str | None = Field(default=None, description="The sender's address.")
+    body: str | None = Field(default=None, description="The body as text (undecodable bytes replaced).")
+    received_at: datetime
+
+
 class OperationDetail(OperationOut):
     step_results: list[StepResultOut] = Field(default_factory=list)  # type: ignore[assignment]
+    incoming: IncomingRequestOut | None = Field(
+        default=None, description="For a webhook source: the incoming request, the operation's first request."
+    )
     requests: list[StepOut] = Field(description="The HTTP requests the operation made, in order.")
     steps: list[StepOut] = Field(
         description="Deprecated: the same list as `requests` (its round-1 name), kept for one release.",

@@ -13,7 +13,7 @@ from bpmlink.step_results import for_replay
 from bpmlink_api.deps import RequestContext
 
 from . import repository
-from .schemas import OperationDetail, OperationOut, StatsBucket, StepOut
+from .schemas import IncomingRequestOut, OperationDetail, OperationOut, StatsBucket, StepOut
 
 REPLAYABLE = (OperationStatus.failed, OperationStatus.not_found, OperationStatus.filtered)
 BULK_REPLAY_LIMIT = 1000
@@ -69,7 +69,18 @@ async def get_operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operati
     op = await _operation(ctx, operation_id)
     requests = [StepOut.model_validate(s, from_attributes=True) for s in await repository.steps(ctx.session, op.id)]
     fields = OperationOut.model_validate(op, from_attributes=True).model_dump(exclude={"step_results"})
-    return OperationDetail(**fields, step_results=op.step_results or [], requests=requests, steps=requests)
+    incoming = await _incoming(ctx, op.event_id)
+    return OperationDetail(
+        **fields, step_results=op.step_results or [], incoming=incoming, requests=requests, steps=requests
+    )
+
+
+async def _incoming(ctx: RequestContext, event_id: uuid.UUID) -> IncomingRequestOut | None:
+    event = await repository.webhook_event(ctx.session, ctx.workspace_id, event_id)
+    if event is None or event.request is None:
+        return None
+    body = None if event.body is None else event.body.decode("utf-8", errors="replace")
+    return IncomingRequestOut(**event.request, body=body, received_at=event.received_at)
 
 
 async def _requeue(ctx: RequestContext, ops: list[Operation]) -> None:
