@@ -119,7 +119,7 @@ function StepView({ step, index, apps }: { step: Step; index: number; apps: Cata
         <Text size="sm" ff="monospace" fw={600}>
           {step.method}
         </Text>
-        <Text size="sm" ff="monospace" style={{ flex: 1, minWidth: 0, wordBreak: 'break-all' }} title={url} data-testid="step-url">
+        <Text size="sm" ff="monospace" style={{ flex: '1 1 220px', minWidth: 0, wordBreak: 'break-all' }} title={url} data-testid="step-url">
           {url}
         </Text>
         {step.status != null && (
