@@ -60,6 +60,7 @@ class StepResult(BaseModel):
     record_id: str | None = None
     record: dict[str, Any] = {}
     values: dict[str, Any] | None = None  # what was sent (for for_each: the first element's)
+    changes: dict[str, list[Any]] | None = None  # an update's {column: [old, new]} (the first element's)
     elements: list[ElementResult] = []
     error: Message | None = None
     note: Message | None = None

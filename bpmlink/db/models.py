@@ -325,6 +325,8 @@ class Operation(IdMixin, Base):
     mapped_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # What each bundle step did (bpmlink.step_results.StepResult, dumped): a replay resumes from it.
     step_results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    # What an update changed, {column: [old, new]} (None for a create or when nothing changed).
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False

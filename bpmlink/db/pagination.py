@@ -49,7 +49,9 @@ def newest_first(
     """Order newest first and start after the cursor; fetch one extra row to know if more exist."""
     if cursor:
         at, ident = decode_cursor(cursor)
-        query = query.where(or_(created_at < at, and_(created_at == at, id_ < ident)))
+        # `created_at <= at` alone is what an index on (…, created_at DESC, id DESC) can start its walk
+        # at; the OR then drops the ties already shown. Without it the walk starts at the newest row.
+        query = query.where(created_at <= at, or_(created_at < at, and_(created_at == at, id_ < ident)))
     return query.order_by(created_at.desc(), id_.desc()).limit(limit + 1)
 
 

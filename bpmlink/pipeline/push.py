@@ -57,6 +57,8 @@ class PushResult:
     record_id: str | None
     note: str | None = None
     record: dict[str, Any] | None = field(default=None, compare=False)
+    # An update's changed columns, {column: [old, new]} (the PATCH of the record found; None otherwise).
+    changes: dict[str, list[Any]] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ class _Write:
 
     def updated(self) -> PushResult:
         """The result of this write once sent: the record as it is now (found, then patched)."""
-        record = {**(self.existing or {}), **(self.patch or {})}
-        return PushResult(OperationStatus.updated, self.existing_id, self.note, record)
+        existing = self.existing or {}
+        patch = self.patch or {}
+        changes = {name: [existing.get(name), value] for name, value in patch.items()}
+        return PushResult(OperationStatus.updated, self.existing_id, self.note, {**existing, **patch}, changes)
 
 
 def _found_note(policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str) -> str | None:

@@ -86,6 +86,7 @@ async def test_the_operation_read_shows_each_steps_result_and_its_requests(clien
         "error": None,
         "note": {"code": "dedup_matched", "params": {"group": 1}, "text": "matched by Email", "remote": None},
         "values": {"Email": "anna@steps.example"},
+        "changes": None,
     }
     assert (lead["result"], lead["record_id"]) == ("created", LEAD_ID)
     assert task["error"] == {

@@ -698,6 +698,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Workspace Operations
+         * @description The workspace's operations of every bundle (or of `bundle_id`), newest first, each naming its bundle.
+         */
+        get: operations["listWorkspaceOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operations/{operation_id}": {
         parameters: {
             query?: never;
@@ -1945,6 +1965,36 @@ export interface components {
             stored: number;
         };
         /**
+         * IncomingRequestOut
+         * @description The webhook request the operation's event came from, as the gateway stored it: its headers
+         *     without cookies, authorization and secrets; a secret query parameter's value masked.
+         */
+        IncomingRequestOut: {
+            /**
+             * Body
+             * @description The body as text (undecodable bytes replaced).
+             */
+            body?: string | null;
+            /**
+             * Client
+             * @description The sender's address.
+             */
+            client?: string | null;
+            /** Headers */
+            headers?: {
+                [key: string]: unknown;
+            };
+            /** Method */
+            method?: string | null;
+            /** Query */
+            query?: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+        };
+        /**
          * InvitationAcceptIn
          * @description password: the new account's, or the existing account's when account_exists.
          */
@@ -2255,6 +2305,18 @@ export interface components {
              * Format: uuid
              */
             bundle_id: string;
+            /**
+             * Bundle Name
+             * @description The bundle's name (in a list of operations).
+             */
+            bundle_name?: string | null;
+            /**
+             * Changes
+             * @description What an update changed: {column: [old, new]} (the first step that changed one).
+             */
+            changes?: {
+                [key: string]: unknown[];
+            } | null;
             /** Config Version */
             config_version: number;
             /**
@@ -2276,6 +2338,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** @description For a webhook source: the incoming request, the operation's first request. */
+            incoming?: components["schemas"]["IncomingRequestOut"] | null;
             /** Mapped Data */
             mapped_data: {
                 [key: string]: unknown;
@@ -2326,6 +2390,18 @@ export interface components {
              * Format: uuid
              */
             bundle_id: string;
+            /**
+             * Bundle Name
+             * @description The bundle's name (in a list of operations).
+             */
+            bundle_name?: string | null;
+            /**
+             * Changes
+             * @description What an update changed: {column: [old, new]} (the first step that changed one).
+             */
+            changes?: {
+                [key: string]: unknown[];
+            } | null;
             /** Config Version */
             config_version: number;
             /**
@@ -2839,6 +2915,10 @@ export interface components {
          */
         StepResultOut: {
             action: components["schemas"]["StepAction"];
+            /** Changes */
+            changes?: {
+                [key: string]: unknown[];
+            } | null;
             /** Elements */
             elements?: components["schemas"]["ElementResultOut"][];
             /** Entity */
@@ -4711,6 +4791,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listWorkspaceOperations: {
+        parameters: {
+            query?: {
+                bundle_id?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description a value in the source or mapped data, or a record id */
+                q?: string | null;
+                since?: string | null;
+                status?: components["schemas"]["OperationStatus"][] | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -1,5 +1,7 @@
 import { Card, Skeleton, Table, type TableProps } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import type { ReactNode } from 'react';
+import './DataTable.css';
 import { ErrorState } from './ErrorState';
 
 /** The parts of a TanStack query result a list needs. */
@@ -30,6 +32,8 @@ export interface DataTableProps<T> extends Omit<TableProps, 'children'> {
   footer?: ReactNode;
   /** False when the table sits in a card of its own already. */
   card?: boolean;
+  /** At phone width each row is a card (its cells one under another) rather than a sideways-scrolling table. */
+  phoneCards?: boolean;
 }
 
 /** One list's states in one place: the error (with retry), a skeleton, the empty state, the table. */
@@ -44,12 +48,14 @@ export function DataTable<T>({
   retry = true,
   footer,
   card = true,
+  phoneCards = false,
   ...tableProps
 }: DataTableProps<T>) {
+  const cards = useMediaQuery('(max-width: 48em)') && phoneCards;
   const table = !!rows?.length && (
     <>
-      <Table.ScrollContainer minWidth={minWidth}>
-        <Table {...tableProps}>
+      <Table.ScrollContainer minWidth={cards ? 0 : minWidth}>
+        <Table {...tableProps} className={phoneCards ? 'data-table-cards' : undefined}>
           {head && (
             <Table.Thead>
               <Table.Tr>{head}</Table.Tr>

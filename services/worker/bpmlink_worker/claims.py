@@ -53,6 +53,7 @@ class Claimed:
     step_results: dict[str, StepResult] = field(default_factory=dict)
     stopped: str | None = None  # the step whose find found nothing and ended the run
     mapped_data: dict[str, Any] | None = None
+    changes: dict[str, Any] | None = None  # the first step's update: {column: [old, new]}
     recorder: StepRecorder = field(default_factory=StepRecorder)
     # The end of this run, set by _end_push / _fail:
     status: OperationStatus = OperationStatus.processing

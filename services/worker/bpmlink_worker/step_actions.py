@@ -255,6 +255,7 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
             ends.append(ElementResult(index=element.index or 0, result=StepOutcome.failed, error=message_of(exc)))
     error = next((e for e in errors if isinstance(e, BpmError) and e.transient), errors[0] if errors else None)
     values = elements[0].values if elements else None
+    changes = first.changes if first else None
     if step.for_each is None:
         only = ends[0]
         record = _kept(first.record if first else None, target.select)
@@ -269,6 +270,7 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
             record_id=only.record_id,
             record=record,
             values=values,
+            changes=changes,
             error=only.error,
             note=note,
         )
@@ -279,6 +281,7 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
             entity=step.entity,
             result=elements_result(ends),
             values=values,
+            changes=changes,
             elements=ends,
             error=next((e.error for e in ends if e.error), None),
         )

@@ -218,6 +218,7 @@ def finish(prepared: Prepared, run: Claimed) -> None:
     run.record_id = None if summary.record_id is None else _uuid(summary.record_id)
     note = summary.note or summary.error
     run.error = note.text if note is not None else None
+    run.changes = next((r.changes for s in prepared.steps if (r := run.step_results.get(s.key)) and r.changes), None)
     if not prepared.single:
         first = next(
             (r for s in prepared.steps if (r := run.step_results.get(s.key)) is not None and r.values is not None),

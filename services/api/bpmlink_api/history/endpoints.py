@@ -16,19 +16,39 @@ from .schemas import OperationDetail, OperationList, OperationOut, ReplayOut, St
 router = APIRouter(prefix="/api/v1", tags=["history"])
 
 
+Statuses = Annotated[list[OperationStatus] | None, Query()]
+Search = Annotated[
+    str | None, Query(max_length=200, description="a value in the source or mapped data, or a record id")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
 @router.get("/bundles/{bundle_id}/operations", operation_id="listOperations")
 async def list_operations(
     bundle_id: uuid.UUID,
     ctx: Context,
-    status: Annotated[list[OperationStatus] | None, Query()] = None,
+    status: Statuses = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="a value in the source or mapped data, or a record id")
-    ] = None,
+    q: Search = None,
     cursor: str | None = None,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
 ) -> OperationList:
+    return await list_workspace_operations(ctx, bundle_id, status, since, until, q, cursor, limit)
+
+
+@router.get("/operations", operation_id="listWorkspaceOperations")
+async def list_workspace_operations(
+    ctx: Context,
+    bundle_id: uuid.UUID | None = None,
+    status: Statuses = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: Search = None,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> OperationList:
+    """The workspace's operations of every bundle (or of `bundle_id`), newest first, each naming its bundle."""
     items, next_cursor = await service.list_operations(
         ctx,
         bundle_id,

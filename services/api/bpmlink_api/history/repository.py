@@ -23,7 +23,7 @@ async def bundle(session: AsyncSession, workspace_id: uuid.UUID, bundle_id: uuid
 async def list_page(
     session: AsyncSession,
     workspace_id: uuid.UUID,
-    bundle_id: uuid.UUID,
+    bundle_id: uuid.UUID | None,
     *,
     statuses: list[OperationStatus],
     since: datetime | None,
@@ -33,7 +33,8 @@ async def list_page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Operation], str | None]:
-    query = scoped(Operation, workspace_id, Operation.bundle_id == bundle_id)
+    # One bundle's pages walk ix_operations_bundle(_status)_newest, the workspace's ix_operations_workspace_newest.
+    query = scoped(Operation, workspace_id, *([Operation.bundle_id == bundle_id] if bundle_id else []))
     if search and normalise(search):
         # Exact value (an e-mail, a phone, a GUID) through the GIN index on search_terms.
         matches = Operation.search_terms.contains([normalise(search)])
@@ -59,8 +60,23 @@ async def list_page(
     return page(rows, limit)
 
 
+async def bundle_names(
+    session: AsyncSession, workspace_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the workspace's bundles among `ids` (deleted ones too: their history stays)."""
+    rows = await session.execute(
+        select(Bundle.id, Bundle.name).where(in_workspace(Bundle, workspace_id), Bundle.id.in_(set(ids)))
+    )
+    return {bundle_id: name for bundle_id, name in rows.all()}
+
+
 async def operation(session: AsyncSession, workspace_id: uuid.UUID, operation_id: uuid.UUID) -> Operation | None:
     return await session.scalar(scoped(Operation, workspace_id, Operation.id == operation_id))
+
+
+async def webhook_event(session: AsyncSession, workspace_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
+    """The operation's event when a webhook brought it (its stored request and body)."""
+    return await session.scalar(scoped(Event, workspace_id, Event.id == event_id, Event.origin == "webhook"))
 
 
 async def steps(session: AsyncSession, operation_id: uuid.UUID) -> list[Step]:

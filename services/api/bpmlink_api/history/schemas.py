@@ -55,11 +55,13 @@ class StepResultOut(StepResultSummary):
     error: Message | None = None
     note: Message | None = None
     values: dict[str, Any] | None = None  # what was sent (for for_each: the first element's)
+    changes: dict[str, list[Any]] | None = None  # an update's {column: [old, new]}
 
 
 class OperationOut(BaseModel):
     id: uuid.UUID
     bundle_id: uuid.UUID
+    bundle_name: str | None = Field(default=None, description="The bundle's name (in a list of operations).")
     event_id: uuid.UUID
     config_version: int
     status: OperationStatus
@@ -68,6 +70,9 @@ class OperationOut(BaseModel):
     error: str | None
     source_data: dict[str, Any] | None
     mapped_data: dict[str, Any] | None
+    changes: dict[str, list[Any]] | None = Field(
+        default=None, description="What an update changed: {column: [old, new]} (the first step that changed one)."
+    )
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
@@ -83,8 +88,23 @@ class OperationOut(BaseModel):
         return value or []
 
 
+class IncomingRequestOut(BaseModel):
+    """The webhook request the operation's event came from, as the gateway stored it: its headers
+    without cookies, authorization and secrets; a secret query parameter's value masked."""
+
+    method: str | None = None
+    headers: dict[str, Any] = Field(default_factory=dict)
+    query: str | None = None
+    client: str | None = Field(default=None, description="The sender's address.")
+    body: str | None = Field(default=None, description="The body as text (undecodable bytes replaced).")
+    received_at: datetime
+
+
 class OperationDetail(OperationOut):
     step_results: list[StepResultOut] = Field(default_factory=list)  # type: ignore[assignment]
+    incoming: IncomingRequestOut | None = Field(
+        default=None, description="For a webhook source: the incoming request, the operation's first request."
+    )
     requests: list[StepOut] = Field(description="The HTTP requests the operation made, in order.")
     steps: list[StepOut] = Field(
         description="Deprecated: the same list as `requests` (its round-1 name), kept for one release.",

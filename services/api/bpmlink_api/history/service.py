@@ -13,7 +13,7 @@ from bpmlink.step_results import for_replay
 from bpmlink_api.deps import RequestContext
 
 from . import repository
-from .schemas import OperationDetail, OperationOut, StatsBucket, StepOut
+from .schemas import IncomingRequestOut, OperationDetail, OperationOut, StatsBucket, StepOut
 
 REPLAYABLE = (OperationStatus.failed, OperationStatus.not_found, OperationStatus.filtered)
 BULK_REPLAY_LIMIT = 1000
@@ -29,7 +29,7 @@ async def _bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
 
 async def list_operations(
     ctx: RequestContext,
-    bundle_id: uuid.UUID,
+    bundle_id: uuid.UUID | None,
     *,
     statuses: list[OperationStatus],
     since: datetime | None,
@@ -38,7 +38,9 @@ async def list_operations(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[OperationOut], str | None]:
-    await _bundle(ctx, bundle_id)
+    """A page of one bundle's operations, or (bundle_id None) of the whole workspace's, each naming its bundle."""
+    if bundle_id is not None:
+        await _bundle(ctx, bundle_id)
     items, next_cursor = await repository.list_page(
         ctx.session,
         ctx.workspace_id,
@@ -51,7 +53,9 @@ async def list_operations(
         cursor=cursor,
         limit=limit,
     )
-    return [OperationOut.model_validate(r, from_attributes=True) for r in items], next_cursor
+    names = await repository.bundle_names(ctx.session, ctx.workspace_id, (r.bundle_id for r in items))
+    out = [OperationOut.model_validate(r, from_attributes=True) for r in items]
+    return [o.model_copy(update={"bundle_name": names.get(o.bundle_id)}) for o in out], next_cursor
 
 
 async def _operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operation:
@@ -65,7 +69,18 @@ async def get_operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operati
     op = await _operation(ctx, operation_id)
     requests = [StepOut.model_validate(s, from_attributes=True) for s in await repository.steps(ctx.session, op.id)]
     fields = OperationOut.model_validate(op, from_attributes=True).model_dump(exclude={"step_results"})
-    return OperationDetail(**fields, step_results=op.step_results or [], requests=requests, steps=requests)
+    incoming = await _incoming(ctx, op.event_id)
+    return OperationDetail(
+        **fields, step_results=op.step_results or [], incoming=incoming, requests=requests, steps=requests
+    )
+
+
+async def _incoming(ctx: RequestContext, event_id: uuid.UUID) -> IncomingRequestOut | None:
+    event = await repository.webhook_event(ctx.session, ctx.workspace_id, event_id)
+    if event is None or event.request is None:
+        return None
+    body = None if event.body is None else event.body.decode("utf-8", errors="replace")
+    return IncomingRequestOut(**event.request, body=body, received_at=event.received_at)
 
 
 async def _requeue(ctx: RequestContext, ops: list[Operation]) -> None:

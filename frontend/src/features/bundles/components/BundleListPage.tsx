@@ -91,6 +91,7 @@ export function BundleListPage() {
         rows={bundles.data}
         empty={<EmptyState icon={<IconTransfer />} title={t('bundles.empty')} description={t('bundles.emptyText')} action={addButton} />}
         minWidth={760}
+        phoneCards
         verticalSpacing="sm"
         horizontalSpacing="md"
         highlightOnHover

@@ -3,7 +3,10 @@ import type { OperationStatus } from '@/api/types';
 import { api } from '@/lib/api-client';
 
 export interface HistoryFilter {
+  /** '' for every bundle of the workspace. */
   bundleId: string;
+  /** A value to find (an e-mail, a phone, a record Id), across the bundles. */
+  q?: string;
   statuses: OperationStatus[];
   /** ISO time; only operations created after it. */
   from?: string;
@@ -19,15 +22,20 @@ export function useOperations(filter: HistoryFilter, refetchInterval: number | f
   return useInfiniteQuery({
     queryKey: historyKeys.list(filter),
     queryFn: ({ pageParam }) =>
-      api.get('/api/v1/bundles/{bundle_id}/operations', {
+      api.get('/api/v1/operations', {
         params: {
-          path: { bundle_id: filter.bundleId },
-          query: { status: filter.statuses, since: filter.from, cursor: pageParam, limit: 50 },
+          query: {
+            bundle_id: filter.bundleId || undefined,
+            q: filter.q || undefined,
+            status: filter.statuses,
+            since: filter.from,
+            cursor: pageParam,
+            limit: 50,
+          },
         },
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    enabled: !!filter.bundleId,
     refetchInterval,
     placeholderData: keepPreviousData,
   });

@@ -20,6 +20,7 @@ const operation = (id: string, status: string, next_attempt_at: string | null) =
   error: status === 'retrying' ? 'bpm\'online answered 503 (retrying on a slow schedule)' : null,
   source_data: { email: `${id}@example.com` },
   mapped_data: null,
+  bundle_name: 'Site form',
   created_at: '2026-12-01T12:00:00Z',
   updated_at: '2026-12-01T12:05:00Z',
   finished_at: null,
@@ -31,7 +32,7 @@ function api(role: string) {
   return mockApi({
     'GET /api/v1/auth/me': { body: { ...ME, role } },
     'GET /api/v1/bundles': { body: { items: [{ id: 'b1', name: 'Site form', status: 'waiting', config: {} }], next_cursor: null } },
-    'GET /api/v1/bundles/b1/operations': { body: { items: [operation('p1', 'retrying', NEXT), operation('q1', 'queued', null)], next_cursor: null } },
+    'GET /api/v1/operations': { body: { items: [operation('p1', 'retrying', NEXT), operation('q1', 'queued', null)], next_cursor: null } },
     'POST /api/v1/operations/p1/retry-now': { body: operation('p1', 'retrying', '2026-12-01T12:10:00Z') },
   });
 }
@@ -61,7 +62,7 @@ describe('HistoryPage', () => {
     mockApi({
       'GET /api/v1/auth/me': { body: ME },
       'GET /api/v1/bundles': { body: { items: [{ id: 'b1', name: 'Site form', status: 'waiting', config: {} }], next_cursor: null } },
-      'GET /api/v1/bundles/b1/operations': { body: { items: [operation('t1', 'test', null)], next_cursor: null } },
+      'GET /api/v1/operations': { body: { items: [operation('t1', 'test', null)], next_cursor: null } },
     });
     const user = userEvent.setup();
     renderWithProviders(<HistoryPage />, { route: '/history?bundle=b1', lang: 'ru' });
@@ -70,5 +71,18 @@ describe('HistoryPage', () => {
     expect(await screen.findByText("Тестовый запрос отправителя; в bpm'online не отправляется")).toBeInTheDocument();
     await user.click(screen.getByRole('textbox', { name: 'Статус' }));
     expect(await screen.findByRole('option', { name: 'тест' })).toBeInTheDocument();
+  });
+
+  it('opens on every bundle of the workspace, each row naming its bundle, and filters by one', async () => {
+    const calls = api('viewer');
+    const user = userEvent.setup();
+    renderWithProviders(<HistoryPage />, { route: '/history', lang: 'ru' });
+    const names = await screen.findAllByTestId('operation-bundle');
+    expect(names[0]).toHaveTextContent('Site form');
+    const first = calls.find((c) => c.path.startsWith('/api/v1/operations?'));
+    expect(first?.path).not.toContain('bundle_id');
+    expect(screen.getByTestId('history-bundle')).toHaveAttribute('placeholder', 'Все связки');
+    await user.type(screen.getByTestId('history-search'), 'p1@example.com');
+    await vi.waitFor(() => expect(calls.some((c) => c.path.includes('q=p1%40example.com'))).toBe(true));
   });
 });

@@ -1,4 +1,5 @@
-import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Select, Stack, Switch, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, Card, Checkbox, Collapse, Group, Loader, MultiSelect, Paper, Select, Stack, Switch, Table, Text, TextInput, Tooltip } from '@mantine/core';
+import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import IconChevronDown from '@tabler/icons-react/icons/IconChevronDown';
 import IconChevronRight from '@tabler/icons-react/icons/IconChevronRight';
@@ -29,7 +30,10 @@ export function HistoryPage() {
   const [search, setSearch] = useSearchParams();
   const { canWrite } = usePermissions();
   const bundles = useBundles();
-  const bundleId = search.get('bundle') ?? bundles.data?.[0]?.id ?? '';
+  const bundleId = search.get('bundle') ?? ''; // none: every bundle of the workspace
+  const [q, setQ] = useState(search.get('q') ?? '');
+  const [query] = useDebouncedValue(q.trim(), 400);
+  const phone = useMediaQuery('(max-width: 48em)');
   const statuses = (search.get('status')?.split(',').filter(Boolean) ?? []) as OperationStatus[];
   const period = (search.get('period') ?? 'all') as Period;
   const [auto, setAuto] = useState(true);
@@ -49,7 +53,7 @@ export function HistoryPage() {
     const secs = PERIODS[period] ?? 0;
     return secs ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - secs * 1000).toISOString() : undefined;
   }, [period]);
-  const ops = useOperations({ bundleId, statuses, from }, auto ? 5000 : false);
+  const ops = useOperations({ bundleId, statuses, from, q: query }, auto ? 5000 : false);
   const rows: Operation[] = ops.data?.pages.flatMap((p) => p.items) ?? [];
 
   const setParam = (key: string, value: string | null) => {
@@ -94,17 +98,26 @@ export function HistoryPage() {
         <Group gap="sm" align="flex-end" wrap="wrap">
           <Select
             label={t('history.bundle')}
-            w={260}
+            w={{ base: '100%', sm: 260 }}
             data={(bundles.data ?? []).map((b) => ({ value: b.id, label: b.name }))}
             value={bundleId || null}
             onChange={(v) => setParam('bundle', v)}
-            allowDeselect={false}
+            placeholder={t('history.allBundles')}
+            clearable
             searchable
             data-testid="history-bundle"
           />
+          <TextInput
+            label={t('history.search')}
+            w={{ base: '100%', sm: 240 }}
+            placeholder={t('history.searchPlaceholder')}
+            value={q}
+            onChange={(e) => setQ(e.currentTarget.value)}
+            data-testid="history-search"
+          />
           <MultiSelect
             label={t('history.status')}
-            w={320}
+            w={{ base: '100%', sm: 320 }}
             placeholder={statuses.length ? undefined : t('history.allStatuses')}
             data={OPERATION_STATUSES.map((s) => ({ value: s, label: t(`operationStatus.${s}`) }))}
             value={statuses}
@@ -113,7 +126,7 @@ export function HistoryPage() {
           />
           <Select
             label={t('history.period')}
-            w={180}
+            w={{ base: '100%', sm: 180 }}
             data={(Object.keys(PERIODS) as Period[]).map((p) => ({ value: p, label: t(`history.periods.${p}`) }))}
             value={period}
             onChange={(v) => setParam('period', v === 'all' ? null : v)}
@@ -144,12 +157,43 @@ export function HistoryPage() {
       </Card>
       {bundles.isError && <ErrorState error={bundles.error} />}
       {bundles.data?.length === 0 && <EmptyState icon={<IconHistory />} title={t('history.noBundles')} />}
+      {phone ? (
+        <Stack gap="xs" data-testid="history-cards">
+          {rows.map((o) => (
+            <Paper key={o.id} withBorder p="sm" data-testid="operation-row" data-status={o.status} onClick={() => setOpen((s) => toggle(s, o.id))}>
+              <Group justify="space-between" gap="xs" wrap="nowrap">
+                <OperationStatusBadge status={o.status} />
+                <Text size="xs" c="dimmed">
+                  {formatRelative(o.created_at)}
+                </Text>
+              </Group>
+              <Text size="sm" fw={500} mt={4}>
+                {o.bundle_name ?? '—'}
+              </Text>
+              <Text size="sm" c={o.error ? 'red' : 'dimmed'} lineClamp={2} style={{ wordBreak: 'break-word' }}>
+                {o.error ?? summary(o.mapped_data ?? o.source_data)}
+              </Text>
+              {open.has(o.id) && (
+                <div onClick={(e) => e.stopPropagation()} style={{ marginTop: 8 }}>
+                  <OperationDetails id={o.id} />
+                </div>
+              )}
+            </Paper>
+          ))}
+          {rows.length === 0 && !ops.isPending && <EmptyState icon={<IconHistory />} title={t('history.empty')} description={t('history.emptyText')} />}
+          {ops.hasNextPage && (
+            <Button variant="subtle" onClick={() => void ops.fetchNextPage()} loading={ops.isFetchingNextPage}>
+              {t('history.loadMore')}
+            </Button>
+          )}
+        </Stack>
+      ) : (
       <DataTable
         query={ops}
         rows={rows}
         empty={<EmptyState icon={<IconHistory />} title={t('history.empty')} description={t('history.emptyText')} />}
-        minWidth={720}
-        loadingHeight={bundleId ? 200 : 0}
+        minWidth={900}
+        loadingHeight={200}
         verticalSpacing="xs"
         horizontalSpacing="sm"
         highlightOnHover
@@ -159,6 +203,7 @@ export function HistoryPage() {
             {canWrite && <Table.Th w={44} />}
             <Table.Th w={44} />
             <Table.Th w={150}>{t('history.time')}</Table.Th>
+            <Table.Th w={180}>{t('history.bundleColumn')}</Table.Th>
             <Table.Th w={170}>{t('history.status')}</Table.Th>
             <Table.Th>{t('history.summary')}</Table.Th>
             <Table.Th w={90}>{t('history.attempts')}</Table.Th>
@@ -202,6 +247,11 @@ export function HistoryPage() {
                     </Tooltip>
                   </Table.Td>
                   <Table.Td>
+                    <Text size="sm" truncate title={o.bundle_name ?? undefined} data-testid="operation-bundle">
+                      {o.bundle_name ?? '—'}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
                     <OperationStatusBadge status={o.status} />
                   </Table.Td>
                   <Table.Td>
@@ -232,7 +282,7 @@ export function HistoryPage() {
                   </Table.Td>
                 </Table.Tr>
                 <Table.Tr style={{ display: expanded ? undefined : 'none' }}>
-                  <Table.Td colSpan={canWrite ? 7 : 6} bg="gray.0">
+                  <Table.Td colSpan={canWrite ? 8 : 7} bg="gray.0">
                     <Collapse in={expanded}>{expanded && <OperationDetails id={o.id} />}</Collapse>
                   </Table.Td>
                 </Table.Tr>
@@ -241,6 +291,7 @@ export function HistoryPage() {
           })
         }
       </DataTable>
+      )}
       {ops.isFetching && !ops.isPending && rows.length === 0 && <Loader size="sm" />}
     </>
   );

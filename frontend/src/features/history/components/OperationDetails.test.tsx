@@ -88,4 +88,30 @@ describe('OperationDetails with bundle steps', () => {
     await vi.waitFor(() => expect(screen.getByTestId('operation-error-text')).toHaveTextContent('Шаг «Задача»: bpm refused the record'));
     expect(screen.getByTestId('operation-note')).toHaveAttribute('data-kind', 'error');
   });
+
+  it('shows the data as field tables, what an update changed, the incoming request, decoded URLs and named systems', async () => {
+    const body = {
+      ...operation('updated', ''),
+      source_data: { email: 'anna@example.com' },
+      mapped_data: { Email: 'anna@example.com', Name: 'Анна Смит' },
+      changes: { Name: ['Анна', 'Анна Смит'] },
+      incoming: { method: 'POST', headers: { 'content-type': 'application/json' }, query: '', client: '10.1.2.3', body: '{"email":"anna@example.com"}', received_at: '2026-12-02T12:00:00Z' },
+      requests: [
+        { attempt: 1, position: 0, system: 'bpmonline', method: 'GET', url: 'https://crm.example/0/odata/Contact?%24filter=Email%20eq%20%27anna%40example.com%27', request_headers: null, request_body: null, status: 200, response_body: '{}', duration_ms: 5, error: null, started_at: '2026-12-02T12:00:00Z' },
+      ],
+    };
+    mockApi({ 'GET /api/v1/operations/o1': { body }, 'GET /api/v1/apps': { body: { items: [] } } });
+    renderWithProviders(<OperationDetails id="o1" />, { lang: 'ru' });
+    const sent = await screen.findByTestId('operation-sent');
+    expect(sent).toHaveTextContent('Отправлено в bpm\'online');
+    expect(sent).toHaveTextContent('NameАнна Смит');
+    const changes = screen.getByTestId('operation-changes');
+    expect(changes).toHaveTextContent('Что изменилось');
+    expect(changes).toHaveTextContent('NameАннаАнна Смит');
+    expect(screen.getByTestId('operation-incoming')).toHaveTextContent('10.1.2.3');
+    expect(screen.getByTestId('step-url')).toHaveTextContent("$filter=Email eq 'anna@example.com'");
+    expect(screen.getByTestId('step-system')).toHaveTextContent("bpm'online");
+    screen.getByTestId('operation-sent-toggle').click();
+    expect(await screen.findByText(/"Name": "Анна Смит"/)).toBeInTheDocument();
+  });
 });

@@ -5,9 +5,13 @@ import type { OperationDetail, Step } from '@/api/types';
 import { ErrorState } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useBundle } from '@/features/bundles/api';
+import { useApps } from '@/features/connections/api';
 import { formatDateTime } from '@/lib/format';
 import { messageText } from '@/lib/messages';
 import { useOperation } from '../api';
+import { decodeUrl, systemName, type CatalogApp } from '../lib/present';
+import { ChangesTable, FieldTable } from './DataTables';
+import { IncomingView } from './IncomingView';
 import { RemoteText, StepResults } from './StepResults';
 
 const FINAL = new Set(['created', 'updated', 'unchanged', 'skipped_duplicate', 'not_found', 'filtered', 'failed', 'held', 'test']);
@@ -21,6 +25,7 @@ export function OperationDetails({ id }: { id: string }) {
   const o = op.data as OperationDetail | undefined;
   // The steps' names are the bundle's (the operation keeps their keys).
   const bundle = useBundle(o?.step_results?.length ? o.bundle_id : undefined);
+  const apps = useApps();
   if (op.isPending) return <Skeleton h={120} />;
   if (op.isError || !o) return <ErrorState error={op.error} />;
   const steps = o.requests ?? o.steps ?? [];
@@ -66,45 +71,38 @@ export function OperationDetails({ id }: { id: string }) {
         )}
       </Group>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
-        <Stack gap={4}>
-          <Text size="sm" fw={600}>
-            {t('history.sourceData')}
-          </Text>
-          <JsonView value={o.source_data} maxHeight={240} />
-        </Stack>
-        <Stack gap={4}>
-          <Text size="sm" fw={600}>
-            {t('history.mappedData')}
-          </Text>
-          <JsonView value={o.mapped_data} maxHeight={240} />
-        </Stack>
+        <FieldTable title={t('history.sourceData')} data={o.source_data} testId="operation-source" />
+        <FieldTable title={t('history.mappedData')} data={o.mapped_data} testId="operation-sent" />
       </SimpleGrid>
+      <ChangesTable changes={o.changes} />
       {results.length > 0 && (
         <>
           <Title order={6}>{t('history.stepResults', { count: results.length })}</Title>
           <StepResults results={results} names={names} />
         </>
       )}
-      <Title order={6}>{t('history.steps', { count: steps.length })}</Title>
-      {steps.length === 0 && (
+      <Title order={6}>{t('history.steps', { count: steps.length + (o.incoming ? 1 : 0) })}</Title>
+      {o.incoming && <IncomingView incoming={o.incoming} />}
+      {steps.length === 0 && !o.incoming && (
         <Text size="sm" c="dimmed">
           {t('history.noSteps')}
         </Text>
       )}
       {steps.map((s, i) => (
-        <StepView key={`${s.attempt}-${s.position}`} step={s} index={i + 1} />
+        <StepView key={`${s.attempt}-${s.position}`} step={s} index={i + 1 + (o.incoming ? 1 : 0)} apps={apps.data ?? []} />
       ))}
     </Stack>
   );
 }
 
-function StepView({ step, index }: { step: Step; index: number }) {
-  const { t } = useTranslation();
+function StepView({ step, index, apps }: { step: Step; index: number; apps: CatalogApp[] }) {
+  const { t, i18n } = useTranslation();
+  const url = decodeUrl(step.url);
   const failed = !!step.error || (step.status ?? 0) >= 400;
   const statusColor = step.status == null ? 'gray' : step.status < 300 ? 'teal' : step.status < 400 ? 'blue' : 'red';
   return (
     <Paper withBorder p="sm" style={{ borderColor: failed ? 'var(--mantine-color-red-4)' : undefined, background: failed ? 'var(--mantine-color-red-0)' : undefined }} data-testid="operation-step">
-      <Group gap="xs" wrap="nowrap" mb="xs">
+      <Group gap="xs" wrap="wrap" mb="xs">
         <Badge size="sm" variant="outline" color="gray">
           {index}
         </Badge>
@@ -114,15 +112,15 @@ function StepView({ step, index }: { step: Step; index: number }) {
           </Badge>
         )}
         {step.system && (
-          <Badge size="sm" variant="light" color={step.system === 'source' ? 'grape' : 'indigo'}>
-            {t(`history.system.${step.system}`, { defaultValue: step.system })}
+          <Badge size="sm" variant="light" tt="none" color={step.system === 'bpmonline' ? 'indigo' : 'grape'} data-testid="step-system">
+            {step.system === 'source' ? t('history.system.source') : systemName(step.system, apps, i18n.language)}
           </Badge>
         )}
         <Text size="sm" ff="monospace" fw={600}>
           {step.method}
         </Text>
-        <Text size="sm" ff="monospace" truncate style={{ flex: 1, minWidth: 0 }} title={step.url}>
-          {step.url}
+        <Text size="sm" ff="monospace" style={{ flex: '1 1 220px', minWidth: 0, wordBreak: 'break-all' }} title={url} data-testid="step-url">
+          {url}
         </Text>
         {step.status != null && (
           <Badge color={statusColor} variant="filled" size="sm">
