@@ -1,8 +1,8 @@
 """operation changes: what an update changed, `{column: [old, new]}` (the operation's first step
 that changed a record; each step's own in its `step_results` entry)
 
-Revision ID: 0017
-Revises: 0015 (the lead renumbers it after 0016 at merge)
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 04:10:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0017"
-down_revision: str | None = "0015"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
