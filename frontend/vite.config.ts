@@ -9,6 +9,8 @@ export default defineConfig({
   plugins: [react()],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   server: {
+    // The server's message catalogs (src/i18n/server.ts) live beside the Python code that renders them too.
+    fs: { allow: ['.', '../bpmlink/kit/locales'] },
     proxy: { '/api': process.env.BPMLINK_API_URL ?? 'http://127.0.0.1:8000' },
   },
   build: {

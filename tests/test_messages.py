@@ -3,6 +3,7 @@ rules, parameters filled in, the reader's language picked from the profile or Ac
 
 from __future__ import annotations
 
+import json
 import re
 
 from bpmlink.kit.messages import LANGUAGES, catalog, message, pick_language, render
@@ -39,3 +40,24 @@ def test_the_readers_language_is_the_profiles_then_accept_language_by_weight():
     assert pick_language("ru", preferred="en") == "en"
     assert pick_language(None) == "en" and pick_language("ru;q=0") == "en"
     assert set(LANGUAGES) == {"ru", "en"}
+
+
+def test_each_code_lives_in_one_area_file():
+    from collections import Counter
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "bpmlink" / "kit" / "locales"
+    for language in LANGUAGES:
+        counts = Counter(code for path in (folder / language).glob("*.json") for code in json.loads(path.read_text()))
+        assert [code for code, n in counts.items() if n > 1] == [], language
+
+
+def test_the_api_and_connection_codes_render_in_russian():
+    assert render("field_string_too_short", {"min_length": 3}, "ru") == "не короче 3 симв."
+    assert render("connected_as_user", {"who": "Supervisor", "version": 4, "count": 5}, "ru") == (
+        "Подключено как Supervisor: OData 4 работает (прочитано 5 записей Contact)."
+    )
+    nested = {"code": "field_required_empty", "params": {}, "text": "…"}
+    assert render("field_error", {"field": "Name", "problem": nested}, "ru") == (
+        "Name: поле обязательное, но значение получилось пустым"
+    )

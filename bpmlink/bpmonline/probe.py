@@ -10,6 +10,7 @@ import httpx
 from bpmlink.bpmonline._http import is_json, send
 from bpmlink.bpmonline.dialects import ODataV3, ODataV4
 from bpmlink.bpmonline.errors import AuthError, BpmError, ConfigurationError, NotFoundError
+from bpmlink.kit.messages import DEFAULT_LANGUAGE, Message, flat, message
 
 if TYPE_CHECKING:
     from bpmlink.bpmonline.client import BpmClient
@@ -18,18 +19,25 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ConnectionTestResult:
-    """`BpmClient.test()`'s answer: where it stopped and why, in a user's words."""
+    """`BpmClient.test()`'s answer: where it stopped (`stage`), the failure's `code`, and the words for
+    people as a Message (`words`: its code and params, English `text`; bpm'online's own answer as
+    `remote`), rendered in the reader's language by whoever shows it."""
 
     ok: bool
     stage: str  # "address" | "connect" | "login" | "odata" | "read" | "done"
-    message: str
+    words: Message
     code: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "stage": self.stage, "message": self.message, "code": self.code}
+    @property
+    def message(self) -> str:
+        return self.words.text
+
+    def to_dict(self, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        """The API's shape: `message` in `language`, `message_code`/`params`/`text`/`remote` beside it."""
+        return {"ok": self.ok, "stage": self.stage, "code": self.code, **flat(self.words, language)}
 
 
-# Where each error code belongs and what we tell the user.
+# Where each error code belongs and what we tell the user (the words: connections.json `conn_<code>`).
 _NETWORK_WORDS = {
     "dns": "The domain name could not be found. Check the «Domain» field for typos.",
     "connection_refused": "The server refused the connection. Check the domain and the port.",
@@ -48,15 +56,17 @@ _LOGIN_WORDS = {
 }
 
 
-def _result(ok: bool, stage: str, message: str, code: str | None = None) -> ConnectionTestResult:
-    return ConnectionTestResult(ok=ok, stage=stage, message=message, code=code)
+def _result(ok: bool, stage: str, words: Message, code: str | None = None) -> ConnectionTestResult:
+    return ConnectionTestResult(ok=ok, stage=stage, words=words, code=code)
 
 
 def _network_result(exc: BpmError, stage: str) -> ConnectionTestResult:
     if exc.code == "dns" or exc.code == "blocked_address":
         stage = "address"
+    known = exc.code in _NETWORK_WORDS
     words = _NETWORK_WORDS.get(exc.code, "The server could not be reached.")
-    return _result(False, stage, f"{words} ({exc.message})", exc.code)
+    code = f"conn_{exc.code}" if known else "conn_unreachable"
+    return _result(False, stage, message(code, f"{words} ({exc.message})", remote=exc.message), exc.code)
 
 
 async def run_test(client: BpmClient, recorder: StepRecorder) -> ConnectionTestResult:
@@ -66,16 +76,19 @@ async def run_test(client: BpmClient, recorder: StepRecorder) -> ConnectionTestR
     try:
         await client.session.renew(None, recorder, force=True)
     except AuthError as exc:
+        known = exc.code in _LOGIN_WORDS
         words = _LOGIN_WORDS.get(exc.code, "Login failed")
-        return _result(False, "login", f"{words}: {exc.message}", exc.code)
+        code = f"login_{exc.code}" if known else "login_failed"
+        return _result(False, "login", message(code, f"{words}: {exc.message}", remote=exc.message), exc.code)
     except ConfigurationError as exc:
         if exc.code in _NETWORK_WORDS:
             return _network_result(exc, "connect")
-        return _result(False, "login", exc.message, exc.code)
+        return _result(False, "login", message("login_misconfigured", exc.message, remote=exc.message), exc.code)
     except BpmError as exc:
         if exc.status is None:
             return _network_result(exc, "connect")
-        return _result(False, "login", f"The login service failed: {exc.message}", exc.code)
+        said = message("login_service_failed", f"The login service failed: {exc.message}", remote=exc.message)
+        return _result(False, "login", said, exc.code)
 
     # 2. OData: read one record.
     try:
@@ -86,24 +99,27 @@ async def run_test(client: BpmClient, recorder: StepRecorder) -> ConnectionTestR
         return _result(
             False,
             "odata",
-            "Logged in, but the OData service sends us back to the login page: the user may have no "
-            f"API access ({exc.message})",
+            message(
+                "odata_back_to_login",
+                "Logged in, but the OData service sends us back to the login page: the user may have no "
+                f"API access ({exc.message})",
+                remote=exc.message,
+            ),
             exc.code,
         )
     except BpmError as exc:
         if exc.status is None:
             return _network_result(exc, "odata")
         if exc.status == 403:
-            return _result(
-                False, "read", f"Logged in, but the user may not read Contact records: {exc.message}", exc.code
-            )
-        return _result(False, "read", f"Logged in, but reading a record failed: {exc.message}", exc.code)
+            text = f"Logged in, but the user may not read Contact records: {exc.message}"
+            return _result(False, "read", message("read_forbidden", text, remote=exc.message), exc.code)
+        text = f"Logged in, but reading a record failed: {exc.message}"
+        return _result(False, "read", message("read_failed", text, remote=exc.message), exc.code)
     who = conn.username if conn.auth == "forms" else f"OAuth client {conn.client_id}"
-    return _result(
-        True,
-        "done",
-        f"Connected as {who}: OData {client.dialect.version} works ({len(rows)} Contact record read).",
-    )
+    text = f"Connected as {who}: OData {client.dialect.version} works ({len(rows)} Contact record read)."
+    code = "connected_as_user" if conn.auth == "forms" else "connected_as_oauth_client"
+    who_param = conn.username if conn.auth == "forms" else conn.client_id
+    return _result(True, "done", message(code, text, who=who_param, version=client.dialect.version, count=len(rows)))
 
 
 async def _answers(client: BpmClient, url: str, accept: str, recorder: StepRecorder) -> bool:
@@ -126,22 +142,32 @@ async def _no_odata(client: BpmClient, recorder: StepRecorder, exc: NotFoundErro
             return _result(
                 False,
                 "odata",
-                "This bpm'online only offers OData 3 (version 7.x before 7.15). Set «OData version» to 3.",
+                message(
+                    "odata3_only",
+                    "This bpm'online only offers OData 3 (version 7.x before 7.15). Set «OData version» to 3.",
+                ),
                 "odata3_only",
             )
     else:
         v4_root = ODataV4().service_root(conn.domain, conn.path_prefix) + "/"
         if await _answers(client, v4_root, "application/json", recorder):
-            return _result(False, "odata", "This Creatio offers OData 4. Set «OData version» to 4.", "odata4_available")
+            words = message("odata4_available", "This Creatio offers OData 4. Set «OData version» to 4.")
+            return _result(False, "odata", words, "odata4_available")
     alt_root = client.dialect.service_root(conn.domain, other_prefix) + "/"
     if await _answers(client, alt_root, client.dialect.headers(write=False)["Accept"], recorder):
         hint = "empty (a .NET Core/.NET 8 host)" if not other_prefix else "/0 (a .NET Framework host)"
-        message = f"OData answers under another path: set «Path prefix» to {hint}."
-        return _result(False, "odata", message, "wrong_prefix")
+        code = "wrong_prefix_none" if not other_prefix else "wrong_prefix_zero"
+        words = message(code, f"OData answers under another path: set «Path prefix» to {hint}.")
+        return _result(False, "odata", words, "wrong_prefix")
     return _result(
         False,
         "odata",
-        f"Logged in, but there is no OData service at {client.service_root} (404). The user may lack "
-        f"OData access, or the site is not Creatio. ({exc.message})",
+        message(
+            "no_odata",
+            f"Logged in, but there is no OData service at {client.service_root} (404). The user may lack "
+            f"OData access, or the site is not Creatio. ({exc.message})",
+            root=client.service_root,
+            remote=exc.message,
+        ),
         "no_odata",
     )

@@ -321,6 +321,9 @@ class Operation(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
     record_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     error: Mapped[str | None] = mapped_column(Text)
+    # The error (or note) as a message code + params (bpmlink.kit.messages.Message, dumped): history
+    # renders it in the reader's language; `error` keeps its English for old clients.
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     source_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     mapped_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # What each bundle step did (bpmlink.step_results.StepResult, dumped): a replay resumes from it.

@@ -38,6 +38,18 @@ class Message(BaseModel):
         return render(self.code, self.params, language, fallback=self.text)
 
 
+def flat(words: Message, language: str) -> dict[str, Any]:
+    """A message in an answer that already has a `code` of its own (an API error, a connection test):
+    `message` rendered in `language`, `message_code`, `params`, the English `text`, `remote`."""
+    return {
+        "message": words.render(language),
+        "message_code": words.code,
+        "params": words.params,
+        "text": words.text,
+        "remote": words.remote,
+    }
+
+
 def message(code: str, text: str, *, remote: str | None = None, **params: Any) -> Message:
     """`message("step_not_run", "…", step="contact")`: the English `text` may name the params."""
     return Message(code=code, params=params, text=text, remote=remote)
@@ -81,12 +93,17 @@ def render(code: str, params: Mapping[str, Any], language: str, *, fallback: str
             break
     if words is None:
         return fallback if fallback is not None else code
-    return _PARAM.sub(lambda m: _show(params.get(m.group(1), "")), words)
+    return _PARAM.sub(lambda m: _show(params.get(m.group(1), ""), language), words)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, language: str) -> str:
+    """A param as words: a list joined, a message in it (a Message, or its dict as stored) rendered."""
     if isinstance(value, list | tuple):
-        return ", ".join(_show(v) for v in value)
+        return ", ".join(_show(v, language) for v in value)
+    if isinstance(value, Message):
+        return value.render(language)
+    if isinstance(value, Mapping) and isinstance(value.get("code"), str):
+        return render(value["code"], value.get("params") or {}, language, fallback=value.get("text"))
     return str(value)
 
 

@@ -48,7 +48,7 @@ def coerce_value(value: Any, field: TargetField) -> Any:
     try:
         return _coerce(value, field)
     except ConversionError as exc:
-        raise ConversionError(exc.message, field=field.name) from None
+        raise ConversionError(exc.message, field=field.name, code=exc.code, params=exc.params) from None
 
 
 def _coerce(value: Any, field: TargetField) -> Any:
@@ -78,7 +78,9 @@ def _string(value: Any, field: TargetField) -> str:
     if limit is not None and limit > 0 and len(text) > limit:
         raise ConversionError(
             f"the text is {len(text)} characters long; the field holds at most {limit}"
-            " (add the truncate conversion to cut it)"
+            " (add the truncate conversion to cut it)",
+            code="text_too_long",
+            params={"length": len(text), "limit": limit},
         )
     return text
 
@@ -86,11 +88,19 @@ def _string(value: Any, field: TargetField) -> str:
 def _integer(value: Any, kind: str) -> int:
     number = parse_number(value.strip() if isinstance(value, str) else value)
     if number != number.to_integral_value():
-        raise ConversionError(f"{show_value(value)} has a fractional part; the field takes whole numbers")
+        raise ConversionError(
+            f"{show_value(value)} has a fractional part; the field takes whole numbers",
+            code="not_whole_number",
+            params={"value": show_value(value)},
+        )
     result = int(number)
     low, high = _INT_RANGES[kind]
     if not low <= result <= high:
-        raise ConversionError(f"{show_value(value)} is too large for the field (from {low} to {high})")
+        raise ConversionError(
+            f"{show_value(value)} is too large for the field (from {low} to {high})",
+            code="number_out_of_range",
+            params={"value": show_value(value), "low": low, "high": high},
+        )
     return result
 
 
@@ -126,7 +136,7 @@ def _moment(value: Any) -> datetime | date:
         return value
     if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool):
         return parse_datetime(value)
-    raise ConversionError(f"{show_value(value)} is not a date")
+    raise ConversionError(f"{show_value(value)} is not a date", code="not_a_date", params={"value": show_value(value)})
 
 
 def to_json_value(value: Any) -> Any:

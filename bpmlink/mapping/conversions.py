@@ -33,6 +33,7 @@ from pydantic import (
     model_serializer,
 )
 
+from bpmlink.kit.messages import Message
 from bpmlink.mapping.errors import ConversionError
 from bpmlink.mapping.paths import get_path, parse_path
 from bpmlink.mapping.values import (
@@ -266,7 +267,11 @@ class ValueMap(_Step):
             if "default" in self.model_fields_set:
                 return self.default
             known = ", ".join(repr(k) for k in list(self.map)[:10])
-            raise ConversionError(f"{show_value(v)} is not in the value map (known: {known})")
+            raise ConversionError(
+                f"{show_value(v)} is not in the value map (known: {known})",
+                code="not_in_value_map",
+                params={"value": show_value(v), "known": known},
+            )
 
         return _each(value, one)
 
@@ -331,7 +336,11 @@ def run_conversions(value: Any, steps: Sequence[_Step], ctx: ConversionContext, 
         try:
             value = step.apply(value, ctx)
         except ConversionError as exc:
-            raise ConversionError(f"{step.name}: {exc.message}", field=field) from None
+            inner = Message(code=exc.code or "mapping_problem", params=exc.params, text=exc.message)
+            params = {"step": step.name, "problem": inner.model_dump(exclude_none=True)}
+            raise ConversionError(
+                f"{step.name}: {exc.message}", field=field, code="conversion_failed", params=params
+            ) from None
     return value
 
 

@@ -158,7 +158,9 @@ async def apply_mapping(
         field = fields.get(target) if fields is not None else None
         try:
             if fields is not None and field is None:
-                raise MappingError(target, "the entity has no such field")
+                raise MappingError(
+                    target, "the entity has no such field", code="field_unknown", params={"field": target}
+                )
             if isinstance(value, MappingError):
                 raise value
             if rule.lookup is not None:
@@ -166,13 +168,14 @@ async def apply_mapping(
                 value = await _lookup(rule, display, lookup_resolver, resolved, record) if display else None
             value = coerce_value(value, field) if field is not None else to_json_value(value)
         except MappingError as exc:  # ConversionError and TemplateError included
-            record.errors.append(FieldError(field=exc.field or target, message=exc.message))
+            problem = FieldError(field=exc.field or target, message=exc.message, code=exc.code, params=exc.params)
+            record.errors.append(problem)
             continue
         if is_blank(value):
             record.empty.append(target)
             if field is not None and field.required:
                 message = "the field is required but came out empty"
-                record.errors.append(FieldError(field=target, message=message))
+                record.errors.append(FieldError(field=target, message=message, code="field_required_empty"))
         else:
             record.values[target] = value
     return record

@@ -118,19 +118,29 @@ def parse_number(value: Any, decimal: Literal["auto", ",", "."] = "auto") -> Dec
     Spaces, apostrophes and a currency sign around the number are ignored.
     """
     if isinstance(value, bool):
-        raise ConversionError(f"{show_value(value)} is a yes/no value, not a number")
+        raise ConversionError(
+            f"{show_value(value)} is a yes/no value, not a number",
+            code="yes_no_not_number",
+            params={"value": show_value(value)},
+        )
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ConversionError(f"{show_value(value)} is not a finite number")
+            raise ConversionError(
+                f"{show_value(value)} is not a finite number", code="not_finite", params={"value": show_value(value)}
+            )
         return Decimal(repr(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ConversionError(f"{show_value(value)} is not a finite number")
+            raise ConversionError(
+                f"{show_value(value)} is not a finite number", code="not_finite", params={"value": show_value(value)}
+            )
         return value
     if not isinstance(value, str):
-        raise ConversionError(f"{show_value(value)} is not a number")
+        raise ConversionError(
+            f"{show_value(value)} is not a number", code="not_a_number", params={"value": show_value(value)}
+        )
     text = _CURRENCY.sub("", value.strip()).strip()
     text = _GROUPING.sub("", text).replace("\u2212", "-")  # U+2212 is the typographic minus
     if decimal == "auto":
@@ -144,13 +154,21 @@ def parse_number(value: Any, decimal: Literal["auto", ",", "."] = "auto") -> Dec
     thousands = "." if decimal == "," else ","
     text = text.replace(thousands, "").replace(decimal, ".")
     if not _PLAIN_NUMBER.match(text):
-        raise ConversionError(f"{show_value(value)} is not a number")
+        raise ConversionError(
+            f"{show_value(value)} is not a number", code="not_a_number", params={"value": show_value(value)}
+        )
     try:
         result = Decimal(text)
     except InvalidOperation:
-        raise ConversionError(f"{show_value(value)} is not a number") from None
+        raise ConversionError(
+            f"{show_value(value)} is not a number", code="not_a_number", params={"value": show_value(value)}
+        ) from None
     if not result.is_finite() or abs(result.adjusted()) > _MAX_EXPONENT:
-        raise ConversionError(f"{show_value(value)} is out of range for a number")
+        raise ConversionError(
+            f"{show_value(value)} is out of range for a number",
+            code="number_too_large",
+            params={"value": show_value(value)},
+        )
     return result
 
 
@@ -172,7 +190,11 @@ def parse_boolean(value: Any) -> bool:
             return True
         if key in _FALSE:
             return False
-    raise ConversionError(f"{show_value(value)} is not a yes/no value (expected e.g. yes/no, true/false, 1/0, да/нет)")
+    raise ConversionError(
+        f"{show_value(value)} is not a yes/no value (expected e.g. yes/no, true/false, 1/0, да/нет)",
+        code="not_yes_no",
+        params={"value": show_value(value)},
+    )
 
 
 # --------------------------------------------------------------------------- dates
@@ -216,7 +238,11 @@ def _from_timestamp(number: float) -> datetime:
     try:
         return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise ConversionError(f"{show_value(number)} is out of range for a unix timestamp") from None
+        raise ConversionError(
+            f"{show_value(number)} is out of range for a unix timestamp",
+            code="timestamp_out_of_range",
+            params={"value": show_value(number)},
+        ) from None
 
 
 def parse_datetime(value: Any, formats: Sequence[str] | None = None, timezone: str | None = None) -> datetime | date:
@@ -237,7 +263,11 @@ def parse_datetime(value: Any, formats: Sequence[str] | None = None, timezone: s
         parsed = _strptime_first(text, formats, tz)
         if parsed is None:
             shown = " or ".join(formats)
-            raise ConversionError(f"{show_value(value)} is not a date in the format {shown}")
+            raise ConversionError(
+                f"{show_value(value)} is not a date in the format {shown}",
+                code="not_a_date_in_format",
+                params={"value": show_value(value), "format": shown},
+            )
         return parsed
     return _datetime_from_text(value, text, tz)
 
@@ -249,10 +279,12 @@ def _datetime_from_object(value: Any, tz: ZoneInfo | None) -> datetime | date:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise ConversionError(f"{show_value(value)} is not a date")
+        raise ConversionError(
+            f"{show_value(value)} is not a date", code="not_a_date", params={"value": show_value(value)}
+        )
     if isinstance(value, int | float | Decimal):
         return _from_timestamp(float(value))
-    raise ConversionError(f"{show_value(value)} is not a date")
+    raise ConversionError(f"{show_value(value)} is not a date", code="not_a_date", params={"value": show_value(value)})
 
 
 def _strptime_first(text: str, formats: Sequence[str], tz: ZoneInfo | None) -> datetime | date | None:
@@ -276,7 +308,9 @@ def _datetime_from_text(value: str, text: str, tz: ZoneInfo | None) -> datetime 
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ConversionError(f"{show_value(value)} is not a valid date") from None
+            raise ConversionError(
+                f"{show_value(value)} is not a valid date", code="not_a_valid_date", params={"value": show_value(value)}
+            ) from None
     try:
         return _localize(datetime.fromisoformat(text), tz)
     except ValueError:
@@ -288,7 +322,11 @@ def _datetime_from_text(value: str, text: str, tz: ZoneInfo | None) -> datetime 
         return _localize(parsedate_to_datetime(text), tz)
     except (TypeError, ValueError, IndexError):
         pass
-    raise ConversionError(f"{show_value(value)} is not a date (give the format, e.g. %d.%m.%Y, or send ISO 8601)")
+    raise ConversionError(
+        f"{show_value(value)} is not a date (give the format, e.g. %d.%m.%Y, or send ISO 8601)",
+        code="not_a_date_no_format",
+        params={"value": show_value(value)},
+    )
 
 
 def as_utc_datetime(value: datetime | date) -> datetime:
@@ -309,20 +347,32 @@ def normalize_phone(value: Any, region: str | None = None, strict: bool = True) 
     exists in the country's numbering plan, not only that its length is possible.
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConversionError(f"{show_value(value)} is not a phone number")
+        raise ConversionError(
+            f"{show_value(value)} is not a phone number", code="not_a_phone", params={"value": show_value(value)}
+        )
     text = str(value).strip()
     try:
         number = phonenumbers.parse(text, region.upper() if region else None)
     except phonenumbers.NumberParseException as exc:
         if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE and not region:
             raise ConversionError(
-                f"{show_value(text)} has no country code (+…) and no default region is set for phones"
+                f"{show_value(text)} has no country code (+…) and no default region is set for phones",
+                code="phone_no_country",
+                params={"value": show_value(text)},
             ) from None
-        raise ConversionError(f"{show_value(text)} is not a phone number") from None
+        raise ConversionError(
+            f"{show_value(text)} is not a phone number", code="not_a_phone", params={"value": show_value(text)}
+        ) from None
     if not phonenumbers.is_possible_number(number):
-        raise ConversionError(f"{show_value(text)} is not a phone number (wrong number of digits)")
+        raise ConversionError(
+            f"{show_value(text)} is not a phone number (wrong number of digits)",
+            code="phone_wrong_length",
+            params={"value": show_value(text)},
+        )
     if strict and not phonenumbers.is_valid_number(number):
-        raise ConversionError(f"{show_value(text)} is not a valid phone number")
+        raise ConversionError(
+            f"{show_value(text)} is not a valid phone number", code="phone_invalid", params={"value": show_value(text)}
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

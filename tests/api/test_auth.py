@@ -19,7 +19,17 @@ async def test_wrong_password_answers_401_in_the_error_shape(client, sessionmake
     owner = await make_workspace(sessionmaker)
     response = await client.post("/api/v1/auth/login", json={"email": owner.email, "password": "nope"})
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": "unauthorized", "message": "wrong email or password", "details": None}}
+    assert response.json() == {
+        "error": {
+            "code": "unauthorized",
+            "message": "wrong email or password",
+            "message_code": "wrong_email_or_password",
+            "params": {},
+            "text": "wrong email or password",
+            "remote": None,
+            "details": None,
+        }
+    }
 
 
 async def test_login_is_rate_limited_after_repeated_failures(client, sessionmaker, settings):

@@ -198,3 +198,14 @@ async def test_steps_hold_no_secret(make_client, sbx):
     assert len(rec) == 7  # login, create, 401, login, get, token, read
     for secret in secrets:
         assert secret not in dumped
+
+
+async def test_a_connection_tests_words_are_codes_with_params_in_either_language(make_client):
+    ok = await make_client().test()
+    assert ok.words.code == "connected_as_user" and ok.words.params["count"] == 1
+    assert ok.words.render("ru") == "Подключено как Supervisor: OData 4 работает (прочитана 1 запись Contact)."
+    assert ok.to_dict("en")["message"] == ok.message == ok.words.text
+    wrong = (await make_client(password="bad", id="wrong-ru").test()).to_dict("ru")
+    assert (wrong["stage"], wrong["message_code"]) == ("login", "login_wrong_credentials")
+    assert wrong["message"] == "Неверное имя пользователя или пароль"
+    assert "Invalid username or password" in wrong["remote"]  # bpm'online's own words, kept apart

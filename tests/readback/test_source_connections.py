@@ -9,7 +9,16 @@ from tests.readback.conftest import connect
 
 async def test_the_connection_test_calls_the_apps_api_once(client, owner, amocrm_connection, amocrm_api):
     result = (await client.post(f"/api/v1/connections/{amocrm_connection}/test")).json()
-    assert result == {"ok": True, "stage": "done", "message": "amoCRM answered", "code": "source_answered"}
+    assert result == {
+        "ok": True,
+        "stage": "done",
+        "message": "amoCRM answered",
+        "code": "source_answered",
+        "message_code": "source_answered",
+        "params": {"app": "amoCRM"},
+        "text": "amoCRM answered",
+        "remote": None,
+    }
     assert [r["path"] for r in amocrm_api.requests] == ["/api/v4/account"]
 
 

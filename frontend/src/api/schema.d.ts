@@ -2324,7 +2324,10 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Error */
+            /**
+             * Error
+             * @description The error's English words (for clients that know no codes).
+             */
             error: string | null;
             /**
              * Event Id
@@ -2344,6 +2347,7 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            message?: components["schemas"]["Message"] | null;
             /** Next Attempt At */
             next_attempt_at?: string | null;
             /** Parked At */
@@ -2409,7 +2413,10 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Error */
+            /**
+             * Error
+             * @description The error's English words (for clients that know no codes).
+             */
             error: string | null;
             /**
              * Event Id
@@ -2427,6 +2434,7 @@ export interface components {
             mapped_data: {
                 [key: string]: unknown;
             } | null;
+            message?: components["schemas"]["Message"] | null;
             /** Next Attempt At */
             next_attempt_at?: string | null;
             /** Parked At */
@@ -2997,16 +3005,33 @@ export interface components {
             verified: boolean;
             when: components["schemas"]["Match"];
         };
-        /** TestResult */
+        /**
+         * TestResult
+         * @description A connection test: `message` in the reader's language; `message_code` + `params` to render it
+         *     again, `text` its English, `remote` what the system itself answered (shown as it wrote it).
+         */
         TestResult: {
             /** Code */
             code?: string | null;
             /** Message */
             message: string;
+            /** Message Code */
+            message_code: string;
             /** Ok */
             ok: boolean;
+            /**
+             * Params
+             * @default {}
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Remote */
+            remote?: string | null;
             /** Stage */
             stage: string;
+            /** Text */
+            text: string;
         };
         /**
          * ToBoolean

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import en from './locales/en.json';
 import ru from './locales/ru.json';
+import { serverCatalogs } from './server';
 
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 
@@ -25,6 +26,19 @@ function sourceFiles(dir: string): string[] {
 describe('locales', () => {
   it('English and Russian have the same keys', () => {
     expect(base(keys(ru))).toEqual(base(keys(en)));
+  });
+
+  it("the server's catalogs are loaded, with the same codes in both languages", () => {
+    const { en: serverEn = {}, ru: serverRu = {} } = serverCatalogs;
+    expect(Object.keys(serverEn).length).toBeGreaterThan(100);
+    expect(base(Object.keys(serverRu))).toEqual(base(Object.keys(serverEn)));
+    expect(serverRu.login_wrong_credentials).toBe('Неверное имя пользователя или пароль');
+  });
+
+  it("a server message's code has its words in one place only", () => {
+    // The SPA renders server codes from the `server` namespace; its own dictionaries keep none of them.
+    const twice = Object.keys(serverCatalogs.en ?? {}).filter((code) => keys(en).includes(`messages.${code}`));
+    expect(twice).toEqual([]);
   });
 
   it('Russian has every plural form its grammar needs', () => {

@@ -3,12 +3,16 @@ import LanguageDetector from 'i18next-browser-languagedetector';
 import { initReactI18next } from 'react-i18next';
 import en from './locales/en.json';
 import ru from './locales/ru.json';
+import { serverCatalogs } from './server';
 
 export const LANGUAGES = ['ru', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const LANGUAGE_STORAGE_KEY = 'bpmlink.lang';
 
-export const resources = { en: { translation: en }, ru: { translation: ru } } as const;
+export const resources = {
+  en: { translation: en, server: serverCatalogs.en ?? {} },
+  ru: { translation: ru, server: serverCatalogs.ru ?? {} },
+} as const;
 
 void i18n
   .use(LanguageDetector)

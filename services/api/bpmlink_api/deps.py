@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.db.models import Role, UserSession
 from bpmlink.events import enqueue_event
 from bpmlink.kit.logs import bind_log_context
+from bpmlink.kit.messages import DEFAULT_LANGUAGE, message
 from bpmlink.kit.security import SecretBox, hash_token, tokens_equal
 from bpmlink.kit.settings import Settings
-from bpmlink.kit.web import Forbidden, Unauthorized
+from bpmlink.kit.web import Forbidden, Unauthorized, request_language
 from bpmlink_api.auth import repository as auth_repository
 
 log = logging.getLogger("bpmlink.api")
@@ -121,13 +122,16 @@ async def _actor(request: Request, session: SessionDep) -> Actor:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use Authorization: Bearer <api key>")
+            raise Unauthorized(message("bearer_expected", "use Authorization: Bearer <api key>"))
         key = await auth_repository.api_key(session, hash_token(token.strip()))
         if key is None or key.revoked_at is not None:
-            raise Unauthorized("invalid or revoked API key")
-        role = await auth_repository.role(session, key.user_id, key.workspace_id)
-        if role is None:
-            raise Unauthorized("the key's user is no longer a member of its workspace")
+            raise Unauthorized(message("api_key_invalid", "invalid or revoked API key"))
+        member = await auth_repository.role_and_language(session, key.user_id, key.workspace_id)
+        if member is None:
+            raise Unauthorized(message("api_key_user_left", "the key's user is no longer a member of its workspace"))
+        role, language = member
+        if not request.headers.get("accept-language"):  # a key's client that asks for a language gets it
+            request.state.language = language
         # Shown as "last used" in minutes: a write per request would turn every read into a commit.
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
             key.last_used_at = now
@@ -135,30 +139,33 @@ async def _actor(request: Request, session: SessionDep) -> Actor:
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
-        raise Unauthorized("not logged in")
+        raise Unauthorized(message("not_logged_in", "not logged in"))
     token_hash = hash_token(cookie)
     user_session = await session.get(UserSession, token_hash)
     if user_session is None or user_session.expires_at <= now:
-        raise Unauthorized("session expired; log in again")
+        raise Unauthorized(message("session_expired", "session expired; log in again"))
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not tokens_equal(sent, user_session.csrf_token):
-            raise Forbidden("missing or wrong X-CSRF-Token header", details={"code": "csrf_failed"})
-    role = await auth_repository.role(session, user_session.user_id, user_session.workspace_id)
-    if role is None:
-        raise Unauthorized("no longer a member of this workspace")
+            raise Forbidden(
+                message("csrf_failed", "missing or wrong X-CSRF-Token header"), details={"code": "csrf_failed"}
+            )
+    member = await auth_repository.role_and_language(session, user_session.user_id, user_session.workspace_id)
+    if member is None:
+        raise Unauthorized(message("not_a_member_any_more", "no longer a member of this workspace"))
+    role, request.state.language = member  # the errors of this request speak the profile's language
     return _logged(Actor(user_session.user_id, user_session.workspace_id, role, "session", token_hash))
 
 
 async def _writer(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
     if not actor.can_write:
-        raise Forbidden("your role can only read in this workspace")
+        raise Forbidden(message("role_read_only", "your role can only read in this workspace"))
     return actor
 
 
 async def _owner(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
     if actor.role != Role.owner:
-        raise Forbidden("only the workspace owner can do this")
+        raise Forbidden(message("owner_only", "only the workspace owner can do this"))
     return actor
 
 
@@ -179,6 +186,7 @@ class RequestContext:
     redis: aioredis.Redis
     actor: Actor
     jobs: Jobs
+    language: str = DEFAULT_LANGUAGE  # the reader's, for words the answer carries (a connection test)
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -186,9 +194,15 @@ class RequestContext:
 
 
 async def _context(
-    session: SessionDep, settings: SettingsDep, box: SecretBoxDep, redis: RedisDep, actor: CurrentActor, jobs: JobsDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    box: SecretBoxDep,
+    redis: RedisDep,
+    actor: CurrentActor,
+    jobs: JobsDep,
 ) -> RequestContext:
-    return RequestContext(session, settings, box, redis, actor, jobs)
+    return RequestContext(session, settings, box, redis, actor, jobs, request_language(request))
 
 
 Context = Annotated[RequestContext, Depends(_context)]

@@ -27,6 +27,7 @@ from bpmlink.db.models import (
     Operation,
     OperationStatus,
 )
+from bpmlink.kit.messages import Message
 from bpmlink.step_results import StepResult
 
 MAX_TRIES = 8  # runs of one job (arq's job_try) before the operation fails for good
@@ -58,6 +59,7 @@ class Claimed:
     # The end of this run, set by _end_push / _fail:
     status: OperationStatus = OperationStatus.processing
     error: str | None = None
+    message: Message | None = None  # the error (or note) as a code + params; `error` is its English
     record_id: uuid.UUID | None = None
     retry_in: float | None = None
     parked: bool = False  # past its fast tries, still failing transiently: parking.park_and_resolve decides
@@ -172,4 +174,5 @@ async def settle(session: AsyncSession, event_id: uuid.UUID) -> None:
     bundle = await session.get(Bundle, event.bundle_id)
     if bundle is not None and bundle.deleted_at is not None:
         op.status, op.error, op.finished_at = OperationStatus.failed, "the bundle was deleted", datetime.now(UTC)
+        op.message = Message(code="bundle_deleted", text=op.error).model_dump(exclude_none=True)
         event.state = EventState.done

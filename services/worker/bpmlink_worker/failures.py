@@ -36,29 +36,36 @@ class Failed(Exception):
 
 
 def fail(claimed: Claimed, exc: Exception) -> None:
-    """Set the run's end from the error that ended it."""
+    """Set the run's end from the error that ended it: its status, its message (code + params) and
+    that message's English as `error`."""
     job_try = claimed.job_try
+    why = message_of(exc)
     if isinstance(exc, TransientError):
         if job_try < MAX_TRIES:
-            claimed.status, claimed.error = OperationStatus.retrying, f"{exc} (will retry)"
+            _end(claimed, OperationStatus.retrying, "will_retry", f"{exc} (will retry)", why)
             claimed.retry_in = backoff_seconds(job_try, exc.retry_after)
             metrics.OPERATION_RETRIES.labels(exc.code).inc()  # a stable reason: unavailable, network, …
         else:  # past the fast tries: parked on the workspace's slow schedule (parking.py)
-            claimed.status, claimed.error = OperationStatus.retrying, f"{exc} (retrying on a slow schedule)"
+            _end(claimed, OperationStatus.retrying, "retrying_slowly", f"{exc} (retrying on a slow schedule)", why)
             claimed.parked = True
     elif isinstance(exc, AuthError | ConfigurationError):
-        claimed.status, claimed.error = OperationStatus.failed, str(exc)
+        _end(claimed, OperationStatus.failed, None, str(exc), why)
         claimed.stop_reason = f"bpm'online refused the connection: {exc}"
     elif isinstance(exc, BpmError):
-        claimed.status, claimed.error = OperationStatus.failed, str(exc)
+        _end(claimed, OperationStatus.failed, None, str(exc), why)
     elif isinstance(exc, Failed):
-        claimed.status, claimed.error = OperationStatus.failed, exc.message
+        _end(claimed, OperationStatus.failed, None, exc.message, why)
         claimed.stop_reason = exc.message if exc.stop_bundle else None
     elif isinstance(exc, MappingError):
-        claimed.status = OperationStatus.failed
-        claimed.error = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        _end(claimed, OperationStatus.failed, None, why.text, why)
     else:
         raise exc
+
+
+def _end(claimed: Claimed, status: OperationStatus, code: str | None, text: str, why: Message) -> None:
+    """The run's status and message: `why` itself, or `code` wrapping it (`will_retry`: «…»)."""
+    words = why if code is None else Message(code=code, params={"error": why.model_dump(exclude_none=True)}, text=text)
+    claimed.status, claimed.error, claimed.message = status, text, words
 
 
 def message_of(exc: Exception) -> Message:
@@ -68,6 +75,5 @@ def message_of(exc: Exception) -> Message:
     if isinstance(exc, Failed):
         return Message(code=exc.code, params=dict(exc.params), text=exc.message)
     if isinstance(exc, MappingError):
-        text = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return Message(code="mapping_failed", params={"field": exc.field, "error": exc.message}, text=text)
+        return exc.words()
     return Message(code="failed", params={}, text=str(exc))

@@ -152,7 +152,7 @@ async def _plan(prepared: Prepared, target: StepTarget, run: Claimed) -> list[El
             mapped = await apply_mapping(step.mapping, element_scope, target.fields, resolver, budget=budget)
             if not mapped.ok:
                 text = "; ".join(f"{e.field}: {e.message}" for e in mapped.errors)
-                errors = [{"field": e.field, "message": e.message} for e in mapped.errors]
+                errors = [e.words().model_dump(exclude_none=True) for e in mapped.errors]
                 raise Failed(text, code="mapping_failed", errors=errors)
             participants = await _participants(step, element_scope, budget)
             elements.append(Element(index, mapped.values, participants))
@@ -196,6 +196,8 @@ def step_failed(
     fail(run, exc)
     if not prepared.single and not transient:
         run.error = f"step «{step.name or step.key}»: {run.error}"
+        why = run.message.model_dump(exclude_none=True) if run.message else run.error
+        run.message = message("step_failed", run.error, name=step.name or step.key, error=why)
 
 
 def _end_step(prepared: Prepared, step: BundleStep, run: Claimed, elements: list[Element]) -> None:
@@ -217,7 +219,7 @@ def finish(prepared: Prepared, run: Claimed) -> None:
     run.status = summary.status
     run.record_id = None if summary.record_id is None else _uuid(summary.record_id)
     note = summary.note or summary.error
-    run.error = note.text if note is not None else None
+    run.error, run.message = (note.text, note) if note is not None else (None, None)
     run.changes = next((r.changes for s in prepared.steps if (r := run.step_results.get(s.key)) and r.changes), None)
     if not prepared.single:
         first = next(

@@ -56,6 +56,7 @@ _FINISH = (
     .values(
         status=bindparam("status"),
         error=bindparam("error"),
+        message=bindparam("message"),
         record_id=bindparam("record_id"),
         mapped_data=bindparam("mapped_data"),
         changes=bindparam("changes"),
@@ -111,6 +112,7 @@ async def write(context: WorkerContext, runs: list[Claimed]) -> None:
                     "op_id": c.operation_id,
                     "status": c.status,
                     "error": c.error,
+                    "message": None if c.message is None else c.message.model_dump(mode="json", exclude_none=True),
                     "record_id": c.record_id,
                     "mapped_data": c.mapped_data,
                     "changes": c.changes,

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 from bpmlink.db.models import ApiKey
+from bpmlink.kit.messages import message
 from bpmlink.kit.security import hash_token, new_token
 from bpmlink.kit.web import NotFound
 from bpmlink_api.audit.service import record_audit
@@ -35,7 +36,7 @@ async def list_keys(ctx: RequestContext) -> list[ApiKey]:
 async def revoke(ctx: RequestContext, key_id: uuid.UUID) -> None:
     row = await repository.get(ctx.session, ctx.workspace_id, key_id)
     if row is None:
-        raise NotFound("API key not found")
+        raise NotFound(message("api_key_not_found", "API key not found"))
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         await record_audit(ctx.session, ctx.actor, "revoked", "api_key", row.id, row.name, {"prefix": row.prefix})

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bpmlink import audit
 from bpmlink.db.models import AuditEntry, User
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import InvalidInput
 from bpmlink_api.deps import Actor, RequestContext
 
@@ -56,7 +57,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError(ident)
         return datetime.fromisoformat(at), entry_id
     except ValueError as exc:  # also binascii.Error and UnicodeDecodeError
-        raise InvalidInput("invalid cursor", details=[{"field": "cursor", "message": "not a cursor"}]) from exc
+        raise InvalidInput(
+            message("invalid_cursor", "invalid cursor"), details=[{"field": "cursor", "message": "not a cursor"}]
+        ) from exc
 
 
 def _out(entry: AuditEntry, user: User | None) -> AuditEntryOut:

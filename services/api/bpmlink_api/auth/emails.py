@@ -11,6 +11,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bpmlink.kit import mail
+from bpmlink.kit.messages import message
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import Unavailable
 
@@ -96,4 +97,4 @@ async def send(
         await mail.send_mail(settings, [to], subject.format(**fields), body.format(**fields))
     except mail.MAIL_ERRORS as exc:
         log.warning("account e-mail (%s) not sent: %s", kind, exc)
-        raise Unavailable("the e-mail could not be sent; try again later") from exc
+        raise Unavailable(message("email_not_sent", "the e-mail could not be sent; try again later")) from exc

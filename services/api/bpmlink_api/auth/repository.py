@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bpmlink.db.models import ApiKey, Membership, Role, UserSession, Workspace
+from bpmlink.db.models import ApiKey, Membership, Role, User, UserSession, Workspace
 from bpmlink.db.scoping import in_workspace
 
 
@@ -22,6 +22,20 @@ async def role(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUI
         select(Membership.role).where(Membership.user_id == user_id, in_workspace(Membership, workspace_id))
     )
     return Role(value) if value else None
+
+
+async def role_and_language(
+    session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> tuple[Role, str] | None:
+    """The user's role in the workspace and their profile's language; None when not a member."""
+    row = (
+        await session.execute(
+            select(Membership.role, User.language)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.user_id == user_id, in_workspace(Membership, workspace_id))
+        )
+    ).first()
+    return (Role(row[0]), row[1]) if row else None
 
 
 async def first_workspace(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bpmlink.kit.passwords import MAX_LENGTH
 from bpmlink_api.schemas import Input
@@ -114,7 +115,7 @@ class ProfileIn(Input):
     @classmethod
     def _known_zone(cls, v: str | None) -> str | None:
         if v is not None and not known_zone(v):
-            raise ValueError("not an IANA time zone name (e.g. Europe/Moscow, UTC)")
+            raise PydanticCustomError("not_an_iana_zone", "not an IANA time zone name (e.g. Europe/Moscow, UTC)")
         return v
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink import accounts, audit
 from bpmlink.db.models import Membership, TokenPurpose, User, UserSession
 from bpmlink.kit import mail, passwords
+from bpmlink.kit.messages import message
 from bpmlink.kit.security import DUMMY_PASSWORD_HASH, hash_password, hash_token, new_token, verify_password
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import AppError, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
@@ -100,18 +101,22 @@ async def login(
     # Verify against a dummy hash for unknown users so the answer time does not reveal them.
     ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
     if user is None or not ok or (not user.is_active and user.email_confirmed_at is not None):
-        raise Unauthorized("wrong email or password")
+        raise Unauthorized(message("wrong_email_or_password", "wrong email or password"))
     await ratelimit.give_back(redis, limits)
     if not user.is_active:
-        raise EmailNotConfirmed("confirm your e-mail address first: open the link in the message we sent you")
+        raise EmailNotConfirmed(
+            message(
+                "email_not_confirmed", "confirm your e-mail address first: open the link in the message we sent you"
+            )
+        )
     if workspace_id:
         membership = await session.get(Membership, (workspace_id, user.id))
         if membership is None:
-            raise Unauthorized("not a member")
+            raise Unauthorized(message("not_a_member", "not a member"))
     else:
         workspace_id = await repository.first_workspace(session, user.id)
         if workspace_id is None:
-            raise Unauthorized("you are not a member of any workspace")
+            raise Unauthorized(message("no_workspace", "you are not a member of any workspace"))
     accounts.adopt_browser_locale(user, browser_language, browser_timezone if known_zone(browser_timezone) else None)
     return await open_session(session, settings, user.id, workspace_id)
 
@@ -150,7 +155,9 @@ async def signup(
     password-reset link).
     """
     if settings.signup != "open":
-        raise SignupClosed("sign-up is closed on this server: ask a workspace owner for an invitation")
+        raise SignupClosed(
+            message("signup_closed", "sign-up is closed on this server: ask a workspace owner for an invitation")
+        )
     email = accounts.normalize_email(body.email)
     await _mail_rate(redis, settings, "signup", email, client_ip)
     passwords.check(body.password, email)
@@ -197,7 +204,7 @@ async def confirm(session: AsyncSession, settings: Settings, token: str) -> tupl
     accounts.confirm_email(user)
     workspace_id = await repository.first_workspace(session, user.id)
     if workspace_id is None:
-        raise Unauthorized("you are not a member of any workspace")
+        raise Unauthorized(message("no_workspace", "you are not a member of any workspace"))
     return await open_session(session, settings, user.id, workspace_id)
 
 
@@ -258,7 +265,8 @@ async def change_password(ctx: RequestContext, *, current_password: str, new_pas
     await ratelimit.take(redis, limits, "too many wrong passwords; try again later")
     if not verify_password(user.password_hash, current_password):
         raise WrongPassword(
-            "the current password is wrong", details=[{"field": "current_password", "message": "wrong password"}]
+            message("current_password_wrong", "the current password is wrong"),
+            details=[{"field": "current_password", "message": "wrong password"}],
         )
     await ratelimit.give_back(redis, limits)
     passwords.check(new_password, user.email, field="new_password")
@@ -283,11 +291,13 @@ async def switch_workspace(ctx: RequestContext, workspace_id: uuid.UUID) -> MeOu
     session, actor = ctx.session, ctx.actor
     if actor.session_token_hash is None:
         raise InvalidInput(
-            "an API key works in its own workspace; switching is for browser sessions",
+            message(
+                "switch_not_with_api_key", "an API key works in its own workspace; switching is for browser sessions"
+            ),
             details=[{"field": "workspace_id", "message": "not with an API key"}],
         )
     if await session.get(Membership, (workspace_id, actor.user_id)) is None:
-        raise NotFound("workspace not found")
+        raise NotFound(message("workspace_not_found", "workspace not found"))
     user_session = await session.get(UserSession, actor.session_token_hash)
     assert user_session is not None
     user_session.workspace_id = workspace_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import Conflict, InvalidInput
 from bpmlink.sources import backfill_job_id, get_source
 from bpmlink_api.deps import RequestContext
@@ -23,13 +24,13 @@ async def start_backfill(ctx: RequestContext, bundle_id: uuid.UUID, since: datet
     bundle = await get_bundle(ctx, bundle_id)
     state = await repository.poll_state(ctx.session, bundle.id, for_update=True)
     if state is None or get_source(bundle.source_app) is None:
-        raise InvalidInput("a backfill reads a polling source; this bundle has none")
+        raise InvalidInput(message("backfill_needs_polling", "a backfill reads a polling source; this bundle has none"))
     now = datetime.now(UTC)
     current = state.backfill or {}
     if current.get("status") in ("queued", "running"):
         touched = current.get("updated_at") or current.get("requested_at")
         if touched and now - datetime.fromisoformat(touched) < BACKFILL_STALE:
-            raise Conflict("a backfill of this bundle is already running", details=current)
+            raise Conflict(message("backfill_running", "a backfill of this bundle is already running"), details=current)
     backfill_id = uuid.uuid4().hex
     since_text = since.astimezone(UTC).isoformat().replace("+00:00", "Z") if since else None
     state.backfill = {

@@ -17,6 +17,7 @@ from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.bundle_steps import BundleStep, for_each_elements, read_columns
 from bpmlink.connections import bpm_connection
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import InvalidInput
 from bpmlink.mapping.budget import Budget, Busy, LimitExceeded
 from bpmlink.mapping.dedup import UPDATE_ALL_CAP, DedupMode, DedupPolicy, OnSeveral, with_phone_defaults
@@ -69,7 +70,13 @@ async def dedup_preview(ctx: RequestContext, bundle_id: uuid.UUID, body: DedupPr
     if step.for_each is not None:
         elements = for_each_elements(for_each_value(step, scope)) or []
         if not elements:
-            raise InvalidInput(f"for_each {step.for_each!r} gives no element to search for")
+            raise InvalidInput(
+                message(
+                    "dedup_for_each_empty",
+                    f"for_each {step.for_each!r} gives no element to search for",
+                    path=step.for_each,
+                )
+            )
         scope = step_scope(item, steps, results, element=elements[0], index=0)
     budget = Budget(owner=ctx.workspace_id)
     async with BpmClient(bpm_connection(target, ctx.box), settings=ctx.settings, redis=ctx.redis) as client:
@@ -77,7 +84,9 @@ async def dedup_preview(ctx: RequestContext, bundle_id: uuid.UUID, body: DedupPr
             metadata = await client.metadata()
             info = metadata.entities.get(step.entity)
             if info is None:
-                raise InvalidInput(f"bpm'online has no entity {step.entity!r}")
+                raise InvalidInput(
+                    message("entity_unknown", f"bpm'online has no entity {step.entity!r}", entity=step.entity)
+                )
             fields = target_fields(info)
             resolver = make_resolver(client, StepRecorder(), allow_create=False)
             mapped = await apply_mapping(step.mapping, scope, fields, resolver, budget=budget)
@@ -92,7 +101,9 @@ async def dedup_preview(ctx: RequestContext, bundle_id: uuid.UUID, body: DedupPr
                 exc.message, details=[{"field": exc.field or "mapping", "message": exc.message}]
             ) from exc
         except BpmError as exc:
-            raise UpstreamError(f"the search failed in bpm'online: {exc}") from exc
+            raise UpstreamError(
+                message("search_failed", f"the search failed in bpm'online: {exc}", remote=str(exc))
+            ) from exc
     return DedupPreviewOut(
         step=step.key,
         group=found.index if found else None,

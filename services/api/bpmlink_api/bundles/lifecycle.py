@@ -9,6 +9,7 @@ from typing import Any
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.catalog import get_app
 from bpmlink.db.models import Bundle, BundleStatus
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import InvalidInput
 from bpmlink.webhooks import new_webhook_token, webhook_token_columns
 from bpmlink_api.audit.service import record_audit
@@ -32,11 +33,13 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
     app = get_app(bundle.source_app)
     trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
     if trigger is None:
-        raise InvalidInput("the bundle's source no longer exists in the catalog")
+        raise InvalidInput(message("source_gone_from_catalog", "the bundle's source no longer exists in the catalog"))
     _, unknown = await connections_of(ctx, BundleConfig.model_validate(bundle.config).steps)
     if bundle.target_connection_id is None or unknown:
         problems = unknown or [{"field": "steps.0.connection_id", "message": "required", "loc": ["body", "steps", 0]}]
-        raise InvalidInput("a step of the bundle has no bpm'online connection", details=problems)
+        raise InvalidInput(
+            message("step_without_connection", "a step of the bundle has no bpm'online connection"), details=problems
+        )
     previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None
@@ -75,7 +78,7 @@ async def stop(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
 async def regenerate_token(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:
     bundle = await get_bundle(ctx, bundle_id)
     if bundle.webhook_token_hash is None:
-        raise InvalidInput("only a webhook bundle has a URL")
+        raise InvalidInput(message("url_webhook_only", "only a webhook bundle has a URL"))
     for column, value in webhook_token_columns(ctx.box, new_webhook_token()).items():
         setattr(bundle, column, value)
     # The token is the URL's secret: the entry says it changed, not what it is now.

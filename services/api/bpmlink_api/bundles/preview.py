@@ -20,7 +20,8 @@ from bpmlink.bundle_config import BundleConfig
 from bpmlink.bundle_steps import BundleStep, StepAction, read_columns
 from bpmlink.connections import bpm_connection
 from bpmlink.db.models import Bundle, Connection
-from bpmlink.kit.web import InvalidInput
+from bpmlink.kit.messages import message
+from bpmlink.kit.web import InvalidInput, first_problem
 from bpmlink.mapping.budget import Budget, Busy, off_loop
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -47,7 +48,7 @@ async def bundle_and_item(
     bundle = await get_bundle(ctx, bundle_id)
     item = item if item is not None else bundle.sample
     if item is None:
-        raise InvalidInput("no sample yet: send a test request or fetch a sample first")
+        raise InvalidInput(message("no_sample_yet", "no sample yet: send a test request or fetch a sample first"))
     return bundle, item
 
 
@@ -68,7 +69,7 @@ async def step_connections(ctx: RequestContext, steps: list[BundleStep]) -> dict
     """Each step's connection of this workspace; 422 naming the steps whose is not."""
     connections, unknown = await connections_of(ctx, steps)
     if unknown:
-        raise InvalidInput(f"{unknown[0]['field']}: {unknown[0]['message']}", details=unknown)
+        raise InvalidInput(first_problem(unknown), details=unknown)
     return connections
 
 
@@ -119,7 +120,9 @@ async def preview(ctx: RequestContext, bundle_id: uuid.UUID, body: PreviewIn) ->
         except Busy as exc:
             raise PreviewBusy(exc.message, headers={"Retry-After": "1"}) from None
         except BpmError as exc:
-            raise UpstreamError(f"a lookup failed in bpm'online: {exc}") from exc
+            raise UpstreamError(
+                message("lookup_failed", f"a lookup failed in bpm'online: {exc}", remote=str(exc))
+            ) from exc
     first = steps[0]
     return PreviewOut(
         passed_filter=verdict.passed,

@@ -10,6 +10,7 @@ from typing import Final
 
 import redis.asyncio as aioredis
 
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import TooManyRequests
 
 PREVIEWS_PER_WINDOW: Final = 30
@@ -36,7 +37,12 @@ async def count_preview(redis: aioredis.Redis, user_id: uuid.UUID) -> None:
         _, count, ttl = await pipe.execute()
     if int(count) > PREVIEWS_PER_WINDOW:
         raise PreviewRateLimited(
-            f"more than {PREVIEWS_PER_WINDOW} previews in {WINDOW_SECONDS} s: try again in a moment",
+            message(
+                "previews_rate_limited",
+                f"more than {PREVIEWS_PER_WINDOW} previews in {WINDOW_SECONDS} s: try again in a moment",
+                max=PREVIEWS_PER_WINDOW,
+                seconds=WINDOW_SECONDS,
+            ),
             details={"max": PREVIEWS_PER_WINDOW, "window_seconds": WINDOW_SECONDS},
             headers={"Retry-After": str(max(int(ttl), 1))},
         )

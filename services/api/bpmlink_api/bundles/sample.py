@@ -7,6 +7,7 @@ from typing import Any
 
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.db.models import Bundle
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import AppError, InvalidInput
 from bpmlink.sources import FetchEnv, SourceError, get_source, load_source, trigger_config
 from bpmlink_api.deps import RequestContext
@@ -51,7 +52,11 @@ async def set_sample(
         bundle.capture_sample = False
     elif capture is not None:
         if capture and bundle.webhook_token_hash is None:
-            raise InvalidInput("capture mode is for webhook bundles; polling bundles fetch a sample")
+            raise InvalidInput(
+                message(
+                    "sample_capture_webhook_only", "capture mode is for webhook bundles; polling bundles fetch a sample"
+                )
+            )
         bundle.capture_sample = capture
     await ctx.session.flush()
     return sample_out(bundle)
@@ -67,16 +72,24 @@ async def fetch_sample(ctx: RequestContext, bundle_id: uuid.UUID) -> SampleOut:
     bundle = await get_bundle(ctx, bundle_id)
     source = get_source(bundle.source_app)
     if source is None or bundle.webhook_token_hash is not None:
-        raise InvalidInput("fetching a sample is for polling bundles; webhook bundles capture one")
+        raise InvalidInput(
+            message(
+                "sample_fetch_polling_only", "fetching a sample is for polling bundles; webhook bundles capture one"
+            )
+        )
     recorder = StepRecorder(system=bundle.source_app)
     env = FetchEnv(ctx.settings, redis=ctx.redis)
     try:
         source, conn = await load_source(ctx.session, ctx.box, bundle)
         page = await source.fetch(conn, trigger_config(bundle), None, 1, recorder, env)
     except SourceError as exc:
-        raise SourceUnavailable(f"the source failed: {exc.message}", details={"code": exc.code}) from exc
+        raise SourceUnavailable(
+            message("source_failed", f"the source failed: {exc.message}", error=exc.message), details={"code": exc.code}
+        ) from exc
     if not page.items:
-        raise InvalidInput("the source has no items yet: add one there, or set a sample by hand")
+        raise InvalidInput(
+            message("sample_source_empty", "the source has no items yet: add one there, or set a sample by hand")
+        )
     bundle.sample = page.items[0][1]
     bundle.capture_sample = False
     await ctx.session.flush()

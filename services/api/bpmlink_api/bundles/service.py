@@ -16,6 +16,7 @@ from bpmlink.audit import changed_fields
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.bundle_secrets import merged_config_secrets, read_config_secrets, take_config_secrets
 from bpmlink.db.models import FINAL_STATUSES, Bundle, BundleStatus, BundleVersion, OperationStatus, PollState
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import InvalidInput, NotFound
 from bpmlink.mapping.rules import MappingRule, with_default_timezone
 from bpmlink.webhooks import (
@@ -35,7 +36,7 @@ from .schemas import BackfillProgress, BundleIn, BundleOut, LastRun, PollingOut
 async def get_bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
     bundle = await repository.get(ctx.session, ctx.workspace_id, bundle_id)
     if bundle is None:
-        raise NotFound("bundle not found")
+        raise NotFound(message("bundle_not_found", "bundle not found"))
     return bundle
 
 
@@ -201,7 +202,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
     config = await _config(ctx, body)
     if config.source.app != bundle.source_app or config.source.trigger != bundle.config["source"]["trigger"]:
         raise InvalidInput(
-            "the source of a saved bundle cannot change; create a new bundle",
+            message("source_cannot_change", "the source of a saved bundle cannot change; create a new bundle"),
             details=[{"field": "source", "message": "cannot change"}],
         )
     trigger = await validation.validate(ctx, config)

@@ -20,6 +20,7 @@ import httpx
 
 from bpmlink.bundle_secrets import read_config_secrets
 from bpmlink.db.models import Bundle
+from bpmlink.kit.messages import Message, message
 from bpmlink.kit.net import BlockedAddressError, GuardedTransport
 from bpmlink.kit.web import AppError
 from bpmlink.webhooks import encrypt_webhook_secret, stored_webhook_token, webhook_url
@@ -35,9 +36,14 @@ class TelegramWebhookFailed(AppError):
     code = "telegram_webhook_failed"
 
 
-def _failed(message_reason: str, **params: Any) -> TelegramWebhookFailed:
-    message = f"Telegram did not register the bundle's URL: {message_reason}"
-    return TelegramWebhookFailed(message, details={"code": "telegram_webhook_failed", "params": params})
+def _failed(why: Message, **params: Any) -> TelegramWebhookFailed:
+    words = message(
+        "telegram_webhook_failed",
+        f"Telegram did not register the bundle's URL: {why.text}",
+        remote=why.remote,
+        reason=why.model_dump(exclude_none=True),
+    )
+    return TelegramWebhookFailed(words, details={"code": "telegram_webhook_failed", "params": params})
 
 
 async def register_webhook(ctx: RequestContext, bundle: Bundle) -> None:
@@ -54,13 +60,24 @@ async def register_webhook(ctx: RequestContext, bundle: Bundle) -> None:
         try:
             response = await client.post(endpoint, json=body)
         except BlockedAddressError as exc:
-            raise _failed("the Telegram API address is not allowed", reason="blocked_address") from exc
+            raise _failed(
+                message("telegram_address_blocked", "the Telegram API address is not allowed"), reason="blocked_address"
+            ) from exc
         except httpx.HTTPError as exc:
-            raise _failed("Telegram could not be reached", reason="unreachable", error=type(exc).__name__) from exc
+            raise _failed(
+                message("telegram_unreachable", "Telegram could not be reached"),
+                reason="unreachable",
+                error=type(exc).__name__,
+            ) from exc
     answer = _json(response)
     if response.status_code != 200 or answer.get("ok") is not True:
         description = str(answer.get("description") or response.reason_phrase)
-        raise _failed(description, reason="refused", status=response.status_code, description=description)
+        raise _failed(
+            message("telegram_refused", description, remote=description),
+            reason="refused",
+            status=response.status_code,
+            description=description,
+        )
     bundle.webhook_secret_encrypted = encrypt_webhook_secret(ctx.box, secret)
 
 

@@ -13,7 +13,8 @@ from bpmlink.catalog import App, Trigger, get_app
 from bpmlink.connections import get_connection
 from bpmlink.intake.networks import NetworkListError, parse_networks
 from bpmlink.intake.rules import NotAWebhook, UnknownVerification, webhook_rules
-from bpmlink.kit.web import InvalidInput
+from bpmlink.kit.messages import message
+from bpmlink.kit.web import InvalidInput, first_problem
 from bpmlink.mapping.filters import check_filter
 from bpmlink.mapping.types import TargetField
 from bpmlink.sources import FetchEnv, SourceError, get_source, needs_no_connection, no_connection
@@ -32,7 +33,7 @@ def _p(field: str, message: str, code: str | None = None, **params: Any) -> dict
 
 def _raise(problems: Sequence[Mapping[str, Any]]) -> None:
     if problems:
-        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
+        raise InvalidInput(first_problem(problems), details=problems)
 
 
 def check_user_code(config: BundleConfig) -> None:
@@ -81,7 +82,9 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
     try:
         metadata = await metadata_of(ctx, connections)
     except BpmError as exc:
-        raise UpstreamError(f"could not read the fields from bpm'online: {exc}") from exc
+        raise UpstreamError(
+            message("fields_unreadable", f"could not read the fields from bpm'online: {exc}", remote=str(exc))
+        ) from exc
     for i, step in enumerate(config.steps):
         problems += step_problems(i, step, metadata[step.connection_id])
     _raise(problems)
@@ -138,6 +141,8 @@ async def entity_fields(client: BpmClient, entity: str) -> dict[str, TargetField
     try:
         metadata = await client.metadata()
     except BpmError as exc:
-        raise UpstreamError(f"could not read the fields from bpm'online: {exc}") from exc
+        raise UpstreamError(
+            message("fields_unreadable", f"could not read the fields from bpm'online: {exc}", remote=str(exc))
+        ) from exc
     info = metadata.entities.get(entity)
     return target_fields(info) if info else None

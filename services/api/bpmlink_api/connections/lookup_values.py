@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.bpmonline.filters import F
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import NotFound
 from bpmlink_api.deps import RequestContext
 from bpmlink_api.errors import UpstreamError
@@ -37,7 +38,9 @@ async def lookup_values(
             metadata = await client.metadata()
             info = metadata.entities.get(entity)
             if info is None or "Name" not in info.fields:
-                raise NotFound(f"bpm'online has no lookup table {entity!r} (an entity with a Name)")
+                raise NotFound(
+                    message("lookup_table_unknown", f"bpm'online has no lookup table {entity!r}", entity=entity)
+                )
             rows = await client.query(
                 entity,
                 filter=F.contains_ignore_case("Name", q) if q else None,
@@ -46,6 +49,6 @@ async def lookup_values(
                 top=limit + 1,
             )
         except BpmError as exc:
-            raise UpstreamError(f"bpm'online answered: {exc}") from exc
+            raise UpstreamError(message("bpmonline_answered", f"bpm'online answered: {exc}", remote=str(exc))) from exc
     items = [LookupValue(id=str(r.get("Id")), name=str(r.get("Name") or "")) for r in rows[:limit]]
     return LookupValues(items=items, more=len(rows) > limit)

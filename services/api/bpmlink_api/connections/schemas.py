@@ -39,10 +39,17 @@ class ConnectionList(BaseModel):
 
 
 class TestResult(BaseModel):
+    """A connection test: `message` in the reader's language; `message_code` + `params` to render it
+    again, `text` its English, `remote` what the system itself answered (shown as it wrote it)."""
+
     ok: bool
     stage: str
     message: str
     code: str | None = None
+    message_code: str
+    params: dict[str, Any] = {}
+    text: str
+    remote: str | None = None
 
 
 class EntitySummary(BaseModel):

@@ -15,6 +15,7 @@ from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.catalog import App, get_app
 from bpmlink.connections import bpm_connection
 from bpmlink.db.models import Connection
+from bpmlink.kit.messages import flat, message
 from bpmlink.kit.web import Conflict, InvalidInput, NotFound
 from bpmlink.retry_schedule import RETRY_CONNECTION
 from bpmlink.sources.app_http import call
@@ -52,14 +53,17 @@ def to_out(row: Connection) -> ConnectionOut:
 def _app(key: str) -> App:
     app = get_app(key)
     if app is None or not app.needs_connection:
-        raise InvalidInput("unknown app", details=[{"field": "app", "message": f"no app {key!r} takes a connection"}])
+        raise InvalidInput(
+            message("unknown_app", "unknown app"),
+            details=[{"field": "app", "message": f"no app {key!r} takes a connection"}],
+        )
     return app
 
 
 async def _get(ctx: RequestContext, connection_id: uuid.UUID) -> Connection:
     row = await repository.get(ctx.session, ctx.workspace_id, connection_id)
     if row is None:
-        raise NotFound("connection not found")
+        raise NotFound(message("connection_not_found", "connection not found"))
     return row
 
 
@@ -135,7 +139,11 @@ async def delete(ctx: RequestContext, connection_id: uuid.UUID) -> None:
     row = await _get(ctx, connection_id)
     used = await repository.bundle_using(ctx.session, ctx.workspace_id, row.id)
     if used:
-        raise Conflict(f"the bundle {used!r} uses this connection; change or delete it first")
+        raise Conflict(
+            message(
+                "connection_in_use", f"the bundle {used!r} uses this connection; change or delete it first", bundle=used
+            )
+        )
     await record_audit(ctx.session, ctx.actor, "deleted", "connection", row.id, row.name, {"app": row.app})
     await ctx.session.delete(row)
     await ctx.session.flush()
@@ -143,7 +151,9 @@ async def delete(ctx: RequestContext, connection_id: uuid.UUID) -> None:
 
 def _client(ctx: RequestContext, row: Connection) -> BpmClient:
     if row.app != "bpmonline":
-        raise InvalidInput(f"{row.app} connections have no entities to discover")
+        raise InvalidInput(
+            message("no_entities_for_app", f"{row.app} connections have no entities to discover", app=row.app)
+        )
     return BpmClient(bpm_connection(row, ctx.box), settings=ctx.settings, redis=ctx.redis)
 
 
@@ -156,8 +166,10 @@ async def _test_source(ctx: RequestContext, app: App, row: Connection, path: str
         try:
             await call(app, conn, "GET", path, http, StepRecorder(system=app.key))
         except SourceError as exc:
-            return TestResult(ok=False, stage="source", message=exc.message, code=exc.code)
-    return TestResult(ok=True, stage="done", message=f"{app.label.en} answered", code="source_answered")
+            words = message("source_test_failed", exc.message, error=exc.message)
+            return TestResult(ok=False, stage="source", code=exc.code, **flat(words, ctx.language))
+    words = message("source_answered", f"{app.label.en} answered", app=app.label.en)
+    return TestResult(ok=True, stage="done", code="source_answered", **flat(words, ctx.language))
 
 
 async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
@@ -166,19 +178,20 @@ async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
     if app is not None and app.http is not None and app.http.test_path:
         return await _test_source(ctx, app, row, app.http.test_path)
     if row.app != "bpmonline":
-        return TestResult(ok=True, stage="done", message="saved; this app is checked on its first poll")
+        words = message("checked_on_first_poll", "saved; this app is checked on its first poll")
+        return TestResult(ok=True, stage="done", **flat(words, ctx.language))
     async with _client(ctx, row) as client:
         result = await client.test()
     if result.ok:  # operations parked while the connection was down need not wait for the worker's probe
         ctx.jobs.enqueue(RETRY_CONNECTION, str(row.id), job_id=f"{RETRY_CONNECTION}:{row.id}:{time.time_ns()}")
-    return TestResult(**result.to_dict())
+    return TestResult(**result.to_dict(ctx.language))
 
 
 async def _metadata(client: BpmClient, refresh: bool) -> Metadata:
     try:
         return await client.metadata(refresh=refresh)
     except BpmError as exc:
-        raise UpstreamError(f"bpm'online answered: {exc}") from exc
+        raise UpstreamError(message("bpmonline_answered", f"bpm'online answered: {exc}", remote=str(exc))) from exc
 
 
 async def entities(
@@ -200,7 +213,7 @@ async def entity(ctx: RequestContext, connection_id: uuid.UUID, name: str, langu
     async with _client(ctx, row) as client:
         info = (await _metadata(client, False)).entities.get(name)
         if info is None:
-            raise NotFound(f"bpm'online has no entity {name!r}")
+            raise NotFound(message("entity_unknown", f"bpm'online has no entity {name!r}", entity=name))
         names = await captions.instance_entities(client)
         columns = await captions.instance_columns(client, name)
     required = REQUIRED_FIELDS.get(name, frozenset())

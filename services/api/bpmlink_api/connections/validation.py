@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from bpmlink.catalog import App, FormField
-from bpmlink.kit.web import InvalidInput
+from bpmlink.kit.web import InvalidInput, first_problem
 from bpmlink.sources import sql_polling
 from bpmlink.sources.base import PermanentSourceError
 
@@ -31,7 +31,7 @@ def normalise(app: App, params: dict[str, Any], secrets: dict[str, str | None]) 
     if app.key == "bpmonline" and "odata_version" in clean:
         clean["odata_version"] = int(clean["odata_version"]) if str(clean["odata_version"]) in ("3", "4") else 4
     if problems:
-        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
+        raise InvalidInput(first_problem(problems), details=problems)
     return clean
 
 
@@ -129,4 +129,4 @@ def check_complete(app: App, params: dict[str, Any], secrets: dict[str, Any]) ->
             if spec.secret and spec.required and not secrets.get(spec.name):
                 problems.append(_problem(f"secrets.{spec.name}", "required"))
     if problems:
-        raise InvalidInput(f"{problems[0]['field']}: {problems[0]['message']}", details=problems)
+        raise InvalidInput(first_problem(problems), details=problems)

@@ -67,7 +67,10 @@ class OperationOut(BaseModel):
     status: OperationStatus
     attempts: int
     record_id: uuid.UUID | None
-    error: str | None
+    error: str | None = Field(description="The error's English words (for clients that know no codes).")
+    # The error (or note) as a code with params, to render in the reader's language (the SPA does;
+    # None for operations written before messages were stored: read `error`).
+    message: Message | None = None
     source_data: dict[str, Any] | None
     mapped_data: dict[str, Any] | None
     changes: dict[str, list[Any]] | None = Field(

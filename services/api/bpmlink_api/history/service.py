@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from bpmlink.db.models import Bundle, Operation, OperationStatus
 from bpmlink.events import PROCESS_EVENT
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import Conflict, NotFound
 from bpmlink.retry_schedule import PARKED, parked_job_id
 from bpmlink.step_results import for_replay
@@ -23,7 +24,7 @@ SEARCH_CANDIDATES = 10_000  # matches of a history search sorted in memory rathe
 async def _bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
     bundle = await repository.bundle(ctx.session, ctx.workspace_id, bundle_id)
     if bundle is None:
-        raise NotFound("bundle not found")
+        raise NotFound(message("bundle_not_found", "bundle not found"))
     return bundle
 
 
@@ -61,7 +62,7 @@ async def list_operations(
 async def _operation(ctx: RequestContext, operation_id: uuid.UUID) -> Operation:
     op = await repository.operation(ctx.session, ctx.workspace_id, operation_id)
     if op is None:
-        raise NotFound("operation not found")
+        raise NotFound(message("operation_not_found", "operation not found"))
     return op
 
 
@@ -100,10 +101,14 @@ async def _requeue(ctx: RequestContext, ops: list[Operation]) -> None:
 async def replay(ctx: RequestContext, operation_id: uuid.UUID) -> OperationOut:
     op = await _operation(ctx, operation_id)
     if op.status not in REPLAYABLE:
-        raise Conflict(f"an operation in status {op.status} cannot be replayed")
+        raise Conflict(
+            message(
+                "replay_not_allowed", f"an operation in status {op.status} cannot be replayed", status=str(op.status)
+            )
+        )
     bundle = await _bundle(ctx, op.bundle_id)
     if bundle.deleted_at is not None:
-        raise Conflict("the bundle was deleted")
+        raise Conflict(message("bundle_deleted", "the bundle was deleted"))
     await _requeue(ctx, [op])
     await ctx.session.refresh(op)
     return OperationOut.model_validate(op, from_attributes=True)
@@ -120,7 +125,10 @@ async def retry_now(ctx: RequestContext, operation_id: uuid.UUID) -> OperationOu
     op = await _operation(ctx, operation_id)
     if op.status != OperationStatus.retrying or op.next_attempt_at is None:
         raise NotParked(
-            f"an operation in status {op.status} is not waiting to be retried", details={"status": op.status}
+            message(
+                "not_parked", f"an operation in status {op.status} is not waiting to be retried", status=str(op.status)
+            ),
+            details={"status": op.status},
         )
     op.next_attempt_at = datetime.now(UTC)
     ctx.jobs.enqueue(PROCESS_EVENT, str(op.event_id), PARKED, job_id=parked_job_id(op.event_id, op.attempts))
@@ -133,7 +141,7 @@ async def replay_failed(ctx: RequestContext, bundle_id: uuid.UUID) -> int:
     """Replay every failed operation of the bundle (bounded per call; call again for more)."""
     bundle = await _bundle(ctx, bundle_id)
     if bundle.deleted_at is not None:
-        raise Conflict("the bundle was deleted")
+        raise Conflict(message("bundle_deleted", "the bundle was deleted"))
     ops = await repository.failed_operations(ctx.session, ctx.workspace_id, bundle_id, BULK_REPLAY_LIMIT)
     if ops:
         await _requeue(ctx, ops)

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from bpmlink.db.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bpmlink.imports import IMPORT_JOB, import_job_id
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import AppError
 from bpmlink_api.deps import Context, EditorContext
 
@@ -53,14 +54,22 @@ async def start_import(
 ) -> ImportAccepted:
     """Upload a CSV or XLSX file; its rows become events of the bundle (progress: `GET /api/v1/imports/{id}`)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise BadUpload(f"send the file as multipart/form-data in a field named {FILE_FIELD!r}")
+        raise BadUpload(
+            message(
+                "upload_not_multipart",
+                f"send the file as multipart/form-data in a field named {FILE_FIELD!r}",
+                field=FILE_FIELD,
+            )
+        )
     try:
         form = await request.form(max_files=1, max_fields=10)
     except Exception as exc:
-        raise BadUpload(f"the multipart body cannot be read: {exc}") from exc
+        raise BadUpload(
+            message("upload_unreadable", f"the multipart body cannot be read: {exc}", error=str(exc))
+        ) from exc
     upload = form.get(FILE_FIELD)
     if not isinstance(upload, UploadFile):
-        raise BadUpload(f"no file in the form field {FILE_FIELD!r}")
+        raise BadUpload(message("upload_no_file", f"no file in the form field {FILE_FIELD!r}", field=FILE_FIELD))
     data = await upload.read()
     await form.close()
     row, columns = await service.create_import(ctx, bundle_id, upload.filename or "", data)

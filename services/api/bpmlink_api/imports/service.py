@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bpmlink.db.models import Bundle, Import
 from bpmlink.imports import ImportFileError, inspect_file
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import AppError, InvalidInput, NotFound
 from bpmlink_api.bundles.service import get_bundle
 from bpmlink_api.deps import RequestContext
@@ -59,7 +60,7 @@ async def _import_bundle(ctx: RequestContext, bundle_id: uuid.UUID) -> Bundle:
     bundle = await get_bundle(ctx, bundle_id)
     if bundle.source_app != "csv_import":
         raise InvalidInput(
-            "only a bundle whose source is a CSV/XLSX import takes files",
+            message("import_not_csv_bundle", "only a bundle whose source is a CSV/XLSX import takes files"),
             details=[{"field": "source.app", "message": "must be csv_import"}],
         )
     return bundle
@@ -128,7 +129,7 @@ def accepted_out(row: Import, size: int, columns: list[str], job_id: str) -> Imp
 async def get_import(ctx: RequestContext, import_id: uuid.UUID) -> ImportOut:
     row = await repository.get(ctx.session, ctx.workspace_id, import_id)
     if row is None:
-        raise NotFound("import not found")
+        raise NotFound(message("import_not_found", "import not found"))
     outcomes = await _outcomes(ctx, [row])
     return ImportOut(**_out(row, outcomes[row.id], (await _sizes(ctx, [row.id]))[row.id]))
 

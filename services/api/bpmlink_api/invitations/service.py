@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink import accounts, audit
 from bpmlink.db.models import AccountToken, Invitation, Membership, Role, TokenPurpose, User, UserSession, Workspace
 from bpmlink.kit import mail, passwords
+from bpmlink.kit.messages import message
 from bpmlink.kit.security import verify_password
 from bpmlink.kit.settings import Settings
 from bpmlink.kit.web import Conflict, NotFound, Unauthorized
@@ -60,12 +61,14 @@ async def create(ctx: RequestContext, *, email: str, role: Role) -> InvitationOu
     """A new invitation; an older pending one for the same address is revoked (its link stops working)."""
     session, settings, actor = ctx.session, ctx.settings, ctx.actor
     if settings.signup == "closed":
-        raise SignupClosed("invitations are turned off on this server (BPMLINK_SIGNUP=closed)")
+        raise SignupClosed(
+            message("invitations_closed", "invitations are turned off on this server (BPMLINK_SIGNUP=closed)")
+        )
     email = accounts.normalize_email(email)
     existing = await accounts.find_user(session, email)
     if existing is not None and await session.get(Membership, (actor.workspace_id, existing.id)) is not None:
         raise Conflict(
-            "this address is already a member of the workspace",
+            message("already_member", "this address is already a member of the workspace"),
             details=[{"field": "email", "message": "already a member"}],
         )
     for older, _, _ in await repository.pending(session, actor.workspace_id, email=email):
@@ -103,7 +106,7 @@ async def create(ctx: RequestContext, *, email: str, role: Role) -> InvitationOu
 async def revoke(ctx: RequestContext, invitation_id: uuid.UUID) -> None:
     invitation = await repository.get(ctx.session, ctx.workspace_id, invitation_id)
     if invitation is None:
-        raise NotFound("invitation not found")
+        raise NotFound(message("invitation_not_found", "invitation not found"))
     if invitation.accepted_at is None and invitation.revoked_at is None:
         await _void(ctx.session, invitation)
         await record_audit(ctx.session, ctx.actor, "revoked", "invitation", invitation.id, invitation.email)
@@ -155,14 +158,16 @@ async def accept(
         await ratelimit.take(redis, limits, "too many failed logins; try again later")
         if not verify_password(user.password_hash, body.password):
             raise Unauthorized(
-                "wrong password for the existing account",
+                message("wrong_password_existing_account", "wrong password for the existing account"),
                 details=[{"field": "password", "message": "wrong password"}],
             )
         await ratelimit.give_back(redis, limits)
         accounts.confirm_email(user)
     else:
         if settings.signup == "closed":
-            raise SignupClosed("new accounts are turned off on this server (BPMLINK_SIGNUP=closed)")
+            raise SignupClosed(
+                message("new_accounts_closed", "new accounts are turned off on this server (BPMLINK_SIGNUP=closed)")
+            )
         passwords.check(body.password, invitation.email)
         user = await accounts.create_user(
             session,

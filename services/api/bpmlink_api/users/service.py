@@ -11,6 +11,7 @@ import uuid
 from bpmlink import accounts
 from bpmlink.db.models import Role, User
 from bpmlink.kit import mail
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import Forbidden, NotFound
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.auth import emails
@@ -29,7 +30,7 @@ async def list_members(ctx: RequestContext) -> list[MemberOut]:
 async def _member(ctx: RequestContext, user_id: uuid.UUID) -> User:
     user = await repository.member(ctx.session, ctx.workspace_id, user_id)
     if user is None:
-        raise NotFound("member not found")
+        raise NotFound(message("member_not_found", "member not found"))
     return user
 
 
@@ -59,7 +60,10 @@ async def reset_link(ctx: RequestContext, user_id: uuid.UUID) -> ResetLinkOut:
         elsewhere = await repository.workspace_not_owned_by(ctx.session, user.id, ctx.actor.user_id)
         if elsewhere is not None:
             raise Forbidden(
-                "this user is also a member of workspaces you do not own: they reset their password themselves",
+                message(
+                    "member_of_other_workspaces",
+                    "this user is also a member of workspaces you do not own: they reset their password themselves",
+                ),
                 details={"code": "member_of_other_workspaces"},
             )
     link, expires_at = await issue_reset_link(ctx.session, settings, user)

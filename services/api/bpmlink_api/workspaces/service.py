@@ -8,6 +8,7 @@ from typing import Any
 from bpmlink import accounts, audit
 from bpmlink.audit import changed_fields
 from bpmlink.db.models import Role, User, UserSession, Workspace
+from bpmlink.kit.messages import message
 from bpmlink.kit.web import Forbidden
 from bpmlink.notifications import NotificationSettings
 from bpmlink_api.audit.service import record_audit
@@ -72,7 +73,11 @@ async def create(ctx: RequestContext, name: str) -> MeOut:
     session, actor = ctx.session, ctx.actor
     if ctx.settings.signup != "open" and actor.role != Role.owner:
         raise WorkspaceCreationClosed(
-            f"only workspace owners create workspaces on this server (BPMLINK_SIGNUP={ctx.settings.signup})",
+            message(
+                "workspace_creation_closed",
+                f"only workspace owners create workspaces on this server (BPMLINK_SIGNUP={ctx.settings.signup})",
+                signup=ctx.settings.signup,
+            ),
             details={"signup": ctx.settings.signup},
         )
     user = await session.get(User, actor.user_id)

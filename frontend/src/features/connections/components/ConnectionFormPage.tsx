@@ -22,7 +22,7 @@ import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import type { App, Connection, ConnectionInput, ConnectionTestResult } from '@/api/types';
+import type { App, Connection, ConnectionInput } from '@/api/types';
 import { AppIcon } from '@/components/AppIcon';
 import { CatalogField, SecretLabel } from '@/components/CatalogField';
 import { ErrorState } from '@/components/ErrorState';
@@ -31,7 +31,7 @@ import { usePermissions } from '@/features/auth/api';
 import { localized } from '@/i18n';
 import { mapServerErrors } from '@/lib/form-errors';
 import { useApps, useConnection, useSaveConnection, useTestConnection } from '../api';
-import { TestResult } from './TestResult';
+import { TestResult, type TestOutcome } from './TestResult';
 
 export interface ConnectionFormValues {
   name: string;
@@ -150,7 +150,7 @@ function ConnectionForm({ app, connection, title }: { app: App; connection?: Con
   const { canWrite } = usePermissions();
   const save = useSaveConnection(connection?.id);
   const test = useTestConnection();
-  const [testResult, setTestResult] = useState<ConnectionTestResult | null>(null);
+  const [testResult, setTestResult] = useState<TestOutcome | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const isBpm = app.name === 'bpmonline';
   const secretsSet = useMemo(() => new Set(connection?.secrets_set ?? []), [connection]);

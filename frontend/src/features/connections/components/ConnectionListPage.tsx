@@ -9,7 +9,7 @@ import IconTrash from '@tabler/icons-react/icons/IconTrash';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
-import type { Connection, ConnectionTestResult } from '@/api/types';
+import type { Connection } from '@/api/types';
 import { AppIcon } from '@/components/AppIcon';
 import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
@@ -19,7 +19,7 @@ import { usePermissions } from '@/features/auth/api';
 import { localized } from '@/i18n';
 import { formatRelative } from '@/lib/format';
 import { useApps, useConnections, useDeleteConnection, useTestConnection } from '../api';
-import { TestResult } from './TestResult';
+import { TestResult, type TestOutcome } from './TestResult';
 
 export function ConnectionListPage() {
   const { t } = useTranslation();
@@ -29,7 +29,7 @@ export function ConnectionListPage() {
   const apps = useApps();
   const del = useDeleteConnection();
   const test = useTestConnection();
-  const [results, setResults] = useState<Record<string, ConnectionTestResult>>({});
+  const [results, setResults] = useState<Record<string, TestOutcome>>({});
 
   const appLabel = (name: string) =>
     localized(apps.data?.find((a) => a.name === name)?.label, t(`apps.${name}`, { defaultValue: name }));
@@ -103,7 +103,7 @@ export function ConnectionListPage() {
 function ConnectionRow(props: {
   connection: Connection;
   appLabel: string;
-  result?: ConnectionTestResult;
+  result?: TestOutcome;
   testing: boolean;
   canWrite: boolean;
   onTest: () => void;

@@ -18,6 +18,7 @@ import { OperationStatusBadge } from '@/components/StatusBadge';
 import { usePermissions } from '@/features/auth/api';
 import { useBundles } from '@/features/bundles/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
+import { messageText } from '@/lib/messages';
 import { useOperations, useReplay, useReplayFailed, useRetryNow } from '../api';
 import { OperationDetails } from './OperationDetails';
 
@@ -256,7 +257,7 @@ export function HistoryPage() {
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm" truncate c={o.error ? 'red' : undefined} title={o.error ?? undefined}>
-                      {o.error ?? summary(o.mapped_data ?? o.source_data)}
+                      {o.error ? messageText(t, o.message ?? o.error) : summary(o.mapped_data ?? o.source_data)}
                     </Text>
                   </Table.Td>
                   <Table.Td>{o.attempts}</Table.Td>

@@ -7,7 +7,7 @@ import { JsonView } from '@/components/JsonView';
 import { useBundle } from '@/features/bundles/api';
 import { useApps } from '@/features/connections/api';
 import { formatDateTime } from '@/lib/format';
-import { messageText } from '@/lib/messages';
+import { messageText, sentence } from '@/lib/messages';
 import { useOperation } from '../api';
 import { decodeUrl, systemName, type CatalogApp } from '../lib/present';
 import { ChangesTable, FieldTable } from './DataTables';
@@ -33,7 +33,12 @@ export function OperationDetails({ id }: { id: string }) {
   const names = Object.fromEntries((bundle.data?.steps ?? []).map((s) => [s.key, s.name || s.key]));
   // A failed step says why the operation failed, in the reader's language (`error` is the English sentence).
   const failed = results.find((r) => r.result === 'failed' && r.error);
-  const errorText = failed ? t('messages.step_failed', { name: names[failed.key] || failed.key, error: messageText(t, failed.error), interpolation: { escapeValue: false } }) : o.error;
+  // The operation's own message (code + params) when it has one; older operations only have `error`.
+  const errorText = o.message
+    ? sentence(messageText(t, o.message))
+    : failed
+      ? sentence(t('step_failed', { ns: 'server', name: names[failed.key] || failed.key, error: messageText(t, failed.error), interpolation: { escapeValue: false } }))
+      : o.error;
   return (
     <Stack gap="sm" data-testid="operation-details">
       {errorText && (
@@ -49,7 +54,7 @@ export function OperationDetails({ id }: { id: string }) {
           <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="operation-error-text">
             {errorText}
           </Text>
-          <RemoteText text={failed?.error?.remote} />
+          <RemoteText text={o.message?.remote ?? failed?.error?.remote} />
         </Alert>
       )}
       <Group gap="lg">

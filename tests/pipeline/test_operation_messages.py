@@ -1,0 +1,70 @@
+"""An operation's error is stored as a message code with params, so history reads it in any language
+later; the English `error` stays beside it for old clients."""
+
+from bpmlink_worker.process import process_event
+
+from bpmlink.kit.messages import Message
+from tests.fixtures.app import execute
+from tests.fixtures.pipeline import make_bundle, operation_of, post_event
+
+MAPPING = [
+    {"target": "Name", "source": "name"},
+    {"target": "Email", "source": "email"},
+    {"target": "MobilePhone", "source": "phone", "convert": [{"name": "phone_e164", "region": "RU"}]},
+]
+
+
+async def test_a_failed_mapping_stores_codes_and_reads_in_russian(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id, mapping=MAPPING, dedup={"mode": "always_create"})
+    event_id = await post_event(sessionmaker, bundle["id"], {"email": "a@example.com", "phone": "не телефон"})
+    assert await process_event(worker_ctx, str(event_id)) == "failed"
+    op = await operation_of(sessionmaker, event_id)
+    assert "Name: the field is required but came out empty" in op.error
+    assert "MobilePhone: phone_e164: 'не телефон' is not a phone number" in op.error
+    stored = Message.model_validate(op.message)
+    assert stored.code == "mapping_failed" and stored.text == op.error
+    problems = {e["params"]["field"]: e["params"]["problem"] for e in stored.params["errors"]}
+    assert problems["Name"]["code"] == "field_required_empty"
+    assert problems["MobilePhone"]["code"] == "conversion_failed"
+    assert problems["MobilePhone"]["params"]["problem"] == {
+        "code": "not_a_phone",
+        "params": {"value": "'не телефон'"},
+        "text": "'не телефон' is not a phone number",
+    }
+    russian = stored.render("ru")
+    assert "Name: поле обязательное, но значение получилось пустым" in russian
+    assert "MobilePhone: phone_e164: 'не телефон' — не номер телефона" in russian
+
+    detail = (await client.get(f"/api/v1/operations/{op.id}")).json()
+    assert detail["error"] == op.error  # old clients read the English as before
+    assert detail["message"]["code"] == "mapping_failed" and detail["message"]["params"] == stored.params
+
+
+async def test_bpmonlines_own_words_are_kept_apart_as_remote(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    mapping = [
+        {"target": "Name", "source": "name"},
+        {"target": "AccountId", "constant": "0d7e2f4c-1b3a-4c5d-9e8f-000000000001"},
+    ]
+    bundle = await make_bundle(client, connection_id, mapping=mapping, dedup={"mode": "always_create"})
+    event_id = await post_event(sessionmaker, bundle["id"], {"name": "Orphan"})
+    assert await process_event(worker_ctx, str(event_id)) == "failed"
+    op = await operation_of(sessionmaker, event_id)
+    stored = Message.model_validate(op.message)
+    assert stored.code.startswith("bpm_") and "foreign key" in (stored.remote or "").lower()
+    assert "bpm'online" in stored.render("ru") and "отклонил" in stored.render("ru")
+
+
+async def test_an_operation_written_before_messages_has_none_and_keeps_its_error(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    bundle = await make_bundle(client, connection_id, mapping=MAPPING, dedup={"mode": "always_create"})
+    event_id = await post_event(sessionmaker, bundle["id"], {"email": "b@example.com"})
+    await process_event(worker_ctx, str(event_id))
+    op = await operation_of(sessionmaker, event_id)
+    await execute(sessionmaker, "update operations set message = null where id = :id", id=op.id)
+    detail = (await client.get(f"/api/v1/operations/{op.id}")).json()
+    assert detail["message"] is None and detail["error"].startswith("Name: the field is required")
