@@ -201,6 +201,8 @@ class Connection(IdMixin, TimestampMixin, Base):
     # Fernet token of the JSON object of secrets; never leaves the shared package decrypted.
     secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     secret_names: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    # The last test's result ({ok, stage, code, params, message, at}), so the list tells a broken one apart.
+    last_test: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Bundle(IdMixin, TimestampMixin, Base):
@@ -229,6 +231,8 @@ class Bundle(IdMixin, TimestampMixin, Base):
     config_secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     capture_sample: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     sample: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The required fields its last save left unmapped ([{step, field}]): saved as a draft, never started.
+    missing: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint("status in ('stopped','running','waiting','error')", name="status"),)
 

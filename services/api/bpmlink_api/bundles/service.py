@@ -75,6 +75,8 @@ def _out(
         last_run=last,
         counts=counts,
         polling=polling,
+        incomplete=bool(bundle.missing),
+        missing=bundle.missing,
         created_at=bundle.created_at,
         updated_at=bundle.updated_at,
     )
@@ -154,7 +156,7 @@ async def _config(ctx: RequestContext, body: BundleIn) -> BundleConfig:
 async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
     session, actor = ctx.session, ctx.actor
     config = await _config(ctx, body)
-    trigger = await validation.validate(ctx, config)
+    trigger, missing = await validation.validate(ctx, config)
     secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
     bundle = Bundle(
@@ -169,6 +171,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         **(webhook_token_columns(ctx.box, new_webhook_token()) if trigger.kind == "webhook" else {}),
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
         config_secrets_encrypted=merged_config_secrets(ctx.box, None, secrets),
+        missing=missing,
     )
     session.add(bundle)
     await session.flush()
@@ -198,7 +201,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
             "the source of a saved bundle cannot change; create a new bundle",
             details=[{"field": "source", "message": "cannot change"}],
         )
-    trigger = await validation.validate(ctx, config)
+    trigger, missing = await validation.validate(ctx, config)
     secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
     # The parts of the configuration that changed, by name; the secrets only as "set".
@@ -215,6 +218,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
         bundle.target_connection_id = config.steps[0].connection_id
         ctx.session.add(BundleVersion(bundle_id=bundle.id, version=bundle.config_version, config=stored))
         await repository.set_poll_interval(ctx.session, bundle.id, config.schedule.interval_minutes)
+    bundle.missing = missing  # $metadata may have changed since the last save, even if the config did not
     if body.webhook_secret:
         bundle.webhook_secret_encrypted = encrypt_webhook_secret(ctx.box, body.webhook_secret)
     if secrets:

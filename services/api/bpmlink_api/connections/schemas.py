@@ -29,6 +29,7 @@ class ConnectionOut(BaseModel):
     name: str
     params: dict[str, Any]
     secrets_set: list[str]
+    last_test: LastTest | None = None  # the last test's result and when it ran (None: never tested)
     created_at: datetime
     updated_at: datetime
 
@@ -40,9 +41,14 @@ class ConnectionList(BaseModel):
 
 class TestResult(BaseModel):
     ok: bool
-    stage: str
+    stage: str  # `unchecked`: not tested here (checked at the first poll), neither working nor failed
     message: str
     code: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class LastTest(TestResult):
+    at: datetime
 
 
 class EntitySummary(BaseModel):
