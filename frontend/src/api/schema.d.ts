@@ -1255,6 +1255,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Incomplete
+             * @description Required fields are unmapped: saved, but it cannot start.
+             * @default false
+             */
+            incomplete: boolean;
             last_run: components["schemas"]["LastRun"] | null;
             /**
              * Mapping
@@ -1262,6 +1268,11 @@ export interface components {
              * @description Deprecated (round 1), use `steps`: the one step's mapping. Filled in only for a bundle of one create/update step, else null.
              */
             mapping?: components["schemas"]["MappingRule-Output"][] | null;
+            /**
+             * Missing
+             * @description The required fields left unmapped.
+             */
+            missing?: components["schemas"]["MissingField"][];
             /** Name */
             name: string;
             polling?: components["schemas"]["PollingOut"] | null;
@@ -1451,6 +1462,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            last_test?: components["schemas"]["LastTest"] | null;
             /** Name */
             name: string;
             /** Params */
@@ -1987,6 +1999,26 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** LastTest */
+        LastTest: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Code */
+            code?: string | null;
+            /** Message */
+            message: string;
+            /** Ok */
+            ok: boolean;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string;
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -2123,6 +2155,19 @@ export interface components {
             remote?: string | null;
             /** Text */
             text: string;
+        };
+        /** MissingField */
+        MissingField: {
+            /**
+             * Field
+             * @description The entity's required field no rule fills.
+             */
+            field: string;
+            /**
+             * Step
+             * @description The step's key.
+             */
+            step: string;
         };
         /**
          * NotificationSettings
@@ -2839,6 +2884,10 @@ export interface components {
             message: string;
             /** Ok */
             ok: boolean;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
             /** Stage */
             stage: string;
         };

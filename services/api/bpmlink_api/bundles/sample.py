@@ -74,7 +74,10 @@ async def fetch_sample(ctx: RequestContext, bundle_id: uuid.UUID) -> SampleOut:
         source, conn = await load_source(ctx.session, ctx.box, bundle)
         page = await source.fetch(conn, trigger_config(bundle), None, 1, recorder, env)
     except SourceError as exc:
-        raise SourceUnavailable(f"the source failed: {exc.message}", details={"code": exc.code}) from exc
+        # The source's request and answer (redacted as in history), so the wizard can show what went wrong.
+        requests = [step.to_dict() for step in (exc.steps or recorder.steps)]
+        details = {"code": exc.code, "params": exc.params, "requests": requests}
+        raise SourceUnavailable(f"the source failed: {exc.message}", details=details) from exc
     if not page.items:
         raise InvalidInput("the source has no items yet: add one there, or set a sample by hand")
     bundle.sample = page.items[0][1]
