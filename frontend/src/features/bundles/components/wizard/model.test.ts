@@ -17,7 +17,7 @@ import {
   errorsAfterEdit,
   mergeSourceFields,
   orderFields,
-  placeholderTargets,
+  unmappedRequired,
   putRule,
   renderTemplate,
   setConversions,
@@ -236,18 +236,17 @@ describe('messages after an edit', () => {
   });
 });
 
-describe('creating a bundle before its mapping', () => {
-  it('names the required fields when they are the only complaint', () => {
-    expect(placeholderTargets({ fieldErrors: [{ field: 'mapping.Name', message: 'the field is required but not mapped' }] })).toEqual([{ step: 0, target: 'Name' }]);
-    expect(placeholderTargets({ fieldErrors: [{ field: 'body.steps.2.mapping.LeadName', message: 'required' }] })).toEqual([{ step: 2, target: 'LeadName' }]);
-    expect(
-      placeholderTargets({
-        fieldErrors: [
-          { field: 'mapping.Name', message: 'the field is required but not mapped' },
-          { field: 'target.entity', message: 'no such entity' },
-        ],
-      }),
-    ).toEqual([]);
+describe('the required fields a step leaves unmapped (never a placeholder)', () => {
+  const fields = [
+    { name: 'Name', required: true },
+    { name: 'Email', required: false },
+  ];
+  it('names them for a create, none for an update', () => {
+    const email = [{ target: 'Email', source: 'email' }];
+    expect(unmappedRequired({ action: 'create_record', mapping: email, dedup: { mode: 'update_if_found' } }, fields)).toEqual(['Name']);
+    expect(unmappedRequired({ action: 'create_record', mapping: [...email, { target: 'Name', source: 'name' }], dedup: undefined }, fields)).toEqual([]);
+    expect(unmappedRequired({ action: 'create_record', mapping: email, dedup: { mode: 'update_only' } }, fields)).toEqual([]);
+    expect(unmappedRequired({ action: 'update_record', mapping: email, dedup: { mode: 'update_if_found' } }, fields)).toEqual([]);
   });
 });
 

@@ -472,19 +472,13 @@ export function clearDraft(key: string): void {
   localStorage.removeItem(DRAFT_PREFIX + key);
 }
 
-/**
- * The required fields a create was refused for, by step index, when that is its only complaint
- * (`steps.1.mapping.Name: the field is required but not mapped`; a round-1 `mapping.Name` is the
- * first step's); empty otherwise.
- */
-export function placeholderTargets(error: { fieldErrors: Array<{ field: string; message: string }> }): Array<{ step: number; target: string }> {
-  const errs = error.fieldErrors;
-  if (errs.length === 0) return [];
-  const out: Array<{ step: number; target: string }> = [];
-  for (const { field, message } of errs) {
-    const m = /^(?:body\.)?(?:steps\.(\d+)\.)?mapping\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(field);
-    if (!m || !/required/i.test(message)) return [];
-    out.push({ step: Number(m[1] ?? 0), target: m[2]! });
-  }
-  return out;
+/** The required fields of a step's entity no rule fills, when the step creates (an update needs none). */
+export function unmappedRequired(
+  step: { action: string; mapping: ReadonlyArray<{ target: string }>; dedup?: { mode?: string } },
+  fields: ReadonlyArray<{ name: string; required: boolean }>,
+): string[] {
+  const creates = step.action === 'create_activity' || (step.action === 'create_record' && step.dedup?.mode !== 'update_only');
+  if (!creates) return [];
+  const mapped = new Set(step.mapping.map((r) => r.target));
+  return fields.filter((f) => f.required && !mapped.has(f.name)).map((f) => f.name);
 }
