@@ -37,7 +37,9 @@ async def probe_http(conn: SourceConnection, env: FetchEnv) -> Probe:
         try:
             answer = await http.get(base_url, params=query, headers=headers)
         except (httpx.HTTPError, BlockedAddressError, OSError) as exc:
-            return Probe(False, "connect_failed", f"could not reach {base_url}: {exc}")
+            reason = str(exc) or type(exc).__name__
+            params = {"target": base_url, "reason": reason}
+            return Probe(False, "probe_connect_failed", f"could not reach {base_url}: {reason}", params)
     status = answer.status_code
     if status < 400 or status in _REACHED:
         return Probe(True, "url_answered", f"the URL answered with HTTP {status}", {"status": status})
@@ -55,13 +57,15 @@ async def probe_sql(conn: SourceConnection, env: FetchEnv) -> Probe:
         extra = {} if address is None else {"host": address, "port": port}
         db = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT, **extra)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.exceptions.InterfaceError) as exc:
-        return Probe(False, "connect_failed", f"could not connect to {host}:{port}: {exc}")
+        target, reason = f"{host}:{port}", str(exc) or type(exc).__name__
+        params = {"target": target, "reason": reason}
+        return Probe(False, "probe_connect_failed", f"could not connect to {target}: {reason}", params)
     try:
         async with db.transaction(readonly=True):
             await db.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
             await db.fetchval("SELECT 1")
     except (asyncpg.PostgresError, OSError) as exc:
-        return Probe(False, "query_failed", f"the query failed: {exc}")
+        return Probe(False, "probe_query_failed", f"the query failed: {exc}", {"reason": str(exc)})
     finally:
         await db.close(timeout=5)
     return Probe(True, "sql_answered", "the database answered SELECT 1 (read-only)")

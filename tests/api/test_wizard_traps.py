@@ -59,8 +59,8 @@ async def test_an_http_api_connection_is_tested_by_a_request_to_its_base_url(cli
 
     closed = {**body, "params": {"base_url": "http://127.0.0.1:9/api", "auth": "none"}}  # discard port: nothing listens
     result, listed = await _test(client, closed)
-    assert result["ok"] is False and result["code"] == "connect_failed", result
-    assert listed["last_test"]["ok"] is False and listed["last_test"]["code"] == "connect_failed"
+    assert result["ok"] is False and result["code"] == "probe_connect_failed", result
+    assert listed["last_test"]["ok"] is False and listed["last_test"]["code"] == "probe_connect_failed"
 
 
 async def test_a_sql_connection_is_tested_by_select_1_and_a_wrong_password_fails(client, owner):
@@ -71,7 +71,7 @@ async def test_a_sql_connection_is_tested_by_select_1_and_a_wrong_password_fails
     parts = urlsplit(dsn)
     wrong = urlunsplit(parts._replace(netloc=f"nobody:wrong@{parts.hostname}:{parts.port or 5432}"))
     result, listed = await _test(client, {**body, "secrets": {"dsn": wrong}})
-    assert result["ok"] is False and result["code"] == "connect_failed", result
+    assert result["ok"] is False and result["code"] == "probe_connect_failed", result
     assert listed["last_test"]["ok"] is False
 
 

@@ -17,9 +17,8 @@ import { errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { usePermissions } from '@/features/auth/api';
 import { localized } from '@/i18n';
-import { formatRelative } from '@/lib/format';
 import { useApps, useConnections, useDeleteConnection, useTestConnection } from '../api';
-import { TestResult } from './TestResult';
+import { ConnectionState, TestResult } from './TestResult';
 
 export function ConnectionListPage() {
   const { t } = useTranslation();
@@ -75,7 +74,7 @@ export function ConnectionListPage() {
             <Table.Th>{t('connections.name')}</Table.Th>
             <Table.Th>{t('connections.app')}</Table.Th>
             <Table.Th>{t('connections.domain')}</Table.Th>
-            <Table.Th>{t('connections.updated')}</Table.Th>
+            <Table.Th>{t('connections.state')}</Table.Th>
             <Table.Th w={140} />
           </>
         }
@@ -139,7 +138,7 @@ function ConnectionRow(props: {
           )}
         </Table.Td>
         <Table.Td>
-          <Text size="sm">{formatRelative(c.updated_at ?? c.created_at)}</Text>
+          <ConnectionState test={props.result ? { ...props.result, at: new Date().toISOString() } : c.last_test} />
         </Table.Td>
         <Table.Td>
           <Group gap={4} justify="flex-end" wrap="nowrap">
