@@ -1738,6 +1738,11 @@ export interface components {
         };
         /** FormField */
         FormField: {
+            /**
+             * Advanced
+             * @default false
+             */
+            advanced: boolean;
             /** Default */
             default?: string | number | boolean | null;
             help?: components["schemas"]["Label"] | null;
@@ -1758,7 +1763,7 @@ export interface components {
             secret: boolean;
             /** Show If */
             show_if?: {
-                [key: string]: string;
+                [key: string]: string | string[];
             } | null;
             /**
              * Type
