@@ -225,6 +225,21 @@ describe('messages after an edit', () => {
     expect(errorsAfterEdit(errors, base, fixed, 'dedup', ctx)).toEqual({});
   });
 
+  it("a server's message about the duplicate policy goes once the mapping fills the field it named", () => {
+    const phone = withStep({ mapping, dedup: { ...dedup, match: [{ fields: ['Phone'] }] } });
+    const errors = { 'steps.0.dedup.Phone': 'the mapping does not fill Phone' };
+    const renamed = { ...phone, name: 'Renamed' };
+    expect(errorsAfterEdit(errors, phone, renamed, 'source', ctx)).toEqual(errors);
+    const mapped = withStep({ mapping: [...mapping, { target: 'Phone', source: 'phone' }], dedup: phone.steps[0]!.dedup });
+    expect(errorsAfterEdit(errors, phone, mapped, 'mapping', ctx)).toEqual({});
+  });
+
+  it('a message of another step goes once an edit here fixes it', () => {
+    const errors = validateStep('dedup', base, ctx);
+    const fixed = withStep({ mapping, dedup: { ...dedup, match: [{ fields: ['Email'] }] } });
+    expect(errorsAfterEdit(errors, base, fixed, 'mapping', ctx)).toEqual({});
+  });
+
   it("a server's message goes when the part it was about changes, not before", () => {
     const ruled = { ...dedup, match: [{ fields: ['Email'] }], update_rules: { Email: 'keep' as const } };
     const withRule = withStep({ mapping, dedup: ruled });

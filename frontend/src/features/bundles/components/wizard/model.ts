@@ -200,13 +200,20 @@ export function errorsAfterEdit(
   step: StepId,
   ctx: { isWebhook: boolean; needsSourceConnection: boolean },
 ): Record<string, string> {
-  const was = validateStep(step, before, ctx);
-  const now = validateStep(step, after, ctx);
+  // Every step's own checks, not only the one edited: a fix on one step may clear another's message.
+  const checks = (d: Draft) => Object.assign({}, validateStep(step, d, ctx), ...STEPS.map((s) => validateStep(s, d, ctx))) as Record<string, string>;
+  const was = checks(before);
+  const now = checks(after);
+  const same = (path: string) => JSON.stringify(valueAt(before, path)) === JSON.stringify(valueAt(after, path));
   const out: Record<string, string> = {};
   for (const [path, message] of Object.entries(errors)) {
     if (was[path] === message) {
       if (now[path]) out[path] = now[path];
-    } else if (JSON.stringify(valueAt(before, path)) === JSON.stringify(valueAt(after, path))) out[path] = message;
+      continue;
+    }
+    // A duplicate policy is checked against its step's mapping: mapping the field it names fixes it too.
+    const policy = /^(steps\.\d+\.)dedup\b/.exec(path);
+    if (same(path) && (!policy || same(`${policy[1]}mapping`))) out[path] = message;
   }
   return out;
 }
