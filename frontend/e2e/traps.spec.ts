@@ -57,6 +57,17 @@ test('a polling bundle loads its sample from the source with a button', async ({
     params: { base_url: `${SANDBOX_URL}/0/odata`, auth: 'bearer' },
     secrets: { auth_value: ((await token.json()) as { access_token: string }).access_token },
   });
+  // Tested for real: a request to its base URL, kept as the connection's state in the list.
+  expect((await api(page, 'post', `/api/v1/connections/${source.id}/test`)).code).toBe('url_answered');
+  const broken = await api(page, 'post', '/api/v1/connections', { app: 'http_polling', name: 'Нерабочий API', params: { base_url: 'http://127.0.0.1:9/api', auth: 'none' } });
+  expect((await api(page, 'post', `/api/v1/connections/${broken.id}/test`)).ok).toBe(false);
+  await page.goto('/connections');
+  const state = (name: string) => page.getByTestId('connection-row').filter({ hasText: name }).getByTestId('connection-state');
+  await expect(state('Контакты из OData')).toHaveAttribute('data-state', 'ok');
+  await expect(state('Нерабочий API')).toHaveAttribute('data-state', 'failed');
+  await expect(page.getByTestId('connection-row').filter({ hasText: 'Нерабочий API' })).toContainText('Не удалось подключиться');
+  await shot(page, 'traps-0-connection-states');
+
   const bundle = await api(page, 'post', '/api/v1/bundles', {
     name: 'Опрос OData → Контакт',
     source: { app: 'http_polling', trigger: 'new_items', connection_id: source.id, config: { path: '/Contact', items_path: 'value', id_field: 'Id', cursor_field: 'ModifiedOn' } },
@@ -96,4 +107,11 @@ test('after start, the webhook URL is on the bundle list’s menu, with a copy b
   await expect(page.getByTestId('bundle-webhook-url')).toHaveValue(bundle.webhook_url as string);
   await expect(page.getByRole('dialog').getByRole('button', { name: 'Копировать' })).toBeVisible();
   await shot(page, 'traps-6-webhook-url', { fullPage: false });
+
+  // The webhook's source step: verifications in words, the header only when one is used.
+  await page.keyboard.press('Escape');
+  await page.goto(`/bundles/${bundle.id}/edit/source`);
+  await expect(page.getByRole('textbox', { name: 'Проверка подписи' })).toHaveValue('Без проверки');
+  await expect(page.getByRole('textbox', { name: 'Заголовок с секретом или подписью' })).toHaveCount(0);
+  await shot(page, 'traps-7-webhook-source');
 });

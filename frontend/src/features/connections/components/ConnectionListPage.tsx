@@ -125,7 +125,7 @@ function ConnectionRow(props: {
         <Table.Td>{props.appLabel}</Table.Td>
         <Table.Td>
           <Text size="sm" c="dimmed" style={{ wordBreak: 'break-all' }}>
-            {String(c.params.domain ?? c.params.url ?? '—')}
+            {String(c.params.domain ?? c.params.base_url ?? c.params.url ?? '—')}
           </Text>
           {c.secrets_set.length > 0 && (
             <Group gap={4} mt={4}>
