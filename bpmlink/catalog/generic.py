@@ -113,7 +113,16 @@ WEBHOOK = App(
             config_fields=[
                 FormField(
                     name="idempotency_field",
-                    label=_l("Idempotency field (optional)", "Поле идемпотентности (необязательно)"),
+                    label=_l(
+                        "Field with the request's unique id (optional)",
+                        "Поле с уникальным номером заявки (необязательно)",
+                    ),
+                    help=_l(
+                        "when the sender repeats a request, this field tells it is the same one, so no duplicate is "
+                        "made (e.g. tranid for Tilda); empty: each request is a new one",
+                        "если отправитель повторит запрос, по этому полю видно, что это та же заявка, и дубль не "
+                        "создаётся (например, tranid у Tilda); пусто — каждый запрос считается новым",
+                    ),
                 ),
                 FormField(
                     name="verification",
@@ -131,17 +140,18 @@ WEBHOOK = App(
                         "query_token",
                     ],
                     help=_l(
-                        "the secret goes into the bundle's secret field; `address` needs no secret",
-                        "секрет — в поле секрета связки; для `address` секрет не нужен",
+                        "how bpmlink tells a request of your sender from a stranger's",
+                        "как bpmlink отличает запросы вашего отправителя от чужих",
                     ),
                 ),
                 FormField(
                     name="signature_header",
-                    label=_l("Header", "Заголовок"),
+                    label=_l("Header with the secret or the signature", "Заголовок с секретом или подписью"),
                     default="X-Signature",
+                    show_if={"verification": ["header_secret", "hmac_sha256", "timestamped_hmac"]},
                     help=_l(
-                        "the header with the secret or the signature (header_secret, hmac_sha256, timestamped_hmac)",
-                        "заголовок с секретом или подписью (header_secret, hmac_sha256, timestamped_hmac)",
+                        "the HTTP header your sender puts it in, e.g. X-Signature",
+                        "HTTP-заголовок, в котором отправитель его передаёт, например X-Signature",
                     ),
                 ),
                 FormField(
@@ -220,10 +230,16 @@ HTTP_POLLING = App(
             config_fields=[
                 FormField(name="path", label=_l("Path", "Путь"), required=True, default="/items"),
                 FormField(
-                    name="method", label=_l("Method", "Метод"), type="select", options=["GET", "POST"], default="GET"
+                    name="method",
+                    advanced=True,
+                    label=_l("Method", "Метод"),
+                    type="select",
+                    options=["GET", "POST"],
+                    default="GET",
                 ),
                 FormField(
                     name="body",
+                    advanced=True,
                     label=_l("Request body (JSON)", "Тело запроса (JSON)"),
                     type="json",
                     show_if={"method": "POST"},
@@ -234,38 +250,58 @@ HTTP_POLLING = App(
                 ),
                 FormField(
                     name="items_path",
-                    label=_l("Items path in the answer", "Путь к списку в ответе"),
+                    label=_l("Where the list of items is in the answer", "Где в ответе список записей"),
                     default="items",
                     help=_l(
                         "dotted (data.items) or a JMESPath expression (data.items[?active])",
                         "через точку (data.items) или выражение JMESPath (data.items[?active])",
                     ),
                 ),
-                FormField(name="id_field", label=_l("Item id field", "Поле идентификатора"), default="id"),
-                FormField(name="cursor_field", label=_l("Cursor field", "Поле курсора"), default="updated_at"),
-                FormField(name="cursor_param", label=_l("Cursor query parameter", "Параметр курсора"), default="since"),
                 FormField(
-                    name="limit_param", label=_l("Page size parameter", "Параметр размера страницы"), default="limit"
+                    name="id_field",
+                    label=_l("Field with the item's unique id", "Поле с уникальным номером записи"),
+                    default="id",
                 ),
                 FormField(
-                    name="next_field",
+                    name="cursor_field",
+                    label=_l("Field that tells new items", "Поле, по которому видно новые записи"),
+                    default="updated_at",
+                    help=_l(
+                        "a date of change or a growing number: items past the last one seen are new",
+                        "дата изменения или растущий номер: новыми считаются записи после последней увиденной",
+                    ),
+                ),
+                FormField(
+                    name="cursor_param",
+                    advanced=True,
+                    label=_l("Cursor query parameter", "Параметр курсора"),
+                    default="since",
+                ),
+                FormField(
+                    name="limit_param",
+                    advanced=True,
+                    label=_l("Page size parameter", "Параметр размера страницы"),
+                    default="limit",
+                ),
+                FormField(
+                    name="next_field", advanced=True,
                     label=_l("Next page link in the answer (optional)", "Ссылка на следующую страницу в ответе"),
                     help=_l("e.g. links.next, for APIs that page by links", "например, links.next"),
                 ),
                 FormField(
-                    name="page_param",
+                    name="page_param", advanced=True,
                     label=_l("Page number parameter (optional)", "Параметр номера страницы (необязательно)"),
                     help=_l(
                         "for APIs that page by number, oldest first", "для API с нумерацией страниц, старые первыми"
                     ),
                 ),
                 FormField(
-                    name="offset_param",
+                    name="offset_param", advanced=True,
                     label=_l("Offset parameter (optional)", "Параметр смещения (необязательно)"),
                     help=_l("for APIs that page by offset, oldest first", "для API со смещением, старые первыми"),
                 ),
                 FormField(
-                    name="version_field",
+                    name="version_field", advanced=True,
                     label=_l("Version field (optional)", "Поле версии (необязательно)"),
                     help=_l(
                         "e.g. updated_at: a changed item is taken again, once per version",
@@ -273,13 +309,13 @@ HTTP_POLLING = App(
                     ),
                 ),
                 FormField(
-                    name="page_size",
+                    name="page_size", advanced=True,
                     label=_l("The API's own page size (optional)", "Размер страницы API (необязательно)"),
                     type="integer",
                     help=_l("for APIs with a fixed page, e.g. 50", "для API с постоянной страницей, например 50"),
                 ),
                 FormField(
-                    name="tie_param",
+                    name="tie_param", advanced=True,
                     label=_l(
                         "Parameter for items of one cursor value (optional)", "Параметр для записей с одним курсором"
                     ),
@@ -289,7 +325,7 @@ HTTP_POLLING = App(
                     ),
                 ),
                 FormField(
-                    name="tie_by",
+                    name="tie_by", advanced=True,
                     label=_l("That parameter counts", "Этот параметр считает"),
                     type="select",
                     options=["offset", "page"],

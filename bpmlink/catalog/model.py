@@ -12,7 +12,7 @@ back from the source (`readback`) by the worker before it is mapped.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +38,14 @@ class FormField(BaseModel):
     default: str | int | bool | None = None
     options: list[str] | None = None
     help: Label | None = None
-    show_if: dict[str, str] | None = None  # shown only when another field has this value
+    # Shown only when another field has this value (or one of these values).
+    show_if: dict[str, str | list[str]] | None = None
+    advanced: bool = False  # the SPA keeps it under «Дополнительно» (paging, cursors): the simple mode leaves it out
+
+
+def shown_for(expected: str | list[str], value: Any) -> bool:
+    """Whether a `show_if` condition holds for the other field's value."""
+    return value in expected if isinstance(expected, list) else value == expected
 
 
 class SourceField(BaseModel):

@@ -205,6 +205,8 @@ class Connection(IdMixin, TimestampMixin, Base):
     # Fernet token of the JSON object of secrets; never leaves the shared package decrypted.
     secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     secret_names: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    # The last test's result ({ok, stage, code, params, message, at}), so the list tells a broken one apart.
+    last_test: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Bundle(IdMixin, TimestampMixin, Base):
@@ -236,6 +238,8 @@ class Bundle(IdMixin, TimestampMixin, Base):
     # The webhook URL's own limit, requests per minute; null: the setting's (bpmlink.hook_limits). Not in
     # `config`: changing how fast a URL takes requests is no new version of what the bundle does.
     webhook_rate_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # The required fields its last save left unmapped ([{step, field}]): saved as a draft, never started.
+    missing: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint("status in ('stopped','running','waiting','error')", name="status"),

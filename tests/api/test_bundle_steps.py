@@ -152,11 +152,10 @@ async def test_each_action_is_checked_against_what_it_sends(client, owner, conne
     details = _details(await client.post("/api/v1/bundles", json=steps_body(steps)))
     assert {(d["field"], d["code"]) for d in details} == {
         ("steps.1.mapping.Nope", "field_unknown"),
-        ("steps.2.mapping.Title", "field_required"),  # a task is a create: Activity's Title is required
         ("steps.3.mapping.not-a-code", "process_parameter_invalid"),
         ("steps.4.mapping.Size", "file_field_unknown"),
         ("steps.4.mapping.Url", "file_url_required"),
-    }
+    }  # a task is a create, but its unmapped Title makes the bundle incomplete, not refused (test_incomplete)
 
 
 async def test_a_steps_dedup_is_checked_against_its_own_mapping_and_entity(client, owner, connection_id):

@@ -30,6 +30,9 @@ async def test_a_sample_is_fetched_from_the_source_without_touching_the_cursor(
     json_source.fail_status = 500
     failed = await client.post(f"/api/v1/bundles/{http_bundle_id}/sample", json={"fetch": True})
     assert failed.status_code == 502 and "HTTP 500" in failed.json()["error"]["message"]
+    (request,) = failed.json()["error"]["details"]["requests"]  # what was asked and what came back, for the wizard
+    assert request["method"] == "GET" and request["status"] == 500 and request["url"].startswith(json_source.base_url)
+    assert "forced" in request["response_body"]
 
 
 async def test_a_backfill_transfers_existing_items_once_with_progress_in_the_bundle_read(

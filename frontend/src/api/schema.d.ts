@@ -1306,6 +1306,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Incomplete
+             * @description Required fields are unmapped: saved, but it cannot start.
+             * @default false
+             */
+            incomplete: boolean;
             last_run: components["schemas"]["LastRun"] | null;
             /**
              * Mapping
@@ -1313,6 +1319,11 @@ export interface components {
              * @description Deprecated (round 1), use `steps`: the one step's mapping. Filled in only for a bundle of one create/update step, else null.
              */
             mapping?: components["schemas"]["MappingRule-Output"][] | null;
+            /**
+             * Missing
+             * @description The required fields left unmapped.
+             */
+            missing?: components["schemas"]["MissingField"][];
             /** Name */
             name: string;
             polling?: components["schemas"]["PollingOut"] | null;
@@ -1517,6 +1528,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            last_test?: components["schemas"]["LastTest"] | null;
             /** Name */
             name: string;
             /** Params */
@@ -1814,6 +1826,11 @@ export interface components {
         };
         /** FormField */
         FormField: {
+            /**
+             * Advanced
+             * @default false
+             */
+            advanced: boolean;
             /** Default */
             default?: string | number | boolean | null;
             help?: components["schemas"]["Label"] | null;
@@ -1834,7 +1851,7 @@ export interface components {
             secret: boolean;
             /** Show If */
             show_if?: {
-                [key: string]: string;
+                [key: string]: string | string[];
             } | null;
             /**
              * Type
@@ -2105,6 +2122,32 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** LastTest */
+        LastTest: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Code */
+            code?: string | null;
+            /** Message */
+            message: string;
+            /** Message Code */
+            message_code: string;
+            /** Ok */
+            ok: boolean;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Remote */
+            remote?: string | null;
+            /** Stage */
+            stage: string;
+            /** Text */
+            text: string;
+        };
         /** LoginIn */
         LoginIn: {
             /** Email */
@@ -2259,6 +2302,19 @@ export interface components {
             remote?: string | null;
             /** Text */
             text: string;
+        };
+        /** MissingField */
+        MissingField: {
+            /**
+             * Field
+             * @description The entity's required field no rule fills.
+             */
+            field: string;
+            /**
+             * Step
+             * @description The step's key.
+             */
+            step: string;
         };
         /**
          * NotificationSettings
@@ -3019,11 +3075,8 @@ export interface components {
             message_code: string;
             /** Ok */
             ok: boolean;
-            /**
-             * Params
-             * @default {}
-             */
-            params: {
+            /** Params */
+            params?: {
                 [key: string]: unknown;
             };
             /** Remote */

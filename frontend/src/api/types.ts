@@ -55,6 +55,16 @@ export interface AppField {
   help?: string | Record<string, string> | null;
   /** Shown only when another field has one of these values, e.g. `{auth: ['oauth']}`. */
   visible_if?: Record<string, unknown[]> | null;
+  /** Kept under «Дополнительно» (paging, cursors): the simple form leaves it out. */
+  advanced?: boolean;
+}
+
+/** Whether a field applies for the values given (a field not set counts as its default). */
+export function fieldShown(field: AppField, values: Record<string, unknown>, fields: readonly AppField[]): boolean {
+  return Object.entries(field.visible_if ?? {}).every(([name, allowed]) => {
+    const value = values[name] ?? fields.find((f) => f.name === name)?.default;
+    return allowed.includes(value);
+  });
 }
 
 /** A field a source app sends, labelled, as the mapping step offers it before any request arrives. */

@@ -1,4 +1,4 @@
-import { Badge, Checkbox, Group, JsonInput, NumberInput, PasswordInput, Select, Textarea, TextInput } from '@mantine/core';
+import { Badge, Checkbox, Group, JsonInput, NumberInput, PasswordInput, Select, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppField } from '@/api/types';
@@ -53,10 +53,33 @@ export function CatalogField({ field, inputProps, secretSet, disabled }: { field
     return <JsonInput {...common} value={(value as string | undefined) ?? ''} onChange={onChange} autosize minRows={3} formatOnBlur />;
   }
   if (field.type === 'select' || (field.options && field.options.length > 0)) {
+    // A plain option's words and help come from the dictionaries (`catalogOptions.<field>.<option>`), else the key.
+    const words = (o: string) => t(`catalogOptions.${field.name}.${o}.label`, { defaultValue: o });
+    const help = (o: string) => t(`catalogOptions.${field.name}.${o}.help`, { defaultValue: '' });
     const data = (field.options ?? []).map((o) =>
-      typeof o === 'object' ? { value: String(o.value), label: localized(o.label, String(o.value)) } : { value: String(o), label: String(o) },
+      typeof o === 'object' ? { value: String(o.value), label: localized(o.label, String(o.value)) } : { value: String(o), label: words(String(o)) },
     );
-    return <Select {...common} value={value == null ? null : String(value)} onChange={onChange} data={data} allowDeselect={false} />;
+    const chosen = value == null ? '' : help(String(value));
+    return (
+      <Select
+        {...common}
+        description={chosen || description}
+        value={value == null ? null : String(value)}
+        onChange={onChange}
+        data={data}
+        allowDeselect={false}
+        renderOption={({ option }) => (
+          <Stack gap={0}>
+            <Text size="sm">{option.label}</Text>
+            {help(option.value) && (
+              <Text size="xs" c="dimmed">
+                {help(option.value)}
+              </Text>
+            )}
+          </Stack>
+        )}
+      />
+    );
   }
   return <TextInput {...common} value={(value as string | undefined) ?? ''} onChange={onChange} type={field.type === 'url' ? 'url' : 'text'} />;
 }

@@ -25,7 +25,7 @@ export const TILDA: SchemaApp = {
       description: L('Each submitted form', 'Каждая отправленная форма'),
       kind: 'webhook',
       config_fields: [
-        { name: 'api_key_header', label: L('API key header (optional)', 'Заголовок API-ключа (необязательно)'), type: 'string', required: false, secret: false },
+        { name: 'api_key_header', label: L('API key header (optional)', 'Заголовок API-ключа (необязательно)'), type: 'string', required: false, secret: false, advanced: false },
       ],
       webhook: {
         answer: { status: 200, content_type: 'text/plain', body: 'text' },
@@ -53,15 +53,15 @@ export const AMOCRM: SchemaApp = {
   is_source: true,
   is_target: false,
   needs_connection: true,
-  connection_fields: [{ name: 'subdomain', label: L('Subdomain', 'Поддомен'), type: 'string', required: true, secret: false }],
+  connection_fields: [{ name: 'subdomain', label: L('Subdomain', 'Поддомен'), type: 'string', required: true, secret: false, advanced: false }],
   triggers: [
     {
       key: 'lead_added',
       label: L('New lead', 'Новая сделка'),
       kind: 'webhook',
       config_fields: [
-        { name: 'account_secret', label: L('Account secret', 'Секрет аккаунта'), type: 'password', required: false, secret: true },
-        { name: 'networks', label: L('Allowed networks', 'Разрешённые сети'), type: 'text', required: false, secret: false },
+        { name: 'account_secret', label: L('Account secret', 'Секрет аккаунта'), type: 'password', required: false, secret: true, advanced: false },
+        { name: 'networks', label: L('Allowed networks', 'Разрешённые сети'), type: 'text', required: false, secret: false, advanced: false },
       ],
     },
   ],

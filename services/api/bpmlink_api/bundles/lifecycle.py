@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bpmlink.bundle_config import BundleConfig
+from bpmlink.bundle_steps import BundleStep
 from bpmlink.catalog import get_app
 from bpmlink.db.models import Bundle, BundleStatus
 from bpmlink.kit.messages import message
@@ -18,7 +19,7 @@ from bpmlink_api.deps import RequestContext
 from . import repository, telegram
 from .schemas import BundleOut
 from .service import get_bundle, refreshed_out
-from .step_checks import connections_of
+from .step_checks import connections_of, step_problem
 
 DISCARDED = "discarded by the user when the bundle was started"
 
@@ -34,12 +35,17 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
     trigger = app.trigger(bundle.config["source"]["trigger"]) if app else None
     if trigger is None:
         raise InvalidInput(message("source_gone_from_catalog", "the bundle's source no longer exists in the catalog"))
-    _, unknown = await connections_of(ctx, BundleConfig.model_validate(bundle.config).steps)
+    steps = BundleConfig.model_validate(bundle.config).steps
+    _, unknown = await connections_of(ctx, steps)
     if bundle.target_connection_id is None or unknown:
         problems = unknown or [{"field": "steps.0.connection_id", "message": "required", "loc": ["body", "steps", 0]}]
         raise InvalidInput(
             message("step_without_connection", "a step of the bundle has no bpm'online connection"), details=problems
         )
+    if bundle.missing:
+        problems = unmapped_problems(steps, bundle.missing)
+        first = problems[0]  # the step and the fields, in the reader's words (step_fields_unmapped)
+        raise InvalidInput(message(first["code"], first["message"], **first["params"]), details=problems)
     previous_status = bundle.status
     bundle.status = BundleStatus.running if trigger.kind == "polling" else BundleStatus.waiting
     bundle.status_reason = None
@@ -62,6 +68,19 @@ async def start(ctx: RequestContext, bundle_id: uuid.UUID, held: str) -> BundleO
             details["held"] = {"count": len(held_ids), "decision": held}
         await record_audit(ctx.session, ctx.actor, "started", "bundle", bundle.id, bundle.name, details)
     return await refreshed_out(ctx, bundle)
+
+
+def unmapped_problems(steps: Sequence[BundleStep], missing: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+    """One problem per step whose required fields are unmapped, naming the step and the fields."""
+    problems = []
+    for i, step in enumerate(steps):
+        fields = [m["field"] for m in missing if m["step"] == step.key]
+        if fields:
+            name = step.name or step.key
+            message = f"step «{name}»: the required fields are not mapped: {', '.join(fields)}"
+            params = {"step": name, "fields": ", ".join(fields), "count": len(fields)}
+            problems.append(step_problem(i, "mapping", message, "step_fields_unmapped", params))
+    return problems
 
 
 async def stop(ctx: RequestContext, bundle_id: uuid.UUID) -> BundleOut:

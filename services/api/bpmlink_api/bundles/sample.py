@@ -83,8 +83,11 @@ async def fetch_sample(ctx: RequestContext, bundle_id: uuid.UUID) -> SampleOut:
         source, conn = await load_source(ctx.session, ctx.box, bundle)
         page = await source.fetch(conn, trigger_config(bundle), None, 1, recorder, env)
     except SourceError as exc:
+        # The source's request and answer (redacted as in history), so the wizard can show what went wrong.
+        requests = [step.to_dict() for step in (exc.steps or recorder.steps)]
+        details = {"code": exc.code, "params": exc.params, "requests": requests}
         raise SourceUnavailable(
-            message("source_failed", f"the source failed: {exc.message}", error=exc.message), details={"code": exc.code}
+            message("source_failed", f"the source failed: {exc.message}", error=exc.message), details=details
         ) from exc
     if not page.items:
         raise InvalidInput(

@@ -96,6 +96,11 @@ class PollingOut(BaseModel):
     backfill: BackfillProgress | None
 
 
+class MissingField(BaseModel):
+    step: str = Field(description="The step's key.")
+    field: str = Field(description="The entity's required field no rule fills.")
+
+
 class BundleOut(BundleConfig):
     steps: list[BundleStep] = Field(description="The steps, run in order for each event.")
     target: TargetConfig | None = _round_one("the one step's connection, action and entity", _OUT)
@@ -120,6 +125,8 @@ class BundleOut(BundleConfig):
     last_run: LastRun | None
     counts: dict[str, int]  # operations per status over the last 24 hours
     polling: PollingOut | None = None  # polling bundles: schedule, last poll, last error, backfill
+    incomplete: bool = Field(False, description="Required fields are unmapped: saved, but it cannot start.")
+    missing: list[MissingField] = Field(default_factory=list, description="The required fields left unmapped.")
     created_at: datetime
     updated_at: datetime
 

@@ -81,6 +81,8 @@ def _out(bundle: Bundle, ctx: RequestContext, summaries: _Summaries, polling: Po
         last_run=summaries.last.get(bundle.id),
         counts=summaries.counts.get(bundle.id, {}),
         polling=polling,
+        incomplete=bool(bundle.missing),
+        missing=bundle.missing,
         created_at=bundle.created_at,
         updated_at=bundle.updated_at,
     )
@@ -160,7 +162,7 @@ async def _config(ctx: RequestContext, body: BundleIn) -> BundleConfig:
 async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
     session, actor = ctx.session, ctx.actor
     config = await _config(ctx, body)
-    trigger = await validation.validate(ctx, config)
+    trigger, missing = await validation.validate(ctx, config)
     secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
     bundle = Bundle(
@@ -175,6 +177,7 @@ async def create(ctx: RequestContext, body: BundleIn) -> BundleOut:
         **(webhook_token_columns(ctx.box, new_webhook_token()) if trigger.kind == "webhook" else {}),
         webhook_secret_encrypted=encrypt_webhook_secret(ctx.box, body.webhook_secret) if body.webhook_secret else None,
         config_secrets_encrypted=merged_config_secrets(ctx.box, None, secrets),
+        missing=missing,
     )
     rate_limit.apply_rate_limit(bundle, trigger, body)
     session.add(bundle)
@@ -205,7 +208,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
             message("source_cannot_change", "the source of a saved bundle cannot change; create a new bundle"),
             details=[{"field": "source", "message": "cannot change"}],
         )
-    trigger = await validation.validate(ctx, config)
+    trigger, missing = await validation.validate(ctx, config)
     secrets = take_config_secrets(config.source.config, trigger)
     stored = config.stored()
     # The parts of the configuration that changed, by name; the secrets only as "set".
@@ -223,6 +226,7 @@ async def update_config(ctx: RequestContext, bundle_id: uuid.UUID, body: BundleI
         bundle.target_connection_id = config.steps[0].connection_id
         ctx.session.add(BundleVersion(bundle_id=bundle.id, version=bundle.config_version, config=stored))
         await repository.set_poll_interval(ctx.session, bundle.id, config.schedule.interval_minutes)
+    bundle.missing = missing  # $metadata may have changed since the last save, even if the config did not
     if body.webhook_secret:
         bundle.webhook_secret_encrypted = encrypt_webhook_secret(ctx.box, body.webhook_secret)
     if secrets:

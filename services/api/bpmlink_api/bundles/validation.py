@@ -55,8 +55,10 @@ def needs_connection(app: App, trigger: Trigger | None) -> bool:
     return app.needs_connection
 
 
-async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
-    """Raise InvalidInput naming every bad field; return the source trigger."""
+async def validate(ctx: RequestContext, config: BundleConfig) -> tuple[Trigger, list[dict[str, str]]]:
+    """Raise InvalidInput naming every bad field; return the source trigger and the required fields
+    left unmapped (`[{step, field}]`): those do not refuse the save, a draft is saved incomplete and
+    refused at start (`lifecycle.start`)."""
     check_user_code(config)
     problems: list[dict[str, Any]] = []
     app = get_app(config.source.app)
@@ -85,10 +87,15 @@ async def validate(ctx: RequestContext, config: BundleConfig) -> Trigger:
         raise UpstreamError(
             message("fields_unreadable", f"could not read the fields from bpm'online: {exc}", remote=str(exc))
         ) from exc
+    missing: list[dict[str, str]] = []
     for i, step in enumerate(config.steps):
-        problems += step_problems(i, step, metadata[step.connection_id])
+        for problem in step_problems(i, step, metadata[step.connection_id]):
+            if problem.get("code") == "field_required":
+                missing.append({"step": step.key, "field": problem["params"]["field"]})
+            else:
+                problems.append(problem)
     _raise(problems)
-    return trigger
+    return trigger, missing
 
 
 def check_trigger_config(app_key: str, trigger: Trigger, config: dict[str, Any]) -> list[dict[str, Any]]:

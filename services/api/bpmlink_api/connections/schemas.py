@@ -29,6 +29,7 @@ class ConnectionOut(BaseModel):
     name: str
     params: dict[str, Any]
     secrets_set: list[str]
+    last_test: LastTest | None = None  # the last test's result and when it ran (None: never tested)
     created_at: datetime
     updated_at: datetime
 
@@ -43,13 +44,17 @@ class TestResult(BaseModel):
     again, `text` its English, `remote` what the system itself answered (shown as it wrote it)."""
 
     ok: bool
-    stage: str
+    stage: str  # `unchecked`: not tested here (checked at the first poll), neither working nor failed
     message: str
     code: str | None = None
     message_code: str
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = Field(default_factory=dict)
     text: str
     remote: str | None = None
+
+
+class LastTest(TestResult):
+    at: datetime
 
 
 class EntitySummary(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from bpmlink.audit import changed_fields
@@ -19,8 +20,9 @@ from bpmlink.kit.messages import flat, message
 from bpmlink.kit.web import Conflict, InvalidInput, NotFound
 from bpmlink.retry_schedule import RETRY_CONNECTION
 from bpmlink.sources.app_http import call
-from bpmlink.sources.base import SourceConnection, SourceError
+from bpmlink.sources.base import FetchEnv, SourceConnection, SourceError
 from bpmlink.sources.http_polling import make_client
+from bpmlink.sources.probe import probe
 from bpmlink.targets import REQUIRED_FIELDS, SYSTEM_COLUMNS
 from bpmlink_api.audit.service import record_audit
 from bpmlink_api.deps import RequestContext
@@ -45,6 +47,7 @@ def to_out(row: Connection) -> ConnectionOut:
         name=row.name,
         params=row.params,
         secrets_set=sorted(row.secret_names),
+        last_test=row.last_test,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -128,6 +131,8 @@ async def update(ctx: RequestContext, connection_id: uuid.UUID, body: Connection
     row.params = params
     row.secrets_encrypted = box.encrypt(secrets) if secrets else None
     row.secret_names = sorted(secrets)
+    if any(c != "name" for c in changed):
+        row.last_test = None  # the last test was of other settings
     await session.flush()
     if changed:
         await record_audit(session, actor, "updated", "connection", row.id, row.name, details)
@@ -157,11 +162,15 @@ def _client(ctx: RequestContext, row: Connection) -> BpmClient:
     return BpmClient(bpm_connection(row, ctx.box), settings=ctx.settings, redis=ctx.redis)
 
 
-async def _test_source(ctx: RequestContext, app: App, row: Connection, path: str) -> TestResult:
-    """One cheap call of a source app's API through the connection (its HttpAccess `test_path`)."""
-    conn = SourceConnection(
+def _source_connection(ctx: RequestContext, row: Connection) -> SourceConnection:
+    return SourceConnection(
         id=str(row.id), app=row.app, params=dict(row.params), secrets=ctx.box.decrypt(row.secrets_encrypted)
     )
+
+
+async def _test_source(ctx: RequestContext, app: App, row: Connection, path: str) -> TestResult:
+    """One cheap call of a source app's API through the connection (its HttpAccess `test_path`)."""
+    conn = _source_connection(ctx, row)
     async with make_client(ctx.settings) as http:
         try:
             await call(app, conn, "GET", path, http, StepRecorder(system=app.key))
@@ -173,13 +182,23 @@ async def _test_source(ctx: RequestContext, app: App, row: Connection, path: str
 
 
 async def test(ctx: RequestContext, connection_id: uuid.UUID) -> TestResult:
+    """Test the connection for real, and keep the result and its time on it (the list shows them)."""
     row = await _get(ctx, connection_id)
+    result = await _run_test(ctx, row)
+    row.last_test = {**result.model_dump(mode="json"), "at": datetime.now(UTC).isoformat()}
+    await ctx.session.flush()
+    return result
+
+
+async def _run_test(ctx: RequestContext, row: Connection) -> TestResult:
     app = get_app(row.app)
     if app is not None and app.http is not None and app.http.test_path:
         return await _test_source(ctx, app, row, app.http.test_path)
     if row.app != "bpmonline":
-        words = message("checked_on_first_poll", "saved; this app is checked on its first poll")
-        return TestResult(ok=True, stage="done", **flat(words, ctx.language))
+        found = await probe(_source_connection(ctx, row), FetchEnv(ctx.settings))
+        stage = "unchecked" if found.ok is None else ("done" if found.ok else "source")
+        words = message(found.code, found.message, **found.params)
+        return TestResult(ok=bool(found.ok), stage=stage, code=found.code, **flat(words, ctx.language))
     async with _client(ctx, row) as client:
         result = await client.test()
     if result.ok:  # operations parked while the connection was down need not wait for the worker's probe

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from bpmlink.catalog import App, FormField
+from bpmlink.catalog.model import shown_for
 from bpmlink.kit.web import InvalidInput, first_problem
 from bpmlink.sources import sql_polling
 from bpmlink.sources.base import PermanentSourceError
@@ -57,7 +58,7 @@ def _fill_defaults(app: App, clean: dict[str, Any]) -> None:
     for spec in app.connection_fields:
         if spec.secret or spec.name in clean or spec.default is None:
             continue
-        if spec.show_if is None or all(clean.get(k, _default(app, k)) == v for k, v in spec.show_if.items()):
+        if spec.show_if is None or all(shown_for(v, clean.get(k, _default(app, k))) for k, v in spec.show_if.items()):
             clean[spec.name] = spec.default
 
 

@@ -3,6 +3,7 @@ import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
 import IconDatabaseImport from '@tabler/icons-react/icons/IconDatabaseImport';
 import IconDots from '@tabler/icons-react/icons/IconDots';
+import IconLink from '@tabler/icons-react/icons/IconLink';
 import IconHistory from '@tabler/icons-react/icons/IconHistory';
 import IconPencil from '@tabler/icons-react/icons/IconPencil';
 import IconPlayerPlay from '@tabler/icons-react/icons/IconPlayerPlay';
@@ -14,6 +15,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Bundle, OperationStatus } from '@/api/types';
+import { CopyField } from '@/components/CopyField';
 import { DataTable } from '@/components/DataTable';
 import { EmptyState } from '@/components/EmptyState';
 import { errorMessage } from '@/components/ErrorState';
@@ -24,6 +26,7 @@ import { usePermissions } from '@/features/auth/api';
 import { useApps } from '@/features/connections/api';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { useBundles, useDeleteBundle, useStartStop } from '../api';
+import { startRefusal } from './startRefusal';
 import { TransferPanel } from './TransferPanel';
 import { RateLimitedWarning } from './WebhookLimit';
 import { appLabel } from './wizard/gallery';
@@ -48,6 +51,7 @@ export function BundleListPage() {
   const startStop = useStartStop();
   const del = useDeleteBundle();
   const [transfer, setTransfer] = useState<Bundle | null>(null);
+  const [hookOf, setHookOf] = useState<Bundle | null>(null);
 
   const run = (b: Bundle, action: 'start' | 'stop', held?: 'process' | 'discard') =>
     startStop.mutate(
@@ -55,7 +59,7 @@ export function BundleListPage() {
       {
         onSuccess: () =>
           notifications.show({ color: 'teal', message: t(action === 'start' ? 'bundles.started' : 'bundles.stopped', { name: b.name }) }),
-        onError: (e) => notifications.show({ color: 'red', title: t('common.error'), message: errorMessage(e) }),
+        onError: (e) => notifications.show({ color: 'red', title: t('common.error'), message: startRefusal(t, e), style: { whiteSpace: 'pre-line' } }),
       },
     );
 
@@ -100,7 +104,9 @@ export function BundleListPage() {
             <Table.Th>{t('bundles.name')}</Table.Th>
             <Table.Th w={150}>{t('bundles.status')}</Table.Th>
             <Table.Th>{t('bundles.lastRun')}</Table.Th>
-            <Table.Th>{t('bundles.counts')}</Table.Th>
+            <Table.Th>
+              <CountsLegend />
+            </Table.Th>
             <Table.Th w={150} />
           </>
         }
@@ -128,6 +134,13 @@ export function BundleListPage() {
                       <Text size="xs" c="red" maw={240}>
                         {b.status_reason}
                       </Text>
+                    )}
+                    {b.incomplete && (
+                      <Tooltip label={t('bundles.incompleteHelp', { fields: (b.missing ?? []).map((m) => m.field).join(', ') })} multiline maw={280}>
+                        <Badge size="xs" color="orange" variant="light" data-testid="bundle-incomplete">
+                          {t('bundles.incomplete')}
+                        </Badge>
+                      </Tooltip>
                     )}
                     {!!b.held_count && (
                       <Badge size="xs" color="yellow" variant="outline">
@@ -160,7 +173,7 @@ export function BundleListPage() {
                   <Group gap={4} justify="flex-end" wrap="nowrap">
                     {canWrite &&
                       (active ? (
-                        <Button size="xs" variant="light" color="gray" leftSection={<IconPlayerStop size={14} />} onClick={() => run(b, 'stop')} loading={startStop.isPending && startStop.variables?.id === b.id}>
+                        <Button size="xs" variant="outline" color="red" leftSection={<IconPlayerStop size={14} />} onClick={() => run(b, 'stop')} loading={startStop.isPending && startStop.variables?.id === b.id}>
                           {t('bundles.stop')}
                         </Button>
                       ) : (
@@ -178,6 +191,11 @@ export function BundleListPage() {
                         <Menu.Item leftSection={<IconHistory size={14} />} onClick={() => navigate(`/history?bundle=${b.id}`)}>
                           {t('nav.history')}
                         </Menu.Item>
+                        {b.webhook_url && (
+                          <Menu.Item leftSection={<IconLink size={14} />} onClick={() => setHookOf(b)} data-testid="menu-webhook-url">
+                            {t('wizard.webhookUrl')}
+                          </Menu.Item>
+                        )}
                         {!b.webhook_url && (
                           <Menu.Item leftSection={<IconDatabaseImport size={14} />} onClick={() => setTransfer(b)}>
                             {b.source.app === 'csv_import' ? t('transfer.importTitle') : t('transfer.backfillTitle')}
@@ -202,6 +220,16 @@ export function BundleListPage() {
           })
         }
       </DataTable>
+      <Modal opened={!!hookOf} onClose={() => setHookOf(null)} size="lg" title={t('wizard.webhookUrl')}>
+        {hookOf?.webhook_url && (
+          <Stack gap="xs">
+            <Text size="sm" c="dimmed">
+              {t('bundles.webhookUrlHelp', { name: hookOf.name })}
+            </Text>
+            <CopyField value={hookOf.webhook_url} testId="bundle-webhook-url" />
+          </Stack>
+        )}
+      </Modal>
       <Modal
         opened={!!transfer}
         onClose={() => setTransfer(null)}
@@ -211,6 +239,25 @@ export function BundleListPage() {
         {transfer && <TransferPanel bundle={transfer} canWrite={canWrite} />}
       </Modal>
     </>
+  );
+}
+
+/** The column's title with what each coloured count means (operations of the last 24 hours). */
+function CountsLegend() {
+  const { t } = useTranslation();
+  return (
+    <Stack gap={2}>
+      <Text size="sm" fw={700}>
+        {t('bundles.counts24h')}
+      </Text>
+      <Group gap={6} data-testid="counts-legend">
+        {COUNT_COLORS.map(([status, color]) => (
+          <Badge key={status} variant="dot" color={color} size="xs" fw={400} tt="none">
+            {t(`operationStatus.${status}`)}
+          </Badge>
+        ))}
+      </Group>
+    </Stack>
   );
 }
 

@@ -16,7 +16,7 @@ export const connectionKeys = {
 type Schemas = components['schemas'];
 
 function field(f: Schemas['FormField']): AppField {
-  return { ...f, visible_if: f.show_if ? Object.fromEntries(Object.entries(f.show_if).map(([k, v]) => [k, [v]])) : null };
+  return { ...f, visible_if: f.show_if ? Object.fromEntries(Object.entries(f.show_if).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])) : null };
 }
 
 /** The catalog as the SPA uses it (`name` for the key, form fields with `visible_if`). */

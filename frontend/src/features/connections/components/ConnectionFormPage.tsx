@@ -22,7 +22,7 @@ import IconPlugConnected from '@tabler/icons-react/icons/IconPlugConnected';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import type { App, Connection, ConnectionInput } from '@/api/types';
+import { type App, type Connection, type ConnectionInput, fieldShown } from '@/api/types';
 import { AppIcon } from '@/components/AppIcon';
 import { CatalogField, SecretLabel } from '@/components/CatalogField';
 import { ErrorState } from '@/components/ErrorState';
@@ -336,7 +336,8 @@ function ConnectionForm({ app, connection, title }: { app: App; connection?: Con
               </SimpleGrid>
             </>
           ) : (
-            (app.connection_fields ?? []).map((f) => (
+            // Only the fields that apply to the choices made (a password for Basic, not for a token).
+            (app.connection_fields ?? []).filter((f) => fieldShown(f, form.values.params, app.connection_fields ?? [])).map((f) => (
               <CatalogField
                 key={f.name}
                 field={f}

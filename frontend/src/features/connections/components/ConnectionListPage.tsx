@@ -17,9 +17,8 @@ import { errorMessage } from '@/components/ErrorState';
 import { PageHeader } from '@/components/PageHeader';
 import { usePermissions } from '@/features/auth/api';
 import { localized } from '@/i18n';
-import { formatRelative } from '@/lib/format';
 import { useApps, useConnections, useDeleteConnection, useTestConnection } from '../api';
-import { TestResult, type TestOutcome } from './TestResult';
+import { ConnectionState, TestResult, type TestOutcome } from './TestResult';
 
 export function ConnectionListPage() {
   const { t } = useTranslation();
@@ -75,7 +74,7 @@ export function ConnectionListPage() {
             <Table.Th>{t('connections.name')}</Table.Th>
             <Table.Th>{t('connections.app')}</Table.Th>
             <Table.Th>{t('connections.domain')}</Table.Th>
-            <Table.Th>{t('connections.updated')}</Table.Th>
+            <Table.Th>{t('connections.state')}</Table.Th>
             <Table.Th w={140} />
           </>
         }
@@ -126,7 +125,7 @@ function ConnectionRow(props: {
         <Table.Td>{props.appLabel}</Table.Td>
         <Table.Td>
           <Text size="sm" c="dimmed" style={{ wordBreak: 'break-all' }}>
-            {String(c.params.domain ?? c.params.url ?? '—')}
+            {String(c.params.domain ?? c.params.base_url ?? c.params.url ?? '—')}
           </Text>
           {c.secrets_set.length > 0 && (
             <Group gap={4} mt={4}>
@@ -139,7 +138,7 @@ function ConnectionRow(props: {
           )}
         </Table.Td>
         <Table.Td>
-          <Text size="sm">{formatRelative(c.updated_at ?? c.created_at)}</Text>
+          <ConnectionState test={props.result ? { ...props.result, at: new Date().toISOString() } : c.last_test} />
         </Table.Td>
         <Table.Td>
           <Group gap={4} justify="flex-end" wrap="nowrap">

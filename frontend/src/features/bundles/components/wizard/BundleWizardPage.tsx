@@ -15,6 +15,7 @@ import { useApps, useConnections } from '@/features/connections/api';
 import { ApiError } from '@/lib/api-client';
 import { fieldErrorText } from '@/lib/messages';
 import { useBundle, useSaveBundle, useStartStop } from '../../api';
+import { startRefusal } from '../startRefusal';
 import { DedupStep } from './DedupStep';
 import { MappingStep } from './MappingStep';
 import {
@@ -28,7 +29,6 @@ import {
   errorsAfterEdit,
   isStep,
   loadDraft,
-  placeholderTargets,
   saveDraft,
   stepForPath,
   toBundleInput,
@@ -127,19 +127,9 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
   /** Saves the draft; for a step before review, errors that belong to later steps do not block. */
   const send = async (current: StepId): Promise<Bundle | null> => {
     try {
-      try {
-        return await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft, webhookSecret) });
-      } catch (e) {
-        // A new bundle is created at the target step (the webhook URL and the sample need it),
-        // before anything is mapped; the api refuses a create that leaves required fields
-        // unmapped. Create it, stopped, with a placeholder rule per required field; the
-        // mapping step replaces them and nothing runs before the user starts the bundle.
-        const missing = e instanceof ApiError && !bundle ? placeholderTargets(e) : [];
-        if (missing.length === 0) throw e;
-        const body = toBundleInput(draft, webhookSecret);
-        for (const { step, target } of missing) body.steps[step]?.mapping.push({ target, source: target });
-        return await save.mutateAsync({ body });
-      }
+      // Required fields left unmapped do not refuse the save: the bundle is kept incomplete
+      // (`missing`) and refused at start, so no placeholder is ever mapped.
+      return await save.mutateAsync({ id: bundle?.id, body: toBundleInput(draft, webhookSecret) });
     } catch (e) {
       if (current !== 'review' && e instanceof ApiError && e.fieldErrors.length > 0) {
         const blocking = e.fieldErrors.filter((fe) => STEPS.indexOf(stepForPath(fe.field)) <= STEPS.indexOf(current));
@@ -195,7 +185,7 @@ function Wizard({ step, bundle, apps, connections }: { step: StepId } & Pick<Wiz
       try {
         await startStop.mutateAsync({ id: saved.id, action: 'start' });
       } catch (e) {
-        setFormError(errorMessage(e));
+        setFormError(startRefusal(t, e));
         return;
       }
     }

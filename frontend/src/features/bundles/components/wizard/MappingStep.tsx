@@ -12,7 +12,7 @@ import { fieldErrorText } from '@/lib/messages';
 import { usePreview, useSaveBundle } from '../../api';
 import { type StepsPreviewResult, stepPreview } from '../../api/steps';
 import { MappingEditor } from './MappingEditor';
-import { currentIndex, currentStep, errorKeyForPath, localPreview, toBundleInput, updateCurrent } from './model';
+import { currentIndex, currentStep, errorKeyForPath, localPreview, toBundleInput, unmappedRequired, updateCurrent } from './model';
 import { StepPicker } from './StepPicker';
 import { stepTitle } from './stepsModel';
 import type { StepProps } from './types';
@@ -68,6 +68,8 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
   const rowErrors: Record<string, string | undefined> = {};
   for (const f of fields.data ?? []) rowErrors[`mapping.${f.name}`] = err(`${prefix}mapping.${f.name}`) ?? serverErrors[`mapping.${f.name}`];
   const entity = step.entity || step.process?.schema_name || stepTitle(step, t);
+  // Live from the entity's fields; the api keeps the same list on the saved bundle (`missing`) and refuses to start it.
+  const missing = useMemo(() => unmappedRequired(step, fields.data ?? []), [step, fields.data]);
 
   if (fields.isError) return <ErrorState error={fields.error} onRetry={() => void fields.refetch()} />;
 
@@ -88,6 +90,11 @@ export function MappingStep({ draft, update, errors, ctx }: StepProps) {
           {!sampleData && (
             <Alert icon={<IconInfoCircle size={18} />} color={declared.length ? 'blue' : 'yellow'} data-testid="mapping-no-sample">
               {declared.length ? t('wizard.mappingDeclaredFields') : t('wizard.mappingNoSample')}
+            </Alert>
+          )}
+          {missing.length > 0 && (
+            <Alert color="yellow" icon={<IconInfoCircle size={18} />} title={t('wizard.missingTitle')} data-testid="mapping-missing">
+              {t('wizard.missingHelp', { fields: missing.join(', '), count: missing.length })}
             </Alert>
           )}
           {err(`${prefix}mapping`) && (

@@ -2,6 +2,7 @@ import { Alert, Badge, Button, Card, Group, List, SimpleGrid, Stack, Text, Title
 import IconServerBolt from '@tabler/icons-react/icons/IconServerBolt';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { CopyField } from '@/components/CopyField';
 import { errorMessage } from '@/components/ErrorState';
 import { localized } from '@/i18n';
 import { usePreview, useSaveBundle } from '../../api';
@@ -94,6 +95,12 @@ export function ReviewStep({ draft, errors, ctx }: StepProps) {
 
   return (
     <Stack>
+      {ctx.bundle?.webhook_url && <CopyField value={ctx.bundle.webhook_url} label={t('wizard.webhookUrl')} testId="review-webhook-url" />}
+      {ctx.bundle?.incomplete && (
+        <Alert color="yellow" title={t('wizard.missingTitle')} data-testid="review-incomplete">
+          {t('bundles.incompleteHelp', { fields: (ctx.bundle.missing ?? []).map((m) => m.field).join(', ') })}
+        </Alert>
+      )}
       {rest.length > 0 && (
         <Alert color="red" title={t('wizard.fixErrors')} role="alert">
           <List size="sm">

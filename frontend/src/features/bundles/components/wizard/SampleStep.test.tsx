@@ -1,8 +1,8 @@
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Bundle } from '@/api/types';
 import { normalizeApp } from '@/features/connections/api';
-import { mockApi } from '@/test/api';
+import { apiError, mockApi } from '@/test/api';
 import { TILDA } from '@/test/catalog';
 import { renderWithProviders } from '@/test/render';
 import { emptyDraft } from './model';
@@ -60,5 +60,36 @@ describe('SampleStep for a source app', () => {
     await vi.waitFor(() => expect(calls.some((c) => c.path.startsWith('/api/v1/bundles/b1/operations'))).toBe(true));
     expect(await screen.findByText('Waiting for a test request…')).toBeInTheDocument();
     expect(screen.queryByTestId('test-request-received')).not.toBeInTheDocument();
+  });
+});
+
+describe('SampleStep for a polling source', () => {
+  const polling: WizardContext = { ...ctx, bundle: { id: 'b1', webhook_url: null } as unknown as Bundle, isWebhook: false, sourceApp: undefined, sourceTrigger: undefined };
+
+  it('loads a sample from the source with a button', async () => {
+    const calls = mockApi({
+      'GET /api/v1/bundles/b1/sample': { body: { sample: null, capture: false, fields: [] } },
+      'POST /api/v1/bundles/b1/sample': { body: { sample: { id: 7, email: 'ann@poll.example' }, capture: false, fields: [] } },
+    });
+    renderWithProviders(<SampleStep draft={emptyDraft()} update={vi.fn()} errors={{}} ctx={polling} />, { lang: 'ru' });
+    expect(screen.getByText(/нажмите «Загрузить пример»/)).toBeInTheDocument();
+    fireEvent.click(screen.getByTestId('fetch-sample'));
+    expect(await screen.findByTestId('sample-received')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ fetch: true });
+    expect(screen.getByTestId('fetch-sample')).toHaveTextContent('Загрузить заново');
+  });
+
+  it('shows the source’s request and answer when loading fails', async () => {
+    const requests = [{ method: 'GET', url: 'https://api.example.ru/items?limit=1', status: 500, response_body: '{"error": "forced"}' }];
+    mockApi({
+      'GET /api/v1/bundles/b1/sample': { body: { sample: null, capture: false, fields: [] } },
+      'POST /api/v1/bundles/b1/sample': apiError(502, 'source_error', 'the source failed: HTTP 500', { code: 'http_500', requests }),
+    });
+    renderWithProviders(<SampleStep draft={emptyDraft()} update={vi.fn()} errors={{}} ctx={polling} />, { lang: 'ru' });
+    fireEvent.click(screen.getByTestId('fetch-sample'));
+    const shown = await screen.findByTestId('sample-requests');
+    expect(shown).toHaveTextContent('GET https://api.example.ru/items?limit=1');
+    expect(shown).toHaveTextContent('HTTP 500');
+    expect(shown).toHaveTextContent('"error": "forced"');
   });
 });

@@ -1,4 +1,5 @@
 import { Alert, Badge, Button, Card, Code, Group, JsonInput, Loader, NumberInput, Stack, Text, Title } from '@mantine/core';
+import IconDownload from '@tabler/icons-react/icons/IconDownload';
 import IconRefresh from '@tabler/icons-react/icons/IconRefresh';
 import IconUpload from '@tabler/icons-react/icons/IconUpload';
 import { useEffect, useRef, useState } from 'react';
@@ -7,6 +8,7 @@ import { CopyField } from '@/components/CopyField';
 import { errorMessage } from '@/components/ErrorState';
 import { JsonView } from '@/components/JsonView';
 import { useTestRequest } from '@/features/history/api';
+import { ApiError } from '@/lib/api-client';
 import { dateTimeFormat } from '@/lib/format';
 import { useSample, useSetSample } from '../../api';
 import { WebhookLimitField } from '../WebhookLimit';
@@ -87,10 +89,28 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
           suffix={` ${t('wizard.minutes')}`}
         />
       )}
-      {setSample.isError && <Alert color="red">{errorMessage(setSample.error)}</Alert>}
+      {setSample.isError && (
+        <Alert color="red" data-testid="sample-error">
+          {errorMessage(setSample.error)}
+          <SourceRequests error={setSample.error} />
+        </Alert>
+      )}
       <Card padding="md" bg={data ? undefined : 'gray.0'}>
         <Group justify="space-between" mb="xs">
           <Title order={5}>{t('wizard.sample')}</Title>
+          {!ctx.isWebhook && !ctx.readOnly && (
+            <Button
+              size="xs"
+              variant={data ? 'subtle' : 'filled'}
+              leftSection={<IconDownload size={14} />}
+              disabled={!id}
+              loading={setSample.isPending && !!setSample.variables?.fetch}
+              onClick={() => setSample.mutate({ fetch: true })}
+              data-testid="fetch-sample"
+            >
+              {data ? t('wizard.fetchSampleAgain') : t('wizard.fetchSample')}
+            </Button>
+          )}
           {data && (
             <Group gap="xs">
               <Badge color="teal" variant="light" data-testid="sample-received">
@@ -166,6 +186,34 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
           {t('wizard.sampleOptional')}
         </Text>
       )}
+    </Stack>
+  );
+}
+
+interface SourceRequest {
+  method: string;
+  url: string;
+  status?: number | null;
+  error?: string | null;
+  response_body?: string | null;
+}
+
+/** What the source was asked and what it answered, when fetching a sample failed (`details.requests`). */
+export function SourceRequests({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  const details = error instanceof ApiError ? (error.details as { requests?: SourceRequest[] } | null) : null;
+  const requests = details && !Array.isArray(details) ? (details.requests ?? []) : [];
+  if (requests.length === 0) return null;
+  return (
+    <Stack gap={4} mt="xs" data-testid="sample-requests">
+      <Text size="xs" fw={600}>
+        {t('wizard.sourceRequests')}
+      </Text>
+      {requests.map((r, i) => (
+        <Code key={i} block style={{ fontSize: 12, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
+          {`${r.method} ${r.url}\n→ ${r.status ? `HTTP ${r.status}` : (r.error ?? '—')}${r.response_body ? `\n${r.response_body.slice(0, 2000)}` : ''}`}
+        </Code>
+      ))}
     </Stack>
   );
 }

@@ -1,9 +1,9 @@
-import { Anchor, Button, Card, Group, PasswordInput, Radio, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Accordion, Anchor, Button, Card, Group, PasswordInput, Radio, Select, Stack, Text, TextInput } from '@mantine/core';
 import IconPlus from '@tabler/icons-react/icons/IconPlus';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import type { App, AppTrigger } from '@/api/types';
+import { type App, type AppField, type AppTrigger, fieldShown } from '@/api/types';
 import { AppIcon } from '@/components/AppIcon';
 import { CatalogField, SecretLabel, eventValue } from '@/components/CatalogField';
 import { localized } from '@/i18n';
@@ -86,6 +86,24 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
   const connections = ctx.connections.filter((c) => c.app === app.name);
   const triggers = app.triggers ?? [];
   const locked = ctx.readOnly || !!ctx.bundle;
+  // Only the fields that apply to the choices made; paging and cursors under «Дополнительно».
+  const declared = trigger?.config_fields ?? [];
+  const shown = declared.filter((f) => f.name !== 'interval_minutes' && fieldShown(f, draft.source.config, declared));
+  const simple = shown.filter((f) => !f.advanced);
+  const advanced = shown.filter((f) => f.advanced);
+  const configField = (f: AppField) => (
+    <CatalogField
+      key={f.name}
+      field={f}
+      disabled={ctx.readOnly}
+      secretSet={f.secret ? (ctx.bundle?.config_secrets_set ?? []).includes(f.name) : undefined}
+      inputProps={{
+        value: draft.source.config[f.name] ?? f.default ?? '',
+        onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
+        error: err(`source.config.${f.name}`),
+      }}
+    />
+  );
 
   return (
     <Stack data-testid="chosen-source">
@@ -158,19 +176,24 @@ function ChosenSource({ app, trigger, onChange, draft, update, errors, ctx }: St
         </Stack>
       )}
       {/* The polling interval is the bundle's schedule, set on the data step. */}
-      {(trigger?.config_fields ?? []).filter((f) => f.name !== 'interval_minutes').map((f) => (
-        <CatalogField
-          key={f.name}
-          field={f}
-          disabled={ctx.readOnly}
-          secretSet={f.secret ? (ctx.bundle?.config_secrets_set ?? []).includes(f.name) : undefined}
-          inputProps={{
-            value: draft.source.config[f.name] ?? f.default ?? '',
-            onChange: (v) => update((d) => ({ ...d, source: { ...d.source, config: { ...d.source.config, [f.name]: eventValue(v) } } })),
-            error: err(`source.config.${f.name}`),
-          }}
-        />
-      ))}
+      {simple.map(configField)}
+      {advanced.length > 0 && (
+        <Accordion variant="contained" data-testid="advanced-config">
+          <Accordion.Item value="advanced">
+            <Accordion.Control>
+              <Text size="sm" fw={500}>
+                {t('wizard.advanced')}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {t('wizard.advancedHelp')}
+              </Text>
+            </Accordion.Control>
+            <Accordion.Panel>
+              <Stack gap="sm">{advanced.map(configField)}</Stack>
+            </Accordion.Panel>
+          </Accordion.Item>
+        </Accordion>
+      )}
       {asksForSecret(trigger) && (
         <PasswordInput
           label={<SecretLabel label={t('wizard.webhookSecret')} set={!!ctx.bundle?.webhook_secret_set} />}

@@ -17,7 +17,7 @@ import {
   errorsAfterEdit,
   mergeSourceFields,
   orderFields,
-  placeholderTargets,
+  unmappedRequired,
   putRule,
   renderTemplate,
   setConversions,
@@ -225,6 +225,21 @@ describe('messages after an edit', () => {
     expect(errorsAfterEdit(errors, base, fixed, 'dedup', ctx)).toEqual({});
   });
 
+  it("a server's message about the duplicate policy goes once the mapping fills the field it named", () => {
+    const phone = withStep({ mapping, dedup: { ...dedup, match: [{ fields: ['Phone'] }] } });
+    const errors = { 'steps.0.dedup.Phone': 'the mapping does not fill Phone' };
+    const renamed = { ...phone, name: 'Renamed' };
+    expect(errorsAfterEdit(errors, phone, renamed, 'source', ctx)).toEqual(errors);
+    const mapped = withStep({ mapping: [...mapping, { target: 'Phone', source: 'phone' }], dedup: phone.steps[0]!.dedup });
+    expect(errorsAfterEdit(errors, phone, mapped, 'mapping', ctx)).toEqual({});
+  });
+
+  it('a message of another step goes once an edit here fixes it', () => {
+    const errors = validateStep('dedup', base, ctx);
+    const fixed = withStep({ mapping, dedup: { ...dedup, match: [{ fields: ['Email'] }] } });
+    expect(errorsAfterEdit(errors, base, fixed, 'mapping', ctx)).toEqual({});
+  });
+
   it("a server's message goes when the part it was about changes, not before", () => {
     const ruled = { ...dedup, match: [{ fields: ['Email'] }], update_rules: { Email: 'keep' as const } };
     const withRule = withStep({ mapping, dedup: ruled });
@@ -236,18 +251,17 @@ describe('messages after an edit', () => {
   });
 });
 
-describe('creating a bundle before its mapping', () => {
-  it('names the required fields when they are the only complaint', () => {
-    expect(placeholderTargets({ fieldErrors: [{ field: 'mapping.Name', message: 'the field is required but not mapped' }] })).toEqual([{ step: 0, target: 'Name' }]);
-    expect(placeholderTargets({ fieldErrors: [{ field: 'body.steps.2.mapping.LeadName', message: 'required' }] })).toEqual([{ step: 2, target: 'LeadName' }]);
-    expect(
-      placeholderTargets({
-        fieldErrors: [
-          { field: 'mapping.Name', message: 'the field is required but not mapped' },
-          { field: 'target.entity', message: 'no such entity' },
-        ],
-      }),
-    ).toEqual([]);
+describe('the required fields a step leaves unmapped (never a placeholder)', () => {
+  const fields = [
+    { name: 'Name', required: true },
+    { name: 'Email', required: false },
+  ];
+  it('names them for a create, none for an update', () => {
+    const email = [{ target: 'Email', source: 'email' }];
+    expect(unmappedRequired({ action: 'create_record', mapping: email, dedup: { mode: 'update_if_found' } }, fields)).toEqual(['Name']);
+    expect(unmappedRequired({ action: 'create_record', mapping: [...email, { target: 'Name', source: 'name' }], dedup: undefined }, fields)).toEqual([]);
+    expect(unmappedRequired({ action: 'create_record', mapping: email, dedup: { mode: 'update_only' } }, fields)).toEqual([]);
+    expect(unmappedRequired({ action: 'update_record', mapping: email, dedup: { mode: 'update_if_found' } }, fields)).toEqual([]);
   });
 });
 

@@ -200,13 +200,20 @@ export function errorsAfterEdit(
   step: StepId,
   ctx: { isWebhook: boolean; needsSourceConnection: boolean },
 ): Record<string, string> {
-  const was = validateStep(step, before, ctx);
-  const now = validateStep(step, after, ctx);
+  // Every step's own checks, not only the one edited: a fix on one step may clear another's message.
+  const checks = (d: Draft) => Object.assign({}, validateStep(step, d, ctx), ...STEPS.map((s) => validateStep(s, d, ctx))) as Record<string, string>;
+  const was = checks(before);
+  const now = checks(after);
+  const same = (path: string) => JSON.stringify(valueAt(before, path)) === JSON.stringify(valueAt(after, path));
   const out: Record<string, string> = {};
   for (const [path, message] of Object.entries(errors)) {
     if (was[path] === message) {
       if (now[path]) out[path] = now[path];
-    } else if (JSON.stringify(valueAt(before, path)) === JSON.stringify(valueAt(after, path))) out[path] = message;
+      continue;
+    }
+    // A duplicate policy is checked against its step's mapping: mapping the field it names fixes it too.
+    const policy = /^(steps\.\d+\.)dedup\b/.exec(path);
+    if (same(path) && (!policy || same(`${policy[1]}mapping`))) out[path] = message;
   }
   return out;
 }
@@ -472,19 +479,13 @@ export function clearDraft(key: string): void {
   localStorage.removeItem(DRAFT_PREFIX + key);
 }
 
-/**
- * The required fields a create was refused for, by step index, when that is its only complaint
- * (`steps.1.mapping.Name: the field is required but not mapped`; a round-1 `mapping.Name` is the
- * first step's); empty otherwise.
- */
-export function placeholderTargets(error: { fieldErrors: Array<{ field: string; message: string }> }): Array<{ step: number; target: string }> {
-  const errs = error.fieldErrors;
-  if (errs.length === 0) return [];
-  const out: Array<{ step: number; target: string }> = [];
-  for (const { field, message } of errs) {
-    const m = /^(?:body\.)?(?:steps\.(\d+)\.)?mapping\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(field);
-    if (!m || !/required/i.test(message)) return [];
-    out.push({ step: Number(m[1] ?? 0), target: m[2]! });
-  }
-  return out;
+/** The required fields of a step's entity no rule fills, when the step creates (an update needs none). */
+export function unmappedRequired(
+  step: { action: string; mapping: ReadonlyArray<{ target: string }>; dedup?: { mode?: string } },
+  fields: ReadonlyArray<{ name: string; required: boolean }>,
+): string[] {
+  const creates = step.action === 'create_activity' || (step.action === 'create_record' && step.dedup?.mode !== 'update_only');
+  if (!creates) return [];
+  const mapped = new Set(step.mapping.map((r) => r.target));
+  return fields.filter((f) => f.required && !mapped.has(f.name)).map((f) => f.name);
 }
