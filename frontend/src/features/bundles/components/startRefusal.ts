@@ -1,7 +1,7 @@
 import type { TFunction } from 'i18next';
 import { errorMessage } from '@/components/ErrorState';
 import { ApiError } from '@/lib/api-client';
-import { fieldErrorText } from '@/lib/messages';
+import { fieldErrorText, sentence } from '@/lib/messages';
 
 /**
  * Why the api refused to start a bundle, in the interface language: each coded problem (an
@@ -9,5 +9,5 @@ import { fieldErrorText } from '@/lib/messages';
  */
 export function startRefusal(t: TFunction, e: unknown): string {
   const coded = e instanceof ApiError ? e.fieldErrors.filter((fe) => fe.code) : [];
-  return coded.length ? coded.map((fe) => fieldErrorText(t, fe)).join('\n') : errorMessage(e);
+  return coded.length ? coded.map((fe) => sentence(fieldErrorText(t, fe))).join('\n') : errorMessage(e);
 }
