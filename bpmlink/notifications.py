@@ -138,7 +138,7 @@ async def recipient_languages(session: AsyncSession, workspace_id: uuid.UUID, ad
                     Membership.workspace_id == workspace_id, func.lower(User.email).in_([a.lower() for a in addresses])
                 )
             )
-        ).tuples()
+        ).all()
     )
     return {a: members.get(a.lower(), owner or DEFAULT_LANGUAGE) for a in addresses}
 
