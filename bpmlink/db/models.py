@@ -395,7 +395,9 @@ class Incident(Base):
     bundle_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), _fk("bundles.id"), nullable=False)
     key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # bundle_error | failures
-    message: Mapped[str] = mapped_column(Text, nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)  # the English text
+    message_code: Mapped[str | None] = mapped_column(String(64))  # None: opened before codes (0021)
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # per channel: "sent" or the error

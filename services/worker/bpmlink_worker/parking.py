@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bpmlink.bpmonline.errors import BpmError
 from bpmlink.connections import bpm_connection, get_connection
 from bpmlink.db.models import Bundle, Event, EventState, Operation, OperationStatus, Workspace
+from bpmlink.kit.messages import message
 from bpmlink.kit.queue import Job, enqueue_jobs
 from bpmlink.notifications import open_incident
 from bpmlink.retry_schedule import RETRY_CONNECTION, RETRY_IN_ORDER, RetrySchedule, in_order_job_id
@@ -65,11 +66,13 @@ async def _parked_in(session: AsyncSession, bundle_id: uuid.UUID, besides: Seque
     ) or 0
 
 
-async def _incident(tx: Transaction, bundle_id: uuid.UUID, kind: str, key: str, message: str) -> None:
+async def _incident(tx: Transaction, bundle_id: uuid.UUID, kind: str, key: str, text: str) -> None:
+    """`text`: the English words with `{name}`; the code is `incident_<kind>` (mail.json)."""
     bundle = await tx.session.get(Bundle, bundle_id)
     if bundle is None:
         return
-    incident_id = await open_incident(tx.session, bundle, kind=kind, key=key, message=message.format(name=bundle.name))
+    words = message(f"incident_{kind}", text.format(name=bundle.name), bundle=bundle.name)
+    incident_id = await open_incident(tx.session, bundle, kind=kind, key=key, words=words)
     if incident_id is not None:
         request_delivery(tx, incident_id)
 

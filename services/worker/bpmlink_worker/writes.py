@@ -13,6 +13,7 @@ from bpmlink import audit
 from bpmlink.bundle_config import BundleConfig
 from bpmlink.bundle_steps import StepAction
 from bpmlink.db.models import FINAL_STATUSES, Bundle, BundleStatus, Event, EventState, Operation, OperationStatus, Step
+from bpmlink.kit.messages import message
 from bpmlink.notifications import open_incident
 from bpmlink.search_terms import search_terms
 
@@ -165,5 +166,10 @@ async def stop_bundle(session: AsyncSession, claimed: Claimed, reason: str) -> i
         Bundle(id=claimed.bundle_id, workspace_id=claimed.workspace_id),
         kind="bundle_error",
         key=f"bundle_error:{claimed.bundle_id}:{claimed.operation_id}",
-        message=f"the bundle «{claimed.bundle_name}» was stopped: {reason}",
+        words=message(
+            "incident_bundle_error",
+            f"the bundle «{claimed.bundle_name}» was stopped: {reason}",
+            bundle=claimed.bundle_name,
+            reason=reason,  # bpm'online's or bpmlink's English words, as the bundle's status_reason keeps them
+        ),
     )

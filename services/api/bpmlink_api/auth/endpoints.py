@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from bpmlink.db.models import UserSession
 from bpmlink.kit.settings import Settings
+from bpmlink.kit.web import request_language
 from bpmlink_api.deps import CSRF_COOKIE, SESSION_COOKIE, Context, CurrentActor, RedisDep, SessionDep, SettingsDep
 from bpmlink_api.invitations import service as invitations
 from bpmlink_api.invitations.schemas import InvitationAcceptIn, InvitationPreviewOut
@@ -85,7 +86,7 @@ async def me(actor: CurrentActor, session: SessionDep) -> MeOut:
 async def signup(
     body: SignupIn, request: Request, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> SignupOut:
-    return await service.signup(session, redis, settings, body, _client_ip(request))
+    return await service.signup(session, redis, settings, body, _client_ip(request), request_language(request))
 
 
 @router.post("/confirm", operation_id="confirmEmail")
@@ -99,7 +100,9 @@ async def confirm(body: TokenIn, response: Response, session: SessionDep, settin
 async def forgot_password(
     body: PasswordForgotIn, request: Request, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> PasswordForgotOut:
-    return await service.forgot_password(session, redis, settings, body.email, _client_ip(request))
+    return await service.forgot_password(
+        session, redis, settings, body.email, _client_ip(request), request_language(request)
+    )
 
 
 @router.post("/password/reset", operation_id="resetPassword", status_code=204)

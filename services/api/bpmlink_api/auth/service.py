@@ -146,7 +146,7 @@ async def me(session: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID)
 
 
 async def signup(
-    session: AsyncSession, redis: aioredis.Redis, settings: Settings, body: SignupIn, client_ip: str
+    session: AsyncSession, redis: aioredis.Redis, settings: Settings, body: SignupIn, client_ip: str, language: str
 ) -> SignupOut:
     """A new user with a workspace of their own. With SMTP the account waits for the e-mail confirmation.
 
@@ -167,7 +167,7 @@ async def signup(
         # The same answer after the same work (a password hash) as for a new address; the account is untouched.
         hash_password(body.password)
         if confirmation:
-            await _send_quietly(session, settings, "already_registered", existing)
+            await _send_quietly(session, settings, "already_registered", existing, language)
         return SignupOut(confirmation_required=confirmation)
     user = await accounts.create_user(
         session, email, body.password, body.name.strip(), language=body.language, active=not confirmation
@@ -191,7 +191,9 @@ async def signup(
             session, TokenPurpose.confirm, timedelta(hours=settings.confirm_ttl_hours), user_id=user.id
         )
         link = emails.link(settings, emails.CONFIRM_PATH, token)
-        await emails.send(settings, "confirm", user.email, user.language, link=link, expires_at=row.expires_at)
+        # The sign-up form's language when it sent one, else the request's.
+        chosen = body.language if "language" in body.model_fields_set else language
+        await emails.send(settings, "confirm", user.email, chosen, link=link, expires_at=row.expires_at)
     return SignupOut(confirmation_required=confirmation)
 
 
@@ -209,7 +211,7 @@ async def confirm(session: AsyncSession, settings: Settings, token: str) -> tupl
 
 
 async def forgot_password(
-    session: AsyncSession, redis: aioredis.Redis, settings: Settings, email: str, client_ip: str
+    session: AsyncSession, redis: aioredis.Redis, settings: Settings, email: str, client_ip: str, language: str
 ) -> PasswordForgotOut:
     """E-mail a reset link if the address has an account; the answer is the same either way."""
     email = accounts.normalize_email(email)
@@ -218,7 +220,7 @@ async def forgot_password(
         return PasswordForgotOut(emailed=False)
     user = await accounts.find_user(session, email)
     if user is not None:
-        await _send_quietly(session, settings, "reset", user)
+        await _send_quietly(session, settings, "reset", user, language)
     return PasswordForgotOut(emailed=True)
 
 
@@ -310,11 +312,14 @@ async def _mail_rate(redis: aioredis.Redis, settings: Settings, kind: str, email
     await ratelimit.take(redis, limits, "too many requests for this address or from this network; try again later")
 
 
-async def _send_quietly(session: AsyncSession, settings: Settings, kind: str, user: User) -> None:
+async def _send_quietly(
+    session: AsyncSession, settings: Settings, kind: str, user: User, request_language: str
+) -> None:
     """A reset link to an existing account, where the answer must not differ from the no-account one:
     a failed delivery is logged, not shown (the token stays unused and expires)."""
     link, expires_at = await issue_reset_link(session, settings, user)
     try:
-        await emails.send(settings, kind, user.email, user.language, link=link, expires_at=expires_at)
+        language = emails.language_for(user, request_language)
+        await emails.send(settings, kind, user.email, language, link=link, expires_at=expires_at)
     except Unavailable:
         log.warning("a %s e-mail to an existing account was not sent", kind)

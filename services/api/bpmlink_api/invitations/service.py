@@ -89,12 +89,12 @@ async def create(ctx: RequestContext, *, email: str, role: Role) -> InvitationOu
             settings,
             "invite",
             email,
-            inviter.language,
+            emails.language_for(existing, ctx.language),  # a new address: the inviter's request language
             link=link,
             expires_at=row.expires_at,
             inviter=_who(inviter),
             workspace=workspace.name,
-            role=role.value,
+            role=emails.role_words(role.value),
         )
         invitation.emailed_at = datetime.now(UTC)
     await record_audit(session, actor, "invited", "invitation", invitation.id, email, {"role": role.value})

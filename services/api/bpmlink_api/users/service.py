@@ -68,5 +68,6 @@ async def reset_link(ctx: RequestContext, user_id: uuid.UUID) -> ResetLinkOut:
             )
     link, expires_at = await issue_reset_link(ctx.session, settings, user)
     if emailed:
-        await emails.send(settings, "reset", user.email, user.language, link=link, expires_at=expires_at)
+        language = emails.language_for(user, ctx.language)
+        await emails.send(settings, "reset", user.email, language, link=link, expires_at=expires_at)
     return ResetLinkOut(link=None if emailed else link, emailed=emailed, expires_at=expires_at)
