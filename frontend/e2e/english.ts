@@ -13,21 +13,23 @@ export function englishIn(text: string): string[] {
 }
 
 /**
- * English sentences in a rendered part of the page (`englishIn` of its text), outside <code> and
- * bpm'online's own words (shown labelled, `data-testid=remote-text`).
+ * English sentences in a rendered part of the page (`englishIn` of its text), outside <code>, <style>,
+ * bpm'online's own words (shown labelled, `data-testid=remote-text`) and the parts named in `skip`
+ * (their test ids: e.g. recorded HTTP exchanges, which are protocol data, not words for a person).
  */
-export async function englishSentences(scope: Locator): Promise<string[]> {
-  const text = await scope.evaluate((root) => {
+export async function englishSentences(scope: Locator, skip: string[] = []): Promise<string[]> {
+  const text = await scope.evaluate((root, skipped) => {
+    const apart = new Set(['remote-text', ...skipped]);
     const parts: string[] = [];
     const walk = (node: Node) => {
       if (node.nodeType === Node.TEXT_NODE) parts.push(node.textContent ?? '');
       if (!(node instanceof Element)) return;
-      if (node.tagName === 'CODE' || node.getAttribute('data-testid') === 'remote-text') return;
+      if (['CODE', 'STYLE', 'SCRIPT'].includes(node.tagName) || apart.has(node.getAttribute('data-testid') ?? '')) return;
       node.childNodes.forEach(walk);
       if (getComputedStyle(node).display !== 'inline') parts.push('\n');
     };
     walk(root);
     return parts.join('');
-  });
+  }, skip);
   return englishIn(text);
 }

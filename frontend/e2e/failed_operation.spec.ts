@@ -14,13 +14,16 @@ async function apiPost(page: Page, path: string, data?: unknown) {
 
 test('the English-sentence walker finds an English sentence and lets code names and labelled words pass', async ({ page }) => {
   expect(englishIn('MobilePhone: phone_e164: это не номер телефона')).toEqual([]);
-  expect(englishIn('Name: the field is required but came out empty')).toEqual(['the field is required but came out empty']);
+  expect(englishIn('Name: the field is required but came out empty')).toEqual(['Name: the field is required but came out empty']);
   await page.setContent(`<div id="sample">
     <p>Поле <code>the raw value here</code> пустое</p>
     <p data-testid="remote-text">Ответ bpm'online: foreign key violation on AccountId</p>
     <p>3 records match by group 2</p>
+    <p data-testid="operation-step">Mozilla/5.0 (KHTML, like Gecko)</p>
   </div>`);
-  expect(await englishSentences(page.locator('#sample'))).toEqual(['records match by group']);
+  const sample = page.locator('#sample');
+  expect(await englishSentences(sample)).toEqual(['records match by group', 'KHTML, like Gecko']);
+  expect(await englishSentences(sample, ['operation-step'])).toEqual(['records match by group']);
 });
 
 test('a failed operation reads in Russian in the history', async ({ page }) => {
@@ -55,6 +58,8 @@ test('a failed operation reads in Russian in the history', async ({ page }) => {
   await expect(note).toContainText('поле обязательное, но значение получилось пустым');
   await expect(note).toContainText("'не телефон' — не номер телефона");
   expect(await englishSentences(note)).toEqual([]);
-  expect(await englishSentences(page.getByTestId('operation-details'))).toEqual([]);
+  // The whole detail but the recorded HTTP exchanges (headers, bodies, metadata: protocol data).
+  const details = page.getByTestId('operation-details');
+  expect(await englishSentences(details, ['operation-incoming', 'operation-step'])).toEqual([]);
   await shot(page, 'ru-failed-operation');
 });
