@@ -31,6 +31,7 @@ from typing import Any, Final, Literal
 import re2
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from bpmlink.kit.messages import Message, message
 from bpmlink.mapping.budget import MAX_CONDITIONS, MAX_LIST_ELEMENTS, Budget, too_many
 from bpmlink.mapping.errors import ConversionError, MappingError
 from bpmlink.mapping.paths import get_path, parse_path
@@ -133,10 +134,15 @@ def check_filter(group: FilterGroup, path: str = "filter") -> list[tuple[str, st
 
 @dataclass(frozen=True)
 class FilterResult:
-    """Whether the item passes, and why not, in words for the history."""
+    """Whether the item passes, and why not (`why`: a message for the history, in any language)."""
 
     passed: bool
-    reason: str = ""
+    why: Message | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why not, in English ("" when it passed)."""
+        return self.why.text if self.why else ""
 
 
 def evaluate(filter: FilterGroup | None, item: Any, *, budget: Budget | None = None) -> bool:
@@ -157,7 +163,7 @@ def explain(filter: FilterGroup | None, item: Any, *, budget: Budget | None = No
 
 
 def _group(group: FilterGroup, item: Any, budget: Budget) -> FilterResult:
-    failures: list[str] = []
+    failures: list[Message] = []
     for part in group.conditions:
         if isinstance(part, FilterGroup):
             result = _group(part, item, budget)
@@ -168,22 +174,20 @@ def _group(group: FilterGroup, item: Any, budget: Budget) -> FilterResult:
         if group.join == "or":
             if result.passed:
                 return result
-            failures.append(result.reason)
+            failures.extend([result.why] if result.why else [])
     if group.join == "or" and group.conditions:
-        return FilterResult(False, "none of these held: " + "; ".join(failures))
+        text = "none of these held: " + "; ".join(f.text for f in failures)
+        return FilterResult(False, message("filter_none_held", text, failures=failures))
     return FilterResult(True)
 
 
 def _condition(cond: Condition, item: Any, budget: Budget) -> FilterResult:
     budget.check(cond.field)
     actual = get_path(item, cond.field)
-    described = f"{cond.field} {cond.op.replace('_', ' ')}" + (
-        "" if cond.op in _NO_VALUE else f" {show_value(cond.value)}"
-    )
     if cond.op == "is_empty":
-        passed, why = is_blank(actual), f"the value is {show_value(actual)}"
+        passed, why = is_blank(actual), _value_is(actual)
     elif cond.op == "not_empty":
-        passed, why = not is_blank(actual), "the value is empty"
+        passed, why = not is_blank(actual), message("filter_value_empty", "the value is empty")
     else:
         values = actual[:MAX_LIST_ELEMENTS] if isinstance(actual, list | tuple) else [actual]
 
@@ -197,17 +201,34 @@ def _condition(cond: Condition, item: Any, budget: Budget) -> FilterResult:
         else:
             passed = any(holds(cond.op, v) for v in values)
         why = _why_not(cond, actual)
-    return FilterResult(True) if passed else FilterResult(False, f"{described} did not hold: {why}")
+    if passed:
+        return FilterResult(True)
+    return FilterResult(False, _did_not_hold(cond, why))
 
 
-def _why_not(cond: Condition, actual: Any) -> str:
+def _did_not_hold(cond: Condition, why: Message) -> Message:
+    """«field op value did not hold: why», the operator as a code of its own (`filter_op_<op>`)."""
+    op = message(f"filter_op_{cond.op}", cond.op.replace("_", " "))
+    if cond.op in _NO_VALUE:
+        described = message("filter_condition_no_value", f"{cond.field} {op.text}", field=cond.field, op=op)
+    else:
+        value = show_value(cond.value)
+        described = message("filter_condition", f"{cond.field} {op.text} {value}", field=cond.field, op=op, value=value)
+    return message("filter_did_not_hold", f"{described.text} did not hold: {why.text}", condition=described, why=why)
+
+
+def _value_is(actual: Any) -> Message:
+    return message("filter_value_is", f"the value is {show_value(actual)}", value=show_value(actual))
+
+
+def _why_not(cond: Condition, actual: Any) -> Message:
     if actual is None:
-        return "the field is missing"
+        return message("filter_field_missing", "the field is missing")
     if cond.op in _NUMBER_OPS and not _is_number(actual):
-        return f"{show_value(actual)} is not a number"
+        return message("filter_not_a_number", f"{show_value(actual)} is not a number", value=show_value(actual))
     if cond.op in _DATE_OPS and _as_moment(actual) is None:
-        return f"{show_value(actual)} is not a date"
-    return f"the value is {show_value(actual)}"
+        return message("filter_not_a_date", f"{show_value(actual)} is not a date", value=show_value(actual))
+    return _value_is(actual)
 
 
 def _text(value: Any, cond: Condition) -> str:
@@ -231,7 +252,12 @@ def _test(op: str, actual: Any, cond: Condition) -> bool:
         try:
             pattern = _compile(str(expected), cond.case_sensitive)
         except re2.error as exc:  # saved before RE2: refused now, for this event alone
-            raise FilterError(cond.field, f"the regular expression {show_value(expected)} {_why(exc)}") from None
+            raise FilterError(
+                cond.field,
+                f"the regular expression {show_value(expected)} {_why(exc)}",
+                code="filter_pattern_refused",
+                params={"pattern": show_value(expected), "detail": _detail(exc)},
+            ) from None
         return pattern.search(to_text(actual)) is not None
     if op in _NUMBER_OPS:
         if not _is_number(actual):
@@ -286,11 +312,14 @@ def _pattern_problem(pattern: str) -> str | None:
     return None
 
 
-def _why(exc: Exception) -> str:
+def _detail(exc: Exception) -> str:
     detail = exc.args[0] if exc.args else ""
-    detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+
+
+def _why(exc: Exception) -> str:
     return (
-        f"is not supported ({detail}): patterns run in linear time, without lookarounds, "
+        f"is not supported ({_detail(exc)}): patterns run in linear time, without lookarounds, "
         "backreferences, possessive or atomic groups, and with repetitions up to {1000}"
     )
 

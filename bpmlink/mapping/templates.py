@@ -100,7 +100,11 @@ def _check_time() -> None:
 def _cap(value: Any) -> Any:
     """Refuse strings and lists above MAX_SIZE; pass anything else through."""
     if isinstance(value, str | list | tuple) and len(value) > MAX_SIZE:
-        raise TemplateError(f"the template built a value longer than {MAX_SIZE} characters or items")
+        raise TemplateError(
+            f"the template built a value longer than {MAX_SIZE} characters or items",
+            code="template_value_too_long",
+            params={"limit": MAX_SIZE},
+        )
     return value
 
 
@@ -116,7 +120,11 @@ def _guard_iter(value: Any) -> Iterator[Any]:
 def _limited_range(*args: int) -> range:
     rng = range(*args)
     if len(rng) > MAX_RANGE:
-        raise TemplateError(f"range() gives at most {MAX_RANGE} numbers in a template")
+        raise TemplateError(
+            f"range() gives at most {MAX_RANGE} numbers in a template",
+            code="template_range_limit",
+            params={"limit": MAX_RANGE},
+        )
     return rng
 
 
@@ -163,7 +171,7 @@ def _strftime_filter(value: Any, fmt: str) -> str:
     if is_blank(value) or isinstance(value, Undefined):
         return ""
     if len(fmt) > 100 or _STRFTIME_WIDTH.search(fmt):
-        raise TemplateError("strftime formats with widths are not allowed in templates")
+        raise TemplateError("strftime formats with widths are not allowed in templates", code="template_strftime_width")
     moment = value if isinstance(value, datetime | date) else parse_datetime(value)
     return moment.strftime(fmt)
 
@@ -184,7 +192,11 @@ def _text_filter(value: Any) -> str:
 
 
 def _too_big(what: str) -> TemplateError:
-    return TemplateError(f"{what} would build a value longer than {MAX_SIZE} characters or items")
+    return TemplateError(
+        f"{what} would build a value longer than {MAX_SIZE} characters or items",
+        code="template_would_be_too_long",
+        params={"what": what, "limit": MAX_SIZE},
+    )
 
 
 # Size-checked stand-ins for the builtin filters whose output can dwarf their input.
@@ -214,7 +226,11 @@ def _replace_filter(value: Any, old: str, new: str, count: int | None = None) ->
 
 def _batch_filter(value: Any, linecount: int, fill_with: Any = None) -> list[list[Any]]:
     if not isinstance(linecount, int) or not 0 < linecount <= MAX_RANGE:
-        raise TemplateError(f"batch sizes from 1 to {MAX_RANGE} are allowed in templates")
+        raise TemplateError(
+            f"batch sizes from 1 to {MAX_RANGE} are allowed in templates",
+            code="template_batch_size",
+            params={"limit": MAX_RANGE},
+        )
     items = _cap(list(_guard_iter(value)))
     rows = [items[i : i + linecount] for i in range(0, len(items), linecount)]
     if rows and fill_with is not None:
@@ -224,7 +240,7 @@ def _batch_filter(value: Any, linecount: int, fill_with: Any = None) -> list[lis
 
 def _tojson_filter(value: Any, indent: int | None = None) -> str:
     if indent is not None and not 0 <= indent <= 8:
-        raise TemplateError("tojson indents from 0 to 8 are allowed in templates")
+        raise TemplateError("tojson indents from 0 to 8 are allowed in templates", code="template_tojson_indent")
     return json.dumps(value, ensure_ascii=False, indent=indent, default=to_text)
 
 
@@ -305,17 +321,23 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
         if operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
             # Python computes huge integer powers exactly: bound the size of the result.
             if left.bit_length() * right > _MAX_POWER_BITS:
-                raise TemplateError("the power is too large for a template")
+                raise TemplateError("the power is too large for a template", code="template_power_too_large")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(times, int):
                     if len(seq) * times > MAX_SIZE:
-                        raise TemplateError(f"the template built a value longer than {MAX_SIZE}")
+                        raise TemplateError(
+                            f"the template built a value longer than {MAX_SIZE}",
+                            code="template_value_too_long",
+                            params={"limit": MAX_SIZE},
+                        )
         if operator == "%" and isinstance(left, str):
             for width, precision in _PERCENT_WIDTH.findall(left):
                 for part in (width, precision):
                     if part == "*" or (part and int(part) > 1000):
-                        raise TemplateError("widths above 1000 are not allowed in templates")
+                        raise TemplateError(
+                            "widths above 1000 are not allowed in templates", code="template_width_limit"
+                        )
         return _cap(super().call_binop(context, operator, left, right))
 
 
@@ -345,13 +367,21 @@ _ENV: Final = MappingSandbox()
 @functools.lru_cache(maxsize=1024)
 def _compile(source: str) -> Any:
     if len(source) > MAX_TEMPLATE_LENGTH:
-        raise TemplateError(f"the template is longer than {MAX_TEMPLATE_LENGTH} characters")
+        raise TemplateError(
+            f"the template is longer than {MAX_TEMPLATE_LENGTH} characters",
+            code="template_too_long",
+            params={"limit": MAX_TEMPLATE_LENGTH},
+        )
     try:
         return _ENV.from_string(source)
     except TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(
+            f"template syntax error on line {exc.lineno}: {exc.message}",
+            code="template_syntax",
+            params={"line": exc.lineno, "detail": exc.message},
+        ) from None
     except RecursionError:
-        raise TemplateError("the template is nested too deeply") from None
+        raise TemplateError("the template is nested too deeply", code="template_too_deep") from None
 
 
 class ElementScope(dict[str, Any]):
@@ -384,15 +414,25 @@ def render_template(
     except TemplateError:
         raise
     except ConversionError as exc:  # from our filters: already plain words
-        raise TemplateError(exc.message) from None
+        raise TemplateError(exc.message, code="template_raised", params={"detail": exc.message}) from None
     except UndefinedError as exc:
-        raise TemplateError(f"the template used something that does not exist: {exc.message}") from None
+        raise TemplateError(
+            f"the template used something that does not exist: {exc.message}",
+            code="template_undefined",
+            params={"detail": exc.message},
+        ) from None
     except SecurityError as exc:
-        raise TemplateError(f"the template tried something not allowed: {exc}") from None
+        raise TemplateError(
+            f"the template tried something not allowed: {exc}", code="template_not_allowed", params={"detail": str(exc)}
+        ) from None
     except RecursionError:
-        raise TemplateError("the template recurses too deeply") from None
+        raise TemplateError("the template recurses too deeply", code="template_recursion") from None
     except Exception as exc:  # anything a user's template can trigger, shown in their words
-        raise TemplateError(f"the template failed: {type(exc).__name__}: {exc}") from None
+        raise TemplateError(
+            f"the template failed: {type(exc).__name__}: {exc}",
+            code="template_failed",
+            params={"kind": type(exc).__name__, "detail": str(exc)},
+        ) from None
     finally:
         _phone_region.reset(region_token)
         _deadline.reset(deadline_token)
@@ -405,6 +445,10 @@ def _collect(chunks: Iterable[str]) -> str:
         _check_time()
         total += len(chunk)
         if total > MAX_SIZE:
-            raise TemplateError(f"the template output is longer than {MAX_SIZE} characters")
+            raise TemplateError(
+                f"the template output is longer than {MAX_SIZE} characters",
+                code="template_output_too_long",
+                params={"limit": MAX_SIZE},
+            )
         parts.append(chunk)
     return "".join(parts)

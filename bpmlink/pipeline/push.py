@@ -30,10 +30,18 @@ from bpmlink.bpmonline.errors import BpmError, ServerError, ValidationError, is_
 from bpmlink.bpmonline.steps import StepRecorder
 from bpmlink.bundle_steps import MAIN, record_id_for
 from bpmlink.db.models import OperationStatus
+from bpmlink.kit.messages import Message
 from bpmlink.mapping.dedup import UPDATE_ALL_CAP, DedupMode, DedupPolicy, OnSeveral, match_keys, merge_for_update
 from bpmlink.mapping.types import TargetField
+from bpmlink.pipeline.dedup_notes import (
+    MATCH_FIELD_EMPTY,
+    NO_MATCH,
+    SEVERAL_SKIPPED,
+    TOO_MANY_TO_UPDATE,
+    USED,
+    found_note,
+)
 from bpmlink.pipeline.match_search import (
-    MATCH_LIMIT,
     GroupFound,
     PhoneSearch,
     first_found,
@@ -55,7 +63,7 @@ class PushResult:
 
     status: OperationStatus
     record_id: str | None
-    note: str | None = None
+    note: Message | None = None
     record: dict[str, Any] | None = field(default=None, compare=False)
     # An update's changed columns, {column: [old, new]} (the PATCH of the record found; None otherwise).
     changes: dict[str, list[Any]] | None = field(default=None, compare=False)
@@ -93,7 +101,7 @@ def _lock_names(target: PushTarget, values: dict[str, Any]) -> list[str]:
     return sorted({_lock_name(target.lock_scope, key) for key in match_keys(target.policy, values)})
 
 
-_NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, "a match field is empty, so nothing can be found")
+_NO_MATCH_KEY = PushResult(OperationStatus.not_found, None, MATCH_FIELD_EMPTY)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ class _Write:
 
     existing_id: str | None = None
     patch: dict[str, Any] | None = None
-    note: str | None = None
+    note: Message | None = None
     others: tuple[tuple[str, dict[str, Any]], ...] = ()
     existing: dict[str, Any] | None = None
 
@@ -113,23 +121,6 @@ class _Write:
         patch = self.patch or {}
         changes = {name: [existing.get(name), value] for name, value in patch.items()}
         return PushResult(OperationStatus.updated, self.existing_id, self.note, {**existing, **patch}, changes)
-
-
-def _found_note(policy: DedupPolicy, found: GroupFound, phone_search: PhoneSearch | None, what: str) -> str | None:
-    """History's account of the match: how many, by which group with which values, their ids.
-    None for the round-1 case (one group, one record, nothing to flag)."""
-    values = ", ".join(f"{name} = {value}" for name, value in found.values.items())
-    ids = [str(r.get("Id")) for r in found.records]
-    fallback = phone_search == PhoneSearch.EXACT_FALLBACK
-    if len(ids) == 1 and len(policy.match) == 1 and not fallback:
-        return None
-    count = f"{len(ids)}+" if len(ids) >= MATCH_LIMIT else str(len(ids))
-    plural = "record matches" if len(ids) == 1 else "records match"
-    note = f"{count} {plural} by group {found.index + 1} ({values}): {', '.join(ids)}"
-    note += f"; {what}" if what else ""
-    if fallback:
-        note += "; phones compared exactly (this bpm'online has no SearchNumber column)"
-    return note
 
 
 def _decide(
@@ -144,7 +135,7 @@ def _decide(
     `find_only` (find_record): found is `unchanged` with the record, never a write."""
     if found is None:
         if policy.mode == DedupMode.UPDATE_ONLY or find_only:
-            return PushResult(OperationStatus.not_found, None, "no record matches")
+            return PushResult(OperationStatus.not_found, None, NO_MATCH)
         return _Write()
     records = found.records
     own = next((r for r in records if str(r.get("Id")) == str(record_id)), None)
@@ -153,23 +144,18 @@ def _decide(
         return PushResult(OperationStatus.created, str(record_id), record=own)
     several = len(records) > 1
     if several and policy.on_several == OnSeveral.SKIP:
-        note = _found_note(policy, found, phone_search, "several match, so none was changed (on_several: skip)")
+        note = found_note(policy, found, phone_search, SEVERAL_SKIPPED)
         return PushResult(OperationStatus.skipped_duplicate, None, note)
     if several and policy.on_several == OnSeveral.UPDATE_ALL and len(records) > UPDATE_ALL_CAP:
-        what = f"more than {UPDATE_ALL_CAP} match, too many to update all: skipped as ambiguous"
-        return PushResult(OperationStatus.skipped_duplicate, None, _found_note(policy, found, phone_search, what))
+        note = found_note(policy, found, phone_search, TOO_MANY_TO_UPDATE)
+        return PushResult(OperationStatus.skipped_duplicate, None, note)
     existing = records[-1] if policy.on_several == OnSeveral.OLDEST else records[0]
     existing_id = str(existing.get("Id"))
     if find_only:
         return PushResult(
-            OperationStatus.unchanged, existing_id, _found_note(policy, found, phone_search, ""), existing
+            OperationStatus.unchanged, existing_id, found_note(policy, found, phone_search, None), existing
         )
-    what = {
-        OnSeveral.NEWEST: "the most recently modified one was used",
-        OnSeveral.OLDEST: "the least recently modified one was used",
-        OnSeveral.UPDATE_ALL: "each was used",
-    }.get(policy.on_several, "")
-    note = _found_note(policy, found, phone_search, what if several else "")
+    note = found_note(policy, found, phone_search, USED.get(policy.on_several) if several else None)
     if policy.mode == DedupMode.SKIP_IF_FOUND:
         return PushResult(OperationStatus.skipped_duplicate, existing_id, note, existing)
     others: tuple[tuple[str, dict[str, Any]], ...] = ()

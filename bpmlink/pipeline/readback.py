@@ -46,7 +46,11 @@ def choose(readback: ReadBack, item: Mapping[str, Any]) -> ReadBackRequest | Non
 def _checked(app: App, readback: ReadBack, answer: Any, item: Mapping[str, Any], where: str) -> dict[str, Any]:
     record = dotted(answer, readback.answer_path or "") if answer is not None else None
     if not isinstance(record, Mapping):
-        raise PermanentSourceError(f"{app.label.en} has no record at {where}", code="source_not_found")
+        raise PermanentSourceError(
+            f"{app.label.en} has no record at {where}",
+            code="source_not_found",
+            params={"app": app.label.en, "where": where},
+        )
     for path, template in readback.require.items():
         expected = render(template, item)
         found = dotted(record, path)
@@ -54,6 +58,7 @@ def _checked(app: App, readback: ReadBack, answer: Any, item: Mapping[str, Any],
             raise PermanentSourceError(
                 f"the record read back from {app.label.en} has {path} {found!r}, not {expected!r} as notified",
                 code="source_mismatch",
+                params={"app": app.label.en, "path": path, "found": repr(found), "expected": repr(expected)},
             )
     return apply_answers(dict(record), readback.answers)
 
@@ -74,7 +79,9 @@ async def read_back(
         path = render(request.path, item, url_part=True, strict=True)
     except MissingValue as exc:
         raise PermanentSourceError(
-            f"the item has no usable {exc.path!r} to read the record back with", code="readback_no_value"
+            f"the item has no usable {exc.path!r} to read the record back with",
+            code="readback_no_value",
+            params={"path": exc.path},
         ) from exc
     answer = await call(app, conn, request.method, path, client, recorder)
     where = f"{request.method} {path.split('?', 1)[0]}"

@@ -100,7 +100,9 @@ def _refusal(app: App, method: str, path: str, exc: PermanentSourceError) -> Per
     said = source_message(step.response_body)
     message = f"{app.label.en} answered HTTP {step.status} to {method} {path.split('?', 1)[0]}"
     message += f": {said}" if said else ""
-    return PermanentSourceError(message, code=_code(step.status), steps=exc.steps)
+    request = f"{method} {path.split('?', 1)[0]}"
+    params = {"app": app.label.en, "status": step.status, "request": request, "said": said}
+    return PermanentSourceError(message, code=_code(step.status), steps=exc.steps, params=params)
 
 
 async def call(

@@ -1,32 +1,8 @@
-import { expect, test, type Locator } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { englishSentences } from './english';
 import { ADMIN, SANDBOX_URL, login, shot } from './helpers';
 
 test.use({ locale: 'ru-RU' });
-
-/**
- * English sentences in a rendered part of the page: three or more Latin words in a row, outside
- * <code>, URLs, code names (CamelCase such as MobilePhone, snake_case keys) and bpm'online's own
- * words (shown labelled, `data-testid=remote-text`).
- */
-async function englishSentences(scope: Locator): Promise<string[]> {
-  const text = await scope.evaluate((root) => {
-    const parts: string[] = [];
-    const walk = (node: Node) => {
-      if (node.nodeType === Node.TEXT_NODE) parts.push(node.textContent ?? '');
-      if (!(node instanceof Element)) return;
-      if (node.tagName === 'CODE' || node.getAttribute('data-testid') === 'remote-text') return;
-      node.childNodes.forEach(walk);
-      if (getComputedStyle(node).display !== 'inline') parts.push('\n');
-    };
-    walk(root);
-    return parts.join('');
-  });
-  const words = text
-    .replace(/https?:\/\/\S+/g, ' ')
-    .replace(/\b[A-Za-z]*[a-z][A-Z]\w*\b/g, ' ') // CamelCase code names
-    .replace(/\b\w+_\w+\b/g, ' '); // snake_case keys
-  return [...words.matchAll(/[A-Za-z][A-Za-z'’]*(?:[ ,:;()-]+[A-Za-z][A-Za-z'’]*){2,}/g)].map((m) => m[0]);
-}
 
 test('a wrong-password connection test reads in Russian, bpm\'online\'s words labelled', async ({ page }) => {
   await login(page, ADMIN, 'ru');

@@ -6,6 +6,8 @@ from bpmlink_worker.process import process_event
 from bpmlink.kit.messages import Message
 from tests.fixtures.app import execute
 from tests.fixtures.pipeline import make_bundle, operation_of, post_event
+from tests.pipeline.test_match_choices import three_with_one_email
+from tests.pipeline.test_match_groups import bundle_of
 
 MAPPING = [
     {"target": "Name", "source": "name"},
@@ -68,3 +70,47 @@ async def test_an_operation_written_before_messages_has_none_and_keeps_its_error
     await execute(sessionmaker, "update operations set message = null where id = :id", id=op.id)
     detail = (await client.get(f"/api/v1/operations/{op.id}")).json()
     assert detail["message"] is None and detail["error"].startswith("Name: the field is required")
+
+
+async def test_a_dedup_note_is_stored_with_its_codes_and_reads_in_russian(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    email = "note@several.example"
+    stored = three_with_one_email(sandbox, email)
+    bundle = await bundle_of(client, connection_id, on_several="newest")
+    event_id = await post_event(sessionmaker, bundle["id"], {"name": "Renamed", "email": email})
+    assert await process_event(worker_ctx, str(event_id)) == "updated"
+    op = await operation_of(sessionmaker, event_id)
+    note = Message.model_validate(op.message)
+    assert note.code == "dedup_then" and note.text == op.error
+    found, used = note.params["first"], note.params["then"]
+    assert found["code"] == "dedup_matched" and found["params"]["count"] == 3 and found["params"]["group"] == 2
+    assert sorted(found["params"]["ids"]) == sorted(r["Id"] for r in stored)
+    assert used["code"] == "dedup_used_newest"
+    russian = note.render("ru")
+    assert russian.startswith("3 записи совпадают по группе 2 (Email = note@several.example): ")
+    assert russian.endswith("; взята изменённая последней")
+    detail = (await client.get(f"/api/v1/operations/{op.id}")).json()
+    assert detail["message"]["code"] == "dedup_then"
+
+
+async def test_a_filtered_event_stores_the_verdict_with_codes_and_reads_in_russian(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx
+):
+    condition = {"field": "city", "op": "equals", "value": "Казань"}
+    bundle = await make_bundle(
+        client, connection_id, mapping=MAPPING, dedup={"mode": "always_create"}, filter={"conditions": [condition]}
+    )
+    event_id = await post_event(sessionmaker, bundle["id"], {"name": "Far", "city": "Москва"})
+    assert await process_event(worker_ctx, str(event_id)) == "filtered"
+    op = await operation_of(sessionmaker, event_id)
+    assert op.error == "city equals 'Казань' did not hold: the value is 'Москва'"
+    verdict = Message.model_validate(op.message)
+    assert verdict.code == "filter_did_not_hold" and verdict.text == op.error
+    assert verdict.params["condition"]["params"]["op"]["code"] == "filter_op_equals"
+    assert verdict.params["why"] == {
+        "code": "filter_value_is",
+        "params": {"value": "'Москва'"},
+        "text": "the value is 'Москва'",
+    }
+    assert verdict.render("ru") == "условие «city равно 'Казань'» не выполнено: значение — 'Москва'"

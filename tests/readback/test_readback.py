@@ -8,6 +8,7 @@ from arq import Retry
 from bpmlink_worker.process import process_event
 
 from bpmlink.db.models import OperationStatus
+from bpmlink.kit.messages import Message
 from tests.fixtures.amocrm_api import AMO_TOKEN
 from tests.fixtures.bitrix24_api import BITRIX_CODE
 from tests.fixtures.graph_api import PAGE_TOKEN
@@ -111,6 +112,11 @@ async def test_a_refused_token_fails_the_operation_and_keeps_the_token_out_of_hi
 
     op = await operation_of(sessionmaker, event_id)
     assert op.error == "source_refused: amoCRM answered HTTP 401 to GET /api/v4/leads/31: Unauthorized"
+    # In any language: a code with params, the source's own words kept apart as `remote`.
+    refused = Message.model_validate(op.message)
+    assert refused.code == "readback_answered" and refused.remote == "Unauthorized"
+    assert refused.params == {"app": "amoCRM", "status": 401, "request": "GET /api/v4/leads/31"}
+    assert refused.render("ru") == "amoCRM ответил HTTP 401 на GET /api/v4/leads/31"
     steps = await steps_of(sessionmaker, op.id)
     assert wrong not in str([(s.url, s.request_headers, s.response_body) for s in steps])
     assert sandbox_rows(sandbox, "Contact", "Name eq 'Anna Refused'") == []

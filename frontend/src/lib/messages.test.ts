@@ -33,6 +33,19 @@ describe('messages in the user language', () => {
     );
   });
 
+  it('renders a dedup note and a filtered verdict as stored by the worker, in Russian, plural by count', async () => {
+    await i18n.changeLanguage('ru');
+    const found = { code: 'dedup_matched', params: { count: 3, group: 2, values: ['Email = a@b'], ids: ['id1', 'id2', 'id3'] }, text: '…' };
+    const note = { code: 'dedup_then', params: { first: found, then: { code: 'dedup_used_newest', params: {}, text: '…' } }, text: '…' };
+    expect(messageText(i18n.t, note)).toBe('3 записи совпадают по группе 2 (Email = a@b): id1, id2, id3; взята изменённая последней');
+    const op = { code: 'filter_op_equals', params: {}, text: 'equals' };
+    const condition = { code: 'filter_condition', params: { field: 'city', op, value: "'Казань'" }, text: '…' };
+    const why = { code: 'filter_value_is', params: { value: "'Москва'" }, text: '…' };
+    expect(messageText(i18n.t, { code: 'filter_did_not_hold', params: { condition, why }, text: '…' })).toBe(
+      "условие «city равно 'Казань'» не выполнено: значение — 'Москва'",
+    );
+  });
+
   it("renders the api's field codes and pydantic's types with their params", async () => {
     await i18n.changeLanguage('ru');
     expect(fieldErrorText(i18n.t, { message: 'String should have at least 1 character', code: 'field_string_too_short', params: { min_length: 1 } })).toBe(

@@ -27,9 +27,18 @@ def backoff_seconds(job_try: int, retry_after: float | None) -> float:
 class Failed(Exception):
     """An error of the bundle's set-up or of the event's data, not of bpm'online's answer."""
 
-    def __init__(self, message: str, *, stop_bundle: bool = False, code: str = "failed", **params: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        stop_bundle: bool = False,
+        code: str = "failed",
+        remote: str | None = None,
+        **params: object,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.remote = remote  # a source's own words, shown apart
         self.stop_bundle = stop_bundle
         self.code = code
         self.params = params
@@ -73,7 +82,7 @@ def message_of(exc: Exception) -> Message:
     if isinstance(exc, BpmError):
         return Message(code=f"bpm_{exc.code}", params={"status": exc.status}, text=str(exc), remote=exc.message or None)
     if isinstance(exc, Failed):
-        return Message(code=exc.code, params=dict(exc.params), text=exc.message)
+        return Message(code=exc.code, params=dict(exc.params), text=exc.message, remote=exc.remote)
     if isinstance(exc, MappingError):
         return exc.words()
     return Message(code="failed", params={}, text=str(exc))

@@ -28,6 +28,7 @@ from bpmlink.db.models import OperationStatus
 from bpmlink.events import PROCESS_EVENT
 from bpmlink.kit import metrics
 from bpmlink.kit.logs import bind_log_context
+from bpmlink.kit.messages import message
 from bpmlink.mapping.budget import Budget, Busy, off_loop
 from bpmlink.mapping.errors import MappingError
 from bpmlink.mapping.filters import explain
@@ -109,7 +110,8 @@ async def _passes_filter(claimed: Claimed) -> bool:
         fail(claimed, Failed(f"the event could not be mapped ({type(exc).__name__})"))
         return False
     if not verdict.passed:
-        claimed.status, claimed.error = OperationStatus.filtered, verdict.reason or "the filter did not pass"
+        why = verdict.why or message("filter_did_not_pass", "the filter did not pass")
+        claimed.status, claimed.error, claimed.message = OperationStatus.filtered, why.text, why
     return verdict.passed
 
 
@@ -126,10 +128,13 @@ async def _run_bundle(context: WorkerContext, runs: list[Claimed]) -> None:
         if (error := errors.get(claimed.event_id)) is not None:
             message = f"{error.code}: {error.message}"
             refused = error.code == "source_refused"  # a refused token fails every next event: stop, tell once
-            fail(
-                claimed,
-                TransientError(message, code=error.code) if error.transient else Failed(message, stop_bundle=refused),
-            )
+            if error.transient:
+                fail(claimed, TransientError(message, code=error.code))
+                continue
+            params = dict(error.params)
+            said = params.pop("said", None) or None
+            code = "readback_answered" if "status" in params else error.code  # an HTTP 4xx, by the words of it
+            fail(claimed, Failed(message, stop_bundle=refused, code=code, remote=said, **params))
     ready = [claimed for claimed in runs if claimed.event_id not in errors]
     passed = await asyncio.gather(*(_passes_filter(claimed) for claimed in ready))
     await run_steps(context, prepared, [claimed for claimed, ok in zip(ready, passed, strict=True) if ok])

@@ -26,7 +26,6 @@ from bpmlink.bpmonline.client import BpmClient
 from bpmlink.bpmonline.errors import BpmError, TransientError
 from bpmlink.bundle_steps import PARTICIPANT, BundleStep, StepAction, record_id_for
 from bpmlink.db.models import OperationStatus
-from bpmlink.kit.messages import Message
 from bpmlink.mapping.dedup import DedupPolicy
 from bpmlink.mapping.types import TargetField
 from bpmlink.mapping.values import format_datetime_utc, to_text
@@ -261,7 +260,6 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
         record = _kept(first.record if first else None, target.select)
         if step.action == StepAction.run_process and first is not None and first.record:
             record = {"result": first.record.get("result")}  # what `steps.<key>.result` reads
-        note = Message(code="dedup_note", params={}, text=first.note) if first and first.note else None
         result = StepResult(
             key=step.key,
             action=step.action,
@@ -272,7 +270,7 @@ def element_results(target: StepTarget, elements: list[Element]) -> tuple[StepRe
             values=values,
             changes=changes,
             error=only.error,
-            note=note,
+            note=first.note if first else None,
         )
     else:
         result = StepResult(

@@ -120,8 +120,8 @@ async def _plan(prepared: Prepared, target: StepTarget, run: Claimed) -> list[El
         if step.condition is not None:
             verdict = await off_loop(budget, explain, step.condition, scope, budget=budget)
             if not verdict.passed:
-                reason = verdict.reason or "the condition did not hold"
-                note = message("step_condition_false", reason, step=step.key, reason=reason)
+                why = verdict.why or message("filter_condition_false", "the condition did not hold")
+                note = message("step_condition_false", why.text, step=step.key, reason=why)
                 _record(run, step, StepResult(key=step.key, action=step.action, result=StepOutcome.not_run, note=note))
                 return None
         if (unmet := unmet_reference(step, run.step_results)) is not None:
