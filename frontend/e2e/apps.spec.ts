@@ -65,7 +65,7 @@ test('Tilda bundle: the app’s instructions with the bundle’s URL, its labell
   await page.getByRole('option', { name: 'CRM for Tilda' }).click();
   await page.getByTestId('target-entity').click();
   await page.getByTestId('target-entity').fill('Contact');
-  await page.getByRole('option', { name: /^Contact/ }).first().click();
+  await page.getByRole('option', { name: /^(Contact|.* \(Contact\))$/ }).first().click();
   await page.getByTestId('wizard-next').click();
 
   // (3) the webhook URL beside Tilda's instructions, with that URL in them

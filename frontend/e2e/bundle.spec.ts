@@ -23,7 +23,7 @@ test('webhook bundle for Contact: template, phone conversion, update_if_found on
   await page.getByRole('option', { name: 'CRM for bundles' }).click();
   await page.getByTestId('target-entity').click();
   await page.getByTestId('target-entity').fill('Contact');
-  await page.getByRole('option', { name: /^Contact/ }).first().click();
+  await page.getByRole('option', { name: /^(Contact|.* \(Contact\))$/ }).first().click();
   await shot(page, 'wizard-2-target');
   await page.getByTestId('wizard-next').click();
 

@@ -27,7 +27,7 @@ test('duplicates: search by phone, otherwise by e-mail, otherwise create; check 
   await page.getByRole('option', { name: 'CRM for duplicates' }).click();
   await page.getByTestId('target-entity').click();
   await page.getByTestId('target-entity').fill('Contact');
-  await page.getByRole('option', { name: /^Contact/ }).first().click();
+  await page.getByRole('option', { name: /^(Contact|.* \(Contact\))$/ }).first().click();
   await page.getByTestId('wizard-next').click();
   await expect(page.getByTestId('wizard-step-sample')).toBeVisible();
   const bundleId = /\/bundles\/([0-9a-f-]{36})\//.exec(page.url())![1];

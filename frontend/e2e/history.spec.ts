@@ -47,9 +47,13 @@ test('history opens on all bundles; an operation shows its data as tables; phone
   // «История» from the menu: every bundle's operations (the newest bundle, «Пустая связка», has none).
   await page.getByRole('link', { name: 'История' }).click();
   await expect(page.getByTestId('history-bundle')).toHaveAttribute('placeholder', 'Все связки');
-  await expect(page.locator('[data-testid=operation-row][data-status=created]')).toHaveCount(1, { timeout: 60_000 });
+  // Other specs' bundles share the workspace: this bundle's rows are those that name it.
+  const ours = page.locator('[data-testid=operation-row]').filter({
+    has: page.getByTestId('operation-bundle').getByText('Форма → Контакты (история)', { exact: true }),
+  });
+  await expect(ours.and(page.locator('[data-status=created]'))).toHaveCount(1, { timeout: 60_000 });
   expect((await page.request.post(url, { data: { first_name: 'Анна', last_name: 'Сидорова', email: EMAIL } })).status()).toBe(202);
-  const updated = page.locator('[data-testid=operation-row][data-status=updated]');
+  const updated = ours.and(page.locator('[data-status=updated]'));
   await expect(updated).toHaveCount(1, { timeout: 60_000 });
   await expect(updated.getByTestId('operation-bundle')).toHaveText('Форма → Контакты (история)');
 
