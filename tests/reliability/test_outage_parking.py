@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from bpmlink_worker import process
+from bpmlink_worker import failures, process
 from bpmlink_worker.jobs import CRON_JOBS
 from bpmlink_worker.main import build_worker
 from sqlalchemy import update
@@ -44,8 +44,8 @@ async def test_an_outage_longer_than_the_fast_tries_ends_with_every_event_delive
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(process, "BACKOFF_BASE", 0.01)  # the fast tries in well under a second
-    monkeypatch.setattr(process, "BACKOFF_CAP", 0.05)
+    monkeypatch.setattr(failures, "BACKOFF_BASE", 0.01)  # the fast tries in well under a second
+    monkeypatch.setattr(failures, "BACKOFF_CAP", 0.05)
     async with sessionmaker.begin() as session:
         await session.execute(
             update(Workspace)
