@@ -83,10 +83,10 @@ test('history opens on all bundles; an operation shows its data as tables; phone
   await shot(page, 'phone-bundles');
   await page.goto('/history');
   await expect(page.getByTestId('history-cards')).toBeVisible();
-  await expect(page.locator('[data-testid=operation-row][data-status=updated]')).toHaveCount(1);
+  await expect(updated).toHaveCount(1);
   await noSidewaysScroll();
   await shot(page, 'phone-history');
-  await page.locator('[data-testid=operation-row][data-status=updated]').click();
+  await updated.click();
   await expect(page.getByTestId('operation-changes')).toBeVisible();
   await noSidewaysScroll();
   await shot(page, 'phone-operation');

@@ -168,7 +168,7 @@ export function HistoryPage() {
                   {formatRelative(o.created_at)}
                 </Text>
               </Group>
-              <Text size="sm" fw={500} mt={4}>
+              <Text size="sm" fw={500} mt={4} data-testid="operation-bundle">
                 {o.bundle_name ?? '—'}
               </Text>
               <Text size="sm" c={o.error ? 'red' : 'dimmed'} lineClamp={2} style={{ wordBreak: 'break-word' }}>
