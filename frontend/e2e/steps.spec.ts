@@ -37,6 +37,8 @@ test('a bundle of steps from the template: website request → contact + lead + 
   await expect(page).toHaveURL(/\/bundles\/[0-9a-f-]{36}\/edit\/sample$/);
   const bundleId = /\/bundles\/([0-9a-f-]{36})\//.exec(page.url())![1];
   const url = await page.getByTestId('webhook-url').inputValue();
+  // A person sends the request once the step says it waits (capture is armed when the step opens).
+  await expect(page.getByTestId('sample-waiting')).toHaveAttribute('data-capturing', 'true');
   expect((await page.request.post(url, { data: REQUEST })).status()).toBe(202);
   await expect(page.getByTestId('sample-received')).toBeVisible({ timeout: 60_000 });
   await page.getByTestId('wizard-next').click();

@@ -310,6 +310,22 @@ async def test_capture_mode_keeps_the_next_request_as_the_sample_and_does_not_pr
     assert (await bundle_row(sm, bundle_id)).sample == {"name": "Ann", "fields": {"email": "ann@example.com"}}
 
 
+async def test_capture_on_a_running_bundle_processes_the_request_and_copies_it_as_the_sample(
+    hook: GatewayClient, make_bundle: MakeBundle, sm: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    # The wizard arms capture on a bundle without a sample; started so, its first lead must still be pushed.
+    bundle_id, token = await make_bundle(capture_sample=True, status=BundleStatus.waiting)
+    response = await hook.post(f"/hooks/{token}", json={"name": "Ann", "email": "ann@example.com"})
+    assert response.status_code == 202
+    [event] = await events_of(sm, bundle_id)
+    assert str(event.id) == response.json()["event_id"]
+    assert event.state in (EventState.pending, EventState.queued)
+    [operation] = await operations_of(sm, bundle_id)
+    assert operation.status == OperationStatus.queued
+    bundle = await bundle_row(sm, bundle_id)
+    assert (bundle.capture_sample, bundle.sample) == (False, {"name": "Ann", "email": "ann@example.com"})
+
+
 def test_webhook_url_uses_the_public_gateway_url(settings: Settings) -> None:
     public = make_settings(
         settings.database_url, settings.redis_url, BPMLINK_PUBLIC_GATEWAY_URL="https://hooks.example.com/"

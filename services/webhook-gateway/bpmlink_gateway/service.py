@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bpmlink.catalog.model import TestRequest, WebhookRules
-from bpmlink.events import EventRow, StoredEvent, event_row
+from bpmlink.events import EventRow, StoredEvent, event_row, is_held
 from bpmlink.intake.keys import item_keys
 from bpmlink.intake.paths import get, masked, text
 from bpmlink.intake.shape import ShapeError, apply_parse, matches
@@ -274,7 +274,9 @@ class Gateway:
             path = rules.split.path if rules.split else ""
             raise NothingToSplit(f"the request holds no item at {path}", details={"path": path})
         keys = item_keys(items, rules.idempotency, headers=incoming.headers, field=target.idempotency_field)
-        if target.capture_sample:  # the request becomes the sample (its raw body kept with it), not processed
+        # A bundle that does not run keeps the request as its sample (its raw body with it), not processed;
+        # a running bundle's request is always processed: armed capture only copies it as the sample.
+        if target.capture_sample and is_held(target.status):
             sample = await self._store_sample(target, item=items[0], record=record, body=incoming.body)
             if sample is not None:
                 return _Stored((sample,), [], "accepted", "sample", sampled=True)
@@ -292,7 +294,8 @@ class Gateway:
             return _Stored(ids, [], "duplicate", "idempotency_key")
         if rows[0].held:  # a held event (bundle stopped) waits for the user's decision: not queued
             return _Stored(ids, [], "held", "bundle_stopped")
-        return _Stored(ids, [s.id for s in created], "accepted", "new")
+        sampled = target.capture_sample and await self._copy_sample(target, items[0])
+        return _Stored(ids, [s.id for s in created], "accepted", "new", sampled=sampled)
 
     async def _target(self, token: str) -> HookTarget | None:
         hit, target = self.cache.get(token)
@@ -376,6 +379,17 @@ class Gateway:
         except (SQLAlchemyError, *DB_ERRORS) as exc:
             log.error("webhook sample for bundle %s not stored, answering 503: %s", target.id, exc)
             raise Unavailable("the event could not be stored; retry later", headers=RETRY_LATER) from None
+
+    async def _copy_sample(self, target: HookTarget, item: dict[str, Any]) -> bool:
+        """A running bundle's processed request as its sample too; best effort, the event is stored already."""
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT_SECONDS), self.sessionmaker() as session:
+                claimed = await repository.claim_sample(session, target.id, item)
+                await session.commit()
+                return claimed
+        except (SQLAlchemyError, *DB_ERRORS) as exc:
+            log.warning("webhook sample copy for bundle %s not stored: %s", target.id, exc)
+            return False
 
 
 def _parse(incoming: IncomingRequest) -> dict[str, Any]:

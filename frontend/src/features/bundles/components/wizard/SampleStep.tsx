@@ -141,7 +141,7 @@ export function SampleStep({ draft, update, errors, ctx }: StepProps) {
             </Text>
           </Group>
         ) : ctx.isWebhook ? (
-          <Group gap="sm" py="md" justify="center" role="status" aria-live="polite">
+          <Group gap="sm" py="md" justify="center" role="status" aria-live="polite" data-capturing={capturing} data-testid="sample-waiting">
             <Loader size="sm" type="dots" />
             <Text size="sm" c="dimmed">
               {capturing ? t('wizard.waitingForRequest') : t('common.loading')}
