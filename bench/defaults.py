@@ -33,17 +33,16 @@ from bench.stack import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ROOT,
+    WEBHOOK_BODY,
     bare_server,
+    drive_webhooks,
     http_load,
-    percentiles,
-    sql,
     stop_process,
     wait_http,
+    webhook_bundle,
     write_result,
 )
 from bpmlink.kit import embedded
-
-BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
 
 
 class UpStack:
@@ -129,58 +128,41 @@ class UpStack:
             "secrets": {"password": "Supervisor"}})
         connection.raise_for_status()
         self.connection = dict(connection.json())
-        r = http.post("/api/v1/bundles", json={
-            "name": name,
-            "source": {"app": "webhook", "trigger": "incoming_request"},
-            "target": {"connection_id": connection.json()["id"], "action": "create_record", "entity": "Contact"},
-            "mapping": [{"target": "Name", "template": "{{ first_name }} {{ last_name }}"},
-                        {"target": "Email", "source": "email", "convert": ["trim", "lower"]}],
-            "dedup": {"mode": "update_if_found", "match_fields": ["Email"]}})
-        r.raise_for_status()
-        bundle = dict(r.json())
-        if start:
-            started = http.post(f"/api/v1/bundles/{bundle['id']}/start")
-            started.raise_for_status()
-            bundle = dict(started.json())
-        return bundle
+        return webhook_bundle(http, self.connection["id"], name=name, start=start)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU so far of each service make up started (the workers summed)."""
+        import psutil
+
+        out: dict[str, float] = {}
+        assert self.proc is not None
+        for child in psutil.Process(self.proc.pid).children():
+            try:
+                module = next((m for m in child.cmdline() if m.startswith("bpmlink_")), None)
+                t = child.cpu_times()
+            except psutil.Error:
+                continue
+            if module is not None:
+                name = module.removeprefix("bpmlink_")
+                out[name] = out.get(name, 0.0) + t.user + t.system
+        return out
 
 
 def _pipeline(stack: UpStack, http: httpx.Client, events: int) -> dict[str, Any]:
     bundle = stack.bundle(http, f"Defaults {time.time()}")
     limits = {k: stack.connection["params"].get(k) for k in ("max_concurrency", "max_requests_per_second")}
-    path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
-    port = stack.ports["gateway"]
-    sent = http_load("127.0.0.1", port, [{"method": "POST", "path": path, "body": BODY}], connections=32,
-                     seconds=180, total=events)
-    accepted = sent["iterations"] - sent["errors"]
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        done = sql(stack.database_url, "SELECT count(*) FROM operations WHERE bundle_id = $1 "
-                   "AND finished_at IS NOT NULL", bundle["id"])[0][0]
-        if int(done) >= accepted:
-            break
-        time.sleep(0.5)
-    rows = sql(stack.database_url, "SELECT status, created_at, finished_at FROM operations WHERE bundle_id = $1",
-               bundle["id"])
-    finished = [r for r in rows if r["finished_at"] is not None]
-    statuses: dict[str, int] = {}
-    for r in rows:
-        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    span = (max(r["finished_at"] for r in finished) - min(r["created_at"] for r in rows)).total_seconds()
-    lat = [(r["finished_at"] - r["created_at"]).total_seconds() for r in finished]
-    return {"events": accepted, "refused": sent["errors"], "finished": len(finished), "statuses": statuses,
-            "connection_limits": limits, "seconds": round(span, 2),
-            "events_per_second": round(len(finished) / span, 1) if span else None,
-            "latency": {k: v for k, v in percentiles(lat).items() if k != "p95_ms"}}
+    run = drive_webhooks(stack.database_url, stack.ports["gateway"], bundle, events=events, senders=32,
+                         wait_seconds=300)
+    return {**run, "connection_limits": limits}
 
 
 def _ingest(stack: UpStack, http: httpx.Client, seconds: float) -> dict[str, Any]:
     bundle = stack.bundle(http, f"Held {time.time()}", start=False)  # stored as held: the workers stay idle
     path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
-    gateway = http_load("127.0.0.1", stack.ports["gateway"], [{"method": "POST", "path": path, "body": BODY}],
+    gateway = http_load("127.0.0.1", stack.ports["gateway"], [{"method": "POST", "path": path, "body": WEBHOOK_BODY}],
                         connections=16, seconds=seconds)
     with bare_server() as bare_port:
-        bare = http_load("127.0.0.1", bare_port, [{"method": "POST", "path": "/", "body": BODY}],
+        bare = http_load("127.0.0.1", bare_port, [{"method": "POST", "path": "/", "body": WEBHOOK_BODY}],
                          connections=16, seconds=seconds)
     return {"senders": 16, "gateway": gateway, "bare": bare}
 
@@ -190,8 +172,12 @@ def run(events: int = 3000, ingest_seconds: float = 5.0) -> dict[str, Any]:
         workers = int(os.environ.get("BPMLINK_WORKERS") or os.cpu_count() or 1)  # what devstack starts
         _pipeline(stack, http, 100)  # warm-up: sessions, metadata caches, pools
         jobs0, batches0 = stack.batch_sizes(workers)
+        cpu0 = stack.cpu_seconds()
         pipeline = _pipeline(stack, http, events)
+        cpu1 = stack.cpu_seconds()
         jobs1, batches1 = stack.batch_sizes(workers)
+        done = max(1, pipeline["finished"])
+        pipeline["cpu_ms_per_event"] = {k: round(1000 * (v - cpu0.get(k, 0.0)) / done, 2) for k, v in cpu1.items()}
         batches = batches1 - batches0
         pipeline["mean_batch_size"] = round((jobs1 - jobs0) / batches, 1) if batches else None
         ingest = _ingest(stack, http, ingest_seconds)
@@ -200,7 +186,8 @@ def run(events: int = 3000, ingest_seconds: float = 5.0) -> dict[str, Any]:
     print(f"defaults ({workers} worker processes, connection {pipeline['connection_limits']}): "
           f"{pipeline['events_per_second']} events/s ({pipeline['finished']}/{pipeline['events']} finished, "
           f"{pipeline['statuses']}, {pipeline['refused']} refused), webhook → record p50 {lat.get('p50_ms')} ms "
-          f"p99 {lat.get('p99_ms')} ms, mean batch {pipeline['mean_batch_size']} events")
+          f"p99 {lat.get('p99_ms')} ms, mean batch {pipeline['mean_batch_size']} events, "
+          f"CPU ms/event {pipeline['cpu_ms_per_event']}")
     print(f"ingest with the defaults, 16 senders: {g['per_second']} accepted/s, p99 {g['p99_ms']} ms "
           f"(errors {g['errors']}) | bare endpoint: {b['per_second']}/s, p99 {b['p99_ms']} ms")
     targets = {"400_events_per_second": (pipeline["events_per_second"] or 0) >= 400,

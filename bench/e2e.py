@@ -31,9 +31,8 @@ from typing import Any
 
 import httpx
 
-from bench.stack import Stack, http_load, percentiles, sql, write_result
+from bench.stack import Stack, drive_webhooks, http_load, write_result
 
-BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
 WORKERS = int(os.environ.get("BENCH_E2E_WORKERS", "2"))
 # arq's max_jobs per worker process (BPMLINK_WORKER_CONCURRENCY): the events a worker can batch at once.
 WORKER_CONCURRENCY = os.environ.get("BENCH_E2E_WORKER_CONCURRENCY", "400")
@@ -63,32 +62,9 @@ def pipeline_run(stack: Stack, http: httpx.Client, *, concurrency: int, events: 
                  wait_seconds: float = 180, steps: bool = False) -> dict[str, Any]:
     connection = stack.sandbox_connection(http, max_concurrency=concurrency, max_rps=0)
     bundle = stack.webhook_bundle(http, connection, name=f"Bench c{concurrency} {time.time()}", steps=steps)
-    path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
-    sent = http_load("127.0.0.1", stack.ports["gateway"], [{"method": "POST", "path": path, "body": BODY}],
-                     connections=senders, seconds=wait_seconds, total=events)
-    accepted = sent["iterations"] - sent["errors"]
-    deadline = time.monotonic() + wait_seconds
-    done = 0
-    while time.monotonic() < deadline:  # bounded: the pipeline drains or the phase is reported as incomplete
-        done = int(sql(stack.database_url, "SELECT count(*) FROM operations WHERE bundle_id = $1 "
-                       "AND finished_at IS NOT NULL", bundle["id"])[0][0])
-        if done >= accepted:
-            break
-        time.sleep(0.5)
-    rows = sql(stack.database_url, "SELECT status, created_at, finished_at FROM operations WHERE bundle_id = $1",
-               bundle["id"])
-    finished = [r for r in rows if r["finished_at"] is not None]
-    statuses: dict[str, int] = {}
-    for r in rows:
-        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    if not finished:
-        return {"events": accepted, "finished": 0, "statuses": statuses}
-    span = (max(r["finished_at"] for r in finished) - min(r["created_at"] for r in rows)).total_seconds()
-    lat = [(r["finished_at"] - r["created_at"]).total_seconds() for r in finished]
-    return {"max_concurrency": concurrency, "events": accepted, "finished": len(finished), "statuses": statuses,
-            "seconds": round(span, 2), "events_per_second": round(len(finished) / span, 1) if span else None,
-            "latency": {k: v for k, v in percentiles(lat).items() if k != "p95_ms"},
-            "send_rate": sent["per_second"]}
+    run = drive_webhooks(stack.database_url, stack.ports["gateway"], bundle, events=events, senders=senders,
+                         wait_seconds=wait_seconds)
+    return {"max_concurrency": concurrency, **run}
 
 
 def run(events: int = 2000, slow_events: int = 300) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def _watch_health(url: str, stop: threading.Event, answers: list[float]) -> None
 def _phase(stack: Stack, neighbour: dict[str, Any], hostile_path: str | None) -> dict[str, Any]:
     bundle_id, gateway = neighbour["id"], stack.url("gateway")
     since = sql(stack.database_url, "SELECT now()")[0][0]
-    stop, health = threading.Event(), []
+    stop = threading.Event()
+    health: list[float] = []
     tags = ["a" * 28 + "!"] * 30
 
     def ordinary() -> dict[str, str]:

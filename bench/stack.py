@@ -377,22 +377,65 @@ class Stack:
 
     def webhook_bundle(self, http: httpx.Client, connection_id: str | None, *, dedup: str = "update_if_found",
                        name: str = "Bench leads", steps: bool = False) -> dict[str, Any]:
-        """A webhook bundle of one step (round 1's shape), or with `steps` the three of lead_flow_steps."""
-        body: dict[str, Any] = {
-            "name": name,
-            "source": {"app": "webhook", "trigger": "incoming_request"},
-            "target": {"connection_id": connection_id, "action": "create_record", "entity": "Contact"},
-            "mapping": [{"target": "Name", "template": "{{ first_name }} {{ last_name }}"},
-                        {"target": "Email", "source": "email", "convert": ["trim", "lower"]}],
-            "dedup": {"mode": dedup, "match_fields": ["Email"]} if dedup != "always_create" else {"mode": dedup},
-        }
-        if steps:
-            body = {"name": name, "source": body["source"], "steps": lead_flow_steps(connection_id)}
-        r = http.post("/api/v1/bundles", json=body)
-        r.raise_for_status()
-        started = http.post(f"/api/v1/bundles/{r.json()['id']}/start")
-        started.raise_for_status()
-        return dict(started.json())
+        return webhook_bundle(http, connection_id, dedup=dedup, name=name, steps=steps)
+
+
+# --- what the pipeline benchmarks share -------------------------------------------------------------
+WEBHOOK_BODY = '{"first_name": "Ann", "last_name": "Lee {n}", "email": "ann.{uuid}@example.com"}'
+
+
+def webhook_bundle(http: httpx.Client, connection_id: str | None, *, dedup: str = "update_if_found",
+                   name: str = "Bench leads", steps: bool = False, start: bool = True) -> dict[str, Any]:
+    """A webhook bundle of one step (round 1's shape), or with `steps` the three of lead_flow_steps."""
+    body: dict[str, Any] = {
+        "name": name,
+        "source": {"app": "webhook", "trigger": "incoming_request"},
+        "target": {"connection_id": connection_id, "action": "create_record", "entity": "Contact"},
+        "mapping": [{"target": "Name", "template": "{{ first_name }} {{ last_name }}"},
+                    {"target": "Email", "source": "email", "convert": ["trim", "lower"]}],
+        "dedup": {"mode": dedup, "match_fields": ["Email"]} if dedup != "always_create" else {"mode": dedup},
+    }
+    if steps:
+        body = {"name": name, "source": body["source"], "steps": lead_flow_steps(connection_id)}
+    r = http.post("/api/v1/bundles", json=body)
+    r.raise_for_status()
+    if not start:
+        return dict(r.json())
+    started = http.post(f"/api/v1/bundles/{r.json()['id']}/start")
+    started.raise_for_status()
+    return dict(started.json())
+
+
+def drive_webhooks(database_url: str, gateway_port: int, bundle: dict[str, Any], *, events: int, senders: int,
+                   wait_seconds: float = 180) -> dict[str, Any]:
+    """`events` webhooks to the bundle's URL over `senders` keep-alive connections, then (bounded) until
+    their operations finish: events/s from the first stored to the last finished, webhook → record p50/p99
+    (operation created_at → finished_at), the statuses."""
+    path = "/hooks/" + bundle["webhook_url"].rsplit("/hooks/", 1)[1]
+    sent = http_load("127.0.0.1", gateway_port, [{"method": "POST", "path": path, "body": WEBHOOK_BODY}],
+                     connections=senders, seconds=wait_seconds, total=events)
+    accepted = sent["iterations"] - sent["errors"]
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:  # bounded: the pipeline drains or the phase is reported as incomplete
+        done = int(sql(database_url, "SELECT count(*) FROM operations WHERE bundle_id = $1 "
+                       "AND finished_at IS NOT NULL", bundle["id"])[0][0])
+        if done >= accepted:
+            break
+        time.sleep(0.5)
+    rows = sql(database_url, "SELECT status, created_at, finished_at FROM operations WHERE bundle_id = $1",
+               bundle["id"])
+    finished = [r for r in rows if r["finished_at"] is not None]
+    statuses: dict[str, int] = {}
+    for r in rows:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    out: dict[str, Any] = {"events": accepted, "refused": sent["errors"], "finished": len(finished),
+                           "statuses": statuses, "send_rate": sent["per_second"]}
+    if not finished:
+        return out
+    span = (max(r["finished_at"] for r in finished) - min(r["created_at"] for r in rows)).total_seconds()
+    lat = [(r["finished_at"] - r["created_at"]).total_seconds() for r in finished]
+    return {**out, "seconds": round(span, 2), "events_per_second": round(len(finished) / span, 1) if span else None,
+            "latency": {k: v for k, v in percentiles(lat).items() if k != "p95_ms"}}
 
 
 def lead_flow_steps(connection_id: str | None) -> list[dict[str, Any]]:
