@@ -62,3 +62,69 @@ async def test_the_default_limit_counts_as_default_and_an_own_limit_above_it_win
         assert roomy_answers == {202}
     assert (refused("bundle"), refused("default")) == (before[0], before[1] + 3)
     assert await refusals_last_day(queue, [plain, roomy], now=1_800_000_030.0) == {plain: 3}
+
+
+async def test_concurrent_requests_to_one_url_share_a_round_trip_and_the_limit_stays_exact(
+    settings: Settings, make_bundle: MakeBundle, queue: ArqRedis
+) -> None:
+    # 90 requests at once against a limit of 60: the counts they get are 1…90 (one pipeline per loop turn),
+    # so exactly 60 pass, as if each had counted alone.
+    import asyncio
+
+    limited, token = await make_bundle(rate_per_minute=60)
+    async with running_gateway(settings) as hook:
+        answers = await asyncio.gather(*(hook.post(f"/hooks/{token}", json={"n": n}) for n in range(90)))
+    codes = [a.status_code for a in answers]
+    assert (codes.count(202), codes.count(429)) == (60, 30)
+    assert await refusals_last_day(queue, [limited], now=1_800_000_030.0) == {limited: 30}
+
+
+async def test_window_counts_give_each_caller_its_own_count_and_fail_open_together() -> None:
+    import asyncio
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    class Pipe:
+        def __init__(self, fail: bool) -> None:
+            self.fail, self.commands = fail, []
+            self.totals = {"a": 7}
+
+        async def __aenter__(self) -> Pipe:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+        def incrby(self, key: str, n: int) -> None:
+            self.commands.append(("incrby", key, n))
+
+        def expire(self, key: str, seconds: int) -> None:
+            self.commands.append(("expire", key, seconds))
+
+        async def execute(self) -> list[int]:
+            if self.fail:
+                raise RedisConnectionError("down")
+            out = []
+            for name, key, n in self.commands:
+                if name == "incrby":
+                    self.totals[key] = self.totals.get(key, 0) + n
+                out.append(self.totals[key] if name == "incrby" else 1)
+            return out
+
+    pipes: list[Pipe] = []
+
+    class FakeRedis:
+        fail = False
+
+        def pipeline(self, transaction: bool = True) -> Pipe:
+            pipes.append(Pipe(self.fail))
+            return pipes[-1]
+
+    redis = FakeRedis()
+    counts = ratelimit.WindowCounts(redis)  # type: ignore[arg-type]
+    got = await asyncio.gather(counts.incr("a"), counts.incr("b"), counts.incr("a"), counts.incr("a"))
+    assert got == [8, 1, 9, 10]  # "a" stood at 7
+    assert len(pipes) == 1 and pipes[0].commands[0] == ("incrby", "a", 3)
+    redis.fail = True
+    results = await asyncio.gather(counts.incr("a"), counts.incr("c"), return_exceptions=True)
+    assert all(isinstance(r, RedisConnectionError) for r in results)
