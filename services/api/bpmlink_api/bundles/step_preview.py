@@ -97,17 +97,11 @@ async def _map(step: BundleStep, scope: Any, target: Target, budget: Budget) -> 
 
 
 def _not_running(step: BundleStep, reason: str, errors: list[FieldProblem] | None = None) -> StepPreview:
-    return StepPreview(
-        key=step.key,
-        name=step.name,
-        action=step.action,
-        entity=step.entity,
-        runs=False,
-        condition_reason=reason,
-        values={},
-        errors=errors or [],
-        warnings=[],
-    )
+    return _preview(step, runs=False, condition_reason=reason, values={}, errors=errors or [], warnings=[])
+
+
+def _preview(step: BundleStep, **shown: Any) -> StepPreview:
+    return StepPreview(key=step.key, name=step.name, action=step.action, entity=step.entity, **shown)
 
 
 async def preview_step(
@@ -163,11 +157,8 @@ async def preview_step(
         else:
             mapped, elements = await _elements(step, item, steps, results, values, target, budget)
     results[step.key] = stand_in(step, columns)
-    return StepPreview(
-        key=step.key,
-        name=step.name,
-        action=step.action,
-        entity=step.entity,
+    return _preview(
+        step,
         runs=True,
         condition_reason=None,
         values=mapped.values,
