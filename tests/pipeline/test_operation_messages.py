@@ -114,3 +114,22 @@ async def test_a_filtered_event_stores_the_verdict_with_codes_and_reads_in_russi
         "text": "the value is 'Москва'",
     }
     assert verdict.render("ru") == "условие «city равно 'Казань'» не выполнено: значение — 'Москва'"
+
+
+async def test_a_defect_met_while_mapping_fails_the_operation_with_a_code_not_a_stack_trace(
+    client, owner, connection_id, sandbox, sessionmaker, worker_ctx, monkeypatch
+):
+    from bpmlink_worker import step_runner
+
+    async def broken(*args, **kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(step_runner, "apply_mapping", broken)
+    bundle = await make_bundle(client, connection_id, mapping=MAPPING, dedup={"mode": "always_create"})
+    event_id = await post_event(sessionmaker, bundle["id"], {"name": "Ann", "email": "ann@example.com"})
+    assert await process_event(worker_ctx, str(event_id)) == "failed"
+    op = await operation_of(sessionmaker, event_id)
+    stored = Message.model_validate(op.message)
+    assert (stored.code, stored.params) == ("event_not_mapped", {"error": "KeyError"})
+    assert "Traceback" not in op.error and "the event could not be mapped (KeyError)" in op.error
+    assert "внутренняя ошибка bpmlink (KeyError)" in stored.render("ru")

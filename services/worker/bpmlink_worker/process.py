@@ -107,7 +107,9 @@ async def _passes_filter(claimed: Claimed) -> bool:
         return False
     except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
         log.exception("filtering event %s failed", claimed.event_id)
-        fail(claimed, Failed(f"the event could not be mapped ({type(exc).__name__})"))
+        fail(claimed, Failed(
+            f"the event could not be mapped ({type(exc).__name__})", code="event_not_mapped", error=type(exc).__name__
+        ))
         return False
     if not verdict.passed:
         why = verdict.why or message("filter_did_not_pass", "the filter did not pass")

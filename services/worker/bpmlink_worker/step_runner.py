@@ -165,7 +165,9 @@ async def _plan(prepared: Prepared, target: StepTarget, run: Claimed) -> list[El
         step_failed(prepared, step, run, exc)
     except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
         log.exception("mapping event %s failed", run.event_id)
-        step_failed(prepared, step, run, Failed(f"the event could not be mapped ({type(exc).__name__})"))
+        step_failed(prepared, step, run, Failed(
+            f"the event could not be mapped ({type(exc).__name__})", code="event_not_mapped", error=type(exc).__name__
+        ))
     return None
 
 
