@@ -44,6 +44,12 @@ class Failed(Exception):
         self.params = params
 
 
+def defect(exc: Exception) -> Failed:
+    """A bug of ours met on this event's data: the event's failure, named by the error's type only."""
+    name = type(exc).__name__
+    return Failed(f"the event could not be mapped ({name})", code="event_not_mapped", error=name)
+
+
 def fail(claimed: Claimed, exc: Exception) -> None:
     """Set the run's end from the error that ended it: its status, its message (code + params) and
     that message's English as `error`."""

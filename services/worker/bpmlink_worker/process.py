@@ -39,7 +39,7 @@ from bpmlink.retry_schedule import PARKED
 from bpmlink.targets import target_fields
 
 from .claims import MAX_TRIES, Claimed, claim
-from .failures import Failed, fail
+from .failures import Failed, defect, fail
 from .jobs import JobRun, job
 from .readback import complete_items
 from .step_actions import StepTarget
@@ -107,9 +107,7 @@ async def _passes_filter(claimed: Claimed) -> bool:
         return False
     except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
         log.exception("filtering event %s failed", claimed.event_id)
-        fail(claimed, Failed(
-            f"the event could not be mapped ({type(exc).__name__})", code="event_not_mapped", error=type(exc).__name__
-        ))
+        fail(claimed, defect(exc))
         return False
     if not verdict.passed:
         why = verdict.why or message("filter_did_not_pass", "the filter did not pass")

@@ -30,7 +30,7 @@ from bpmlink.pipeline.step_scope import for_each_value, step_scope, unmet_refere
 from bpmlink.step_results import StepOutcome, StepResult, summarize
 
 from .claims import Claimed
-from .failures import Failed, fail, message_of
+from .failures import Failed, defect, fail, message_of
 from .step_actions import Element, StepTarget, act, element_results
 
 if TYPE_CHECKING:
@@ -165,9 +165,7 @@ async def _plan(prepared: Prepared, target: StepTarget, run: Claimed) -> list[El
         step_failed(prepared, step, run, exc)
     except Exception as exc:  # a defect met on this event's data: this event's failure, logged for us
         log.exception("mapping event %s failed", run.event_id)
-        step_failed(prepared, step, run, Failed(
-            f"the event could not be mapped ({type(exc).__name__})", code="event_not_mapped", error=type(exc).__name__
-        ))
+        step_failed(prepared, step, run, defect(exc))
     return None
 
 
