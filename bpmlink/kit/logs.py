@@ -234,14 +234,14 @@ class JobLinesFilter(logging.Filter):
     line per operation says what became of it (a fifth of a worker's CPU per event at INFO). Retries and
     aborts stay."""
 
-    _PER_JOB = ("%6.2fs → %s(%s)%s", "%6.2fs ← %s ● %s")
+    PER_JOB = ("%6.2fs → %s(%s)%s", "%6.2fs ← %s ● %s")
 
     def __init__(self, level: str = "INFO") -> None:
         super().__init__()
         self.debug = logging.getLevelName(level) == logging.DEBUG
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.debug or record.msg not in self._PER_JOB
+        return self.debug or record.msg not in self.PER_JOB
 
 
 def logging_config(settings: Settings, quiet_paths: tuple[str, ...] = ()) -> dict[str, Any]:

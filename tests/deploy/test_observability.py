@@ -198,7 +198,6 @@ def test_accepted_webhooks_access_lines_are_debug_and_refusals_stay() -> None:
     assert logging_config(_settings())["loggers"]["uvicorn.access"]["filters"] == ["quiet"]
 
 
-
 def test_arq_per_job_lines_are_debug_and_retries_stay() -> None:
     """arq's started/done line of every job (one event each) is dropped at INFO; a retry's stays; at
     DEBUG both are there. The formats are arq's own: a release that rewords them fails here."""
@@ -207,7 +206,7 @@ def test_arq_per_job_lines_are_debug_and_retries_stay() -> None:
     import arq.worker
 
     source = inspect.getsource(arq.worker)
-    started, done = JobLinesFilter._PER_JOB
+    started, done = JobLinesFilter.PER_JOB
     assert f"'{started}'" in source and f"'{done}'" in source
     quiet = JobLinesFilter("INFO")
 
@@ -219,6 +218,7 @@ def test_arq_per_job_lines_are_debug_and_retries_stay() -> None:
     assert quiet.filter(line("%6.2fs ↻ %s retrying job in %0.2fs", 0.1, "abc:event.process", 5.0))
     assert JobLinesFilter("DEBUG").filter(line(done, 0.02, "abc:event.process", "None"))
     assert logging_config(_settings())["loggers"]["arq.worker"]["filters"] == ["jobs"]
+
 
 # -- a small run: webhooks at the gateway, a poll and its events on a worker, a retried operation ----------
 

@@ -3,14 +3,20 @@ refusal counted (the metric by the limit's source, the bundle's count in Redis f
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from bpmlink_gateway import ratelimit
 from prometheus_client import REGISTRY
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bpmlink.hook_limits import refusals_last_day
+from bpmlink.kit import embedded
 from bpmlink.kit.settings import Settings
 from tests.fixtures.app import make_settings
 
@@ -69,8 +75,6 @@ async def test_concurrent_requests_to_one_url_share_a_round_trip_and_the_limit_s
 ) -> None:
     # 90 requests at once against a limit of 60: the counts they get are 1…90 (one pipeline per loop turn),
     # so exactly 60 pass, as if each had counted alone.
-    import asyncio
-
     limited, token = await make_bundle(rate_per_minute=60)
     async with running_gateway(settings) as hook:
         answers = await asyncio.gather(*(hook.post(f"/hooks/{token}", json={"n": n}) for n in range(90)))
@@ -79,52 +83,24 @@ async def test_concurrent_requests_to_one_url_share_a_round_trip_and_the_limit_s
     assert await refusals_last_day(queue, [limited], now=1_800_000_030.0) == {limited: 30}
 
 
-async def test_window_counts_give_each_caller_its_own_count_and_fail_open_together() -> None:
-    import asyncio
+async def test_window_counts_give_each_caller_its_own_count_in_one_round_trip_and_fail_open_together(
+    queue: ArqRedis,
+) -> None:
+    a, b = f"count:{uuid.uuid4()}", f"count:{uuid.uuid4()}"
+    await queue.set(a, 7)
+    pipelines: list[object] = []
+    real_pipeline = queue.pipeline
 
-    from redis.exceptions import ConnectionError as RedisConnectionError
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        pipelines.append(args)
+        return real_pipeline(*args, **kwargs)
 
-    class Pipe:
-        def __init__(self, fail: bool) -> None:
-            self.fail, self.commands = fail, []
-            self.totals = {"a": 7}
-
-        async def __aenter__(self) -> Pipe:
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            return None
-
-        def incrby(self, key: str, n: int) -> None:
-            self.commands.append(("incrby", key, n))
-
-        def expire(self, key: str, seconds: int) -> None:
-            self.commands.append(("expire", key, seconds))
-
-        async def execute(self) -> list[int]:
-            if self.fail:
-                raise RedisConnectionError("down")
-            out = []
-            for name, key, n in self.commands:
-                if name == "incrby":
-                    self.totals[key] = self.totals.get(key, 0) + n
-                out.append(self.totals[key] if name == "incrby" else 1)
-            return out
-
-    pipes: list[Pipe] = []
-
-    class FakeRedis:
-        fail = False
-
-        def pipeline(self, transaction: bool = True) -> Pipe:
-            pipes.append(Pipe(self.fail))
-            return pipes[-1]
-
-    redis = FakeRedis()
-    counts = ratelimit.WindowCounts(redis)  # type: ignore[arg-type]
-    got = await asyncio.gather(counts.incr("a"), counts.incr("b"), counts.incr("a"), counts.incr("a"))
+    counts = ratelimit.WindowCounts(queue)
+    queue.pipeline = counted  # type: ignore[method-assign]
+    got = await asyncio.gather(*(counts.incr(key) for key in (a, b, a, a)))
     assert got == [8, 1, 9, 10]  # "a" stood at 7
-    assert len(pipes) == 1 and pipes[0].commands[0] == ("incrby", "a", 3)
-    redis.fail = True
-    results = await asyncio.gather(counts.incr("a"), counts.incr("c"), return_exceptions=True)
-    assert all(isinstance(r, RedisConnectionError) for r in results)
+    assert len(pipelines) == 1 and int(await queue.get(a)) == 10
+    # Redis unreachable: every request of the turn gets the connection error (the limiter then fails open).
+    down = ratelimit.WindowCounts(aioredis.Redis(port=embedded.free_port(), socket_connect_timeout=1))
+    results = await asyncio.gather(down.incr(a), down.incr(b), return_exceptions=True)
+    assert len(results) == 2 and all(isinstance(r, RedisConnectionError) for r in results)

@@ -47,26 +47,28 @@ class WindowCounts:
         return await future
 
     def _start_flush(self) -> None:
-        task = asyncio.ensure_future(self._flush(self._pending))
+        task = asyncio.get_running_loop().create_task(self._flush(self._pending))
         self._pending = {}
         self._flushing.add(task)
         task.add_done_callback(self._flushing.discard)
 
     async def _flush(self, pending: dict[str, list[asyncio.Future[int]]]) -> None:
+        waiting = [f for waiters in pending.values() for f in waiters]
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for key, waiters in pending.items():
                     pipe.incrby(key, len(waiters))
                     pipe.expire(key, WINDOW_SECONDS + 5)
                 results = await pipe.execute()
-        except BaseException as exc:
-            # Every waiter gets a Redis error (the limiter fails open); a cancellation goes on up.
-            error = exc if isinstance(exc, RedisError | OSError | TimeoutError) else RedisError(repr(exc))
-            for future in (f for waiters in pending.values() for f in waiters if not f.done()):
-                future.set_exception(error)
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:  # each of the turn's requests gets the error it would have met alone
+            for future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
             return
+        except BaseException:  # cancelled (shutdown): so are the requests waiting on it
+            for future in waiting:
+                future.cancel()
+            raise
         for waiters, total in zip(pending.values(), results[::2], strict=True):
             first = int(total) - len(waiters)  # the key's count before this turn's requests
             for n, future in enumerate(waiters, start=1):
